@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// The `benchline` command: checks the Node version and the build, then runs the compiled CLI.
+import { existsSync } from 'node:fs';
+
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 22) {
+  process.stderr.write(`benchline: needs Node 22 (found ${process.version}); see README "What you need".\n`);
+  process.exit(1);
+}
+const entry = new URL('../../dist/main/cli/index.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write('benchline: not built yet; run "npm run build" in the repository first.\n');
+  process.exit(1);
+}
+await import(entry.href);

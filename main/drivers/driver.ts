@@ -1,0 +1,54 @@
+import type { BlueprintStep } from '../../shared/blueprint/schema.js';
+import type { DeviceFamily, Platform, WaitReason } from '../../shared/contract/run-state.js';
+
+/** A device a driver has found on a port. */
+export interface AttachedDevice {
+  serial: string;
+  family: DeviceFamily;
+  platform: Platform;
+  model: string;
+  osVersion: string | null;
+  /** Physical port path (e.g. "1-4.2"), mapped to a bench slot by the layout. */
+  portPath: string;
+}
+
+export interface DriverEvents {
+  attached(device: AttachedDevice): void;
+  detached(serial: string): void;
+}
+
+/** Everything a driver gets to carry out one step on one device. */
+export interface StepContext {
+  runId: string;
+  serial: string;
+  step: BlueprintStep;
+  /** 1 for the first try of this step in this run, counting automatic and technician retries. */
+  attempt: number;
+  captured: Readonly<Record<string, string>>;
+  /** The name the device gets in rename steps, already rendered from the template. */
+  deviceName: string | null;
+  /** Aborted when the step times out, the run is cancelled or the device leaves. */
+  signal: AbortSignal;
+  /** Shows the run as waiting (with the instruction) until `until` settles. */
+  waitFor<T>(reason: WaitReason, message: string, until: Promise<T>): Promise<T>;
+  /** Waits for the technician to confirm (a scan or a key on the tile). */
+  confirmByTechnician(message: string): Promise<void>;
+  log(message: string): void;
+}
+
+export interface StepOutcome {
+  /** Values read from the device (serial number, firmware, name), kept on the run for later steps and labels. */
+  captured?: Record<string, string>;
+  message?: string;
+}
+
+/**
+ * One driver per device family. The pipeline only calls executeStep; it never knows which
+ * driver it drives. Drivers report failures with the errors in step-errors.ts.
+ */
+export interface DeviceDriver {
+  readonly family: DeviceFamily;
+  start(events: DriverEvents): Promise<void>;
+  stop(): Promise<void>;
+  executeStep(ctx: StepContext): Promise<StepOutcome>;
+}

@@ -1,0 +1,23 @@
+import fs from 'node:fs';
+import { z } from 'zod';
+import { PLATFORMS } from '../../../shared/contract/run-state.js';
+
+const platformProfile = z.object({
+  models: z.array(z.object({ model: z.string(), osVersion: z.string(), serialPrefix: z.string().regex(/^[A-Z0-9]{2,4}$/) })).min(1),
+  trustSeconds: z.number().min(0),
+  steps: z.record(z.string(), z.number().min(0)),
+});
+
+export const simProfilesSchema = z.object({
+  platforms: z.record(z.enum(PLATFORMS), platformProfile),
+  defaultStepSeconds: z.number().min(0),
+  lowBatteryShare: z.number().min(0).max(1),
+  failureMessages: z.record(z.string(), z.string()),
+});
+export type SimProfiles = z.infer<typeof simProfilesSchema>;
+
+export function loadSimProfiles(file: string): SimProfiles {
+  const parsed = simProfilesSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}

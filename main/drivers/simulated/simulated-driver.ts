@@ -1,0 +1,254 @@
+import type { Platform } from '../../../shared/contract/run-state.js';
+import type { SimDeviceRecord, SimDeviceState } from '../../store/records.js';
+import type { AttachedDevice, DeviceDriver, DriverEvents, StepContext, StepOutcome } from '../driver.js';
+import { DeviceGoneError, StepAbortedError, StepFailedError, sleep } from '../step-errors.js';
+import { seededRandom } from './seeded-random.js';
+import type { SimProfiles } from './sim-profiles.js';
+
+/** Where the simulated hub keeps its devices, so they are still plugged in after a crash. */
+export interface SimDeviceStorage {
+  listSimDevices(): SimDeviceRecord[];
+  saveSimDevice(device: SimDeviceRecord): void;
+  setSimPlugged(serial: string, plugged: boolean): void;
+  setSimState(serial: string, state: SimDeviceState): void;
+}
+
+export interface SimulatedDriverOptions {
+  storage: SimDeviceStorage;
+  profiles: SimProfiles;
+  /** 1 = real time; 1000 = a thousand times faster; Infinity = no waiting at all (benchmarks). */
+  speed: number;
+  failRate: number;
+  seed: number;
+}
+
+export interface PlugRequest {
+  count: number;
+  model?: string | undefined;
+  failAt?: string | undefined;
+  platform?: Platform | undefined;
+}
+
+export class SimulatorError extends Error {
+  override name = 'SimulatorError';
+}
+
+interface LiveSimDevice {
+  record: SimDeviceRecord;
+  /** Aborted when the device is unplugged: every step on it stops at once. */
+  presence: AbortController;
+}
+
+/**
+ * A virtual USB hub with simulated devices: the default driver, used for training, the end-to-end
+ * tests and the benchmarks. Step timings come from the profile, failures from a seeded generator.
+ */
+export class SimulatedDriver implements DeviceDriver {
+  readonly family = 'simulated' as const;
+  private events: DriverEvents | null = null;
+  private readonly devices = new Map<string, LiveSimDevice>();
+  private readonly random: () => number;
+  private serialCounter = 0;
+
+  constructor(private readonly opts: SimulatedDriverOptions) {
+    this.random = seededRandom(opts.seed);
+  }
+
+  async start(events: DriverEvents): Promise<void> {
+    this.events = events;
+    for (const record of this.opts.storage.listSimDevices()) {
+      const live = { record, presence: new AbortController() };
+      if (!record.plugged) live.presence.abort();
+      this.devices.set(record.serial, live);
+      this.serialCounter++;
+      if (record.plugged) events.attached(this.toAttached(record));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.events = null;
+  }
+
+  list(): SimDeviceRecord[] {
+    return [...this.devices.values()].map((d) => d.record);
+  }
+
+  /** Plugs new simulated devices into free ports; returns their serials. */
+  plug(request: PlugRequest): string[] {
+    const platform = request.platform ?? this.platformForModel(request.model) ?? 'ios';
+    const profile = this.opts.profiles.platforms[platform];
+    if (!profile) throw new SimulatorError(`The simulator has no profile for ${platform} devices.`);
+    const models = request.model ? profile.models.filter((m) => m.model === request.model) : profile.models;
+    if (models.length === 0) {
+      throw new SimulatorError(`Unknown simulated model "${request.model}". Known: ${profile.models.map((m) => m.model).join(', ')}.`);
+    }
+    const serials: string[] = [];
+    for (let i = 0; i < request.count; i++) {
+      const model = models[Math.floor(this.random() * models.length)] ?? models[0]!;
+      const record: SimDeviceRecord = {
+        serial: this.newSerial(model.serialPrefix),
+        platform,
+        model: model.model,
+        osVersion: model.osVersion,
+        portPath: this.freePort(),
+        plugged: true,
+        failAt: request.failAt ?? null,
+        state: { battery: this.random() < this.opts.profiles.lowBatteryShare ? 12 : 80 },
+      };
+      this.opts.storage.saveSimDevice(record);
+      this.devices.set(record.serial, { record, presence: new AbortController() });
+      serials.push(record.serial);
+      this.events?.attached(this.toAttached(record));
+    }
+    return serials;
+  }
+
+  unplug(serial: string): void {
+    const live = this.require(serial);
+    if (!live.record.plugged) return;
+    live.record.plugged = false;
+    this.opts.storage.setSimPlugged(serial, false);
+    live.presence.abort();
+    this.events?.detached(serial);
+  }
+
+  replug(serial: string): void {
+    const live = this.require(serial);
+    if (live.record.plugged) return;
+    live.record.plugged = true;
+    this.opts.storage.setSimPlugged(serial, true);
+    live.presence = new AbortController();
+    this.events?.attached(this.toAttached(live.record));
+  }
+
+  async executeStep(ctx: StepContext): Promise<StepOutcome> {
+    const live = this.devices.get(ctx.serial);
+    if (!live?.record.plugged) throw new DeviceGoneError(ctx.serial);
+    const presence = live.presence.signal;
+    const signal = AbortSignal.any([ctx.signal, presence]);
+    try {
+      return await this.runStep(live, ctx, signal);
+    } catch (err) {
+      if (err instanceof StepAbortedError && presence.aborted) throw new DeviceGoneError(ctx.serial);
+      throw err;
+    }
+  }
+
+  private async runStep(live: LiveSimDevice, ctx: StepContext, signal: AbortSignal): Promise<StepOutcome> {
+    const { record } = live;
+    const step = ctx.step;
+    const profile = this.opts.profiles.platforms[record.platform];
+    const seconds = profile?.steps[step.type] ?? this.opts.profiles.defaultStepSeconds;
+
+    if (step.type === 'wait-for-trust' && !record.state.trusted) {
+      const what = record.platform === 'android' ? 'Allow USB debugging on the tablet' : 'Tap "Trust" on the iPad and enter its passcode';
+      await ctx.waitFor('trust', what, this.wait((profile?.trustSeconds ?? 0) * this.jitter(), signal));
+      this.saveState(record, { ...record.state, trusted: true });
+    }
+    if (step.type === 'erase' && (record.state.battery ?? 100) < 30) {
+      await ctx.waitFor('battery', 'Charge to 30 % before erasing: leave the device on the hub', this.wait(60 * this.jitter(), signal));
+      this.saveState(record, { ...record.state, battery: 30 });
+    }
+    if (step.type === 'manual-check') {
+      const prompt = typeof step.params.prompt === 'string' ? step.params.prompt : step.params.prompt.en;
+      await ctx.confirmByTechnician(prompt);
+      return {};
+    }
+
+    const duration = seconds * this.jitter();
+    if (this.shouldFail(record, step.id, step.type, step.retries)) {
+      await this.wait(duration / 2, signal);
+      throw new StepFailedError(`sim.${step.type}`, this.opts.profiles.failureMessages[step.type] ?? `"${step.id}" failed on the device. Retry.`);
+    }
+    await this.wait(duration, signal);
+    return { captured: this.captures(record, ctx) };
+  }
+
+  private captures(record: SimDeviceRecord, ctx: StepContext): Record<string, string> | undefined {
+    switch (ctx.step.type) {
+      case 'identify':
+        return { serialNumber: record.serial, model: record.model, osVersion: record.osVersion };
+      case 'rename':
+        return ctx.deviceName ? { deviceName: ctx.deviceName } : undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  /**
+   * `failAt` (a step id or type) fails that step until the run has exhausted its automatic retries,
+   * so the run ends `failed` and a technician's retry then succeeds. Otherwise `--sim-fail-rate`.
+   */
+  private shouldFail(record: SimDeviceRecord, stepId: string, stepType: string, retries: number): boolean {
+    if (record.failAt === stepId || record.failAt === stepType) {
+      const left = record.state.failuresLeft?.[stepId] ?? retries + 1;
+      if (left > 0) {
+        this.saveState(record, { ...record.state, failuresLeft: { ...record.state.failuresLeft, [stepId]: left - 1 } });
+        return true;
+      }
+      return false;
+    }
+    return this.opts.failRate > 0 && this.random() < this.opts.failRate;
+  }
+
+  private saveState(record: SimDeviceRecord, state: SimDeviceState): void {
+    record.state = state;
+    this.opts.storage.setSimState(record.serial, state);
+  }
+
+  private wait(realSeconds: number, signal: AbortSignal): Promise<void> {
+    const ms = (realSeconds * 1000) / this.opts.speed;
+    if (!Number.isFinite(ms) || ms <= 0) {
+      if (signal.aborted) return Promise.reject(new StepAbortedError());
+      return Promise.resolve();
+    }
+    return sleep(ms, signal);
+  }
+
+  private jitter(): number {
+    return 0.75 + this.random() * 0.5;
+  }
+
+  private require(serial: string): LiveSimDevice {
+    const live = this.devices.get(serial);
+    if (!live) throw new SimulatorError(`No simulated device ${serial}.`);
+    return live;
+  }
+
+  private platformForModel(model: string | undefined): Platform | undefined {
+    if (!model) return undefined;
+    for (const [platform, profile] of Object.entries(this.opts.profiles.platforms)) {
+      if (profile.models.some((m) => m.model === model)) return platform as Platform;
+    }
+    return undefined;
+  }
+
+  private freePort(): string {
+    const used = new Set([...this.devices.values()].filter((d) => d.record.plugged).map((d) => d.record.portPath));
+    for (let n = 1; ; n++) {
+      const port = `sim-${n}`;
+      if (!used.has(port)) return port;
+    }
+  }
+
+  private newSerial(prefix: string): string {
+    const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ0123456789';
+    for (;;) {
+      let body = '';
+      for (let i = body.length; i < 12 - prefix.length; i++) body += alphabet[Math.floor(this.random() * alphabet.length)];
+      const serial = prefix + body;
+      if (!this.devices.has(serial)) return serial;
+    }
+  }
+
+  private toAttached(record: SimDeviceRecord): AttachedDevice {
+    return {
+      serial: record.serial,
+      family: 'simulated',
+      platform: record.platform,
+      model: record.model,
+      osVersion: record.osVersion,
+      portPath: record.portPath,
+    };
+  }
+}

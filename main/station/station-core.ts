@@ -1,0 +1,466 @@
+import path from 'node:path';
+import type { Blueprint, BlueprintStep } from '../../shared/blueprint/schema.js';
+import type { Platform } from '../../shared/contract/run-state.js';
+import type {
+  DeviceView,
+  RunDetail,
+  RunSummary,
+  ShiftStats,
+  ShiftView,
+  StationEvent,
+  StationSnapshot,
+} from '../../shared/contract/station-api.js';
+import { renderTemplate } from '../../shared/templates/render-template.js';
+import { loadBlueprint, loadBlueprintDir } from '../blueprints/blueprint-loader.js';
+import type { AttachedDevice, DeviceDriver, StepContext, StepOutcome } from '../drivers/driver.js';
+import { DeviceGoneError } from '../drivers/step-errors.js';
+import { SimulatedDriver, type PlugRequest } from '../drivers/simulated/simulated-driver.js';
+import { loadSimProfiles } from '../drivers/simulated/sim-profiles.js';
+import type { Logger } from '../logging/logger.js';
+import { isoTime, systemClock, type Clock } from '../pipeline/clock.js';
+import { RunController, type LiveRun, type RunTransition } from '../pipeline/run-controller.js';
+import type { DeviceRecord, RunRecord } from '../store/records.js';
+import { StationStore } from '../store/station-store.js';
+import { deviceView, runDetail, runSummary } from './run-views.js';
+import { defaultSimSlots } from './slot-layout.js';
+
+export const DRIVER_NAMES = ['sim', 'usb', 'ios', 'android', 'serial'] as const;
+export type DriverName = (typeof DRIVER_NAMES)[number];
+
+/** Default blueprint per platform, by the names order files use (CONTRACT.md). */
+const DEFAULT_BLUEPRINTS: Record<Platform, string> = {
+  ios: 'school-ipad',
+  android: 'android-tablet',
+  notebook: 'notebook-checklist',
+  serial: 'serial-device',
+};
+
+export interface StationConfig {
+  dataDir: string;
+  resourcesDir: string;
+  drivers: readonly DriverName[];
+  simulate: number;
+  simSpeed: number;
+  simFailRate: number;
+  simSeed: number;
+  blueprintFiles: readonly string[];
+  stationName?: string;
+  version: string;
+  logger: Logger;
+  clock?: Clock;
+}
+
+export class StationError extends Error {
+  override name = 'StationError';
+  constructor(
+    readonly code: 'not_found' | 'conflict' | 'bad_request' | 'unavailable',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface DeviceEntry {
+  record: DeviceRecord;
+  slot: string | null;
+  /** The device's finished run, shown while it is still plugged in ("unplug and pack"). */
+  lastRun: { record: RunRecord; blueprint: Blueprint } | null;
+  /** Why no run could start (no blueprint for its platform). */
+  problem: string | null;
+}
+
+/**
+ * The station core: plain Node, no Electron. It wires the store, blueprints, drivers and the run
+ * controller together and offers what the API and the Electron shell expose.
+ */
+export class StationCore {
+  readonly store: StationStore;
+  readonly stationId: string;
+  readonly simulator: SimulatedDriver | null;
+  private readonly controller: RunController;
+  private readonly clock: Clock;
+  private readonly drivers = new Map<string, DeviceDriver>();
+  private readonly devices = new Map<string, DeviceEntry>();
+  private readonly blueprintsById = new Map<number, Blueprint>();
+  private readonly current = new Map<Platform, { blueprint: Blueprint; id: number }>();
+  private readonly listeners = new Set<(event: StationEvent) => void>();
+  private readonly dirty = new Set<string>();
+  private readonly removed = new Set<string>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private ready = false;
+
+  private constructor(private readonly config: StationConfig) {
+    this.clock = config.clock ?? systemClock;
+    this.store = new StationStore(path.join(config.dataDir, 'station.db'));
+    this.stationId = this.store.stationId();
+    this.controller = new RunController({
+      clock: this.clock,
+      stationId: this.stationId,
+      createRun: (run, event, outbox) => this.store.createRun(run, event, outbox),
+      commitTransition: (...args) => this.store.commitTransition(...args),
+      executeStep: (serial, ctx) => this.executeStep(serial, ctx),
+      deviceName: (run, step) => this.deviceName(run, step),
+      log: (level, message, fields) => config.logger.log(level, message, fields),
+    });
+    this.controller.onTransition((t, run) => this.afterTransition(t, run));
+    if (config.drivers.includes('sim')) {
+      this.simulator = new SimulatedDriver({
+        storage: this.store,
+        profiles: loadSimProfiles(path.join(config.resourcesDir, 'simulator', 'profiles.json')),
+        speed: config.simSpeed,
+        failRate: config.simFailRate,
+        seed: config.simSeed,
+      });
+      this.drivers.set('simulated', this.simulator);
+    } else {
+      this.simulator = null;
+    }
+  }
+
+  /** Opens the data dir, loads blueprints, restores unfinished runs and starts the drivers. */
+  static async open(config: StationConfig): Promise<StationCore> {
+    const unsupported = config.drivers.filter((d) => d !== 'sim');
+    if (unsupported.length > 0) {
+      throw new StationError('bad_request', `The ${unsupported.join(', ')} driver${unsupported.length > 1 ? 's are' : ' is'} not part of this build yet; use --drivers sim.`);
+    }
+    const station = new StationCore(config);
+    try {
+      await station.boot();
+    } catch (err) {
+      station.store.close();
+      throw err;
+    }
+    return station;
+  }
+
+  private async boot(): Promise<void> {
+    const now = isoTime(this.clock.now());
+    this.loadBlueprints(now);
+    this.store.ensureSlots(defaultSimSlots(256));
+    this.store.clearPresence();
+    // Drivers first, so restored runs find their devices present.
+    for (const driver of this.drivers.values()) {
+      await driver.start({ attached: (d) => this.deviceAttached(d), detached: (s) => this.deviceDetached(s) });
+    }
+    for (const run of this.store.openRuns()) {
+      const blueprint = this.blueprint(run.blueprintId);
+      const device = this.store.getDevice(run.serial);
+      if (device && !this.devices.has(run.serial)) {
+        this.devices.set(run.serial, { record: device, slot: run.slot, lastRun: null, problem: null });
+      }
+      this.controller.restore(run, blueprint);
+    }
+    this.ready = true;
+    for (const entry of [...this.devices.values()]) {
+      if (entry.record.present) this.deviceAttached(this.attachedOf(entry.record));
+    }
+    if (this.simulator && this.config.simulate > 0) {
+      const plugged = this.simulator.list().filter((d) => d.plugged).length;
+      if (plugged < this.config.simulate) this.simulator.plug({ count: this.config.simulate - plugged });
+    }
+    this.config.logger.log('info', `station ${this.stationId} ready`, { runs: this.controller.size, devices: this.devices.size });
+  }
+
+  private loadBlueprints(now: string): void {
+    const dir = path.join(this.config.resourcesDir, 'blueprints');
+    const defaults = loadBlueprintDir(dir);
+    const extra = this.config.blueprintFiles.map((f) => ({ bp: loadBlueprint(path.resolve(f), [path.join(dir, 'baselines')]), file: f }));
+    for (const bp of defaults) {
+      const id = this.store.saveBlueprint(bp, path.join(dir, `${bp.id}.yaml`), now);
+      this.blueprintsById.set(id, bp);
+      if (DEFAULT_BLUEPRINTS[bp.platform] === bp.id) this.current.set(bp.platform, { blueprint: bp, id });
+    }
+    // Blueprints named on the command line become the current batch of their platform.
+    for (const { bp, file } of extra) {
+      const id = this.store.saveBlueprint(bp, path.resolve(file), now);
+      this.blueprintsById.set(id, bp);
+      this.current.set(bp.platform, { blueprint: bp, id });
+    }
+  }
+
+  private blueprint(id: number): Blueprint {
+    let bp = this.blueprintsById.get(id);
+    if (!bp) {
+      bp = this.store.getBlueprint(id);
+      this.blueprintsById.set(id, bp);
+    }
+    return bp;
+  }
+
+  async close(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    for (const driver of this.drivers.values()) await driver.stop();
+    this.controller.stopAll();
+    this.store.close();
+  }
+
+  // ---- devices -------------------------------------------------------------------------------
+
+  private attachedOf(d: DeviceRecord): AttachedDevice {
+    return { serial: d.serial, family: d.family, platform: d.platform, model: d.model, osVersion: d.osVersion, portPath: d.portPath ?? '' };
+  }
+
+  private deviceAttached(d: AttachedDevice): void {
+    const now = isoTime(this.clock.now());
+    const record: DeviceRecord = { ...d, present: true };
+    this.store.upsertDevice(record, now);
+    const slot = this.store.slotForPort(d.portPath);
+    const entry = this.devices.get(d.serial) ?? { record, slot, lastRun: null, problem: null };
+    entry.record = record;
+    entry.slot = slot;
+    this.devices.set(d.serial, entry);
+    if (!this.ready) return;
+    this.markDirty(d.serial);
+    if (this.controller.forSerial(d.serial)) {
+      this.controller.deviceBack(d.serial);
+      return;
+    }
+    const last = this.store.latestRunForSerial(d.serial);
+    if (last?.state === 'done') {
+      // Already enrolled: show it as done; it is not configured a second time.
+      entry.lastRun = { record: last, blueprint: this.blueprint(last.blueprintId) };
+      return;
+    }
+    this.startRun(entry);
+  }
+
+  private startRun(entry: DeviceEntry): void {
+    const chosen = this.current.get(entry.record.platform);
+    if (!chosen) {
+      entry.problem = `No blueprint for ${entry.record.platform} devices is loaded. Ask an admin to add one.`;
+      this.config.logger.log('warn', entry.problem, { serial: entry.record.serial });
+      return;
+    }
+    entry.problem = null;
+    const shift = this.store.ensureShift(isoTime(this.clock.now()));
+    this.controller.start({
+      serial: entry.record.serial,
+      shiftId: shift.id,
+      slot: entry.slot ?? `port ${entry.record.portPath ?? '?'}`,
+      operator: shift.operators.join(', ') || null,
+      blueprint: chosen.blueprint,
+      blueprintId: chosen.id,
+    });
+  }
+
+  private deviceDetached(serial: string): void {
+    const entry = this.devices.get(serial);
+    this.store.setDevicePresent(serial, false, isoTime(this.clock.now()));
+    if (!entry) return;
+    entry.record = { ...entry.record, present: false };
+    this.controller.deviceLeft(serial);
+    if (!this.controller.forSerial(serial)) {
+      this.devices.delete(serial);
+      this.removed.add(serial);
+    }
+    this.markDirty(serial);
+  }
+
+  private executeStep(serial: string, ctx: StepContext): Promise<StepOutcome> {
+    const entry = this.devices.get(serial);
+    const driver = entry ? this.drivers.get(entry.record.family) : undefined;
+    if (!entry?.record.present || !driver) return Promise.reject(new DeviceGoneError(serial));
+    return driver.executeStep(ctx);
+  }
+
+  /** Renders the blueprint's naming template; the sequence is per template and school. */
+  private deviceName(run: LiveRun, step: BlueprintStep): string | null {
+    if (run.record.captured.deviceName) return run.record.captured.deviceName;
+    if (step.type !== 'rename') return null;
+    const school = this.store.getSetting('default_school') ?? 'Schule';
+    const template = step.params.template;
+    const seq = template.includes('{seq') ? this.store.nextSequence(`${template}|${school}`) : null;
+    const device = this.devices.get(run.serial)?.record;
+    return renderTemplate(template, { school, seq, serial: run.serial, model: device?.model, ...run.record.captured }).text;
+  }
+
+  // ---- events --------------------------------------------------------------------------------
+
+  /** Every committed transition, in order; the automation API's SSE feed. */
+  onCommitted(listener: (t: RunTransition) => void): () => void {
+    return this.controller.onTransition((t) => listener(t));
+  }
+
+  /** Coalesced view updates for renderers: at most one update per device every 50 ms. */
+  onEvent(listener: (event: StationEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private afterTransition(t: RunTransition, run: LiveRun): void {
+    const entry = this.devices.get(t.serial);
+    if (entry && (t.state === 'done' || t.state === 'cancelled')) {
+      entry.lastRun = { record: run.record, blueprint: run.blueprint };
+      if (!entry.record.present) {
+        this.devices.delete(t.serial);
+        this.removed.add(t.serial);
+      }
+    }
+    this.markDirty(t.serial);
+  }
+
+  private markDirty(serial: string): void {
+    this.dirty.add(serial);
+    if (this.flushTimer || this.listeners.size === 0) return;
+    this.flushTimer = setTimeout(() => this.flush(), 50);
+  }
+
+  private flush(): void {
+    this.flushTimer = null;
+    const serials = [...this.dirty];
+    this.dirty.clear();
+    const emit = (event: StationEvent) => {
+      for (const l of this.listeners) l(event);
+    };
+    for (const serial of serials) {
+      const entry = this.devices.get(serial);
+      if (entry) emit({ type: 'device', device: this.viewOf(entry) });
+      else if (this.removed.delete(serial)) emit({ type: 'device-removed', serial });
+    }
+    emit({ type: 'stats', stats: this.stats() });
+  }
+
+  // ---- queries -------------------------------------------------------------------------------
+
+  private viewOf(entry: DeviceEntry): DeviceView {
+    const live = this.controller.forSerial(entry.record.serial);
+    const run = live ? { record: live.record, blueprint: live.blueprint } : entry.lastRun;
+    return deviceView(entry.record, live?.slot ?? entry.slot, run, entry.problem);
+  }
+
+  /** Devices present or with an unfinished run, in slot order. */
+  listDevices(): DeviceView[] {
+    const order = new Map(this.store.listSlots().map((s) => [s.label, s.position]));
+    return [...this.devices.values()]
+      .filter((e) => e.record.present || this.controller.forSerial(e.record.serial))
+      .map((e) => this.viewOf(e))
+      .sort((a, b) => (order.get(a.slot ?? '') ?? 1e9) - (order.get(b.slot ?? '') ?? 1e9) || a.serial.localeCompare(b.serial));
+  }
+
+  currentShift(): ShiftView | null {
+    return this.store.currentShift();
+  }
+
+  listShifts(): ShiftView[] {
+    return this.store.listShifts();
+  }
+
+  resolveShift(id: string): ShiftView {
+    const shift = id === 'current' ? this.store.currentShift() : id === 'last' ? this.store.lastShift() : this.store.getShift(id);
+    if (!shift) throw new StationError('not_found', id === 'current' ? 'No shift is open.' : `No shift ${id}.`);
+    return shift;
+  }
+
+  listRuns(shiftId: string): RunSummary[] {
+    return this.store.runsOfShift(shiftId).map((r) => {
+      const live = this.controller.get(r.id);
+      return runSummary(live?.record ?? r, this.blueprint(r.blueprintId));
+    });
+  }
+
+  stats(): ShiftStats {
+    const shift = this.store.currentShift();
+    if (!shift) return { done: 0, failed: 0, inProgress: 0, devicesPerHour: 0 };
+    const c = this.store.shiftCounts(shift.id);
+    const done = c.done ?? 0;
+    // Short shifts are measured over at least 15 minutes, so the first device does not read as 240/h.
+    const hours = Math.max(0.25, (this.clock.now() - Date.parse(shift.openedAt)) / 3_600_000);
+    return {
+      done,
+      failed: c.failed ?? 0,
+      inProgress: (c.queued ?? 0) + (c.running ?? 0) + (c.waiting ?? 0) + (c.interrupted ?? 0),
+      devicesPerHour: Math.round((done / hours) * 10) / 10,
+    };
+  }
+
+  snapshot(): StationSnapshot {
+    return {
+      stationId: this.stationId,
+      stationName: this.config.stationName ?? this.store.getSetting('station_name') ?? 'Station',
+      version: this.config.version,
+      simulator: this.simulator !== null,
+      shift: this.store.currentShift(),
+      stats: this.stats(),
+      devices: this.listDevices(),
+    };
+  }
+
+  runDetail(runId: string): RunDetail {
+    const record = this.controller.get(runId)?.record ?? this.store.getRun(runId);
+    if (!record) throw new StationError('not_found', `No run ${runId}.`);
+    return runDetail(record, this.blueprint(record.blueprintId), this.store.stepEvents(runId));
+  }
+
+  // ---- technician actions --------------------------------------------------------------------
+
+  retryRun(runId: string): void {
+    const live = this.liveRun(runId);
+    this.controller.retry(runId, this.devices.get(live.serial)?.record.present === true);
+  }
+
+  cancelRun(runId: string): void {
+    this.liveRun(runId);
+    this.controller.cancel(runId);
+  }
+
+  skipStep(runId: string): void {
+    this.liveRun(runId);
+    this.controller.skip(runId);
+  }
+
+  confirmStep(runId: string): void {
+    this.liveRun(runId);
+    this.controller.confirm(runId);
+  }
+
+  private liveRun(runId: string): LiveRun {
+    const live = this.controller.get(runId);
+    if (live) return live;
+    if (this.store.getRun(runId)) throw new StationError('conflict', `Run ${runId} is finished; there is nothing to change.`);
+    throw new StationError('not_found', `No run ${runId}.`);
+  }
+
+  openShift(operators: string[]): ShiftView {
+    const shift = this.store.openShift(operators, isoTime(this.clock.now()));
+    this.emitShift();
+    return shift;
+  }
+
+  closeShift(shiftId: string): ShiftView {
+    const shift = this.store.getShift(shiftId);
+    if (!shift) throw new StationError('not_found', `No shift ${shiftId}.`);
+    if (shift.closedAt) throw new StationError('conflict', `Shift ${shiftId} is already closed.`);
+    const closed = this.store.closeShift(shiftId, isoTime(this.clock.now())) as ShiftView;
+    this.emitShift();
+    return closed;
+  }
+
+  private emitShift(): void {
+    const shift = this.store.currentShift();
+    for (const l of this.listeners) l({ type: 'shift', shift });
+    for (const l of this.listeners) l({ type: 'stats', stats: this.stats() });
+  }
+
+  // ---- simulator -----------------------------------------------------------------------------
+
+  plugSimulated(request: PlugRequest): string[] {
+    return this.requireSimulator().plug(request);
+  }
+
+  unplugSimulated(serial: string): void {
+    const sim = this.requireSimulator();
+    if (!sim.list().some((d) => d.serial === serial)) throw new StationError('not_found', `No simulated device ${serial}.`);
+    sim.unplug(serial);
+  }
+
+  replugSimulated(serial: string): void {
+    const sim = this.requireSimulator();
+    if (!sim.list().some((d) => d.serial === serial)) throw new StationError('not_found', `No simulated device ${serial}.`);
+    sim.replug(serial);
+  }
+
+  private requireSimulator(): SimulatedDriver {
+    if (!this.simulator) throw new StationError('unavailable', 'This station runs without the simulator (--drivers has no "sim").');
+    return this.simulator;
+  }
+}

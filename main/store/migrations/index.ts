@@ -1,0 +1,4 @@
+import { migration001 } from './001-initial.js';
+
+/** Numbered migrations, applied in order; PRAGMA user_version holds the last one applied. Never edit one that shipped. */
+export const STATION_MIGRATIONS: readonly string[] = [migration001];

@@ -1,0 +1,202 @@
+import { z } from 'zod';
+import { PLATFORMS } from '../contract/run-state.js';
+import { parseDuration } from './duration.js';
+
+/** Step types a blueprint may use (ARCHITECTURE.md, "Blueprint"). */
+export const STEP_TYPES = [
+  'identify',
+  'wait-for-trust',
+  'erase',
+  'supervise',
+  'install-profile',
+  'install-app',
+  'rename',
+  'wifi',
+  'set-device-owner',
+  'serial-script',
+  'serial-verify',
+  'manual-check',
+  'verify',
+  'print-label',
+  'pack',
+] as const;
+export type StepType = (typeof STEP_TYPES)[number];
+
+const slug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes, e.g. "install-profile-wifi"');
+
+const duration = z
+  .union([z.string(), z.number()])
+  .transform((value, ctx) => {
+    const ms = parseDuration(value);
+    if (ms === null || ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: 'expected a duration such as "30s", "10m" or "1h30m"' });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+/** A text shown to technicians: one string, or one per language. */
+const localizedText = z.union([z.string().min(1), z.object({ de: z.string().min(1), en: z.string().min(1) }).strict()]);
+export type LocalizedText = z.infer<typeof localizedText>;
+
+const serialPortSettings = z
+  .object({
+    baudRate: z.number().int().positive().default(115200),
+    dataBits: z.union([z.literal(5), z.literal(6), z.literal(7), z.literal(8)]).default(8),
+    parity: z.enum(['none', 'even', 'odd', 'mark', 'space']).default('none'),
+    stopBits: z.union([z.literal(1), z.literal(1.5), z.literal(2)]).default(1),
+    lineEnding: z.enum(['\n', '\r\n', '\r']).default('\r\n'),
+  })
+  .strict();
+
+const regexText = z.string().refine(
+  (text) => {
+    try {
+      new RegExp(text);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'not a valid regular expression' },
+);
+
+const serialScriptLine = z
+  .object({
+    send: z.string().optional(),
+    expect: regexText.optional(),
+    timeout: duration.prefault('5s'),
+    retries: z.number().int().min(0).max(10).default(0),
+  })
+  .strict()
+  .refine((line) => line.send !== undefined || line.expect !== undefined, {
+    message: 'a script line needs "send", "expect" or both',
+  });
+
+const noParams = z.object({}).strict().default({});
+
+/** Parameters per step type; unknown keys are refused so a typo is an error, not a silent no-op. */
+const paramsByType = {
+  identify: noParams,
+  'wait-for-trust': noParams,
+  erase: noParams,
+  supervise: z.object({ organization: z.string().min(1) }).strict(),
+  'install-profile': z.object({ profile: z.string().min(1) }).strict(),
+  'install-app': z.object({ app: z.string().min(1), version: z.string().optional() }).strict(),
+  rename: z.object({ template: z.string().min(1) }).strict(),
+  wifi: z.object({ ssid: z.string().min(1), security: z.enum(['open', 'wpa2', 'wpa3']).default('wpa2') }).strict(),
+  'set-device-owner': z.object({ component: z.string().min(1) }).strict(),
+  'serial-script': z.object({ port: serialPortSettings.prefault({}), script: z.array(serialScriptLine).min(1) }).strict(),
+  'serial-verify': z
+    .object({ port: serialPortSettings.prefault({}), script: z.array(serialScriptLine).min(1), expectCaptured: z.record(z.string(), z.string()).default({}) })
+    .strict(),
+  'manual-check': z.object({ prompt: localizedText }).strict(),
+  verify: z.object({ checks: z.array(z.string().min(1)).default([]) }).strict(),
+  'print-label': z.object({ template: z.string().min(1).default('device-asset') }).strict().default({ template: 'device-asset' }),
+  pack: noParams,
+} satisfies Record<StepType, z.ZodType>;
+
+const stepCommon = {
+  id: slug,
+  label: localizedText.optional(),
+  timeout: duration.prefault('5m'),
+  retries: z.number().int().min(0).max(10).default(0),
+  backoff: duration.prefault('2s'),
+};
+
+const stepSchemas = STEP_TYPES.map((type) =>
+  z
+    .object({ ...stepCommon, type: z.literal(type), params: paramsByType[type] })
+    .strict(),
+);
+
+export const blueprintStepSchema: z.ZodType<BlueprintStep, unknown> = z.discriminatedUnion(
+  'type',
+  stepSchemas as unknown as [(typeof stepSchemas)[number], ...(typeof stepSchemas)[number][]],
+) as unknown as z.ZodType<BlueprintStep, unknown>;
+/** One step of a blueprint: `type` narrows `params`. Durations are milliseconds after parsing. */
+export type BlueprintStep = {
+  [T in StepType]: {
+    id: string;
+    type: T;
+    label?: LocalizedText | undefined;
+    timeout: number;
+    retries: number;
+    backoff: number;
+    params: z.output<(typeof paramsByType)[T]>;
+    /** Set when a baseline requires the step: it cannot be skipped or changed. */
+    mandatory?: boolean;
+  };
+}[StepType];
+
+function uniqueStepIds(steps: { id: string }[], ctx: z.RefinementCtx): void {
+  const seen = new Map<string, number>();
+  steps.forEach((step, index) => {
+    const first = seen.get(step.id);
+    if (first !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['steps', index, 'id'], message: `step id "${step.id}" is used twice (first at steps[${first}])` });
+    } else seen.set(step.id, index);
+  });
+}
+
+/** A customer blueprint file. */
+export const blueprintFileSchema = z
+  .object({
+    kind: z.literal('blueprint').default('blueprint'),
+    id: slug,
+    name: z.string().min(1),
+    version: z.number().int().min(1),
+    platform: z.enum(PLATFORMS),
+    baseline: slug.optional(),
+    naming: z.string().min(1).optional(),
+    description: z.string().optional(),
+    steps: z.array(blueprintStepSchema).min(1),
+  })
+  .strict()
+  .superRefine((bp, ctx) => uniqueStepIds(bp.steps, ctx));
+export type BlueprintFile = z.infer<typeof blueprintFileSchema>;
+
+/** A policy baseline: steps every blueprint that names it gets, and cannot drop or change. */
+export const baselineFileSchema = z
+  .object({
+    kind: z.literal('baseline'),
+    id: slug,
+    name: z.string().min(1),
+    platform: z.enum(PLATFORMS),
+    steps: z
+      .array(
+        z.object({
+          before: z.enum(STEP_TYPES).describe('the required step is placed before the first step of this type'),
+          step: blueprintStepSchema,
+        }).strict(),
+      )
+      .min(1),
+  })
+  .strict();
+export type BaselineFile = z.infer<typeof baselineFileSchema>;
+
+/** A blueprint after its baseline is merged in: what a run executes. */
+export interface Blueprint {
+  id: string;
+  name: string;
+  version: number;
+  platform: BlueprintFile['platform'];
+  baseline: string | null;
+  naming: string | null;
+  steps: BlueprintStep[];
+  /** sha-256 of the merged definition: the same id+version must never mean two things. */
+  hash: string;
+}
+
+/** Both languages of a blueprint text; a single string serves both. */
+export function labelPair(text: LocalizedText | undefined, fallback: string): { de: string; en: string } {
+  if (text === undefined) return { de: fallback, en: fallback };
+  return typeof text === 'string' ? { de: text, en: text } : { de: text.de, en: text.en };
+}
+
+export function localize(text: LocalizedText | undefined, lang: 'de' | 'en', fallback: string): string {
+  if (text === undefined) return fallback;
+  return typeof text === 'string' ? text : text[lang];
+}

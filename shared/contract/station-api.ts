@@ -1,0 +1,191 @@
+import { z } from 'zod';
+import { DEVICE_FAMILIES, PLATFORMS, RUN_STATES, WAIT_REASONS } from './run-state.js';
+
+const isoTime = z.string();
+
+/** A blueprint text in both languages; the renderer shows the one it is set to. */
+export const labelSchema = z.object({ de: z.string(), en: z.string() });
+export type Label = z.infer<typeof labelSchema>;
+
+export const runErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+});
+export type RunError = z.infer<typeof runErrorSchema>;
+
+export const waitingSchema = z.object({
+  reason: z.enum(WAIT_REASONS),
+  message: z.string(),
+});
+
+/**
+ * A device as the technician's tile and GET /api/v1/devices show it. The first ten fields are the
+ * contract's; the rest feed the tile (names, timing, what the run waits for).
+ */
+export const deviceViewSchema = z.object({
+  serial: z.string(),
+  family: z.enum(DEVICE_FAMILIES),
+  model: z.string(),
+  slot: z.string().nullable(),
+  runId: z.string().nullable(),
+  state: z.enum(RUN_STATES).nullable(),
+  step: z.string().nullable(),
+  progress: z.number().min(0).max(1),
+  attempts: z.number().int().min(0),
+  error: runErrorSchema.nullable(),
+  platform: z.enum(PLATFORMS),
+  present: z.boolean(),
+  name: z.string().nullable(),
+  osVersion: z.string().nullable(),
+  stepLabel: labelSchema.nullable(),
+  stepIndex: z.number().int().min(0),
+  stepCount: z.number().int().min(0),
+  blueprint: z.string().nullable(),
+  startedAt: isoTime.nullable(),
+  finishedAt: isoTime.nullable(),
+  waiting: waitingSchema.nullable(),
+});
+export type DeviceView = z.infer<typeof deviceViewSchema>;
+
+export const runSummarySchema = z.object({
+  runId: z.string(),
+  serial: z.string(),
+  slot: z.string().nullable(),
+  shiftId: z.string(),
+  blueprint: z.string(),
+  blueprintVersion: z.number().int(),
+  state: z.enum(RUN_STATES),
+  step: z.string().nullable(),
+  attempts: z.number().int(),
+  startedAt: isoTime,
+  finishedAt: isoTime.nullable(),
+  error: runErrorSchema.nullable(),
+});
+export type RunSummary = z.infer<typeof runSummarySchema>;
+
+export const stepTimelineEntrySchema = z.object({
+  index: z.number().int(),
+  id: z.string(),
+  type: z.string(),
+  label: labelSchema,
+  status: z.enum(['pending', 'running', 'waiting', 'done', 'failed', 'skipped', 'interrupted']),
+  attempts: z.number().int(),
+  startedAt: isoTime.nullable(),
+  finishedAt: isoTime.nullable(),
+  durationMs: z.number().nullable(),
+  message: z.string().nullable(),
+});
+export type StepTimelineEntry = z.infer<typeof stepTimelineEntrySchema>;
+
+export const stepEventViewSchema = z.object({
+  at: isoTime,
+  step: z.string().nullable(),
+  kind: z.string(),
+  attempt: z.number().int(),
+  message: z.string().nullable(),
+});
+
+export const runDetailSchema = z.object({
+  run: runSummarySchema,
+  steps: z.array(stepTimelineEntrySchema),
+  captured: z.record(z.string(), z.string()),
+  events: z.array(stepEventViewSchema),
+  nextStep: labelSchema.nullable(),
+});
+export type RunDetail = z.infer<typeof runDetailSchema>;
+
+export const shiftViewSchema = z.object({
+  id: z.string(),
+  openedAt: isoTime,
+  closedAt: isoTime.nullable(),
+  operators: z.array(z.string()),
+});
+export type ShiftView = z.infer<typeof shiftViewSchema>;
+
+export const shiftStatsSchema = z.object({
+  done: z.number().int(),
+  failed: z.number().int(),
+  inProgress: z.number().int(),
+  devicesPerHour: z.number(),
+});
+export type ShiftStats = z.infer<typeof shiftStatsSchema>;
+
+export const stationSnapshotSchema = z.object({
+  stationId: z.string(),
+  stationName: z.string(),
+  version: z.string(),
+  simulator: z.boolean(),
+  shift: shiftViewSchema.nullable(),
+  stats: shiftStatsSchema,
+  devices: z.array(deviceViewSchema),
+});
+export type StationSnapshot = z.infer<typeof stationSnapshotSchema>;
+
+const runIdParams = z.object({ runId: z.string().min(1).max(100) });
+const operatorName = z.string().trim().min(1).max(80);
+
+export const plugSimulatedParamsSchema = z.object({
+  count: z.number().int().min(1).max(256),
+  model: z.string().min(1).max(60).optional(),
+  failAt: z.string().min(1).max(60).optional(),
+});
+
+/**
+ * The StationApi: every call the renderer can make, with the schema of its parameters and of its
+ * result. Both transports (Electron's preload bridge and headless mode's WebSocket) validate
+ * against this table on both ends, so a message outside it is refused.
+ */
+export const stationMethods = {
+  snapshot: { params: z.object({}), result: stationSnapshotSchema },
+  runDetail: { params: runIdParams, result: runDetailSchema },
+  retryRun: { params: runIdParams, result: z.object({ ok: z.literal(true) }) },
+  cancelRun: { params: runIdParams, result: z.object({ ok: z.literal(true) }) },
+  confirmStep: { params: runIdParams, result: z.object({ ok: z.literal(true) }) },
+  openShift: { params: z.object({ operators: z.array(operatorName).min(1).max(20) }), result: shiftViewSchema },
+  closeShift: { params: z.object({ shiftId: z.string().min(1) }), result: shiftViewSchema },
+  plugSimulated: { params: plugSimulatedParamsSchema, result: z.object({ serials: z.array(z.string()) }) },
+  unplugSimulated: { params: z.object({ serial: z.string().min(1) }), result: z.object({ ok: z.literal(true) }) },
+} as const;
+
+export type StationMethods = typeof stationMethods;
+export type StationMethodName = keyof StationMethods;
+export type StationParams<M extends StationMethodName> = z.input<StationMethods[M]['params']>;
+export type StationResult<M extends StationMethodName> = z.output<StationMethods[M]['result']>;
+
+/** What the renderer holds: one async function per method. */
+export type StationApi = {
+  [M in StationMethodName]: (params: StationParams<M>) => Promise<StationResult<M>>;
+};
+
+/** Pushed to every connected renderer as state is committed. */
+export const stationEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('device'), device: deviceViewSchema }),
+  z.object({ type: z.literal('device-removed'), serial: z.string() }),
+  z.object({ type: z.literal('stats'), stats: shiftStatsSchema }),
+  z.object({ type: z.literal('shift'), shift: shiftViewSchema.nullable() }),
+]);
+export type StationEvent = z.infer<typeof stationEventSchema>;
+
+export function isStationMethod(name: string): name is StationMethodName {
+  return Object.hasOwn(stationMethods, name);
+}
+
+/** Frames of the headless WebSocket transport. The preload bridge carries the same payloads. */
+export const wsClientFrameSchema = z.object({
+  kind: z.literal('call'),
+  id: z.number().int(),
+  method: z.string(),
+  params: z.unknown(),
+});
+export type WsClientFrame = z.infer<typeof wsClientFrameSchema>;
+
+export const wsServerFrameSchema = z.union([
+  z.object({ kind: z.literal('result'), id: z.number().int(), ok: z.literal(true), result: z.unknown() }),
+  z.object({
+    kind: z.literal('result'),
+    id: z.number().int(),
+    ok: z.literal(false),
+    error: z.object({ code: z.string(), message: z.string() }),
+  }),
+  z.object({ kind: z.literal('event'), event: z.unknown() }),
+]);

@@ -12,10 +12,12 @@ const handlers: Handlers = {
   retryRun: (core, p: { runId: string }) => (core.retryRun(p.runId), { ok: true as const }),
   cancelRun: (core, p: { runId: string }) => (core.cancelRun(p.runId), { ok: true as const }),
   confirmStep: (core, p: { runId: string }) => (core.confirmStep(p.runId), { ok: true as const }),
+  skipStep: (core, p: { runId: string }) => (core.skipStep(p.runId), { ok: true as const }),
   openShift: (core, p: { operators: string[] }) => core.openShift(p.operators),
   closeShift: (core, p: { shiftId: string }) => core.closeShift(p.shiftId),
   plugSimulated: (core, p: { count: number; model?: string; failAt?: string }) => ({ serials: core.plugSimulated(p) }),
   unplugSimulated: (core, p: { serial: string }) => (core.unplugSimulated(p.serial), { ok: true as const }),
+  replugSimulated: (core, p: { serial: string }) => (core.replugSimulated(p.serial), { ok: true as const }),
 };
 
 /**

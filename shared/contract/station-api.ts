@@ -141,10 +141,12 @@ export const stationMethods = {
   retryRun: { params: runIdParams, result: z.object({ ok: z.literal(true) }) },
   cancelRun: { params: runIdParams, result: z.object({ ok: z.literal(true) }) },
   confirmStep: { params: runIdParams, result: z.object({ ok: z.literal(true) }) },
+  skipStep: { params: runIdParams, result: z.object({ ok: z.literal(true) }) },
   openShift: { params: z.object({ operators: z.array(operatorName).min(1).max(20) }), result: shiftViewSchema },
   closeShift: { params: z.object({ shiftId: z.string().min(1) }), result: shiftViewSchema },
   plugSimulated: { params: plugSimulatedParamsSchema, result: z.object({ serials: z.array(z.string()) }) },
   unplugSimulated: { params: z.object({ serial: z.string().min(1) }), result: z.object({ ok: z.literal(true) }) },
+  replugSimulated: { params: z.object({ serial: z.string().min(1) }), result: z.object({ ok: z.literal(true) }) },
 } as const;
 
 export type StationMethods = typeof stationMethods;

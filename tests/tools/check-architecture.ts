@@ -1,0 +1,167 @@
+// Import-direction check (ARCHITECTURE.md "Dependencies point one way"), in the manner of VS Code's
+// layer check: every import, export-from, require() and import() in main/, renderer/ and shared/ is
+// read with the TypeScript compiler's own pre-processor and tested against the rules below.
+//
+//   node tests/tools/check-architecture.ts        (npm run check:architecture)  exit 1 on a violation
+//
+// Plain erasable TypeScript, so Node 22 runs it directly; the unit test imports it.
+import fs from 'node:fs';
+import { builtinModules } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+export interface SourceFile {
+  /** Repository-relative, with forward slashes: main/pipeline/run-controller.ts */
+  path: string;
+  text: string;
+}
+
+export interface Violation {
+  file: string;
+  line: number;
+  specifier: string;
+  rule: string;
+  message: string;
+}
+
+export const SCANNED_ROOTS = ['main', 'renderer', 'shared'] as const;
+const SCANNED_EXTENSIONS = ['.ts', '.tsx', '.cts', '.mts', '.mjs'];
+const SKIPPED_DIRS = new Set(['node_modules', 'dist', '.git']);
+
+const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, m.split('/')[0] as string]));
+/** Packages that only run in Node (native code or Electron's main side). */
+const NATIVE_PACKAGES = ['better-sqlite3', 'usb', 'serialport', '@serialport/', 'electron'];
+/** The layers of main/ that drivers and the store sit below. */
+const ABOVE_DRIVERS_AND_STORE = ['main/pipeline', 'main/api', 'main/station', 'main/cli', 'main/hub'];
+/** What the pipeline may know of the drivers: the interface and the step errors, not a driver. */
+const PIPELINE_MAY_IMPORT_FROM_DRIVERS = ['main/drivers/driver', 'main/drivers/step-errors'];
+
+type Target = { kind: 'node-builtin' | 'package'; name: string } | { kind: 'file'; path: string };
+
+const under = (file: string, dir: string) => file === dir || file.startsWith(`${dir}/`);
+const withoutExtension = (p: string) => p.replace(/\.(d\.ts|tsx?|cts|mts|mjs|cjs|jsx?)$/, '');
+
+/** Build-tool configs (vite.config.ts, ...) run in Node at build time, not in the renderer. */
+function isToolConfig(file: string): boolean {
+  return /(^|\/)[^/]+\.config\.(ts|mts|cts|mjs|js)$/.test(file);
+}
+
+function classify(fromFile: string, specifier: string): Target {
+  if (specifier.startsWith('node:')) return { kind: 'node-builtin', name: specifier.slice(5) };
+  if (specifier.startsWith('.') || specifier.startsWith('/')) {
+    const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(fromFile), specifier));
+    return { kind: 'file', path: resolved };
+  }
+  const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : (specifier.split('/')[0] as string);
+  if (NODE_BUILTINS.has(name)) return { kind: 'node-builtin', name };
+  return { kind: 'package', name };
+}
+
+function isNativePackage(name: string): boolean {
+  return NATIVE_PACKAGES.some((p) => (p.endsWith('/') ? name.startsWith(p) : name === p));
+}
+
+/** Every rule, applied to one import of one file; returns the broken rules. */
+function check(file: string, specifier: string): Array<{ rule: string; message: string }> {
+  const target = classify(file, specifier);
+  const out: Array<{ rule: string; message: string }> = [];
+  const fileTarget = target.kind === 'file' ? withoutExtension(target.path) : null;
+
+  if (target.kind === 'package' && target.name === 'electron' && !under(file, 'main/electron')) {
+    out.push({ rule: 'electron-only-in-shell', message: "only main/electron/** may import 'electron'" });
+  }
+
+  if (under(file, 'renderer') && !isToolConfig(file)) {
+    if (fileTarget && under(fileTarget, 'main')) out.push({ rule: 'renderer-not-main', message: 'the renderer must not import main/ (talk to the StationApi)' });
+    if (target.kind === 'node-builtin') out.push({ rule: 'renderer-no-node', message: `the renderer must not import the Node builtin "${target.name}"` });
+    if (target.kind === 'package' && isNativePackage(target.name) && target.name !== 'electron') {
+      out.push({ rule: 'renderer-no-native', message: `the renderer must not import the Node-only package "${target.name}"` });
+    }
+  }
+
+  if (under(file, 'shared') && !isToolConfig(file)) {
+    if (fileTarget && (under(fileTarget, 'main') || under(fileTarget, 'renderer'))) {
+      out.push({ rule: 'shared-imports-neither', message: 'shared/ must import neither main/ nor renderer/' });
+    }
+    if (target.kind === 'node-builtin') out.push({ rule: 'shared-no-node', message: `shared/ runs on both sides and must not import the Node builtin "${target.name}"` });
+    if (target.kind === 'package' && isNativePackage(target.name) && target.name !== 'electron') {
+      out.push({ rule: 'shared-no-native', message: `shared/ runs on both sides and must not import "${target.name}"` });
+    }
+  }
+
+  if (under(file, 'main') && fileTarget && under(fileTarget, 'renderer')) {
+    out.push({ rule: 'main-not-renderer', message: 'main/ must not import renderer/' });
+  }
+
+  if ((under(file, 'main/drivers') || under(file, 'main/store')) && fileTarget) {
+    const layer = ABOVE_DRIVERS_AND_STORE.find((dir) => under(fileTarget, dir));
+    if (layer) out.push({ rule: 'drivers-store-below', message: `drivers and the store must not import ${layer}/` });
+  }
+
+  if (under(file, 'main/pipeline') && fileTarget && under(fileTarget, 'main/drivers') && !PIPELINE_MAY_IMPORT_FROM_DRIVERS.includes(fileTarget)) {
+    out.push({ rule: 'pipeline-driver-agnostic', message: 'the pipeline may import only main/drivers/driver.ts and main/drivers/step-errors.ts, not a specific driver' });
+  }
+  return out;
+}
+
+function lineOf(text: string, pos: number): number {
+  let line = 1;
+  for (let i = 0; i < pos && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+/** Checks the given files; returns every violation (empty when the tree follows the rules). */
+export function checkArchitecture(files: readonly SourceFile[]): Violation[] {
+  const violations: Violation[] = [];
+  for (const file of files) {
+    const info = ts.preProcessFile(file.text, true, true);
+    const refs = [
+      ...info.importedFiles.map((r) => ({ specifier: r.fileName, pos: r.pos })),
+      // `/// <reference types="node" />` pulls Node's types in just like an import would.
+      ...info.typeReferenceDirectives.map((r) => ({ specifier: r.fileName === 'node' ? 'node:*' : r.fileName, pos: r.pos })),
+    ];
+    for (const ref of refs) {
+      for (const v of check(file.path, ref.specifier)) {
+        violations.push({ file: file.path, line: lineOf(file.text, ref.pos), specifier: ref.specifier, ...v });
+      }
+    }
+  }
+  return violations;
+}
+
+/** Reads every source file under main/, renderer/ and shared/ of a checkout. */
+export function collectSourceFiles(repoRoot: string): SourceFile[] {
+  const files: SourceFile[] = [];
+  const walk = (dir: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (!SKIPPED_DIRS.has(entry.name)) walk(full);
+      } else if (SCANNED_EXTENSIONS.some((ext) => entry.name.endsWith(ext)) && !entry.name.endsWith('.d.ts')) {
+        files.push({ path: path.relative(repoRoot, full).split(path.sep).join('/'), text: fs.readFileSync(full, 'utf8') });
+      }
+    }
+  };
+  for (const root of SCANNED_ROOTS) walk(path.join(repoRoot, root));
+  return files.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+export function formatViolation(v: Violation): string {
+  return `${v.file}:${v.line}: imports "${v.specifier}": ${v.message} [${v.rule}]`;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const files = collectSourceFiles(repoRoot);
+  const violations = checkArchitecture(files);
+  for (const v of violations) process.stderr.write(`${formatViolation(v)}\n`);
+  process.stdout.write(`check-architecture: ${files.length} files, ${violations.length} violation${violations.length === 1 ? '' : 's'}\n`);
+  process.exitCode = violations.length > 0 ? 1 : 0;
+}

@@ -1,0 +1,83 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { checkArchitecture, collectSourceFiles, formatViolation, type SourceFile } from '../tools/check-architecture.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const rulesOf = (files: SourceFile[]) => checkArchitecture(files).map((v) => v.rule);
+const one = (file: string, text: string) => rulesOf([{ path: file, text }]);
+
+describe('import directions (ARCHITECTURE.md)', () => {
+  it('the real tree has no violations', () => {
+    const files = collectSourceFiles(repoRoot);
+    expect(files.some((f) => f.path === 'main/station/station-core.ts')).toBe(true);
+    expect(files.some((f) => f.path.startsWith('shared/'))).toBe(true);
+    const violations = checkArchitecture(files);
+    if (violations.length > 0) console.error(violations.map(formatViolation).join('\n'));
+    expect(violations.map(formatViolation)).toEqual([]);
+  });
+
+  it("only main/electron/** imports 'electron'", () => {
+    expect(one('main/electron/main.ts', "import { app } from 'electron';")).toEqual([]);
+    expect(one('main/electron/preload.ts', "import { contextBridge } from 'electron';")).toEqual([]);
+    expect(one('main/station/station-core.ts', "import { app } from 'electron';")).toEqual(['electron-only-in-shell']);
+    expect(one('main/cli/index.ts', "const { app } = require('electron/main');")).toEqual(['electron-only-in-shell']);
+    expect(one('main/api/x.ts', "const e = await import('electron');")).toEqual(['electron-only-in-shell']);
+    expect(one('shared/contract/x.ts', "export { app } from 'electron';")).toEqual(['electron-only-in-shell']);
+    expect(one('renderer/src/app.tsx', "import { ipcRenderer } from 'electron';")).toEqual(['electron-only-in-shell']);
+  });
+
+  it('the renderer imports neither main/, Node builtins nor native packages', () => {
+    expect(one('renderer/src/app.tsx', "import { z } from 'zod';\nimport { stationMethods } from '../../shared/contract/station-api.js';")).toEqual([]);
+    expect(one('renderer/src/app.tsx', "import { StationCore } from '../../main/station/station-core.js';")).toEqual(['renderer-not-main']);
+    expect(one('renderer/src/api/client.ts', "import type { RunningStation } from '../../../main/cli/station-command.js';")).toEqual(['renderer-not-main']);
+    for (const builtin of ['node:fs', 'fs', 'path', 'child_process', 'fs/promises', 'node:crypto', 'os']) {
+      expect(one('renderer/src/app.tsx', `import x from '${builtin}';`), builtin).toEqual(['renderer-no-node']);
+    }
+    for (const pkg of ['better-sqlite3', 'usb', 'serialport', '@serialport/bindings-cpp']) {
+      expect(one('renderer/src/app.tsx', `import x from '${pkg}';`), pkg).toEqual(['renderer-no-native']);
+    }
+    expect(one('renderer/src/env.ts', '/// <reference types="node" />\nexport {};')).toEqual(['renderer-no-node']);
+  });
+
+  it("the renderer's build config runs in Node and may use it", () => {
+    expect(one('renderer/vite.config.ts', "import { fileURLToPath } from 'node:url';\nimport path from 'node:path';")).toEqual([]);
+    expect(one('renderer/vite.config.ts', "import { app } from 'electron';")).toEqual(['electron-only-in-shell']);
+  });
+
+  it('shared/ imports neither main/, renderer/ nor Node builtins', () => {
+    expect(one('shared/contract/station-api.ts', "import { z } from 'zod';\nimport { RUN_STATES } from './run-state.js';")).toEqual([]);
+    expect(one('shared/contract/x.ts', "import { StationCore } from '../../main/station/station-core.js';")).toEqual(['shared-imports-neither']);
+    expect(one('shared/contract/x.ts', "import { App } from '../../renderer/src/app.js';")).toEqual(['shared-imports-neither']);
+    expect(one('shared/x.ts', "import fs from 'node:fs';")).toEqual(['shared-no-node']);
+    expect(one('shared/x.ts', "import path from 'path';")).toEqual(['shared-no-node']);
+    expect(one('shared/x.ts', "import Database from 'better-sqlite3';")).toEqual(['shared-no-native']);
+  });
+
+  it('main/ never imports renderer/', () => {
+    expect(one('main/api/station-http-server.ts', "import { App } from '../../renderer/src/app.js';")).toEqual(['main-not-renderer']);
+    expect(one('main/electron/main.ts', "import '../../renderer/src/i18n.js';")).toEqual(['main-not-renderer']);
+  });
+
+  it('drivers and the store sit below the pipeline, API, station, CLI and hub', () => {
+    for (const layer of ['pipeline/run-controller', 'api/station-methods', 'station/station-core', 'cli/index', 'hub/hub-server']) {
+      expect(one('main/drivers/simulated/simulated-driver.ts', `import x from '../../${layer}.js';`), layer).toEqual(['drivers-store-below']);
+      expect(one('main/store/station-store.ts', `import x from '../${layer}.js';`), layer).toEqual(['drivers-store-below']);
+    }
+    expect(one('main/store/station-store.ts', "import { openDatabase } from './database.js';\nimport type { DeviceRecord } from './records.js';")).toEqual([]);
+    expect(one('main/drivers/simulated/simulated-driver.ts', "import type { DeviceDriver } from '../driver.js';\nimport { DeviceGoneError } from '../step-errors.js';")).toEqual([]);
+  });
+
+  it('the pipeline does not know which driver it drives', () => {
+    expect(one('main/pipeline/run-controller.ts', "import type { StepOutcome } from '../drivers/driver.js';\nimport { StepError } from '../drivers/step-errors.js';")).toEqual([]);
+    expect(one('main/pipeline/run-controller.ts', "import { SimulatedDriver } from '../drivers/simulated/simulated-driver.js';")).toEqual(['pipeline-driver-agnostic']);
+    expect(one('main/pipeline/run-machine.ts', "export * from '../drivers/ios/ios-driver.js';")).toEqual(['pipeline-driver-agnostic']);
+  });
+
+  it('reports file, line and rule', () => {
+    const [v] = checkArchitecture([{ path: 'shared/a.ts', text: "import { z } from 'zod';\n\nimport fs from 'node:fs';\n" }]);
+    expect(v).toMatchObject({ file: 'shared/a.ts', line: 3, specifier: 'node:fs', rule: 'shared-no-node' });
+    expect(formatViolation(v!)).toBe('shared/a.ts:3: imports "node:fs": shared/ runs on both sides and must not import the Node builtin "fs" [shared-no-node]');
+  });
+});

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const built = ['dist/main/cli/index.js', 'dist/renderer/index.html'].every((f) => existsSync(root + f));
+const built = ['dist/main/cli/index.js', 'dist/main/electron/preload.cjs', 'dist/renderer/index.html'].every((f) => existsSync(root + f));
 if (!built) {
   process.stdout.write('Building Benchline (first start)...\n');
   const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });

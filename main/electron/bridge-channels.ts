@@ -1,0 +1,11 @@
+/**
+ * The IPC channels between the preload bridge and the main process. Kept apart from everything
+ * else so the preload bundle pulls in nothing but these names and the shared contract.
+ */
+export const CALL_CHANNEL = 'benchline:call';
+export const EVENT_CHANNEL = 'benchline:event';
+
+/** What the main process answers on CALL_CHANNEL. */
+export type BridgeReply =
+  | { ok: true; result: unknown }
+  | { ok: false; error: { code: string; message: string } };

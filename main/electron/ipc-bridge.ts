@@ -1,0 +1,27 @@
+import { ApiError } from '../../shared/contract/errors.js';
+import type { Logger } from '../logging/logger.js';
+import { callStationMethod, toApiError } from '../api/station-methods.js';
+import type { StationCore } from '../station/station-core.js';
+import { isAppUrl } from './app-protocol.js';
+import type { BridgeReply } from './bridge-channels.js';
+
+/**
+ * One StationApi call from the preload bridge. Only the app's own page may call (the sender
+ * frame's URL must be app://station/...); the method and its parameters are checked against the
+ * shared contract by `callStationMethod`, exactly as for the WebSocket transport.
+ */
+export function handleBridgeCall(core: StationCore, senderUrl: string | null | undefined, message: unknown, logger: Logger): BridgeReply {
+  if (!isAppUrl(senderUrl)) {
+    logger.log('warn', `refused a bridge call from ${String(senderUrl)}`);
+    return { ok: false, error: { code: 'unauthorized', message: 'Calls are accepted only from the station UI.' } };
+  }
+  const { method, params } = (typeof message === 'object' && message !== null ? message : {}) as { method?: unknown; params?: unknown };
+  try {
+    if (typeof method !== 'string') throw new ApiError('bad_request', 'A call needs a method name.');
+    return { ok: true, result: callStationMethod(core, method, params) };
+  } catch (err) {
+    const { status, error } = toApiError(err);
+    if (status >= 500) logger.log('error', `bridge call ${String(method)} failed: ${(err as Error).stack ?? String(err)}`);
+    return { ok: false, error: { code: error.code, message: error.message } };
+  }
+}

@@ -1,0 +1,52 @@
+import { isStationMethod, stationMethods, type StationEvent } from '../../shared/contract/station-api.js';
+import { CALL_CHANNEL, EVENT_CHANNEL, type BridgeReply } from './bridge-channels.js';
+
+/**
+ * `window.benchline` in the Electron window: the renderer's StationApi transport.
+ * - `invoke(method, params)` resolves with the method's result; it rejects with a plain
+ *   `{ code, message }` object (contextBridge would strip an Error's extra fields), both for calls
+ *   refused here (method not in the contract, invalid params) and for errors from the station.
+ * - `onEvent(cb)` delivers every pushed StationEvent; the returned function unsubscribes.
+ */
+export interface BenchlineBridge {
+  invoke(method: string, params?: unknown): Promise<unknown>;
+  onEvent(callback: (event: StationEvent) => void): () => void;
+}
+
+/** The part of Electron's ipcRenderer the bridge uses (injected, so it can be tested without Electron). */
+export interface BridgeIpc {
+  invoke(channel: string, ...args: unknown[]): Promise<unknown>;
+  on(channel: string, listener: (event: unknown, ...args: unknown[]) => void): unknown;
+  removeListener(channel: string, listener: (event: unknown, ...args: unknown[]) => void): unknown;
+}
+
+export interface BridgeError {
+  code: string;
+  message: string;
+}
+
+const refuse = (message: string): Promise<never> => Promise.reject<never>({ code: 'bad_request', message } satisfies BridgeError);
+
+export function createBenchlineBridge(ipc: BridgeIpc): BenchlineBridge {
+  return {
+    async invoke(method: string, params?: unknown): Promise<unknown> {
+      if (typeof method !== 'string' || !isStationMethod(method)) return refuse(`Unknown method "${String(method)}".`);
+      const parsed = stationMethods[method].params.safeParse(params ?? {});
+      if (!parsed.success) {
+        return refuse(`Invalid parameters for ${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(params)'} ${i.message}`).join('; ')}`);
+      }
+      const reply = (await ipc.invoke(CALL_CHANNEL, { method, params: parsed.data })) as BridgeReply;
+      if (reply.ok) return reply.result;
+      throw { code: reply.error.code, message: reply.error.message } satisfies BridgeError;
+    },
+    onEvent(callback: (event: StationEvent) => void): () => void {
+      if (typeof callback !== 'function') throw new TypeError('onEvent needs a callback.');
+      // Only the event's payload crosses into the page, never Electron's IPC event object.
+      const listener = (_event: unknown, payload: unknown) => callback(payload as StationEvent);
+      ipc.on(EVENT_CHANNEL, listener);
+      return () => {
+        ipc.removeListener(EVENT_CHANNEL, listener);
+      };
+    },
+  };
+}

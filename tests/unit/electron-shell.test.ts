@@ -1,0 +1,450 @@
+// The Electron shell without an Electron binary: the app protocol and the IPC bridge are plain
+// modules; main.ts runs against a stand-in for 'electron' (the real package would try to download
+// its binary); the preload is bundled exactly as `npm run build:preload` does and run the way a
+// sandboxed preload runs: as one CommonJS file whose only require() is 'electron'.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RENDERER_CSP } from '../../main/api/station-http-server.js';
+import { isAppUrl, serveAppRequest } from '../../main/electron/app-protocol.js';
+import { CALL_CHANNEL, EVENT_CHANNEL } from '../../main/electron/bridge-channels.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const resourcesDir = path.join(repoRoot, 'resources');
+const tmpDirs: string[] = [];
+const tmp = (prefix: string) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `benchline-${prefix}-`));
+  tmpDirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of tmpDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function makeRendererDir(): string {
+  const dir = tmp('renderer');
+  fs.mkdirSync(path.join(dir, 'assets'));
+  fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>Benchline</title><script type="module" src="/assets/app.js"></script>');
+  fs.writeFileSync(path.join(dir, 'assets', 'app.js'), 'console.log(1)');
+  fs.writeFileSync(path.join(path.dirname(dir), `${path.basename(dir)}-secret.txt`), 'secret');
+  return dir;
+}
+
+// ---- a stand-in for the 'electron' module -----------------------------------------------------
+
+type Listener = (...args: any[]) => unknown;
+
+const fake = vi.hoisted(() => {
+  class Emitter {
+    listeners = new Map<string, Listener[]>();
+    on(event: string, fn: Listener) {
+      this.listeners.set(event, [...(this.listeners.get(event) ?? []), fn]);
+      return this;
+    }
+    once(event: string, fn: Listener) {
+      return this.on(event, fn);
+    }
+    emit(event: string, ...args: unknown[]) {
+      for (const fn of this.listeners.get(event) ?? []) fn(...args);
+    }
+  }
+  class FakeWebContents extends Emitter {
+    url = '';
+    sent: Array<[string, unknown]> = [];
+    openHandler: Listener | null = null;
+    send(channel: string, payload: unknown) {
+      this.sent.push([channel, payload]);
+    }
+    getURL() {
+      return this.url;
+    }
+    setWindowOpenHandler(fn: Listener) {
+      this.openHandler = fn;
+    }
+  }
+  const state = {
+    userData: '',
+    lock: true,
+    app: new Emitter(),
+    windows: [] as Array<{ options: any; webContents: FakeWebContents }>,
+    ipc: new Map<string, Listener>(),
+    protocols: new Map<string, Listener>(),
+    privileged: [] as any[],
+    blocked: null as null | { filter: { urls: string[] }; fn: Listener },
+    permissionRequest: null as null | Listener,
+    quit: 0,
+    exits: [] as number[],
+    errorBoxes: [] as string[],
+  };
+  class BrowserWindow extends Emitter {
+    webContents = new FakeWebContents();
+    constructor(readonly options: any) {
+      super();
+      state.windows.push(this);
+    }
+    async loadURL(url: string) {
+      this.webContents.url = url;
+    }
+    isDestroyed() {
+      return false;
+    }
+    isMinimized() {
+      return false;
+    }
+    restore() {}
+    show() {}
+    focus() {}
+  }
+  const electron = {
+    app: {
+      isPackaged: false,
+      on: (event: string, fn: Listener) => state.app.on(event, fn),
+      whenReady: async () => {},
+      isReady: () => true,
+      getPath: (name: string) => (name === 'userData' ? state.userData : os.tmpdir()),
+      setName: () => {},
+      enableSandbox: () => {},
+      requestSingleInstanceLock: () => state.lock,
+      quit: () => {
+        state.quit++;
+      },
+      exit: (code: number) => {
+        state.exits.push(code);
+      },
+    },
+    BrowserWindow,
+    dialog: { showErrorBox: (_title: string, message: string) => state.errorBoxes.push(message) },
+    ipcMain: { handle: (channel: string, fn: Listener) => state.ipc.set(channel, fn) },
+    Menu: { setApplicationMenu: () => {} },
+    protocol: {
+      registerSchemesAsPrivileged: (schemes: any[]) => state.privileged.push(...schemes),
+      handle: (scheme: string, fn: Listener) => state.protocols.set(scheme, fn),
+    },
+    session: {
+      defaultSession: {
+        setPermissionRequestHandler: (fn: Listener) => {
+          state.permissionRequest = fn;
+        },
+        setPermissionCheckHandler: () => {},
+        webRequest: {
+          onBeforeRequest: (filter: { urls: string[] }, fn: Listener) => {
+            state.blocked = { filter, fn };
+          },
+        },
+      },
+    },
+  };
+  const reset = () => {
+    Object.assign(state, {
+      userData: '',
+      lock: true,
+      app: new Emitter(),
+      windows: [],
+      ipc: new Map(),
+      protocols: new Map(),
+      privileged: [],
+      blocked: null,
+      permissionRequest: null,
+      quit: 0,
+      exits: [],
+      errorBoxes: [],
+    });
+  };
+  return { state, electron, reset, FakeWebContents };
+});
+
+vi.mock('electron', () => fake.electron);
+
+const { runElectronShell, PRELOAD_PATH } = await import('../../main/electron/main.js');
+
+async function until<T>(fn: () => T | undefined | null | false, what: string, timeoutMs = 10_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const value = fn();
+    if (value) return value;
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+// ---- app:// protocol ----------------------------------------------------------------------------
+
+describe('app://station/ protocol', () => {
+  const rendererDir = makeRendererDir();
+
+  it('accepts only the app origin', () => {
+    expect(isAppUrl('app://station/')).toBe(true);
+    expect(isAppUrl('app://station/assets/app.js?x=1#y')).toBe(true);
+    for (const url of ['app://evil/', 'https://station/', 'file:///index.html', 'app://station:81/', 'app://u:p@station/', 'javascript:alert(1)', '', null, undefined]) {
+      expect(isAppUrl(url), String(url)).toBe(false);
+    }
+  });
+
+  it('serves the built renderer with the strict CSP', async () => {
+    const index = await serveAppRequest(rendererDir, 'app://station/');
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(index.headers.get('content-security-policy')).toBe(RENDERER_CSP);
+    expect(await index.text()).toContain('<title>Benchline</title>');
+    const js = await serveAppRequest(rendererDir, 'app://station/assets/app.js');
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(js.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await js.text()).toBe('console.log(1)');
+  });
+
+  it('falls back to index.html for client-side routes, 404 for missing files', async () => {
+    const route = await serveAppRequest(rendererDir, 'app://station/hub');
+    expect(route.status).toBe(200);
+    expect(await route.text()).toContain('<title>Benchline</title>');
+    expect((await serveAppRequest(rendererDir, 'app://station/assets/missing.js')).status).toBe(404);
+  });
+
+  it('never serves anything outside the renderer folder, nor other hosts or methods', async () => {
+    const secret = `${path.basename(rendererDir)}-secret.txt`;
+    for (const url of [`app://station/../${secret}`, `app://station/%2e%2e/${secret}`, `app://station/assets/..%2f..%2f${secret}`, 'app://station/..%5c..%5cetc%5cpasswd', 'app://station/%00']) {
+      const res = await serveAppRequest(rendererDir, url);
+      expect(res.status, url).toBeGreaterThanOrEqual(400);
+      expect(await res.text(), url).not.toContain('secret');
+    }
+    expect((await serveAppRequest(rendererDir, 'app://other/index.html')).status).toBe(404);
+    expect((await serveAppRequest(rendererDir, 'app://station/', 'POST')).status).toBe(405);
+  });
+});
+
+// ---- the shell (main.ts) ------------------------------------------------------------------------
+
+describe('Electron main process', () => {
+  let stdout: string;
+  beforeEach(() => {
+    fake.reset();
+    fake.state.userData = tmp('userdata');
+    stdout = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stdout += String(chunk);
+      return true;
+    });
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  });
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    // Quit whatever a test left running, so the core closes.
+    fake.state.app.emit('before-quit', { preventDefault() {} });
+    await new Promise((r) => setTimeout(r, 50));
+  });
+
+  const start = (argv: string[], rendererDir = makeRendererDir()) =>
+    runElectronShell(argv, { rendererDir, resourcesDir, version: '0.0.0-test' });
+
+  it('opens a sandboxed, isolated window on app://station/ and the automation API on loopback', async () => {
+    await start(['--port', '0', '--simulate', '2', '--sim-speed', '1000']);
+    expect(fake.state.exits).toEqual([]);
+    expect(fake.state.privileged).toEqual([expect.objectContaining({ scheme: 'app', privileges: expect.objectContaining({ standard: true, secure: true }) })]);
+
+    expect(fake.state.windows).toHaveLength(1);
+    const win = fake.state.windows[0]!;
+    expect(win.options.webPreferences).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+    });
+    expect(win.options.webPreferences.preload).toBe(PRELOAD_PATH);
+    expect(path.basename(PRELOAD_PATH)).toBe('preload.cjs');
+    expect(win.webContents.url).toBe('app://station/');
+
+    // The data dir is Electron's userData when no --data-dir is given.
+    expect(fs.existsSync(path.join(fake.state.userData, 'station.db'))).toBe(true);
+    const token = fs.readFileSync(path.join(fake.state.userData, 'api-token'), 'utf8').trim();
+
+    // The same automation API as headless mode, on loopback.
+    const url = /browser: (http:\/\/127\.0\.0\.1:\d+\/)#token=/.exec(stdout)?.[1];
+    expect(url, stdout).toBeDefined();
+    expect(await (await fetch(`${url}api/v1/health`)).json()).toMatchObject({ ok: true, version: '0.0.0-test' });
+    expect((await fetch(`${url}api/v1/devices`)).status).toBe(401);
+    const devices = (await (await fetch(`${url}api/v1/devices`, { headers: { authorization: `Bearer ${token}` } })).json()) as unknown[];
+    expect(devices).toHaveLength(2);
+
+    // The protocol handler serves the renderer with the CSP.
+    const handler = fake.state.protocols.get('app')!;
+    const res = (await handler(new Request('app://station/'))) as Response;
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toBe(RENDERER_CSP);
+
+    // Remote content and permissions are refused.
+    expect(fake.state.blocked!.filter.urls).toEqual(expect.arrayContaining(['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*']));
+    const cancel = vi.fn();
+    fake.state.blocked!.fn({ url: 'https://example.com/' }, cancel);
+    expect(cancel).toHaveBeenCalledWith({ cancel: true });
+    const allow = vi.fn();
+    fake.state.permissionRequest!(null, 'media', allow);
+    expect(allow).toHaveBeenCalledWith(false);
+  });
+
+  it('IPC: calls from the app page reach the core through the contract; other senders are refused', async () => {
+    await start(['--data-dir', tmp('data'), '--port', '0', '--sim-speed', '1000']);
+    const call = fake.state.ipc.get(CALL_CHANNEL)!;
+    const fromApp = { senderFrame: { url: 'app://station/' } };
+
+    const snap = (await call(fromApp, { method: 'snapshot', params: {} })) as any;
+    expect(snap.ok).toBe(true);
+    expect(snap.result).toMatchObject({ version: '0.0.0-test', simulator: true, devices: [] });
+
+    expect(await call({ senderFrame: { url: 'https://evil.example/' } }, { method: 'snapshot' })).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    expect(await call({ senderFrame: null }, { method: 'snapshot' })).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    expect(await call(fromApp, { method: 'dropDatabase' })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(await call(fromApp, { method: 'plugSimulated', params: { count: 'many' } })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(await call(fromApp, 'garbage')).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(await call(fromApp, { method: 'runDetail', params: { runId: 'nope' } })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+
+    // Events from the core are pushed to the window.
+    const plugged = (await call(fromApp, { method: 'plugSimulated', params: { count: 1 } })) as any;
+    expect(plugged.ok).toBe(true);
+    const wc = fake.state.windows[0]!.webContents;
+    const pushed = await until(() => wc.sent.find(([ch, e]) => ch === EVENT_CHANNEL && (e as any).type === 'device'), 'a device event');
+    expect((pushed[1] as any).device.serial).toBe(plugged.result.serials[0]);
+  });
+
+  it('keeps every web contents on app://station/: no navigation away, no new windows, no webviews', async () => {
+    await start(['--data-dir', tmp('data'), '--port', '0', '--headless']);
+    expect(fake.state.windows).toHaveLength(0); // --headless inside Electron: no window, the API still serves
+    const contents = new fake.FakeWebContents();
+    fake.state.app.emit('web-contents-created', {}, contents);
+    const navigate = (url: string) => {
+      const event = { url, preventDefault: vi.fn() };
+      contents.emit('will-frame-navigate', event);
+      return event.preventDefault.mock.calls.length > 0;
+    };
+    expect(navigate('https://example.com/')).toBe(true);
+    expect(navigate('file:///etc/passwd')).toBe(true);
+    expect(navigate('http://127.0.0.1:4780/')).toBe(true);
+    expect(navigate('app://station/hub')).toBe(false);
+    const redirect = { url: 'https://example.com/', preventDefault: vi.fn() };
+    contents.emit('will-redirect', redirect);
+    expect(redirect.preventDefault).toHaveBeenCalled();
+    expect(contents.openHandler!({ url: 'https://example.com/' })).toEqual({ action: 'deny' });
+    const webview = { preventDefault: vi.fn() };
+    contents.emit('will-attach-webview', webview);
+    expect(webview.preventDefault).toHaveBeenCalled();
+  });
+
+  it('quitting closes the API server and the core before the app exits', async () => {
+    const dataDir = tmp('data');
+    await start(['--data-dir', dataDir, '--port', '0', '--simulate', '1']);
+    const url = /browser: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)![1]!;
+    expect((await fetch(`${url}api/v1/health`)).ok).toBe(true);
+    const event = { preventDefault: vi.fn() };
+    fake.state.app.emit('before-quit', event);
+    expect(event.preventDefault).toHaveBeenCalled();
+    await until(() => fake.state.quit > 0, 'app.quit after closing');
+    await expect(fetch(`${url}api/v1/health`)).rejects.toThrow();
+    // The database is closed cleanly: no WAL left behind.
+    expect(fs.existsSync(path.join(dataDir, 'station.db-wal'))).toBe(false);
+    // A second before-quit (Electron's own, after ours) passes through.
+    const again = { preventDefault: vi.fn() };
+    fake.state.app.emit('before-quit', again);
+    expect(again.preventDefault).not.toHaveBeenCalled();
+  });
+
+  it('a second instance hands over to the first and quits', async () => {
+    fake.state.lock = false;
+    await start(['--port', '0']);
+    expect(fake.state.quit).toBe(1);
+    expect(fake.state.windows).toHaveLength(0);
+    expect(fs.existsSync(path.join(fake.state.userData, 'station.db'))).toBe(false);
+  });
+
+  it('bad flags exit 2 with the same message as the CLI', async () => {
+    await start(['--port', 'abc']);
+    await until(() => fake.state.exits.length > 0, 'app.exit');
+    expect(fake.state.exits).toEqual([2]);
+    expect(fake.state.errorBoxes).toEqual(['--port must be a number, got "abc".']);
+    expect(fake.state.windows).toHaveLength(0);
+  });
+});
+
+// ---- the preload bundle -------------------------------------------------------------------------
+
+describe('preload bundle (window.benchline)', () => {
+  let bundle: string;
+  beforeAll(async () => {
+    const { build } = await import('vite');
+    const outDir = tmp('preload');
+    await build({ configFile: path.join(repoRoot, 'main/electron/vite.preload.config.mts'), logLevel: 'silent', build: { outDir } });
+    bundle = fs.readFileSync(path.join(outDir, 'preload.cjs'), 'utf8');
+  }, 60_000);
+
+  /** Runs the bundle as Electron runs a sandboxed preload: require() knows only 'electron'. */
+  function loadPreload(reply: (message: any) => unknown) {
+    const exposed: Record<string, any> = {};
+    const listeners = new Map<string, Set<Listener>>();
+    const invoked: any[] = [];
+    const ipcRenderer = {
+      invoke: async (channel: string, message: unknown) => {
+        invoked.push([channel, message]);
+        return reply(message);
+      },
+      on: (channel: string, fn: Listener) => {
+        if (!listeners.has(channel)) listeners.set(channel, new Set());
+        listeners.get(channel)!.add(fn);
+      },
+      removeListener: (channel: string, fn: Listener) => listeners.get(channel)?.delete(fn),
+    };
+    const required: string[] = [];
+    const sandboxRequire = (name: string) => {
+      required.push(name);
+      if (name === 'electron') return { contextBridge: { exposeInMainWorld: (key: string, api: unknown) => (exposed[key] = api) }, ipcRenderer };
+      throw new Error(`a sandboxed preload cannot require "${name}"`);
+    };
+    const module = { exports: {} };
+    new Function('require', 'module', 'exports', bundle)(sandboxRequire, module, module.exports);
+    const emit = (channel: string, payload: unknown) => {
+      for (const fn of listeners.get(channel) ?? []) fn({ sender: 'ipc-event-object' }, payload);
+    };
+    return { exposed, invoked, required, emit, listeners };
+  }
+
+  it('is one self-contained CommonJS file that requires only electron', () => {
+    const { exposed, required } = loadPreload(() => ({ ok: true, result: null }));
+    expect(required).toEqual(['electron']);
+    expect(Object.keys(exposed)).toEqual(['benchline']);
+    expect(Object.keys(exposed.benchline).sort()).toEqual(['invoke', 'onEvent']);
+  });
+
+  it('invoke: refuses methods outside the contract and invalid params without asking main', async () => {
+    const { exposed, invoked } = loadPreload(() => ({ ok: true, result: null }));
+    await expect(exposed.benchline.invoke('dropDatabase', {})).rejects.toEqual({ code: 'bad_request', message: 'Unknown method "dropDatabase".' });
+    await expect(exposed.benchline.invoke('__proto__', {})).rejects.toMatchObject({ code: 'bad_request' });
+    await expect(exposed.benchline.invoke('plugSimulated', { count: 0 })).rejects.toMatchObject({ code: 'bad_request', message: expect.stringContaining('count') });
+    await expect(exposed.benchline.invoke('openShift', { operators: [] })).rejects.toMatchObject({ code: 'bad_request' });
+    expect(invoked).toEqual([]);
+  });
+
+  it('invoke: passes contract calls to main and returns the result or the error', async () => {
+    const { exposed, invoked } = loadPreload((m) =>
+      m.method === 'snapshot' ? { ok: true, result: { stationId: 's1' } } : { ok: false, error: { code: 'not_found', message: 'No run x.' } },
+    );
+    await expect(exposed.benchline.invoke('snapshot')).resolves.toEqual({ stationId: 's1' });
+    await expect(exposed.benchline.invoke('retryRun', { runId: 'x' })).rejects.toEqual({ code: 'not_found', message: 'No run x.' });
+    expect(invoked).toEqual([
+      [CALL_CHANNEL, { method: 'snapshot', params: {} }],
+      [CALL_CHANNEL, { method: 'retryRun', params: { runId: 'x' } }],
+    ]);
+  });
+
+  it('onEvent: delivers event payloads (never the IPC event object) until unsubscribed', () => {
+    const { exposed, emit, listeners } = loadPreload(() => null);
+    const seen: unknown[] = [];
+    const off = exposed.benchline.onEvent((e: unknown) => seen.push(e));
+    emit(EVENT_CHANNEL, { type: 'stats', stats: { done: 1 } });
+    off();
+    emit(EVENT_CHANNEL, { type: 'stats', stats: { done: 2 } });
+    expect(seen).toEqual([{ type: 'stats', stats: { done: 1 } }]);
+    expect(listeners.get(EVENT_CHANNEL)?.size).toBe(0);
+    expect(() => exposed.benchline.onEvent('not a function')).toThrow();
+  });
+});

@@ -89,6 +89,8 @@ export class StationStore {
       shiftCounts: p(`SELECT state, count(*) AS n FROM runs WHERE shift_id = ? GROUP BY state`),
       outboxAfter: p('SELECT seq, kind, payload, created_at AS createdAt FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?'),
       outboxDelete: p('DELETE FROM outbox WHERE seq <= ?'),
+      outboxState: p('SELECT min(seq) AS first, max(seq) AS last, count(*) AS count FROM outbox'),
+      outboxLastWritten: p("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'"),
       listSim: p('SELECT * FROM sim_devices ORDER BY rowid'),
       upsertSim: p(`INSERT INTO sim_devices (serial, platform, model, os_version, port_path, plugged, fail_at, state)
         VALUES (@serial, @platform, @model, @osVersion, @portPath, @plugged, @failAt, @state)
@@ -220,6 +222,7 @@ export class StationStore {
   openShift(operators: string[], now: string): ShiftRecord {
     return this.db.transaction(() => {
       let shift = this.currentShift();
+      const created = !shift;
       if (!shift) {
         const id = shiftId(now);
         this.stmt.insertShift!.run(id, now);
@@ -229,7 +232,9 @@ export class StationStore {
         const opId = this.operatorId(name, now);
         this.stmt.joinShift!.run(shift.id, opId, now);
       }
-      return this.getShift(shift.id) as ShiftRecord;
+      const result = this.getShift(shift.id) as ShiftRecord;
+      this.shiftOutbox(created ? 'shift.opened' : 'shift.operators', result, now);
+      return result;
     })();
   }
 
@@ -240,10 +245,18 @@ export class StationStore {
 
   closeShift(id: string, now: string): ShiftRecord | null {
     return this.db.transaction(() => {
-      this.stmt.closeShift!.run(now, id);
+      const closed = this.stmt.closeShift!.run(now, id).changes > 0;
       this.stmt.leaveAll!.run(now, id);
-      return this.getShift(id);
+      const shift = this.getShift(id);
+      if (closed && shift) this.shiftOutbox('shift.closed', shift, now);
+      return shift;
     })();
+  }
+
+  /** The hub's copy of a shift change (current shift and operators), in the shift change's transaction. */
+  private shiftOutbox(type: 'shift.opened' | 'shift.operators' | 'shift.closed', shift: ShiftRecord, now: string): void {
+    const payload = { type, stationId: this.stationId(), at: now, shift };
+    this.stmt.insertOutbox!.run(type, JSON.stringify(payload), now);
   }
 
   private operatorId(name: string, now: string): number {
@@ -336,6 +349,13 @@ export class StationStore {
   /** Deletes records the hub acknowledged; nothing else is ever removed from the outbox. */
   deleteOutboxUpTo(seq: number): void {
     this.stmt.outboxDelete!.run(seq);
+  }
+
+  /** What waits in the outbox, and the highest seq ever written (acknowledged records included). */
+  outboxState(): { first: number | null; last: number | null; count: number; lastWritten: number } {
+    const row = this.stmt.outboxState!.get() as { first: number | null; last: number | null; count: number };
+    const written = this.stmt.outboxLastWritten!.get() as { seq: number } | undefined;
+    return { first: row.first, last: row.last, count: row.count, lastWritten: written?.seq ?? 0 };
   }
 
   // ---- simulated hub -------------------------------------------------------------------------

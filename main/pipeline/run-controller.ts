@@ -60,7 +60,17 @@ interface RunEntry extends LiveRun {
   armedDeadline: number | null;
   pendingConfirm: { resolve: () => void } | null;
   execution: number;
+  /** Stops the step in flight when the actor dies without stopping it (a failed commit). */
+  abortStep: AbortController | null;
+  /** Set while the actor is gone after a failed commit, until it is recreated from `record`. */
+  recovery: { timer: NodeJS.Timeout; presence: 'DEVICE_LEFT' | 'DEVICE_BACK' | null } | null;
+  /** Failed commits in a row, for the recovery delay. */
+  failures: number;
 }
+
+/** A run whose commit failed is recreated from its last committed state after this long, doubling up to a minute. */
+const RECOVERY_DELAY_MS = 1_000;
+const RECOVERY_DELAY_MAX_MS = 60_000;
 
 const PHASE_STATE: Record<RunPhase, RunState> = {
   queued: 'queued',
@@ -152,7 +162,10 @@ export class RunController {
 
   /** Recreates the actor of a run loaded from the database; it continues at its last committed step. */
   restore(record: RunRecord, blueprint: Blueprint): LiveRun {
-    return this.spawn(record, blueprint);
+    const entry = this.spawn(record, blueprint);
+    // A run committed as queued was created but never started (the station stopped in between).
+    if (record.phase === 'queued') entry.actor.send({ type: 'START' });
+    return entry;
   }
 
   deviceLeft(serial: string): void {
@@ -195,6 +208,7 @@ export class RunController {
   stopAll(): void {
     for (const entry of this.runs.values()) {
       if (entry.timer) clearTimeout(entry.timer);
+      if (entry.recovery) clearTimeout(entry.recovery.timer);
       entry.actor.stop();
     }
     this.runs.clear();
@@ -204,12 +218,17 @@ export class RunController {
   private require(runId: string): RunEntry {
     const entry = this.runs.get(runId);
     if (!entry) throw new RunNotFoundError(`No active run ${runId}.`);
+    if (entry.recovery) throw new RunActionError('The station could not save this run a moment ago and is picking it up again; try again in a few seconds.');
     return entry;
   }
 
-  private sendBySerial(serial: string, event: RunEvent): void {
+  private sendBySerial(serial: string, event: RunEvent & { type: 'DEVICE_LEFT' | 'DEVICE_BACK' }): void {
     const id = this.bySerial.get(serial);
-    if (id !== undefined) this.runs.get(id)?.actor.send(event);
+    const entry = id === undefined ? undefined : this.runs.get(id);
+    if (!entry) return;
+    // Presence changes while the run recovers are replayed to the recreated actor.
+    if (entry.recovery) entry.recovery.presence = event.type;
+    else entry.actor.send(event);
   }
 
   private spawn(record: RunRecord, blueprint: Blueprint): RunEntry {
@@ -228,14 +247,26 @@ export class RunController {
       armedDeadline: null,
       pendingConfirm: null,
       execution: 0,
+      abortStep: null,
+      recovery: null,
+      failures: 0,
     } as unknown as RunEntry;
+    this.runs.set(record.id, entry);
+    this.bySerial.set(record.serial, record.id);
+    this.startActor(entry);
+    return entry;
+  }
+
+  /** Creates and starts the entry's actor from its last committed record. */
+  private startActor(entry: RunEntry): void {
+    const { record, blueprint } = entry;
     const io: RunMachineIo = {
       now: () => this.deps.clock.now(),
       record: (e) => entry.buffer.push(e),
       commit: (phase, ctx) => this.commit(entry, phase, ctx),
       execute: (input, signal) => this.execute(entry, input, signal),
     };
-    entry.actor = createActor(runMachine, {
+    const actor = createActor(runMachine, {
       input: {
         io,
         steps: blueprint.steps,
@@ -250,22 +281,49 @@ export class RunController {
         resumeAs: record.phase,
       },
     });
-    this.runs.set(record.id, entry);
-    this.bySerial.set(record.serial, record.id);
-    entry.actor.subscribe({
+    entry.actor = actor;
+    actor.subscribe({
       next: (snapshot) => {
         this.armDeadline(entry, snapshot.context.deadlineAt);
         if (snapshot.status === 'done') this.retire(entry);
       },
-      error: (err) => {
-        // A failed commit (disk full, database gone) stops this run's actor; its last committed
-        // state stays in the database and the run resumes from there after a restart.
-        this.deps.log('error', `run ${entry.id} stopped: ${(err as Error).message}`, { runId: entry.id, serial: entry.serial });
-        this.retire(entry);
-      },
+      error: (err) => this.recover(entry, actor, err),
     });
-    entry.actor.start();
-    return entry;
+    actor.start();
+  }
+
+  /**
+   * A failed commit (disk full, database busy or gone) stops the run's actor in the middle of a
+   * transition; its last committed state is still in the database and in `entry.record`. The step
+   * that was running is stopped (xstate does not stop children of an actor that errors), and the
+   * actor is recreated from the committed state after a delay, as a restart would.
+   */
+  private recover(entry: RunEntry, actor: Actor<typeof runMachine>, err: unknown): void {
+    if (entry.actor !== actor || this.runs.get(entry.id) !== entry) return;
+    entry.abortStep?.abort();
+    entry.abortStep = null;
+    entry.pendingConfirm = null;
+    if (entry.timer) clearTimeout(entry.timer);
+    entry.timer = null;
+    entry.armedDeadline = null;
+    entry.buffer = [];
+    entry.failures++;
+    const delay = Math.min(RECOVERY_DELAY_MS * 2 ** (entry.failures - 1), RECOVERY_DELAY_MAX_MS);
+    this.deps.log('error', `run ${entry.id} could not be saved; picking it up again from its last saved state in ${delay / 1000} s: ${(err as Error).message}`, {
+      runId: entry.id,
+      serial: entry.serial,
+    });
+    const recovery: NonNullable<RunEntry['recovery']> = {
+      presence: null,
+      timer: setTimeout(() => {
+        entry.recovery = null;
+        this.startActor(entry);
+        if (entry.actor.getSnapshot().status !== 'active' || entry.recovery) return;
+        if (entry.record.phase === 'queued') entry.actor.send({ type: 'START' });
+        if (recovery.presence) entry.actor.send({ type: recovery.presence });
+      }, delay),
+    };
+    entry.recovery = recovery;
   }
 
   private retire(entry: RunEntry): void {
@@ -315,6 +373,7 @@ export class RunController {
     const next: RunRecord = { ...prev, ...patch, updatedAt: iso };
     this.deps.commitTransition(entry.id, entry.shiftId, patch, events, this.outboxFor(next, entry.blueprint, events, iso), iso);
     entry.record = next;
+    entry.failures = 0;
     this.publish(entry, events, iso);
   }
 
@@ -372,6 +431,9 @@ export class RunController {
 
   private async execute(entry: RunEntry, input: StepInput, signal: AbortSignal): Promise<StepOutcome> {
     const execution = ++entry.execution;
+    const own = new AbortController();
+    entry.abortStep = own;
+    signal = AbortSignal.any([signal, own.signal]);
     const isCurrent = () => !signal.aborted && entry.execution === execution;
     const waitFor = async <T>(reason: WaitReason, message: string, until: Promise<T>): Promise<T> => {
       if (isCurrent()) entry.actor.send({ type: 'WAIT', reason, message });

@@ -1,4 +1,5 @@
 import { migration001 } from './001-initial.js';
+import { migration002 } from './002-orders-labels-units.js';
 
 /** Numbered migrations, applied in order; PRAGMA user_version holds the last one applied. Never edit one that shipped. */
-export const STATION_MIGRATIONS: readonly string[] = [migration001];
+export const STATION_MIGRATIONS: readonly string[] = [migration001, migration002];

@@ -1,0 +1,43 @@
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ShiftLogSource } from './shift-log.js';
+
+const BATCH = 200;
+
+function* chunks(source: ShiftLogSource): Generator<string> {
+  const header = source.header();
+  const summary = source.summary();
+  yield `{"shift":${JSON.stringify({ ...header, totals: summary })},\n"runs":[`;
+  let first = true;
+  let batch: string[] = [];
+  for (const run of source.runs()) {
+    batch.push((first ? '\n' : ',\n') + JSON.stringify(run));
+    first = false;
+    if (batch.length >= BATCH) {
+      yield batch.join('');
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch.join('');
+  yield '],\n"steps":[';
+  first = true;
+  batch = [];
+  for (const step of source.steps()) {
+    batch.push((first ? '\n' : ',\n') + JSON.stringify(step));
+    first = false;
+    if (batch.length >= BATCH) {
+      yield batch.join('');
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch.join('');
+  yield ']}\n';
+}
+
+/**
+ * `{"shift": {...}, "runs": [...], "steps": [...]}` (CONTRACT.md), written run by run so a shift
+ * of any size streams; `shift` also carries the totals and the handed-over runs.
+ */
+export async function writeShiftJson(source: ShiftLogSource, out: Writable): Promise<void> {
+  await pipeline(Readable.from(chunks(source), { objectMode: false }), out);
+}

@@ -1,0 +1,155 @@
+/**
+ * The shift log as CONTRACT.md pins it: one row per run, these columns in this order. The same
+ * types serve the station's export and the hub's, which reads the same runs from its own store.
+ */
+export const SHIFT_LOG_COLUMNS = [
+  'run_id',
+  'station',
+  'shift_id',
+  'slot',
+  'serial',
+  'family',
+  'model',
+  'os_version',
+  'customer',
+  'school',
+  'order_id',
+  'blueprint',
+  'blueprint_version',
+  'operator',
+  'started_at',
+  'finished_at',
+  'duration_s',
+  'result',
+  'failed_step',
+  'error',
+  'attempts',
+  'device_name',
+  'asset_tag',
+  'unit_id',
+] as const;
+export type ShiftLogColumn = (typeof SHIFT_LOG_COLUMNS)[number];
+
+export const SHIFT_LOG_RESULTS = ['done', 'failed', 'cancelled', 'unfinished'] as const;
+export type ShiftLogResult = (typeof SHIFT_LOG_RESULTS)[number];
+
+/** One run as exported. Times are ISO 8601 with offset; duration in seconds with one decimal. */
+export interface ShiftLogRun {
+  run_id: string;
+  station: string;
+  shift_id: string;
+  slot: string | null;
+  serial: string;
+  family: string | null;
+  model: string | null;
+  os_version: string | null;
+  customer: string | null;
+  school: string | null;
+  order_id: string | null;
+  blueprint: string;
+  blueprint_version: number;
+  operator: string | null;
+  started_at: string;
+  finished_at: string | null;
+  duration_s: number | null;
+  result: ShiftLogResult;
+  failed_step: string | null;
+  error: string | null;
+  attempts: number;
+  device_name: string | null;
+  asset_tag: string | null;
+  unit_id: string | null;
+}
+
+/** One attempt of one step, from the step events (JSON export's "steps"). */
+export interface ShiftLogStep {
+  runId: string;
+  step: string;
+  status: 'running' | 'done' | 'failed' | 'timeout' | 'skipped' | 'interrupted' | 'cancelled';
+  attempt: number;
+  startedAt: string;
+  finishedAt: string | null;
+  message: string | null;
+}
+
+export interface ShiftLogHeader {
+  id: string;
+  station: string;
+  stationName: string;
+  openedAt: string;
+  closedAt: string | null;
+  operators: string[];
+  /** Runs handed over to the next shift at close: they are counted there, not here. */
+  carriedOut: { runId: string; serial: string; toShift: string; state: string }[];
+  /** Runs this shift took over from the previous one. */
+  carriedIn: { runId: string; serial: string; fromShift: string; state: string }[];
+}
+
+/** Aggregates for the PDF, computed by the store without loading the runs. */
+export interface ShiftLogSummary {
+  total: number;
+  done: number;
+  failed: number;
+  cancelled: number;
+  unfinished: number;
+  /** Runs done without any retry, of all runs done. */
+  firstPassYield: number | null;
+  /** Devices done per hour of the shift; `hour` is the hour's start, ISO with offset. */
+  perHour: { hour: string; done: number }[];
+  /** Step failures (including ones a retry later fixed), by step and reason, most frequent first. */
+  failures: { step: string; reason: string; count: number }[];
+}
+
+/**
+ * What an exporter reads. `runs()` and `steps()` are iterated once each, lazily, so a source
+ * backed by a database pages through it and never holds the whole shift.
+ */
+export interface ShiftLogSource {
+  header(): ShiftLogHeader;
+  summary(): ShiftLogSummary;
+  runs(): Iterable<ShiftLogRun>;
+  steps(): Iterable<ShiftLogStep>;
+}
+
+export type ShiftLogFormat = 'csv' | 'json' | 'pdf';
+export type CsvDialect = 'rfc4180' | 'excel-de';
+
+export function resultOf(state: string): ShiftLogResult {
+  return state === 'done' || state === 'failed' || state === 'cancelled' ? state : 'unfinished';
+}
+
+/** Seconds between two ISO times, one decimal; null when unfinished. */
+export function durationSeconds(startedAt: string, finishedAt: string | null): number | null {
+  if (!finishedAt) return null;
+  const ms = Date.parse(finishedAt) - Date.parse(startedAt);
+  return Number.isFinite(ms) ? Math.round(ms / 100) / 10 : null;
+}
+
+const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The station's time zone (TZ, or the system's). */
+export function localTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+/**
+ * An ISO 8601 time with the offset of `timeZone` at that instant: "2026-03-02T08:15:00+01:00".
+ * Stored times are UTC; a supervisor reads local time, and the offset keeps it unambiguous.
+ */
+export function isoWithOffset(iso: string, timeZone = localTimeZone()): string {
+  const ms = Date.parse(iso);
+  if (!Number.isFinite(ms)) return iso;
+  let fmt = offsetFormatters.get(timeZone);
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' });
+    offsetFormatters.set(timeZone, fmt);
+  }
+  const name = fmt.formatToParts(ms).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const m = /GMT([+-])(\d{2}):?(\d{2})?/.exec(name);
+  const sign = m?.[1] === '-' ? -1 : 1;
+  const offsetMin = m ? sign * (Number(m[2]) * 60 + Number(m[3] ?? 0)) : 0;
+  const local = new Date(ms + offsetMin * 60_000).toISOString().slice(0, 19);
+  if (offsetMin === 0) return `${local}+00:00`;
+  const abs = Math.abs(offsetMin);
+  return `${local}${sign < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}

@@ -1,0 +1,180 @@
+import type { ShiftRecord } from '../store/records.js';
+import type { FloorStore } from '../store/floor-store.js';
+import type { ShiftLogEventRow, ShiftLogRunRow, ShiftLogStore } from '../store/shift-log-store.js';
+import {
+  durationSeconds,
+  isoWithOffset,
+  localTimeZone,
+  resultOf,
+  type ShiftLogHeader,
+  type ShiftLogRun,
+  type ShiftLogSource,
+  type ShiftLogStep,
+  type ShiftLogSummary,
+} from './shift-log.js';
+
+function capturedOf(json: string): Record<string, string> {
+  try {
+    const v = JSON.parse(json) as unknown;
+    return v && typeof v === 'object' ? (v as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Maps a stored run to the contract's row. */
+export function toShiftLogRun(r: ShiftLogRunRow, station: string, tz: string): ShiftLogRun {
+  const c = capturedOf(r.captured);
+  const result = resultOf(r.state);
+  return {
+    run_id: r.id,
+    station,
+    shift_id: r.shift_id,
+    slot: r.slot,
+    serial: r.serial,
+    family: r.family,
+    model: c.model ?? r.model,
+    os_version: c.osVersion ?? r.os_version,
+    customer: c.customer ?? null,
+    school: c.school ?? null,
+    order_id: c.orderId ?? null,
+    blueprint: r.blueprint,
+    blueprint_version: r.blueprint_version,
+    operator: r.operator,
+    started_at: isoWithOffset(r.started_at, tz),
+    finished_at: r.finished_at ? isoWithOffset(r.finished_at, tz) : null,
+    duration_s: result === 'unfinished' ? null : durationSeconds(r.started_at, r.finished_at),
+    result,
+    failed_step: r.failed_step,
+    error: r.error_message ?? r.error_code,
+    attempts: r.attempts_total,
+    device_name: c.deviceName ?? null,
+    asset_tag: c.assetTag ?? null,
+    unit_id: r.unit_id,
+  };
+}
+
+const CLOSING: Record<string, ShiftLogStep['status']> = {
+  done: 'done',
+  fail: 'failed',
+  timeout: 'timeout',
+  skip: 'skipped',
+  interrupted: 'interrupted',
+  cancel: 'cancelled',
+};
+
+/** Folds one run's step events (in commit order) into one entry per step attempt. */
+export function stepsOfRun(events: readonly ShiftLogEventRow[], tz: string): ShiftLogStep[] {
+  const out: ShiftLogStep[] = [];
+  let open: ShiftLogStep | null = null;
+  for (const e of events) {
+    if (e.kind === 'start' && e.step) {
+      if (open) out.push(open);
+      open = { runId: e.run_id, step: e.step, status: 'running', attempt: e.attempt, startedAt: isoWithOffset(e.at, tz), finishedAt: null, message: e.message };
+      continue;
+    }
+    const status = CLOSING[e.kind];
+    if (!status) continue;
+    if (open && (open.step === e.step || e.kind === 'cancel')) {
+      open.status = status;
+      open.finishedAt = isoWithOffset(e.at, tz);
+      open.message = e.message ?? open.message;
+      out.push(open);
+      open = null;
+    } else if (e.step && (e.kind === 'skip' || e.kind === 'cancel')) {
+      // A failed step the technician skipped, or a run cancelled between steps.
+      const at = isoWithOffset(e.at, tz);
+      out.push({ runId: e.run_id, step: e.step, status, attempt: e.attempt, startedAt: at, finishedAt: at, message: e.message });
+    }
+  }
+  if (open) out.push(open);
+  return out;
+}
+
+/** The station's shift log, read from its database page by page. */
+export class StationShiftLogSource implements ShiftLogSource {
+  private readonly tz: string;
+
+  constructor(
+    private readonly deps: { log: ShiftLogStore; floor: FloorStore; stationId: string; stationName: string },
+    private readonly shift: ShiftRecord,
+    opts: { timeZone?: string; pageSize?: number } = {},
+  ) {
+    this.tz = opts.timeZone ?? localTimeZone();
+    this.pageSize = opts.pageSize ?? 500;
+  }
+
+  private readonly pageSize: number;
+
+  header(): ShiftLogHeader {
+    const s = this.shift;
+    return {
+      id: s.id,
+      station: this.deps.stationId,
+      stationName: this.deps.stationName,
+      openedAt: isoWithOffset(s.openedAt, this.tz),
+      closedAt: s.closedAt ? isoWithOffset(s.closedAt, this.tz) : null,
+      operators: s.operators,
+      carriedOut: this.deps.floor.carriedOut(s.id),
+      carriedIn: this.deps.floor.carriedIn(s.id),
+    };
+  }
+
+  summary(): ShiftLogSummary {
+    const { byState, firstPass } = this.deps.log.counts(this.shift.id);
+    const done = byState.done ?? 0;
+    const failed = byState.failed ?? 0;
+    const cancelled = byState.cancelled ?? 0;
+    const total = Object.values(byState).reduce((a, b) => a + b, 0);
+    return {
+      total,
+      done,
+      failed,
+      cancelled,
+      unfinished: total - done - failed - cancelled,
+      firstPassYield: done > 0 ? firstPass / done : null,
+      perHour: this.perHour(),
+      failures: this.deps.log.failures(this.shift.id).map((f) => ({ step: f.step, reason: f.reason, count: f.n })),
+    };
+  }
+
+  /** Every hour from the shift's start to its end (or its last finished device), gaps as zero. */
+  private perHour(): ShiftLogSummary['perHour'] {
+    const rows = this.deps.log.donePerHour(this.shift.id);
+    const byHour = new Map(rows.map((r) => [Date.parse(`${r.hour}:00:00.000Z`), r.n]));
+    const hourOf = (iso: string) => Math.floor(Date.parse(iso) / 3_600_000) * 3_600_000;
+    const starts = [hourOf(this.shift.openedAt), ...byHour.keys()];
+    const ends = [this.shift.closedAt ? hourOf(this.shift.closedAt) : hourOf(this.shift.openedAt), ...byHour.keys()];
+    const from = Math.min(...starts);
+    const to = Math.max(...ends);
+    const out: ShiftLogSummary['perHour'] = [];
+    // A shift is hours long; a clock that jumped must not make a chart of thousands of bars.
+    for (let h = from; h <= to && out.length < 48; h += 3_600_000) {
+      out.push({ hour: isoWithOffset(new Date(h).toISOString(), this.tz), done: byHour.get(h) ?? 0 });
+    }
+    return out;
+  }
+
+  *runs(): Generator<ShiftLogRun> {
+    for (const r of this.deps.log.runs(this.shift.id, this.pageSize)) yield toShiftLogRun(r, this.deps.stationId, this.tz);
+  }
+
+  *steps(): Generator<ShiftLogStep> {
+    let ids: string[] = [];
+    const flush = function* (this: StationShiftLogSource): Generator<ShiftLogStep> {
+      const byRun = new Map<string, ShiftLogEventRow[]>();
+      for (const e of this.deps.log.eventsOf(ids)) {
+        let list = byRun.get(e.run_id);
+        if (!list) byRun.set(e.run_id, (list = []));
+        list.push(e);
+      }
+      for (const id of ids) yield* stepsOfRun(byRun.get(id) ?? [], this.tz);
+      ids = [];
+    };
+    for (const r of this.deps.log.runs(this.shift.id, this.pageSize)) {
+      ids.push(r.id);
+      if (ids.length >= 200) yield* flush.call(this);
+    }
+    if (ids.length) yield* flush.call(this);
+  }
+}

@@ -1,0 +1,220 @@
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+
+/** A value a query parameter or a result column can hold in both databases. */
+export type SqlValue = string | number | null;
+export type SqlRow = Record<string, SqlValue>;
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/**
+ * What the hub's store needs from a database: queries written once, with PostgreSQL's `$1`
+ * placeholders, run against SQLite or PostgreSQL. Integers that may exceed 2^31 (times, sequences)
+ * come back as JS numbers from both.
+ */
+export interface SqlClient {
+  all<T extends SqlRow = SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  get<T extends SqlRow = SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
+  /** Runs a statement; answers the number of rows it changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+}
+
+export interface SqlDatabase extends SqlClient {
+  readonly dialect: Dialect;
+  /** A short description for logs, without credentials. */
+  readonly description: string;
+  /** Runs fn in one transaction; it commits when fn resolves and rolls back when it throws. */
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export class DatabaseConfigError extends Error {
+  override name = 'DatabaseConfigError';
+}
+
+// ---- SQLite --------------------------------------------------------------------------------------
+
+/** `$1` -> `@p1`: better-sqlite3 binds named parameters from an object. */
+function toSqliteSql(sql: string): string {
+  return sql.replace(/\$(\d+)/g, '@p$1');
+}
+
+function toSqliteParams(params: readonly SqlValue[]): Record<string, SqlValue> {
+  const named: Record<string, SqlValue> = {};
+  params.forEach((v, i) => {
+    named[`p${i + 1}`] = v;
+  });
+  return named;
+}
+
+class SqliteClient implements SqlClient {
+  private readonly cache = new Map<string, Database.Statement>();
+  constructor(protected readonly db: Database.Database) {}
+
+  private prepare(sql: string): Database.Statement {
+    let stmt = this.cache.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(toSqliteSql(sql));
+      if (this.cache.size > 500) this.cache.clear();
+      this.cache.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  async all<T extends SqlRow>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return this.prepare(sql).all(toSqliteParams(params)) as T[];
+  }
+
+  async get<T extends SqlRow>(sql: string, params: readonly SqlValue[] = []): Promise<T | undefined> {
+    return this.prepare(sql).get(toSqliteParams(params)) as T | undefined;
+  }
+
+  async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    const stmt = this.prepare(sql);
+    if (!stmt.reader) return stmt.run(toSqliteParams(params)).changes;
+    stmt.all(toSqliteParams(params));
+    return 0;
+  }
+
+  /** For migrations: several statements at once. */
+  exec(sql: string): void {
+    this.db.exec(sql);
+  }
+}
+
+/**
+ * SQLite through better-sqlite3, which is synchronous: transactions are serialised through a
+ * promise chain, so a second request's statements never land inside the first one's transaction.
+ */
+class SqliteDatabase extends SqliteClient implements SqlDatabase {
+  readonly dialect = 'sqlite' as const;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    db: Database.Database,
+    readonly description: string,
+  ) {
+    super(db);
+  }
+
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+    const result = this.tail.then(async () => {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const value = await fn(this);
+        this.db.exec('COMMIT');
+        return value;
+      } catch (err) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw err;
+      }
+    });
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    await this.tail;
+    this.db.close();
+  }
+}
+
+/**
+ * synchronous=FULL: the hub acknowledges a batch only after it is on disk, and the station then
+ * deletes it; an acknowledged event lost in a power cut would be lost for good.
+ */
+export function openSqlite(file: string): SqlDatabase & { exec(sql: string): void } {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  return new SqliteDatabase(db, `sqlite ${file}`);
+}
+
+// ---- PostgreSQL ----------------------------------------------------------------------------------
+
+// int8 and numeric columns arrive as strings by default; every such value the hub stores (epoch ms,
+// sequences, counts) fits in a double exactly.
+const pgTypes = {
+  getTypeParser: (oid: number, format?: 'text' | 'binary') => {
+    if (oid === 20 || oid === 1700) return (v: string) => (v === null ? null : Number(v));
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+class PgClient implements SqlClient {
+  constructor(protected readonly q: pg.Pool | pg.PoolClient) {}
+
+  async all<T extends SqlRow>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    const res = await this.q.query({ text: sql, values: params as SqlValue[], types: pgTypes });
+    return res.rows as T[];
+  }
+
+  async get<T extends SqlRow>(sql: string, params: readonly SqlValue[] = []): Promise<T | undefined> {
+    return (await this.all<T>(sql, params))[0];
+  }
+
+  async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    const res = await this.q.query({ text: sql, values: params as SqlValue[], types: pgTypes });
+    return res.rowCount ?? 0;
+  }
+}
+
+class PgDatabase extends PgClient implements SqlDatabase {
+  readonly dialect = 'postgres' as const;
+
+  constructor(
+    readonly pool: pg.Pool,
+    readonly description: string,
+    readonly connectionString: string,
+  ) {
+    super(pool);
+  }
+
+  async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const value = await fn(new PgClient(client));
+      await client.query('COMMIT');
+      return value;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+export type PgDatabaseHandle = SqlDatabase & { readonly pool: pg.Pool; readonly connectionString: string };
+
+/** A pool on a postgres:// URL; `options=-c search_path=...` in the URL selects a schema. */
+export function openPostgres(url: string, poolSize = 10): PgDatabaseHandle {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new DatabaseConfigError(`--db must be a postgres://user:password@host:port/database URL; got "${url}".`);
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new DatabaseConfigError(`--db must start with postgres:// (or be left out for SQLite); got "${parsed.protocol}".`);
+  }
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
+  // An idle client that loses its connection (database restart) must not crash the hub.
+  pool.on('error', () => undefined);
+  const where = `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+  return new PgDatabase(pool, `postgres ${where}`, url);
+}
+
+export function isPostgresUrl(value: string | undefined): boolean {
+  return !!value && /^postgres(ql)?:\/\//.test(value);
+}

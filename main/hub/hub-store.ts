@@ -1,0 +1,688 @@
+import crypto from 'node:crypto';
+import path from 'node:path';
+import {
+  runTransitionPayloadSchema,
+  shiftPayloadSchema,
+  SHIFT_EVENT_TYPES,
+  type IngestBody,
+  type RunTransitionPayload,
+  type ShiftPayload,
+  type StationTile,
+  type Summary,
+  type UserRole,
+} from '../../shared/contract/hub-api.js';
+import { burnPasswordCheck, hashPassword, newToken, tokenHash, verifyPassword } from './credentials.js';
+import { migrateHub } from './db/migrations.js';
+import { openPostgres, openSqlite, type SqlClient, type SqlDatabase, type SqlValue } from './db/sql.js';
+import { HubError } from './hub-errors.js';
+
+/** Runs that still need the device or the technician (the station's "in progress"). */
+export const WIP_STATES = ['queued', 'running', 'waiting', 'interrupted'] as const;
+const WIP_SQL = `('queued', 'running', 'waiting', 'interrupted')`;
+/** Failure events the Pareto counts: a step that failed or ran out of time. */
+const FAILURE_KINDS_SQL = `('fail', 'timeout')`;
+
+export const SESSION_HOURS = 12;
+
+export interface IngestResult {
+  ackSeq: number;
+  /** The hub's id of the station that sent. */
+  stationKey: string;
+  stationName: string;
+  stored: number;
+  duplicates: number;
+  /** Set when the station reports acknowledged events this database never had. */
+  warning: string | null;
+}
+
+/** Projections need only the station's hub id and the events that were newly stored. */
+type ParsedEvent =
+  | { seq: number; kind: string; at: string; raw: string; known: 'run'; payload: RunTransitionPayload }
+  | { seq: number; kind: string; at: string; raw: string; known: 'shift'; payload: ShiftPayload }
+  | { seq: number; kind: string; at: string; raw: string; known: null };
+
+export interface ShiftLogShift {
+  id: string;
+  stationId: string;
+  stationName: string;
+  openedAt: string;
+  closedAt: string | null;
+  operators: string[];
+}
+
+export interface ShiftLogRun {
+  runId: string;
+  serial: string;
+  shiftId: string;
+  slot: string | null;
+  operator: string | null;
+  blueprint: string;
+  blueprintVersion: number;
+  state: string;
+  step: string | null;
+  attempts: number;
+  errorCode: string | null;
+  errorMessage: string | null;
+  failedStep: string | null;
+  captured: Record<string, string>;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+export interface ShiftLogStepEvent {
+  runId: string;
+  stepIndex: number | null;
+  step: string | null;
+  kind: string;
+  attempt: number;
+  at: string;
+  message: string | null;
+}
+
+export interface ShiftLog {
+  shift: ShiftLogShift;
+  runs: ShiftLogRun[];
+  events: ShiftLogStepEvent[];
+}
+
+export interface DashboardData {
+  perHour: { hours: string[]; series: { name: string; counts: number[] }[] };
+  cumulative: { day: string; points: { at: string; done: number }[] };
+  pareto: { step: string; reason: string; count: number }[];
+}
+
+export interface HubStoreOptions {
+  /** postgres://... or nothing for SQLite in dataDir/hub.db */
+  db?: string | undefined;
+  dataDir: string;
+  /** Connections per hub instance (PostgreSQL). */
+  poolSize?: number;
+}
+
+/** Something that tells every hub instance a station's numbers changed. */
+export type ChangeListener = (stationKey: string) => void;
+
+function parseMs(iso: string): number {
+  return Date.parse(iso);
+}
+
+function num(v: SqlValue | undefined): number {
+  return v === null || v === undefined ? 0 : Number(v);
+}
+
+function str(v: SqlValue | undefined): string | null {
+  return v === null || v === undefined ? null : String(v);
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** Devices per hour the way the station computes it: short shifts count as at least 15 minutes. */
+export function unitsPerHour(done: number, fromMs: number, toMs: number): number {
+  const hours = Math.max(0.25, (toMs - fromMs) / 3_600_000);
+  return Math.round((done / hours) * 10) / 10;
+}
+
+/** Share of finished runs (done or failed) that were done without a single failed try. */
+export function firstPassYield(firstPass: number, done: number, failed: number): number | null {
+  const finished = done + failed;
+  return finished === 0 ? null : Math.round((firstPass / finished) * 1000) / 1000;
+}
+
+/**
+ * The hub's database: stations and their tokens, supervisors and sessions, the event stream every
+ * station sent, and the projections the dashboard reads. One implementation for SQLite and
+ * PostgreSQL; every write is one transaction.
+ */
+export class HubStore {
+  private readonly listeners = new Set<ChangeListener>();
+
+  private constructor(readonly db: SqlDatabase) {}
+
+  static async open(opts: HubStoreOptions): Promise<HubStore> {
+    const db = opts.db ? openPostgres(opts.db, opts.poolSize) : openSqlite(path.join(opts.dataDir, 'hub.db'));
+    try {
+      await migrateHub(db);
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      throw err;
+    }
+    return new HubStore(db);
+  }
+
+  static async fromDatabase(db: SqlDatabase): Promise<HubStore> {
+    await migrateHub(db);
+    return new HubStore(db);
+  }
+
+  get dialect(): SqlDatabase['dialect'] {
+    return this.db.dialect;
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  /** Called after a commit that changed a station's numbers (this instance only; see LiveFeed for the others). */
+  onCommitted(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // ---- settings -----------------------------------------------------------------------------
+
+  async getSetting(key: string): Promise<string | null> {
+    return str((await this.db.get('SELECT value FROM settings WHERE key = $1', [key]))?.value);
+  }
+
+  async setSetting(key: string, value: string | null): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      if (value === null) await tx.run('DELETE FROM settings WHERE key = $1', [key]);
+      else await tx.run('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+    });
+  }
+
+  async dailyTarget(): Promise<number | null> {
+    const v = await this.getSetting('daily_target');
+    return v === null ? null : Number(v);
+  }
+
+  // ---- stations -----------------------------------------------------------------------------
+
+  /**
+   * Registers a station and answers its token, which is shown once and stored only as a hash.
+   * With rotate, an existing station gets a new token and its old one stops working.
+   */
+  async registerStation(name: string, opts: { rotate?: boolean; now?: number } = {}): Promise<{ id: string; token: string; rotated: boolean }> {
+    const clean = name.trim();
+    if (!/^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,63}$/u.test(clean)) {
+      throw new HubError('bad_request', `Station name "${name}" is not usable: 1-64 letters, digits, spaces, dots, dashes or underscores.`);
+    }
+    const token = newToken('bls');
+    const now = opts.now ?? Date.now();
+    return this.db.transaction(async (tx) => {
+      const existing = await tx.get('SELECT id FROM stations WHERE name = $1', [clean]);
+      if (existing) {
+        if (!opts.rotate) throw new HubError('conflict', `Station "${clean}" is already registered. To issue it a new token, add --new-token (its old token stops working).`);
+        await tx.run('UPDATE stations SET token_hash = $1 WHERE id = $2', [tokenHash(token), String(existing.id)]);
+        return { id: String(existing.id), token, rotated: true };
+      }
+      const id = crypto.randomUUID();
+      await tx.run('INSERT INTO stations (id, name, token_hash, created_at) VALUES ($1, $2, $3, $4)', [id, clean, tokenHash(token), now]);
+      return { id, token, rotated: false };
+    });
+  }
+
+  /** Hub id of the station a station's own id is bound to. */
+  async stationKeyOf(stationUuid: string): Promise<{ key: string; name: string } | null> {
+    const row = await this.db.get('SELECT id, name FROM stations WHERE station_uuid = $1', [stationUuid]);
+    return row ? { key: String(row.id), name: String(row.name) } : null;
+  }
+
+  // ---- ingest -------------------------------------------------------------------------------
+
+  /** Validates every event before anything is written: a bad batch changes nothing. */
+  private parseEvents(body: IngestBody): ParsedEvent[] {
+    const seen = new Set<number>();
+    return body.events.map((e, i) => {
+      if (seen.has(e.seq)) throw new HubError('bad_request', `events[${i}]: seq ${e.seq} appears twice in this batch.`);
+      seen.add(e.seq);
+      const raw = JSON.stringify(e.payload);
+      const claimed = e.payload.stationId;
+      if (claimed !== undefined && claimed !== body.stationId) {
+        throw new HubError('forbidden', `events[${i}] (seq ${e.seq}) belongs to station ${String(claimed)}, not to ${body.stationId} that sent it. Nothing was stored.`);
+      }
+      if (e.kind === 'run.transition') {
+        const parsed = runTransitionPayloadSchema.safeParse(e.payload);
+        if (!parsed.success) throw new HubError('bad_request', `events[${i}] (seq ${e.seq}, run.transition): ${issues(parsed.error.issues)}`);
+        return { seq: e.seq, kind: e.kind, at: e.at, raw, known: 'run' as const, payload: parsed.data };
+      }
+      if ((SHIFT_EVENT_TYPES as readonly string[]).includes(e.kind)) {
+        const parsed = shiftPayloadSchema.safeParse(e.payload);
+        if (!parsed.success) throw new HubError('bad_request', `events[${i}] (seq ${e.seq}, ${e.kind}): ${issues(parsed.error.issues)}`);
+        return { seq: e.seq, kind: e.kind, at: e.at, raw, known: 'shift' as const, payload: parsed.data };
+      }
+      return { seq: e.seq, kind: e.kind, at: e.at, raw, known: null };
+    });
+  }
+
+  /**
+   * Stores a station's batch idempotently by (station, seq) and answers the highest seq stored
+   * without a gap. Replays and overlaps are ignored; events after a gap are kept and counted once
+   * the gap is filled (projections are guarded by seq, so order does not matter).
+   */
+  async ingest(token: string | undefined, body: IngestBody, now = Date.now()): Promise<IngestResult> {
+    if (!token) throw new HubError('unauthorized', 'Missing station token: send "Authorization: Bearer <token from benchline hub register-station>".');
+    const events = this.parseEvents(body);
+    const offset = body.sentAt ? now - parseMs(body.sentAt) : null;
+    const result = await this.db.transaction(async (tx) => {
+      const lock = this.db.dialect === 'postgres' ? ' FOR UPDATE' : '';
+      const st = await tx.get(`SELECT id, name, station_uuid, ack_seq, clock_offset_ms FROM stations WHERE token_hash = $1${lock}`, [tokenHash(token)]);
+      if (!st) {
+        throw new HubError('unauthorized', 'Unknown station token: register the station with "benchline hub register-station NAME" and start it with the token printed there.');
+      }
+      const key = String(st.id);
+      const name = String(st.name);
+      if (st.station_uuid === null) {
+        const other = await tx.get('SELECT name FROM stations WHERE station_uuid = $1', [body.stationId]);
+        if (other) {
+          throw new HubError('conflict', `Station ${body.stationId} already reports as "${String(other.name)}"; it cannot also use the token of "${name}".`);
+        }
+        await tx.run('UPDATE stations SET station_uuid = $1 WHERE id = $2', [body.stationId, key]);
+      } else if (st.station_uuid !== body.stationId) {
+        throw new HubError(
+          'forbidden',
+          `This token belongs to station "${name}" (${String(st.station_uuid)}), but station ${body.stationId} sent with it. Register each station with its own token.`,
+        );
+      }
+      const clockOffset = offset ?? num(st.clock_offset_ms);
+      let ack = num(st.ack_seq);
+      let warning: string | null = null;
+      if (body.acked !== undefined && body.acked > ack) {
+        warning = `Station "${name}" had events up to seq ${body.acked} acknowledged before, but this hub holds them only up to ${ack}; seq ${ack + 1}..${body.acked} are not in this hub's database and cannot be sent again.`;
+        ack = body.acked;
+      }
+      const fresh = await this.insertEvents(tx, key, events.filter((e) => e.seq > ack), now);
+      await this.project(tx, key, fresh, clockOffset);
+      ack = await this.advanceAck(tx, key, ack);
+      await tx.run(
+        'UPDATE stations SET last_seen = $1, ack_seq = $2, clock_offset_ms = $3, backlog = $4, version = coalesce($5, version) WHERE id = $6',
+        [now, ack, clockOffset, body.backlog ?? null, body.version ?? null, key],
+      );
+      if (this.db.dialect === 'postgres') await tx.run('SELECT pg_notify($1, $2)', [HUB_CHANNEL, key]);
+      return { ackSeq: ack, stationKey: key, stationName: name, stored: fresh.length, duplicates: events.length - fresh.length, warning };
+    });
+    for (const l of this.listeners) l(result.stationKey);
+    return result;
+  }
+
+  private async insertEvents(tx: SqlClient, key: string, events: ParsedEvent[], now: number): Promise<ParsedEvent[]> {
+    const stored = new Set<number>();
+    for (let i = 0; i < events.length; i += 200) {
+      const chunk = events.slice(i, i + 200);
+      const params: SqlValue[] = [];
+      const rows = chunk.map((e) => {
+        const b = params.length;
+        params.push(key, e.seq, e.kind, e.at, now, e.raw);
+        return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6})`;
+      });
+      const inserted = await tx.all<{ seq: number }>(
+        `INSERT INTO events (station_id, seq, kind, at, received_at, payload) VALUES ${rows.join(', ')} ON CONFLICT (station_id, seq) DO NOTHING RETURNING seq`,
+        params,
+      );
+      for (const r of inserted) stored.add(Number(r.seq));
+    }
+    return events.filter((e) => stored.has(e.seq));
+  }
+
+  /** The highest seq from `from` on with no gap below it. */
+  private async advanceAck(tx: SqlClient, key: string, from: number): Promise<number> {
+    let ack = from;
+    for (;;) {
+      const rows = await tx.all<{ seq: number }>('SELECT seq FROM events WHERE station_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000', [key, ack]);
+      let advanced = 0;
+      for (const r of rows) {
+        if (Number(r.seq) !== ack + 1) return ack;
+        ack += 1;
+        advanced += 1;
+      }
+      if (advanced < 1000) return ack;
+    }
+  }
+
+  /** Applies newly stored events to the projections; station times are moved onto the hub's clock. */
+  private async project(tx: SqlClient, key: string, events: ParsedEvent[], offset: number): Promise<void> {
+    const latestRun = new Map<string, Extract<ParsedEvent, { known: 'run' }>>();
+    const failedRuns = new Set<string>();
+    const stepRows: SqlValue[][] = [];
+    for (const e of events) {
+      if (e.known === 'shift') {
+        const s = e.payload.shift;
+        await tx.run(
+          `INSERT INTO shifts (station_id, shift_id, opened_at, opened_ms, closed_at, operators, last_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (station_id, shift_id) DO UPDATE SET opened_at = excluded.opened_at, opened_ms = excluded.opened_ms,
+             closed_at = excluded.closed_at, operators = excluded.operators, last_seq = excluded.last_seq
+           WHERE shifts.last_seq < excluded.last_seq`,
+          [key, s.id, s.openedAt, parseMs(s.openedAt) + offset, s.closedAt, JSON.stringify(s.operators), e.seq],
+        );
+      } else if (e.known === 'run') {
+        const run = e.payload.run;
+        const prev = latestRun.get(run.id);
+        if (!prev || prev.seq < e.seq) latestRun.set(run.id, e);
+        const atMs = parseMs(e.payload.at) + offset;
+        e.payload.events.forEach((ev, idx) => {
+          const failure = ev.kind === 'fail' || ev.kind === 'timeout';
+          if (failure) failedRuns.add(run.id);
+          stepRows.push([key, e.seq, idx, run.id, run.shiftId, ev.stepIndex, ev.step, ev.kind, ev.attempt, e.payload.at, atMs, ev.message, failure ? (run.errorCode ?? ev.message) : null]);
+        });
+        if (run.state === 'failed') failedRuns.add(run.id);
+      }
+    }
+    for (const e of latestRun.values()) {
+      const r = e.payload.run;
+      await tx.run(
+        `INSERT INTO runs (station_id, run_id, shift_id, serial, slot, operator, blueprint, blueprint_version, state, step, step_index,
+           attempts, error_code, error_message, failed_step, captured, started_at, started_ms, finished_at, finished_ms, updated_at, updated_ms,
+           ever_failed, first_seq, last_seq)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, 0, $23, $23)
+         ON CONFLICT (station_id, run_id) DO UPDATE SET shift_id = excluded.shift_id, serial = excluded.serial, slot = excluded.slot,
+           operator = excluded.operator, blueprint = excluded.blueprint, blueprint_version = excluded.blueprint_version, state = excluded.state,
+           step = excluded.step, step_index = excluded.step_index, attempts = excluded.attempts, error_code = excluded.error_code,
+           error_message = excluded.error_message, failed_step = excluded.failed_step, captured = excluded.captured,
+           started_at = excluded.started_at, started_ms = excluded.started_ms, finished_at = excluded.finished_at,
+           finished_ms = excluded.finished_ms, updated_at = excluded.updated_at, updated_ms = excluded.updated_ms, last_seq = excluded.last_seq
+         WHERE runs.last_seq < excluded.last_seq`,
+        [
+          key, r.id, r.shiftId, r.serial, r.slot, r.operator, r.blueprint, r.blueprintVersion, r.state, r.step, r.stepIndex,
+          r.attempts, r.errorCode, r.errorMessage, r.failedStep, JSON.stringify(r.captured), r.startedAt, parseMs(r.startedAt) + offset,
+          r.finishedAt, r.finishedAt === null ? null : parseMs(r.finishedAt) + offset, e.payload.at, parseMs(e.payload.at) + offset, e.seq,
+        ],
+      );
+      // A run that arrived before its earlier events keeps the lowest seq it was seen with.
+      await tx.run('UPDATE runs SET first_seq = $1 WHERE station_id = $2 AND run_id = $3 AND first_seq > $1', [e.seq, key, r.id]);
+    }
+    for (const runId of failedRuns) {
+      await tx.run('UPDATE runs SET ever_failed = 1 WHERE station_id = $1 AND run_id = $2 AND ever_failed = 0', [key, runId]);
+    }
+    for (let i = 0; i < stepRows.length; i += 200) {
+      const chunk = stepRows.slice(i, i + 200);
+      const params: SqlValue[] = [];
+      const rows = chunk.map((row) => {
+        const b = params.length;
+        params.push(...row);
+        return `(${row.map((_, j) => `$${b + j + 1}`).join(', ')})`;
+      });
+      await tx.run(
+        `INSERT INTO step_events (station_id, seq, idx, run_id, shift_id, step_index, step, kind, attempt, at, at_ms, message, reason)
+         VALUES ${rows.join(', ')} ON CONFLICT (station_id, seq, idx) DO NOTHING`,
+        params,
+      );
+    }
+  }
+
+  // ---- users and sessions -------------------------------------------------------------------
+
+  /** Adds a supervisor or admin, or sets the password and role of an existing one. */
+  async upsertUser(username: string, password: string, role: UserRole, now = Date.now()): Promise<'added' | 'updated'> {
+    const hash = await hashPassword(password);
+    return this.db.transaction(async (tx) => {
+      const existing = await tx.get('SELECT username FROM users WHERE username = $1', [username]);
+      if (existing) {
+        await tx.run('UPDATE users SET password_hash = $1, role = $2 WHERE username = $3', [hash, role, username]);
+        await tx.run('DELETE FROM sessions WHERE username = $1', [username]);
+        return 'updated' as const;
+      }
+      await tx.run('INSERT INTO users (username, password_hash, role, created_at) VALUES ($1, $2, $3, $4)', [username, hash, role, now]);
+      return 'added' as const;
+    });
+  }
+
+  /** A new session for a correct name and password; null otherwise (the caller does not learn which was wrong). */
+  async login(username: string, password: string, now = Date.now()): Promise<{ token: string; role: UserRole; expiresAt: number } | null> {
+    const user = await this.db.get('SELECT password_hash, role FROM users WHERE username = $1', [username]);
+    if (!user) {
+      await burnPasswordCheck(password);
+      return null;
+    }
+    if (!(await verifyPassword(String(user.password_hash), password))) return null;
+    const token = newToken('blu');
+    const expiresAt = now + SESSION_HOURS * 3_600_000;
+    await this.db.transaction(async (tx) => {
+      await tx.run('DELETE FROM sessions WHERE expires_at < $1', [now]);
+      await tx.run('INSERT INTO sessions (token_hash, username, created_at, expires_at) VALUES ($1, $2, $3, $4)', [tokenHash(token), username, now, expiresAt]);
+    });
+    return { token, role: user.role as UserRole, expiresAt };
+  }
+
+  async session(token: string | undefined, now = Date.now()): Promise<{ username: string; role: UserRole } | null> {
+    if (!token) return null;
+    const row = await this.db.get(
+      'SELECT u.username, u.role FROM sessions s JOIN users u ON u.username = s.username WHERE s.token_hash = $1 AND s.expires_at > $2',
+      [tokenHash(token), now],
+    );
+    return row ? { username: String(row.username), role: row.role as UserRole } : null;
+  }
+
+  async logout(token: string): Promise<void> {
+    await this.db.run('DELETE FROM sessions WHERE token_hash = $1', [tokenHash(token)]);
+  }
+
+  // ---- supervisor views ---------------------------------------------------------------------
+
+  /** Each station's current shift (the open one, else the last), with the counts the station shows. */
+  async stationTiles(now: number, opts: { onlineWindowMs: number; stallMs: number }): Promise<StationTile[]> {
+    const stations = await this.db.all('SELECT id, name, station_uuid, last_seen, ack_seq, backlog, clock_offset_ms FROM stations ORDER BY name');
+    const shifts = await this.db.all(`SELECT station_id, shift_id, opened_at, opened_ms, closed_at, operators FROM (
+        SELECT s.*, ROW_NUMBER() OVER (PARTITION BY station_id ORDER BY (CASE WHEN closed_at IS NULL THEN 1 ELSE 0 END) DESC, opened_ms DESC) AS rn
+        FROM shifts s) t WHERE rn = 1`);
+    const current = new Map(shifts.map((s) => [String(s.station_id), s]));
+    const missing = stations.filter((s) => !current.has(String(s.id)));
+    const fallback = new Map<string, string>();
+    if (missing.length > 0) {
+      // Stations whose outbox predates shift records: their newest run names the shift.
+      const rows = await this.db.all(`SELECT station_id, shift_id FROM (
+          SELECT station_id, shift_id, ROW_NUMBER() OVER (PARTITION BY station_id ORDER BY first_seq DESC) AS rn FROM runs) t WHERE rn = 1`);
+      for (const r of rows) fallback.set(String(r.station_id), String(r.shift_id));
+    }
+    const counts = await this.db.all(
+      `SELECT r.station_id, r.shift_id, r.state, count(*) AS n,
+         sum(CASE WHEN r.state = 'done' AND r.ever_failed = 0 THEN 1 ELSE 0 END) AS first_pass,
+         sum(CASE WHEN r.state IN ${WIP_SQL} AND r.updated_ms < $1 THEN 1 ELSE 0 END) AS stalled
+       FROM runs r
+       JOIN (SELECT station_id, shift_id FROM (
+               SELECT station_id, shift_id, ROW_NUMBER() OVER (PARTITION BY station_id ORDER BY (CASE WHEN closed_at IS NULL THEN 1 ELSE 0 END) DESC, opened_ms DESC) AS rn
+               FROM shifts) t WHERE rn = 1
+             UNION ALL
+             SELECT station_id, shift_id FROM (
+               SELECT station_id, shift_id, ROW_NUMBER() OVER (PARTITION BY station_id ORDER BY first_seq DESC) AS rn FROM runs) u
+             WHERE rn = 1 AND NOT EXISTS (SELECT 1 FROM shifts s2 WHERE s2.station_id = u.station_id)) cur
+         ON cur.station_id = r.station_id AND cur.shift_id = r.shift_id
+       GROUP BY r.station_id, r.shift_id, r.state`,
+      [now - opts.stallMs],
+    );
+    const byStation = new Map<string, { states: Record<string, number>; firstPass: number; stalled: number }>();
+    for (const c of counts) {
+      const k = String(c.station_id);
+      const entry = byStation.get(k) ?? { states: {}, firstPass: 0, stalled: 0 };
+      entry.states[String(c.state)] = num(c.n);
+      entry.firstPass += num(c.first_pass);
+      entry.stalled += num(c.stalled);
+      byStation.set(k, entry);
+    }
+    return stations.map((s) => {
+      const k = String(s.id);
+      const shift = current.get(k);
+      const c = byStation.get(k) ?? { states: {}, firstPass: 0, stalled: 0 };
+      const done = c.states.done ?? 0;
+      const failed = c.states.failed ?? 0;
+      const lastSeen = s.last_seen === null ? null : num(s.last_seen);
+      const shiftOpen = shift ? shift.closed_at === null : false;
+      const openedMs = shift ? num(shift.opened_ms) : null;
+      const closedMs = shift?.closed_at ? parseMs(String(shift.closed_at)) + num(s.clock_offset_ms) : now;
+      return {
+        stationId: str(s.station_uuid),
+        name: String(s.name),
+        online: lastSeen !== null && now - lastSeen <= opts.onlineWindowMs,
+        lastSeen: lastSeen === null ? null : iso(lastSeen),
+        shiftId: shift ? String(shift.shift_id) : (fallback.get(k) ?? null),
+        wip: WIP_STATES.reduce((sum, st) => sum + (c.states[st] ?? 0), 0),
+        done,
+        failed,
+        unitsPerHour: openedMs === null ? 0 : unitsPerHour(done, openedMs, closedMs),
+        firstPassYield: firstPassYield(c.firstPass, done, failed),
+        shiftOpenedAt: shift ? String(shift.opened_at) : null,
+        shiftOpen,
+        operators: shift ? (JSON.parse(String(shift.operators)) as string[]) : [],
+        cancelled: c.states.cancelled ?? 0,
+        stalled: c.stalled,
+        ackSeq: num(s.ack_seq),
+        backlog: s.backlog === null ? null : num(s.backlog),
+        clockOffsetMs: num(s.clock_offset_ms),
+      };
+    });
+  }
+
+  /** Totals over all stations: runs finished (done, failed, cancelled) and started between from and to. */
+  async summary(fromMs: number, toMs: number, now: number, opts: { onlineWindowMs: number; stallMs: number }): Promise<Summary> {
+    const fin = await this.db.get(
+      `SELECT sum(CASE WHEN state = 'done' THEN 1 ELSE 0 END) AS done, sum(CASE WHEN state = 'failed' THEN 1 ELSE 0 END) AS failed,
+         sum(CASE WHEN state = 'cancelled' THEN 1 ELSE 0 END) AS cancelled,
+         sum(CASE WHEN state = 'done' AND ever_failed = 0 THEN 1 ELSE 0 END) AS first_pass
+       FROM runs WHERE finished_ms >= $1 AND finished_ms < $2`,
+      [fromMs, toMs],
+    );
+    const started = await this.db.get('SELECT count(*) AS n FROM runs WHERE started_ms >= $1 AND started_ms < $2', [fromMs, toMs]);
+    const wip = await this.db.get(
+      `SELECT count(*) AS n, sum(CASE WHEN updated_ms < $1 THEN 1 ELSE 0 END) AS stalled FROM runs WHERE state IN ${WIP_SQL}`,
+      [now - opts.stallMs],
+    );
+    const st = await this.db.get('SELECT count(*) AS n, sum(CASE WHEN last_seen >= $1 THEN 1 ELSE 0 END) AS online FROM stations', [now - opts.onlineWindowMs]);
+    const done = num(fin?.done);
+    const failed = num(fin?.failed);
+    return {
+      from: iso(fromMs),
+      to: iso(toMs),
+      stations: num(st?.n),
+      online: num(st?.online),
+      started: num(started?.n),
+      done,
+      failed,
+      cancelled: num(fin?.cancelled),
+      wip: num(wip?.n),
+      stalled: num(wip?.stalled),
+      firstPassYield: firstPassYield(num(fin?.first_pass), done, failed),
+      unitsPerHour: unitsPerHour(done, fromMs, Math.min(toMs, now)),
+    };
+  }
+
+  /**
+   * The dashboard's charts: devices done per hour per station since the earliest open shift began
+   * (at most 24 hours back), cumulative done since the day began, and today's failures by step and reason.
+   */
+  async charts(now: number, dayStartMs: number, tiles: readonly StationTile[]): Promise<DashboardData> {
+    const hour = 3_600_000;
+    const opened = tiles.filter((t) => t.shiftOpen && t.shiftOpenedAt).map((t) => parseMs(t.shiftOpenedAt as string) + t.clockOffsetMs);
+    let from = opened.length > 0 ? Math.min(...opened) : dayStartMs;
+    from = Math.max(from, now - 24 * hour);
+    from = Math.floor(from / hour) * hour;
+    const nHours = Math.max(1, Math.ceil((now - from + 1) / hour));
+    const perHourRows = await this.db.all(
+      `SELECT s.name, (r.finished_ms - $1) / ${hour} AS bucket, count(*) AS n FROM runs r JOIN stations s ON s.id = r.station_id
+       WHERE r.state = 'done' AND r.finished_ms >= $1 GROUP BY s.name, (r.finished_ms - $1) / ${hour}`,
+      [from],
+    );
+    const series = new Map<string, number[]>(tiles.map((t) => [t.name, new Array<number>(nHours).fill(0)]));
+    for (const r of perHourRows) {
+      const b = Math.floor(num(r.bucket));
+      const counts = series.get(String(r.name)) ?? new Array<number>(nHours).fill(0);
+      if (b >= 0 && b < nHours) counts[b] = (counts[b] ?? 0) + num(r.n);
+      series.set(String(r.name), counts);
+    }
+    const dayHours = Math.max(1, Math.ceil((now - dayStartMs + 1) / hour));
+    const dayRows = await this.db.all(
+      `SELECT (finished_ms - $1) / ${hour} AS bucket, count(*) AS n FROM runs WHERE state = 'done' AND finished_ms >= $1 GROUP BY (finished_ms - $1) / ${hour}`,
+      [dayStartMs],
+    );
+    const perDayHour = new Array<number>(dayHours).fill(0);
+    for (const r of dayRows) {
+      const b = Math.floor(num(r.bucket));
+      if (b >= 0 && b < dayHours) perDayHour[b] = (perDayHour[b] ?? 0) + num(r.n);
+    }
+    let total = 0;
+    const points = [{ at: iso(dayStartMs), done: 0 }];
+    perDayHour.forEach((n, i) => {
+      total += n;
+      points.push({ at: iso(Math.min(now, dayStartMs + (i + 1) * hour)), done: total });
+    });
+    const pareto = await this.db.all(
+      `SELECT coalesce(step, '-') AS step, coalesce(reason, '-') AS reason, count(*) AS n FROM step_events
+       WHERE kind IN ${FAILURE_KINDS_SQL} AND at_ms >= $1 GROUP BY coalesce(step, '-'), coalesce(reason, '-') ORDER BY count(*) DESC, 1, 2 LIMIT 20`,
+      [dayStartMs],
+    );
+    return {
+      perHour: {
+        hours: Array.from({ length: nHours }, (_, i) => iso(from + i * hour)),
+        series: [...series.entries()].map(([name, counts]) => ({ name, counts })),
+      },
+      cumulative: { day: iso(dayStartMs), points },
+      pareto: pareto.map((p) => ({ step: String(p.step), reason: String(p.reason), count: num(p.n) })),
+    };
+  }
+
+  /** Run counts of one of a station's shifts, by state: what the station's own shift counts say. */
+  async shiftCounts(stationUuid: string, shiftId: string): Promise<Record<string, number>> {
+    const rows = await this.db.all(
+      'SELECT r.state, count(*) AS n FROM runs r JOIN stations s ON s.id = r.station_id WHERE s.station_uuid = $1 AND r.shift_id = $2 GROUP BY r.state',
+      [stationUuid, shiftId],
+    );
+    return Object.fromEntries(rows.map((r) => [String(r.state), num(r.n)]));
+  }
+
+  /** A shift's runs and step events as the station recorded them (station times), for the export. */
+  async shiftLog(stationUuid: string, shiftId: string): Promise<ShiftLog | null> {
+    const st = await this.db.get('SELECT id, name FROM stations WHERE station_uuid = $1', [stationUuid]);
+    if (!st) return null;
+    const key = String(st.id);
+    const shift = await this.db.get('SELECT opened_at, closed_at, operators FROM shifts WHERE station_id = $1 AND shift_id = $2', [key, shiftId]);
+    const runs = await this.db.all('SELECT * FROM runs WHERE station_id = $1 AND shift_id = $2 ORDER BY started_at, first_seq', [key, shiftId]);
+    if (!shift && runs.length === 0) return null;
+    const events = await this.db.all(
+      'SELECT run_id, step_index, step, kind, attempt, at, message FROM step_events WHERE station_id = $1 AND shift_id = $2 ORDER BY seq, idx',
+      [key, shiftId],
+    );
+    return {
+      shift: {
+        id: shiftId,
+        stationId: stationUuid,
+        stationName: String(st.name),
+        openedAt: shift ? String(shift.opened_at) : String(runs[0]?.started_at),
+        closedAt: shift ? str(shift.closed_at) : null,
+        operators: shift ? (JSON.parse(String(shift.operators)) as string[]) : [],
+      },
+      runs: runs.map((r) => ({
+        runId: String(r.run_id),
+        serial: String(r.serial),
+        shiftId: String(r.shift_id),
+        slot: str(r.slot),
+        operator: str(r.operator),
+        blueprint: String(r.blueprint),
+        blueprintVersion: num(r.blueprint_version),
+        state: String(r.state),
+        step: str(r.step),
+        attempts: num(r.attempts),
+        errorCode: str(r.error_code),
+        errorMessage: str(r.error_message),
+        failedStep: str(r.failed_step),
+        captured: JSON.parse(String(r.captured)) as Record<string, string>,
+        startedAt: String(r.started_at),
+        finishedAt: str(r.finished_at),
+      })),
+      events: events.map((e) => ({
+        runId: String(e.run_id),
+        stepIndex: e.step_index === null ? null : num(e.step_index),
+        step: str(e.step),
+        kind: String(e.kind),
+        attempt: num(e.attempt),
+        at: String(e.at),
+        message: str(e.message),
+      })),
+    };
+  }
+
+  /** Number of events stored for a station (tests and the bench compare it with the station's outbox). */
+  async eventCount(stationUuid: string): Promise<number> {
+    const row = await this.db.get('SELECT count(*) AS n FROM events e JOIN stations s ON s.id = e.station_id WHERE s.station_uuid = $1', [stationUuid]);
+    return num(row?.n);
+  }
+}
+
+/** The PostgreSQL NOTIFY channel that carries "station X changed" between hub instances. */
+export const HUB_CHANNEL = 'benchline_hub';
+
+function issues(list: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  return list
+    .slice(0, 5)
+    .map((i) => `${i.path.map(String).join('.') || 'payload'}: ${i.message}`)
+    .join('; ');
+}

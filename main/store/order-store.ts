@@ -122,9 +122,9 @@ export class OrderStore {
       for (const o of write.orders) {
         this.s.upsertOrder!.run({ ...o, importId, now });
         for (const s of o.serials) {
-          const info = this.s.insertSerial!.run(s.serial, o.id, s.assetTag, 'import');
+          if (!this.s.orderOfSerial!.get(s.serial)) newSerials++;
+          this.s.insertSerial!.run(s.serial, o.id, s.assetTag, 'import');
           serials++;
-          if (info.changes > 0 && !this.s.getReceipt!.get(s.serial)) newSerials++;
         }
       }
       return { importId, orders: write.orders.length, serials, newSerials };

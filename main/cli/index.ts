@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { appVersion } from '../app-paths.js';
 import { validateBlueprintCommand } from './blueprint-command.js';
 import { CliError } from './cli-error.js';
+import { addHubCommand } from './hub-command.js';
 import { addStationOptions, runStationCommand, type StationCommandOptions } from './station-command.js';
 
 export function buildCli(): Command {
@@ -17,6 +18,8 @@ export function buildCli(): Command {
     .action(async (opts: StationCommandOptions) => {
       await runStationCommand(opts, process.argv.slice(3));
     });
+
+  addHubCommand(program);
 
   const blueprint = program.command('blueprint').description('work with blueprint files');
   blueprint

@@ -6,6 +6,7 @@ import { ensureApiToken } from '../api/api-token.js';
 import { createStationServer } from '../api/station-http-server.js';
 import { APP_ROOT, RENDERER_DIR, RESOURCES_DIR, appVersion, defaultDataDir, electronBinary } from '../app-paths.js';
 import { createFileLogger, type Logger } from '../logging/logger.js';
+import { checkHubLink, startHubReporting, type HubLink, type OutboxSender } from '../station/outbox-sender.js';
 import { DRIVER_NAMES, StationCore, type DriverName } from '../station/station-core.js';
 import { CliError } from './cli-error.js';
 
@@ -40,6 +41,8 @@ export interface StationOptions {
   rendererDir?: string | null;
   resourcesDir?: string;
   version?: string;
+  /** The hub to report to (--hub, --hub-token); null: the station works alone. */
+  hub?: HubLink | null;
 }
 
 /** A started station: core, api-token and the loopback automation API. */
@@ -51,6 +54,8 @@ export interface RunningStation {
   logger: Logger;
   /** Base URL of the automation API and the browser UI, e.g. http://127.0.0.1:4780/ */
   url: string;
+  /** The outbox sender when the station reports to a hub. */
+  hubSender: OutboxSender | null;
   /** Stops the server, then the core; safe to call more than once. */
   close(): Promise<void>;
 }
@@ -93,8 +98,10 @@ export function parseDrivers(value: string): DriverName[] {
 
 /** Checks the flags; throws a CliError (exit 2) naming the bad one. */
 export function resolveStationOptions(opts: StationCommandOptions, fallbackDataDir: string): StationOptions {
-  if (opts.hub || opts.hubToken) throw new CliError('--hub and --hub-token are not part of this build yet.', 2);
+  const hub = checkHubLink(opts.hub, opts.hubToken);
+  if (typeof hub === 'string') throw new CliError(hub, 2);
   return {
+    hub,
     dataDir: path.resolve(opts.dataDir ?? fallbackDataDir),
     host: opts.host,
     port: number('--port', opts.port, 0, 65535),
@@ -149,11 +156,13 @@ export async function startStation(options: StationOptions): Promise<RunningStat
   const boundPort = typeof address === 'object' && address ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}/`;
   logger.log('info', 'listening', { url, dataDir });
+  const hubSender = options.hub ? startHubReporting(core, options.hub, logger, version) : null;
 
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
       try {
+        await hubSender?.stop();
         await server.close();
       } finally {
         await core.close();
@@ -162,7 +171,7 @@ export async function startStation(options: StationOptions): Promise<RunningStat
     })();
     return closing;
   };
-  return { core, server, token, dataDir, logger, url, close };
+  return { core, server, token, dataDir, logger, url, hubSender, close };
 }
 
 /** `benchline station`: headless here; in an Electron window where an Electron binary exists. */
@@ -180,7 +189,7 @@ export async function runStationCommand(opts: StationCommandOptions, argv: reado
   }
   const station = await startStation(resolveStationOptions(opts, defaultDataDir('station')));
   const { core, url, token, dataDir, logger } = station;
-  process.stdout.write(`Benchline station ${core.stationId} ready\n  UI:   ${url}#token=${token}\n  API:  ${url}api/v1/ (Bearer token in ${path.join(dataDir, 'api-token')})\n  Data: ${dataDir}\n`);
+  process.stdout.write(`Benchline station ${core.stationId} ready\n  UI:   ${url}#token=${token}\n  API:  ${url}api/v1/ (Bearer token in ${path.join(dataDir, 'api-token')})\n  Data: ${dataDir}\n${station.hubSender ? `  Hub:  ${station.hubSender.status().hub} (reporting)\n` : ''}`);
 
   let closing = false;
   const shutdown = async (signal: string) => {

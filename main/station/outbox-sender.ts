@@ -1,0 +1,320 @@
+import { ingestResponseSchema, type IngestBody } from '../../shared/contract/hub-api.js';
+import type { Logger } from '../logging/logger.js';
+import type { OutboxRecord } from '../store/records.js';
+
+/** What the sender needs from the station's store: the durable outbox. */
+export interface OutboxSource {
+  outboxAfter(seq: number, limit: number): OutboxRecord[];
+  deleteOutboxUpTo(seq: number): void;
+  /** Lowest and highest seq still waiting, how many, and the highest seq ever written. */
+  outboxState(): { first: number | null; last: number | null; count: number; lastWritten: number };
+}
+
+export type HubLinkState = 'starting' | 'online' | 'offline' | 'rejected' | 'stopped';
+
+export interface HubLinkStatus {
+  state: HubLinkState;
+  hub: string;
+  /** Highest seq the hub acknowledged to this process (deleted from the outbox). */
+  lastAckSeq: number | null;
+  lastAckAt: string | null;
+  backlog: number;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+}
+
+export interface OutboxSenderOptions {
+  source: OutboxSource;
+  stationId: string;
+  hubUrl: string;
+  token: string;
+  logger: Logger;
+  version?: string;
+  /** Records per request; halved when the hub says the body is too large. */
+  batchSize?: number;
+  /** Backoff: the first retry waits up to minDelayMs, doubling per failure, at most maxDelayMs. */
+  minDelayMs?: number;
+  maxDelayMs?: number;
+  /** Waits this long after new records appear, so a burst goes as one batch. */
+  lingerMs?: number;
+  /** Looks at the outbox this often when idle (shift records come without a notify). */
+  pollMs?: number;
+  /** Sends an empty batch this often when there is nothing to send, so the hub sees the station is online. */
+  heartbeatMs?: number;
+  requestTimeoutMs?: number;
+  fetch?: typeof fetch;
+  now?: () => number;
+  random?: () => number;
+}
+
+class HubRefusedError extends Error {
+  override name = 'HubRefusedError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly retryAfterMs: number | null,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Sends the station's outbox to the hub: batches in seq order, one request at a time. Records are
+ * deleted only up to the seq the hub acknowledges, so a lost answer, a restart or a hub that is
+ * down for a day repeats records but never loses one; the hub ignores the repeats. Failures back
+ * off exponentially with full jitter, so a hundred stations do not return all at once.
+ */
+export class OutboxSender {
+  private readonly o: Required<Omit<OutboxSenderOptions, 'version'>> & { version: string | undefined };
+  private readonly endpoint: string;
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private sleepTimer: NodeJS.Timeout | null = null;
+  private abort: AbortController | null = null;
+  private failures = 0;
+  private batchSize: number;
+  private lastRequestAt = 0;
+  private readonly listeners = new Set<(s: HubLinkStatus) => void>();
+  private readonly cleanups: (() => void)[] = [];
+  private current: HubLinkStatus;
+
+  constructor(options: OutboxSenderOptions) {
+    this.o = {
+      batchSize: 200,
+      minDelayMs: 1000,
+      maxDelayMs: 60_000,
+      lingerMs: 200,
+      pollMs: 1000,
+      heartbeatMs: 10_000,
+      requestTimeoutMs: 15_000,
+      fetch: globalThis.fetch.bind(globalThis),
+      now: Date.now,
+      random: Math.random,
+      ...options,
+      version: options.version,
+    };
+    this.batchSize = this.o.batchSize;
+    this.endpoint = new URL('api/v1/ingest', options.hubUrl.endsWith('/') ? options.hubUrl : `${options.hubUrl}/`).toString();
+    this.current = { state: 'starting', hub: options.hubUrl, lastAckSeq: null, lastAckAt: null, backlog: 0, lastError: null, nextAttemptAt: null };
+  }
+
+  status(): HubLinkStatus {
+    return { ...this.current, backlog: this.o.source.outboxState().count };
+  }
+
+  onStatus(listener: (s: HubLinkStatus) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.o.logger.log('info', `reporting to hub ${this.o.hubUrl}`, { backlog: this.o.source.outboxState().count });
+    this.loop = this.run();
+  }
+
+  /** New outbox records were committed: send them soon. */
+  notify(): void {
+    if (this.wake && this.current.state !== 'offline' && this.current.state !== 'rejected') {
+      // A short linger gathers a burst of transitions into one batch.
+      const wake = this.wake;
+      this.wake = null;
+      setTimeout(wake, this.o.lingerMs);
+    }
+  }
+
+  /** Runs fn when the sender stops (unsubscribing from the core). */
+  onStop(fn: () => void): void {
+    this.cleanups.push(fn);
+  }
+
+  /** Stops after the request in flight is answered or aborted; unsent records stay in the outbox. */
+  async stop(): Promise<void> {
+    for (const fn of this.cleanups.splice(0)) fn();
+    if (!this.running) return;
+    this.running = false;
+    this.abort?.abort();
+    this.interrupt();
+    await this.loop;
+    this.setStatus({ state: 'stopped', nextAttemptAt: null });
+  }
+
+  private interrupt(): void {
+    if (this.sleepTimer) clearTimeout(this.sleepTimer);
+    this.sleepTimer = null;
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+      this.sleepTimer = setTimeout(() => {
+        this.sleepTimer = null;
+        this.wake = null;
+        resolve();
+      }, ms);
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      const state = this.o.source.outboxState();
+      const records = this.o.source.outboxAfter(0, this.batchSize);
+      const heartbeatDue = this.o.now() - this.lastRequestAt >= this.o.heartbeatMs;
+      if (records.length === 0 && !heartbeatDue) {
+        await this.sleep(this.o.pollMs);
+        continue;
+      }
+      try {
+        await this.send(records, state);
+        this.failures = 0;
+        if (this.current.state !== 'online') {
+          this.o.logger.log('info', `hub ${this.o.hubUrl} reachable: reporting`, { backlog: this.o.source.outboxState().count, ackSeq: this.current.lastAckSeq });
+        }
+        this.setStatus({ state: 'online', lastError: null, nextAttemptAt: null });
+        // More waiting: go on at once; otherwise idle until notified or polled.
+        if (this.o.source.outboxState().count === 0) await this.sleep(this.o.pollMs);
+      } catch (err) {
+        if (!this.running) break;
+        await this.failed(err);
+      }
+    }
+  }
+
+  private async send(records: OutboxRecord[], state: ReturnType<OutboxSource['outboxState']>): Promise<void> {
+    // Everything below the lowest record still here was acknowledged before (by this hub or an earlier one).
+    const acked = state.first === null ? state.lastWritten : state.first - 1;
+    const body: IngestBody = {
+      stationId: this.o.stationId,
+      acked,
+      sentAt: new Date(this.o.now()).toISOString(),
+      backlog: state.count,
+      events: records.map((r) => ({ seq: r.seq, kind: r.kind, at: r.createdAt, payload: JSON.parse(r.payload) as Record<string, unknown> })),
+      ...(this.o.version ? { version: this.o.version } : {}),
+    };
+    this.abort = new AbortController();
+    const timeout = setTimeout(() => this.abort?.abort(), this.o.requestTimeoutMs);
+    this.lastRequestAt = this.o.now();
+    let res: Response;
+    try {
+      res = await this.o.fetch(this.endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.o.token}` },
+        body: JSON.stringify(body),
+        signal: this.abort.signal,
+      });
+    } finally {
+      clearTimeout(timeout);
+      this.abort = null;
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      let code = 'http_' + res.status;
+      let message = text.slice(0, 300);
+      try {
+        const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
+        code = parsed.error?.code ?? code;
+        message = parsed.error?.message ?? message;
+      } catch {
+        // not JSON: a proxy's page; keep the text
+      }
+      const retryAfter = Number(res.headers.get('retry-after'));
+      throw new HubRefusedError(res.status, code, message, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : null);
+    }
+    const ack = ingestResponseSchema.safeParse(JSON.parse(text));
+    if (!ack.success) throw new Error(`hub answered without an ackSeq: ${text.slice(0, 200)}`);
+    // Never delete past what this station has written: a larger ack means the hub counts another station's stream.
+    const upTo = Math.min(ack.data.ackSeq, state.lastWritten);
+    if (ack.data.ackSeq > state.lastWritten) {
+      this.o.logger.log('warn', `hub acknowledged seq ${ack.data.ackSeq}, but this station has written only up to ${state.lastWritten}; is its token used by another station?`);
+    }
+    if (upTo > 0) this.o.source.deleteOutboxUpTo(upTo);
+    const acknowledged = records.filter((r) => r.seq <= upTo).length;
+    if (records.length > 0 && acknowledged === 0) {
+      throw new Error(`hub acknowledged only up to seq ${ack.data.ackSeq}, below the batch ${records[0]?.seq}..${records.at(-1)?.seq} it was sent; it keeps a gap`);
+    }
+    this.setStatus({ lastAckSeq: ack.data.ackSeq, lastAckAt: new Date(this.o.now()).toISOString() });
+  }
+
+  private async failed(err: unknown): Promise<void> {
+    this.failures += 1;
+    const refused = err instanceof HubRefusedError ? err : null;
+    let state: HubLinkState = 'offline';
+    let exp = Math.min(this.o.maxDelayMs, this.o.minDelayMs * 2 ** (this.failures - 1));
+    if (refused?.status === 413 && this.batchSize > 1) {
+      this.batchSize = Math.max(1, Math.floor(this.batchSize / 2));
+      exp = 0;
+    } else if (refused && refused.status >= 400 && refused.status < 500 && refused.status !== 408 && refused.status !== 429) {
+      // Wrong token, a batch the hub refuses: nothing changes by retrying soon; an admin has to act.
+      state = 'rejected';
+      exp = this.o.maxDelayMs;
+    }
+    // Full jitter; a Retry-After from the hub is the least we wait.
+    let delay = Math.round(this.o.random() * exp);
+    if (refused?.retryAfterMs) delay = Math.max(delay, refused.retryAfterMs);
+    const message = refused ? `hub refused the batch (${refused.status} ${refused.code}): ${refused.message}` : `hub not reachable: ${describe(err)}`;
+    const changed = this.current.state !== state || this.current.lastError !== message;
+    this.setStatus({ state, lastError: message, nextAttemptAt: new Date(this.o.now() + delay).toISOString() });
+    if (changed) {
+      this.o.logger.log(state === 'rejected' ? 'error' : 'warn', `${message}; outbox keeps ${this.o.source.outboxState().count} records, retrying in ${Math.round(delay / 1000)} s`, {
+        hub: this.o.hubUrl,
+        failures: this.failures,
+      });
+    }
+    await this.sleep(delay);
+  }
+
+  private setStatus(patch: Partial<HubLinkStatus>): void {
+    this.current = { ...this.current, ...patch };
+    const status = this.status();
+    for (const l of this.listeners) l(status);
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
+    if (err.name === 'AbortError') return 'no answer in time';
+    return cause?.code ? `${err.message} (${cause.code})` : err.message;
+  }
+  return String(err);
+}
+
+/** Where a station reports: --hub and --hub-token. */
+export interface HubLink {
+  url: string;
+  token: string;
+}
+
+/** Checks --hub/--hub-token; answers an error message a person can act on, or the link. */
+export function checkHubLink(url: string | undefined, token: string | undefined): HubLink | null | string {
+  if (!url && !token) return null;
+  if (!url || !token) return '--hub and --hub-token go together: the hub\'s URL and the token "benchline hub register-station NAME" printed.';
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `--hub must be the hub's URL, e.g. http://hub.example:4790/; got "${url}".`;
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `--hub must be an http:// or https:// URL; got "${url}".`;
+  if (token.trim().length < 16) return '--hub-token looks cut off: use the whole token "benchline hub register-station" printed.';
+  return { url: parsed.toString(), token: token.trim() };
+}
+
+/** Starts the sender for a station core: woken by every committed transition, stopped with the station. */
+export function startHubReporting(
+  core: { store: OutboxSource; stationId: string; onCommitted(listener: () => void): () => void },
+  link: HubLink,
+  logger: Logger,
+  version: string,
+): OutboxSender {
+  const sender = new OutboxSender({ source: core.store, stationId: core.stationId, hubUrl: link.url, token: link.token, logger, version });
+  sender.onStop(core.onCommitted(() => sender.notify()));
+  sender.start();
+  return sender;
+}

@@ -1,0 +1,128 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Where labels go. Stored as the station setting `label_printer`. */
+export const printerConfigSchema = z.discriminatedUnion('kind', [
+  /** A Zebra-type printer on the network: raw ZPL to TCP port 9100. */
+  z.object({ kind: z.literal('zpl-tcp'), host: z.string().min(1).max(253), port: z.number().int().min(1).max(65535).default(9100) }).strict(),
+  /** A system print queue (CUPS `lp`): a PDF, or raw ZPL for a queue set up as raw. */
+  z.object({ kind: z.literal('system'), queue: z.string().regex(/^[A-Za-z0-9_.@-]{1,127}$/), format: z.enum(['pdf', 'zpl']).default('pdf') }).strict(),
+  /** PDF files in a folder (no printer at the bench, or labels printed later). */
+  z.object({ kind: z.literal('pdf-file'), dir: z.string().min(1) }).strict(),
+  /** Labels are not printed; runs still pass their print step. */
+  z.object({ kind: z.literal('none') }).strict(),
+]);
+export type PrinterConfig = z.output<typeof printerConfigSchema>;
+
+export class PrinterError extends Error {
+  override name = 'PrinterError';
+}
+
+/** What a printer gets for one job: the ZPL and a lazily rendered PDF of the same label(s). */
+export interface PrintJob {
+  name: string;
+  zpl: string;
+  pdf(): Promise<Buffer>;
+}
+
+export interface LabelPrinter {
+  /** "ZPL 10.0.0.5:9100", "lp Etiketten", "PDF /data/labels": shown with the label job. */
+  readonly description: string;
+  print(job: PrintJob): Promise<void>;
+}
+
+export function describePrinter(c: PrinterConfig): string {
+  switch (c.kind) {
+    case 'zpl-tcp':
+      return `ZPL ${c.host}:${c.port}`;
+    case 'system':
+      return `lp ${c.queue} (${c.format})`;
+    case 'pdf-file':
+      return `PDF ${c.dir}`;
+    default:
+      return 'none';
+  }
+}
+
+export function createPrinter(c: PrinterConfig, opts: { timeoutMs?: number; lpCommand?: string } = {}): LabelPrinter {
+  const description = describePrinter(c);
+  switch (c.kind) {
+    case 'zpl-tcp':
+      return { description, print: (job) => sendZpl(c.host, c.port, job.zpl, opts.timeoutMs ?? 10_000) };
+    case 'system':
+      return { description, print: (job) => printToQueue(c.queue, c.format, job, opts.lpCommand ?? 'lp', opts.timeoutMs ?? 30_000) };
+    case 'pdf-file':
+      return { description, print: (job) => writePdf(c.dir, job) };
+    default:
+      return { description, print: async () => undefined };
+  }
+}
+
+/** Sends ZPL to a printer's raw port and waits until it has taken all of it. */
+export function sendZpl(host: string, port: number, zpl: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    let settled = false;
+    const fail = (message: string) => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      reject(new PrinterError(message));
+    };
+    socket.setTimeout(timeoutMs, () => fail(`Label printer ${host}:${port} did not answer within ${Math.round(timeoutMs / 1000)} s. Is it switched on, online and not out of labels?`));
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNREFUSED') fail(`Label printer ${host}:${port} refused the connection. Is it switched on, and is raw printing on port ${port} enabled?`);
+      else if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') fail(`Label printer host "${host}" is unknown. Check the printer's address in the station settings.`);
+      else fail(`Label printer ${host}:${port}: ${err.message}`);
+    });
+    socket.once('connect', () => {
+      socket.end(zpl, 'utf8');
+    });
+    socket.once('close', (hadError) => {
+      if (settled || hadError) return;
+      settled = true;
+      resolve();
+    });
+  });
+}
+
+async function printToQueue(queue: string, format: 'pdf' | 'zpl', job: PrintJob, lp: string, timeoutMs: number): Promise<void> {
+  const data = format === 'zpl' ? Buffer.from(job.zpl, 'utf8') : await job.pdf();
+  const args = ['-d', queue, '-t', job.name, ...(format === 'zpl' ? ['-o', 'raw'] : [])];
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(lp, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new PrinterError(`The print queue "${queue}" did not take the label within ${Math.round(timeoutMs / 1000)} s.`));
+    }, timeoutMs);
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new PrinterError(err.code === 'ENOENT' ? `"${lp}" is not installed: install CUPS (cups-client) or choose a network or PDF printer.` : `${lp}: ${err.message}`));
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new PrinterError(`The print queue "${queue}" refused the label: ${stderr.trim() || `lp exited with ${code}`}`));
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(data);
+  });
+}
+
+async function writePdf(dir: string, job: PrintJob): Promise<void> {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new PrinterError(`Cannot create the label folder ${dir}: ${(err as Error).message}`);
+  }
+  const file = path.join(dir, `${job.name.replace(/[^A-Za-z0-9._-]/g, '_')}.pdf`);
+  const tmp = `${file}.tmp`;
+  const pdf = await job.pdf();
+  fs.writeFileSync(tmp, pdf);
+  fs.renameSync(tmp, file);
+}

@@ -1,5 +1,7 @@
 import type { BlueprintStep } from '../../shared/blueprint/schema.js';
 import type { DeviceFamily, Platform, WaitReason } from '../../shared/contract/run-state.js';
+import type { PortNoticeKind } from '../../shared/contract/station-api.js';
+import type { UsbDeviceInfo } from './usb/usb-watcher.js';
 
 /** A device a driver has found on a port. */
 export interface AttachedDevice {
@@ -12,9 +14,25 @@ export interface AttachedDevice {
   portPath: string;
 }
 
+/**
+ * Something at a port that is not (or not yet) a device the pipeline can enroll: a device being
+ * identified, one that does not answer, an unsupported or unreadable USB device. The technician
+ * sees it as a tile in the port's slot, with the message saying what to do.
+ */
+export interface PortNotice {
+  portPath: string;
+  kind: PortNoticeKind;
+  message: string;
+  usb: UsbDeviceInfo | null;
+}
+
 export interface DriverEvents {
   attached(device: AttachedDevice): void;
   detached(serial: string): void;
+  /** Shows (or replaces) the notice tile of a port. */
+  notice?(notice: PortNotice): void;
+  /** Removes a port's notice tile (the device was identified, or left). */
+  noticeCleared?(portPath: string): void;
 }
 
 /** Everything a driver gets to carry out one step on one device. */
@@ -51,4 +69,10 @@ export interface DeviceDriver {
   start(events: DriverEvents): Promise<void>;
   stop(): Promise<void>;
   executeStep(ctx: StepContext): Promise<StepOutcome>;
+  /**
+   * Drivers whose devices arrive over USB get the devices the USB watcher routed to their family
+   * (the watcher owns libusb; a driver then finds its way to the device, e.g. its serial port).
+   */
+  usbAttached?(device: UsbDeviceInfo): void;
+  usbDetached?(device: UsbDeviceInfo): void;
 }

@@ -41,7 +41,7 @@ const duration = z
 const localizedText = z.union([z.string().min(1), z.object({ de: z.string().min(1), en: z.string().min(1) }).strict()]);
 export type LocalizedText = z.infer<typeof localizedText>;
 
-const serialPortSettings = z
+export const serialPortSettings = z
   .object({
     baudRate: z.number().int().positive().default(115200),
     dataBits: z.union([z.literal(5), z.literal(6), z.literal(7), z.literal(8)]).default(8),
@@ -77,9 +77,16 @@ const serialScriptLine = z
 
 const noParams = z.object({}).strict().default({});
 
+/** A serial script's named captures: `(?<serialNumber>...)`. */
+export function scriptCaptureNames(script: readonly { expect?: string | undefined }[]): string[] {
+  return script.flatMap((line) => [...(line.expect ?? '').matchAll(/\(\?<([A-Za-z_$][\w$]*)>/g)].map((m) => m[1] as string));
+}
+
 /** Parameters per step type; unknown keys are refused so a typo is an error, not a silent no-op. */
 const paramsByType = {
-  identify: noParams,
+  // On serial devices identify may run a script: the station runs it when a port appears, to learn
+  // the device's serial number (captured as "serialNumber") before the run starts.
+  identify: z.object({ port: serialPortSettings.optional(), script: z.array(serialScriptLine).min(1).optional() }).strict().default({}),
   'wait-for-trust': noParams,
   erase: noParams,
   supervise: z.object({ organization: z.string().min(1) }).strict(),
@@ -141,6 +148,34 @@ function uniqueStepIds(steps: { id: string }[], ctx: z.RefinementCtx): void {
   });
 }
 
+/** Step types a serial device cannot do: they belong to tablets. */
+const NOT_ON_SERIAL: readonly StepType[] = ['wait-for-trust', 'erase', 'supervise', 'install-profile', 'install-app', 'wifi', 'set-device-owner'];
+
+/** Serial steps only on serial blueprints, tablet steps not on them, and an identify script that yields the serial number. */
+function serialStepsFit(platform: string, steps: readonly BlueprintStep[], ctx: z.RefinementCtx): void {
+  steps.forEach((step, index) => {
+    if (platform !== 'serial') {
+      if (step.type === 'serial-script' || step.type === 'serial-verify') {
+        ctx.addIssue({ code: 'custom', path: ['steps', index, 'type'], message: `"${step.type}" runs on serial devices only; this blueprint is for platform ${platform}` });
+      }
+      if (step.type === 'identify' && (step.params.script || step.params.port)) {
+        ctx.addIssue({ code: 'custom', path: ['steps', index, 'params'], message: `an identify script is for serial devices only; this blueprint is for platform ${platform}` });
+      }
+      return;
+    }
+    if (NOT_ON_SERIAL.includes(step.type)) {
+      ctx.addIssue({ code: 'custom', path: ['steps', index, 'type'], message: `"${step.type}" cannot run on a serial device; use serial-script steps` });
+    }
+    if (step.type === 'identify' && step.params.script && !scriptCaptureNames(step.params.script).includes('serialNumber')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['steps', index, 'params', 'script'],
+        message: 'the identify script must capture the serial number, e.g. expect: "serial=(?<serialNumber>\\w+)"; the station tells devices apart by it',
+      });
+    }
+  });
+}
+
 /** A customer blueprint file. */
 export const blueprintFileSchema = z
   .object({
@@ -155,7 +190,10 @@ export const blueprintFileSchema = z
     steps: z.array(blueprintStepSchema).min(1),
   })
   .strict()
-  .superRefine((bp, ctx) => uniqueStepIds(bp.steps, ctx));
+  .superRefine((bp, ctx) => {
+    uniqueStepIds(bp.steps, ctx);
+    serialStepsFit(bp.platform, bp.steps, ctx);
+  });
 export type BlueprintFile = z.infer<typeof blueprintFileSchema>;
 
 /** A policy baseline: steps every blueprint that names it gets, and cannot drop or change. */

@@ -47,6 +47,49 @@ export const deviceViewSchema = z.object({
 });
 export type DeviceView = z.infer<typeof deviceViewSchema>;
 
+/** Why a port shows a notice tile instead of a device (drivers/driver.ts PortNotice). */
+export const PORT_NOTICE_KINDS = [
+  /** A device was plugged in and is being identified. */
+  'identifying',
+  /** A USB device no driver serves; its ids are shown. */
+  'unsupported',
+  /** libusb may not open the device: the udev rule is missing. */
+  'no-access',
+  /** Recognised, but its driver is not enabled on this station (--drivers). */
+  'driver-off',
+  /** A serial device that does not answer its identify script. */
+  'no-answer',
+  /** A USB-serial bridge whose serial port (tty) was not found. */
+  'no-serial-port',
+  /** A serial device that does not tell a serial number. */
+  'no-serial-number',
+  /** The same serial number is already plugged in at another port. */
+  'duplicate',
+] as const;
+export type PortNoticeKind = (typeof PORT_NOTICE_KINDS)[number];
+
+export const usbIdentitySchema = z.object({
+  /** Four hex digits, "0403". */
+  vendorId: z.string(),
+  productId: z.string(),
+  serialNumber: z.string().nullable(),
+  manufacturer: z.string().nullable(),
+  product: z.string().nullable(),
+});
+export type UsbIdentity = z.infer<typeof usbIdentitySchema>;
+
+/** A port tile that is not a device run: what is there, and what the technician should do. */
+export const portNoticeViewSchema = z.object({
+  portPath: z.string(),
+  /** The slot the port is mapped to; null: an unmapped port. */
+  slot: z.string().nullable(),
+  kind: z.enum(PORT_NOTICE_KINDS),
+  message: z.string(),
+  usb: usbIdentitySchema.nullable(),
+  since: isoTime,
+});
+export type PortNoticeView = z.infer<typeof portNoticeViewSchema>;
+
 export const runSummarySchema = z.object({
   runId: z.string(),
   serial: z.string(),

@@ -1,0 +1,124 @@
+import { renderTemplate } from '../../../shared/templates/render-template.js';
+import { looksGarbled, printable } from './line-buffer.js';
+import type { SerialLink } from './serial-link.js';
+
+/** One line of a blueprint's serial script (durations in ms, as the blueprint schema parses them). */
+export interface SerialScriptLine {
+  send?: string | undefined;
+  expect?: string | undefined;
+  timeout: number;
+  retries: number;
+}
+
+export type SerialScriptFailure = 'no-answer' | 'garbled' | 'partial' | 'unexpected' | 'template';
+
+/** A script line that did not get its answer; the message is for the technician. */
+export class SerialScriptError extends Error {
+  override name = 'SerialScriptError';
+  constructor(
+    readonly failure: SerialScriptFailure,
+    /** 0-based index of the script line. */
+    readonly line: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface SerialScriptOptions {
+  link: SerialLink;
+  script: readonly SerialScriptLine[];
+  /** Values `{name}` in a send line can use: the run's captures, serial, deviceName. */
+  values: Readonly<Record<string, string | null | undefined>>;
+  signal: AbortSignal;
+  log?: (message: string) => void;
+}
+
+type ExpectResult = { ok: true; groups: Record<string, string> } | { ok: false; error: SerialScriptError };
+
+/**
+ * Runs send/expect lines on an open port. `expect` is a regular expression matched against each
+ * received line until one matches or the line's timeout passes; its named groups are captured and
+ * usable by later lines as `{name}`. A line with `retries` sends again (after discarding what came
+ * in) before it fails. Returns the captures.
+ */
+export async function runSerialScript(opts: SerialScriptOptions): Promise<Record<string, string>> {
+  const captured: Record<string, string> = {};
+  for (const [index, line] of opts.script.entries()) {
+    let send: string | undefined;
+    if (line.send !== undefined) {
+      const rendered = renderTemplate(line.send, { ...opts.values, ...captured });
+      if (rendered.missing.length > 0) {
+        throw new SerialScriptError(
+          'template',
+          index,
+          `Script line ${index + 1} uses {${rendered.missing.join('}, {')}}, which no earlier step captured: fix the blueprint.`,
+        );
+      }
+      send = rendered.text;
+    }
+    const pattern = line.expect === undefined ? null : new RegExp(line.expect);
+    let failure: SerialScriptError | null = null;
+    for (let attempt = 0; attempt <= line.retries; attempt++) {
+      if (attempt > 0) {
+        opts.link.discardInput();
+        opts.log?.(`serial: line ${index + 1} again (${attempt} of ${line.retries}): ${failure?.message ?? ''}`);
+      }
+      if (send !== undefined) await opts.link.writeLine(send);
+      if (!pattern) {
+        failure = null;
+        break;
+      }
+      const result = await expectLine(opts, pattern, line, send, index);
+      if (result.ok) {
+        Object.assign(captured, result.groups);
+        failure = null;
+        break;
+      }
+      failure = result.error;
+    }
+    if (failure) throw failure;
+  }
+  return captured;
+}
+
+async function expectLine(opts: SerialScriptOptions, pattern: RegExp, line: SerialScriptLine, send: string | undefined, index: number): Promise<ExpectResult> {
+  const seen: string[] = [];
+  const deadline = Date.now() + line.timeout;
+  for (;;) {
+    const received = await opts.link.nextLine(Math.max(0, deadline - Date.now()), opts.signal);
+    if (received === null) break;
+    const m = pattern.exec(received);
+    if (m) {
+      const groups: Record<string, string> = {};
+      for (const [k, v] of Object.entries(m.groups ?? {})) if (v !== undefined) groups[k] = v;
+      return { ok: true, groups };
+    }
+    seen.push(received);
+    if (seen.length > 20) seen.shift();
+  }
+  return { ok: false, error: explain(opts.link, line, send, index, seen) };
+}
+
+/** Why a line got no matching answer, in words that tell the technician what to check. */
+function explain(link: SerialLink, line: SerialScriptLine, send: string | undefined, index: number, seen: readonly string[]): SerialScriptError {
+  const secs = `${Math.round(line.timeout / 100) / 10} s`;
+  const asked = send !== undefined ? `to "${printable(send, 40)}"` : `(waiting for ${line.expect})`;
+  const partial = link.partialLine();
+  const garbled = [...seen, partial].find((l) => looksGarbled(l));
+  if (garbled !== undefined) {
+    return new SerialScriptError(
+      'garbled',
+      index,
+      `The device answers ${asked} with unreadable characters ("${printable(garbled, 30)}"): check the baud rate (${link.settings.baudRate} in the blueprint) and the cable.`,
+    );
+  }
+  if (partial.length > 0) {
+    return new SerialScriptError('partial', index, `The device stopped in the middle of its answer ${asked} ("${printable(partial)}"): it may have restarted. Retry.`);
+  }
+  const last = seen.at(-1);
+  if (last !== undefined) {
+    return new SerialScriptError('unexpected', index, `Unexpected answer ${asked}: "${printable(last)}" (line ${index + 1} of the script expects ${line.expect}).`);
+  }
+  return new SerialScriptError('no-answer', index, `No answer from the device ${asked} within ${secs}: check that it is switched on and its cable is seated, then retry.`);
+}

@@ -2,19 +2,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { printerConfigViewSchema } from '../../shared/contract/floor-api.js';
 
-/** Where labels go. Stored as the station setting `label_printer`. */
-export const printerConfigSchema = z.discriminatedUnion('kind', [
-  /** A Zebra-type printer on the network: raw ZPL to TCP port 9100. */
-  z.object({ kind: z.literal('zpl-tcp'), host: z.string().min(1).max(253), port: z.number().int().min(1).max(65535).default(9100) }).strict(),
-  /** A system print queue (CUPS `lp`): a PDF, or raw ZPL for a queue set up as raw. */
-  z.object({ kind: z.literal('system'), queue: z.string().regex(/^[A-Za-z0-9_.@-]{1,127}$/), format: z.enum(['pdf', 'zpl']).default('pdf') }).strict(),
-  /** PDF files in a folder (no printer at the bench, or labels printed later). */
-  z.object({ kind: z.literal('pdf-file'), dir: z.string().min(1) }).strict(),
-  /** Labels are not printed; runs still pass their print step. */
-  z.object({ kind: z.literal('none') }).strict(),
-]);
+/** Where labels go (zpl-tcp, system queue, pdf-file, none); stored as the station setting `label_printer`. */
+export const printerConfigSchema = printerConfigViewSchema;
 export type PrinterConfig = z.output<typeof printerConfigSchema>;
 
 export class PrinterError extends Error {

@@ -1,0 +1,80 @@
+/**
+ * Shift boundary rules (issue 5). A schedule is a list of windows in the station's local time,
+ * "06:00-14:00", "14:00-22:00", "22:00-06:00" (a window may cross midnight; "24:00" is midnight).
+ *
+ * - An open shift closes at the first window end after it was opened (by hand it may close sooner).
+ * - Operators who signed in within EARLY_SIGN_IN_MS before that boundary are the next crew arriving
+ *   early: they move to the next shift instead of being closed out with the old one.
+ * - Runs in flight at the close are handed over to the next shift and counted only there (the
+ *   store's carryOver); a run that finished is counted in the shift it finished in, never twice.
+ */
+export const EARLY_SIGN_IN_MS = 30 * 60_000;
+
+export interface ShiftWindow {
+  start: number;
+  end: number;
+}
+
+export class ShiftScheduleError extends Error {
+  override name = 'ShiftScheduleError';
+}
+
+/** "06:00-14:00" -> minutes of the day. */
+export function parseWindows(windows: readonly string[]): ShiftWindow[] {
+  return windows.map((w) => {
+    const m = /^(\d{2}):(\d{2})-(\d{2}):(\d{2})$/.exec(w.trim());
+    if (!m) throw new ShiftScheduleError(`"${w}" is not a shift window such as 06:00-14:00.`);
+    const start = Number(m[1]) * 60 + Number(m[2]);
+    const end = Number(m[3]) * 60 + Number(m[4]);
+    if (start >= 24 * 60 || end > 24 * 60) throw new ShiftScheduleError(`"${w}": hours run from 00:00 to 24:00.`);
+    if (start === end) throw new ShiftScheduleError(`"${w}" is empty.`);
+    return { start, end };
+  });
+}
+
+function offsetMinutes(ms: number, timeZone: string): number {
+  const name = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' }).formatToParts(ms).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const m = /GMT([+-])(\d{2}):?(\d{2})?/.exec(name);
+  if (!m) return 0;
+  return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0));
+}
+
+/** The local calendar day (y, m, d) of an instant in a zone. */
+function localDay(ms: number, timeZone: string): { y: number; m: number; d: number } {
+  const local = new Date(ms + offsetMinutes(ms, timeZone) * 60_000);
+  return { y: local.getUTCFullYear(), m: local.getUTCMonth(), d: local.getUTCDate() };
+}
+
+/** The instant of a local wall-clock time (minutes of day, possibly 1440) on a local day. */
+export function zonedInstant(day: { y: number; m: number; d: number }, minutes: number, timeZone: string): number {
+  const guess = Date.UTC(day.y, day.m, day.d) + minutes * 60_000;
+  let ms = guess - offsetMinutes(guess, timeZone) * 60_000;
+  ms = guess - offsetMinutes(ms, timeZone) * 60_000;
+  return ms;
+}
+
+/** When a shift opened at `openedAt` closes by the schedule: the first window end after it; null without a schedule. */
+export function scheduledClose(openedAt: number, windows: readonly ShiftWindow[], timeZone: string): number | null {
+  if (windows.length === 0) return null;
+  const today = localDay(openedAt, timeZone);
+  let best: number | null = null;
+  for (let offset = -1; offset <= 2; offset++) {
+    const day = localDay(Date.UTC(today.y, today.m, today.d + offset, 12), 'UTC');
+    for (const w of windows) {
+      const end = zonedInstant(day, w.end, timeZone);
+      if (end > openedAt && (best === null || end < best)) best = end;
+    }
+  }
+  return best;
+}
+
+/** Whether the open shift is due to close by the schedule at `now`. */
+export function isDue(openedAt: number, now: number, windows: readonly ShiftWindow[], timeZone: string): boolean {
+  const close = scheduledClose(openedAt, windows, timeZone);
+  return close !== null && now >= close;
+}
+
+/** Operators who joined shortly before the boundary: they belong to the next shift. */
+export function earlyJoiners(joins: readonly { name: string; joinedAt: number }[], boundary: number): string[] {
+  return joins.filter((j) => j.joinedAt >= boundary - EARLY_SIGN_IN_MS && j.joinedAt <= boundary).map((j) => j.name);
+}

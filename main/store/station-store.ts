@@ -47,6 +47,10 @@ export class StationStore {
       listSlots: p('SELECT label, port_path AS portPath, position FROM slots ORDER BY position, label'),
       slotForPort: p('SELECT label FROM slots WHERE port_path = ?'),
       insertSlot: p('INSERT OR IGNORE INTO slots (label, port_path, position) VALUES (?, ?, ?)'),
+      freePort: p('DELETE FROM slots WHERE port_path = ? AND label <> ?'),
+      upsertSlot: p(`INSERT INTO slots (label, port_path, position) VALUES (?, ?, ?)
+        ON CONFLICT (label) DO UPDATE SET port_path = excluded.port_path, position = excluded.position`),
+      deleteSlot: p('DELETE FROM slots WHERE label = ?'),
       upsertDevice: p(`INSERT INTO devices (serial, family, platform, model, os_version, port_path, present, first_seen, last_seen)
         VALUES (@serial, @family, @platform, @model, @osVersion, @portPath, @present, @now, @now)
         ON CONFLICT (serial) DO UPDATE SET family = excluded.family, platform = excluded.platform, model = excluded.model,
@@ -168,6 +172,22 @@ export class StationStore {
   slotForPort(portPath: string): string | null {
     const row = this.stmt.slotForPort!.get(portPath) as { label: string } | undefined;
     return row?.label ?? null;
+  }
+
+  /**
+   * Maps a slot label to a port (the layout editor, the learn mode). A port belongs to one slot, so
+   * a slot that had this port loses it; the label keeps its row and gets the new port and position.
+   */
+  saveSlot(slot: { label: string; portPath: string; position: number }): void {
+    this.db.transaction(() => {
+      this.stmt.freePort!.run(slot.portPath, slot.label);
+      this.stmt.upsertSlot!.run(slot.label, slot.portPath, slot.position);
+    })();
+  }
+
+  /** Removes a slot; false when there was none with that label. */
+  deleteSlot(label: string): boolean {
+    return this.stmt.deleteSlot!.run(label).changes > 0;
   }
 
   /** Adds slots whose label and port are both still free; existing mappings win. */

@@ -51,6 +51,7 @@ export function deviceView(
     startedAt: r?.startedAt ?? null,
     finishedAt: r?.finishedAt ?? null,
     waiting: r?.waitingReason ? { reason: r.waitingReason, message: r.waitingMessage ?? '' } : null,
+    portPath: device.portPath,
   };
 }
 

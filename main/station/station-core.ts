@@ -12,8 +12,14 @@ import type {
 } from '../../shared/contract/station-api.js';
 import { renderTemplate } from '../../shared/templates/render-template.js';
 import { loadBlueprint, loadBlueprintDir } from '../blueprints/blueprint-loader.js';
-import type { AttachedDevice, DeviceDriver, StepContext, StepOutcome } from '../drivers/driver.js';
+import { serialPortSettings } from '../../shared/blueprint/schema.js';
+import type { SlotLayout } from '../../shared/contract/station-api.js';
+import type { AttachedDevice, DeviceDriver, DriverEvents, StepContext, StepOutcome } from '../drivers/driver.js';
+import { SerialDriver, type SerialIdentifyScript } from '../drivers/serial/serial-driver.js';
+import type { SerialSettings } from '../drivers/serial/serial-link.js';
 import { DeviceGoneError } from '../drivers/step-errors.js';
+import { UsbUnavailableError, loadLibusbBackend, type UsbBackend } from '../drivers/usb/usb-backend.js';
+import { TestUsbBackend } from '../drivers/usb/test-usb-backend.js';
 import { SimulatedDriver, type PlugRequest } from '../drivers/simulated/simulated-driver.js';
 import { loadSimProfiles } from '../drivers/simulated/sim-profiles.js';
 import type { Logger } from '../logging/logger.js';
@@ -21,6 +27,7 @@ import { isoTime, systemClock, type Clock } from '../pipeline/clock.js';
 import { RunController, type LiveRun, type RunTransition } from '../pipeline/run-controller.js';
 import type { DeviceRecord, RunRecord } from '../store/records.js';
 import { StationStore } from '../store/station-store.js';
+import { BenchHardware } from './bench-hardware.js';
 import { deviceView, runDetail, runSummary } from './run-views.js';
 import { defaultSimSlots } from './slot-layout.js';
 
@@ -48,6 +55,15 @@ export interface StationConfig {
   version: string;
   logger: Logger;
   clock?: Clock;
+  /** Fixed serial ports (RS-232, PTYs) the serial driver watches (--serial-port). */
+  serialPorts?: readonly string[];
+  /**
+   * The `usb` boundary: libusb by default. BENCHLINE_TEST_USB=1 puts a loopback test source in its
+   * place (devices plugged through the test endpoint); tests may pass one directly.
+   */
+  usbBackend?: UsbBackend;
+  /** Quiet time after USB hotplug events before the bus is read (ms). */
+  usbSettleMs?: number;
 }
 
 export class StationError extends Error {
@@ -65,6 +81,8 @@ interface DeviceEntry {
   slot: string | null;
   /** The device's finished run, shown while it is still plugged in ("unplug and pack"). */
   lastRun: { record: RunRecord; blueprint: Blueprint } | null;
+  /** Plugged in during learn mode: its run starts when learn mode ends. */
+  held?: boolean;
   /** Why no run could start (no blueprint for its platform). */
   problem: string | null;
 }
@@ -77,6 +95,11 @@ export class StationCore {
   readonly store: StationStore;
   readonly stationId: string;
   readonly simulator: SimulatedDriver | null;
+  readonly serial: SerialDriver | null;
+  /** USB watcher, port tiles, slot layout and learn mode. */
+  readonly bench: BenchHardware;
+  /** The loopback USB test source, when the station was started with one. */
+  readonly testUsb: TestUsbBackend | null;
   private readonly controller: RunController;
   private readonly clock: Clock;
   private readonly drivers = new Map<string, DeviceDriver>();
@@ -89,7 +112,10 @@ export class StationCore {
   private flushTimer: NodeJS.Timeout | null = null;
   private ready = false;
 
-  private constructor(private readonly config: StationConfig) {
+  private constructor(
+    private readonly config: StationConfig,
+    usbBackend: UsbBackend | null,
+  ) {
     this.clock = config.clock ?? systemClock;
     this.store = new StationStore(path.join(config.dataDir, 'station.db'));
     this.stationId = this.store.stationId();
@@ -115,15 +141,66 @@ export class StationCore {
     } else {
       this.simulator = null;
     }
+    this.testUsb = usbBackend instanceof TestUsbBackend ? usbBackend : null;
+    if (config.drivers.includes('serial')) {
+      const testUsb = this.testUsb;
+      this.serial = new SerialDriver({
+        staticPorts: config.serialPorts ?? [],
+        identifyScript: () => this.serialIdentifyScript(),
+        ...(testUsb ? { locator: { locate: (usb) => Promise.resolve(testUsb.ttyFor(usb.portPath)) } } : {}),
+        log: (level, message, fields) => config.logger.log(level, message, fields),
+      });
+      this.drivers.set('serial', this.serial);
+    } else {
+      this.serial = null;
+    }
+    this.bench = new BenchHardware(
+      {
+        store: this.store,
+        logger: config.logger,
+        driver: (family) => this.drivers.get(family),
+        presentDevices: () =>
+          [...this.devices.values()].filter((e) => e.record.present).map((e) => ({ serial: e.record.serial, portPath: e.record.portPath, model: e.record.model })),
+        simulatorOn: this.simulator !== null,
+        emit: (event) => this.emit(event),
+        layoutChanged: () => this.layoutChanged(),
+        learnEnded: () => this.learnEnded(),
+        now: () => isoTime(this.clock.now()),
+      },
+      usbBackend,
+      config.usbSettleMs,
+    );
+  }
+
+  /** The identify script of the current serial blueprint: how a serial device tells its serial number. */
+  private serialIdentifyScript(): SerialIdentifyScript | null {
+    const step = this.current.get('serial')?.blueprint.steps.find((s) => s.type === 'identify');
+    if (step?.type !== 'identify' || !step.params.script) return null;
+    return { port: (step.params.port ?? serialPortSettings.parse({})) as SerialSettings, script: step.params.script };
   }
 
   /** Opens the data dir, loads blueprints, restores unfinished runs and starts the drivers. */
   static async open(config: StationConfig): Promise<StationCore> {
-    const unsupported = config.drivers.filter((d) => d !== 'sim');
+    const unsupported = config.drivers.filter((d) => d !== 'sim' && d !== 'usb' && d !== 'serial');
     if (unsupported.length > 0) {
-      throw new StationError('bad_request', `The ${unsupported.join(', ')} driver${unsupported.length > 1 ? 's are' : ' is'} not part of this build yet; use --drivers sim.`);
+      throw new StationError('bad_request', `The ${unsupported.join(', ')} driver${unsupported.length > 1 ? 's are' : ' is'} not part of this build yet; use --drivers sim,usb,serial.`);
     }
-    const station = new StationCore(config);
+    let usbBackend: UsbBackend | null = null;
+    if (config.drivers.includes('usb')) {
+      if (config.usbBackend) usbBackend = config.usbBackend;
+      else if (process.env.BENCHLINE_TEST_USB === '1') {
+        config.logger.log('warn', 'USB test source enabled (BENCHLINE_TEST_USB=1): USB devices come from the loopback test endpoint, not from libusb.');
+        usbBackend = new TestUsbBackend();
+      } else {
+        try {
+          usbBackend = await loadLibusbBackend();
+        } catch (err) {
+          if (err instanceof UsbUnavailableError) throw new StationError('unavailable', err.message);
+          throw err;
+        }
+      }
+    }
+    const station = new StationCore(config, usbBackend);
     try {
       await station.boot();
     } catch (err) {
@@ -136,17 +213,23 @@ export class StationCore {
   private async boot(): Promise<void> {
     const now = isoTime(this.clock.now());
     this.loadBlueprints(now);
-    this.store.ensureSlots(defaultSimSlots(256));
+    if (this.simulator) this.store.ensureSlots(defaultSimSlots(256));
     this.store.clearPresence();
     // Drivers first, so restored runs find their devices present.
-    for (const driver of this.drivers.values()) {
-      await driver.start({ attached: (d) => this.deviceAttached(d), detached: (s) => this.deviceDetached(s) });
-    }
+    const events: DriverEvents = {
+      attached: (d) => this.deviceAttached(d),
+      detached: (s) => this.deviceDetached(s),
+      notice: (n) => this.bench.setNotice(n),
+      noticeCleared: (portPath) => this.bench.clearNotice(portPath),
+    };
+    for (const driver of this.drivers.values()) await driver.start(events);
+    await this.bench.start();
     for (const run of this.store.openRuns()) {
       const blueprint = this.blueprint(run.blueprintId);
       const device = this.store.getDevice(run.serial);
       if (device && !this.devices.has(run.serial)) {
-        this.devices.set(run.serial, { record: device, slot: run.slot, lastRun: null, problem: null });
+        const slot = device.portPath ? this.store.slotForPort(device.portPath) : null;
+        this.devices.set(run.serial, { record: device, slot, lastRun: null, problem: null });
       }
       this.controller.restore(run, blueprint);
     }
@@ -189,6 +272,7 @@ export class StationCore {
 
   async close(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
+    await this.bench.stop();
     for (const driver of this.drivers.values()) await driver.stop();
     this.controller.stopAll();
     this.store.close();
@@ -209,10 +293,18 @@ export class StationCore {
     entry.record = record;
     entry.slot = slot;
     this.devices.set(d.serial, entry);
+    this.bench.clearNotice(d.portPath);
+    // Devices that do not come through the USB watcher (the simulator's, fixed serial ports) teach
+    // the learn mode their port here; a USB port was taken when it appeared on the bus already.
+    if (!this.bench.usbRunning || d.family === 'simulated') this.bench.portAppeared(d.portPath);
     if (!this.ready) return;
     this.markDirty(d.serial);
     if (this.controller.forSerial(d.serial)) {
       this.controller.deviceBack(d.serial);
+      return;
+    }
+    if (this.bench.learning) {
+      entry.held = true;
       return;
     }
     const last = this.store.latestRunForSerial(d.serial);
@@ -225,6 +317,7 @@ export class StationCore {
   }
 
   private startRun(entry: DeviceEntry): void {
+    entry.held = false;
     const chosen = this.current.get(entry.record.platform);
     if (!chosen) {
       entry.problem = `No blueprint for ${entry.record.platform} devices is loaded. Ask an admin to add one.`;
@@ -299,6 +392,40 @@ export class StationCore {
     this.markDirty(t.serial);
   }
 
+  /** Sends an event to every renderer at once (port tiles, layout); device updates are coalesced. */
+  private emit(event: StationEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch (err) {
+        this.config.logger.log('error', `station event listener failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** The slot layout changed: every device takes the slot of its port now. */
+  private layoutChanged(): void {
+    for (const entry of this.devices.values()) {
+      const slot = entry.record.portPath ? this.store.slotForPort(entry.record.portPath) : null;
+      if (slot !== entry.slot) {
+        entry.slot = slot;
+        this.markDirty(entry.record.serial);
+      }
+    }
+  }
+
+  /** Learn mode ended: devices plugged in during it start their runs now. */
+  private learnEnded(): void {
+    if (!this.ready) return;
+    for (const entry of this.devices.values()) {
+      if (entry.held && entry.record.present && !this.controller.forSerial(entry.record.serial)) {
+        this.startRun(entry);
+        this.markDirty(entry.record.serial);
+      }
+      entry.held = false;
+    }
+  }
+
   private markDirty(serial: string): void {
     this.dirty.add(serial);
     if (this.flushTimer || this.listeners.size === 0) return;
@@ -325,7 +452,8 @@ export class StationCore {
   private viewOf(entry: DeviceEntry): DeviceView {
     const live = this.controller.forSerial(entry.record.serial);
     const run = live ? { record: live.record, blueprint: live.blueprint } : entry.lastRun;
-    return deviceView(entry.record, live?.slot ?? entry.slot, run, entry.problem);
+    // The slot of the port the device is (or was last) in; null: an unmapped port.
+    return deviceView(entry.record, entry.slot, run, entry.problem);
   }
 
   /** Devices present or with an unfinished run, in slot order. */
@@ -382,7 +510,34 @@ export class StationCore {
       shift: this.store.currentShift(),
       stats: this.stats(),
       devices: this.listDevices(),
+      notices: this.bench.listNotices(),
     };
+  }
+
+  // ---- bench layout --------------------------------------------------------------------------
+
+  slotLayout(): SlotLayout {
+    return this.bench.layout();
+  }
+
+  saveSlot(label: string, portPath: string, position?: number): SlotLayout {
+    this.bench.saveSlot(label, portPath, position);
+    return this.bench.layout();
+  }
+
+  deleteSlot(label: string): SlotLayout {
+    if (!this.bench.deleteSlot(label)) throw new StationError('not_found', `There is no slot ${label}.`);
+    return this.bench.layout();
+  }
+
+  startLearn(labels: string[]): SlotLayout {
+    this.bench.startLearn(labels);
+    return this.bench.layout();
+  }
+
+  stopLearn(): SlotLayout {
+    this.bench.stopLearn();
+    return this.bench.layout();
   }
 
   runDetail(runId: string): RunDetail {

@@ -1,5 +1,18 @@
 import { z } from 'zod';
+import { benchEventSchemas, benchMethods, portNoticeViewSchema } from './bench-api.js';
 import { DEVICE_FAMILIES, PLATFORMS, RUN_STATES, WAIT_REASONS } from './run-state.js';
+
+export {
+  PORT_NOTICE_KINDS,
+  portNoticeViewSchema,
+  slotLayoutSchema,
+  type LearnState,
+  type PortNoticeKind,
+  type PortNoticeView,
+  type SlotLayout,
+  type SlotView,
+  type UsbIdentity,
+} from './bench-api.js';
 
 const isoTime = z.string();
 
@@ -44,51 +57,10 @@ export const deviceViewSchema = z.object({
   startedAt: isoTime.nullable(),
   finishedAt: isoTime.nullable(),
   waiting: waitingSchema.nullable(),
+  /** The port the device is in ("1-4.2"); with slot null it shows as "unmapped port 1-4.2". */
+  portPath: z.string().nullable().default(null),
 });
 export type DeviceView = z.infer<typeof deviceViewSchema>;
-
-/** Why a port shows a notice tile instead of a device (drivers/driver.ts PortNotice). */
-export const PORT_NOTICE_KINDS = [
-  /** A device was plugged in and is being identified. */
-  'identifying',
-  /** A USB device no driver serves; its ids are shown. */
-  'unsupported',
-  /** libusb may not open the device: the udev rule is missing. */
-  'no-access',
-  /** Recognised, but its driver is not enabled on this station (--drivers). */
-  'driver-off',
-  /** A serial device that does not answer its identify script. */
-  'no-answer',
-  /** A USB-serial bridge whose serial port (tty) was not found. */
-  'no-serial-port',
-  /** A serial device that does not tell a serial number. */
-  'no-serial-number',
-  /** The same serial number is already plugged in at another port. */
-  'duplicate',
-] as const;
-export type PortNoticeKind = (typeof PORT_NOTICE_KINDS)[number];
-
-export const usbIdentitySchema = z.object({
-  /** Four hex digits, "0403". */
-  vendorId: z.string(),
-  productId: z.string(),
-  serialNumber: z.string().nullable(),
-  manufacturer: z.string().nullable(),
-  product: z.string().nullable(),
-});
-export type UsbIdentity = z.infer<typeof usbIdentitySchema>;
-
-/** A port tile that is not a device run: what is there, and what the technician should do. */
-export const portNoticeViewSchema = z.object({
-  portPath: z.string(),
-  /** The slot the port is mapped to; null: an unmapped port. */
-  slot: z.string().nullable(),
-  kind: z.enum(PORT_NOTICE_KINDS),
-  message: z.string(),
-  usb: usbIdentitySchema.nullable(),
-  since: isoTime,
-});
-export type PortNoticeView = z.infer<typeof portNoticeViewSchema>;
 
 export const runSummarySchema = z.object({
   runId: z.string(),
@@ -161,6 +133,8 @@ export const stationSnapshotSchema = z.object({
   shift: shiftViewSchema.nullable(),
   stats: shiftStatsSchema,
   devices: z.array(deviceViewSchema),
+  /** Port tiles that are not device runs: unsupported, unreadable or unidentified devices. */
+  notices: z.array(portNoticeViewSchema).default([]),
 });
 export type StationSnapshot = z.infer<typeof stationSnapshotSchema>;
 
@@ -190,6 +164,7 @@ export const stationMethods = {
   plugSimulated: { params: plugSimulatedParamsSchema, result: z.object({ serials: z.array(z.string()) }) },
   unplugSimulated: { params: z.object({ serial: z.string().min(1) }), result: z.object({ ok: z.literal(true) }) },
   replugSimulated: { params: z.object({ serial: z.string().min(1) }), result: z.object({ ok: z.literal(true) }) },
+  ...benchMethods,
 } as const;
 
 export type StationMethods = typeof stationMethods;
@@ -208,6 +183,7 @@ export const stationEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('device-removed'), serial: z.string() }),
   z.object({ type: z.literal('stats'), stats: shiftStatsSchema }),
   z.object({ type: z.literal('shift'), shift: shiftViewSchema.nullable() }),
+  ...benchEventSchemas,
 ]);
 export type StationEvent = z.infer<typeof stationEventSchema>;
 

@@ -10,6 +10,7 @@ import type { Logger } from '../logging/logger.js';
 import type { StationCore } from '../station/station-core.js';
 import { tokenMatches } from './api-token.js';
 import { callStationMethod, toApiError } from './station-methods.js';
+import { registerTestUsbRoutes } from './test-usb-routes.js';
 
 export interface StationServerOptions {
   core: StationCore;
@@ -112,6 +113,8 @@ export async function createStationServer(opts: StationServerOptions): Promise<F
     core.replugSimulated(req.params.serial);
     return { ok: true };
   });
+
+  if (core.testUsb) registerTestUsbRoutes(app, core.testUsb);
 
   // Server-Sent Events: every committed transition, in commit order.
   app.get('/api/v1/events', (req, reply) => {

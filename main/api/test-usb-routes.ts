@@ -1,0 +1,33 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ApiError } from '../../shared/contract/errors.js';
+import { testUsbDeviceSchema, type TestUsbBackend } from '../drivers/usb/test-usb-backend.js';
+
+function loopback(req: FastifyRequest): void {
+  const a = req.socket.remoteAddress ?? '';
+  if (a === '127.0.0.1' || a === '::1' || a === '::ffff:127.0.0.1') return;
+  throw new ApiError('unauthorized', 'The USB test source only answers on loopback.');
+}
+
+/**
+ * Plug and unplug devices of the loopback USB test source (BENCHLINE_TEST_USB=1): what the
+ * end-to-end tests use instead of hands and cables. Registered only when that source is on; like
+ * every API route it needs the station's token, and it refuses anything but loopback.
+ */
+export function registerTestUsbRoutes(app: FastifyInstance, backend: TestUsbBackend): void {
+  app.get('/api/v1/test/usb/devices', async (req) => {
+    loopback(req);
+    return backend.list();
+  });
+  app.post('/api/v1/test/usb/devices', async (req, reply) => {
+    loopback(req);
+    const parsed = testUsbDeviceSchema.safeParse(req.body ?? {});
+    if (!parsed.success) throw new ApiError('bad_request', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+    backend.plug(parsed.data);
+    return reply.code(201).send({ ok: true });
+  });
+  app.delete<{ Params: { portPath: string } }>('/api/v1/test/usb/devices/:portPath', async (req) => {
+    loopback(req);
+    if (!backend.unplug(req.params.portPath)) throw new ApiError('not_found', `Nothing is plugged into test port ${req.params.portPath}.`);
+    return { ok: true };
+  });
+}

@@ -258,7 +258,7 @@ export class HubStore {
     const offset = body.sentAt ? now - parseMs(body.sentAt) : null;
     const result = await this.db.transaction(async (tx) => {
       const lock = this.db.dialect === 'postgres' ? ' FOR UPDATE' : '';
-      const st = await tx.get(`SELECT id, name, station_uuid, ack_seq, clock_offset_ms FROM stations WHERE token_hash = $1${lock}`, [tokenHash(token)]);
+      const st = await tx.get(`SELECT id, name, station_uuid, ack_seq, max_seq, clock_offset_ms FROM stations WHERE token_hash = $1${lock}`, [tokenHash(token)]);
       if (!st) {
         throw new HubError('unauthorized', 'Unknown station token: register the station with "benchline hub register-station NAME" and start it with the token printed there.');
       }
@@ -285,12 +285,22 @@ export class HubStore {
       }
       const fresh = await this.insertEvents(tx, key, events.filter((e) => e.seq > ack), now);
       await this.project(tx, key, fresh, clockOffset);
-      ack = await this.advanceAck(tx, key, ack);
-      await tx.run(
-        'UPDATE stations SET last_seen = $1, ack_seq = $2, clock_offset_ms = $3, backlog = $4, version = coalesce($5, version) WHERE id = $6',
-        [now, ack, clockOffset, body.backlog ?? null, body.version ?? null, key],
+      const maxBefore = num(st.max_seq);
+      const freshSeqs = fresh.map((e) => e.seq).sort((a, b) => a - b);
+      const maxSeq = Math.max(maxBefore, freshSeqs.at(-1) ?? 0);
+      if (maxBefore <= ack && freshSeqs.every((seq, i) => seq === ack + i + 1)) {
+        // Nothing was stored beyond the old ack but this contiguous run: no need to look.
+        ack += freshSeqs.length;
+      } else {
+        ack = await this.advanceAck(tx, key, ack);
+      }
+      // On PostgreSQL the same statement tells every hub instance (NOTIFY is delivered at commit).
+      const notify = this.db.dialect === 'postgres' ? ', pg_notify($8, id)' : '';
+      await tx.all(
+        `UPDATE stations SET last_seen = $1, ack_seq = $2, max_seq = $3, clock_offset_ms = $4, backlog = $5, version = coalesce($6, version)
+         WHERE id = $7 RETURNING id${notify}`,
+        [now, ack, maxSeq, clockOffset, body.backlog ?? null, body.version ?? null, key, ...(notify ? [HUB_CHANNEL] : [])],
       );
-      if (this.db.dialect === 'postgres') await tx.run('SELECT pg_notify($1, $2)', [HUB_CHANNEL, key]);
       return { ackSeq: ack, stationKey: key, stationName: name, stored: fresh.length, duplicates: events.length - fresh.length, warning };
     });
     for (const l of this.listeners) l(result.stationKey);
@@ -379,8 +389,6 @@ export class HubStore {
           r.finishedAt, r.finishedAt === null ? null : parseMs(r.finishedAt) + offset, e.payload.at, parseMs(e.payload.at) + offset, e.seq,
         ],
       );
-      // A run that arrived before its earlier events keeps the lowest seq it was seen with.
-      await tx.run('UPDATE runs SET first_seq = $1 WHERE station_id = $2 AND run_id = $3 AND first_seq > $1', [e.seq, key, r.id]);
     }
     for (const runId of failedRuns) {
       await tx.run('UPDATE runs SET ever_failed = 1 WHERE station_id = $1 AND run_id = $2 AND ever_failed = 0', [key, runId]);

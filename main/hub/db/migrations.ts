@@ -31,6 +31,7 @@ CREATE TABLE stations (
   created_at      BIGINT NOT NULL,
   last_seen       BIGINT,
   ack_seq         BIGINT NOT NULL DEFAULT 0,
+  max_seq         BIGINT NOT NULL DEFAULT 0,
   clock_offset_ms BIGINT NOT NULL DEFAULT 0,
   backlog         BIGINT,
   version         TEXT

@@ -84,38 +84,86 @@ class SqliteClient implements SqlClient {
   }
 }
 
+interface PendingTransaction {
+  fn: (tx: SqlClient) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
 /**
- * SQLite through better-sqlite3, which is synchronous: transactions are serialised through a
- * promise chain, so a second request's statements never land inside the first one's transaction.
+ * SQLite through better-sqlite3, which is synchronous. Transactions are queued and committed in
+ * groups: every transaction requested in the same turn of the event loop runs in one SQLite
+ * transaction, each inside its own savepoint (so one that throws is rolled back alone), and the
+ * group pays for one fsync. A second request's statements never land inside another's savepoint,
+ * because the group runs its members one after another.
  */
 class SqliteDatabase extends SqliteClient implements SqlDatabase {
   readonly dialect = 'sqlite' as const;
-  private tail: Promise<unknown> = Promise.resolve();
+  private queue: PendingTransaction[] = [];
+  private scheduled = false;
+  private tail: Promise<void> = Promise.resolve();
+  /** What a transaction's function gets: the same connection, outside the queue. */
+  private readonly inner: SqliteClient;
 
   constructor(
     db: Database.Database,
     readonly description: string,
   ) {
     super(db);
+    this.inner = new SqliteClient(db);
+  }
+
+  /** A write outside a transaction is its own transaction, so it never lands inside a group. */
+  override run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    return this.transaction((tx) => tx.run(sql, params));
   }
 
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
-    const result = this.tail.then(async () => {
-      this.db.exec('BEGIN IMMEDIATE');
-      try {
-        const value = await fn(this);
-        this.db.exec('COMMIT');
-        return value;
-      } catch (err) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        throw err;
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.tail = this.tail.then(() => this.flush());
+        });
       }
     });
-    this.tail = result.catch(() => undefined);
-    return result;
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    const group = this.queue.splice(0);
+    if (group.length === 0) return;
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      for (const item of group) {
+        this.db.exec('SAVEPOINT tx');
+        try {
+          const value = await item.fn(this.inner);
+          this.db.exec('RELEASE tx');
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          this.db.exec('ROLLBACK TO tx');
+          this.db.exec('RELEASE tx');
+          outcomes.push({ ok: false, error });
+        }
+      }
+      this.db.exec('COMMIT');
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      for (const item of group) item.reject(err);
+      return;
+    }
+    group.forEach((item, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) item.resolve(o.value);
+      else item.reject(o.error);
+    });
   }
 
   async close(): Promise<void> {
+    while (this.scheduled || this.queue.length > 0) await new Promise((r) => setImmediate(r));
     await this.tail;
     this.db.close();
   }

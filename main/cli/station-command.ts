@@ -24,6 +24,7 @@ export interface StationCommandOptions {
   simFailRate: string;
   simSeed: string;
   blueprint: string[];
+  serialPort: string[];
 }
 
 /** Checked station settings: what `startStation` needs, in the CLI and in the Electron shell alike. */
@@ -37,6 +38,8 @@ export interface StationOptions {
   simFailRate: number;
   simSeed: number;
   blueprintFiles: string[];
+  /** Fixed serial ports for the serial driver (--serial-port), e.g. RS-232 or an emulator's PTY. */
+  serialPorts?: string[];
   /** Where the built renderer is; the automation API works without it. */
   rendererDir?: string | null;
   resourcesDir?: string;
@@ -79,7 +82,8 @@ export function addStationOptions(command: Command): Command {
     .option('--sim-speed <factor>', '1 = real time, 1000 = a thousand times faster', '1')
     .option('--sim-fail-rate <p>', 'share of simulated steps that fail (0..1)', '0')
     .option('--sim-seed <s>', 'seed for repeatable simulated failures', '1')
-    .addOption(new Option('--blueprint <file>', 'blueprint to use (repeatable)').argParser(collect).default([]));
+    .addOption(new Option('--blueprint <file>', 'blueprint to use (repeatable)').argParser(collect).default([]))
+    .addOption(new Option('--serial-port <path>', 'a fixed serial port for the serial driver, e.g. /dev/ttyS0 or an emulator PTY (repeatable)').argParser(collect).default([]));
 }
 
 function number(name: string, value: string, min: number, max = Number.POSITIVE_INFINITY): number {
@@ -100,17 +104,20 @@ export function parseDrivers(value: string): DriverName[] {
 export function resolveStationOptions(opts: StationCommandOptions, fallbackDataDir: string): StationOptions {
   const hub = checkHubLink(opts.hub, opts.hubToken);
   if (typeof hub === 'string') throw new CliError(hub, 2);
+  const drivers = parseDrivers(opts.drivers);
+  if ((opts.serialPort ?? []).length > 0 && !drivers.includes('serial')) throw new CliError('--serial-port needs the serial driver: add "serial" to --drivers.', 2);
   return {
     hub,
     dataDir: path.resolve(opts.dataDir ?? fallbackDataDir),
     host: opts.host,
     port: number('--port', opts.port, 0, 65535),
-    drivers: parseDrivers(opts.drivers),
+    drivers,
     simulate: number('--simulate', opts.simulate, 0, 256),
     simSpeed: number('--sim-speed', opts.simSpeed, 0.001),
     simFailRate: number('--sim-fail-rate', opts.simFailRate, 0, 1),
     simSeed: number('--sim-seed', opts.simSeed, 0),
     blueprintFiles: opts.blueprint,
+    serialPorts: (opts.serialPort ?? []).map((p) => path.resolve(p)),
   };
 }
 
@@ -132,6 +139,7 @@ export async function startStation(options: StationOptions): Promise<RunningStat
     simFailRate: options.simFailRate,
     simSeed: options.simSeed,
     blueprintFiles: options.blueprintFiles,
+    serialPorts: options.serialPorts ?? [],
     version,
     logger,
   });

@@ -9,6 +9,7 @@ import { plugSimulatedParamsSchema, wsClientFrameSchema } from '../../shared/con
 import type { Logger } from '../logging/logger.js';
 import type { StationCore } from '../station/station-core.js';
 import { tokenMatches } from './api-token.js';
+import { registerFloorRoutes } from './floor-routes.js';
 import { callStationMethod, toApiError } from './station-methods.js';
 import { registerTestUsbRoutes } from './test-usb-routes.js';
 
@@ -82,6 +83,7 @@ export async function createStationServer(opts: StationServerOptions): Promise<F
   }
 
   app.get('/api/v1/health', async () => ({ ok: true, version: opts.version, stationId: core.stationId }));
+  await registerFloorRoutes(app, core, logger);
   app.get('/api/v1/devices', async () => core.listDevices());
   app.get('/api/v1/runs', async (req) => {
     const q = parseBody(z.object({ shift: z.string().min(1).default('current') }), req.query);
@@ -142,13 +144,20 @@ export async function createStationServer(opts: StationServerOptions): Promise<F
         socket.send(JSON.stringify({ kind: 'result', id: -1, ok: false, error: { code: 'bad_request', message: 'Malformed frame.' } }));
         return;
       }
-      try {
-        const result = callStationMethod(core, frame.method, frame.params);
-        socket.send(JSON.stringify({ kind: 'result', id: frame.id, ok: true, result }));
-      } catch (err) {
+      const call = frame;
+      const fail = (err: unknown) => {
         const { status, error } = toApiError(err);
-        if (status >= 500) logger.log('error', `ws call ${frame.method} failed: ${(err as Error).stack ?? String(err)}`);
-        socket.send(JSON.stringify({ kind: 'result', id: frame.id, ok: false, error: error.toBody().error }));
+        if (status >= 500) logger.log('error', `ws call ${call.method} failed: ${(err as Error).stack ?? String(err)}`);
+        socket.send(JSON.stringify({ kind: 'result', id: call.id, ok: false, error: error.toBody().error }));
+      };
+      try {
+        // Most methods answer at once; printing ones (reprintLabel, printUnitLabel) return a promise.
+        const result = callStationMethod(core, call.method, call.params);
+        if (result instanceof Promise) {
+          result.then((r: unknown) => socket.send(JSON.stringify({ kind: 'result', id: call.id, ok: true, result: r })), fail);
+        } else socket.send(JSON.stringify({ kind: 'result', id: call.id, ok: true, result }));
+      } catch (err) {
+        fail(err);
       }
     });
     socket.on('close', off);

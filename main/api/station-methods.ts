@@ -2,11 +2,14 @@ import { ApiError } from '../../shared/contract/errors.js';
 import { isStationMethod, stationMethods, type StationMethodName, type StationResult } from '../../shared/contract/station-api.js';
 import { SimulatorError } from '../drivers/simulated/simulated-driver.js';
 import { RunActionError, RunNotFoundError } from '../pipeline/run-controller.js';
+import { FloorError } from '../station/floor-operations.js';
 import { StationError, type StationCore } from '../station/station-core.js';
+import { floorHandlers } from './floor-methods.js';
 
-type Handlers = { [M in StationMethodName]: (core: StationCore, params: never) => StationResult<M> };
+type Handlers = { [M in StationMethodName]: (core: StationCore, params: never) => StationResult<M> | Promise<StationResult<M>> };
 
 const handlers: Handlers = {
+  ...floorHandlers,
   snapshot: (core) => core.snapshot(),
   runDetail: (core, p: { runId: string }) => core.runDetail(p.runId),
   retryRun: (core, p: { runId: string }) => (core.retryRun(p.runId), { ok: true as const }),
@@ -15,7 +18,7 @@ const handlers: Handlers = {
   skipStep: (core, p: { runId: string }) => (core.skipStep(p.runId), { ok: true as const }),
   openShift: (core, p: { operators: string[] }) => core.openShift(p.operators),
   closeShift: (core, p: { shiftId: string }) => core.closeShift(p.shiftId),
-  plugSimulated: (core, p: { count: number; model?: string; failAt?: string }) => ({ serials: core.plugSimulated(p) }),
+  plugSimulated: (core, p: { count: number; model?: string; failAt?: string; serials?: string[] }) => ({ serials: core.plugSimulated(p) }),
   unplugSimulated: (core, p: { serial: string }) => (core.unplugSimulated(p.serial), { ok: true as const }),
   replugSimulated: (core, p: { serial: string }) => (core.replugSimulated(p.serial), { ok: true as const }),
   slotLayout: (core) => core.slotLayout(),
@@ -42,6 +45,7 @@ export function callStationMethod(core: StationCore, method: string, params: unk
 /** Maps any error from the core to the API's error shape and an HTTP status. */
 export function toApiError(err: unknown): { status: number; error: ApiError } {
   if (err instanceof ApiError) return { status: statusOf(err.code), error: err };
+  if (err instanceof FloorError) return { status: statusOf(err.code), error: new ApiError(err.code, err.message) };
   if (err instanceof StationError) {
     const e = new ApiError(err.code, err.message);
     return { status: statusOf(err.code), error: e };

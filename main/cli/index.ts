@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { appVersion } from '../app-paths.js';
 import { validateBlueprintCommand } from './blueprint-command.js';
 import { CliError } from './cli-error.js';
+import { addFloorCommands } from './floor-commands.js';
 import { addHubCommand } from './hub-command.js';
 import { addStationOptions, runStationCommand, type StationCommandOptions } from './station-command.js';
 
@@ -20,6 +21,7 @@ export function buildCli(): Command {
     });
 
   addHubCommand(program);
+  addFloorCommands(program);
 
   const blueprint = program.command('blueprint').description('work with blueprint files');
   blueprint

@@ -10,18 +10,24 @@ import type { BridgeReply } from './bridge-channels.js';
  * frame's URL must be app://station/...); the method and its parameters are checked against the
  * shared contract by `callStationMethod`, exactly as for the WebSocket transport.
  */
-export function handleBridgeCall(core: StationCore, senderUrl: string | null | undefined, message: unknown, logger: Logger): BridgeReply {
+export function handleBridgeCall(core: StationCore, senderUrl: string | null | undefined, message: unknown, logger: Logger): BridgeReply | Promise<BridgeReply> {
   if (!isAppUrl(senderUrl)) {
     logger.log('warn', `refused a bridge call from ${String(senderUrl)}`);
     return { ok: false, error: { code: 'unauthorized', message: 'Calls are accepted only from the station UI.' } };
   }
   const { method, params } = (typeof message === 'object' && message !== null ? message : {}) as { method?: unknown; params?: unknown };
-  try {
-    if (typeof method !== 'string') throw new ApiError('bad_request', 'A call needs a method name.');
-    return { ok: true, result: callStationMethod(core, method, params) };
-  } catch (err) {
+  const failed = (err: unknown): BridgeReply => {
     const { status, error } = toApiError(err);
     if (status >= 500) logger.log('error', `bridge call ${String(method)} failed: ${(err as Error).stack ?? String(err)}`);
     return { ok: false, error: { code: error.code, message: error.message } };
+  };
+  try {
+    if (typeof method !== 'string') throw new ApiError('bad_request', 'A call needs a method name.');
+    const result = callStationMethod(core, method, params);
+    // Printing methods (reprintLabel, printUnitLabel) answer with a promise; ipcMain.handle awaits it.
+    if (result instanceof Promise) return result.then((r: unknown): BridgeReply => ({ ok: true, result: r }), (err: unknown) => failed(err));
+    return { ok: true, result };
+  } catch (err) {
+    return failed(err);
   }
 }

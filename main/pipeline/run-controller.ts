@@ -125,7 +125,16 @@ export class RunController {
   }
 
   /** Creates a run for a device and starts it unless the device is gone already. */
-  start(params: { serial: string; shiftId: string; slot: string | null; operator: string | null; blueprint: Blueprint; blueprintId: number }): LiveRun {
+  start(params: {
+    serial: string;
+    shiftId: string;
+    slot: string | null;
+    operator: string | null;
+    blueprint: Blueprint;
+    blueprintId: number;
+    /** Known before the first step (customer, school, order, asset tag from the order). */
+    captured?: Record<string, string>;
+  }): LiveRun {
     if (this.bySerial.has(params.serial)) throw new RunActionError(`Device ${params.serial} already has a run.`);
     const now = this.deps.clock.now();
     const iso = isoTime(now);
@@ -147,7 +156,7 @@ export class RunController {
       errorCode: null,
       errorMessage: null,
       failedStep: null,
-      captured: {},
+      captured: { ...params.captured },
       startedAt: iso,
       finishedAt: null,
       updatedAt: iso,
@@ -166,6 +175,17 @@ export class RunController {
     // A run committed as queued was created but never started (the station stopped in between).
     if (record.phase === 'queued') entry.actor.send({ type: 'START' });
     return entry;
+  }
+
+  /**
+   * Hands a live run over to another shift (its shift closed while it ran): its later events and
+   * its result count there. The store moves the run's row in the same hand-over.
+   */
+  moveToShift(runId: string, shiftId: string, operator: string | null): void {
+    const entry = this.runs.get(runId);
+    if (!entry) return;
+    (entry as { shiftId: string }).shiftId = shiftId;
+    entry.record = { ...entry.record, shiftId, operator: operator ?? entry.record.operator };
   }
 
   deviceLeft(serial: string): void {

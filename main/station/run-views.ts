@@ -23,7 +23,7 @@ export function deviceView(
   device: DeviceRecord,
   slot: string | null,
   run: { record: RunRecord; blueprint: Blueprint } | null,
-  problem: string | null,
+  problem: { code: string; message: string } | null,
 ): DeviceView {
   const r = run?.record ?? null;
   const steps = run?.blueprint.steps ?? [];
@@ -39,7 +39,7 @@ export function deviceView(
     step: step?.id ?? null,
     progress: !r || steps.length === 0 ? 0 : done ? 1 : Math.min(1, r.stepIndex / steps.length),
     attempts: r?.attemptsTotal ?? 0,
-    error: r?.errorCode ? { code: r.errorCode, message: r.errorMessage ?? '' } : problem ? { code: 'no_blueprint', message: problem } : null,
+    error: r?.errorCode ? { code: r.errorCode, message: r.errorMessage ?? '' } : problem,
     platform: device.platform,
     present: device.present,
     name: r?.captured.deviceName ?? null,

@@ -27,6 +27,7 @@ import { isoTime, systemClock, type Clock } from '../pipeline/clock.js';
 import { RunController, type LiveRun, type RunTransition } from '../pipeline/run-controller.js';
 import type { DeviceRecord, RunRecord } from '../store/records.js';
 import { StationStore } from '../store/station-store.js';
+import { FloorOperations } from './floor-operations.js';
 import { BenchHardware } from './bench-hardware.js';
 import { deviceView, runDetail, runSummary } from './run-views.js';
 import { defaultSimSlots } from './slot-layout.js';
@@ -83,8 +84,8 @@ interface DeviceEntry {
   lastRun: { record: RunRecord; blueprint: Blueprint } | null;
   /** Plugged in during learn mode: its run starts when learn mode ends. */
   held?: boolean;
-  /** Why no run could start (no blueprint for its platform). */
-  problem: string | null;
+  /** Why no run could start (no blueprint for its platform, no order or batch, quarantine). */
+  problem: { code: string; message: string } | null;
 }
 
 /**
@@ -100,6 +101,8 @@ export class StationCore {
   readonly bench: BenchHardware;
   /** The loopback USB test source, when the station was started with one. */
   readonly testUsb: TestUsbBackend | null;
+  /** Shifts and operators, orders, labels, packing units, quarantine (issue 5). */
+  readonly floor: FloorOperations;
   private readonly controller: RunController;
   private readonly clock: Clock;
   private readonly drivers = new Map<string, DeviceDriver>();
@@ -129,6 +132,25 @@ export class StationCore {
       log: (level, message, fields) => config.logger.log(level, message, fields),
     });
     this.controller.onTransition((t, run) => this.afterTransition(t, run));
+    this.floor = new FloorOperations({
+      store: this.store,
+      stationId: this.stationId,
+      clock: this.clock,
+      logger: config.logger,
+      dataDir: config.dataDir,
+      resourcesDir: config.resourcesDir,
+      stationName: () => this.config.stationName ?? this.store.getSetting('station_name') ?? 'Station',
+      blueprintByName: (name) => this.blueprintByName(name),
+      defaultBlueprint: (platform) => this.current.get(platform) ?? null,
+      blueprintNames: () => [...new Set([...this.blueprintsById.values()].map((b) => b.id))].sort(),
+      liveRun: (runId) => this.controller.get(runId),
+      liveRunForSerial: (serial) => this.controller.forSerial(serial),
+      cancelLiveRun: (runId) => this.controller.cancel(runId),
+      moveLiveRun: (runId, shiftId, operator) => this.controller.moveToShift(runId, shiftId, operator),
+      startWaitingDevice: (serial) => this.startWaitingDevice(serial),
+      shiftChanged: () => this.emitShift(),
+    });
+    this.controller.onTransition((t, run) => this.floor.afterTransition(t, run));
     if (config.drivers.includes('sim')) {
       this.simulator = new SimulatedDriver({
         storage: this.store,
@@ -241,6 +263,7 @@ export class StationCore {
       const plugged = this.simulator.list().filter((d) => d.plugged).length;
       if (plugged < this.config.simulate) this.simulator.plug({ count: this.config.simulate - plugged });
     }
+    this.floor.startScheduler();
     this.config.logger.log('info', `station ${this.stationId} ready`, { runs: this.controller.size, devices: this.devices.size });
   }
 
@@ -261,6 +284,15 @@ export class StationCore {
     }
   }
 
+  /** The newest loaded version of a blueprint by its name (as order files name it). */
+  private blueprintByName(name: string): { blueprint: Blueprint; id: number } | null {
+    let best: { blueprint: Blueprint; id: number } | null = null;
+    for (const [id, bp] of this.blueprintsById) {
+      if (bp.id === name && (!best || bp.version > best.blueprint.version)) best = { blueprint: bp, id };
+    }
+    return best;
+  }
+
   private blueprint(id: number): Blueprint {
     let bp = this.blueprintsById.get(id);
     if (!bp) {
@@ -272,6 +304,7 @@ export class StationCore {
 
   async close(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.floor.stop();
     await this.bench.stop();
     for (const driver of this.drivers.values()) await driver.stop();
     this.controller.stopAll();
@@ -316,24 +349,43 @@ export class StationCore {
     this.startRun(entry);
   }
 
+  /**
+   * Starts a plugged device's run with no click: its order's blueprint and school when its serial
+   * is in an order, else the current batch; otherwise the tile asks (FloorOperations.assignmentFor).
+   */
   private startRun(entry: DeviceEntry): void {
     entry.held = false;
-    const chosen = this.current.get(entry.record.platform);
-    if (!chosen) {
-      entry.problem = `No blueprint for ${entry.record.platform} devices is loaded. Ask an admin to add one.`;
-      this.config.logger.log('warn', entry.problem, { serial: entry.record.serial });
+    const assigned = this.floor.assignmentFor(entry.record.serial, entry.record.platform);
+    if (!assigned.ok) {
+      const noBlueprint = assigned.code === 'needs_assignment' && this.current.get(entry.record.platform) === undefined && !this.floor.orders.orderOfSerial(entry.record.serial);
+      entry.problem = noBlueprint
+        ? { code: 'no_blueprint', message: `No blueprint for ${entry.record.platform} devices is loaded. Ask an admin to add one.` }
+        : { code: assigned.code, message: assigned.message };
+      this.config.logger.log('warn', entry.problem.message, { serial: entry.record.serial });
       return;
     }
+    const chosen = assigned.assignment;
     entry.problem = null;
     const shift = this.store.ensureShift(isoTime(this.clock.now()));
     this.controller.start({
       serial: entry.record.serial,
       shiftId: shift.id,
       slot: entry.slot ?? `port ${entry.record.portPath ?? '?'}`,
-      operator: shift.operators.join(', ') || null,
+      operator: this.floor.runOperator(shift),
       blueprint: chosen.blueprint,
-      blueprintId: chosen.id,
+      blueprintId: chosen.blueprintId,
+      captured: chosen.captured,
     });
+  }
+
+  /** A device whose tile asked for an order, once it has one. */
+  private startWaitingDevice(serial: string): void {
+    const entry = this.devices.get(serial);
+    if (!entry?.record.present) throw new StationError('conflict', `Gerät ${serial} ist nicht eingesteckt.`);
+    if (this.controller.forSerial(serial)) throw new StationError('conflict', `Gerät ${serial} läuft schon.`);
+    this.startRun(entry);
+    this.markDirty(serial);
+    if (entry.problem) throw new StationError('conflict', entry.problem.message);
   }
 
   private deviceDetached(serial: string): void {
@@ -350,6 +402,11 @@ export class StationCore {
   }
 
   private executeStep(serial: string, ctx: StepContext): Promise<StepOutcome> {
+    // Printing is the station's job, not the device's.
+    if (ctx.step.type === 'print-label') {
+      const live = this.controller.get(ctx.runId);
+      if (live) return this.floor.printLabelStep(live, ctx.step);
+    }
     const entry = this.devices.get(serial);
     const driver = entry ? this.drivers.get(entry.record.family) : undefined;
     if (!entry?.record.present || !driver) return Promise.reject(new DeviceGoneError(serial));
@@ -360,7 +417,7 @@ export class StationCore {
   private deviceName(run: LiveRun, step: BlueprintStep): string | null {
     if (run.record.captured.deviceName) return run.record.captured.deviceName;
     if (step.type !== 'rename') return null;
-    const school = this.store.getSetting('default_school') ?? 'Schule';
+    const school = run.record.captured.school ?? this.store.getSetting('default_school') ?? 'Schule';
     const template = step.params.template;
     const seq = template.includes('{seq') ? this.store.nextSequence(`${template}|${school}`) : null;
     const device = this.devices.get(run.serial)?.record;
@@ -551,21 +608,27 @@ export class StationCore {
   retryRun(runId: string): void {
     const live = this.liveRun(runId);
     this.controller.retry(runId, this.devices.get(live.serial)?.record.present === true);
+    this.floor.adoptIntoCurrentShift(live.record);
+    this.floor.recordAction('retry', { runId, serial: live.serial });
   }
 
   cancelRun(runId: string): void {
-    this.liveRun(runId);
+    const live = this.liveRun(runId);
     this.controller.cancel(runId);
+    this.floor.recordAction('cancel', { runId, serial: live.serial });
   }
 
   skipStep(runId: string): void {
-    this.liveRun(runId);
+    const live = this.liveRun(runId);
+    const step = live.blueprint.steps[live.record.stepIndex]?.id ?? null;
     this.controller.skip(runId);
+    this.floor.recordAction('skip', { runId, serial: live.serial, detail: step });
   }
 
   confirmStep(runId: string): void {
-    this.liveRun(runId);
+    const live = this.liveRun(runId);
     this.controller.confirm(runId);
+    this.floor.recordAction('confirm', { runId, serial: live.serial });
   }
 
   private liveRun(runId: string): LiveRun {
@@ -585,9 +648,7 @@ export class StationCore {
     const shift = this.store.getShift(shiftId);
     if (!shift) throw new StationError('not_found', `No shift ${shiftId}.`);
     if (shift.closedAt) throw new StationError('conflict', `Shift ${shiftId} is already closed.`);
-    const closed = this.store.closeShift(shiftId, isoTime(this.clock.now())) as ShiftView;
-    this.emitShift();
-    return closed;
+    return this.floor.closeShift(shiftId, 'hand');
   }
 
   private emitShift(): void {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { benchEventSchemas, benchMethods, portNoticeViewSchema } from './bench-api.js';
+import { floorMethods } from './floor-api.js';
 import { DEVICE_FAMILIES, PLATFORMS, RUN_STATES, WAIT_REASONS } from './run-state.js';
 
 export {
@@ -145,6 +146,8 @@ export const plugSimulatedParamsSchema = z.object({
   count: z.number().int().min(1).max(256),
   model: z.string().min(1).max(60).optional(),
   failAt: z.string().min(1).max(60).optional(),
+  /** Plug devices with these serials (e.g. an order's); as many as `count`. */
+  serials: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{2,63}$/, 'a serial of 3-64 letters, digits, "-", ".", ":" or "_"')).min(1).max(256).optional(),
 });
 
 /**
@@ -153,6 +156,7 @@ export const plugSimulatedParamsSchema = z.object({
  * against this table on both ends, so a message outside it is refused.
  */
 export const stationMethods = {
+  ...floorMethods,
   snapshot: { params: z.object({}), result: stationSnapshotSchema },
   runDetail: { params: runIdParams, result: runDetailSchema },
   retryRun: { params: runIdParams, result: z.object({ ok: z.literal(true) }) },

@@ -27,6 +27,8 @@ export interface PlugRequest {
   model?: string | undefined;
   failAt?: string | undefined;
   platform?: Platform | undefined;
+  /** Serials to give the devices (e.g. an order's), as many as `count`; random ones otherwise. */
+  serials?: readonly string[] | undefined;
 }
 
 export class SimulatorError extends Error {
@@ -82,11 +84,16 @@ export class SimulatedDriver implements DeviceDriver {
     if (models.length === 0) {
       throw new SimulatorError(`Unknown simulated model "${request.model}". Known: ${profile.models.map((m) => m.model).join(', ')}.`);
     }
+    if (request.serials) {
+      if (request.serials.length !== request.count) throw new SimulatorError(`Give ${request.count} serials for ${request.count} devices, or leave "serials" out; got ${request.serials.length}.`);
+      const taken = request.serials.filter((s, i) => this.devices.has(s) || request.serials!.indexOf(s) !== i);
+      if (taken.length) throw new SimulatorError(`Simulated device${taken.length > 1 ? 's' : ''} ${taken.join(', ')} already exist${taken.length > 1 ? '' : 's'} (or are given twice); replug ${taken.length > 1 ? 'them' : 'it'} instead.`);
+    }
     const serials: string[] = [];
     for (let i = 0; i < request.count; i++) {
       const model = models[Math.floor(this.random() * models.length)] ?? models[0]!;
       const record: SimDeviceRecord = {
-        serial: this.newSerial(model.serialPrefix),
+        serial: request.serials?.[i] ?? this.newSerial(model.serialPrefix),
         platform,
         model: model.model,
         osVersion: model.osVersion,

@@ -1,0 +1,123 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { loadBlueprintDir } from '../blueprints/blueprint-loader.js';
+import { RESOURCES_DIR, defaultDataDir } from '../app-paths.js';
+import { exportShiftToFile, writeShiftLog, type ShiftExportOptions } from '../export/export-shift.js';
+import { parseCsvDialect } from '../export/shift-log-csv.js';
+import { StationShiftLogSource } from '../export/station-shift-source.js';
+import { formatOrderIssue } from '../orders/order-csv.js';
+import { importOrderFile } from '../orders/order-import.js';
+import { FloorStore } from '../store/floor-store.js';
+import { OrderStore } from '../store/order-store.js';
+import type { ShiftRecord } from '../store/records.js';
+import { ShiftLogStore } from '../store/shift-log-store.js';
+import { StationStore } from '../store/station-store.js';
+import { CliError } from './cli-error.js';
+
+/** Opens an existing station database; a data dir without one is an error, not a new empty station. */
+function openStation(dataDir: string | undefined): StationStore {
+  const dir = path.resolve(dataDir ?? defaultDataDir('station'));
+  const file = path.join(dir, 'station.db');
+  if (!fs.existsSync(file)) throw new CliError(`${dir} holds no station database (station.db). Give the station's --data-dir.`);
+  try {
+    return new StationStore(file);
+  } catch (err) {
+    throw new CliError(`Cannot open ${file}: ${(err as Error).message}`);
+  }
+}
+
+function resolveShift(store: StationStore, id: string): ShiftRecord {
+  const shift = id === 'current' ? store.currentShift() : id === 'last' ? store.lastShift() : store.getShift(id);
+  if (shift) return shift;
+  if (id === 'current') throw new CliError('No shift is open on this station; use --shift last or a shift id.');
+  if (id === 'last') throw new CliError('This station has no shift yet.');
+  const known = store.listShifts(5).map((s) => s.id);
+  throw new CliError(`No shift ${id}.${known.length ? ` Recent shifts: ${known.join(', ')}.` : ''}`);
+}
+
+export interface ExportCommandOptions {
+  dataDir?: string;
+  shift: string;
+  format: 'csv' | 'json' | 'pdf';
+  dialect?: string;
+  out: string;
+  locale?: 'de' | 'en';
+}
+
+/** `benchline export`: the shift's log, streamed to a file that appears only when complete. */
+export async function exportCommand(opts: ExportCommandOptions): Promise<void> {
+  let dialect;
+  try {
+    dialect = parseCsvDialect(opts.dialect);
+  } catch (err) {
+    throw new CliError((err as Error).message, 2);
+  }
+  if (opts.dialect && opts.format !== 'csv') throw new CliError('--dialect applies to --format csv only.', 2);
+  const store = openStation(opts.dataDir);
+  try {
+    const shift = resolveShift(store, opts.shift);
+    const source = new StationShiftLogSource(
+      { log: new ShiftLogStore(store.db), floor: new FloorStore(store.db), stationId: store.stationId(), stationName: store.getSetting('station_name') ?? 'Station' },
+      shift,
+    );
+    const exportOpts: ShiftExportOptions = { format: opts.format, dialect, locale: opts.locale ?? 'de' };
+    if (opts.out === '-') {
+      await writeShiftLog(source, process.stdout, exportOpts);
+      return;
+    }
+    try {
+      await exportShiftToFile(source, opts.out, exportOpts);
+    } catch (err) {
+      throw new CliError(`Could not write ${opts.out}: ${(err as Error).message}`);
+    }
+    const runs = source.summary().total;
+    process.stderr.write(`${opts.out}: shift ${shift.id}, ${runs} run${runs === 1 ? '' : 's'} (${opts.format}${opts.dialect ? `, ${opts.dialect}` : ''})\n`);
+  } finally {
+    store.close();
+  }
+}
+
+/** `benchline orders import FILE`: exit 0 imported; exit 1 with every bad line, nothing imported. */
+export function ordersImportCommand(file: string, opts: { dataDir?: string }): void {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (err) {
+    throw new CliError(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  const store = openStation(opts.dataDir);
+  try {
+    const orders = new OrderStore(store.db);
+    const known = new Set([...loadBlueprintDir(path.join(RESOURCES_DIR, 'blueprints')).map((b) => b.id), ...orders.blueprintNames()]);
+    const shift = store.currentShift();
+    const report = importOrderFile(orders, bytes, { fileName: path.basename(file), knownBlueprints: known, now: new Date().toISOString(), shiftId: shift?.id ?? null, operator: null });
+    if (!report.ok) {
+      for (const issue of report.issues) process.stderr.write(`${file}: ${formatOrderIssue(issue)}\n`);
+      throw new CliError(`${file}: ${report.issues.length} problem${report.issues.length > 1 ? 's' : ''}; nothing was imported.`);
+    }
+    process.stdout.write(`${file}: imported ${report.orders} order${report.orders === 1 ? '' : 's'}, ${report.serials} serial${report.serials === 1 ? '' : 's'} (${report.newSerials} new), ${report.rows} rows\n`);
+  } finally {
+    store.close();
+  }
+}
+
+export function addFloorCommands(program: Command): void {
+  program
+    .command('export')
+    .description("write a shift's log (CSV, JSON or PDF); the file appears only when complete")
+    .option('--data-dir <dir>', "the station's data dir")
+    .requiredOption('--shift <id>', 'a shift id, "current" or "last"')
+    .addOption(new Option('--format <format>', 'csv, json or pdf').choices(['csv', 'json', 'pdf']).makeOptionMandatory())
+    .option('--dialect <dialect>', 'excel-de: semicolon, UTF-8 BOM and decimal comma for German Excel')
+    .addOption(new Option('--locale <locale>', 'language of the PDF').choices(['de', 'en']).default('de'))
+    .requiredOption('--out <file>', 'file to write ("-" for standard output)')
+    .action((opts: ExportCommandOptions) => exportCommand(opts));
+
+  const orders = program.command('orders').description('customer orders');
+  orders
+    .command('import <file>')
+    .description('import an order CSV; exit 1 with every bad line and nothing imported')
+    .option('--data-dir <dir>', "the station's data dir")
+    .action((file: string, opts: { dataDir?: string }) => ordersImportCommand(file, opts));
+}

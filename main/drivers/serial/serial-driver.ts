@@ -323,7 +323,13 @@ export class SerialDriver implements DeviceDriver {
           if (actual === undefined) wrong.push(`${key} was not read back (the script has no (?<${key}>…) capture)`);
           else if (actual !== expected) wrong.push(`${key} is "${actual}", expected "${expected}"`);
         }
-        if (wrong.length > 0) throw new StepFailedError('serial.verify-mismatch', `The device's settings differ: ${wrong.join('; ')}. Retry to configure it again.`, true);
+        if (wrong.length > 0) {
+          throw new StepFailedError(
+            'serial.verify-mismatch',
+            `The device did not keep its settings: ${wrong.join('; ')}. Retry checks again; if it stays wrong, cancel the run and plug the device in again to configure it from the start.`,
+            true,
+          );
+        }
         return { captured, message: `verified ${Object.keys(step.params.expectCaptured).join(', ') || 'script'}` };
       }
       case 'rename':

@@ -24,7 +24,7 @@ function refusal(file: string): BlueprintError {
 describe('default blueprints', () => {
   it('load together, one per platform name the station looks for', () => {
     const all = loadBlueprintDir(defaultsDir);
-    expect(all.map((b) => b.id).sort()).toEqual(['android-tablet', 'notebook-checklist', 'school-ipad']);
+    expect(all.map((b) => b.id).sort()).toEqual(['android-tablet', 'notebook-checklist', 'school-ipad', 'serial-device']);
     for (const bp of all) {
       expect(bp.hash).toMatch(/^[0-9a-f]{64}$/);
       expect(new Set(bp.steps.map((s) => s.id)).size).toBe(bp.steps.length);

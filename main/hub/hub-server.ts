@@ -12,9 +12,13 @@ import {
   type Dashboard,
   type UserRole,
 } from '../../shared/contract/hub-api.js';
+import { PassThrough } from 'node:stream';
+import { contentTypeOf, exportFileName, writeShiftLog, type ShiftExportOptions } from '../export/export-shift.js';
+import { parseCsvDialect } from '../export/shift-log-csv.js';
 import type { Logger } from '../logging/logger.js';
 import { tokenHash } from './credentials.js';
 import { HubError } from './hub-errors.js';
+import { HubShiftLogSource } from './hub-shift-source.js';
 import type { HubStore } from './hub-store.js';
 import { LiveFeed, localChanges, postgresChanges } from './live-feed.js';
 
@@ -236,6 +240,35 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
     logger.log('info', `daily target set to ${body.devices ?? 'none'} by ${req.user?.username}`);
     live.markDirty();
     return { dailyTarget: body.devices };
+  });
+
+  // A station's shift log, as the station's own GET /api/v1/shifts/{id}/export writes it.
+  const exportQuery = z
+    .object({
+      format: z.enum(['csv', 'json', 'pdf'], { message: 'format must be csv, json or pdf' }),
+      dialect: z.string().optional(),
+      locale: z.enum(['de', 'en']).optional(),
+    })
+    .strict();
+  app.get<{ Params: { id: string; shiftId: string } }>('/api/v1/stations/:id/shifts/:shiftId/export', { onRequest: supervisor, config: apiLimit }, async (req, reply) => {
+    const q = parse(exportQuery, req.query, 'Query');
+    let dialect;
+    try {
+      dialect = parseCsvDialect(q.dialect);
+    } catch (err) {
+      throw new HubError('bad_request', (err as Error).message);
+    }
+    const log = await store.shiftLog(req.params.id, req.params.shiftId);
+    if (!log) throw new HubError('not_found', `The hub has no shift ${req.params.shiftId} of station ${req.params.id}.`);
+    const opts: ShiftExportOptions = { format: q.format, dialect, locale: q.locale ?? 'de' };
+    const body = new PassThrough();
+    writeShiftLog(new HubShiftLogSource(log), body, opts).catch((err: unknown) => {
+      logger.log('error', `export of shift ${req.params.shiftId} failed while streaming: ${(err as Error).stack ?? String(err)}`);
+      body.destroy(err as Error);
+    });
+    reply.type(contentTypeOf(opts));
+    reply.header('content-disposition', `attachment; filename="${exportFileName(req.params.shiftId, opts)}"`);
+    return reply.send(body);
   });
 
   // Server-Sent Events: the dashboard as it changes. Read with fetch (the session goes in the header).

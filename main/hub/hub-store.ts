@@ -11,6 +11,7 @@ import {
   type Summary,
   type UserRole,
 } from '../../shared/contract/hub-api.js';
+import type { ShiftLogEventRow, ShiftLogRunRow } from '../store/shift-log-store.js';
 import { burnPasswordCheck, hashPassword, newToken, tokenHash, verifyPassword } from './credentials.js';
 import { migrateHub } from './db/migrations.js';
 import { openPostgres, openSqlite, type SqlClient, type SqlDatabase, type SqlValue } from './db/sql.js';
@@ -41,48 +42,13 @@ type ParsedEvent =
   | { seq: number; kind: string; at: string; raw: string; known: 'shift'; payload: ShiftPayload }
   | { seq: number; kind: string; at: string; raw: string; known: null };
 
-export interface ShiftLogShift {
-  id: string;
+/** A station's shift as the hub holds it, in the shapes the station's export reads from its own store. */
+export interface HubShiftLog {
   stationId: string;
   stationName: string;
-  openedAt: string;
-  closedAt: string | null;
-  operators: string[];
-}
-
-export interface ShiftLogRun {
-  runId: string;
-  serial: string;
-  shiftId: string;
-  slot: string | null;
-  operator: string | null;
-  blueprint: string;
-  blueprintVersion: number;
-  state: string;
-  step: string | null;
-  attempts: number;
-  errorCode: string | null;
-  errorMessage: string | null;
-  failedStep: string | null;
-  captured: Record<string, string>;
-  startedAt: string;
-  finishedAt: string | null;
-}
-
-export interface ShiftLogStepEvent {
-  runId: string;
-  stepIndex: number | null;
-  step: string | null;
-  kind: string;
-  attempt: number;
-  at: string;
-  message: string | null;
-}
-
-export interface ShiftLog {
-  shift: ShiftLogShift;
-  runs: ShiftLogRun[];
-  events: ShiftLogStepEvent[];
+  shift: { id: string; openedAt: string; closedAt: string | null; operators: string[] };
+  runs: ShiftLogRunRow[];
+  events: ShiftLogEventRow[];
 }
 
 export interface DashboardData {
@@ -294,6 +260,14 @@ export class HubStore {
       } else {
         ack = await this.advanceAck(tx, key, ack);
       }
+      for (const d of body.devices ?? []) {
+        await tx.run(
+          `INSERT INTO devices (station_id, serial, family, model, os_version) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (station_id, serial) DO UPDATE SET family = excluded.family, model = excluded.model, os_version = excluded.os_version`,
+          [key, d.serial, d.family, d.model, d.osVersion],
+        );
+      }
+      if (body.name !== undefined) await tx.run('UPDATE stations SET reported_name = $1 WHERE id = $2', [body.name, key]);
       // On PostgreSQL the same statement tells every hub instance (NOTIFY is delivered at commit).
       const notify = this.db.dialect === 'postgres' ? ', pg_notify($8, id)' : '';
       await tx.all(
@@ -627,54 +601,69 @@ export class HubStore {
     return Object.fromEntries(rows.map((r) => [String(r.state), num(r.n)]));
   }
 
-  /** A shift's runs and step events as the station recorded them (station times), for the export. */
-  async shiftLog(stationUuid: string, shiftId: string): Promise<ShiftLog | null> {
-    const st = await this.db.get('SELECT id, name FROM stations WHERE station_uuid = $1', [stationUuid]);
+  /**
+   * A shift's runs (joined with the devices the station reported) and their step events, in the
+   * station's own order, with the station's own times: what its shift export reads.
+   */
+  async shiftLog(stationUuid: string, shiftId: string): Promise<HubShiftLog | null> {
+    const st = await this.db.get('SELECT id, name, reported_name FROM stations WHERE station_uuid = $1', [stationUuid]);
     if (!st) return null;
     const key = String(st.id);
     const shift = await this.db.get('SELECT opened_at, closed_at, operators FROM shifts WHERE station_id = $1 AND shift_id = $2', [key, shiftId]);
-    const runs = await this.db.all('SELECT * FROM runs WHERE station_id = $1 AND shift_id = $2 ORDER BY started_at, first_seq', [key, shiftId]);
-    if (!shift && runs.length === 0) return null;
-    const events = await this.db.all(
-      'SELECT run_id, step_index, step, kind, attempt, at, message FROM step_events WHERE station_id = $1 AND shift_id = $2 ORDER BY seq, idx',
+    const runs = await this.db.all(
+      `SELECT r.first_seq, r.run_id, r.shift_id, r.slot, r.serial, r.operator, r.state, r.attempts, r.failed_step, r.error_code, r.error_message,
+         r.captured, r.started_at, r.finished_at, r.blueprint, r.blueprint_version, d.family, d.model, d.os_version
+       FROM runs r LEFT JOIN devices d ON d.station_id = r.station_id AND d.serial = r.serial
+       WHERE r.station_id = $1 AND r.shift_id = $2 ORDER BY r.started_at, r.first_seq`,
       [key, shiftId],
     );
+    if (!shift && runs.length === 0) return null;
+    const events: ShiftLogEventRow[] = [];
+    const ids = runs.map((r) => String(r.run_id));
+    for (let i = 0; i < ids.length; i += 200) {
+      const chunk = ids.slice(i, i + 200);
+      const rows = await this.db.all(
+        `SELECT seq, idx, run_id, step, kind, attempt, at, message FROM step_events WHERE station_id = $1 AND run_id IN (${chunk.map((_, j) => `$${j + 2}`).join(', ')})`,
+        [key, ...chunk],
+      );
+      for (const e of rows) {
+        events.push({ id: num(e.seq) * 10_000 + num(e.idx), run_id: String(e.run_id), step: str(e.step), kind: String(e.kind), attempt: num(e.attempt), at: String(e.at), message: str(e.message) });
+      }
+    }
+    events.sort((a, b) => a.id - b.id);
     return {
+      stationId: stationUuid,
+      stationName: str(st.reported_name) ?? String(st.name),
       shift: {
         id: shiftId,
-        stationId: stationUuid,
-        stationName: String(st.name),
         openedAt: shift ? String(shift.opened_at) : String(runs[0]?.started_at),
         closedAt: shift ? str(shift.closed_at) : null,
         operators: shift ? (JSON.parse(String(shift.operators)) as string[]) : [],
       },
-      runs: runs.map((r) => ({
-        runId: String(r.run_id),
-        serial: String(r.serial),
-        shiftId: String(r.shift_id),
+      runs: runs.map((r, i) => ({
+        rowid: i + 1,
+        id: String(r.run_id),
+        shift_id: String(r.shift_id),
         slot: str(r.slot),
+        serial: String(r.serial),
         operator: str(r.operator),
-        blueprint: String(r.blueprint),
-        blueprintVersion: num(r.blueprint_version),
         state: String(r.state),
-        step: str(r.step),
-        attempts: num(r.attempts),
-        errorCode: str(r.error_code),
-        errorMessage: str(r.error_message),
-        failedStep: str(r.failed_step),
-        captured: JSON.parse(String(r.captured)) as Record<string, string>,
-        startedAt: String(r.started_at),
-        finishedAt: str(r.finished_at),
+        attempts_total: num(r.attempts),
+        failed_step: str(r.failed_step),
+        error_code: str(r.error_code),
+        error_message: str(r.error_message),
+        captured: String(r.captured),
+        started_at: String(r.started_at),
+        finished_at: str(r.finished_at),
+        blueprint: String(r.blueprint),
+        blueprint_version: num(r.blueprint_version),
+        family: str(r.family),
+        model: str(r.model),
+        os_version: str(r.os_version),
+        // Packing units are not reported to the hub yet.
+        unit_id: null,
       })),
-      events: events.map((e) => ({
-        runId: String(e.run_id),
-        stepIndex: e.step_index === null ? null : num(e.step_index),
-        step: str(e.step),
-        kind: String(e.kind),
-        attempt: num(e.attempt),
-        at: String(e.at),
-        message: str(e.message),
-      })),
+      events,
     };
   }
 

@@ -8,6 +8,8 @@ export interface OutboxSource {
   deleteOutboxUpTo(seq: number): void;
   /** Lowest and highest seq still waiting, how many, and the highest seq ever written. */
   outboxState(): { first: number | null; last: number | null; count: number; lastWritten: number };
+  /** What the station knows of a device, sent along so the hub's export names family, model and OS like the station's. */
+  getDevice?(serial: string): { family: string; model: string; osVersion: string | null } | null;
 }
 
 export type HubLinkState = 'starting' | 'online' | 'offline' | 'rejected' | 'stopped';
@@ -30,6 +32,8 @@ export interface OutboxSenderOptions {
   token: string;
   logger: Logger;
   version?: string;
+  /** The station's own name, sent once per start (the header of its shift export). */
+  stationName?: () => string;
   /** Records per request; halved when the hub says the body is too large. */
   batchSize?: number;
   /** Backoff: the first retry waits up to minDelayMs, doubling per failure, at most maxDelayMs. */
@@ -66,7 +70,8 @@ class HubRefusedError extends Error {
  * off exponentially with full jitter, so a hundred stations do not return all at once.
  */
 export class OutboxSender {
-  private readonly o: Required<Omit<OutboxSenderOptions, 'version'>> & { version: string | undefined };
+  private readonly o: Required<Omit<OutboxSenderOptions, 'version' | 'stationName'>> & { version: string | undefined; stationName: (() => string) | undefined };
+  private nameSent = false;
   private readonly endpoint: string;
   private running = false;
   private loop: Promise<void> | null = null;
@@ -94,6 +99,7 @@ export class OutboxSender {
       random: Math.random,
       ...options,
       version: options.version,
+      stationName: options.stationName,
     };
     this.batchSize = this.o.batchSize;
     this.endpoint = new URL('api/v1/ingest', options.hubUrl.endsWith('/') ? options.hubUrl : `${options.hubUrl}/`).toString();
@@ -189,13 +195,18 @@ export class OutboxSender {
   private async send(records: OutboxRecord[], state: ReturnType<OutboxSource['outboxState']>): Promise<void> {
     // Everything below the lowest record still here was acknowledged before (by this hub or an earlier one).
     const acked = state.first === null ? state.lastWritten : state.first - 1;
+    const events = records.map((r) => ({ seq: r.seq, kind: r.kind, at: r.createdAt, payload: JSON.parse(r.payload) as Record<string, unknown> }));
+    const name = !this.nameSent && this.o.stationName ? this.o.stationName() : undefined;
+    const devices = this.devicesOf(events);
     const body: IngestBody = {
       stationId: this.o.stationId,
       acked,
       sentAt: new Date(this.o.now()).toISOString(),
-      backlog: state.count,
-      events: records.map((r) => ({ seq: r.seq, kind: r.kind, at: r.createdAt, payload: JSON.parse(r.payload) as Record<string, unknown> })),
+      backlog: Math.max(0, state.count - records.length),
+      events,
       ...(this.o.version ? { version: this.o.version } : {}),
+      ...(name ? { name } : {}),
+      ...(devices.length > 0 ? { devices } : {}),
     };
     this.abort = new AbortController();
     const timeout = setTimeout(() => this.abort?.abort(), this.o.requestTimeoutMs);
@@ -238,7 +249,27 @@ export class OutboxSender {
     if (records.length > 0 && acknowledged === 0) {
       throw new Error(`hub acknowledged only up to seq ${ack.data.ackSeq}, below the batch ${records[0]?.seq}..${records.at(-1)?.seq} it was sent; it keeps a gap`);
     }
+    if (name) this.nameSent = true;
     this.setStatus({ lastAckSeq: ack.data.ackSeq, lastAckAt: new Date(this.o.now()).toISOString() });
+  }
+
+  /** Devices of runs that begin or end in this batch: enough for the hub to name them in its export. */
+  private devicesOf(events: IngestBody['events']): NonNullable<IngestBody['devices']> {
+    if (!this.o.source.getDevice) return [];
+    const serials = new Set<string>();
+    for (const e of events) {
+      if (e.kind !== 'run.transition') continue;
+      const p = e.payload as { run?: { serial?: unknown; state?: unknown }; events?: { kind?: unknown }[] };
+      const final = p.run?.state === 'done' || p.run?.state === 'failed' || p.run?.state === 'cancelled';
+      const created = Array.isArray(p.events) && p.events.some((x) => x.kind === 'created');
+      if ((final || created) && typeof p.run?.serial === 'string') serials.add(p.run.serial);
+    }
+    const out: NonNullable<IngestBody['devices']> = [];
+    for (const serial of serials) {
+      const d = this.o.source.getDevice(serial);
+      if (d) out.push({ serial, family: d.family, model: d.model, osVersion: d.osVersion });
+    }
+    return out;
   }
 
   private async failed(err: unknown): Promise<void> {
@@ -308,12 +339,13 @@ export function checkHubLink(url: string | undefined, token: string | undefined)
 
 /** Starts the sender for a station core: woken by every committed transition, stopped with the station. */
 export function startHubReporting(
-  core: { store: OutboxSource; stationId: string; onCommitted(listener: () => void): () => void },
+  core: { store: OutboxSource & { getSetting(key: string): string | null }; stationId: string; onCommitted(listener: () => void): () => void },
   link: HubLink,
   logger: Logger,
   version: string,
 ): OutboxSender {
-  const sender = new OutboxSender({ source: core.store, stationId: core.stationId, hubUrl: link.url, token: link.token, logger, version });
+  const stationName = () => core.store.getSetting('station_name') ?? 'Station';
+  const sender = new OutboxSender({ source: core.store, stationId: core.stationId, hubUrl: link.url, token: link.token, logger, version, stationName });
   sender.onStop(core.onCommitted(() => sender.notify()));
   sender.start();
   return sender;

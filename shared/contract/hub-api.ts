@@ -89,9 +89,20 @@ export const ingestBodySchema = z
     acked: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     /** The station's clock when it sent the batch: the hub measures the station's clock skew with it. */
     sentAt: isoTime.optional(),
-    /** Outbox records still waiting at the station, this batch included. */
+    /** Outbox records still waiting at the station after this batch. */
     backlog: z.number().int().min(0).optional(),
     version: z.string().max(40).optional(),
+    /** The station's own name (the header of its shift export). */
+    name: z.string().min(1).max(200).optional(),
+    /** What the station knows of the devices this batch names: its export reports them. */
+    devices: z
+      .array(
+        z
+          .object({ serial: z.string().min(1).max(200), family: z.string().max(40).nullable(), model: z.string().max(200).nullable(), osVersion: z.string().max(100).nullable() })
+          .strict(),
+      )
+      .max(INGEST_MAX_EVENTS)
+      .optional(),
   })
   .strict();
 export type IngestBody = z.infer<typeof ingestBodySchema>;

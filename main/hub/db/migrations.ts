@@ -129,6 +129,23 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_by_expiry ON sessions (expires_at);
 `,
   },
+  {
+    version: 2,
+    sql: `
+-- What the station knows of each device (its export joins it): sent along with the batches that name it.
+CREATE TABLE devices (
+  station_id TEXT NOT NULL REFERENCES stations (id),
+  serial     TEXT NOT NULL,
+  family     TEXT,
+  model      TEXT,
+  os_version TEXT,
+  PRIMARY KEY (station_id, serial)
+);
+
+-- The name the station calls itself (its export's header); the hub's own name for it stays in name.
+ALTER TABLE stations ADD COLUMN reported_name TEXT;
+`,
+  },
 ];
 
 export class HubSchemaError extends Error {

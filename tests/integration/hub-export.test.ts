@@ -1,0 +1,82 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { FastifyInstance } from 'fastify';
+import { afterEach, expect, it } from 'vitest';
+import { createHubServer } from '../../main/hub/hub-server.js';
+import { silentLogger } from '../../main/logging/logger.js';
+import { describeEachDb, openTestStore } from './hub-helpers.js';
+import { start, until, type Child } from './hub-processes.js';
+
+/** The hub's export of a station's shift is the station's own export, byte for byte (CSV and JSON). */
+describeEachDb('hub shift export', (db) => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  it('answers the same CSV and JSON as the station for the same shift', async () => {
+    const opened = await openTestStore(db);
+    cleanups.push(opened.close);
+    const { store } = opened;
+    const { token } = await store.registerStation('Bench 7');
+    await store.upsertUser('maria', 'maria-password-1', 'supervisor');
+    const hub: FastifyInstance = await createHubServer({ store, logger: silentLogger, version: 'test', rendererDir: null });
+    cleanups.push(() => hub.close());
+    await hub.listen({ host: '127.0.0.1', port: 0 });
+    const a = hub.server.address();
+    const hubUrl = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/`;
+
+    const dataDir = path.join(opened.dataDir, 'station');
+    const { child, match } = await start(
+      ['station', '--headless', '--data-dir', dataDir, '--port', '0', '--hub', hubUrl, '--hub-token', token, '--simulate', '5', '--sim-speed', '400', '--sim-fail-rate', '0.2', '--sim-seed', '3'],
+      /UI: +(http:\/\/127\.0\.0\.1:\d+\/)#token=(\S+)/,
+    );
+    const station: Child = child;
+    cleanups.push(() => station.kill('SIGKILL'));
+    const sUrl = match[1] as string;
+    const sAuth = { authorization: `Bearer ${match[2]}` };
+    const sGet = async (p: string) => {
+      const res = await fetch(new URL(p, sUrl), { headers: sAuth });
+      if (!res.ok) throw new Error(`${p}: ${res.status} ${await res.text()}`);
+      return res;
+    };
+
+    // Let the devices finish, then unplug them all so nothing moves any more.
+    const devices = await until(async () => {
+      const list = (await (await sGet('api/v1/devices')).json()) as { serial: string; state: string | null }[];
+      return list.length === 5 && list.every((d) => d.state === 'done' || d.state === 'failed') ? list : false;
+    }, 'the devices to finish', 60_000);
+    for (const d of devices) await fetch(new URL(`api/v1/simulator/devices/${encodeURIComponent(d.serial)}`, sUrl), { method: 'DELETE', headers: sAuth });
+    const outbox = () => {
+      const sdb = new Database(path.join(dataDir, 'station.db'), { readonly: true });
+      try {
+        return (sdb.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
+      } finally {
+        sdb.close();
+      }
+    };
+    await until(() => outbox() === 0, 'the outbox to drain', 60_000);
+    const shifts = (await (await sGet('api/v1/shifts')).json()) as { id: string }[];
+    const shiftId = shifts[0]!.id;
+    const health = (await (await sGet('api/v1/health')).json()) as { stationId: string };
+
+    const session = (await (await fetch(`${hubUrl}api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'maria', password: 'maria-password-1' }) })).json()) as { token: string };
+    const hubGet = (p: string) => fetch(`${hubUrl}${p}`, { headers: { authorization: `Bearer ${session.token}` } });
+
+    for (const q of ['format=csv', 'format=csv&dialect=excel-de', 'format=json']) {
+      const fromStation = await (await sGet(`api/v1/shifts/${shiftId}/export?${q}`)).text();
+      const res = await hubGet(`api/v1/stations/${health.stationId}/shifts/${shiftId}/export?${q}`);
+      expect(res.status, q).toBe(200);
+      const fromHub = await res.text();
+      expect(fromHub, q).toBe(fromStation);
+      expect(fromStation.split('\n').length, q).toBeGreaterThan(5);
+    }
+    const pdf = await hubGet(`api/v1/stations/${health.stationId}/shifts/${shiftId}/export?format=pdf`);
+    expect(pdf.headers.get('content-type')).toBe('application/pdf');
+    expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
+
+    expect((await hubGet(`api/v1/stations/${health.stationId}/shifts/nope/export?format=csv`)).status).toBe(404);
+    expect((await hubGet(`api/v1/stations/${health.stationId}/shifts/${shiftId}/export?format=xls`)).status).toBe(400);
+    expect((await fetch(`${hubUrl}api/v1/stations/${health.stationId}/shifts/${shiftId}/export?format=csv`)).status).toBe(401);
+  }, 120_000);
+});

@@ -1,0 +1,34 @@
+import { useSyncExternalStore } from 'react';
+
+/**
+ * One shared one-second clock for every ticking elapsed time: 256 tiles subscribe to the same
+ * interval instead of running 256 timers. It stops when nobody listens.
+ */
+const listeners = new Set<() => void>();
+let now = Date.now();
+let timer: ReturnType<typeof setInterval> | null = null;
+
+function subscribe(listener: () => void): () => void {
+  listeners.add(listener);
+  if (!timer) {
+    now = Date.now();
+    timer = setInterval(() => {
+      now = Date.now();
+      for (const l of listeners) l();
+    }, 1000);
+  }
+  return () => {
+    listeners.delete(listener);
+    if (listeners.size === 0 && timer) {
+      clearInterval(timer);
+      timer = null;
+    }
+  };
+}
+
+const getNow = () => now;
+
+/** The current time, re-rendering once a second. */
+export function useNow(): number {
+  return useSyncExternalStore(subscribe, getNow);
+}

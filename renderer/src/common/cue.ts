@@ -1,0 +1,43 @@
+/**
+ * The sound cue when a device needs the technician: a short beep from Web Audio (no files),
+ * throttled so 16 iPads asking for Trust at once make one sound, not sixteen.
+ */
+export type CueKind = 'waiting' | 'failed';
+
+export class CuePlayer {
+  private context: AudioContext | null = null;
+  private lastAt = 0;
+  enabled = true;
+
+  constructor(private readonly minIntervalMs = 2500) {}
+
+  play(kind: CueKind, now = Date.now()): boolean {
+    if (!this.enabled || now - this.lastAt < this.minIntervalMs) return false;
+    this.lastAt = now;
+    try {
+      const AudioCtor = window.AudioContext;
+      if (!AudioCtor) return false;
+      this.context ??= new AudioCtor();
+      const ctx = this.context;
+      if (ctx.state === 'suspended') void ctx.resume();
+      // Failed: two low tones; waiting: one higher tone.
+      const tones = kind === 'failed' ? [440, 330] : [880];
+      tones.forEach((frequency, i) => {
+        const osc = ctx.createOscillator();
+        const gain = ctx.createGain();
+        const start = ctx.currentTime + i * 0.18;
+        osc.type = 'sine';
+        osc.frequency.value = frequency;
+        gain.gain.setValueAtTime(0.0001, start);
+        gain.gain.exponentialRampToValueAtTime(0.25, start + 0.02);
+        gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.15);
+        osc.connect(gain).connect(ctx.destination);
+        osc.start(start);
+        osc.stop(start + 0.16);
+      });
+    } catch {
+      // No audio device: the visual cue remains.
+    }
+    return true;
+  }
+}

@@ -1,0 +1,55 @@
+import i18next from 'i18next';
+import { initReactI18next } from 'react-i18next';
+import de from './de.json';
+import en from './en.json';
+
+export const LANGUAGES = ['de', 'en'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+const STORAGE_KEY = 'benchline.language';
+
+function isLanguage(value: unknown): value is Language {
+  return typeof value === 'string' && (LANGUAGES as readonly string[]).includes(value);
+}
+
+/** The technician's choice if they made one, else German where the system is German, else English. */
+export function initialLanguage(): Language {
+  try {
+    const stored = window.localStorage.getItem(STORAGE_KEY);
+    if (isLanguage(stored)) return stored;
+  } catch {
+    // No storage: fall through to the system language.
+  }
+  return navigator.language.toLowerCase().startsWith('de') ? 'de' : 'en';
+}
+
+export function currentLanguage(): Language {
+  return isLanguage(i18next.language) ? i18next.language : 'en';
+}
+
+export function setLanguage(language: Language): void {
+  void i18next.changeLanguage(language);
+  document.documentElement.lang = language;
+  try {
+    window.localStorage.setItem(STORAGE_KEY, language);
+  } catch {
+    // Not persisted; the switch still applies now.
+  }
+}
+
+/** Every text of the UI lives in de.json / en.json; components only ever call t(). */
+export function initI18n(): typeof i18next {
+  const lng = initialLanguage();
+  void i18next.use(initReactI18next).init({
+    resources: { de: { translation: de }, en: { translation: en } },
+    lng,
+    fallbackLng: 'en',
+    supportedLngs: [...LANGUAGES],
+    nsSeparator: false,
+    interpolation: { escapeValue: false },
+    initAsync: false,
+    returnNull: false,
+  });
+  document.documentElement.lang = lng;
+  return i18next;
+}

@@ -1,0 +1,99 @@
+/**
+ * Tells a barcode scanner from a person at the keyboard. The scanner is a keyboard that types a
+ * whole code in a burst (a few ms per character) and ends with Enter (or Tab). A printable key
+ * on its own is a shortcut, but only once no second character follows within `maxGapMs`;
+ * otherwise "R9W..." (an Android serial) would fire Retry on its first letter. Space is never
+ * buffered: it presses the focused button.
+ */
+export interface KeyStreamOptions {
+  /** Longest pause between two characters of one scan. */
+  maxGapMs?: number;
+  /** Shortest code accepted as a scan. */
+  minLength?: number;
+  /** Longest pause between a code's last character and its Enter (some scanners pause there). */
+  terminatorGapMs?: number;
+}
+
+export interface KeyInput {
+  key: string;
+  ctrlKey?: boolean;
+  altKey?: boolean;
+  metaKey?: boolean;
+}
+
+export interface KeyStreamHandlers {
+  onScan(code: string): void;
+  /** Returns true when it acted on the key (the caller then prevents its default action). */
+  onKey(key: string): boolean | void;
+}
+
+const MODIFIERS = new Set(['Shift', 'Control', 'Alt', 'Meta', 'CapsLock', 'AltGraph', 'Dead']);
+
+export class KeyStream {
+  private buffer = '';
+  private lastAt = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private readonly maxGap: number;
+  private readonly minLength: number;
+  private readonly terminatorGap: number;
+
+  constructor(
+    private readonly handlers: KeyStreamHandlers,
+    opts: KeyStreamOptions = {},
+  ) {
+    this.maxGap = opts.maxGapMs ?? 50;
+    this.minLength = opts.minLength ?? 3;
+    this.terminatorGap = opts.terminatorGapMs ?? 1000;
+  }
+
+  /** Returns true when the key was taken (the caller then prevents its default action). */
+  handle(e: KeyInput, now: number): boolean {
+    if (MODIFIERS.has(e.key)) return false;
+    if (e.ctrlKey || e.altKey || e.metaKey) {
+      this.settle();
+      return false;
+    }
+    const fast = this.buffer.length > 0 && now - this.lastAt <= this.maxGap;
+    if (e.key.length === 1 && e.key !== ' ') {
+      if (this.buffer.length > 0 && !fast) this.settle();
+      this.buffer += e.key;
+      this.lastAt = now;
+      this.arm();
+      return true;
+    }
+    if ((e.key === 'Enter' || e.key === 'Tab') && this.buffer.length >= this.minLength && now - this.lastAt <= this.terminatorGap) {
+      const code = this.buffer;
+      this.reset();
+      this.handlers.onScan(code);
+      return true;
+    }
+    this.settle();
+    return this.handlers.onKey(e.key) === true;
+  }
+
+  /** Ends a pending burst: one character was a shortcut; a longer, unterminated one is dropped. */
+  settle(): void {
+    const pending = this.buffer;
+    this.reset();
+    if (pending.length === 1) this.handlers.onKey(pending);
+  }
+
+  dispose(): void {
+    this.reset();
+  }
+
+  /**
+   * A lone character becomes a shortcut once no second one followed in time. A burst is never
+   * ended by a timer (a busy page may dispatch its Enter late); the next key's time decides.
+   */
+  private arm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = this.buffer.length === 1 ? setTimeout(() => this.settle(), this.maxGap + 10) : null;
+  }
+
+  private reset(): void {
+    this.buffer = '';
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}

@@ -1,0 +1,389 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { DeviceView } from '../../../shared/contract/station-api.js';
+import type { CuePlayer } from '../common/cue.js';
+import { KeyStream } from '../common/key-stream.js';
+import { currentLanguage } from '../common/i18n/index.js';
+import { TransportError } from '../transport/index.js';
+import { DetailDrawer } from './components/DetailDrawer.js';
+import { Grid } from './components/Grid.js';
+import { Header } from './components/Header.js';
+import { HelpOverlay } from './components/HelpOverlay.js';
+import { Notices, type Notice } from './components/Notices.js';
+import { CloseShiftDialog, OpenShiftDialog } from './components/ShiftDialogs.js';
+import { SimulatorPanel } from './components/SimulatorPanel.js';
+import type { TileAction } from './components/Tile.js';
+import { useStation, useStationState } from './state/context.js';
+import { labelText, waitsForTechnician } from './state/device-text.js';
+import type { StationState } from './state/station-store.js';
+
+const SOUND_KEY = 'benchline.sound';
+const NOTICE_MS = 6000;
+
+type Overlay = { kind: 'details'; serial: string } | { kind: 'help' } | { kind: 'open-shift' } | { kind: 'close-shift' } | null;
+
+function isTextField(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  return target.isContentEditable || target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement;
+}
+
+function storedSound(): boolean {
+  try {
+    return window.localStorage.getItem(SOUND_KEY) !== '0';
+  } catch {
+    return true;
+  }
+}
+
+function findDevice(state: StationState, code: string): DeviceView | undefined {
+  const wanted = code.trim().toUpperCase();
+  const exact = state.devices.get(code.trim());
+  if (exact) return exact;
+  for (const d of state.devices.values()) if (d.serial.toUpperCase() === wanted) return d;
+  for (const d of state.devices.values()) if (d.name?.toUpperCase() === wanted) return d;
+  return undefined;
+}
+
+/** The tile above or below `from`: the nearest row in that direction, then the nearest column. */
+function verticalNeighbour(tiles: HTMLElement[], from: HTMLElement, down: boolean): HTMLElement | undefined {
+  const r = from.getBoundingClientRect();
+  const cx = r.left + r.width / 2;
+  let best: HTMLElement | undefined;
+  let bestScore = Infinity;
+  for (const el of tiles) {
+    if (el === from) continue;
+    const o = el.getBoundingClientRect();
+    const dy = down ? o.top - r.top : r.top - o.top;
+    if (dy < r.height / 2) continue;
+    const score = dy * 4 + Math.abs(o.left + o.width / 2 - cx);
+    if (score < bestScore) {
+      bestScore = score;
+      best = el;
+    }
+  }
+  return best;
+}
+
+/** The technician's screen: header, the grid of slots, the drawer and dialogs, keyboard and scanner. */
+export function App({ cue }: { cue: CuePlayer }) {
+  const { t } = useTranslation();
+  const { client, store } = useStation();
+  const state = useStationState((s) => s);
+  const [focused, setFocused] = useState<string | null>(null);
+  const [focusRequest, setFocusRequest] = useState<{ serial: string } | null>(null);
+  const [overlay, setOverlay] = useState<Overlay>(null);
+  const [notices, setNotices] = useState<Notice[]>([]);
+  const [sound, setSound] = useState(storedSound);
+  const noticeId = useRef(0);
+
+  const stateRef = useRef(state);
+  stateRef.current = state;
+  const focusedRef = useRef(focused);
+  focusedRef.current = focused;
+  const overlayRef = useRef(overlay);
+  overlayRef.current = overlay;
+
+  const notify = useCallback((tone: Notice['tone'], text: string) => {
+    const id = ++noticeId.current;
+    setNotices((list) => [...list.slice(-3), { id, tone, text }]);
+    setTimeout(() => setNotices((list) => list.filter((n) => n.id !== id)), NOTICE_MS);
+  }, []);
+
+  const describe = useCallback(
+    (err: unknown) => (err instanceof TransportError && err.code === 'disconnected' ? t('notice.disconnected') : err instanceof Error ? err.message : String(err)),
+    [t],
+  );
+
+  // ---- sound cue ----------------------------------------------------------------------------
+  useEffect(() => {
+    cue.enabled = sound;
+    try {
+      window.localStorage.setItem(SOUND_KEY, sound ? '1' : '0');
+    } catch {
+      // Not remembered.
+    }
+  }, [cue, sound]);
+  useEffect(() => store.onCue((kind) => cue.play(kind)), [store, cue]);
+
+  // ---- title shows how many devices need the technician -------------------------------------
+  useEffect(() => {
+    const n = state.attention.length;
+    document.title = n > 0 ? t('app.titleAttention', { count: n }) : (state.station?.name ?? t('app.title'));
+  }, [state.attention.length, state.station?.name, t]);
+
+  // ---- focus --------------------------------------------------------------------------------
+  const focusDevice = useCallback((serial: string) => {
+    setFocused(serial);
+    setFocusRequest({ serial });
+  }, []);
+
+  useEffect(() => {
+    if (!focusRequest) return;
+    const el = document.querySelector<HTMLElement>(`[data-serial="${CSS.escape(focusRequest.serial)}"]`);
+    if (!el) return;
+    el.focus({ preventScroll: true });
+    el.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }, [focusRequest]);
+
+  const onSelect = useCallback((serial: string) => setFocused(serial), []);
+
+  // ---- actions ------------------------------------------------------------------------------
+  const runAction = useCallback(
+    async (action: TileAction, device: DeviceView) => {
+      if (action === 'details') {
+        setFocused(device.serial);
+        setOverlay({ kind: 'details', serial: device.serial });
+        return;
+      }
+      const runId = device.runId;
+      if (!runId) return;
+      try {
+        if (action === 'retry') await client.api.retryRun({ runId });
+        else if (action === 'skip') await client.api.skipStep({ runId });
+        else if (action === 'cancel') await client.api.cancelRun({ runId });
+        else if (action === 'confirm') {
+          await client.api.confirmStep({ runId });
+          notify('info', t('notice.confirmed', { slot: device.slot ?? '', step: labelText(device.stepLabel, currentLanguage()) }));
+        }
+      } catch (err) {
+        notify('error', t('notice.actionFailed', { action: t(`action.${action}`), message: describe(err) }));
+      }
+    },
+    [client, notify, describe, t],
+  );
+
+  const onScan = useCallback(
+    (code: string) => {
+      const device = findDevice(stateRef.current, code);
+      if (!device) {
+        notify('error', t('notice.notFound', { code }));
+        return;
+      }
+      if (focusedRef.current === device.serial && waitsForTechnician(device)) {
+        void runAction('confirm', device);
+        return;
+      }
+      if (overlayRef.current?.kind === 'details' || overlayRef.current?.kind === 'help') setOverlay(null);
+      focusDevice(device.serial);
+    },
+    [focusDevice, notify, runAction, t],
+  );
+
+  const nextAttention = useCallback(() => {
+    const list = stateRef.current.attention;
+    if (list.length === 0) return;
+    const at = focusedRef.current ? list.indexOf(focusedRef.current) : -1;
+    focusDevice(list[(at + 1) % list.length]!);
+  }, [focusDevice]);
+
+  const move = useCallback(
+    (key: string) => {
+      const tiles = [...document.querySelectorAll<HTMLElement>('.tile[data-serial]')];
+      if (tiles.length === 0) return;
+      const index = tiles.findIndex((el) => el.dataset.serial === focusedRef.current);
+      let target: HTMLElement | undefined;
+      if (index < 0 || key === 'Home') target = tiles[0];
+      else if (key === 'End') target = tiles[tiles.length - 1];
+      else if (key === 'ArrowRight') target = tiles[Math.min(tiles.length - 1, index + 1)];
+      else if (key === 'ArrowLeft') target = tiles[Math.max(0, index - 1)];
+      else target = verticalNeighbour(tiles, tiles[index]!, key === 'ArrowDown') ?? tiles[index];
+      if (target?.dataset.serial) focusDevice(target.dataset.serial);
+    },
+    [focusDevice],
+  );
+
+  const onKey = useCallback(
+    (key: string): boolean => {
+      if (overlayRef.current) {
+        // Focus may have left the dialog (its button vanished when the run moved on): Esc still closes it.
+        if (key !== 'Escape') return false;
+        setOverlay(null);
+        return true;
+      }
+      const device = focusedRef.current ? stateRef.current.devices.get(focusedRef.current) : undefined;
+      switch (key) {
+        case 'ArrowRight':
+        case 'ArrowLeft':
+        case 'ArrowUp':
+        case 'ArrowDown':
+        case 'Home':
+        case 'End':
+          move(key);
+          return true;
+        case 'Enter': {
+          const active = document.activeElement;
+          if (!device || !(active instanceof HTMLElement) || active.dataset.serial !== device.serial) return false;
+          void runAction(waitsForTechnician(device) ? 'confirm' : 'details', device);
+          return true;
+        }
+        case 'r':
+        case 'R':
+          if (device?.state === 'failed') void runAction('retry', device);
+          return true;
+        case 's':
+        case 'S':
+          if (device?.state === 'failed') void runAction('skip', device);
+          return true;
+        case 'd':
+        case 'D':
+          if (device) void runAction('details', device);
+          return true;
+        case 'n':
+        case 'N':
+          nextAttention();
+          return true;
+        case '?':
+          setOverlay({ kind: 'help' });
+          return true;
+        case '/':
+          document.getElementById('find-input')?.focus();
+          return true;
+        default:
+          return false;
+      }
+    },
+    [move, nextAttention, runAction],
+  );
+
+  // The scanner is the keyboard: every key of the page goes through one KeyStream.
+  const handlers = useRef({ onScan, onKey });
+  handlers.current = { onScan, onKey };
+  useEffect(() => {
+    const stream = new KeyStream(
+      { onScan: (code) => handlers.current.onScan(code), onKey: (key) => handlers.current.onKey(key) },
+      { maxGapMs: 100 },
+    );
+    const listener = (e: KeyboardEvent) => {
+      if (e.defaultPrevented || isTextField(e.target)) return;
+      if (stream.handle(e, e.timeStamp)) e.preventDefault();
+    };
+    window.addEventListener('keydown', listener);
+    return () => {
+      window.removeEventListener('keydown', listener);
+      stream.dispose();
+    };
+  }, []);
+
+  // ---- shift and simulator ------------------------------------------------------------------
+  const openShift = useCallback(
+    async (operators: string[]) => {
+      try {
+        await client.api.openShift({ operators });
+        notify('info', t('shift.opened', { names: operators.join(', ') }));
+        return true;
+      } catch (err) {
+        notify('error', t('notice.actionFailed', { action: t('shift.open'), message: describe(err) }));
+        return false;
+      }
+    },
+    [client, notify, describe, t],
+  );
+  const closeShift = useCallback(async () => {
+    const id = stateRef.current.shift?.id;
+    if (!id) return true;
+    try {
+      await client.api.closeShift({ shiftId: id });
+      notify('info', t('shift.closed'));
+      return true;
+    } catch (err) {
+      notify('error', t('notice.actionFailed', { action: t('shift.close'), message: describe(err) }));
+      return false;
+    }
+  }, [client, notify, describe, t]);
+
+  const simCall = useCallback(
+    async (label: string, call: () => Promise<unknown>) => {
+      try {
+        await call();
+      } catch (err) {
+        notify('error', t('notice.actionFailed', { action: label, message: describe(err) }));
+      }
+    },
+    [notify, describe, t],
+  );
+
+  const closeOverlay = useCallback(() => setOverlay(null), []);
+  const drawerDevice = overlay?.kind === 'details' ? state.devices.get(overlay.serial) : undefined;
+  useEffect(() => {
+    if (overlay?.kind === 'details' && !drawerDevice) setOverlay(null);
+  }, [overlay, drawerDevice]);
+
+  const live = state.live;
+  const selected = focused ? state.devices.get(focused) : undefined;
+
+  return (
+    <div className={`app${live ? '' : ' app--stale'}`}>
+      <Header
+        stationName={state.station?.name ?? null}
+        connection={state.connection}
+        live={live}
+        shift={state.shift}
+        stats={state.stats}
+        attention={live ? state.attention.length : 0}
+        sound={sound}
+        onSound={setSound}
+        onHelp={() => setOverlay({ kind: 'help' })}
+        onNextAttention={nextAttention}
+        onFind={(code) => {
+          onScan(code);
+        }}
+        onOpenShift={() => setOverlay({ kind: 'open-shift' })}
+        onCloseShift={() => setOverlay({ kind: 'close-shift' })}
+      />
+
+      {state.connection === 'no-token' ? (
+        <div className="banner banner--error" role="alert">
+          <strong>{t('connection.noTokenTitle')}</strong>
+          <span>{t('connection.noTokenBody')}</span>
+        </div>
+      ) : !state.loaded ? (
+        <div className="banner" role="status">
+          <strong>{t('connection.connectingTitle')}</strong>
+        </div>
+      ) : !live ? (
+        <div className="banner banner--warn" role="alert" data-testid="reconnecting">
+          <strong>{t('connection.lostTitle')}</strong>
+          <span>{t('connection.lostBody')}</span>
+        </div>
+      ) : null}
+
+      <main className="main">
+        {state.loaded ? (
+          <Grid
+            devices={state.devices}
+            order={state.order}
+            focusedSerial={focused}
+            live={live}
+            simulator={state.station?.simulator ?? false}
+            onAction={runAction}
+            onSelect={onSelect}
+          />
+        ) : null}
+      </main>
+
+      {state.station?.simulator ? (
+        <SimulatorPanel
+          selected={selected}
+          live={live}
+          onPlug={(count, failAt) =>
+            void simCall(t('sim.plug'), async () => {
+              const { serials } = await client.api.plugSimulated(failAt ? { count, failAt } : { count });
+              notify('info', t('notice.plugged', { count: serials.length }));
+            })
+          }
+          onUnplug={(serial) => void simCall(t('sim.unplug'), () => client.api.unplugSimulated({ serial }))}
+          onReplug={(serial) => void simCall(t('sim.replug'), () => client.api.replugSimulated({ serial }))}
+        />
+      ) : null}
+
+      <Notices notices={notices} onDismiss={(id) => setNotices((list) => list.filter((n) => n.id !== id))} />
+
+      {overlay?.kind === 'details' && drawerDevice ? (
+        <DetailDrawer device={drawerDevice} live={live} onClose={closeOverlay} onAction={runAction} />
+      ) : null}
+      {overlay?.kind === 'help' ? <HelpOverlay onClose={closeOverlay} /> : null}
+      {overlay?.kind === 'open-shift' ? <OpenShiftDialog shift={state.shift} onSubmit={openShift} onClose={closeOverlay} /> : null}
+      {overlay?.kind === 'close-shift' ? <CloseShiftDialog stats={state.stats} onConfirm={closeShift} onClose={closeOverlay} /> : null}
+    </div>
+  );
+}

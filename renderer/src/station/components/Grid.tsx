@@ -1,0 +1,57 @@
+import { useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { DeviceView } from '../../../../shared/contract/station-api.js';
+import { groupByHub } from '../state/slots.js';
+import { EmptySlot, Tile, type TileAction } from './Tile.js';
+
+export interface GridProps {
+  devices: ReadonlyMap<string, DeviceView>;
+  order: readonly string[];
+  focusedSerial: string | null;
+  live: boolean;
+  simulator: boolean;
+  onAction: (action: TileAction, device: DeviceView) => void;
+  onSelect: (serial: string) => void;
+}
+
+/** The bench: one section per hub with all its slots in order; only changed tiles re-render. */
+export function Grid({ devices, order, focusedSerial, live, simulator, onAction, onSelect }: GridProps) {
+  const { t } = useTranslation();
+  const groups = useMemo(() => groupByHub([...devices.values()]), [devices]);
+  const tabStop = focusedSerial && devices.has(focusedSerial) ? focusedSerial : (order[0] ?? null);
+
+  if (devices.size === 0) {
+    return (
+      <div className="grid-empty" role="status">
+        {t(simulator ? 'app.emptySimulator' : 'app.empty')}
+      </div>
+    );
+  }
+  return (
+    <div className={`grid${live ? '' : ' grid--stale'}`} role="region" aria-label={t('app.gridLabel')}>
+      {groups.map((group) => (
+        <section key={group.hub ?? '-'} className="hub" aria-label={group.hub ? t('app.hub', { hub: group.hub }) : t('app.otherPorts')}>
+          <div className="hub__tiles">
+            {group.cells.map((cell) =>
+              cell.devices.length === 0 ? (
+                <EmptySlot key={`free-${cell.slot}`} slot={cell.slot} />
+              ) : (
+                cell.devices.map((device) => (
+                  <Tile
+                    key={device.serial}
+                    device={device}
+                    focused={device.serial === focusedSerial}
+                    tabStop={device.serial === tabStop}
+                    live={live}
+                    onAction={onAction}
+                    onSelect={onSelect}
+                  />
+                ))
+              ),
+            )}
+          </div>
+        </section>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,152 @@
+import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { ShiftStats, ShiftView } from '../../../../shared/contract/station-api.js';
+import { Icon } from '../../common/components/Icon.js';
+import { formatNumber, formatTime } from '../../common/format.js';
+import { LANGUAGES, currentLanguage, setLanguage } from '../../common/i18n/index.js';
+import type { ConnectionState } from '../../transport/index.js';
+
+const UNASSIGNED = 'unassigned';
+
+export interface HeaderProps {
+  stationName: string | null;
+  connection: ConnectionState;
+  live: boolean;
+  shift: ShiftView | null;
+  stats: ShiftStats | null;
+  attention: number;
+  sound: boolean;
+  onSound: (on: boolean) => void;
+  onHelp: () => void;
+  onNextAttention: () => void;
+  onFind: (code: string) => void;
+  onOpenShift: () => void;
+  onCloseShift: () => void;
+}
+
+function Stat({ label, value, tone }: { label: string; value: string; tone: string }) {
+  return (
+    <div className={`stat stat--${tone}`}>
+      <span className="stat__value">{value}</span>
+      <span className="stat__label">{label}</span>
+    </div>
+  );
+}
+
+function FindField({ onFind }: { onFind: (code: string) => void }) {
+  const { t } = useTranslation();
+  const [value, setValue] = useState('');
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const code = value.trim();
+    if (code) onFind(code);
+    setValue('');
+  };
+  return (
+    <form className="find" role="search" onSubmit={submit}>
+      <label className="visually-hidden" htmlFor="find-input">
+        {t('header.findLabel')}
+      </label>
+      <input
+        id="find-input"
+        className="find__input"
+        value={value}
+        autoComplete="off"
+        spellCheck={false}
+        placeholder={t('header.findPlaceholder')}
+        onChange={(e) => setValue(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') {
+            setValue('');
+            e.currentTarget.blur();
+          }
+        }}
+      />
+    </form>
+  );
+}
+
+/** Station, shift with its operators, the shift's figures, language, sound and connection. */
+export function Header(props: HeaderProps) {
+  const { t } = useTranslation();
+  const language = currentLanguage();
+  const { shift, stats, live } = props;
+  const operators = shift?.operators.filter((o) => o !== UNASSIGNED) ?? [];
+  const show = (n: number | undefined, digits = 0) => (live && n !== undefined ? formatNumber(n, language, digits) : '–');
+
+  return (
+    <header className="header">
+      <div className="header__row">
+        <div className="brand">
+          <span className="brand__name">{props.stationName ?? t('app.title')}</span>
+          <span className={`conn conn--${props.connection}`} role="status" data-connection={props.connection}>
+            <Icon name={props.connection === 'online' ? 'online' : 'offline'} size={18} />
+            {t(`connection.${props.connection}`)}
+          </span>
+        </div>
+
+        <div className="shift" aria-label={t('shift.label')}>
+          <Icon name="user" size={22} />
+          <div className="shift__text">
+            {shift ? (
+              <>
+                <span className="shift__names">{operators.length > 0 ? operators.join(', ') : t('shift.unassigned')}</span>
+                <span className="shift__since">
+                  {t('shift.label')} {t('shift.since', { time: formatTime(shift.openedAt, language) })}
+                </span>
+              </>
+            ) : (
+              <span className="shift__names">{t('shift.none')}</span>
+            )}
+          </div>
+          <button type="button" className="btn btn--small" onClick={props.onOpenShift} disabled={!live}>
+            {shift ? t('shift.signIn') : t('shift.open')}
+          </button>
+          {shift ? (
+            <button type="button" className="btn btn--small btn--quiet" onClick={props.onCloseShift} disabled={!live}>
+              {t('shift.close')}
+            </button>
+          ) : null}
+        </div>
+
+        <div className={`stats${live ? '' : ' stats--stale'}`} aria-label={live ? t('header.stats') : `${t('header.stats')} (${t('header.notLive')})`} data-live={live}>
+          <Stat tone="done" label={t('header.done')} value={show(stats?.done)} />
+          <Stat tone="failed" label={t('header.failed')} value={show(stats?.failed)} />
+          <Stat tone="running" label={t('header.inProgress')} value={show(stats?.inProgress)} />
+          <Stat tone="rate" label={t('header.perHour')} value={show(stats?.devicesPerHour, 1)} />
+        </div>
+      </div>
+
+      <div className="header__row header__row--tools">
+        <FindField onFind={props.onFind} />
+        <button
+          type="button"
+          className={`btn attention${props.attention > 0 ? ' attention--on' : ''}`}
+          onClick={props.onNextAttention}
+          disabled={props.attention === 0}
+          title={t('header.attentionHint')}
+        >
+          <Icon name="waiting" />
+          {t('header.attention', { count: props.attention })}
+        </button>
+        <div className="spacer" />
+        <div className="lang" role="group" aria-label={t('header.language')}>
+          {LANGUAGES.map((l) => (
+            <button key={l} type="button" className="btn btn--small lang__btn" lang={l} aria-pressed={language === l} onClick={() => setLanguage(l)}>
+              {t(`language.${l}`)}
+            </button>
+          ))}
+        </div>
+        <button type="button" className="btn btn--small" aria-pressed={props.sound} onClick={() => props.onSound(!props.sound)}>
+          <Icon name={props.sound ? 'sound' : 'mute'} />
+          {props.sound ? t('header.soundOn') : t('header.soundOff')}
+        </button>
+        <button type="button" className="btn btn--small" onClick={props.onHelp}>
+          <Icon name="help" />
+          {t('header.help')}
+          <kbd>?</kbd>
+        </button>
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,106 @@
+import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { DeviceView } from '../../../../shared/contract/station-api.js';
+import { Icon } from '../../common/components/Icon.js';
+
+const OPEN_KEY = 'benchline.simulatorOpen';
+
+function storedOpen(): boolean {
+  try {
+    return window.localStorage.getItem(OPEN_KEY) === '1';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Training and demos: plug simulated devices (optionally failing at a step), unplug and replug the
+ * selected one. Collapsed to one button in the corner so it stays out of the technician's way.
+ */
+export function SimulatorPanel({
+  selected,
+  live,
+  onPlug,
+  onUnplug,
+  onReplug,
+}: {
+  selected: DeviceView | undefined;
+  live: boolean;
+  onPlug: (count: number, failAt: string | undefined) => void;
+  onUnplug: (serial: string) => void;
+  onReplug: (serial: string) => void;
+}) {
+  const { t } = useTranslation();
+  const [open, setOpen] = useState(storedOpen);
+  const [count, setCount] = useState('4');
+  const [failAt, setFailAt] = useState('');
+  const toggle = (next: boolean) => {
+    setOpen(next);
+    try {
+      window.localStorage.setItem(OPEN_KEY, next ? '1' : '0');
+    } catch {
+      // Not remembered; fine.
+    }
+  };
+  const plug = (e: FormEvent) => {
+    e.preventDefault();
+    const n = Math.max(1, Math.min(256, Math.round(Number(count)) || 1));
+    onPlug(n, failAt.trim() || undefined);
+  };
+
+  if (!open) {
+    return (
+      <button type="button" className="btn btn--small sim-toggle" onClick={() => toggle(true)} aria-expanded="false">
+        <Icon name="plug" />
+        {t('sim.show')}
+      </button>
+    );
+  }
+  return (
+    <aside className="sim" aria-label={t('sim.title')}>
+      <div className="sim__head">
+        <h2>
+          <Icon name="plug" />
+          {t('sim.training')}
+        </h2>
+        <button type="button" className="btn btn--small btn--quiet" onClick={() => toggle(false)} aria-expanded="true">
+          <Icon name="close" />
+          {t('sim.hide')}
+        </button>
+      </div>
+      <form className="sim__row" onSubmit={plug}>
+        <label className="field field--narrow">
+          <span className="field__label">{t('sim.count')}</span>
+          <input className="input" type="number" min={1} max={256} value={count} onChange={(e) => setCount(e.target.value)} name="count" />
+        </label>
+        <label className="field">
+          <span className="field__label">{t('sim.failAt')}</span>
+          <input
+            className="input"
+            value={failAt}
+            placeholder={t('sim.failAtPlaceholder')}
+            onChange={(e) => setFailAt(e.target.value)}
+            name="failAt"
+            autoComplete="off"
+            spellCheck={false}
+          />
+        </label>
+        <button type="submit" className="btn btn--primary" disabled={!live}>
+          <Icon name="plug" />
+          {t('sim.plug')}
+        </button>
+      </form>
+      <div className="sim__row">
+        <span className="sim__selected">
+          {selected ? t('sim.selected', { slot: selected.slot ?? '', serial: selected.serial }) : t('sim.noSelection')}
+        </span>
+        <button type="button" className="btn" disabled={!live || !selected || !selected.present} onClick={() => selected && onUnplug(selected.serial)}>
+          {t('sim.unplug')}
+        </button>
+        <button type="button" className="btn" disabled={!live || !selected || selected.present} onClick={() => selected && onReplug(selected.serial)}>
+          {t('sim.replug')}
+        </button>
+      </div>
+    </aside>
+  );
+}

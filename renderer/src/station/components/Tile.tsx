@@ -1,0 +1,133 @@
+import { memo, type MouseEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { DeviceView } from '../../../../shared/contract/station-api.js';
+import { Icon } from '../../common/components/Icon.js';
+import { currentLanguage } from '../../common/i18n/index.js';
+import { instructionText, labelText, tileState, waitsForTechnician } from '../state/device-text.js';
+import { Elapsed } from './Elapsed.js';
+
+export type TileAction = 'retry' | 'skip' | 'cancel' | 'confirm' | 'details';
+
+export interface TileProps {
+  device: DeviceView;
+  focused: boolean;
+  /** The roving tab stop: one tile of the grid is reachable with Tab. */
+  tabStop: boolean;
+  live: boolean;
+  onAction: (action: TileAction, device: DeviceView) => void;
+  onSelect: (serial: string) => void;
+}
+
+/**
+ * One slot of the bench, readable from a metre away: slot, name or serial, model, step, progress,
+ * elapsed time, and the state as colour, icon and word, with the one thing to do now.
+ */
+function TileView({ device, focused, tabStop, live, onAction, onSelect }: TileProps) {
+  const { t } = useTranslation();
+  const language = currentLanguage();
+  const state = tileState(device);
+  const failed = state === 'failed';
+  const confirmable = waitsForTechnician(device);
+  const finished = state === 'done' || state === 'cancelled';
+  const stepLabel = labelText(device.stepLabel, language);
+  const instruction = instructionText(device, t, language, focused);
+  const title = device.name ?? device.serial;
+  const stepNumber = Math.min(device.stepIndex + 1, device.stepCount);
+  const act = (action: TileAction) => (e: MouseEvent) => {
+    e.stopPropagation();
+    onAction(action, device);
+  };
+
+  return (
+    <article
+      className={`tile tile--${state}${focused ? ' tile--focused' : ''}${device.present ? '' : ' tile--absent'}`}
+      data-serial={device.serial}
+      data-state={state}
+      data-slot={device.slot ?? ''}
+      tabIndex={tabStop ? 0 : -1}
+      aria-label={t('tile.label', { slot: device.slot ?? '?', name: title, state: t(`state.${state}`) })}
+      aria-current={focused ? 'true' : undefined}
+      onFocus={(e) => {
+        if (e.target === e.currentTarget) onSelect(device.serial);
+      }}
+      onClick={() => onAction('details', device)}
+    >
+      <header className="tile__band">
+        <span className="tile__slot">{device.slot ?? '–'}</span>
+        <span className="tile__state">
+          <Icon name={state} size={22} />
+          <span>{t(`state.${state}`)}</span>
+        </span>
+      </header>
+      <div className="tile__body">
+        <div className="tile__name" title={title}>
+          {title}
+        </div>
+        <div className="tile__model">
+          {device.name ? <span className="tile__serial">{device.serial} · </span> : null}
+          {device.model}
+        </div>
+        {device.runId && !finished ? (
+          <div className="tile__step">
+            <span className="tile__step-label">{stepLabel}</span>
+            <span className="tile__step-count" aria-label={t('tile.stepOf', { index: stepNumber, count: device.stepCount })}>
+              {t('tile.step', { index: stepNumber, count: device.stepCount })}
+            </span>
+          </div>
+        ) : null}
+        <div
+          className="progress"
+          role="progressbar"
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={Math.round(device.progress * 100)}
+          aria-label={stepLabel || t(`state.${state}`)}
+        >
+          <div className="progress__bar" style={{ transform: `scaleX(${device.progress})` }} />
+        </div>
+        <div className="tile__meta">
+          <span className="tile__elapsed" aria-label={t(finished ? 'tile.duration' : 'tile.elapsed')}>
+            <Icon name="queued" size={18} />
+            <Elapsed startedAt={device.startedAt} finishedAt={device.finishedAt} ticking={live && !finished && state !== 'failed'} />
+          </span>
+          {device.attempts > 1 && !finished ? <span className="tile__attempts">{t('tile.attempts', { count: device.attempts })}</span> : null}
+        </div>
+        <p className="tile__instruction">{instruction}</p>
+        {failed || confirmable ? (
+          <div className="tile__actions">
+            {confirmable ? (
+              <button type="button" className="btn btn--primary" disabled={!live} onClick={act('confirm')}>
+                <Icon name="check" />
+                {t('action.confirm')}
+              </button>
+            ) : null}
+            {failed ? (
+              <>
+                <button type="button" className="btn btn--primary" disabled={!live} onClick={act('retry')}>
+                  <Icon name="retry" />
+                  {t('action.retry')}
+                </button>
+                <button type="button" className="btn" disabled={!live} onClick={act('skip')}>
+                  <Icon name="skip" />
+                  {t('action.skip')}
+                </button>
+              </>
+            ) : null}
+          </div>
+        ) : null}
+      </div>
+    </article>
+  );
+}
+
+export const Tile = memo(TileView);
+
+export function EmptySlot({ slot }: { slot: string }) {
+  const { t } = useTranslation();
+  return (
+    <div className="tile tile--free" data-slot={slot} aria-hidden="true">
+      <span className="tile__slot">{slot}</span>
+      <span className="tile__free">{t('tile.free')}</span>
+    </div>
+  );
+}

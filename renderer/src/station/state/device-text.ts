@@ -1,0 +1,47 @@
+import type { TFunction } from 'i18next';
+import type { DeviceView, Label } from '../../../../shared/contract/station-api.js';
+import type { Language } from '../../common/i18n/index.js';
+
+export type TileState = NonNullable<DeviceView['state']> | 'idle';
+
+export function tileState(device: DeviceView): TileState {
+  return device.state ?? 'idle';
+}
+
+export function labelText(label: Label | null, language: Language): string {
+  return label ? label[language] || label.en : '';
+}
+
+/** The error in plain words, in the current language where the code is known, else as the station said it. */
+export function errorText(device: Pick<DeviceView, 'error' | 'stepLabel'>, t: TFunction, language: Language): string {
+  const error = device.error;
+  if (!error) return '';
+  return t(`errors.${error.code}`, { defaultValue: error.message || t('errors.generic'), step: labelText(device.stepLabel, language) });
+}
+
+/** What the technician should do now, one line. */
+export function instructionText(device: DeviceView, t: TFunction, language: Language, focused = false): string {
+  const step = labelText(device.stepLabel, language);
+  switch (device.state) {
+    case 'waiting': {
+      const reason = device.waiting?.reason;
+      if (reason === 'trust') return t(device.platform === 'ios' ? 'instruction.trust_ios' : device.platform === 'android' ? 'instruction.trust_android' : 'instruction.trust_other');
+      if (reason === 'battery') return t('instruction.battery');
+      return t(focused ? 'instruction.technicianFocused' : 'instruction.technician', { step });
+    }
+    case 'failed':
+      return errorText(device, t, language);
+    case 'queued':
+    case 'running':
+    case 'interrupted':
+    case 'done':
+    case 'cancelled':
+      return t(`instruction.${device.state}`);
+    default:
+      return device.error ? errorText(device, t, language) : t('instruction.noRun');
+  }
+}
+
+export function waitsForTechnician(device: DeviceView | undefined): boolean {
+  return device?.state === 'waiting' && device.waiting?.reason === 'technician' && device.runId !== null;
+}

@@ -1,0 +1,81 @@
+import type { DeviceView } from '../../../../shared/contract/station-api.js';
+
+/** "A1".."P16" (and "AA1" past Z) in the physical order of the hubs; anything else sorts last. */
+const SLOT = /^([A-Z]+)(\d+)$/;
+
+export interface ParsedSlot {
+  hub: string;
+  position: number;
+}
+
+export function parseSlot(label: string | null): ParsedSlot | null {
+  const m = label ? SLOT.exec(label) : null;
+  return m ? { hub: m[1]!, position: Number(m[2]) } : null;
+}
+
+function hubRank(hub: string): number {
+  let n = 0;
+  for (const ch of hub) n = n * 26 + (ch.charCodeAt(0) - 64);
+  return n;
+}
+
+export function compareSlots(a: string | null, b: string | null): number {
+  const pa = parseSlot(a);
+  const pb = parseSlot(b);
+  if (pa && pb) return hubRank(pa.hub) - hubRank(pb.hub) || pa.position - pb.position;
+  if (pa) return -1;
+  if (pb) return 1;
+  return (a ?? '\uffff').localeCompare(b ?? '\uffff');
+}
+
+/** Devices in slot order; on a shared slot the plugged-in device comes before the one that left. */
+export function compareDevices(a: DeviceView, b: DeviceView): number {
+  return compareSlots(a.slot, b.slot) || Number(b.present) - Number(a.present) || a.serial.localeCompare(b.serial);
+}
+
+export interface HubCell {
+  slot: string;
+  devices: DeviceView[];
+}
+
+export interface HubGroup {
+  /** Hub letter, or null for devices outside the bench layout. */
+  hub: string | null;
+  cells: HubCell[];
+}
+
+/**
+ * The grid as the bench is built: for every hub in use, all its slots in order (an empty slot stays
+ * in its place so tiles do not jump when a device is unplugged), then devices without a known slot.
+ */
+export function groupByHub(devices: readonly DeviceView[], slotsPerHub = 16): HubGroup[] {
+  const hubs = new Map<string, Map<number, DeviceView[]>>();
+  const loose: DeviceView[] = [];
+  for (const d of devices) {
+    const slot = parseSlot(d.slot);
+    if (!slot) {
+      loose.push(d);
+      continue;
+    }
+    let positions = hubs.get(slot.hub);
+    if (!positions) hubs.set(slot.hub, (positions = new Map()));
+    const list = positions.get(slot.position);
+    if (list) list.push(d);
+    else positions.set(slot.position, [d]);
+  }
+  const groups: HubGroup[] = [...hubs.keys()]
+    .sort((a, b) => hubRank(a) - hubRank(b))
+    .map((hub) => {
+      const positions = hubs.get(hub)!;
+      const size = Math.max(slotsPerHub, ...positions.keys());
+      const cells: HubCell[] = [];
+      for (let p = 1; p <= size; p++) {
+        cells.push({ slot: `${hub}${p}`, devices: (positions.get(p) ?? []).sort(compareDevices) });
+      }
+      return { hub, cells };
+    });
+  if (loose.length > 0) {
+    groups.push({ hub: null, cells: loose.sort(compareDevices).map((d) => ({ slot: d.slot ?? '', devices: [d] })) });
+  }
+  return groups;
+}

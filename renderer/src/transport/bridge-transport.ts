@@ -1,0 +1,55 @@
+import { TransportError, type ConnectionState, type Transport } from './transport.js';
+
+/** What Electron's preload script exposes (contextBridge); the renderer never sees ipcRenderer. */
+export interface BenchlineBridge {
+  invoke(method: string, params: unknown): Promise<unknown>;
+  onEvent(callback: (event: unknown) => void): () => void;
+}
+
+declare global {
+  interface Window {
+    benchline?: BenchlineBridge;
+  }
+}
+
+export function preloadBridge(): BenchlineBridge | null {
+  const bridge = typeof window !== 'undefined' ? window.benchline : undefined;
+  return bridge && typeof bridge.invoke === 'function' && typeof bridge.onEvent === 'function' ? bridge : null;
+}
+
+/** Errors from ipcRenderer.invoke arrive as "Error invoking remote method 'x': Error: message" or as {code, message}. */
+function toTransportError(err: unknown): TransportError {
+  if (err && typeof err === 'object') {
+    const { code, message } = err as { code?: unknown; message?: unknown };
+    const text = typeof message === 'string' ? message.replace(/^Error invoking remote method '[^']*': (\w*Error: )?/, '') : String(err);
+    return new TransportError('remote', text, typeof code === 'string' ? code : null);
+  }
+  return new TransportError('remote', String(err));
+}
+
+/** The Electron transport: IPC is always up while the window exists. */
+export class BridgeTransport implements Transport {
+  readonly kind = 'bridge' as const;
+  readonly connection: ConnectionState = 'online';
+
+  constructor(private readonly bridge: BenchlineBridge) {}
+
+  async call(method: string, params: unknown): Promise<unknown> {
+    try {
+      return await this.bridge.invoke(method, params);
+    } catch (err) {
+      throw toTransportError(err);
+    }
+  }
+
+  onEvent(listener: (event: unknown) => void): () => void {
+    return this.bridge.onEvent(listener);
+  }
+
+  onConnection(listener: (state: ConnectionState) => void): () => void {
+    listener(this.connection);
+    return () => {};
+  }
+
+  close(): void {}
+}

@@ -1,0 +1,35 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from '@playwright/test';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+/**
+ * End-to-end tests of the technician's UI against a real headless station (built dist/, simulated
+ * hub). Chromium is Debian's: this install never downloads browsers. One worker: the machine is
+ * shared and every test starts its own station.
+ */
+export default defineConfig({
+  testDir: here,
+  testMatch: /.*\.spec\.ts$/,
+  outputDir: fileURLToPath(new URL('../artifacts/playwright', import.meta.url)),
+  globalSetup: fileURLToPath(new URL('./global-setup.ts', import.meta.url)),
+  workers: 1,
+  fullyParallel: false,
+  retries: 0,
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  reporter: [['list']],
+  use: {
+    browserName: 'chromium',
+    headless: true,
+    viewport: { width: 1600, height: 1000 },
+    locale: 'en-US',
+    actionTimeout: 10_000,
+    screenshot: 'only-on-failure',
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    },
+  },
+});

@@ -102,6 +102,8 @@ export class StationStore {
           fail_at = excluded.fail_at, state = excluded.state`),
       setSimPlugged: p('UPDATE sim_devices SET plugged = ? WHERE serial = ?'),
       setSimState: p('UPDATE sim_devices SET state = ? WHERE serial = ?'),
+      syncNormal: p('PRAGMA synchronous = NORMAL'),
+      syncFull: p('PRAGMA synchronous = FULL'),
       nextSequence: p(`INSERT INTO settings (key, value) VALUES (?, '1')
         ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value`),
     };
@@ -199,17 +201,20 @@ export class StationStore {
 
   // ---- devices -------------------------------------------------------------------------------
 
+  // Presence is soft state: written without its own fsync (see soft()), and found again by the
+  // drivers at every start.
+
   upsertDevice(device: DeviceRecord, now: string): void {
-    this.stmt.upsertDevice!.run({ ...device, present: device.present ? 1 : 0, now });
+    this.soft(() => this.stmt.upsertDevice!.run({ ...device, present: device.present ? 1 : 0, now }));
   }
 
   setDevicePresent(serial: string, present: boolean, now: string): void {
-    this.stmt.setPresent!.run(present ? 1 : 0, now, serial);
+    this.soft(() => this.stmt.setPresent!.run(present ? 1 : 0, now, serial));
   }
 
   /** At start nothing is known to be plugged in; the drivers report what is. */
   clearPresence(): void {
-    this.stmt.clearPresence!.run();
+    this.soft(() => this.stmt.clearPresence!.run());
   }
 
   getDevice(serial: string): DeviceRecord | null {
@@ -393,16 +398,39 @@ export class StationStore {
     }));
   }
 
+  // The simulated hub's devices stand in for hardware, which remembers its own state: written
+  // without their own fsync (see soft()).
+
   saveSimDevice(d: SimDeviceRecord): void {
-    this.stmt.upsertSim!.run({ ...d, plugged: d.plugged ? 1 : 0, state: JSON.stringify(d.state) });
+    this.soft(() => this.stmt.upsertSim!.run({ ...d, plugged: d.plugged ? 1 : 0, state: JSON.stringify(d.state) }));
   }
 
   setSimPlugged(serial: string, plugged: boolean): void {
-    this.stmt.setSimPlugged!.run(plugged ? 1 : 0, serial);
+    this.soft(() => this.stmt.setSimPlugged!.run(plugged ? 1 : 0, serial));
   }
 
   setSimState(serial: string, state: SimDeviceState): void {
-    this.stmt.setSimState!.run(JSON.stringify(state), serial);
+    this.soft(() => this.stmt.setSimState!.run(JSON.stringify(state), serial));
+  }
+
+  /**
+   * A write that need not be on the disk before the call returns: committed with
+   * synchronous=NORMAL, so it is safe against a crash of the app at once (it is in the WAL, the OS
+   * has it) and reaches the platter with the next synchronous=FULL commit, which syncs the WAL up
+   * to and including it. Only a power cut before the next step commit can lose it. Runs, step
+   * events, the outbox and named sequences are never written this way.
+   */
+  private soft(write: () => unknown): void {
+    if (this.db.inTransaction) {
+      write();
+      return;
+    }
+    this.stmt.syncNormal!.run();
+    try {
+      write();
+    } finally {
+      this.stmt.syncFull!.run();
+    }
   }
 }
 

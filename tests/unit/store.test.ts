@@ -231,6 +231,25 @@ describe('StationStore', () => {
     expect(store.lastShift()!.id).toBe(next.id);
   });
 
+  it('presence and simulator writes do not lower the durability of the transitions that follow', () => {
+    const sync = () => store.db.pragma('synchronous', { simple: true });
+    store.upsertDevice(testDevice('SER3'), T1);
+    store.setDevicePresent('SER3', false, T1);
+    store.saveSimDevice({ serial: 'SER3', platform: 'ios', model: 'iPad', osVersion: '18', portPath: 'sim-3', plugged: true, failAt: null, state: {} });
+    store.setSimState('SER3', { trusted: true });
+    store.setSimPlugged('SER3', false);
+    expect(sync()).toBe(2);
+    expect(store.getDevice('SER3')!.present).toBe(false);
+    expect(store.listSimDevices().find((d) => d.serial === 'SER3')).toMatchObject({ plugged: false, state: { trusted: true } });
+    // Also when the write fails.
+    expect(() => store.saveSimDevice({ serial: 'SER4', platform: 'ios', model: null as unknown as string, osVersion: '18', portPath: 'sim-4', plugged: true, failAt: null, state: {} })).toThrow();
+    expect(sync()).toBe(2);
+    // And inside a transaction they are simply part of it.
+    store.db.transaction(() => store.upsertDevice(testDevice('SER5'), T1))();
+    expect(sync()).toBe(2);
+    expect(store.getDevice('SER5')).not.toBeNull();
+  });
+
   it('a station id is created once and kept', () => {
     const id = store.stationId();
     store.close();

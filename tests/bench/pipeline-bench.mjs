@@ -1,0 +1,220 @@
+#!/usr/bin/env node
+// Pipeline benchmark (npm run bench:pipeline): N simulated iPads at unlimited speed through the
+// default school-ipad blueprint on a real StationCore with persistence on, against the raw rate of
+// the same number of equivalent SQLite transactions on the same disk with the same pragmas.
+//
+//   node tests/bench/pipeline-bench.mjs [--devices 1000] [--dir DIR] [--keep] [--check]
+//
+// Prints ONE JSON line on stdout: {"runs_per_s","sqlite_tx_per_s","ratio","rss_mb"}, where ratio is
+// the pipeline's committed transactions per second over the bare transactions per second. Details
+// go to stderr. --check exits 1 when a target is missed (ratio >= 0.5, RSS < 300 MB).
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const DIST = path.join(ROOT, 'dist', 'main');
+if (!fs.existsSync(path.join(DIST, 'station', 'station-core.js'))) {
+  process.stderr.write('pipeline-bench: main is not built; run "npx tsc -p main/tsconfig.json" (npm run bench:pipeline does).\n');
+  process.exit(2);
+}
+const { StationCore } = await import(path.join(DIST, 'station', 'station-core.js'));
+const { StationStore } = await import(path.join(DIST, 'store', 'station-store.js'));
+const { silentLogger } = await import(path.join(DIST, 'logging', 'logger.js'));
+
+const { values: args } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '1000' },
+    dir: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    check: { type: 'boolean', default: false },
+  },
+});
+const N = Number(args.devices);
+if (!Number.isInteger(N) || N < 1) {
+  process.stderr.write(`pipeline-bench: --devices must be a positive integer, got "${args.devices}".\n`);
+  process.exit(2);
+}
+const base = args.dir ? path.resolve(args.dir) : os.tmpdir();
+fs.mkdirSync(base, { recursive: true });
+const dir = fs.mkdtempSync(path.join(base, 'benchline-bench-'));
+const log = (msg) => process.stderr.write(`${msg}\n`);
+
+// ---- 1. the pipeline -------------------------------------------------------------------------
+
+let peakRss = process.memoryUsage.rss();
+const sampleRss = () => {
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+};
+const sampler = setInterval(sampleRss, 10);
+
+const core = await StationCore.open({
+  dataDir: path.join(dir, 'station'),
+  resourcesDir: path.join(ROOT, 'resources'),
+  drivers: ['sim'],
+  simulate: 0,
+  simSpeed: Number.POSITIVE_INFINITY,
+  simFailRate: 0,
+  simSeed: 1,
+  blueprintFiles: [],
+  version: 'bench',
+  logger: silentLogger,
+});
+// Label rendering (barcodes, PDF) is the label service's cost, not the pipeline's: the print-label
+// step runs with automatic printing off, as a station without a printer does.
+core.store.setSetting('label_auto_print', 'false');
+const db = core.store.db;
+const seqBefore = lastSeq(db);
+const eventsBefore = db.prepare('SELECT count(*) AS n FROM step_events').get().n;
+
+let done = 0;
+let failed = 0;
+const finished = new Promise((resolve) => {
+  core.onCommitted((t) => {
+    if (t.state === 'done') done++;
+    else if (t.state === 'failed' || t.state === 'cancelled') failed++;
+    if (done + failed === N) resolve();
+  });
+});
+
+const io0 = procIo();
+const t0 = process.hrtime.bigint();
+core.plugSimulated({ count: N, model: 'iPad (10th generation)' });
+sampleRss();
+await finished;
+const pipelineSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+const pipelineIo = ioSince(io0);
+sampleRss();
+clearInterval(sampler);
+const maxRssKb = process.resourceUsage().maxRSS;
+peakRss = Math.max(peakRss, maxRssKb * 1024);
+
+if (failed > 0) {
+  log(`pipeline-bench: ${failed} runs did not finish as done`);
+  process.exit(1);
+}
+const pipelineTx = lastSeq(db) - seqBefore;
+const events = db.prepare('SELECT count(*) AS n FROM step_events').get().n - eventsBefore;
+const payloadBytes = Math.round(db.prepare("SELECT avg(length(payload)) AS n FROM outbox WHERE kind = 'run.transition'").get().n);
+const otherWrites = countOtherWrites(db);
+const blueprint = db.prepare("SELECT definition FROM blueprints WHERE name = 'school-ipad'").get();
+const steps = JSON.parse(blueprint.definition).steps.length;
+const sampleRun = db.prepare('SELECT id, state FROM runs LIMIT 1').get();
+await core.close();
+
+// ---- 2. the same number of bare transactions on the same disk -------------------------------
+
+const io1 = procIo();
+const bareSeconds = bareTransactions('bare', pipelineTx, events, payloadBytes, steps);
+const bareIo = ioSince(io1);
+
+// ---- 3. report -------------------------------------------------------------------------------
+
+const runsPerS = N / pipelineSeconds;
+const pipelineTxPerS = pipelineTx / pipelineSeconds;
+const sqliteTxPerS = pipelineTx / bareSeconds;
+const result = {
+  runs_per_s: round(runsPerS, 1),
+  sqlite_tx_per_s: round(sqliteTxPerS, 0),
+  ratio: round(pipelineTxPerS / sqliteTxPerS, 3),
+  rss_mb: round(peakRss / 1024 / 1024, 1),
+};
+log(
+  `pipeline-bench: ${N} runs of school-ipad (${steps} steps) in ${pipelineSeconds.toFixed(2)} s; ` +
+    `${pipelineTx} transactions (${(pipelineTx / N).toFixed(1)}/run, ${pipelineTxPerS.toFixed(0)}/s), ${events} step events, ` +
+    `${payloadBytes} B/outbox payload; ${otherWrites}; bare: ${pipelineTx} transactions in ${bareSeconds.toFixed(2)} s; ` +
+    `io pipeline ${pipelineIo}, bare ${bareIo}; sample run ${sampleRun.id} ${sampleRun.state}; data in ${dir}`,
+);
+process.stdout.write(`${JSON.stringify(result)}\n`);
+if (!args.keep) fs.rmSync(dir, { recursive: true, force: true });
+if (args.check && (result.ratio < 0.5 || result.rss_mb >= 300)) {
+  log('pipeline-bench: target missed (ratio >= 0.5, rss < 300 MB)');
+  process.exit(1);
+}
+
+/**
+ * The raw rate: `count` transactions, each the store's UPDATE runs + INSERT step_events (the
+ * pipeline's events spread evenly) + INSERT outbox with a payload of the pipeline's average size,
+ * on a fresh database with the station's schema and pragmas in the same folder. Returns seconds.
+ */
+function bareTransactions(name, count, eventTotal, payloadSize, stepCount) {
+  const bare = new StationStore(path.join(dir, name, 'station.db'));
+  const now = new Date().toISOString();
+  const bpId = bare.saveBlueprint({ id: 'bare', name: 'bare', version: 1, platform: 'ios', baseline: null, naming: null, steps: [], hash: 'x' }, null, now);
+  const shiftId = bare.ensureShift(now).id;
+  const runIds = [];
+  const insertRun = bare.db.prepare(`INSERT INTO runs (id, serial, blueprint_id, shift_id, state, phase, step_index, attempt, attempts_total, started_at, updated_at)
+    VALUES (?, ?, ?, ?, 'running', 'running', 0, 1, 1, ?, ?)`);
+  bare.db.transaction(() => {
+    for (let i = 0; i < N; i++) {
+      const serial = `BARE${String(i).padStart(8, '0')}`;
+      bare.upsertDevice({ serial, family: 'simulated', platform: 'ios', model: 'iPad', osVersion: '18', portPath: `sim-${i + 1}`, present: true }, now);
+      const id = crypto.randomUUID();
+      insertRun.run(id, serial, bpId, shiftId, now, now);
+      runIds.push(id);
+    }
+  })();
+  const updateRun = bare.db.prepare(`UPDATE runs SET state = @state, phase = @phase, step_index = @stepIndex, attempt = @attempt,
+      attempts_total = @attemptsTotal, deadline_at = @deadlineAt, waiting_reason = @waitingReason,
+      waiting_message = @waitingMessage, error_code = @errorCode, error_message = @errorMessage,
+      failed_step = @failedStep, captured = @captured, finished_at = @finishedAt, updated_at = @updatedAt
+    WHERE id = @id`);
+  const insertEvent = bare.db.prepare(`INSERT INTO step_events (run_id, shift_id, step_index, step, kind, attempt, at, message)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  const insertOutbox = bare.db.prepare('INSERT INTO outbox (kind, payload, created_at) VALUES (?, ?, ?)');
+  const payload = 'x'.repeat(payloadSize);
+  const captured = JSON.stringify({ serialNumber: 'DMPXXXXXXXXX', model: 'iPad (10th generation)', osVersion: '18.1' });
+  const tx = bare.db.transaction((i, eventCount) => {
+    const at = new Date().toISOString();
+    const id = runIds[i % N];
+    updateRun.run({
+      id, state: 'running', phase: 'running', stepIndex: i % stepCount, attempt: 1, attemptsTotal: 1, deadlineAt: Date.now() + 60_000,
+      waitingReason: null, waitingMessage: null, errorCode: null, errorMessage: null, failedStep: null, captured, finishedAt: null, updatedAt: at,
+    });
+    for (let e = 0; e < eventCount; e++) insertEvent.run(id, shiftId, i % stepCount, 'install-app', e === 0 ? 'done' : 'start', 1, at, null);
+    insertOutbox.run('run.transition', payload, at);
+  });
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < count; i++) {
+    // Spread the pipeline's step events over the same number of transactions.
+    tx(i, Math.floor(((i + 1) * eventTotal) / count) - Math.floor((i * eventTotal) / count));
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  bare.close();
+  return seconds;
+}
+
+/** Linux: write syscalls and bytes so far (/proc/self/io), to see write amplification per transaction. */
+function procIo() {
+  try {
+    const text = fs.readFileSync('/proc/self/io', 'utf8');
+    const get = (k) => Number(new RegExp(`^${k}: (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+    return { syscw: get('syscw'), wchar: get('wchar') };
+  } catch {
+    return null;
+  }
+}
+
+function ioSince(before) {
+  const now = procIo();
+  if (!before || !now) return 'n/a';
+  return `${now.syscw - before.syscw} writes, ${((now.wchar - before.wchar) / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function lastSeq(database) {
+  return database.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").get()?.seq ?? 0;
+}
+
+function countOtherWrites(database) {
+  const devices = database.prepare('SELECT count(*) AS n FROM devices').get().n;
+  const sims = database.prepare('SELECT count(*) AS n FROM sim_devices').get().n;
+  return `${devices} devices, ${sims} simulated devices stored`;
+}
+
+function round(value, digits) {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}

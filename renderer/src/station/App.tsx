@@ -12,6 +12,7 @@ import { HelpOverlay } from './components/HelpOverlay.js';
 import { Notices, type Notice } from './components/Notices.js';
 import { CloseShiftDialog, OpenShiftDialog } from './components/ShiftDialogs.js';
 import { SimulatorPanel } from './components/SimulatorPanel.js';
+import { FloorButton, FloorPanel } from './floor/FloorPanel.js';
 import type { TileAction } from './components/Tile.js';
 import { useStation, useStationState } from './state/context.js';
 import { labelText, waitsForTechnician } from './state/device-text.js';
@@ -20,7 +21,7 @@ import type { StationState } from './state/station-store.js';
 const SOUND_KEY = 'benchline.sound';
 const NOTICE_MS = 6000;
 
-type Overlay = { kind: 'details'; serial: string } | { kind: 'help' } | { kind: 'open-shift' } | { kind: 'close-shift' } | null;
+type Overlay = { kind: 'details'; serial: string } | { kind: 'help' } | { kind: 'open-shift' } | { kind: 'close-shift' } | { kind: 'floor' } | null;
 
 function isTextField(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
@@ -347,6 +348,10 @@ export function App({ cue }: { cue: CuePlayer }) {
         </div>
       ) : null}
 
+      <div className="floor-bar">
+        <FloorButton onOpen={() => setOverlay({ kind: 'floor' })} />
+      </div>
+
       <main className="main">
         {state.loaded ? (
           <Grid
@@ -382,6 +387,7 @@ export function App({ cue }: { cue: CuePlayer }) {
         <DetailDrawer device={drawerDevice} live={live} onClose={closeOverlay} onAction={runAction} />
       ) : null}
       {overlay?.kind === 'help' ? <HelpOverlay onClose={closeOverlay} /> : null}
+      {overlay?.kind === 'floor' ? <FloorPanel devices={state.devices} shift={state.shift} onClose={closeOverlay} notify={notify} /> : null}
       {overlay?.kind === 'open-shift' ? <OpenShiftDialog shift={state.shift} onSubmit={openShift} onClose={closeOverlay} /> : null}
       {overlay?.kind === 'close-shift' ? <CloseShiftDialog stats={state.stats} onConfirm={closeShift} onClose={closeOverlay} /> : null}
     </div>

@@ -43,6 +43,7 @@ function TileView({ device, focused, tabStop, live, onAction, onSelect }: TilePr
       className={`tile tile--${state}${focused ? ' tile--focused' : ''}${device.present ? '' : ' tile--absent'}`}
       data-serial={device.serial}
       data-state={state}
+      data-blueprint={device.blueprint ?? ''}
       data-slot={device.slot ?? ''}
       tabIndex={tabStop ? 0 : -1}
       aria-label={t('tile.label', { slot: device.slot ?? '?', name: title, state: t(`state.${state}`) })}

@@ -57,6 +57,11 @@ test.describe('orders, packing and the shift export', () => {
     await panel.getByLabel('Scan a device into the unit').press('Enter');
     await expect(panel.getByTestId('pack-result')).toHaveText('Gerät NOSUCHDEVICE1 wurde an dieser Station nicht eingerichtet.');
 
+    // The label of a finished device, previewed with its own values.
+    await panel.getByRole('tab', { name: 'Labels' }).click();
+    await panel.getByLabel('Device', { exact: true }).selectOption({ index: 1 });
+    await expect(panel.getByTestId('label-preview')).toHaveAttribute('src', /Grundschule%20Nord-\d{3}/);
+
     // Export the shift as CSV from the UI and check its rows.
     await panel.getByRole('tab', { name: 'Export' }).click();
     const [dl] = await Promise.all([page.waitForEvent('download'), panel.getByRole('button', { name: 'CSV', exact: true }).click()]);

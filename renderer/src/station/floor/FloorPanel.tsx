@@ -1,13 +1,14 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { CurrentBatch, OrderImportReportView, OrderProgressView, UnitView } from '../../../../shared/contract/floor-api.js';
+import type { z } from 'zod';
+import type { CurrentBatch, OrderImportReportView, OrderProgressView, UnitView, labelSettingsSchema } from '../../../../shared/contract/floor-api.js';
 import type { DeviceView, ShiftView } from '../../../../shared/contract/station-api.js';
 import { Modal } from '../../common/components/Modal.js';
 import { useStation } from '../state/context.js';
 import { download } from './downloads.js';
 import './floor.css';
 
-type Tab = 'orders' | 'pack' | 'export';
+type Tab = 'orders' | 'pack' | 'labels' | 'export';
 type Say = (tone: 'info' | 'error', text: string) => void;
 
 export interface FloorPanelProps {
@@ -36,7 +37,7 @@ export function FloorPanel({ devices, shift, onClose, notify }: FloorPanelProps)
         </button>
       </div>
       <div className="floor-tabs" role="tablist">
-        {(['orders', 'pack', 'export'] as const).map((k) => (
+        {(['orders', 'pack', 'labels', 'export'] as const).map((k) => (
           <button key={k} type="button" role="tab" aria-selected={tab === k} className={`btn${tab === k ? ' btn--primary' : ''}`} onClick={() => setTab(k)}>
             {t(`floor.tabs.${k}`)}
           </button>
@@ -45,6 +46,7 @@ export function FloorPanel({ devices, shift, onClose, notify }: FloorPanelProps)
       <div className="drawer__body">
         {tab === 'orders' ? <OrdersTab devices={devices} notify={notify} /> : null}
         {tab === 'pack' ? <PackTab notify={notify} /> : null}
+        {tab === 'labels' ? <LabelsTab devices={devices} notify={notify} /> : null}
         {tab === 'export' ? <ExportTab shift={shift} notify={notify} /> : null}
       </div>
     </Modal>
@@ -477,5 +479,141 @@ export function FloorButton({ onOpen }: { onOpen: () => void }) {
     <button type="button" className="btn floor-open" onClick={onOpen} data-testid="floor-open">
       {t('floor.open')}
     </button>
+  );
+}
+
+type LabelSettings = z.infer<typeof labelSettingsSchema>;
+type PrinterKind = LabelSettings['printer']['kind'];
+
+/** Label templates with a live preview (the device's own values, or sample values), reprint, and the printer. */
+function LabelsTab({ devices, notify }: { devices: ReadonlyMap<string, DeviceView>; notify: Say }) {
+  const { t } = useTranslation();
+  const { client } = useStation();
+  const [settings, setSettings] = useState<LabelSettings | null>(null);
+  const [template, setTemplate] = useState('device-asset');
+  const [serial, setSerial] = useState('');
+  const [svg, setSvg] = useState<string | null>(null);
+  const [kind, setKind] = useState<PrinterKind>('pdf-file');
+  const [host, setHost] = useState('');
+  const [port, setPort] = useState('9100');
+  const [queue, setQueue] = useState('');
+  const [dir, setDir] = useState('');
+  const withRun = [...devices.values()].filter((d) => d.runId);
+  const runId = serial ? devices.get(serial)?.runId ?? undefined : undefined;
+
+  useEffect(() => {
+    void (async () => {
+      try {
+        const s = await client.api.labelSettings({});
+        setSettings(s);
+        setKind(s.printer.kind);
+        if (s.printer.kind === 'zpl-tcp') {
+          setHost(s.printer.host);
+          setPort(String(s.printer.port));
+        } else if (s.printer.kind === 'system') setQueue(s.printer.queue);
+        else if (s.printer.kind === 'pdf-file') setDir(s.printer.dir);
+      } catch (err) {
+        notify('error', message(err));
+      }
+    })();
+  }, [client, notify]);
+
+  useEffect(() => {
+    let stale = false;
+    void (async () => {
+      try {
+        const p = await client.api.labelPreview(runId ? { template, runId } : { template });
+        if (!stale) setSvg(p.svg);
+      } catch (err) {
+        if (!stale) {
+          setSvg(null);
+          notify('error', message(err));
+        }
+      }
+    })();
+    return () => {
+      stale = true;
+    };
+  }, [client, notify, template, runId]);
+
+  const savePrinter = async (e: FormEvent) => {
+    e.preventDefault();
+    const printer =
+      kind === 'zpl-tcp' ? { kind, host: host.trim(), port: Number(port) } : kind === 'system' ? { kind, queue: queue.trim(), format: 'pdf' as const } : kind === 'pdf-file' ? { kind, dir: dir.trim() } : { kind };
+    try {
+      setSettings(await client.api.setLabelPrinter({ printer }));
+      notify('info', t('floor.labels.saved'));
+    } catch (err) {
+      notify('error', message(err));
+    }
+  };
+
+  return (
+    <>
+      <section className="drawer__section">
+        <div className="field-row">
+          <label className="field">
+            <span className="field__label">{t('floor.labels.template')}</span>
+            <select className="input" value={template} onChange={(e) => setTemplate(e.target.value)} aria-label={t('floor.labels.template')}>
+              {(settings?.templates ?? [template]).map((id) => (
+                <option key={id} value={id}>
+                  {id}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="field">
+            <span className="field__label">{t('floor.labels.device')}</span>
+            <select className="input" value={serial} onChange={(e) => setSerial(e.target.value)} aria-label={t('floor.labels.device')}>
+              <option value="">{t('floor.labels.sample')}</option>
+              {withRun.map((d) => (
+                <option key={d.serial} value={d.serial}>
+                  {`${d.slot ?? '?'} ${d.name ?? d.serial}`}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button
+            type="button"
+            className="btn"
+            disabled={!runId}
+            onClick={async () => {
+              try {
+                await client.api.reprintLabel({ runId: runId! });
+                notify('info', t('floor.labels.reprinted', { serial }));
+              } catch (err) {
+                notify('error', message(err));
+              }
+            }}
+          >
+            {t('floor.labels.reprint')}
+          </button>
+        </div>
+        {svg ? <img className="floor-label-preview" alt={t('floor.labels.preview')} data-testid="label-preview" src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`} /> : null}
+      </section>
+      <section className="drawer__section">
+        <h3>{t('floor.labels.printer')}</h3>
+        <p className="muted">{settings ? t('floor.labels.now', { printer: settings.description }) : null}</p>
+        <form className="field-row" onSubmit={savePrinter}>
+          <select className="input" value={kind} onChange={(e) => setKind(e.target.value as PrinterKind)} aria-label={t('floor.labels.kind')}>
+            <option value="zpl-tcp">{t('floor.labels.kinds.zpl')}</option>
+            <option value="system">{t('floor.labels.kinds.system')}</option>
+            <option value="pdf-file">{t('floor.labels.kinds.pdf')}</option>
+            <option value="none">{t('floor.labels.kinds.none')}</option>
+          </select>
+          {kind === 'zpl-tcp' ? (
+            <>
+              <input className="input" value={host} onChange={(e) => setHost(e.target.value)} placeholder={t('floor.labels.host')} aria-label={t('floor.labels.host')} />
+              <input className="input" value={port} onChange={(e) => setPort(e.target.value)} inputMode="numeric" aria-label={t('floor.labels.port')} />
+            </>
+          ) : null}
+          {kind === 'system' ? <input className="input" value={queue} onChange={(e) => setQueue(e.target.value)} placeholder={t('floor.labels.queue')} aria-label={t('floor.labels.queue')} /> : null}
+          {kind === 'pdf-file' ? <input className="input" value={dir} onChange={(e) => setDir(e.target.value)} placeholder={t('floor.labels.dir')} aria-label={t('floor.labels.dir')} /> : null}
+          <button type="submit" className="btn btn--primary">
+            {t('floor.labels.save')}
+          </button>
+        </form>
+      </section>
+    </>
   );
 }

@@ -36,6 +36,41 @@ export interface IngestResult {
   warning: string | null;
 }
 
+interface PendingIngest {
+  hash: string;
+  body: IngestBody;
+  events: ParsedEvent[];
+  offset: number | null;
+  now: number;
+  resolve: (r: IngestResult) => void;
+  reject: (err: unknown) => void;
+}
+
+/** A batch of a group that passed the token checks, with what writing it found out. */
+interface Accepted {
+  item: PendingIngest;
+  key: string;
+  name: string;
+  createdAt: number;
+  ack: number;
+  maxSeq: number;
+  offset: number;
+  warning: string | null;
+  fresh: ParsedEvent[];
+}
+
+/** Runs one multi-row statement: `head`, one ($n, ...) per row, then `tail`. */
+async function multiRow(tx: SqlClient, head: string, rows: readonly (readonly SqlValue[])[], tail: string): Promise<Record<string, SqlValue>[]> {
+  if (rows.length === 0) return [];
+  const params: SqlValue[] = [];
+  const values = rows.map((row) => {
+    const b = params.length;
+    params.push(...row);
+    return `(${row.map((_, j) => `$${b + j + 1}`).join(', ')})`;
+  });
+  return tx.all(`${head} ${values.join(', ')} ${tail}`, params);
+}
+
 /** Projections need only the station's hub id and the events that were newly stored. */
 type ParsedEvent =
   | { seq: number; kind: string; at: string; raw: string; known: 'run'; payload: RunTransitionPayload }
@@ -217,87 +252,187 @@ export class HubStore {
    * Stores a station's batch idempotently by (station, seq) and answers the highest seq stored
    * without a gap. Replays and overlaps are ignored; events after a gap are kept and counted once
    * the gap is filled (projections are guarded by seq, so order does not matter).
+   *
+   * Batches that arrive together are written together: one transaction and a handful of
+   * multi-row statements for a whole group of stations, so hundreds of stations reporting every
+   * second cost a few dozen transactions a second. A station is never in two groups at once.
    */
-  async ingest(token: string | undefined, body: IngestBody, now = Date.now()): Promise<IngestResult> {
-    if (!token) throw new HubError('unauthorized', 'Missing station token: send "Authorization: Bearer <token from benchline hub register-station>".');
-    const events = this.parseEvents(body);
-    const offset = body.sentAt ? now - parseMs(body.sentAt) : null;
-    const result = await this.db.transaction(async (tx) => {
-      const lock = this.db.dialect === 'postgres' ? ' FOR UPDATE' : '';
-      const st = await tx.get(`SELECT id, name, station_uuid, ack_seq, max_seq, clock_offset_ms FROM stations WHERE token_hash = $1${lock}`, [tokenHash(token)]);
+  ingest(token: string | undefined, body: IngestBody, now = Date.now()): Promise<IngestResult> {
+    if (!token) {
+      return Promise.reject(new HubError('unauthorized', 'Missing station token: send "Authorization: Bearer <token from benchline hub register-station>".'));
+    }
+    let events: ParsedEvent[];
+    try {
+      events = this.parseEvents(body);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return new Promise<IngestResult>((resolve, reject) => {
+      this.pending.push({ hash: tokenHash(token), body, events, offset: body.sentAt ? now - parseMs(body.sentAt) : null, now, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private readonly pending: PendingIngest[] = [];
+  private readonly busy = new Set<string>();
+  private inFlight = 0;
+  private pumpScheduled = false;
+
+  /** Starts groups of waiting batches, as many as may run at once (one on SQLite, a few on PostgreSQL). */
+  private pump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      const maxGroups = this.db.dialect === 'postgres' ? 4 : 1;
+      while (this.inFlight < maxGroups && this.pending.length > 0) {
+        const group: PendingIngest[] = [];
+        const inGroup = new Set<string>();
+        for (let i = 0; i < this.pending.length && group.length < 200; ) {
+          const item = this.pending[i]!;
+          if (this.busy.has(item.hash) || inGroup.has(item.hash)) {
+            i += 1;
+            continue;
+          }
+          inGroup.add(item.hash);
+          group.push(item);
+          this.pending.splice(i, 1);
+        }
+        if (group.length === 0) return;
+        for (const h of inGroup) this.busy.add(h);
+        this.inFlight += 1;
+        void this.ingestGroup(group).finally(() => {
+          for (const h of inGroup) this.busy.delete(h);
+          this.inFlight -= 1;
+          if (this.pending.length > 0) this.pump();
+        });
+      }
+    });
+  }
+
+  private async ingestGroup(group: PendingIngest[]): Promise<void> {
+    const outcome = new Map<PendingIngest, IngestResult | Error>();
+    try {
+      await this.db.transaction(async (tx) => {
+        outcome.clear();
+        await this.writeGroup(tx, group, outcome);
+      });
+    } catch (err) {
+      for (const item of group) item.reject(err);
+      return;
+    }
+    for (const item of group) {
+      const o = outcome.get(item);
+      if (o instanceof Error || o === undefined) {
+        item.reject(o ?? new Error('ingest: no outcome'));
+      } else {
+        item.resolve(o);
+        for (const l of this.listeners) l(o.stationKey);
+      }
+    }
+  }
+
+  private async writeGroup(tx: SqlClient, group: PendingIngest[], outcome: Map<PendingIngest, IngestResult | Error>): Promise<void> {
+    const hashes = [...new Set(group.map((g) => g.hash))];
+    const lock = this.db.dialect === 'postgres' ? ' FOR UPDATE' : '';
+    const rows = await tx.all(
+      `SELECT id, name, token_hash, station_uuid, ack_seq, max_seq, clock_offset_ms, created_at FROM stations WHERE token_hash IN (${hashes.map((_, i) => `$${i + 1}`).join(', ')})${lock}`,
+      hashes,
+    );
+    const byHash = new Map(rows.map((r) => [String(r.token_hash), r]));
+    const accepted: Accepted[] = [];
+    for (const item of group) {
+      const st = byHash.get(item.hash);
       if (!st) {
-        throw new HubError('unauthorized', 'Unknown station token: register the station with "benchline hub register-station NAME" and start it with the token printed there.');
+        outcome.set(item, new HubError('unauthorized', 'Unknown station token: register the station with "benchline hub register-station NAME" and start it with the token printed there.'));
+        continue;
       }
       const key = String(st.id);
       const name = String(st.name);
+      const uuid = item.body.stationId;
       if (st.station_uuid === null) {
-        const other = await tx.get('SELECT name FROM stations WHERE station_uuid = $1', [body.stationId]);
+        const other = await tx.get('SELECT name FROM stations WHERE station_uuid = $1', [uuid]);
         if (other) {
-          throw new HubError('conflict', `Station ${body.stationId} already reports as "${String(other.name)}"; it cannot also use the token of "${name}".`);
+          outcome.set(item, new HubError('conflict', `Station ${uuid} already reports as "${String(other.name)}"; it cannot also use the token of "${name}".`));
+          continue;
         }
-        await tx.run('UPDATE stations SET station_uuid = $1 WHERE id = $2', [body.stationId, key]);
-      } else if (st.station_uuid !== body.stationId) {
-        throw new HubError(
-          'forbidden',
-          `This token belongs to station "${name}" (${String(st.station_uuid)}), but station ${body.stationId} sent with it. Register each station with its own token.`,
+        await tx.run('UPDATE stations SET station_uuid = $1 WHERE id = $2', [uuid, key]);
+      } else if (st.station_uuid !== uuid) {
+        outcome.set(
+          item,
+          new HubError('forbidden', `This token belongs to station "${name}" (${String(st.station_uuid)}), but station ${uuid} sent with it. Register each station with its own token.`),
         );
+        continue;
       }
-      const clockOffset = offset ?? num(st.clock_offset_ms);
       let ack = num(st.ack_seq);
       let warning: string | null = null;
-      if (body.acked !== undefined && body.acked > ack) {
-        warning = `Station "${name}" had events up to seq ${body.acked} acknowledged before, but this hub holds them only up to ${ack}; seq ${ack + 1}..${body.acked} are not in this hub's database and cannot be sent again.`;
-        ack = body.acked;
+      const acked = item.body.acked;
+      if (acked !== undefined && acked > ack) {
+        warning = `Station "${name}" had events up to seq ${acked} acknowledged before, but this hub holds them only up to ${ack}; seq ${ack + 1}..${acked} are not in this hub's database and cannot be sent again.`;
+        ack = acked;
       }
-      const fresh = await this.insertEvents(tx, key, events.filter((e) => e.seq > ack), now);
-      await this.project(tx, key, fresh, clockOffset);
-      const maxBefore = num(st.max_seq);
-      const freshSeqs = fresh.map((e) => e.seq).sort((a, b) => a - b);
-      const maxSeq = Math.max(maxBefore, freshSeqs.at(-1) ?? 0);
-      if (maxBefore <= ack && freshSeqs.every((seq, i) => seq === ack + i + 1)) {
-        // Nothing was stored beyond the old ack but this contiguous run: no need to look.
-        ack += freshSeqs.length;
-      } else {
-        ack = await this.advanceAck(tx, key, ack);
-      }
-      for (const d of body.devices ?? []) {
-        await tx.run(
-          `INSERT INTO devices (station_id, serial, family, model, os_version) VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (station_id, serial) DO UPDATE SET family = excluded.family, model = excluded.model, os_version = excluded.os_version`,
-          [key, d.serial, d.family, d.model, d.osVersion],
-        );
-      }
-      if (body.name !== undefined) await tx.run('UPDATE stations SET reported_name = $1 WHERE id = $2', [body.name, key]);
-      // On PostgreSQL the same statement tells every hub instance (NOTIFY is delivered at commit).
-      const notify = this.db.dialect === 'postgres' ? ', pg_notify($8, id)' : '';
-      await tx.all(
-        `UPDATE stations SET last_seen = $1, ack_seq = $2, max_seq = $3, clock_offset_ms = $4, backlog = $5, version = coalesce($6, version)
-         WHERE id = $7 RETURNING id${notify}`,
-        [now, ack, maxSeq, clockOffset, body.backlog ?? null, body.version ?? null, key, ...(notify ? [HUB_CHANNEL] : [])],
-      );
-      return { ackSeq: ack, stationKey: key, stationName: name, stored: fresh.length, duplicates: events.length - fresh.length, warning };
-    });
-    for (const l of this.listeners) l(result.stationKey);
-    return result;
-  }
-
-  private async insertEvents(tx: SqlClient, key: string, events: ParsedEvent[], now: number): Promise<ParsedEvent[]> {
-    const stored = new Set<number>();
-    for (let i = 0; i < events.length; i += 200) {
-      const chunk = events.slice(i, i + 200);
-      const params: SqlValue[] = [];
-      const rows = chunk.map((e) => {
-        const b = params.length;
-        params.push(key, e.seq, e.kind, e.at, now, e.raw);
-        return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6})`;
-      });
-      const inserted = await tx.all<{ seq: number }>(
-        `INSERT INTO events (station_id, seq, kind, at, received_at, payload) VALUES ${rows.join(', ')} ON CONFLICT (station_id, seq) DO NOTHING RETURNING seq`,
-        params,
-      );
-      for (const r of inserted) stored.add(Number(r.seq));
+      accepted.push({ item, key, name, createdAt: num(st.created_at), ack, maxSeq: num(st.max_seq), offset: item.offset ?? num(st.clock_offset_ms), warning, fresh: [] });
     }
-    return events.filter((e) => stored.has(e.seq));
+    if (accepted.length === 0) return;
+
+    // Events, once: what the insert returns is what was new.
+    const candidates = accepted.flatMap((a) => a.item.events.filter((e) => e.seq > a.ack).map((e) => ({ a, e })));
+    const stored = new Set<string>();
+    for (let i = 0; i < candidates.length; i += 200) {
+      const chunk = candidates.slice(i, i + 200);
+      const inserted = await multiRow(
+        tx,
+        'INSERT INTO events (station_id, seq, kind, at, received_at, payload) VALUES',
+        chunk.map(({ a, e }) => [a.key, e.seq, e.kind, e.at, a.item.now, e.raw]),
+        'ON CONFLICT (station_id, seq) DO NOTHING RETURNING station_id, seq',
+      );
+      for (const r of inserted) stored.add(`${String(r.station_id)}|${num(r.seq)}`);
+    }
+    for (const { a, e } of candidates) if (stored.has(`${a.key}|${e.seq}`)) a.fresh.push(e);
+    await this.project(
+      tx,
+      accepted.map((a) => ({ key: a.key, events: a.fresh, offset: a.offset })),
+    );
+
+    for (const a of accepted) {
+      const seqs = a.fresh.map((e) => e.seq).sort((x, y) => x - y);
+      const contiguous = a.maxSeq <= a.ack && seqs.every((seq, i) => seq === a.ack + i + 1);
+      a.maxSeq = Math.max(a.maxSeq, seqs.at(-1) ?? 0);
+      // Nothing was stored beyond the old ack but this contiguous run: no need to look.
+      a.ack = contiguous ? a.ack + seqs.length : await this.advanceAck(tx, a.key, a.ack);
+    }
+
+    const devices = new Map<string, SqlValue[]>();
+    for (const a of accepted) for (const d of a.item.body.devices ?? []) devices.set(`${a.key}|${d.serial}`, [a.key, d.serial, d.family, d.model, d.osVersion]);
+    const deviceRows = [...devices.values()];
+    for (let i = 0; i < deviceRows.length; i += 200) {
+      await multiRow(
+        tx,
+        'INSERT INTO devices (station_id, serial, family, model, os_version) VALUES',
+        deviceRows.slice(i, i + 200),
+        'ON CONFLICT (station_id, serial) DO UPDATE SET family = excluded.family, model = excluded.model, os_version = excluded.os_version',
+      );
+    }
+
+    // Every station's new state in one statement (the rows exist, so the upsert only updates). On
+    // PostgreSQL it also tells every hub instance, delivered at commit.
+    const notify = this.db.dialect === 'postgres' ? `, pg_notify('${HUB_CHANNEL}', id)` : '';
+    for (let i = 0; i < accepted.length; i += 200) {
+      await multiRow(
+        tx,
+        'INSERT INTO stations (id, name, token_hash, created_at, last_seen, ack_seq, max_seq, clock_offset_ms, backlog, version, reported_name) VALUES',
+        accepted
+          .slice(i, i + 200)
+          .map((a) => [a.key, a.name, a.item.hash, a.createdAt, a.item.now, a.ack, a.maxSeq, a.offset, a.item.body.backlog ?? null, a.item.body.version ?? null, a.item.body.name ?? null]),
+        `ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen, ack_seq = excluded.ack_seq, max_seq = excluded.max_seq,
+           clock_offset_ms = excluded.clock_offset_ms, backlog = excluded.backlog, version = coalesce(excluded.version, stations.version),
+           reported_name = coalesce(excluded.reported_name, stations.reported_name)
+         RETURNING id${notify}`,
+      );
+    }
+    for (const a of accepted) {
+      outcome.set(a.item, { ackSeq: a.ack, stationKey: a.key, stationName: a.name, stored: a.fresh.length, duplicates: a.item.events.length - a.fresh.length, warning: a.warning });
+    }
   }
 
   /** The highest seq from `from` on with no gap below it. */
@@ -316,69 +451,71 @@ export class HubStore {
   }
 
   /** Applies newly stored events to the projections; station times are moved onto the hub's clock. */
-  private async project(tx: SqlClient, key: string, events: ParsedEvent[], offset: number): Promise<void> {
-    const latestRun = new Map<string, Extract<ParsedEvent, { known: 'run' }>>();
-    const failedRuns = new Set<string>();
+  private async project(tx: SqlClient, batches: { key: string; events: ParsedEvent[]; offset: number }[]): Promise<void> {
+    const runRows: SqlValue[][] = [];
+    const failedRuns: [string, string][] = [];
     const stepRows: SqlValue[][] = [];
-    for (const e of events) {
-      if (e.known === 'shift') {
-        const s = e.payload.shift;
-        await tx.run(
-          `INSERT INTO shifts (station_id, shift_id, opened_at, opened_ms, closed_at, operators, last_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)
-           ON CONFLICT (station_id, shift_id) DO UPDATE SET opened_at = excluded.opened_at, opened_ms = excluded.opened_ms,
-             closed_at = excluded.closed_at, operators = excluded.operators, last_seq = excluded.last_seq
-           WHERE shifts.last_seq < excluded.last_seq`,
-          [key, s.id, s.openedAt, parseMs(s.openedAt) + offset, s.closedAt, JSON.stringify(s.operators), e.seq],
-        );
-      } else if (e.known === 'run') {
-        const run = e.payload.run;
-        const prev = latestRun.get(run.id);
-        if (!prev || prev.seq < e.seq) latestRun.set(run.id, e);
-        const atMs = parseMs(e.payload.at) + offset;
-        e.payload.events.forEach((ev, idx) => {
-          const failure = ev.kind === 'fail' || ev.kind === 'timeout';
-          if (failure) failedRuns.add(run.id);
-          stepRows.push([key, e.seq, idx, run.id, run.shiftId, ev.stepIndex, ev.step, ev.kind, ev.attempt, e.payload.at, atMs, ev.message, failure ? (run.errorCode ?? ev.message) : null]);
-        });
-        if (run.state === 'failed') failedRuns.add(run.id);
+    for (const { key, events, offset } of batches) {
+      const latestRun = new Map<string, Extract<ParsedEvent, { known: 'run' }>>();
+      const failed = new Set<string>();
+      for (const e of events) {
+        if (e.known === 'shift') {
+          const s = e.payload.shift;
+          await tx.run(
+            `INSERT INTO shifts (station_id, shift_id, opened_at, opened_ms, closed_at, operators, last_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (station_id, shift_id) DO UPDATE SET opened_at = excluded.opened_at, opened_ms = excluded.opened_ms,
+               closed_at = excluded.closed_at, operators = excluded.operators, last_seq = excluded.last_seq
+             WHERE shifts.last_seq < excluded.last_seq`,
+            [key, s.id, s.openedAt, parseMs(s.openedAt) + offset, s.closedAt, JSON.stringify(s.operators), e.seq],
+          );
+        } else if (e.known === 'run') {
+          const run = e.payload.run;
+          const prev = latestRun.get(run.id);
+          if (!prev || prev.seq < e.seq) latestRun.set(run.id, e);
+          const atMs = parseMs(e.payload.at) + offset;
+          e.payload.events.forEach((ev, idx) => {
+            const failure = ev.kind === 'fail' || ev.kind === 'timeout';
+            if (failure) failed.add(run.id);
+            stepRows.push([key, e.seq, idx, run.id, run.shiftId, ev.stepIndex, ev.step, ev.kind, ev.attempt, e.payload.at, atMs, ev.message, failure ? (run.errorCode ?? ev.message) : null]);
+          });
+          if (run.state === 'failed') failed.add(run.id);
+        }
       }
+      for (const e of latestRun.values()) {
+        const r = e.payload.run;
+        runRows.push([
+          key, r.id, r.shiftId, r.serial, r.slot, r.operator, r.blueprint, r.blueprintVersion, r.state, r.step, r.stepIndex,
+          r.attempts, r.errorCode, r.errorMessage, r.failedStep, JSON.stringify(r.captured), r.startedAt, parseMs(r.startedAt) + offset,
+          r.finishedAt, r.finishedAt === null ? null : parseMs(r.finishedAt) + offset, e.payload.at, parseMs(e.payload.at) + offset, 0, e.seq, e.seq,
+        ]);
+      }
+      for (const runId of failed) failedRuns.push([key, runId]);
     }
-    for (const e of latestRun.values()) {
-      const r = e.payload.run;
-      await tx.run(
+    for (let i = 0; i < runRows.length; i += 100) {
+      await multiRow(
+        tx,
         `INSERT INTO runs (station_id, run_id, shift_id, serial, slot, operator, blueprint, blueprint_version, state, step, step_index,
            attempts, error_code, error_message, failed_step, captured, started_at, started_ms, finished_at, finished_ms, updated_at, updated_ms,
-           ever_failed, first_seq, last_seq)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, 0, $23, $23)
-         ON CONFLICT (station_id, run_id) DO UPDATE SET shift_id = excluded.shift_id, serial = excluded.serial, slot = excluded.slot,
+           ever_failed, first_seq, last_seq) VALUES`,
+        runRows.slice(i, i + 100),
+        `ON CONFLICT (station_id, run_id) DO UPDATE SET shift_id = excluded.shift_id, serial = excluded.serial, slot = excluded.slot,
            operator = excluded.operator, blueprint = excluded.blueprint, blueprint_version = excluded.blueprint_version, state = excluded.state,
            step = excluded.step, step_index = excluded.step_index, attempts = excluded.attempts, error_code = excluded.error_code,
            error_message = excluded.error_message, failed_step = excluded.failed_step, captured = excluded.captured,
            started_at = excluded.started_at, started_ms = excluded.started_ms, finished_at = excluded.finished_at,
            finished_ms = excluded.finished_ms, updated_at = excluded.updated_at, updated_ms = excluded.updated_ms, last_seq = excluded.last_seq
          WHERE runs.last_seq < excluded.last_seq`,
-        [
-          key, r.id, r.shiftId, r.serial, r.slot, r.operator, r.blueprint, r.blueprintVersion, r.state, r.step, r.stepIndex,
-          r.attempts, r.errorCode, r.errorMessage, r.failedStep, JSON.stringify(r.captured), r.startedAt, parseMs(r.startedAt) + offset,
-          r.finishedAt, r.finishedAt === null ? null : parseMs(r.finishedAt) + offset, e.payload.at, parseMs(e.payload.at) + offset, e.seq,
-        ],
       );
     }
-    for (const runId of failedRuns) {
+    for (const [key, runId] of failedRuns) {
       await tx.run('UPDATE runs SET ever_failed = 1 WHERE station_id = $1 AND run_id = $2 AND ever_failed = 0', [key, runId]);
     }
     for (let i = 0; i < stepRows.length; i += 200) {
-      const chunk = stepRows.slice(i, i + 200);
-      const params: SqlValue[] = [];
-      const rows = chunk.map((row) => {
-        const b = params.length;
-        params.push(...row);
-        return `(${row.map((_, j) => `$${b + j + 1}`).join(', ')})`;
-      });
-      await tx.run(
-        `INSERT INTO step_events (station_id, seq, idx, run_id, shift_id, step_index, step, kind, attempt, at, at_ms, message, reason)
-         VALUES ${rows.join(', ')} ON CONFLICT (station_id, seq, idx) DO NOTHING`,
-        params,
+      await multiRow(
+        tx,
+        'INSERT INTO step_events (station_id, seq, idx, run_id, shift_id, step_index, step, kind, attempt, at, at_ms, message, reason) VALUES',
+        stepRows.slice(i, i + 200),
+        'ON CONFLICT (station_id, seq, idx) DO NOTHING',
       );
     }
   }

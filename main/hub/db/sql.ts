@@ -64,7 +64,13 @@ class SqliteClient implements SqlClient {
   }
 
   async all<T extends SqlRow>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    return this.prepare(sql).all(toSqliteParams(params)) as T[];
+    const stmt = this.prepare(sql);
+    // A statement without RETURNING gives no rows (as on PostgreSQL) rather than an error.
+    if (!stmt.reader) {
+      stmt.run(toSqliteParams(params));
+      return [];
+    }
+    return stmt.all(toSqliteParams(params)) as T[];
   }
 
   async get<T extends SqlRow>(sql: string, params: readonly SqlValue[] = []): Promise<T | undefined> {

@@ -47,7 +47,12 @@ export function FloorPanel({ devices, shift, onClose, notify }: FloorPanelProps)
         {tab === 'orders' ? <OrdersTab devices={devices} notify={notify} /> : null}
         {tab === 'pack' ? <PackTab notify={notify} /> : null}
         {tab === 'labels' ? <LabelsTab devices={devices} notify={notify} /> : null}
-        {tab === 'export' ? <ExportTab shift={shift} notify={notify} /> : null}
+        {tab === 'export' ? (
+          <>
+            <ExportTab shift={shift} notify={notify} />
+            <QuarantineSection notify={notify} />
+          </>
+        ) : null}
       </div>
     </Modal>
   );
@@ -615,5 +620,69 @@ function LabelsTab({ devices, notify }: { devices: ReadonlyMap<string, DeviceVie
         </form>
       </section>
     </>
+  );
+}
+
+/** Set a device aside with a reason (it leaves the pipeline), see the quarantine / return list, release one. */
+function QuarantineSection({ notify }: { notify: Say }) {
+  const { t } = useTranslation();
+  const { client } = useStation();
+  const [list, setList] = useState<{ serial: string; reason: string; kind: string; school: string | null }[]>([]);
+  const [serial, setSerial] = useState('');
+  const [reason, setReason] = useState('');
+  const reload = useCallback(async () => {
+    try {
+      setList(await client.api.listQuarantine({ includeReleased: false }));
+    } catch (err) {
+      notify('error', message(err));
+    }
+  }, [client, notify]);
+  useEffect(() => void reload(), [reload]);
+  const add = async (e: FormEvent) => {
+    e.preventDefault();
+    try {
+      await client.api.quarantineDevice({ serial: serial.trim(), reason: reason.trim() });
+      notify('info', t('floor.quarantine.added', { serial: serial.trim() }));
+      setSerial('');
+      setReason('');
+      await reload();
+    } catch (err) {
+      notify('error', message(err));
+    }
+  };
+  return (
+    <section className="drawer__section" data-testid="quarantine">
+      <h3>{t('floor.quarantine.title')}</h3>
+      <form className="field-row" onSubmit={add}>
+        <input className="input" value={serial} onChange={(e) => setSerial(e.target.value)} placeholder={t('floor.quarantine.serial')} aria-label={t('floor.quarantine.serial')} autoComplete="off" spellCheck={false} />
+        <input className="input" value={reason} onChange={(e) => setReason(e.target.value)} placeholder={t('floor.quarantine.reason')} aria-label={t('floor.quarantine.reason')} />
+        <button type="submit" className="btn btn--danger" disabled={!serial.trim() || reason.trim().length < 3}>
+          {t('floor.quarantine.add')}
+        </button>
+      </form>
+      {list.length === 0 ? <p className="muted">{t('floor.quarantine.empty')}</p> : null}
+      <ul className="floor-items">
+        {list.map((q) => (
+          <li key={q.serial}>
+            <strong>{q.serial}</strong>
+            {` – ${q.reason}${q.school ? ` (${q.school})` : ''} `}
+            <button
+              type="button"
+              className="btn btn--small btn--quiet"
+              onClick={async () => {
+                try {
+                  await client.api.releaseQuarantine({ serial: q.serial, note: t('floor.quarantine.releaseNote') });
+                  await reload();
+                } catch (err) {
+                  notify('error', message(err));
+                }
+              }}
+            >
+              {t('floor.quarantine.release')}
+            </button>
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }

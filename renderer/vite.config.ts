@@ -25,6 +25,7 @@ export default defineConfig({
     rolldownOptions: {
       input: {
         index: fileURLToPath(new URL('./index.html', import.meta.url)),
+        hub: fileURLToPath(new URL('./hub.html', import.meta.url)),
       },
     },
   },

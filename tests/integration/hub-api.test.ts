@@ -30,7 +30,10 @@ function doneEvent(stationId: string, seq: number, runId: string) {
 async function* sse(body: ReadableStream<Uint8Array>): AsyncGenerator<{ event: string; data: string }> {
   const decoder = new TextDecoder();
   let buffer = '';
-  for await (const chunk of body) {
+  const reader = body.getReader();
+  for (;;) {
+    const { value: chunk, done } = await reader.read();
+    if (done) return;
     buffer += decoder.decode(chunk, { stream: true });
     let end: number;
     while ((end = buffer.indexOf('\n\n')) >= 0) {

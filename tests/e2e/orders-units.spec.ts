@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { expect, openUi, test, tile } from './station-fixture.js';
+import { expect, openUi, scan, test, tile } from './station-fixture.js';
 
 const SERIALS = ['DMPXE2E00001', 'DMPXE2E00002', 'DMPXE2E00003'];
 const ORDER = [
@@ -77,5 +77,16 @@ test.describe('orders, packing and the shift export', () => {
       expect(r).toMatchObject({ customer: 'Stadt Musterstadt', school: 'Grundschule Nord', order_id: 'MS-E2E-1', blueprint: 'school-ipad', result: 'done', unit_id: unitId });
       expect(r.asset_tag).toBe(`INV-10${SERIALS.indexOf(r.serial!)}`);
     }
+
+    // Scanning the unit's label opens it for packing; scanning a badge signs its operator in.
+    await panel.getByRole('button', { name: 'Close', exact: true }).click();
+    await expect(panel).toHaveCount(0);
+    await scan(page, unitId);
+    await expect(panel.getByTestId('unit-id')).toHaveText(unitId);
+    await panel.getByRole('button', { name: 'Close', exact: true }).click();
+    await station.api('POST', 'operators/sign-in', { name: 'Anna Krüger', badge: 'B-4711' });
+    await station.api('POST', 'operators/sign-out', { name: 'Anna Krüger' });
+    await scan(page, 'B-4711');
+    await expect(page.getByText('Anna Krüger signed in.')).toBeVisible();
   });
 });

@@ -19,9 +19,11 @@ import { labelText, waitsForTechnician } from './state/device-text.js';
 import type { StationState } from './state/station-store.js';
 
 const SOUND_KEY = 'benchline.sound';
+/** Unit labels as the station prints them: U-<station>-<number>. */
+const UNIT_LABEL = /^U-[A-Z0-9]{1,4}-\d{4,}$/;
 const NOTICE_MS = 6000;
 
-type Overlay = { kind: 'details'; serial: string } | { kind: 'help' } | { kind: 'open-shift' } | { kind: 'close-shift' } | { kind: 'floor' } | null;
+type Overlay = { kind: 'details'; serial: string } | { kind: 'help' } | { kind: 'open-shift' } | { kind: 'close-shift' } | { kind: 'floor'; unit?: string } | null;
 
 function isTextField(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
@@ -157,7 +159,16 @@ export function App({ cue }: { cue: CuePlayer }) {
     (code: string) => {
       const device = findDevice(stateRef.current, code);
       if (!device) {
-        notify('error', t('notice.notFound', { code }));
+        const scanned = code.trim();
+        // A unit label opens that unit for packing; an operator's badge signs them in (UX.md).
+        if (UNIT_LABEL.test(scanned)) {
+          setOverlay({ kind: 'floor', unit: scanned });
+          return;
+        }
+        client.api.signIn({ badge: scanned }).then(
+          (r) => notify('info', t('floor.signedIn', { name: r.operator })),
+          () => notify('error', t('notice.notFound', { code })),
+        );
         return;
       }
       if (focusedRef.current === device.serial && waitsForTechnician(device)) {
@@ -167,7 +178,7 @@ export function App({ cue }: { cue: CuePlayer }) {
       if (overlayRef.current?.kind === 'details' || overlayRef.current?.kind === 'help') setOverlay(null);
       focusDevice(device.serial);
     },
-    [focusDevice, notify, runAction, t],
+    [client, focusDevice, notify, runAction, t],
   );
 
   const nextAttention = useCallback(() => {
@@ -387,7 +398,7 @@ export function App({ cue }: { cue: CuePlayer }) {
         <DetailDrawer device={drawerDevice} live={live} onClose={closeOverlay} onAction={runAction} />
       ) : null}
       {overlay?.kind === 'help' ? <HelpOverlay onClose={closeOverlay} /> : null}
-      {overlay?.kind === 'floor' ? <FloorPanel devices={state.devices} shift={state.shift} onClose={closeOverlay} notify={notify} /> : null}
+      {overlay?.kind === 'floor' ? <FloorPanel devices={state.devices} shift={state.shift} onClose={closeOverlay} notify={notify} unit={overlay.unit} /> : null}
       {overlay?.kind === 'open-shift' ? <OpenShiftDialog shift={state.shift} onSubmit={openShift} onClose={closeOverlay} /> : null}
       {overlay?.kind === 'close-shift' ? <CloseShiftDialog stats={state.stats} onConfirm={closeShift} onClose={closeOverlay} /> : null}
     </div>

@@ -16,6 +16,8 @@ export interface FloorPanelProps {
   shift: ShiftView | null;
   onClose: () => void;
   notify: Say;
+  /** Open this unit for packing (its label was scanned). */
+  unit?: string | undefined;
 }
 
 function message(err: unknown): string {
@@ -23,9 +25,9 @@ function message(err: unknown): string {
 }
 
 /** Orders (import, goods receipt, current batch, devices waiting for an order), packing units, exports. */
-export function FloorPanel({ devices, shift, onClose, notify }: FloorPanelProps) {
+export function FloorPanel({ devices, shift, onClose, notify, unit }: FloorPanelProps) {
   const { t } = useTranslation();
-  const [tab, setTab] = useState<Tab>('orders');
+  const [tab, setTab] = useState<Tab>(unit ? 'pack' : 'orders');
   return (
     <Modal variant="drawer" label={t('floor.title')} onClose={onClose} className="floor-panel">
       <div className="drawer__head">
@@ -45,7 +47,7 @@ export function FloorPanel({ devices, shift, onClose, notify }: FloorPanelProps)
       </div>
       <div className="drawer__body">
         {tab === 'orders' ? <OrdersTab devices={devices} notify={notify} /> : null}
-        {tab === 'pack' ? <PackTab notify={notify} /> : null}
+        {tab === 'pack' ? <PackTab notify={notify} initialUnit={unit} /> : null}
         {tab === 'labels' ? <LabelsTab devices={devices} notify={notify} /> : null}
         {tab === 'export' ? (
           <>
@@ -254,7 +256,7 @@ function AssignRow({ device, orders, notify }: { device: DeviceView; orders: Ord
   );
 }
 
-function PackTab({ notify }: { notify: Say }) {
+function PackTab({ notify, initialUnit }: { notify: Say; initialUnit?: string | undefined }) {
   const { t } = useTranslation();
   const { client } = useStation();
   const [units, setUnits] = useState<UnitView[]>([]);
@@ -283,7 +285,7 @@ function PackTab({ notify }: { notify: Say }) {
     },
     [client, notify, unit?.id],
   );
-  useEffect(() => void reload(), []); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => void reload(initialUnit), [initialUnit]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const create = async (e: FormEvent) => {
     e.preventDefault();

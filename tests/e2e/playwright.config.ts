@@ -11,7 +11,9 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 export default defineConfig({
   testDir: here,
   testMatch: /.*\.spec\.ts$/,
-  outputDir: fileURLToPath(new URL('../artifacts/playwright', import.meta.url)),
+  // Traces and failure screenshots; BENCHLINE_E2E_OUT moves them (two runs sharing one folder
+  // would wipe each other's: Playwright empties it at start).
+  outputDir: process.env.BENCHLINE_E2E_OUT ?? fileURLToPath(new URL('../artifacts/playwright', import.meta.url)),
   globalSetup: fileURLToPath(new URL('./global-setup.ts', import.meta.url)),
   workers: 1,
   fullyParallel: false,

@@ -11,6 +11,12 @@ const CLI = path.join(ROOT, 'main', 'bin', 'benchline.mjs');
 export interface StationOptions {
   simSpeed: number;
   simulate: number;
+  /** --drivers (default: sim). */
+  drivers?: string;
+  /** More flags, e.g. --serial-port PATH. */
+  args?: string[];
+  /** Extra environment, e.g. BENCHLINE_TEST_USB=1 for the loopback USB test source. */
+  env?: Record<string, string>;
 }
 
 /** A headless station started for one test: fresh data dir, a free port, killed afterwards. */
@@ -29,7 +35,9 @@ export class Station {
 
   async start(port = 0): Promise<void> {
     const args = [CLI, 'station', '--headless', '--data-dir', this.dataDir, '--port', String(port), '--simulate', String(this.opts.simulate), '--sim-speed', String(this.opts.simSpeed), '--sim-seed', '7'];
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (this.opts.drivers) args.push('--drivers', this.opts.drivers);
+    args.push(...(this.opts.args ?? []));
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.opts.env } });
     this.child = child;
     this.output = '';
     child.stdout!.setEncoding('utf8');

@@ -13,6 +13,7 @@ import { Notices, type Notice } from './components/Notices.js';
 import { CloseShiftDialog, OpenShiftDialog } from './components/ShiftDialogs.js';
 import { SimulatorPanel } from './components/SimulatorPanel.js';
 import { FloorButton, FloorPanel } from './floor/FloorPanel.js';
+import { SlotLayoutDialog, SlotsButton } from './bench/SlotLayoutDialog.js';
 import type { TileAction } from './components/Tile.js';
 import { useStation, useStationState } from './state/context.js';
 import { labelText, waitsForTechnician } from './state/device-text.js';
@@ -23,7 +24,7 @@ const SOUND_KEY = 'benchline.sound';
 const UNIT_LABEL = /^U-[A-Z0-9]{1,4}-\d{4,}$/;
 const NOTICE_MS = 6000;
 
-type Overlay = { kind: 'details'; serial: string } | { kind: 'help' } | { kind: 'open-shift' } | { kind: 'close-shift' } | { kind: 'floor'; unit?: string } | null;
+type Overlay = { kind: 'details'; serial: string } | { kind: 'help' } | { kind: 'open-shift' } | { kind: 'close-shift' } | { kind: 'floor'; unit?: string } | { kind: 'slots' } | null;
 
 function isTextField(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
@@ -360,6 +361,7 @@ export function App({ cue }: { cue: CuePlayer }) {
       ) : null}
 
       <div className="floor-bar">
+        <SlotsButton onOpen={() => setOverlay({ kind: 'slots' })} />
         <FloorButton onOpen={() => setOverlay({ kind: 'floor' })} />
       </div>
 
@@ -367,6 +369,7 @@ export function App({ cue }: { cue: CuePlayer }) {
         {state.loaded ? (
           <Grid
             devices={state.devices}
+            notices={state.notices}
             order={state.order}
             focusedSerial={focused}
             live={live}
@@ -398,6 +401,7 @@ export function App({ cue }: { cue: CuePlayer }) {
         <DetailDrawer device={drawerDevice} live={live} onClose={closeOverlay} onAction={runAction} />
       ) : null}
       {overlay?.kind === 'help' ? <HelpOverlay onClose={closeOverlay} /> : null}
+      {overlay?.kind === 'slots' ? <SlotLayoutDialog onClose={closeOverlay} /> : null}
       {overlay?.kind === 'floor' ? <FloorPanel devices={state.devices} shift={state.shift} onClose={closeOverlay} notify={notify} unit={overlay.unit} /> : null}
       {overlay?.kind === 'open-shift' ? <OpenShiftDialog shift={state.shift} onSubmit={openShift} onClose={closeOverlay} /> : null}
       {overlay?.kind === 'close-shift' ? <CloseShiftDialog stats={state.stats} onConfirm={closeShift} onClose={closeOverlay} /> : null}

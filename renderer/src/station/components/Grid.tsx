@@ -1,11 +1,14 @@
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { DeviceView } from '../../../../shared/contract/station-api.js';
+import type { DeviceView, PortNoticeView } from '../../../../shared/contract/station-api.js';
+import { PortTile } from '../bench/PortTile.js';
 import { groupByHub } from '../state/slots.js';
 import { EmptySlot, Tile, type TileAction } from './Tile.js';
 
 export interface GridProps {
   devices: ReadonlyMap<string, DeviceView>;
+  /** Port tiles (unsupported, unreadable, unidentified devices) by port path. */
+  notices?: ReadonlyMap<string, PortNoticeView>;
   order: readonly string[];
   focusedSerial: string | null;
   live: boolean;
@@ -15,12 +18,12 @@ export interface GridProps {
 }
 
 /** The bench: one section per hub with all its slots in order; only changed tiles re-render. */
-export function Grid({ devices, order, focusedSerial, live, simulator, onAction, onSelect }: GridProps) {
+export function Grid({ devices, notices, order, focusedSerial, live, simulator, onAction, onSelect }: GridProps) {
   const { t } = useTranslation();
-  const groups = useMemo(() => groupByHub([...devices.values()]), [devices]);
+  const groups = useMemo(() => groupByHub([...devices.values()], [...(notices?.values() ?? [])]), [devices, notices]);
   const tabStop = focusedSerial && devices.has(focusedSerial) ? focusedSerial : (order[0] ?? null);
 
-  if (devices.size === 0) {
+  if (devices.size === 0 && (notices?.size ?? 0) === 0) {
     return (
       <div className="grid-empty" role="status">
         {t(simulator ? 'app.emptySimulator' : 'app.empty')}
@@ -33,8 +36,10 @@ export function Grid({ devices, order, focusedSerial, live, simulator, onAction,
         <section key={group.hub ?? '-'} className="hub" aria-label={group.hub ? t('app.hub', { hub: group.hub }) : t('app.otherPorts')}>
           <div className="hub__tiles">
             {group.cells.map((cell) =>
-              cell.devices.length === 0 ? (
+              cell.devices.length === 0 && cell.notices.length === 0 ? (
                 <EmptySlot key={`free-${cell.slot}`} slot={cell.slot} />
+              ) : cell.devices.length === 0 ? (
+                cell.notices.map((notice) => <PortTile key={`port-${notice.portPath}`} notice={notice} />)
               ) : (
                 cell.devices.map((device) => (
                   <Tile

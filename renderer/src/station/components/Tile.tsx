@@ -33,6 +33,8 @@ function TileView({ device, focused, tabStop, live, onAction, onSelect }: TilePr
   const instruction = instructionText(device, t, language, focused);
   const title = device.name ?? device.serial;
   const stepNumber = Math.min(device.stepIndex + 1, device.stepCount);
+  // A device in a port the bench layout does not know keeps its tile, labelled with the port.
+  const where = device.slot ?? (device.portPath ? t('bench.unmappedPort', { port: device.portPath }) : '–');
   const act = (action: TileAction) => (e: MouseEvent) => {
     e.stopPropagation();
     onAction(action, device);
@@ -46,7 +48,8 @@ function TileView({ device, focused, tabStop, live, onAction, onSelect }: TilePr
       data-blueprint={device.blueprint ?? ''}
       data-slot={device.slot ?? ''}
       tabIndex={tabStop ? 0 : -1}
-      aria-label={t('tile.label', { slot: device.slot ?? '?', name: title, state: t(`state.${state}`) })}
+      data-port={device.portPath ?? ''}
+      aria-label={t('tile.label', { slot: where, name: title, state: t(`state.${state}`) })}
       aria-current={focused ? 'true' : undefined}
       onFocus={(e) => {
         if (e.target === e.currentTarget) onSelect(device.serial);
@@ -54,7 +57,7 @@ function TileView({ device, focused, tabStop, live, onAction, onSelect }: TilePr
       onClick={() => onAction('details', device)}
     >
       <header className="tile__band">
-        <span className="tile__slot">{device.slot ?? '–'}</span>
+        <span className={`tile__slot${device.slot ? '' : ' tile__slot--port'}`}>{where}</span>
         <span className="tile__state">
           <Icon name={state} size={22} />
           <span>{t(`state.${state}`)}</span>

@@ -1,4 +1,4 @@
-import type { DeviceView, ShiftStats, ShiftView, StationEvent } from '../../../../shared/contract/station-api.js';
+import type { DeviceView, PortNoticeView, ShiftStats, ShiftView, StationEvent } from '../../../../shared/contract/station-api.js';
 import type { ConnectionState, StationClient } from '../../transport/index.js';
 import { compareDevices } from './slots.js';
 
@@ -23,6 +23,8 @@ export interface StationState {
   order: readonly string[];
   /** Devices waiting or failed, in slot order: they need the technician. */
   attention: readonly string[];
+  /** Port tiles by port path: unsupported, unreadable or unidentified devices. */
+  notices: ReadonlyMap<string, PortNoticeView>;
 }
 
 export type CueListener = (kind: 'waiting' | 'failed', device: DeviceView) => void;
@@ -52,6 +54,7 @@ const EMPTY: StationState = {
   devices: new Map(),
   order: [],
   attention: [],
+  notices: new Map(),
 };
 
 function needsTechnician(d: DeviceView): boolean {
@@ -68,6 +71,7 @@ export class StationStore {
   private readonly listeners = new Set<() => void>();
   private readonly cueListeners = new Set<CueListener>();
   private pendingDevices = new Map<string, DeviceView | null>();
+  private pendingNotices = new Map<string, PortNoticeView | null>();
   private pendingStats: ShiftStats | null = null;
   private pendingShift: { shift: ShiftView | null } | null = null;
   private flushScheduled = false;
@@ -119,6 +123,7 @@ export class StationStore {
   private connectionChanged(connection: ConnectionState): void {
     this.generation++;
     this.pendingDevices.clear();
+    this.pendingNotices.clear();
     this.pendingStats = null;
     this.pendingShift = null;
     if (connection === 'online') {
@@ -149,6 +154,7 @@ export class StationStore {
           devices,
           order,
           attention,
+          notices: new Map((snap.notices ?? []).map((n) => [n.portPath, n])),
         });
       },
       () => {
@@ -173,6 +179,15 @@ export class StationStore {
       case 'shift':
         this.pendingShift = { shift: event.shift };
         break;
+      case 'notice':
+        this.pendingNotices.set(event.notice.portPath, event.notice);
+        break;
+      case 'notice-removed':
+        this.pendingNotices.set(event.portPath, null);
+        break;
+      default:
+        // 'layout' is for the slot layout dialog, which listens itself.
+        return;
     }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -183,8 +198,17 @@ export class StationStore {
   /** Applies everything that arrived since the last frame in one state change. */
   flush(): void {
     this.flushScheduled = false;
-    if (this.pendingDevices.size === 0 && !this.pendingStats && !this.pendingShift) return;
+    if (this.pendingDevices.size === 0 && this.pendingNotices.size === 0 && !this.pendingStats && !this.pendingShift) return;
     const next: Partial<StationState> = {};
+    if (this.pendingNotices.size > 0) {
+      const notices = new Map(this.state.notices);
+      for (const [port, notice] of this.pendingNotices) {
+        if (notice) notices.set(port, notice);
+        else notices.delete(port);
+      }
+      this.pendingNotices = new Map();
+      next.notices = notices;
+    }
     if (this.pendingDevices.size > 0) {
       const devices = new Map(this.state.devices);
       let reorder = false;

@@ -1,0 +1,58 @@
+import { memo } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { PortNoticeView } from '../../../../shared/contract/station-api.js';
+import { Icon, type IconName } from '../../common/components/Icon.js';
+import './bench.css';
+
+const ICON: Record<PortNoticeView['kind'], IconName> = {
+  identifying: 'running',
+  unsupported: 'cancelled',
+  'no-access': 'failed',
+  'driver-off': 'idle',
+  'no-answer': 'waiting',
+  'no-serial-port': 'waiting',
+  'no-serial-number': 'waiting',
+  duplicate: 'failed',
+};
+
+/**
+ * A port with something in it that is not (yet) a device run: being identified, unsupported,
+ * unreadable, or not answering. Same size and place as a device tile, so the technician sees at
+ * the slot that something is there, what it is (its USB ids) and what to do.
+ */
+function PortTileView({ notice }: { notice: PortNoticeView }) {
+  const { t } = useTranslation();
+  const usb = notice.usb;
+  const name = usb ? [usb.manufacturer, usb.product].filter(Boolean).join(' ') : '';
+  const where = notice.slot ?? t('bench.unmappedPort', { port: notice.portPath });
+  const kind = t(`bench.kind.${notice.kind}`);
+  return (
+    <article
+      className={`tile port-tile port-tile--${notice.kind}`}
+      data-port={notice.portPath}
+      data-kind={notice.kind}
+      data-slot={notice.slot ?? ''}
+      aria-label={t('bench.portTileLabel', { where, kind })}
+    >
+      <header className="tile__band">
+        <span className={`tile__slot${notice.slot ? '' : ' tile__slot--port'}`}>{where}</span>
+        <span className="tile__state">
+          <Icon name={ICON[notice.kind]} size={22} />
+          <span>{kind}</span>
+        </span>
+      </header>
+      <div className="tile__body">
+        <div className="tile__name" title={name || undefined}>
+          {name || t('bench.unknownDevice')}
+        </div>
+        <div className="tile__model port-tile__ids">
+          {usb ? `USB ${usb.vendorId}:${usb.productId}` : notice.portPath}
+          {usb?.serialNumber ? ` · ${usb.serialNumber}` : ''}
+        </div>
+        <p className="tile__instruction">{notice.message}</p>
+      </div>
+    </article>
+  );
+}
+
+export const PortTile = memo(PortTileView);

@@ -101,7 +101,8 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
     const now = Date.now();
     const stations = await store.stationTiles(now, { onlineWindowMs, stallMs });
     const charts = await store.charts(now, localDayStart(now), stations);
-    return { serverTime: new Date(now).toISOString(), stallMinutes: stallMs / 60_000, dailyTarget: await store.dailyTarget(), stations, ...charts };
+    const orders = await store.orders(now);
+    return { serverTime: new Date(now).toISOString(), stallMinutes: stallMs / 60_000, dailyTarget: await store.dailyTarget(), stations, ...charts, orders };
   };
   const changes = opts.listenUrl ? postgresChanges(opts.listenUrl, logger) : localChanges(store);
   const live = new LiveFeed(changes, dashboard, logger, opts.live?.minIntervalMs ?? 1000, opts.live?.refreshMs ?? 10_000);

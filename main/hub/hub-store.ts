@@ -4,6 +4,7 @@ import {
   runTransitionPayloadSchema,
   shiftPayloadSchema,
   SHIFT_EVENT_TYPES,
+  type Dashboard,
   type IngestBody,
   type RunTransitionPayload,
   type ShiftPayload,
@@ -113,6 +114,12 @@ function num(v: SqlValue | undefined): number {
 
 function str(v: SqlValue | undefined): string | null {
   return v === null || v === undefined ? null : String(v);
+}
+
+/** YYYY-MM-DD in the hub's time zone. */
+function localDate(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 }
 
 function iso(ms: number): string {
@@ -414,6 +421,21 @@ export class HubStore {
       );
     }
 
+    for (const a of accepted) {
+      const orders = a.item.body.orders;
+      if (orders === undefined) continue;
+      // A snapshot replaces the station's previous one: orders it no longer has disappear.
+      await tx.run('DELETE FROM order_progress WHERE station_id = $1', [a.key]);
+      for (let i = 0; i < orders.length; i += 200) {
+        await multiRow(
+          tx,
+          'INSERT INTO order_progress (station_id, order_id, customer, school, blueprint, deadline, expected, received, configured, packed, updated_at) VALUES',
+          orders.slice(i, i + 200).map((o) => [a.key, o.id, o.customer, o.school, o.blueprint, o.deadline, o.expected, o.received, o.configured, o.packed, a.item.now]),
+          '',
+        );
+      }
+    }
+
     // Every station's new state in one statement (the rows exist, so the upsert only updates). On
     // PostgreSQL it also tells every hub instance, delivered at commit.
     const notify = this.db.dialect === 'postgres' ? `, pg_notify('${HUB_CHANNEL}', id)` : '';
@@ -571,108 +593,112 @@ export class HubStore {
 
   /** Each station's current shift (the open one, else the last), with the counts the station shows. */
   async stationTiles(now: number, opts: { onlineWindowMs: number; stallMs: number }): Promise<StationTile[]> {
-    const stations = await this.db.all('SELECT id, name, station_uuid, last_seen, ack_seq, backlog, clock_offset_ms FROM stations ORDER BY name');
-    const shifts = await this.db.all(`SELECT station_id, shift_id, opened_at, opened_ms, closed_at, operators FROM (
-        SELECT s.*, ROW_NUMBER() OVER (PARTITION BY station_id ORDER BY (CASE WHEN closed_at IS NULL THEN 1 ELSE 0 END) DESC, opened_ms DESC) AS rn
-        FROM shifts s) t WHERE rn = 1`);
-    const current = new Map(shifts.map((s) => [String(s.station_id), s]));
-    const missing = stations.filter((s) => !current.has(String(s.id)));
-    const fallback = new Map<string, string>();
-    if (missing.length > 0) {
-      // Stations whose outbox predates shift records: their newest run names the shift.
-      const rows = await this.db.all(`SELECT station_id, shift_id FROM (
-          SELECT station_id, shift_id, ROW_NUMBER() OVER (PARTITION BY station_id ORDER BY first_seq DESC) AS rn FROM runs) t WHERE rn = 1`);
-      for (const r of rows) fallback.set(String(r.station_id), String(r.shift_id));
-    }
-    const counts = await this.db.all(
-      `SELECT r.station_id, r.shift_id, r.state, count(*) AS n,
-         sum(CASE WHEN r.state = 'done' AND r.ever_failed = 0 THEN 1 ELSE 0 END) AS first_pass,
-         sum(CASE WHEN r.state IN ${WIP_SQL} AND r.updated_ms < $1 THEN 1 ELSE 0 END) AS stalled
-       FROM runs r
-       JOIN (SELECT station_id, shift_id FROM (
-               SELECT station_id, shift_id, ROW_NUMBER() OVER (PARTITION BY station_id ORDER BY (CASE WHEN closed_at IS NULL THEN 1 ELSE 0 END) DESC, opened_ms DESC) AS rn
-               FROM shifts) t WHERE rn = 1
-             UNION ALL
-             SELECT station_id, shift_id FROM (
-               SELECT station_id, shift_id, ROW_NUMBER() OVER (PARTITION BY station_id ORDER BY first_seq DESC) AS rn FROM runs) u
-             WHERE rn = 1 AND NOT EXISTS (SELECT 1 FROM shifts s2 WHERE s2.station_id = u.station_id)) cur
-         ON cur.station_id = r.station_id AND cur.shift_id = r.shift_id
-       GROUP BY r.station_id, r.shift_id, r.state`,
-      [now - opts.stallMs],
-    );
-    const byStation = new Map<string, { states: Record<string, number>; firstPass: number; stalled: number }>();
-    for (const c of counts) {
-      const k = String(c.station_id);
-      const entry = byStation.get(k) ?? { states: {}, firstPass: 0, stalled: 0 };
-      entry.states[String(c.state)] = num(c.n);
-      entry.firstPass += num(c.first_pass);
-      entry.stalled += num(c.stalled);
-      byStation.set(k, entry);
-    }
-    return stations.map((s) => {
-      const k = String(s.id);
-      const shift = current.get(k);
-      const c = byStation.get(k) ?? { states: {}, firstPass: 0, stalled: 0 };
-      const done = c.states.done ?? 0;
-      const failed = c.states.failed ?? 0;
-      const lastSeen = s.last_seen === null ? null : num(s.last_seen);
-      const shiftOpen = shift ? shift.closed_at === null : false;
-      const openedMs = shift ? num(shift.opened_ms) : null;
-      const closedMs = shift?.closed_at ? parseMs(String(shift.closed_at)) + num(s.clock_offset_ms) : now;
-      return {
-        stationId: str(s.station_uuid),
-        name: String(s.name),
-        online: lastSeen !== null && now - lastSeen <= opts.onlineWindowMs,
-        lastSeen: lastSeen === null ? null : iso(lastSeen),
-        shiftId: shift ? String(shift.shift_id) : (fallback.get(k) ?? null),
-        wip: WIP_STATES.reduce((sum, st) => sum + (c.states[st] ?? 0), 0),
-        done,
-        failed,
-        unitsPerHour: openedMs === null ? 0 : unitsPerHour(done, openedMs, closedMs),
-        firstPassYield: firstPassYield(c.firstPass, done, failed),
-        shiftOpenedAt: shift ? String(shift.opened_at) : null,
-        shiftOpen,
-        operators: shift ? (JSON.parse(String(shift.operators)) as string[]) : [],
-        cancelled: c.states.cancelled ?? 0,
-        stalled: c.stalled,
-        ackSeq: num(s.ack_seq),
-        backlog: s.backlog === null ? null : num(s.backlog),
-        clockOffsetMs: num(s.clock_offset_ms),
-      };
+    return this.db.read(async (q) => {
+      const stations = await q.all('SELECT id, name, station_uuid, last_seen, ack_seq, backlog, clock_offset_ms FROM stations ORDER BY name');
+      const shifts = await q.all(`SELECT station_id, shift_id, opened_at, opened_ms, closed_at, operators FROM (
+          SELECT s.*, ROW_NUMBER() OVER (PARTITION BY station_id ORDER BY (CASE WHEN closed_at IS NULL THEN 1 ELSE 0 END) DESC, opened_ms DESC) AS rn
+          FROM shifts s) t WHERE rn = 1`);
+      const current = new Map(shifts.map((s) => [String(s.station_id), s]));
+      const missing = stations.filter((s) => !current.has(String(s.id)));
+      const fallback = new Map<string, string>();
+      if (missing.length > 0) {
+        // Stations whose outbox predates shift records: their newest run names the shift.
+        const rows = await q.all(`SELECT station_id, shift_id FROM (
+            SELECT station_id, shift_id, ROW_NUMBER() OVER (PARTITION BY station_id ORDER BY first_seq DESC) AS rn FROM runs) t WHERE rn = 1`);
+        for (const r of rows) fallback.set(String(r.station_id), String(r.shift_id));
+      }
+      const counts = await q.all(
+        `SELECT r.station_id, r.shift_id, r.state, count(*) AS n,
+           sum(CASE WHEN r.state = 'done' AND r.ever_failed = 0 THEN 1 ELSE 0 END) AS first_pass,
+           sum(CASE WHEN r.state IN ${WIP_SQL} AND r.updated_ms < $1 THEN 1 ELSE 0 END) AS stalled
+         FROM runs r
+         JOIN (SELECT station_id, shift_id FROM (
+                 SELECT station_id, shift_id, ROW_NUMBER() OVER (PARTITION BY station_id ORDER BY (CASE WHEN closed_at IS NULL THEN 1 ELSE 0 END) DESC, opened_ms DESC) AS rn
+                 FROM shifts) t WHERE rn = 1
+               UNION ALL
+               SELECT station_id, shift_id FROM (
+                 SELECT station_id, shift_id, ROW_NUMBER() OVER (PARTITION BY station_id ORDER BY first_seq DESC) AS rn FROM runs) u
+               WHERE rn = 1 AND NOT EXISTS (SELECT 1 FROM shifts s2 WHERE s2.station_id = u.station_id)) cur
+           ON cur.station_id = r.station_id AND cur.shift_id = r.shift_id
+         GROUP BY r.station_id, r.shift_id, r.state`,
+        [now - opts.stallMs],
+      );
+      const byStation = new Map<string, { states: Record<string, number>; firstPass: number; stalled: number }>();
+      for (const c of counts) {
+        const k = String(c.station_id);
+        const entry = byStation.get(k) ?? { states: {}, firstPass: 0, stalled: 0 };
+        entry.states[String(c.state)] = num(c.n);
+        entry.firstPass += num(c.first_pass);
+        entry.stalled += num(c.stalled);
+        byStation.set(k, entry);
+      }
+      return stations.map((s) => {
+        const k = String(s.id);
+        const shift = current.get(k);
+        const c = byStation.get(k) ?? { states: {}, firstPass: 0, stalled: 0 };
+        const done = c.states.done ?? 0;
+        const failed = c.states.failed ?? 0;
+        const lastSeen = s.last_seen === null ? null : num(s.last_seen);
+        const shiftOpen = shift ? shift.closed_at === null : false;
+        const openedMs = shift ? num(shift.opened_ms) : null;
+        const closedMs = shift?.closed_at ? parseMs(String(shift.closed_at)) + num(s.clock_offset_ms) : now;
+        return {
+          stationId: str(s.station_uuid),
+          name: String(s.name),
+          online: lastSeen !== null && now - lastSeen <= opts.onlineWindowMs,
+          lastSeen: lastSeen === null ? null : iso(lastSeen),
+          shiftId: shift ? String(shift.shift_id) : (fallback.get(k) ?? null),
+          wip: WIP_STATES.reduce((sum, st) => sum + (c.states[st] ?? 0), 0),
+          done,
+          failed,
+          unitsPerHour: openedMs === null ? 0 : unitsPerHour(done, openedMs, closedMs),
+          firstPassYield: firstPassYield(c.firstPass, done, failed),
+          shiftOpenedAt: shift ? String(shift.opened_at) : null,
+          shiftOpen,
+          operators: shift ? (JSON.parse(String(shift.operators)) as string[]) : [],
+          cancelled: c.states.cancelled ?? 0,
+          stalled: c.stalled,
+          ackSeq: num(s.ack_seq),
+          backlog: s.backlog === null ? null : num(s.backlog),
+          clockOffsetMs: num(s.clock_offset_ms),
+        };
+      });
     });
   }
 
   /** Totals over all stations: runs finished (done, failed, cancelled) and started between from and to. */
   async summary(fromMs: number, toMs: number, now: number, opts: { onlineWindowMs: number; stallMs: number }): Promise<Summary> {
-    const fin = await this.db.get(
-      `SELECT sum(CASE WHEN state = 'done' THEN 1 ELSE 0 END) AS done, sum(CASE WHEN state = 'failed' THEN 1 ELSE 0 END) AS failed,
-         sum(CASE WHEN state = 'cancelled' THEN 1 ELSE 0 END) AS cancelled,
-         sum(CASE WHEN state = 'done' AND ever_failed = 0 THEN 1 ELSE 0 END) AS first_pass
-       FROM runs WHERE finished_ms >= $1 AND finished_ms < $2`,
-      [fromMs, toMs],
-    );
-    const started = await this.db.get('SELECT count(*) AS n FROM runs WHERE started_ms >= $1 AND started_ms < $2', [fromMs, toMs]);
-    const wip = await this.db.get(
-      `SELECT count(*) AS n, sum(CASE WHEN updated_ms < $1 THEN 1 ELSE 0 END) AS stalled FROM runs WHERE state IN ${WIP_SQL}`,
-      [now - opts.stallMs],
-    );
-    const st = await this.db.get('SELECT count(*) AS n, sum(CASE WHEN last_seen >= $1 THEN 1 ELSE 0 END) AS online FROM stations', [now - opts.onlineWindowMs]);
-    const done = num(fin?.done);
-    const failed = num(fin?.failed);
-    return {
-      from: iso(fromMs),
-      to: iso(toMs),
-      stations: num(st?.n),
-      online: num(st?.online),
-      started: num(started?.n),
-      done,
-      failed,
-      cancelled: num(fin?.cancelled),
-      wip: num(wip?.n),
-      stalled: num(wip?.stalled),
-      firstPassYield: firstPassYield(num(fin?.first_pass), done, failed),
-      unitsPerHour: unitsPerHour(done, fromMs, Math.min(toMs, now)),
-    };
+    return this.db.read(async (q) => {
+      const fin = await q.get(
+        `SELECT sum(CASE WHEN state = 'done' THEN 1 ELSE 0 END) AS done, sum(CASE WHEN state = 'failed' THEN 1 ELSE 0 END) AS failed,
+           sum(CASE WHEN state = 'cancelled' THEN 1 ELSE 0 END) AS cancelled,
+           sum(CASE WHEN state = 'done' AND ever_failed = 0 THEN 1 ELSE 0 END) AS first_pass
+         FROM runs WHERE finished_ms >= $1 AND finished_ms < $2`,
+        [fromMs, toMs],
+      );
+      const started = await q.get('SELECT count(*) AS n FROM runs WHERE started_ms >= $1 AND started_ms < $2', [fromMs, toMs]);
+      const wip = await q.get(
+        `SELECT count(*) AS n, sum(CASE WHEN updated_ms < $1 THEN 1 ELSE 0 END) AS stalled FROM runs WHERE state IN ${WIP_SQL}`,
+        [now - opts.stallMs],
+      );
+      const st = await q.get('SELECT count(*) AS n, sum(CASE WHEN last_seen >= $1 THEN 1 ELSE 0 END) AS online FROM stations', [now - opts.onlineWindowMs]);
+      const done = num(fin?.done);
+      const failed = num(fin?.failed);
+      return {
+        from: iso(fromMs),
+        to: iso(toMs),
+        stations: num(st?.n),
+        online: num(st?.online),
+        started: num(started?.n),
+        done,
+        failed,
+        cancelled: num(fin?.cancelled),
+        wip: num(wip?.n),
+        stalled: num(wip?.stalled),
+        firstPassYield: firstPassYield(num(fin?.first_pass), done, failed),
+        unitsPerHour: unitsPerHour(done, fromMs, Math.min(toMs, now)),
+      };
+    });
   }
 
   /**
@@ -680,62 +706,113 @@ export class HubStore {
    * (at most 24 hours back), cumulative done since the day began, and today's failures by step and reason.
    */
   async charts(now: number, dayStartMs: number, tiles: readonly StationTile[]): Promise<DashboardData> {
-    const hour = 3_600_000;
-    const opened = tiles.filter((t) => t.shiftOpen && t.shiftOpenedAt).map((t) => parseMs(t.shiftOpenedAt as string) + t.clockOffsetMs);
-    let from = opened.length > 0 ? Math.min(...opened) : dayStartMs;
-    from = Math.max(from, now - 24 * hour);
-    from = Math.floor(from / hour) * hour;
-    const nHours = Math.max(1, Math.ceil((now - from + 1) / hour));
-    const perHourRows = await this.db.all(
-      `SELECT s.name, (r.finished_ms - $1) / ${hour} AS bucket, count(*) AS n FROM runs r JOIN stations s ON s.id = r.station_id
-       WHERE r.state = 'done' AND r.finished_ms >= $1 GROUP BY s.name, (r.finished_ms - $1) / ${hour}`,
-      [from],
-    );
-    const series = new Map<string, number[]>(tiles.map((t) => [t.name, new Array<number>(nHours).fill(0)]));
-    for (const r of perHourRows) {
-      const b = Math.floor(num(r.bucket));
-      const counts = series.get(String(r.name)) ?? new Array<number>(nHours).fill(0);
-      if (b >= 0 && b < nHours) counts[b] = (counts[b] ?? 0) + num(r.n);
-      series.set(String(r.name), counts);
-    }
-    const dayHours = Math.max(1, Math.ceil((now - dayStartMs + 1) / hour));
-    const dayRows = await this.db.all(
-      `SELECT (finished_ms - $1) / ${hour} AS bucket, count(*) AS n FROM runs WHERE state = 'done' AND finished_ms >= $1 GROUP BY (finished_ms - $1) / ${hour}`,
-      [dayStartMs],
-    );
-    const perDayHour = new Array<number>(dayHours).fill(0);
-    for (const r of dayRows) {
-      const b = Math.floor(num(r.bucket));
-      if (b >= 0 && b < dayHours) perDayHour[b] = (perDayHour[b] ?? 0) + num(r.n);
-    }
-    let total = 0;
-    const points = [{ at: iso(dayStartMs), done: 0 }];
-    perDayHour.forEach((n, i) => {
-      total += n;
-      points.push({ at: iso(Math.min(now, dayStartMs + (i + 1) * hour)), done: total });
+    return this.db.read(async (q) => {
+      const hour = 3_600_000;
+      const opened = tiles.filter((t) => t.shiftOpen && t.shiftOpenedAt).map((t) => parseMs(t.shiftOpenedAt as string) + t.clockOffsetMs);
+      let from = opened.length > 0 ? Math.min(...opened) : dayStartMs;
+      from = Math.max(from, now - 24 * hour);
+      from = Math.floor(from / hour) * hour;
+      const nHours = Math.max(1, Math.ceil((now - from + 1) / hour));
+      const perHourRows = await q.all(
+        `SELECT s.name, (r.finished_ms - $1) / ${hour} AS bucket, count(*) AS n FROM runs r JOIN stations s ON s.id = r.station_id
+         WHERE r.state = 'done' AND r.finished_ms >= $1 GROUP BY s.name, (r.finished_ms - $1) / ${hour}`,
+        [from],
+      );
+      const series = new Map<string, number[]>(tiles.map((t) => [t.name, new Array<number>(nHours).fill(0)]));
+      for (const r of perHourRows) {
+        const b = Math.floor(num(r.bucket));
+        const counts = series.get(String(r.name)) ?? new Array<number>(nHours).fill(0);
+        if (b >= 0 && b < nHours) counts[b] = (counts[b] ?? 0) + num(r.n);
+        series.set(String(r.name), counts);
+      }
+      const dayHours = Math.max(1, Math.ceil((now - dayStartMs + 1) / hour));
+      const dayRows = await q.all(
+        `SELECT (finished_ms - $1) / ${hour} AS bucket, count(*) AS n FROM runs WHERE state = 'done' AND finished_ms >= $1 GROUP BY (finished_ms - $1) / ${hour}`,
+        [dayStartMs],
+      );
+      const perDayHour = new Array<number>(dayHours).fill(0);
+      for (const r of dayRows) {
+        const b = Math.floor(num(r.bucket));
+        if (b >= 0 && b < dayHours) perDayHour[b] = (perDayHour[b] ?? 0) + num(r.n);
+      }
+      let total = 0;
+      const points = [{ at: iso(dayStartMs), done: 0 }];
+      perDayHour.forEach((n, i) => {
+        total += n;
+        points.push({ at: iso(Math.min(now, dayStartMs + (i + 1) * hour)), done: total });
+      });
+      const pareto = await q.all(
+        `SELECT coalesce(step, '-') AS step, coalesce(reason, '-') AS reason, count(*) AS n FROM step_events
+         WHERE kind IN ${FAILURE_KINDS_SQL} AND at_ms >= $1 GROUP BY coalesce(step, '-'), coalesce(reason, '-') ORDER BY count(*) DESC, 1, 2 LIMIT 20`,
+        [dayStartMs],
+      );
+      return {
+        perHour: {
+          hours: Array.from({ length: nHours }, (_, i) => iso(from + i * hour)),
+          series: [...series.entries()].map(([name, counts]) => ({ name, counts })),
+        },
+        cumulative: { day: iso(dayStartMs), points },
+        pareto: pareto.map((p) => ({ step: String(p.step), reason: String(p.reason), count: num(p.n) })),
+      };
     });
-    const pareto = await this.db.all(
-      `SELECT coalesce(step, '-') AS step, coalesce(reason, '-') AS reason, count(*) AS n FROM step_events
-       WHERE kind IN ${FAILURE_KINDS_SQL} AND at_ms >= $1 GROUP BY coalesce(step, '-'), coalesce(reason, '-') ORDER BY count(*) DESC, 1, 2 LIMIT 20`,
-      [dayStartMs],
-    );
-    return {
-      perHour: {
-        hours: Array.from({ length: nHours }, (_, i) => iso(from + i * hour)),
-        series: [...series.entries()].map(([name, counts]) => ({ name, counts })),
-      },
-      cumulative: { day: iso(dayStartMs), points },
-      pareto: pareto.map((p) => ({ step: String(p.step), reason: String(p.reason), count: num(p.n) })),
-    };
+  }
+
+  /**
+   * Orders over all stations (expected: the largest any station expects, the rest added up), with
+   * the rate of the last 24 hours and the day the order will be configured at that rate.
+   */
+  async orders(now: number): Promise<Dashboard['orders']> {
+    return this.db.read(async (q) => {
+      const rows = await q.all(
+        `SELECT order_id, min(customer) AS customer, min(school) AS school, min(deadline) AS deadline, max(expected) AS expected,
+           sum(received) AS received, sum(configured) AS configured, sum(packed) AS packed
+         FROM order_progress GROUP BY order_id ORDER BY min(deadline), order_id`,
+      );
+      if (rows.length === 0) return [];
+      const day = 86_400_000;
+      const perDay = new Map<string, number>();
+      for (const r of await q.all("SELECT captured FROM runs WHERE state = 'done' AND finished_ms >= $1", [now - day])) {
+        try {
+          const orderId = (JSON.parse(String(r.captured)) as { orderId?: unknown }).orderId;
+          if (typeof orderId === 'string') perDay.set(orderId, (perDay.get(orderId) ?? 0) + 1);
+        } catch {
+          // captured is always JSON the station wrote; a broken one counts for nothing
+        }
+      }
+      const today = localDate(now);
+      return rows.map((r) => {
+        const expected = num(r.expected);
+        const configured = num(r.configured);
+        const remaining = Math.max(0, expected - configured);
+        const rate = perDay.get(String(r.order_id)) ?? 0;
+        const deadline = String(r.deadline).slice(0, 10);
+        const forecast = remaining === 0 ? today : rate > 0 ? localDate(now + (remaining / rate) * day) : null;
+        return {
+          orderId: String(r.order_id),
+          customer: String(r.customer),
+          school: String(r.school),
+          deadline,
+          expected,
+          received: num(r.received),
+          configured,
+          packed: num(r.packed),
+          perDay: rate,
+          forecast,
+          late: remaining > 0 && (forecast === null ? today > deadline : forecast > deadline),
+        };
+      });
+    });
   }
 
   /** Run counts of one of a station's shifts, by state: what the station's own shift counts say. */
   async shiftCounts(stationUuid: string, shiftId: string): Promise<Record<string, number>> {
-    const rows = await this.db.all(
-      'SELECT r.state, count(*) AS n FROM runs r JOIN stations s ON s.id = r.station_id WHERE s.station_uuid = $1 AND r.shift_id = $2 GROUP BY r.state',
-      [stationUuid, shiftId],
-    );
-    return Object.fromEntries(rows.map((r) => [String(r.state), num(r.n)]));
+    return this.db.read(async (q) => {
+      const rows = await q.all(
+        'SELECT r.state, count(*) AS n FROM runs r JOIN stations s ON s.id = r.station_id WHERE s.station_uuid = $1 AND r.shift_id = $2 GROUP BY r.state',
+        [stationUuid, shiftId],
+      );
+      return Object.fromEntries(rows.map((r) => [String(r.state), num(r.n)]));
+    });
   }
 
   /**
@@ -743,71 +820,75 @@ export class HubStore {
    * station's own order, with the station's own times: what its shift export reads.
    */
   async shiftLog(stationUuid: string, shiftId: string): Promise<HubShiftLog | null> {
-    const st = await this.db.get('SELECT id, name, reported_name FROM stations WHERE station_uuid = $1', [stationUuid]);
-    if (!st) return null;
-    const key = String(st.id);
-    const shift = await this.db.get('SELECT opened_at, closed_at, operators FROM shifts WHERE station_id = $1 AND shift_id = $2', [key, shiftId]);
-    const runs = await this.db.all(
-      `SELECT r.first_seq, r.run_id, r.shift_id, r.slot, r.serial, r.operator, r.state, r.attempts, r.failed_step, r.error_code, r.error_message,
-         r.captured, r.started_at, r.finished_at, r.blueprint, r.blueprint_version, d.family, d.model, d.os_version
-       FROM runs r LEFT JOIN devices d ON d.station_id = r.station_id AND d.serial = r.serial
-       WHERE r.station_id = $1 AND r.shift_id = $2 ORDER BY r.started_at, r.first_seq`,
-      [key, shiftId],
-    );
-    if (!shift && runs.length === 0) return null;
-    const events: ShiftLogEventRow[] = [];
-    const ids = runs.map((r) => String(r.run_id));
-    for (let i = 0; i < ids.length; i += 200) {
-      const chunk = ids.slice(i, i + 200);
-      const rows = await this.db.all(
-        `SELECT seq, idx, run_id, step, kind, attempt, at, message FROM step_events WHERE station_id = $1 AND run_id IN (${chunk.map((_, j) => `$${j + 2}`).join(', ')})`,
-        [key, ...chunk],
+    return this.db.read(async (q) => {
+      const st = await q.get('SELECT id, name, reported_name FROM stations WHERE station_uuid = $1', [stationUuid]);
+      if (!st) return null;
+      const key = String(st.id);
+      const shift = await q.get('SELECT opened_at, closed_at, operators FROM shifts WHERE station_id = $1 AND shift_id = $2', [key, shiftId]);
+      const runs = await q.all(
+        `SELECT r.first_seq, r.run_id, r.shift_id, r.slot, r.serial, r.operator, r.state, r.attempts, r.failed_step, r.error_code, r.error_message,
+           r.captured, r.started_at, r.finished_at, r.blueprint, r.blueprint_version, d.family, d.model, d.os_version
+         FROM runs r LEFT JOIN devices d ON d.station_id = r.station_id AND d.serial = r.serial
+         WHERE r.station_id = $1 AND r.shift_id = $2 ORDER BY r.started_at, r.first_seq`,
+        [key, shiftId],
       );
-      for (const e of rows) {
-        events.push({ id: num(e.seq) * 10_000 + num(e.idx), run_id: String(e.run_id), step: str(e.step), kind: String(e.kind), attempt: num(e.attempt), at: String(e.at), message: str(e.message) });
+      if (!shift && runs.length === 0) return null;
+      const events: ShiftLogEventRow[] = [];
+      const ids = runs.map((r) => String(r.run_id));
+      for (let i = 0; i < ids.length; i += 200) {
+        const chunk = ids.slice(i, i + 200);
+        const rows = await q.all(
+          `SELECT seq, idx, run_id, step, kind, attempt, at, message FROM step_events WHERE station_id = $1 AND run_id IN (${chunk.map((_, j) => `$${j + 2}`).join(', ')})`,
+          [key, ...chunk],
+        );
+        for (const e of rows) {
+          events.push({ id: num(e.seq) * 10_000 + num(e.idx), run_id: String(e.run_id), step: str(e.step), kind: String(e.kind), attempt: num(e.attempt), at: String(e.at), message: str(e.message) });
+        }
       }
-    }
-    events.sort((a, b) => a.id - b.id);
-    return {
-      stationId: stationUuid,
-      stationName: str(st.reported_name) ?? String(st.name),
-      shift: {
-        id: shiftId,
-        openedAt: shift ? String(shift.opened_at) : String(runs[0]?.started_at),
-        closedAt: shift ? str(shift.closed_at) : null,
-        operators: shift ? (JSON.parse(String(shift.operators)) as string[]) : [],
-      },
-      runs: runs.map((r, i) => ({
-        rowid: i + 1,
-        id: String(r.run_id),
-        shift_id: String(r.shift_id),
-        slot: str(r.slot),
-        serial: String(r.serial),
-        operator: str(r.operator),
-        state: String(r.state),
-        attempts_total: num(r.attempts),
-        failed_step: str(r.failed_step),
-        error_code: str(r.error_code),
-        error_message: str(r.error_message),
-        captured: String(r.captured),
-        started_at: String(r.started_at),
-        finished_at: str(r.finished_at),
-        blueprint: String(r.blueprint),
-        blueprint_version: num(r.blueprint_version),
-        family: str(r.family),
-        model: str(r.model),
-        os_version: str(r.os_version),
-        // Packing units are not reported to the hub yet.
-        unit_id: null,
-      })),
-      events,
-    };
+      events.sort((a, b) => a.id - b.id);
+      return {
+        stationId: stationUuid,
+        stationName: str(st.reported_name) ?? String(st.name),
+        shift: {
+          id: shiftId,
+          openedAt: shift ? String(shift.opened_at) : String(runs[0]?.started_at),
+          closedAt: shift ? str(shift.closed_at) : null,
+          operators: shift ? (JSON.parse(String(shift.operators)) as string[]) : [],
+        },
+        runs: runs.map((r, i) => ({
+          rowid: i + 1,
+          id: String(r.run_id),
+          shift_id: String(r.shift_id),
+          slot: str(r.slot),
+          serial: String(r.serial),
+          operator: str(r.operator),
+          state: String(r.state),
+          attempts_total: num(r.attempts),
+          failed_step: str(r.failed_step),
+          error_code: str(r.error_code),
+          error_message: str(r.error_message),
+          captured: String(r.captured),
+          started_at: String(r.started_at),
+          finished_at: str(r.finished_at),
+          blueprint: String(r.blueprint),
+          blueprint_version: num(r.blueprint_version),
+          family: str(r.family),
+          model: str(r.model),
+          os_version: str(r.os_version),
+          // Packing units are not reported to the hub yet.
+          unit_id: null,
+        })),
+        events,
+      };
+    });
   }
 
   /** Number of events stored for a station (tests and the bench compare it with the station's outbox). */
   async eventCount(stationUuid: string): Promise<number> {
-    const row = await this.db.get('SELECT count(*) AS n FROM events e JOIN stations s ON s.id = e.station_id WHERE s.station_uuid = $1', [stationUuid]);
-    return num(row?.n);
+    return this.db.read(async (q) => {
+      const row = await q.get('SELECT count(*) AS n FROM events e JOIN stations s ON s.id = e.station_id WHERE s.station_uuid = $1', [stationUuid]);
+      return num(row?.n);
+    });
   }
 }
 

@@ -34,6 +34,8 @@ export interface OutboxSenderOptions {
   version?: string;
   /** The station's own name, sent once per start (the header of its shift export). */
   stationName?: () => string;
+  /** The station's orders now; sent when they changed since the hub last took them. */
+  orders?: () => NonNullable<IngestBody['orders']>;
   /** Records per request; halved when the hub says the body is too large. */
   batchSize?: number;
   /** Backoff: the first retry waits up to minDelayMs, doubling per failure, at most maxDelayMs. */
@@ -70,8 +72,12 @@ class HubRefusedError extends Error {
  * off exponentially with full jitter, so a hundred stations do not return all at once.
  */
 export class OutboxSender {
-  private readonly o: Required<Omit<OutboxSenderOptions, 'version' | 'stationName'>> & { version: string | undefined; stationName: (() => string) | undefined };
+  private readonly o: Required<Omit<OutboxSenderOptions, 'version' | 'stationName' | 'orders'>> &
+    Pick<OutboxSenderOptions, 'version' | 'stationName' | 'orders'>;
   private nameSent = false;
+  private ordersSent: string | null = null;
+  private ordersSentAt = 0;
+  private ordersCheckedAt = Number.NEGATIVE_INFINITY;
   private readonly endpoint: string;
   private running = false;
   private loop: Promise<void> | null = null;
@@ -100,6 +106,7 @@ export class OutboxSender {
       ...options,
       version: options.version,
       stationName: options.stationName,
+      orders: options.orders,
     };
     this.batchSize = this.o.batchSize;
     this.endpoint = new URL('api/v1/ingest', options.hubUrl.endsWith('/') ? options.hubUrl : `${options.hubUrl}/`).toString();
@@ -198,6 +205,7 @@ export class OutboxSender {
     const events = records.map((r) => ({ seq: r.seq, kind: r.kind, at: r.createdAt, payload: JSON.parse(r.payload) as Record<string, unknown> }));
     const name = !this.nameSent && this.o.stationName ? this.o.stationName() : undefined;
     const devices = this.devicesOf(events);
+    const orders = this.ordersToSend();
     const body: IngestBody = {
       stationId: this.o.stationId,
       acked,
@@ -207,6 +215,7 @@ export class OutboxSender {
       ...(this.o.version ? { version: this.o.version } : {}),
       ...(name ? { name } : {}),
       ...(devices.length > 0 ? { devices } : {}),
+      ...(orders ? { orders: orders.list } : {}),
     };
     this.abort = new AbortController();
     const timeout = setTimeout(() => this.abort?.abort(), this.o.requestTimeoutMs);
@@ -250,7 +259,29 @@ export class OutboxSender {
       throw new Error(`hub acknowledged only up to seq ${ack.data.ackSeq}, below the batch ${records[0]?.seq}..${records.at(-1)?.seq} it was sent; it keeps a gap`);
     }
     if (name) this.nameSent = true;
+    if (orders) {
+      this.ordersSent = orders.key;
+      this.ordersSentAt = this.o.now();
+    }
     this.setStatus({ lastAckSeq: ack.data.ackSeq, lastAckAt: new Date(this.o.now()).toISOString() });
+  }
+
+  /** The order snapshot when it changed (looked at every 5 s at most), and every 5 minutes anyway. */
+  private ordersToSend(): { list: NonNullable<IngestBody['orders']>; key: string } | null {
+    if (!this.o.orders) return null;
+    const now = this.o.now();
+    if (now - this.ordersCheckedAt < 5000) return null;
+    this.ordersCheckedAt = now;
+    let list: NonNullable<IngestBody['orders']>;
+    try {
+      list = this.o.orders();
+    } catch (err) {
+      this.o.logger.log('warn', `order progress for the hub not available: ${(err as Error).message}`);
+      return null;
+    }
+    const key = JSON.stringify(list);
+    if (key === this.ordersSent && now - this.ordersSentAt < 300_000) return null;
+    return { list, key };
   }
 
   /** Devices of runs that begin or end in this batch: enough for the hub to name them in its export. */
@@ -339,13 +370,20 @@ export function checkHubLink(url: string | undefined, token: string | undefined)
 
 /** Starts the sender for a station core: woken by every committed transition, stopped with the station. */
 export function startHubReporting(
-  core: { store: OutboxSource & { getSetting(key: string): string | null }; stationId: string; onCommitted(listener: () => void): () => void },
+  core: {
+    store: OutboxSource & { getSetting(key: string): string | null };
+    stationId: string;
+    onCommitted(listener: () => void): () => void;
+    floor?: { orderProgress(): NonNullable<IngestBody['orders']> };
+  },
   link: HubLink,
   logger: Logger,
   version: string,
 ): OutboxSender {
   const stationName = () => core.store.getSetting('station_name') ?? 'Station';
-  const sender = new OutboxSender({ source: core.store, stationId: core.stationId, hubUrl: link.url, token: link.token, logger, version, stationName });
+  const floor = core.floor;
+  const orders = floor ? () => floor.orderProgress() : undefined;
+  const sender = new OutboxSender({ source: core.store, stationId: core.stationId, hubUrl: link.url, token: link.token, logger, version, stationName, ...(orders ? { orders } : {}) });
   sender.onStop(core.onCommitted(() => sender.notify()));
   sender.start();
   return sender;

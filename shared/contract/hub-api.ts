@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { orderProgressSchema } from './floor-api.js';
 import { RUN_STATES } from './run-state.js';
 
 /**
@@ -103,6 +104,8 @@ export const ingestBodySchema = z
       )
       .max(INGEST_MAX_EVENTS)
       .optional(),
+    /** The station's orders as it sees them now (sent when they change): the dashboard's order progress. */
+    orders: z.array(orderProgressSchema).max(5000).optional(),
   })
   .strict();
 export type IngestBody = z.infer<typeof ingestBodySchema>;
@@ -174,6 +177,24 @@ export const dashboardSchema = z.object({
   cumulative: z.object({ day: z.string(), points: z.array(z.object({ at: z.string(), done: z.number().int() })) }),
   /** Failures today by step and reason, most frequent first. */
   pareto: z.array(z.object({ step: z.string(), reason: z.string(), count: z.number().int() })),
+  /** Orders over all stations, with the date they will be done at the last 24 hours' rate. */
+  orders: z.array(
+    z.object({
+      orderId: z.string(),
+      customer: z.string(),
+      school: z.string(),
+      deadline: z.string(),
+      expected: z.number().int(),
+      received: z.number().int(),
+      configured: z.number().int(),
+      packed: z.number().int(),
+      /** Devices of this order done per day, over the last 24 hours. */
+      perDay: z.number(),
+      /** When the order will be configured at that rate (ISO date); null without progress to measure. */
+      forecast: z.string().nullable(),
+      late: z.boolean(),
+    }),
+  ),
 });
 export type Dashboard = z.infer<typeof dashboardSchema>;
 

@@ -172,6 +172,33 @@ describeEachDb('hub ingest', (db) => {
     expect(await store.eventCount(st.id)).toBe(50);
   });
 
+  it('adds the stations\' order snapshots up and forecasts the completion date at the last 24 hours\' rate', async () => {
+    const now = Date.parse('2026-03-10T12:00:00.000Z');
+    const order = (id: string, deadline: string, expected: number, configured: number) => ({
+      id, customer: 'Stadt A', school: 'GS Nord', blueprint: 'school-ipad', deadline, quantity: null, importedAt: '2026-03-01T08:00:00.000Z',
+      expected, received: configured, missing: expected - configured, unexpected: 0, configured, packed: configured,
+    });
+    // 20 devices of order O-1 done in the last 24 hours: 20 a day; 60 to go take 3 days.
+    const done = Array.from({ length: 20 }, (_, i) => {
+      const e = st.transition(`o${i}`, 'done', now - i * 3_600_000);
+      (e.payload.run as { captured: Record<string, string> }).captured = { orderId: 'O-1' };
+      return e;
+    });
+    await store.ingest(token, st.body(done, { orders: [order('O-1', '2026-03-12', 100, 40), order('O-2', '2026-03-20', 10, 10)] }), now);
+    const other = new FakeStation();
+    const t2 = (await store.registerStation('Bench 2')).token;
+    await store.ingest(t2, other.body([], { orders: [order('O-1', '2026-03-12', 100, 0)] }), now);
+    const orders = await store.orders(now);
+    expect(orders.find((o) => o.orderId === 'O-1')).toMatchObject({ expected: 100, configured: 40, perDay: 20, forecast: '2026-03-13', late: true });
+    expect(orders.find((o) => o.orderId === 'O-2')).toMatchObject({ configured: 10, late: false });
+    // A new snapshot replaces the old one: O-2 is gone from this station.
+    await store.ingest(token, st.body([], { orders: [order('O-1', '2026-03-14', 100, 40)] }), now);
+    await store.ingest(t2, other.body([], { orders: [order('O-1', '2026-03-14', 100, 0)] }), now);
+    const again = await store.orders(now);
+    expect(again.map((o) => o.orderId)).toEqual(['O-1']);
+    expect(again[0]).toMatchObject({ forecast: '2026-03-13', late: false });
+  });
+
   it('logs in supervisors with the right password only, and ends sessions', async () => {
     await store.upsertUser('maria', 'correct horse battery', 'supervisor');
     expect(await store.login('maria', 'wrong password!!')).toBeNull();

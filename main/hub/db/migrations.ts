@@ -146,6 +146,27 @@ CREATE TABLE devices (
 ALTER TABLE stations ADD COLUMN reported_name TEXT;
 `,
   },
+  {
+    version: 3,
+    sql: `
+-- Each station's latest view of its orders (expected / received / configured / packed), replaced
+-- with every snapshot it sends; the dashboard adds the stations up per order.
+CREATE TABLE order_progress (
+  station_id TEXT NOT NULL REFERENCES stations (id),
+  order_id   TEXT NOT NULL,
+  customer   TEXT NOT NULL,
+  school     TEXT NOT NULL,
+  blueprint  TEXT NOT NULL,
+  deadline   TEXT NOT NULL,
+  expected   BIGINT NOT NULL,
+  received   BIGINT NOT NULL,
+  configured BIGINT NOT NULL,
+  packed     BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (station_id, order_id)
+);
+`,
+  },
 ];
 
 export class HubSchemaError extends Error {

@@ -27,6 +27,8 @@ export interface SqlDatabase extends SqlClient {
   readonly description: string;
   /** Runs fn in one transaction; it commits when fn resolves and rolls back when it throws. */
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
+  /** Runs several reads on one consistent state of the database (never half of a transaction). */
+  read<T>(fn: (q: SqlClient) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -117,6 +119,11 @@ class SqliteDatabase extends SqliteClient implements SqlDatabase {
   ) {
     super(db);
     this.inner = new SqliteClient(db);
+  }
+
+  /** Reads queue like transactions: on one connection that is the only way to never see half of one. */
+  read<T>(fn: (q: SqlClient) => Promise<T>): Promise<T> {
+    return this.transaction(fn);
   }
 
   /** A write outside a transaction is its own transaction, so it never lands inside a group. */
@@ -233,6 +240,21 @@ class PgDatabase extends PgClient implements SqlDatabase {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
+      const value = await fn(new PgClient(client));
+      await client.query('COMMIT');
+      return value;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async read<T>(fn: (q: SqlClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const value = await fn(new PgClient(client));
       await client.query('COMMIT');
       return value;

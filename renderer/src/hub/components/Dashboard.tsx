@@ -5,6 +5,7 @@ import { formatNumber, formatTime } from '../../common/format.js';
 import { LANGUAGES, currentLanguage, setLanguage, type Language } from '../../common/i18n/index.js';
 import { openLive, setTarget, type LiveState } from '../hub-client.js';
 import { CumulativeChart, ParetoChart, PerHourChart } from './Charts.js';
+import { Orders } from './Orders.js';
 import { StationTile } from './StationTile.js';
 
 function TargetForm({ token, current }: { token: string; current: number | null }) {
@@ -129,6 +130,7 @@ export function Dashboard({ session, onLogout, onExpired }: { session: LoginResp
             <CumulativeChart cumulative={data.cumulative} target={data.dailyTarget} />
             <ParetoChart pareto={data.pareto} />
           </div>
+          <Orders orders={data.orders} />
         </main>
       )}
     </div>

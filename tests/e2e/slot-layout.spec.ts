@@ -88,7 +88,7 @@ test.describe('bench layout', () => {
     await expect(loose.locator('.tile__slot')).toHaveText('unmapped port 2-1.7');
     const denied = page.locator('.port-tile[data-port="2-1.8"]');
     await expect(denied.locator('.tile__state')).toHaveText('No access');
-    await expect(denied.locator('.tile__instruction')).toContainText('Install the udev rule from the README');
+    await expect(denied.locator('.tile__instruction')).toContainText('install the udev rule from the README');
 
     await page.getByTestId('slots-open').click();
     const dialog = page.getByRole('dialog', { name: 'Slots of this bench' });

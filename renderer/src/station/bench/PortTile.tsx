@@ -2,6 +2,7 @@ import { memo } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { PortNoticeView } from '../../../../shared/contract/station-api.js';
 import { Icon, type IconName } from '../../common/components/Icon.js';
+import { PortLabel } from './PortLabel.js';
 import './bench.css';
 
 const ICON: Record<PortNoticeView['kind'], IconName> = {
@@ -15,6 +16,8 @@ const ICON: Record<PortNoticeView['kind'], IconName> = {
   duplicate: 'failed',
 };
 
+const HINTED: ReadonlySet<PortNoticeView['kind']> = new Set(['identifying', 'unsupported', 'no-access', 'driver-off']);
+
 /**
  * A port with something in it that is not (yet) a device run: being identified, unsupported,
  * unreadable, or not answering. Same size and place as a device tile, so the technician sees at
@@ -26,6 +29,10 @@ function PortTileView({ notice }: { notice: PortNoticeView }) {
   const name = usb ? [usb.manufacturer, usb.product].filter(Boolean).join(' ') : '';
   const where = notice.slot ?? t('bench.unmappedPort', { port: notice.portPath });
   const kind = t(`bench.kind.${notice.kind}`);
+  const ids = usb ? `${usb.vendorId}:${usb.productId}` : '';
+  // What to do, in the technician's language where the kind says it all; the station's own
+  // message where it carries the specifics (what the device answered, which port).
+  const hint = HINTED.has(notice.kind) ? t(`bench.hint.${notice.kind}`, { ids, port: notice.portPath }) : notice.message;
   return (
     <article
       className={`tile port-tile port-tile--${notice.kind}`}
@@ -35,7 +42,7 @@ function PortTileView({ notice }: { notice: PortNoticeView }) {
       aria-label={t('bench.portTileLabel', { where, kind })}
     >
       <header className="tile__band">
-        <span className={`tile__slot${notice.slot ? '' : ' tile__slot--port'}`}>{where}</span>
+        {notice.slot ? <span className="tile__slot">{notice.slot}</span> : <PortLabel port={notice.portPath} />}
         <span className="tile__state">
           <Icon name={ICON[notice.kind]} size={22} />
           <span>{kind}</span>
@@ -49,7 +56,7 @@ function PortTileView({ notice }: { notice: PortNoticeView }) {
           {usb ? `USB ${usb.vendorId}:${usb.productId}` : notice.portPath}
           {usb?.serialNumber ? ` · ${usb.serialNumber}` : ''}
         </div>
-        <p className="tile__instruction">{notice.message}</p>
+        <p className="tile__instruction">{hint}</p>
       </div>
     </article>
   );

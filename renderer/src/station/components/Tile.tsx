@@ -4,6 +4,7 @@ import type { DeviceView } from '../../../../shared/contract/station-api.js';
 import { Icon } from '../../common/components/Icon.js';
 import { currentLanguage } from '../../common/i18n/index.js';
 import { instructionText, labelText, tileState, waitsForTechnician } from '../state/device-text.js';
+import { PortLabel } from '../bench/PortLabel.js';
 import { Elapsed } from './Elapsed.js';
 
 export type TileAction = 'retry' | 'skip' | 'cancel' | 'confirm' | 'details';
@@ -57,7 +58,7 @@ function TileView({ device, focused, tabStop, live, onAction, onSelect }: TilePr
       onClick={() => onAction('details', device)}
     >
       <header className="tile__band">
-        <span className={`tile__slot${device.slot ? '' : ' tile__slot--port'}`}>{where}</span>
+        {device.slot || !device.portPath ? <span className="tile__slot">{where}</span> : <PortLabel port={device.portPath} />}
         <span className="tile__state">
           <Icon name={state} size={22} />
           <span>{t(`state.${state}`)}</span>

@@ -81,12 +81,14 @@ const finished = new Promise((resolve) => {
 });
 
 const io0 = procIo();
+const cpu0 = process.cpuUsage();
 const t0 = process.hrtime.bigint();
 core.plugSimulated({ count: N, model: 'iPad (10th generation)' });
 sampleRss();
 await finished;
 const pipelineSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
 const pipelineIo = ioSince(io0);
+const pipelineCpu = cpuSeconds(cpu0);
 sampleRss();
 clearInterval(sampler);
 const maxRssKb = process.resourceUsage().maxRSS;
@@ -108,8 +110,10 @@ await core.close();
 // ---- 2. the same number of bare transactions on the same disk -------------------------------
 
 const io1 = procIo();
+const cpu1 = process.cpuUsage();
 const bareSeconds = bareTransactions('bare', pipelineTx, events, payloadBytes, steps);
 const bareIo = ioSince(io1);
+const bareCpu = cpuSeconds(cpu1);
 
 // ---- 3. report -------------------------------------------------------------------------------
 
@@ -126,7 +130,7 @@ log(
   `pipeline-bench: ${N} runs of school-ipad (${steps} steps) in ${pipelineSeconds.toFixed(2)} s; ` +
     `${pipelineTx} transactions (${(pipelineTx / N).toFixed(1)}/run, ${pipelineTxPerS.toFixed(0)}/s), ${events} step events, ` +
     `${payloadBytes} B/outbox payload; ${otherWrites}; bare: ${pipelineTx} transactions in ${bareSeconds.toFixed(2)} s; ` +
-    `io pipeline ${pipelineIo}, bare ${bareIo}; sample run ${sampleRun.id} ${sampleRun.state}; data in ${dir}`,
+    `CPU pipeline ${pipelineCpu.toFixed(2)} s, bare ${bareCpu.toFixed(2)} s; io pipeline ${pipelineIo}, bare ${bareIo}; load ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs; sample run ${sampleRun.id} ${sampleRun.state}; data in ${dir}`,
 );
 process.stdout.write(`${JSON.stringify(result)}\n`);
 if (!args.keep) fs.rmSync(dir, { recursive: true, force: true });
@@ -136,9 +140,10 @@ if (args.check && (result.ratio < 0.5 || result.rss_mb >= 300)) {
 }
 
 /**
- * The raw rate: `count` transactions, each the store's UPDATE runs + INSERT step_events (the
- * pipeline's events spread evenly) + INSERT outbox with a payload of the pipeline's average size,
- * on a fresh database with the station's schema and pragmas in the same folder. Returns seconds.
+ * The raw rate: `count` transactions through StationStore.commitTransition itself (so always the
+ * store's own UPDATE runs + INSERT step_events + INSERT outbox), with the pipeline's step events
+ * spread evenly and an outbox payload of its average size, on a fresh database with the station's
+ * schema and pragmas in the same folder, one after the other with nothing else. Returns seconds.
  */
 function bareTransactions(name, count, eventTotal, payloadSize, stepCount) {
   const bare = new StationStore(path.join(dir, name, 'station.db'));
@@ -146,41 +151,34 @@ function bareTransactions(name, count, eventTotal, payloadSize, stepCount) {
   const bpId = bare.saveBlueprint({ id: 'bare', name: 'bare', version: 1, platform: 'ios', baseline: null, naming: null, steps: [], hash: 'x' }, null, now);
   const shiftId = bare.ensureShift(now).id;
   const runIds = [];
-  const insertRun = bare.db.prepare(`INSERT INTO runs (id, serial, blueprint_id, shift_id, state, phase, step_index, attempt, attempts_total, started_at, updated_at)
-    VALUES (?, ?, ?, ?, 'running', 'running', 0, 1, 1, ?, ?)`);
   bare.db.transaction(() => {
     for (let i = 0; i < N; i++) {
       const serial = `BARE${String(i).padStart(8, '0')}`;
       bare.upsertDevice({ serial, family: 'simulated', platform: 'ios', model: 'iPad', osVersion: '18', portPath: `sim-${i + 1}`, present: true }, now);
       const id = crypto.randomUUID();
-      insertRun.run(id, serial, bpId, shiftId, now, now);
+      const run = {
+        id, serial, blueprintId: bpId, shiftId, slot: `A${i + 1}`, operator: 'unassigned', state: 'queued', phase: 'queued', stepIndex: 0, attempt: 1,
+        attemptsTotal: 1, deadlineAt: null, waitingReason: null, waitingMessage: null, errorCode: null, errorMessage: null, failedStep: null,
+        captured: {}, startedAt: now, finishedAt: null, updatedAt: now,
+      };
+      bare.createRun(run, { stepIndex: null, step: null, kind: 'created', attempt: 1, message: null }, { kind: 'run.transition', payload: '{}' });
       runIds.push(id);
     }
   })();
-  const updateRun = bare.db.prepare(`UPDATE runs SET state = @state, phase = @phase, step_index = @stepIndex, attempt = @attempt,
-      attempts_total = @attemptsTotal, deadline_at = @deadlineAt, waiting_reason = @waitingReason,
-      waiting_message = @waitingMessage, error_code = @errorCode, error_message = @errorMessage,
-      failed_step = @failedStep, captured = @captured, finished_at = @finishedAt, updated_at = @updatedAt
-    WHERE id = @id`);
-  const insertEvent = bare.db.prepare(`INSERT INTO step_events (run_id, shift_id, step_index, step, kind, attempt, at, message)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
-  const insertOutbox = bare.db.prepare('INSERT INTO outbox (kind, payload, created_at) VALUES (?, ?, ?)');
   const payload = 'x'.repeat(payloadSize);
-  const captured = JSON.stringify({ serialNumber: 'DMPXXXXXXXXX', model: 'iPad (10th generation)', osVersion: '18.1' });
-  const tx = bare.db.transaction((i, eventCount) => {
-    const at = new Date().toISOString();
-    const id = runIds[i % N];
-    updateRun.run({
-      id, state: 'running', phase: 'running', stepIndex: i % stepCount, attempt: 1, attemptsTotal: 1, deadlineAt: Date.now() + 60_000,
-      waitingReason: null, waitingMessage: null, errorCode: null, errorMessage: null, failedStep: null, captured, finishedAt: null, updatedAt: at,
-    });
-    for (let e = 0; e < eventCount; e++) insertEvent.run(id, shiftId, i % stepCount, 'install-app', e === 0 ? 'done' : 'start', 1, at, null);
-    insertOutbox.run('run.transition', payload, at);
-  });
+  const captured = { serialNumber: 'DMPXXXXXXXXX', model: 'iPad (10th generation)', osVersion: '18.1' };
   const start = process.hrtime.bigint();
   for (let i = 0; i < count; i++) {
+    const stepIndex = i % stepCount;
     // Spread the pipeline's step events over the same number of transactions.
-    tx(i, Math.floor(((i + 1) * eventTotal) / count) - Math.floor((i * eventTotal) / count));
+    const eventCount = Math.floor(((i + 1) * eventTotal) / count) - Math.floor((i * eventTotal) / count);
+    const events = [];
+    for (let e = 0; e < eventCount; e++) events.push({ stepIndex, step: 'install-app', kind: e === 0 ? 'done' : 'start', attempt: 1, message: null });
+    const patch = {
+      state: 'running', phase: 'running', stepIndex, attempt: 1, attemptsTotal: 1, deadlineAt: Date.now() + 60_000, waitingReason: null,
+      waitingMessage: null, errorCode: null, errorMessage: null, failedStep: null, captured, finishedAt: null,
+    };
+    bare.commitTransition(runIds[i % N], shiftId, patch, events, { kind: 'run.transition', payload }, new Date().toISOString());
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   bare.close();
@@ -202,6 +200,11 @@ function ioSince(before) {
   const now = procIo();
   if (!before || !now) return 'n/a';
   return `${now.syscw - before.syscw} writes, ${((now.wchar - before.wchar) / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function cpuSeconds(since) {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1e6;
 }
 
 function lastSeq(database) {

@@ -199,7 +199,7 @@ export class RunController {
   retry(runId: string, devicePresent: boolean): void {
     const entry = this.require(runId);
     if (entry.record.phase !== 'failed') throw new RunActionError(`Run ${runId} has not failed; there is nothing to retry.`);
-    entry.actor.send({ type: 'RETRY' });
+    this.act(entry, { type: 'RETRY' });
     if (!devicePresent) entry.actor.send({ type: 'DEVICE_LEFT' });
   }
 
@@ -208,11 +208,20 @@ export class RunController {
     if (entry.record.phase !== 'failed') throw new RunActionError(`Run ${runId} has not failed; only a failed step can be skipped.`);
     const step = entry.blueprint.steps[entry.record.stepIndex];
     if (step?.mandatory) throw new RunActionError(`"${step.id}" is required by policy and cannot be skipped.`);
-    entry.actor.send({ type: 'SKIP' });
+    this.act(entry, { type: 'SKIP' });
   }
 
   cancel(runId: string): void {
-    this.require(runId).actor.send({ type: 'CANCEL' });
+    this.act(this.require(runId), { type: 'CANCEL' });
+  }
+
+  /**
+   * A technician's action is processed at once; when its commit fails the technician must hear it
+   * (the run goes on from its last saved state), not get an "ok" for an action that did not happen.
+   */
+  private act(entry: RunEntry, event: RunEvent): void {
+    entry.actor.send(event);
+    if (entry.recovery) throw new RunActionError('The station could not save this action; the run goes on from its last saved state. Try again in a few seconds.');
   }
 
   /** The technician confirms what the run waits for (a manual check). */

@@ -580,6 +580,22 @@ describe('a commit that fails', () => {
     expect(doneCounts(h, live.id)).toEqual({ a: 1, b: 1, c: 1 });
   });
 
+  it('a technician action whose commit fails is reported as failed, not as done', async () => {
+    const h = harness(abc());
+    h.exec.plan('b', fail());
+    const live = start(h);
+    await settle();
+    const before = dump(h.store);
+    h.failNextCommit();
+    expect(() => h.controller.cancel(live.id)).toThrow(RunActionError);
+    expect(dump(h.store)).toEqual(before);
+    await advance(60_000);
+    expect(run(h, live.id).state).toBe('failed');
+    h.controller.cancel(live.id);
+    await settle();
+    expect(run(h, live.id).state).toBe('cancelled');
+  });
+
   it('a run whose start could not be saved starts when it recovers', async () => {
     const h = harness(abc());
     h.failNextCommit(); // created is saved, the START transition is not

@@ -2,6 +2,7 @@ import type { PortNoticeView, SlotLayout, StationEvent, UsbIdentity } from '../.
 import type { DeviceDriver, PortNotice } from '../drivers/driver.js';
 import { formatUsbId, hex4, vendorName } from '../drivers/usb/usb-ids.js';
 import type { UsbBackend } from '../drivers/usb/usb-backend.js';
+import { TestUsbBackend } from '../drivers/usb/test-usb-backend.js';
 import { UsbWatcher, type UsbDeviceInfo } from '../drivers/usb/usb-watcher.js';
 import type { Logger } from '../logging/logger.js';
 import type { StationStore } from '../store/station-store.js';
@@ -65,6 +66,8 @@ export class BenchHardware {
     if (!this.usbBackend) return;
     this.watcher = new UsbWatcher({
       backend: this.usbBackend,
+      // The test source's ports are made up: never read a real device's sysfs strings for them.
+      ...(this.usbBackend instanceof TestUsbBackend ? { sysfsRoot: null } : {}),
       ...(this.usbSettleMs !== undefined ? { settleMs: this.usbSettleMs } : {}),
       log: (level, message, fields) => this.host.logger.log(level, message, fields),
     });

@@ -15,7 +15,7 @@ import {
 import type { ShiftLogEventRow, ShiftLogRunRow } from '../store/shift-log-store.js';
 import { burnPasswordCheck, hashPassword, newToken, tokenHash, verifyPassword } from './credentials.js';
 import { migrateHub } from './db/migrations.js';
-import { openPostgres, openSqlite, type SqlClient, type SqlDatabase, type SqlValue } from './db/sql.js';
+import { openPostgres, openSqlite, type Dialect, type SqlClient, type SqlDatabase, type SqlValue } from './db/sql.js';
 import { HubError } from './hub-errors.js';
 
 /** Runs that still need the device or the technician (the station's "in progress"). */
@@ -60,9 +60,20 @@ interface Accepted {
   fresh: ParsedEvent[];
 }
 
-/** Runs one multi-row statement: `head`, one ($n, ...) per row, then `tail`. */
-async function multiRow(tx: SqlClient, head: string, rows: readonly (readonly SqlValue[])[], tail: string): Promise<Record<string, SqlValue>[]> {
+/**
+ * Runs `head`, one ($n, ...) per row, then `tail`: on PostgreSQL one multi-row statement (one round
+ * trip); on SQLite, which has no round trips, one cached single-row statement per row (a statement
+ * text that changes with the row count would be compiled again every time).
+ */
+async function multiRow(tx: SqlClient, dialect: Dialect, head: string, rows: readonly (readonly SqlValue[])[], tail: string): Promise<Record<string, SqlValue>[]> {
   if (rows.length === 0) return [];
+  if (dialect === 'sqlite') {
+    const first = rows[0]!;
+    const sql = `${head} (${first.map((_, j) => `$${j + 1}`).join(', ')}) ${tail}`;
+    const out: Record<string, SqlValue>[] = [];
+    for (const row of rows) out.push(...(await tx.all(sql, row)));
+    return out;
+  }
   const params: SqlValue[] = [];
   const values = rows.map((row) => {
     const b = params.length;
@@ -341,11 +352,11 @@ export class HubStore {
 
   private async writeGroup(tx: SqlClient, group: PendingIngest[], outcome: Map<PendingIngest, IngestResult | Error>): Promise<void> {
     const hashes = [...new Set(group.map((g) => g.hash))];
-    const lock = this.db.dialect === 'postgres' ? ' FOR UPDATE' : '';
-    const rows = await tx.all(
-      `SELECT id, name, token_hash, station_uuid, ack_seq, max_seq, clock_offset_ms, created_at FROM stations WHERE token_hash IN (${hashes.map((_, i) => `$${i + 1}`).join(', ')})${lock}`,
-      hashes,
-    );
+    const columns = 'id, name, token_hash, station_uuid, ack_seq, max_seq, clock_offset_ms, created_at';
+    const rows =
+      this.db.dialect === 'postgres'
+        ? await tx.all(`SELECT ${columns} FROM stations WHERE token_hash = ANY($1::text[]) FOR UPDATE`, [hashes])
+        : (await Promise.all(hashes.map((h) => tx.get(`SELECT ${columns} FROM stations WHERE token_hash = $1`, [h])))).filter((r) => r !== undefined);
     const byHash = new Map(rows.map((r) => [String(r.token_hash), r]));
     const accepted: Accepted[] = [];
     for (const item of group) {
@@ -389,6 +400,7 @@ export class HubStore {
       const chunk = candidates.slice(i, i + 200);
       const inserted = await multiRow(
         tx,
+        this.db.dialect,
         'INSERT INTO events (station_id, seq, kind, at, received_at, payload) VALUES',
         chunk.map(({ a, e }) => [a.key, e.seq, e.kind, e.at, a.item.now, e.raw]),
         'ON CONFLICT (station_id, seq) DO NOTHING RETURNING station_id, seq',
@@ -415,6 +427,7 @@ export class HubStore {
     for (let i = 0; i < deviceRows.length; i += 200) {
       await multiRow(
         tx,
+        this.db.dialect,
         'INSERT INTO devices (station_id, serial, family, model, os_version) VALUES',
         deviceRows.slice(i, i + 200),
         'ON CONFLICT (station_id, serial) DO UPDATE SET family = excluded.family, model = excluded.model, os_version = excluded.os_version',
@@ -429,6 +442,7 @@ export class HubStore {
       for (let i = 0; i < orders.length; i += 200) {
         await multiRow(
           tx,
+          this.db.dialect,
           'INSERT INTO order_progress (station_id, order_id, customer, school, blueprint, deadline, expected, received, configured, packed, updated_at) VALUES',
           orders.slice(i, i + 200).map((o) => [a.key, o.id, o.customer, o.school, o.blueprint, o.deadline, o.expected, o.received, o.configured, o.packed, a.item.now]),
           '',
@@ -442,6 +456,7 @@ export class HubStore {
     for (let i = 0; i < accepted.length; i += 200) {
       await multiRow(
         tx,
+        this.db.dialect,
         'INSERT INTO stations (id, name, token_hash, created_at, last_seen, ack_seq, max_seq, clock_offset_ms, backlog, version, reported_name) VALUES',
         accepted
           .slice(i, i + 200)
@@ -516,6 +531,7 @@ export class HubStore {
     for (let i = 0; i < runRows.length; i += 100) {
       await multiRow(
         tx,
+        this.db.dialect,
         `INSERT INTO runs (station_id, run_id, shift_id, serial, slot, operator, blueprint, blueprint_version, state, step, step_index,
            attempts, error_code, error_message, failed_step, captured, started_at, started_ms, finished_at, finished_ms, updated_at, updated_ms,
            ever_failed, first_seq, last_seq) VALUES`,
@@ -535,6 +551,7 @@ export class HubStore {
     for (let i = 0; i < stepRows.length; i += 200) {
       await multiRow(
         tx,
+        this.db.dialect,
         'INSERT INTO step_events (station_id, seq, idx, run_id, shift_id, step_index, step, kind, attempt, at, at_ms, message, reason) VALUES',
         stepRows.slice(i, i + 200),
         'ON CONFLICT (station_id, seq, idx) DO NOTHING',

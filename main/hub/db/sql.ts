@@ -6,6 +6,8 @@ import pg from 'pg';
 /** A value a query parameter or a result column can hold in both databases. */
 export type SqlValue = string | number | null;
 export type SqlRow = Record<string, SqlValue>;
+/** A query parameter: a value, or (PostgreSQL only, e.g. `= ANY($1::text[])`) a list of strings. */
+export type SqlParam = SqlValue | readonly string[];
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -15,10 +17,10 @@ export type Dialect = 'sqlite' | 'postgres';
  * come back as JS numbers from both.
  */
 export interface SqlClient {
-  all<T extends SqlRow = SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
-  get<T extends SqlRow = SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
+  all<T extends SqlRow = SqlRow>(sql: string, params?: readonly SqlParam[]): Promise<T[]>;
+  get<T extends SqlRow = SqlRow>(sql: string, params?: readonly SqlParam[]): Promise<T | undefined>;
   /** Runs a statement; answers the number of rows it changed. */
-  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  run(sql: string, params?: readonly SqlParam[]): Promise<number>;
 }
 
 export interface SqlDatabase extends SqlClient {
@@ -43,10 +45,11 @@ function toSqliteSql(sql: string): string {
   return sql.replace(/\$(\d+)/g, '@p$1');
 }
 
-function toSqliteParams(params: readonly SqlValue[]): Record<string, SqlValue> {
+function toSqliteParams(params: readonly SqlParam[]): Record<string, SqlValue> {
   const named: Record<string, SqlValue> = {};
+  if (params.some((v) => Array.isArray(v))) throw new TypeError('SQLite takes no list parameters');
   params.forEach((v, i) => {
-    named[`p${i + 1}`] = v;
+    named[`p${i + 1}`] = v as SqlValue;
   });
   return named;
 }
@@ -65,7 +68,7 @@ class SqliteClient implements SqlClient {
     return stmt;
   }
 
-  async all<T extends SqlRow>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+  async all<T extends SqlRow>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
     const stmt = this.prepare(sql);
     // A statement without RETURNING gives no rows (as on PostgreSQL) rather than an error.
     if (!stmt.reader) {
@@ -75,11 +78,11 @@ class SqliteClient implements SqlClient {
     return stmt.all(toSqliteParams(params)) as T[];
   }
 
-  async get<T extends SqlRow>(sql: string, params: readonly SqlValue[] = []): Promise<T | undefined> {
+  async get<T extends SqlRow>(sql: string, params: readonly SqlParam[] = []): Promise<T | undefined> {
     return this.prepare(sql).get(toSqliteParams(params)) as T | undefined;
   }
 
-  async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+  async run(sql: string, params: readonly SqlParam[] = []): Promise<number> {
     const stmt = this.prepare(sql);
     if (!stmt.reader) return stmt.run(toSqliteParams(params)).changes;
     stmt.all(toSqliteParams(params));
@@ -127,7 +130,7 @@ class SqliteDatabase extends SqliteClient implements SqlDatabase {
   }
 
   /** A write outside a transaction is its own transaction, so it never lands inside a group. */
-  override run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+  override run(sql: string, params: readonly SqlParam[] = []): Promise<number> {
     return this.transaction((tx) => tx.run(sql, params));
   }
 
@@ -210,17 +213,17 @@ const pgTypes = {
 class PgClient implements SqlClient {
   constructor(protected readonly q: pg.Pool | pg.PoolClient) {}
 
-  async all<T extends SqlRow>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    const res = await this.q.query({ text: sql, values: params as SqlValue[], types: pgTypes });
+  async all<T extends SqlRow>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
+    const res = await this.q.query({ text: sql, values: params as SqlParam[], types: pgTypes });
     return res.rows as T[];
   }
 
-  async get<T extends SqlRow>(sql: string, params: readonly SqlValue[] = []): Promise<T | undefined> {
+  async get<T extends SqlRow>(sql: string, params: readonly SqlParam[] = []): Promise<T | undefined> {
     return (await this.all<T>(sql, params))[0];
   }
 
-  async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    const res = await this.q.query({ text: sql, values: params as SqlValue[], types: pgTypes });
+  async run(sql: string, params: readonly SqlParam[] = []): Promise<number> {
+    const res = await this.q.query({ text: sql, values: params as SqlParam[], types: pgTypes });
     return res.rowCount ?? 0;
   }
 }

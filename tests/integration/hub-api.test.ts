@@ -132,6 +132,20 @@ describeEachDb('hub HTTP API', (db) => {
     expect(ok.json()).toEqual({ ackSeq: 1 });
   });
 
+  it('sums up all stations between from and to, and refuses a bad range', async () => {
+    expect((await ingest({ stationId, events: [shiftEvent(stationId, 1), doneEvent(stationId, 2, 'r1'), doneEvent(stationId, 3, 'r2')] })).statusCode).toBe(200);
+    const { body } = await login('maria', 'supervisor-pass-1');
+    const get = (url: string) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${body.token}` } });
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const res = await get(`/api/v1/summary?from=${encodeURIComponent(from)}`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ stations: 1, online: 1, done: 2, failed: 0, wip: 0, firstPassYield: 1 });
+    const earlier = await get(`/api/v1/summary?from=2020-01-01T00:00:00Z&to=2020-01-02T00:00:00Z`);
+    expect(earlier.json()).toMatchObject({ done: 0 });
+    expect((await get('/api/v1/summary?from=yesterday')).statusCode).toBe(400);
+    expect((await get(`/api/v1/summary?from=${encodeURIComponent(from)}&to=2020-01-01T00:00:00Z`)).statusCode).toBe(400);
+  });
+
   it('rate-limits login attempts with a 429 in the error shape', async () => {
     const statuses: number[] = [];
     let last;

@@ -32,6 +32,21 @@ export function describeEachDb(name: string, body: (db: TestDb) => void): void {
   }
 }
 
+/** A suite only PostgreSQL can run (several hub instances on one database); same CI rule as above. */
+export function describePostgres(name: string, body: () => void): void {
+  if (pgTestUrl()) {
+    describe(`${name} [postgres]`, body);
+  } else if (process.env.CI) {
+    describe(`${name} [postgres]`, () => {
+      it('needs PostgreSQL', () => {
+        throw new Error('BENCHLINE_TEST_PG_URL is not set: .ci/run must start PostgreSQL and export it.');
+      });
+    });
+  } else {
+    process.stdout.write(`skipping "${name} [postgres]": BENCHLINE_TEST_PG_URL is not set.\n`);
+  }
+}
+
 /** A fresh schema in the test database; the URL selects it with search_path. */
 export async function freshPgSchema(): Promise<{ url: string; drop(): Promise<void> }> {
   const base = pgTestUrl();

@@ -53,6 +53,9 @@ export interface OutboxSenderOptions {
   random?: () => number;
 }
 
+/** While online, the link's state goes to the station log this often. */
+const STATUS_LOG_MS = 10 * 60_000;
+
 class HubRefusedError extends Error {
   override name = 'HubRefusedError';
   constructor(
@@ -87,6 +90,7 @@ export class OutboxSender {
   private failures = 0;
   private batchSize: number;
   private lastRequestAt = 0;
+  private lastStatusLog = 0;
   private readonly listeners = new Set<(s: HubLinkStatus) => void>();
   private readonly cleanups: (() => void)[] = [];
   private current: HubLinkStatus;
@@ -190,6 +194,11 @@ export class OutboxSender {
           this.o.logger.log('info', `hub ${this.o.hubUrl} reachable: reporting`, { backlog: this.o.source.outboxState().count, ackSeq: this.current.lastAckSeq });
         }
         this.setStatus({ state: 'online', lastError: null, nextAttemptAt: null });
+        if (this.o.now() - this.lastStatusLog >= STATUS_LOG_MS) {
+          this.lastStatusLog = this.o.now();
+          const s = this.status();
+          this.o.logger.log('info', `hub link online: last ack seq ${s.lastAckSeq ?? '-'} at ${s.lastAckAt ?? '-'}, ${s.backlog} records waiting`, { hub: this.o.hubUrl });
+        }
         // More waiting: go on at once; otherwise idle until notified or polled.
         if (this.o.source.outboxState().count === 0) await this.sleep(this.o.pollMs);
       } catch (err) {

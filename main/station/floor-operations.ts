@@ -188,7 +188,9 @@ export class FloorOperations {
     const shift = this.host.store.getShift(run.shiftId);
     if (!shift?.closedAt) return;
     const now = this.now();
-    const current = this.host.store.ensureShift(now);
+    const open = this.host.store.currentShift();
+    const current = open ?? this.host.store.ensureShift(now);
+    if (!open) this.host.shiftChanged();
     const operator = this.runOperator(current);
     this.floor.moveRun(run.id, run.shiftId, current.id, run.state, operator, now);
     this.host.moveLiveRun(run.id, current.id, operator);

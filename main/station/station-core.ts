@@ -366,7 +366,10 @@ export class StationCore {
     }
     const chosen = assigned.assignment;
     entry.problem = null;
-    const shift = this.store.ensureShift(isoTime(this.clock.now()));
+    const open = this.store.currentShift();
+    const shift = open ?? this.store.ensureShift(isoTime(this.clock.now()));
+    // A shift opened for an unattended station must reach the renderers like one opened by hand.
+    if (!open) this.emitShift();
     this.controller.start({
       serial: entry.record.serial,
       shiftId: shift.id,

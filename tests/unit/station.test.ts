@@ -79,6 +79,18 @@ describe('StationCore', () => {
     expect(core.listDevices().map((d) => d.slot)).toEqual(['A1', 'A2', 'A3']);
   });
 
+  it('tells renderers when it opens a shift for itself, as it does for one opened by hand', async () => {
+    const core = await station();
+    const shifts: (string | null)[] = [];
+    core.onEvent((event) => {
+      if (event.type === 'shift') shifts.push(event.shift?.operators.join(',') ?? null);
+    });
+    expect(core.currentShift()).toBeNull();
+    core.plugSimulated({ count: 1 });
+    await until('a shift event', () => (shifts.length > 0 ? shifts : undefined));
+    expect(shifts[0]).toBe('unassigned');
+  });
+
   it('after a restart a done device is shown done and not enrolled again; --simulate adds no devices', async () => {
     let core = await station({ simulate: 2 });
     await until('2 done', () => (core.listDevices().filter((d) => d.state === 'done').length === 2 ? true : undefined));

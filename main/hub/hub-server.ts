@@ -145,6 +145,8 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
       root: rendererDir,
       index: false,
       wildcard: false,
+      // The renderer build also holds the technician's app, whose page makes no sense on the hub.
+      allowedPath: (pathName) => pathName !== '/index.html',
       setHeaders: (res) => {
         res.header('content-security-policy', DASHBOARD_CSP);
       },

@@ -132,15 +132,12 @@ describeEachDb('hub and two stations as processes', (db) => {
     await plug(a, 2);
     await plug(b, 2);
 
-    // Quiet the benches: unplug every device, so no run moves any more.
+    // Let some devices finish, then quiet the benches: unplug every device (a run in flight becomes
+    // interrupted), so no run moves any more.
     for (const s of [a, b]) {
-      await until(async () => {
-        const devices = (await api(s, 'GET', 'api/v1/devices')) as { serial: string; state: string | null; present: boolean }[];
-        const busy = devices.filter((d) => d.state === 'queued' || d.state === 'running' || d.state === 'waiting');
-        return busy.length <= 1 ? devices : false;
-      }, 'most devices finished', 60_000).then(async (devices) => {
-        for (const d of devices) if (d.present) await api(s, 'DELETE', `api/v1/simulator/devices/${encodeURIComponent(d.serial)}`);
-      });
+      await until(async () => ((await api(s, 'GET', 'api/v1/runs')) as { state: string }[]).filter((r) => r.state === 'done').length >= 4, 'four devices done', 60_000);
+      const devices = (await api(s, 'GET', 'api/v1/devices')) as { serial: string; present: boolean }[];
+      for (const d of devices) if (d.present) await api(s, 'DELETE', `api/v1/simulator/devices/${encodeURIComponent(d.serial)}`);
     }
 
     // Everything is delivered: the outboxes are empty and the hub acknowledged every record written.

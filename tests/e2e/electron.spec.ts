@@ -21,11 +21,11 @@ function electronBinary(): string | null {
 const binary = electronBinary();
 const MAIN = path.join(ROOT, 'dist', 'main', 'electron', 'main.js');
 
+const SKIP_REASON =
+  'No Electron binary in this install (ELECTRON_SKIP_BINARY_DOWNLOAD); the same renderer is tested headless in station.spec.ts';
+
 test.describe('Electron app', () => {
-  test.skip(
-    !binary,
-    'No Electron binary in this install (ELECTRON_SKIP_BINARY_DOWNLOAD); the same renderer is tested headless in station.spec.ts',
-  );
+  test.skip(!binary, SKIP_REASON);
 
   test('the technician screen runs over the preload bridge, devices reach done', async () => {
     expect(fs.existsSync(MAIN), `${MAIN} is missing: run "npm run build"`).toBe(true);

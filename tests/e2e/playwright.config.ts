@@ -20,7 +20,7 @@ export default defineConfig({
   retries: 0,
   timeout: 60_000,
   expect: { timeout: 15_000 },
-  reporter: [['list']],
+  reporter: [['list'], ['./skip-reasons-reporter.ts']],
   use: {
     browserName: 'chromium',
     headless: true,

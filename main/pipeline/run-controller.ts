@@ -4,7 +4,7 @@ import type { Blueprint, BlueprintStep } from '../../shared/blueprint/schema.js'
 import type { RunState, WaitReason } from '../../shared/contract/run-state.js';
 import type { StepContext, StepOutcome } from '../drivers/driver.js';
 import { StepAbortedError } from '../drivers/step-errors.js';
-import type { RunPatch, RunPhase, RunRecord, StepEventInput } from '../store/records.js';
+import { newRunRecord, type RunPatch, type RunPhase, type RunRecord, type StepEventInput } from '../store/records.js';
 import { isoTime, type Clock } from './clock.js';
 import { runMachine, type RunContext, type RunEvent, type RunMachineIo, type StepInput } from './run-machine.js';
 
@@ -138,29 +138,18 @@ export class RunController {
     if (this.bySerial.has(params.serial)) throw new RunActionError(`Device ${params.serial} already has a run.`);
     const now = this.deps.clock.now();
     const iso = isoTime(now);
-    const record: RunRecord = {
-      id: crypto.randomUUID(),
-      serial: params.serial,
-      blueprintId: params.blueprintId,
-      shiftId: params.shiftId,
-      slot: params.slot,
-      operator: params.operator,
-      state: 'queued',
-      phase: 'queued',
-      stepIndex: 0,
-      attempt: 1,
-      attemptsTotal: 1,
-      deadlineAt: null,
-      waitingReason: null,
-      waitingMessage: null,
-      errorCode: null,
-      errorMessage: null,
-      failedStep: null,
-      captured: { ...params.captured },
-      startedAt: iso,
-      finishedAt: null,
-      updatedAt: iso,
-    };
+    const record = newRunRecord(
+      {
+        id: crypto.randomUUID(),
+        serial: params.serial,
+        blueprintId: params.blueprintId,
+        shiftId: params.shiftId,
+        slot: params.slot,
+        operator: params.operator,
+        captured: { ...params.captured },
+      },
+      iso,
+    );
     const created: StepEventInput = { stepIndex: null, step: null, kind: 'created', attempt: 1, message: `${params.blueprint.id} v${params.blueprint.version}` };
     this.deps.createRun(record, created, this.outboxFor(record, params.blueprint, [created], iso));
     const entry = this.spawn(record, params.blueprint);

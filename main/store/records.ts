@@ -118,3 +118,27 @@ export interface OutboxRecord {
   payload: string;
   createdAt: string;
 }
+
+/** A run as it is created: queued at its first step, nothing tried yet. */
+export function newRunRecord(
+  fields: Pick<RunRecord, 'id' | 'serial' | 'blueprintId' | 'shiftId' | 'slot' | 'operator' | 'captured'>,
+  at: string,
+): RunRecord {
+  return {
+    ...fields,
+    state: 'queued',
+    phase: 'queued',
+    stepIndex: 0,
+    attempt: 1,
+    attemptsTotal: 1,
+    deadlineAt: null,
+    waitingReason: null,
+    waitingMessage: null,
+    errorCode: null,
+    errorMessage: null,
+    failedStep: null,
+    startedAt: at,
+    finishedAt: null,
+    updatedAt: at,
+  };
+}

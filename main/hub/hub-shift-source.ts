@@ -33,9 +33,8 @@ export class HubShiftLogSource implements ShiftLogSource {
       openedAt: isoWithOffset(s.openedAt, this.tz),
       closedAt: s.closedAt ? isoWithOffset(s.closedAt, this.tz) : null,
       operators: s.operators,
-      // Hand-overs between shifts are not reported to the hub yet.
-      carriedOut: [],
-      carriedIn: [],
+      carriedOut: this.log.carriedOut,
+      carriedIn: this.log.carriedIn,
     };
   }
 

@@ -1,11 +1,13 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import {
+  runMovedPayloadSchema,
   runTransitionPayloadSchema,
   shiftPayloadSchema,
   SHIFT_EVENT_TYPES,
   type Dashboard,
   type IngestBody,
+  type RunMovedPayload,
   type RunTransitionPayload,
   type ShiftPayload,
   type StationTile,
@@ -87,6 +89,7 @@ async function multiRow(tx: SqlClient, dialect: Dialect, head: string, rows: rea
 type ParsedEvent =
   | { seq: number; kind: string; at: string; raw: string; known: 'run'; payload: RunTransitionPayload }
   | { seq: number; kind: string; at: string; raw: string; known: 'shift'; payload: ShiftPayload }
+  | { seq: number; kind: string; at: string; raw: string; known: 'moved'; payload: RunMovedPayload }
   | { seq: number; kind: string; at: string; raw: string; known: null };
 
 /** A station's shift as the hub holds it, in the shapes the station's export reads from its own store. */
@@ -94,6 +97,8 @@ export interface HubShiftLog {
   stationId: string;
   stationName: string;
   shift: { id: string; openedAt: string; closedAt: string | null; operators: string[] };
+  carriedOut: { runId: string; serial: string; toShift: string; state: string }[];
+  carriedIn: { runId: string; serial: string; fromShift: string; state: string }[];
   runs: ShiftLogRunRow[];
   events: ShiftLogEventRow[];
 }
@@ -256,6 +261,11 @@ export class HubStore {
         const parsed = runTransitionPayloadSchema.safeParse(e.payload);
         if (!parsed.success) throw new HubError('bad_request', `events[${i}] (seq ${e.seq}, run.transition): ${issues(parsed.error.issues)}`);
         return { seq: e.seq, kind: e.kind, at: e.at, raw, known: 'run' as const, payload: parsed.data };
+      }
+      if (e.kind === 'run.moved') {
+        const parsed = runMovedPayloadSchema.safeParse(e.payload);
+        if (!parsed.success) throw new HubError('bad_request', `events[${i}] (seq ${e.seq}, run.moved): ${issues(parsed.error.issues)}`);
+        return { seq: e.seq, kind: e.kind, at: e.at, raw, known: 'moved' as const, payload: parsed.data };
       }
       if ((SHIFT_EVENT_TYPES as readonly string[]).includes(e.kind)) {
         const parsed = shiftPayloadSchema.safeParse(e.payload);
@@ -490,6 +500,7 @@ export class HubStore {
   /** Applies newly stored events to the projections; station times are moved onto the hub's clock. */
   private async project(tx: SqlClient, batches: { key: string; events: ParsedEvent[]; offset: number }[]): Promise<void> {
     const runRows: SqlValue[][] = [];
+    const moves: SqlValue[][] = [];
     const failedRuns: [string, string][] = [];
     const stepRows: SqlValue[][] = [];
     for (const { key, events, offset } of batches) {
@@ -505,6 +516,14 @@ export class HubStore {
              WHERE shifts.last_seq < excluded.last_seq`,
             [key, s.id, s.openedAt, parseMs(s.openedAt) + offset, s.closedAt, JSON.stringify(s.operators), e.seq],
           );
+        } else if (e.known === 'moved') {
+          const m = e.payload;
+          await tx.run(
+            `INSERT INTO carryovers (station_id, run_id, from_shift, to_shift, state, at) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (station_id, run_id, from_shift) DO NOTHING`,
+            [key, m.runId, m.fromShift, m.toShift, m.state, m.at],
+          );
+          moves.push([m.toShift, m.operator, e.seq, key, m.runId]);
         } else if (e.known === 'run') {
           const run = e.payload.run;
           const prev = latestRun.get(run.id);
@@ -544,6 +563,10 @@ export class HubStore {
            finished_ms = excluded.finished_ms, updated_at = excluded.updated_at, updated_ms = excluded.updated_ms, last_seq = excluded.last_seq
          WHERE runs.last_seq < excluded.last_seq`,
       );
+    }
+    // A hand-over moves the run to its new shift unless a later transition already did.
+    for (const m of moves) {
+      await tx.run('UPDATE runs SET shift_id = $1, operator = coalesce($2, operator), last_seq = $3 WHERE station_id = $4 AND run_id = $5 AND last_seq < $3', m);
     }
     for (const [key, runId] of failedRuns) {
       await tx.run('UPDATE runs SET ever_failed = 1 WHERE station_id = $1 AND run_id = $2 AND ever_failed = 0', [key, runId]);
@@ -863,6 +886,14 @@ export class HubStore {
         }
       }
       events.sort((a, b) => a.id - b.id);
+      const carried = (column: 'from_shift' | 'to_shift') =>
+        q.all(
+          `SELECT c.run_id, r.serial, c.from_shift, c.to_shift, c.state FROM carryovers c JOIN runs r ON r.station_id = c.station_id AND r.run_id = c.run_id
+           WHERE c.station_id = $1 AND c.${column} = $2 ORDER BY c.at, r.serial`,
+          [key, shiftId],
+        );
+      const carriedOut = (await carried('from_shift')).map((c) => ({ runId: String(c.run_id), serial: String(c.serial), toShift: String(c.to_shift), state: String(c.state) }));
+      const carriedIn = (await carried('to_shift')).map((c) => ({ runId: String(c.run_id), serial: String(c.serial), fromShift: String(c.from_shift), state: String(c.state) }));
       return {
         stationId: stationUuid,
         stationName: str(st.reported_name) ?? String(st.name),
@@ -872,6 +903,8 @@ export class HubStore {
           closedAt: shift ? str(shift.closed_at) : null,
           operators: shift ? (JSON.parse(String(shift.operators)) as string[]) : [],
         },
+        carriedOut,
+        carriedIn,
         runs: runs.map((r, i) => ({
           rowid: i + 1,
           id: String(r.run_id),

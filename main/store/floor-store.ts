@@ -81,6 +81,8 @@ export class FloorStore {
       inFlight: p(`SELECT id AS runId, serial, state FROM runs WHERE shift_id = ? AND state IN (${CARRIED_STATES.map((s) => `'${s}'`).join(', ')})`),
       moveRun: p('UPDATE runs SET shift_id = ?, operator = coalesce(?, operator) WHERE id = ?'),
       insertCarry: p('INSERT OR IGNORE INTO shift_carryovers (run_id, from_shift, to_shift, state, at) VALUES (?, ?, ?, ?, ?)'),
+      carryOutbox: p("INSERT INTO outbox (kind, payload, created_at) VALUES ('run.moved', ?, ?)"),
+      stationId: p("SELECT value FROM settings WHERE key = 'station_id'"),
       carriedOut: p(`SELECT c.run_id AS runId, r.serial, c.to_shift AS toShift, c.state FROM shift_carryovers c JOIN runs r ON r.id = c.run_id
         WHERE c.from_shift = ? ORDER BY c.at, r.serial`),
       carriedIn: p(`SELECT c.run_id AS runId, r.serial, c.from_shift AS fromShift, c.state FROM shift_carryovers c JOIN runs r ON r.id = c.run_id
@@ -139,6 +141,7 @@ export class FloorStore {
       for (const r of runs) {
         this.s.insertCarry!.run(r.runId, fromShift, toShift, r.state, now);
         this.s.moveRun!.run(toShift, operator, r.runId);
+        this.carryToOutbox(r.runId, fromShift, toShift, r.state, operator, now);
       }
       return runs;
     })();
@@ -149,7 +152,15 @@ export class FloorStore {
     this.db.transaction(() => {
       this.s.insertCarry!.run(runId, fromShift, toShift, state, now);
       this.s.moveRun!.run(toShift, operator, runId);
+      this.carryToOutbox(runId, fromShift, toShift, state, operator, now);
     })();
+  }
+
+  /** The hub's copy of a hand-over, in its transaction: the hub counts the run in its new shift at once. */
+  private carryToOutbox(runId: string, fromShift: string, toShift: string, state: string, operator: string | null, now: string): void {
+    const stationId = (this.s.stationId!.get() as { value: string } | undefined)?.value ?? null;
+    const payload = { type: 'run.moved', stationId, at: now, runId, fromShift, toShift, state, operator };
+    this.s.carryOutbox!.run(JSON.stringify(payload), now);
   }
 
   carriedOut(shiftId: string): { runId: string; serial: string; toShift: string; state: string }[] {

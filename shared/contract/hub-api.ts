@@ -68,6 +68,19 @@ export const shiftPayloadSchema = z.object({
 });
 export type ShiftPayload = z.infer<typeof shiftPayloadSchema>;
 
+/** A run handed over from one shift to the next when its shift closed while it was in flight. */
+export const runMovedPayloadSchema = z.object({
+  type: z.literal('run.moved'),
+  stationId: id,
+  at: isoTime,
+  runId: id,
+  fromShift: id,
+  toShift: id,
+  state: z.enum(RUN_STATES),
+  operator: z.string().max(2000).nullable(),
+});
+export type RunMovedPayload = z.infer<typeof runMovedPayloadSchema>;
+
 /**
  * One outbox record. Kinds the hub knows are validated and counted; other kinds (from a newer
  * station) are stored as they are, so a station is never stuck behind a record its hub is too old for.

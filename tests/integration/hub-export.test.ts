@@ -46,7 +46,20 @@ describeEachDb('hub shift export', (db) => {
       const list = (await (await sGet('api/v1/devices')).json()) as { serial: string; state: string | null }[];
       return list.length === 5 && list.every((d) => d.state === 'done' || d.state === 'failed') ? list : false;
     }, 'the devices to finish', 60_000);
-    for (const d of devices) await fetch(new URL(`api/v1/simulator/devices/${encodeURIComponent(d.serial)}`, sUrl), { method: 'DELETE', headers: sAuth });
+    // Two more devices, and the shift is closed while they are in flight: they are handed over.
+    const firstShift = ((await (await sGet('api/v1/shifts')).json()) as { id: string }[])[0]!.id;
+    await fetch(new URL('api/v1/simulator/devices', sUrl), { method: 'POST', headers: { ...sAuth, 'content-type': 'application/json' }, body: JSON.stringify({ count: 2 }) });
+    await until(async () => {
+      const list = (await (await sGet('api/v1/devices')) .json()) as { state: string | null }[];
+      return list.some((d) => d.state === 'running' || d.state === 'waiting');
+    }, 'a device in flight', 30_000);
+    const closed = await fetch(new URL(`api/v1/shifts/${firstShift}/close`, sUrl), { method: 'POST', headers: sAuth });
+    expect(closed.status).toBe(200);
+    const all = await until(async () => {
+      const list = (await (await sGet('api/v1/devices')).json()) as { serial: string; state: string | null }[];
+      return list.length === 7 && list.every((d) => d.state === 'done' || d.state === 'failed') ? list : false;
+    }, 'all devices to finish', 60_000);
+    for (const d of all) await fetch(new URL(`api/v1/simulator/devices/${encodeURIComponent(d.serial)}`, sUrl), { method: 'DELETE', headers: sAuth });
     const outbox = () => {
       const sdb = new Database(path.join(dataDir, 'station.db'), { readonly: true });
       try {
@@ -57,20 +70,30 @@ describeEachDb('hub shift export', (db) => {
     };
     await until(() => outbox() === 0, 'the outbox to drain', 60_000);
     const shifts = (await (await sGet('api/v1/shifts')).json()) as { id: string }[];
-    const shiftId = shifts[0]!.id;
+    expect(shifts.length).toBe(2);
     const health = (await (await sGet('api/v1/health')).json()) as { stationId: string };
 
     const session = (await (await fetch(`${hubUrl}api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'maria', password: 'maria-password-1' }) })).json()) as { token: string };
     const hubGet = (p: string) => fetch(`${hubUrl}${p}`, { headers: { authorization: `Bearer ${session.token}` } });
 
-    for (const q of ['format=csv', 'format=csv&dialect=excel-de', 'format=json']) {
-      const fromStation = await (await sGet(`api/v1/shifts/${shiftId}/export?${q}`)).text();
-      const res = await hubGet(`api/v1/stations/${health.stationId}/shifts/${shiftId}/export?${q}`);
-      expect(res.status, q).toBe(200);
-      const fromHub = await res.text();
-      expect(fromHub, q).toBe(fromStation);
-      expect(fromStation.split('\n').length, q).toBeGreaterThan(5);
+    for (const { id } of shifts) {
+      // The hub counts every run in the shift the station counts it in, handed-over runs included.
+      const runs = (await (await sGet(`api/v1/runs?shift=${id}`)).json()) as { state: string }[];
+      const byState: Record<string, number> = {};
+      for (const r of runs) byState[r.state] = (byState[r.state] ?? 0) + 1;
+      expect(await store.shiftCounts(health.stationId, id), id).toEqual(byState);
+      for (const q of ['format=csv', 'format=csv&dialect=excel-de', 'format=json']) {
+        const fromStation = await (await sGet(`api/v1/shifts/${id}/export?${q}`)).text();
+        const res = await hubGet(`api/v1/stations/${health.stationId}/shifts/${id}/export?${q}`);
+        expect(res.status, q).toBe(200);
+        const fromHub = await res.text();
+        expect(fromHub, `${id} ${q}`).toBe(fromStation);
+        expect(fromStation.split('\n').length, q).toBeGreaterThan(2);
+      }
     }
+    const json = JSON.parse(await (await sGet(`api/v1/shifts/${firstShift}/export?format=json`)).text()) as { shift: { carriedOut: unknown[] } };
+    expect(json.shift.carriedOut.length).toBeGreaterThan(0);
+    const shiftId = firstShift;
     const pdf = await hubGet(`api/v1/stations/${health.stationId}/shifts/${shiftId}/export?format=pdf`);
     expect(pdf.headers.get('content-type')).toBe('application/pdf');
     expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');

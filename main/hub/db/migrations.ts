@@ -167,6 +167,21 @@ CREATE TABLE order_progress (
 );
 `,
   },
+  {
+    version: 4,
+    sql: `
+-- Runs a station handed over from one shift to the next (its export's carried out / carried in).
+CREATE TABLE carryovers (
+  station_id TEXT NOT NULL REFERENCES stations (id),
+  run_id     TEXT NOT NULL,
+  from_shift TEXT NOT NULL,
+  to_shift   TEXT NOT NULL,
+  state      TEXT NOT NULL,
+  at         TEXT NOT NULL,
+  PRIMARY KEY (station_id, run_id, from_shift)
+);
+`,
+  },
 ];
 
 export class HubSchemaError extends Error {

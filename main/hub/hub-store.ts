@@ -2,12 +2,14 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import {
   runMovedPayloadSchema,
+  unitItemPayloadSchema,
   runTransitionPayloadSchema,
   shiftPayloadSchema,
   SHIFT_EVENT_TYPES,
   type Dashboard,
   type IngestBody,
   type RunMovedPayload,
+  type UnitItemPayload,
   type RunTransitionPayload,
   type ShiftPayload,
   type StationTile,
@@ -90,6 +92,7 @@ type ParsedEvent =
   | { seq: number; kind: string; at: string; raw: string; known: 'run'; payload: RunTransitionPayload }
   | { seq: number; kind: string; at: string; raw: string; known: 'shift'; payload: ShiftPayload }
   | { seq: number; kind: string; at: string; raw: string; known: 'moved'; payload: RunMovedPayload }
+  | { seq: number; kind: string; at: string; raw: string; known: 'unit'; payload: UnitItemPayload }
   | { seq: number; kind: string; at: string; raw: string; known: null };
 
 /** A station's shift as the hub holds it, in the shapes the station's export reads from its own store. */
@@ -261,6 +264,11 @@ export class HubStore {
         const parsed = runTransitionPayloadSchema.safeParse(e.payload);
         if (!parsed.success) throw new HubError('bad_request', `events[${i}] (seq ${e.seq}, run.transition): ${issues(parsed.error.issues)}`);
         return { seq: e.seq, kind: e.kind, at: e.at, raw, known: 'run' as const, payload: parsed.data };
+      }
+      if (e.kind === 'unit.item') {
+        const parsed = unitItemPayloadSchema.safeParse(e.payload);
+        if (!parsed.success) throw new HubError('bad_request', `events[${i}] (seq ${e.seq}, unit.item): ${issues(parsed.error.issues)}`);
+        return { seq: e.seq, kind: e.kind, at: e.at, raw, known: 'unit' as const, payload: parsed.data };
       }
       if (e.kind === 'run.moved') {
         const parsed = runMovedPayloadSchema.safeParse(e.payload);
@@ -515,6 +523,15 @@ export class HubStore {
                closed_at = excluded.closed_at, operators = excluded.operators, last_seq = excluded.last_seq
              WHERE shifts.last_seq < excluded.last_seq`,
             [key, s.id, s.openedAt, parseMs(s.openedAt) + offset, s.closedAt, JSON.stringify(s.operators), e.seq],
+          );
+        } else if (e.known === 'unit') {
+          const u = e.payload;
+          await tx.run(
+            `INSERT INTO unit_items (station_id, unit_id, serial, run_id, removed, last_seq) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (station_id, unit_id, serial) DO UPDATE SET run_id = coalesce(excluded.run_id, unit_items.run_id),
+               removed = excluded.removed, last_seq = excluded.last_seq
+             WHERE unit_items.last_seq < excluded.last_seq`,
+            [key, u.unitId, u.serial, u.runId, u.packed ? 0 : 1, e.seq],
           );
         } else if (e.known === 'moved') {
           const m = e.payload;
@@ -867,7 +884,8 @@ export class HubStore {
       const shift = await q.get('SELECT opened_at, closed_at, operators FROM shifts WHERE station_id = $1 AND shift_id = $2', [key, shiftId]);
       const runs = await q.all(
         `SELECT r.first_seq, r.run_id, r.shift_id, r.slot, r.serial, r.operator, r.state, r.attempts, r.failed_step, r.error_code, r.error_message,
-           r.captured, r.started_at, r.finished_at, r.blueprint, r.blueprint_version, d.family, d.model, d.os_version
+           r.captured, r.started_at, r.finished_at, r.blueprint, r.blueprint_version, d.family, d.model, d.os_version,
+           (SELECT min(u.unit_id) FROM unit_items u WHERE u.station_id = r.station_id AND u.run_id = r.run_id AND u.removed = 0) AS unit_id
          FROM runs r LEFT JOIN devices d ON d.station_id = r.station_id AND d.serial = r.serial
          WHERE r.station_id = $1 AND r.shift_id = $2 ORDER BY r.started_at, r.first_seq`,
         [key, shiftId],
@@ -925,8 +943,7 @@ export class HubStore {
           family: str(r.family),
           model: str(r.model),
           os_version: str(r.os_version),
-          // Packing units are not reported to the hub yet.
-          unit_id: null,
+          unit_id: str(r.unit_id),
         })),
         events,
       };

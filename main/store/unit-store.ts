@@ -66,6 +66,8 @@ export class UnitStore {
       unitOfSerial: p('SELECT unit_id AS unitId FROM unit_items WHERE serial = ? AND removed_at IS NULL'),
       addItem: p(`INSERT INTO unit_items (unit_id, serial, run_id, packed_at, shift_id, operator) VALUES (?, ?, ?, ?, ?, ?)`),
       removeItem: p('UPDATE unit_items SET removed_at = ? WHERE unit_id = ? AND serial = ? AND removed_at IS NULL'),
+      itemOutbox: p("INSERT INTO outbox (kind, payload, created_at) VALUES ('unit.item', ?, ?)"),
+      stationId: p("SELECT value FROM settings WHERE key = 'station_id'"),
       setState: p('UPDATE units SET state = ?, closed_at = ? WHERE id = ?'),
     };
   }
@@ -103,11 +105,24 @@ export class UnitStore {
   }
 
   addItem(unitId: string, serial: string, runId: string, who: Who, now: string): void {
-    this.s.addItem!.run(unitId, serial, runId, now, who.shiftId, who.operator);
+    this.db.transaction(() => {
+      this.s.addItem!.run(unitId, serial, runId, now, who.shiftId, who.operator);
+      this.itemToOutbox(unitId, serial, runId, true, now);
+    })();
   }
 
   removeItem(unitId: string, serial: string, now: string): boolean {
-    return this.s.removeItem!.run(now, unitId, serial).changes > 0;
+    return this.db.transaction(() => {
+      const removed = this.s.removeItem!.run(now, unitId, serial).changes > 0;
+      if (removed) this.itemToOutbox(unitId, serial, null, false, now);
+      return removed;
+    })();
+  }
+
+  /** The hub's copy of a device packed into a unit or taken out again (its export names the unit), in the same transaction. */
+  private itemToOutbox(unitId: string, serial: string, runId: string | null, packed: boolean, now: string): void {
+    const stationId = (this.s.stationId!.get() as { value: string } | undefined)?.value ?? null;
+    this.s.itemOutbox!.run(JSON.stringify({ type: 'unit.item', stationId, at: now, unitId, serial, runId, packed }), now);
   }
 
   setState(id: string, state: 'open' | 'closed', now: string): void {

@@ -81,6 +81,18 @@ export const runMovedPayloadSchema = z.object({
 });
 export type RunMovedPayload = z.infer<typeof runMovedPayloadSchema>;
 
+/** A device packed into a packing unit, or taken out of it again. */
+export const unitItemPayloadSchema = z.object({
+  type: z.literal('unit.item'),
+  stationId: id,
+  at: isoTime,
+  unitId: id,
+  serial: z.string().min(1).max(200),
+  runId: id.nullable(),
+  packed: z.boolean(),
+});
+export type UnitItemPayload = z.infer<typeof unitItemPayloadSchema>;
+
 /**
  * One outbox record. Kinds the hub knows are validated and counted; other kinds (from a newer
  * station) are stored as they are, so a station is never stuck behind a record its hub is too old for.

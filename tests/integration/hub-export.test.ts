@@ -28,7 +28,7 @@ describeEachDb('hub shift export', (db) => {
 
     const dataDir = path.join(opened.dataDir, 'station');
     const { child, match } = await start(
-      ['station', '--headless', '--data-dir', dataDir, '--port', '0', '--hub', hubUrl, '--hub-token', token, '--simulate', '5', '--sim-speed', '400', '--sim-fail-rate', '0.2', '--sim-seed', '3'],
+      ['station', '--headless', '--data-dir', dataDir, '--port', '0', '--hub', hubUrl, '--hub-token', token, '--simulate', '0', '--sim-speed', '400', '--sim-fail-rate', '0.2', '--sim-seed', '3'],
       /UI: +(http:\/\/127\.0\.0\.1:\d+\/)#token=(\S+)/,
     );
     const station: Child = child;
@@ -41,6 +41,17 @@ describeEachDb('hub shift export', (db) => {
       return res;
     };
 
+    // Devices of one school (so they can be packed), from the station's current batch.
+    const batch = await fetch(new URL('api/v1/settings/current-batch', sUrl), {
+      method: 'PUT',
+      headers: { ...sAuth, 'content-type': 'application/json' },
+      body: JSON.stringify({ blueprint: 'school-ipad', customer: 'Stadt A', school: 'GS Nord' }),
+    });
+    expect(batch.status, await batch.clone().text()).toBe(200);
+    const plug = (count: number) =>
+      fetch(new URL('api/v1/simulator/devices', sUrl), { method: 'POST', headers: { ...sAuth, 'content-type': 'application/json' }, body: JSON.stringify({ count, model: 'iPad (10th generation)' }) });
+    expect((await plug(5)).status).toBe(201);
+
     // Let the devices finish, then unplug them all so nothing moves any more.
     const devices = await until(async () => {
       const list = (await (await sGet('api/v1/devices')).json()) as { serial: string; state: string | null }[];
@@ -48,7 +59,7 @@ describeEachDb('hub shift export', (db) => {
     }, 'the devices to finish', 60_000);
     // Two more devices, and the shift is closed while they are in flight: they are handed over.
     const firstShift = ((await (await sGet('api/v1/shifts')).json()) as { id: string }[])[0]!.id;
-    await fetch(new URL('api/v1/simulator/devices', sUrl), { method: 'POST', headers: { ...sAuth, 'content-type': 'application/json' }, body: JSON.stringify({ count: 2 }) });
+    expect((await plug(2)).status).toBe(201);
     await until(async () => {
       const list = (await (await sGet('api/v1/devices')) .json()) as { state: string | null }[];
       return list.some((d) => d.state === 'running' || d.state === 'waiting');
@@ -59,6 +70,17 @@ describeEachDb('hub shift export', (db) => {
       const list = (await (await sGet('api/v1/devices')).json()) as { serial: string; state: string | null }[];
       return list.length === 7 && list.every((d) => d.state === 'done' || d.state === 'failed') ? list : false;
     }, 'all devices to finish', 60_000);
+    // Finished devices go into a packing unit; one is taken out again.
+    const post = (p: string, body: unknown) => fetch(new URL(p, sUrl), { method: 'POST', headers: { ...sAuth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const doneSerials = all.filter((d) => d.state === 'done').map((d) => d.serial);
+    expect(doneSerials.length).toBeGreaterThan(1);
+    const unitRes = await post('api/v1/units', { fromSerial: doneSerials[0] });
+    expect(unitRes.status, await unitRes.clone().text()).toBe(201);
+    const unit = (await unitRes.json()) as { id: string };
+    const packed: string[] = [];
+    for (const serial of doneSerials.slice(0, 3)) if ((await post(`api/v1/units/${unit.id}/devices`, { serial })).ok) packed.push(serial);
+    expect(packed.length).toBeGreaterThan(1);
+    expect((await post(`api/v1/units/${unit.id}/devices/${encodeURIComponent(packed[1]!)}/remove`, { reason: 'wrong box' })).ok).toBe(true);
     for (const d of all) await fetch(new URL(`api/v1/simulator/devices/${encodeURIComponent(d.serial)}`, sUrl), { method: 'DELETE', headers: sAuth });
     const outbox = () => {
       const sdb = new Database(path.join(dataDir, 'station.db'), { readonly: true });
@@ -93,6 +115,9 @@ describeEachDb('hub shift export', (db) => {
     }
     const json = JSON.parse(await (await sGet(`api/v1/shifts/${firstShift}/export?format=json`)).text()) as { shift: { carriedOut: unknown[] } };
     expect(json.shift.carriedOut.length).toBeGreaterThan(0);
+    // The unit is in the export (and so, being equal, in the hub's).
+    const csvs = await Promise.all(shifts.map(async ({ id }) => (await sGet(`api/v1/shifts/${id}/export?format=csv`)).text()));
+    expect(csvs.join('\n')).toContain(unit.id);
     const shiftId = firstShift;
     const pdf = await hubGet(`api/v1/stations/${health.stationId}/shifts/${shiftId}/export?format=pdf`);
     expect(pdf.headers.get('content-type')).toBe('application/pdf');

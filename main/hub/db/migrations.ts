@@ -182,6 +182,22 @@ CREATE TABLE carryovers (
 );
 `,
   },
+  {
+    version: 5,
+    sql: `
+-- Devices packed into units (a serial taken out again keeps its row, marked removed).
+CREATE TABLE unit_items (
+  station_id TEXT NOT NULL REFERENCES stations (id),
+  unit_id    TEXT NOT NULL,
+  serial     TEXT NOT NULL,
+  run_id     TEXT,
+  removed    BIGINT NOT NULL DEFAULT 0,
+  last_seq   BIGINT NOT NULL,
+  PRIMARY KEY (station_id, unit_id, serial)
+);
+CREATE INDEX unit_items_by_run ON unit_items (station_id, run_id);
+`,
+  },
 ];
 
 export class HubSchemaError extends Error {

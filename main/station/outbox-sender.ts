@@ -1,4 +1,5 @@
 import { ingestResponseSchema, type IngestBody } from '../../shared/contract/hub-api.js';
+import type { HubLinkView } from '../../shared/contract/station-api.js';
 import type { Logger } from '../logging/logger.js';
 import type { OutboxRecord } from '../store/records.js';
 
@@ -12,18 +13,9 @@ export interface OutboxSource {
   getDevice?(serial: string): { family: string; model: string; osVersion: string | null } | null;
 }
 
-export type HubLinkState = 'starting' | 'online' | 'offline' | 'rejected' | 'stopped';
-
-export interface HubLinkStatus {
-  state: HubLinkState;
-  hub: string;
-  /** Highest seq the hub acknowledged to this process (deleted from the outbox). */
-  lastAckSeq: number | null;
-  lastAckAt: string | null;
-  backlog: number;
-  lastError: string | null;
-  nextAttemptAt: string | null;
-}
+/** The link's state as the station snapshot shows it (lastAckSeq: the highest seq the hub acknowledged to this process). */
+export type HubLinkStatus = HubLinkView;
+export type HubLinkState = HubLinkView['state'];
 
 export interface OutboxSenderOptions {
   source: OutboxSource;
@@ -384,6 +376,7 @@ export function startHubReporting(
     stationId: string;
     onCommitted(listener: () => void): () => void;
     floor?: { orderProgress(): NonNullable<IngestBody['orders']> };
+    setHubLink?(status: (() => HubLinkView) | null): void;
   },
   link: HubLink,
   logger: Logger,
@@ -394,6 +387,8 @@ export function startHubReporting(
   const orders = floor ? () => floor.orderProgress() : undefined;
   const sender = new OutboxSender({ source: core.store, stationId: core.stationId, hubUrl: link.url, token: link.token, logger, version, stationName, ...(orders ? { orders } : {}) });
   sender.onStop(core.onCommitted(() => sender.notify()));
+  core.setHubLink?.(() => sender.status());
+  sender.onStop(() => core.setHubLink?.(null));
   sender.start();
   return sender;
 }

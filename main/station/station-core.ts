@@ -9,6 +9,7 @@ import type {
   ShiftView,
   StationEvent,
   StationSnapshot,
+  HubLinkView,
 } from '../../shared/contract/station-api.js';
 import { renderTemplate } from '../../shared/templates/render-template.js';
 import { loadBlueprint, loadBlueprintDir } from '../blueprints/blueprint-loader.js';
@@ -571,7 +572,15 @@ export class StationCore {
       stats: this.stats(),
       devices: this.listDevices(),
       notices: this.bench.listNotices(),
+      hub: this.hubLink?.() ?? null,
     };
+  }
+
+  private hubLink: (() => HubLinkView) | null = null;
+
+  /** Where the hub sender's state comes from, for the snapshot (set when the station reports to a hub). */
+  setHubLink(status: (() => HubLinkView) | null): void {
+    this.hubLink = status;
   }
 
   // ---- bench layout --------------------------------------------------------------------------

@@ -126,6 +126,18 @@ export const shiftStatsSchema = z.object({
 });
 export type ShiftStats = z.infer<typeof shiftStatsSchema>;
 
+/** The station's link to its hub (benchline station --hub): absent when it reports to none. */
+export const hubLinkViewSchema = z.object({
+  state: z.enum(['starting', 'online', 'offline', 'rejected', 'stopped']),
+  hub: z.string(),
+  lastAckSeq: z.number().int().nullable(),
+  lastAckAt: isoTime.nullable(),
+  backlog: z.number().int(),
+  lastError: z.string().nullable(),
+  nextAttemptAt: isoTime.nullable(),
+});
+export type HubLinkView = z.infer<typeof hubLinkViewSchema>;
+
 export const stationSnapshotSchema = z.object({
   stationId: z.string(),
   stationName: z.string(),
@@ -136,6 +148,7 @@ export const stationSnapshotSchema = z.object({
   devices: z.array(deviceViewSchema),
   /** Port tiles that are not device runs: unsupported, unreadable or unidentified devices. */
   notices: z.array(portNoticeViewSchema).default([]),
+  hub: hubLinkViewSchema.nullable().optional(),
 });
 export type StationSnapshot = z.infer<typeof stationSnapshotSchema>;
 

@@ -1,11 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHubServer } from '../../main/hub/hub-server.js';
 import { HubStore } from '../../main/hub/hub-store.js';
 import { silentLogger } from '../../main/logging/logger.js';
-import { OutboxSender, checkHubLink, type HubLinkStatus } from '../../main/station/outbox-sender.js';
+import { OutboxSender, checkHubLink, startHubReporting, type HubLinkStatus } from '../../main/station/outbox-sender.js';
+import { StationCore } from '../../main/station/station-core.js';
 import { StationStore } from '../../main/store/station-store.js';
 import { tempDir } from '../integration/hub-helpers.js';
 
@@ -166,6 +168,34 @@ describe('outbox sender', () => {
     await until(() => station.outboxState().count === 0, 'an empty outbox');
     writeShifts(1);
     expect(station.outboxState().count).toBe(1);
+  });
+
+  it('a station reporting to the hub shows the link in its snapshot, and its shift reaches the hub', async () => {
+    const core = await StationCore.open({
+      dataDir: path.join(dir, 'core'),
+      resourcesDir: path.join(fileURLToPath(new URL('../..', import.meta.url)), 'resources'),
+      drivers: ['sim'],
+      simulate: 0,
+      simSpeed: Number.POSITIVE_INFINITY,
+      simFailRate: 0,
+      simSeed: 1,
+      blueprintFiles: [],
+      version: 'test',
+      logger: silentLogger,
+    });
+    const coreToken = (await hubStore.registerStation('Bench Core')).token;
+    const sender = startHubReporting(core, { url: hubUrl, token: coreToken }, silentLogger, 'test');
+    try {
+      expect(core.snapshot().hub).toMatchObject({ hub: hubUrl });
+      const shift = core.openShift(['Ana', 'Ben']);
+      await until(() => core.snapshot().hub?.state === 'online' && core.snapshot().hub?.backlog === 0, 'the link online with nothing waiting');
+      await until(async () => (await hubStore.stationTiles(Date.now(), { onlineWindowMs: 30_000, stallMs: 600_000 })).some((t) => t.name === 'Bench Core' && t.shiftId === shift.id), 'the shift on the hub');
+      const tile = (await hubStore.stationTiles(Date.now(), { onlineWindowMs: 30_000, stallMs: 600_000 })).find((t) => t.name === 'Bench Core');
+      expect(tile).toMatchObject({ stationId: core.stationId, online: true, shiftOpen: true, operators: ['Ana', 'Ben'] });
+    } finally {
+      await sender.stop();
+      await core.close();
+    }
   });
 
   it('checks --hub and --hub-token', () => {

@@ -3,13 +3,15 @@ import { createRoot } from 'react-dom/client';
 import '../common/styles/base.css';
 import './station.css';
 import { CuePlayer } from '../common/cue.js';
+import de from '../common/i18n/de.json';
+import en from '../common/i18n/en.json';
 import { initI18n } from '../common/i18n/index.js';
 import { connectStation } from '../transport/index.js';
 import { App } from './App.js';
 import { StationProvider } from './state/context.js';
 import { StationStore } from './state/station-store.js';
 
-initI18n();
+initI18n({ de, en });
 const client = connectStation();
 const store = new StationStore(client);
 store.start();

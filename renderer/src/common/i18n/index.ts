@@ -1,7 +1,5 @@
 import i18next from 'i18next';
 import { initReactI18next } from 'react-i18next';
-import de from './de.json';
-import en from './en.json';
 
 export const LANGUAGES = ['de', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -37,15 +35,25 @@ export function setLanguage(language: Language): void {
   }
 }
 
-/** Every text of the UI lives in de.json / en.json; components only ever call t(). */
-export function initI18n(): typeof i18next {
+/** One app's texts in both languages: every UI text lives in a de.json / en.json, components only ever call t(). */
+export interface AppTexts {
+  de: Record<string, unknown>;
+  en: Record<string, unknown>;
+}
+
+/**
+ * Starts i18next for one renderer entry (the station app or the hub's dashboard) with the language
+ * choice both share. `flatKeys`: the texts' keys contain dots and are not nested objects.
+ */
+export function initI18n(texts: AppTexts, options: { flatKeys?: boolean } = {}): typeof i18next {
   const lng = initialLanguage();
   void i18next.use(initReactI18next).init({
-    resources: { de: { translation: de }, en: { translation: en } },
+    resources: { de: { translation: texts.de }, en: { translation: texts.en } },
     lng,
     fallbackLng: 'en',
     supportedLngs: [...LANGUAGES],
     nsSeparator: false,
+    ...(options.flatKeys ? { keySeparator: false as const } : {}),
     interpolation: { escapeValue: false },
     initAsync: false,
     returnNull: false,

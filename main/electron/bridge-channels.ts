@@ -4,6 +4,8 @@
  */
 export const CALL_CHANNEL = 'benchline:call';
 export const EVENT_CHANNEL = 'benchline:event';
+/** `window.benchline.saveFile`: the main process writes a download to a file picked in a save dialog. */
+export const SAVE_FILE_CHANNEL = 'benchline:save-file';
 
 /** What the main process answers on CALL_CHANNEL. */
 export type BridgeReply =

@@ -15,8 +15,9 @@ import {
   type StationCommandOptions,
 } from '../cli/station-command.js';
 import { APP_SCHEME, APP_START_URL, isAppUrl, serveAppRequest } from './app-protocol.js';
-import { CALL_CHANNEL, EVENT_CHANNEL } from './bridge-channels.js';
+import { CALL_CHANNEL, EVENT_CHANNEL, SAVE_FILE_CHANNEL } from './bridge-channels.js';
 import { handleBridgeCall } from './ipc-bridge.js';
+import { handleSaveFile, type ShowSaveDialog } from './save-file.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** Built by `npm run build:preload` (one CommonJS file: sandboxed preloads cannot load modules). */
@@ -179,6 +180,11 @@ export async function runElectronShell(argv: readonly string[], overrides: Shell
     protocol.handle(APP_SCHEME, (request) => serveAppRequest(rendererDir, request.url, request.method));
 
     ipcMain.handle(CALL_CHANNEL, (event, message: unknown) => handleBridgeCall(running.core, event.senderFrame?.url, message, logger));
+    // Downloads in the window: the save dialog is modal to the station window when there is one.
+    const showSaveDialog: ShowSaveDialog = (opts) => (window && !window.isDestroyed() ? dialog.showSaveDialog(window, opts) : dialog.showSaveDialog(opts));
+    ipcMain.handle(SAVE_FILE_CHANNEL, (event, message: unknown) =>
+      handleSaveFile(running.core, event.senderFrame?.url, message, showSaveDialog, logger, app.getPath('downloads')),
+    );
     core.onEvent((event) => {
       if (window && !window.isDestroyed() && isAppUrl(window.webContents.getURL())) window.webContents.send(EVENT_CHANNEL, event);
     });

@@ -1,5 +1,6 @@
+import { parseSaveFileRequest, type SaveFileResult } from '../../shared/contract/save-file.js';
 import { isStationMethod, stationMethods, type StationEvent } from '../../shared/contract/station-api.js';
-import { CALL_CHANNEL, EVENT_CHANNEL, type BridgeReply } from './bridge-channels.js';
+import { CALL_CHANNEL, EVENT_CHANNEL, SAVE_FILE_CHANNEL, type BridgeReply } from './bridge-channels.js';
 
 /**
  * `window.benchline` in the Electron window: the renderer's StationApi transport.
@@ -7,9 +8,13 @@ import { CALL_CHANNEL, EVENT_CHANNEL, type BridgeReply } from './bridge-channels
  *   `{ code, message }` object (contextBridge would strip an Error's extra fields), both for calls
  *   refused here (method not in the contract, invalid params) and for errors from the station.
  * - `onEvent(cb)` delivers every pushed StationEvent; the returned function unsubscribes.
+ * - `saveFile(kind, params)` has the main process write a download (shift export, unit manifest,
+ *   quarantine list; kinds in shared/contract/save-file.ts) to a file picked in a save dialog;
+ *   resolves `{ saved: path }` or `{ cancelled: true }`, rejects with `{ code, message }`.
  */
 export interface BenchlineBridge {
   invoke(method: string, params?: unknown): Promise<unknown>;
+  saveFile(kind: string, params?: unknown): Promise<SaveFileResult>;
   onEvent(callback: (event: StationEvent) => void): () => void;
 }
 
@@ -37,6 +42,13 @@ export function createBenchlineBridge(ipc: BridgeIpc): BenchlineBridge {
       }
       const reply = (await ipc.invoke(CALL_CHANNEL, { method, params: parsed.data })) as BridgeReply;
       if (reply.ok) return reply.result;
+      throw { code: reply.error.code, message: reply.error.message } satisfies BridgeError;
+    },
+    async saveFile(kind: string, params?: unknown): Promise<SaveFileResult> {
+      const request = parseSaveFileRequest(kind, params);
+      if (!request.ok) return refuse(request.message);
+      const reply = (await ipc.invoke(SAVE_FILE_CHANNEL, { kind: request.kind, params: request.params })) as BridgeReply;
+      if (reply.ok) return reply.result as SaveFileResult;
       throw { code: reply.error.code, message: reply.error.message } satisfies BridgeError;
     },
     onEvent(callback: (event: StationEvent) => void): () => void {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RENDERER_CSP } from '../../main/api/station-http-server.js';
 import { isAppUrl, serveAppRequest } from '../../main/electron/app-protocol.js';
-import { CALL_CHANNEL, EVENT_CHANNEL } from '../../main/electron/bridge-channels.js';
+import { CALL_CHANNEL, EVENT_CHANNEL, SAVE_FILE_CHANNEL } from '../../main/electron/bridge-channels.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const resourcesDir = path.join(repoRoot, 'resources');
@@ -77,6 +77,9 @@ const fake = vi.hoisted(() => {
     quit: 0,
     exits: [] as number[],
     errorBoxes: [] as string[],
+    /** What the fake save dialog answers next (a path, or null for Cancel), and what it was asked. */
+    saveAnswers: [] as Array<string | null>,
+    saveDialogs: [] as Array<{ window: unknown; options: any }>,
   };
   class BrowserWindow extends Emitter {
     webContents = new FakeWebContents();
@@ -115,7 +118,16 @@ const fake = vi.hoisted(() => {
       },
     },
     BrowserWindow,
-    dialog: { showErrorBox: (_title: string, message: string) => state.errorBoxes.push(message) },
+    dialog: {
+      showErrorBox: (_title: string, message: string) => state.errorBoxes.push(message),
+      // Electron's signature: showSaveDialog([window, ]options).
+      showSaveDialog: async (...args: any[]) => {
+        const options = args[args.length - 1];
+        state.saveDialogs.push({ window: args.length > 1 ? args[0] : null, options });
+        const answer = state.saveAnswers.shift() ?? null;
+        return answer === null ? { canceled: true, filePath: '' } : { canceled: false, filePath: answer };
+      },
+    },
     ipcMain: { handle: (channel: string, fn: Listener) => state.ipc.set(channel, fn) },
     Menu: { setApplicationMenu: () => {} },
     protocol: {
@@ -150,6 +162,8 @@ const fake = vi.hoisted(() => {
       quit: 0,
       exits: [],
       errorBoxes: [],
+      saveAnswers: [],
+      saveDialogs: [],
     });
   };
   return { state, electron, reset, FakeWebContents };
@@ -309,6 +323,90 @@ describe('Electron main process', () => {
     expect((pushed[1] as any).device.serial).toBe(plugged.result.serials[0]);
   });
 
+  it('saveFile: the main process writes a shift export where the save dialog says, or nothing when cancelled', async () => {
+    await start(['--data-dir', tmp('data'), '--port', '0', '--sim-speed', '1000']);
+    const call = fake.state.ipc.get(CALL_CHANNEL)!;
+    const save = fake.state.ipc.get(SAVE_FILE_CHANNEL)!;
+    const fromApp = { senderFrame: { url: 'app://station/' } };
+    const shift = (await call(fromApp, { method: 'openShift', params: { operators: ['Anna'] } })) as any;
+    expect(shift.ok).toBe(true);
+    const shiftId = shift.result.id as string;
+
+    // CSV: the dialog offers the HTTP route's file name and a CSV filter; the file has the contract header.
+    const outDir = tmp('saved');
+    const target = path.join(outDir, 'my-shift.csv');
+    fake.state.saveAnswers.push(target);
+    const saved = (await save(fromApp, { kind: 'shiftExport', params: { shiftId, format: 'csv' } })) as any;
+    expect(saved).toEqual({ ok: true, result: { saved: target } });
+    expect(fake.state.saveDialogs).toHaveLength(1);
+    const asked = fake.state.saveDialogs[0]!;
+    expect(asked.window).toBe(fake.state.windows[0]); // modal to the station window
+    expect(path.basename(asked.options.defaultPath)).toBe(`schicht-${shiftId.replace(/[^A-Za-z0-9._-]/g, '_')}.csv`);
+    expect(asked.options.filters).toEqual([{ name: 'CSV', extensions: ['csv'] }]);
+    const text = fs.readFileSync(target, 'utf8');
+    expect(text.split('\r\n')[0]).toBe(
+      'run_id,station,shift_id,slot,serial,family,model,os_version,customer,school,order_id,blueprint,blueprint_version,operator,started_at,finished_at,duration_s,result,failed_step,error,attempts,device_name,asset_tag,unit_id',
+    );
+    expect(fs.readdirSync(outDir)).toEqual(['my-shift.csv']); // no temp file left behind
+
+    // Excel-de and PDF go through the same writers as the HTTP routes.
+    const excel = path.join(outDir, 'excel.csv');
+    fake.state.saveAnswers.push(excel);
+    expect(await save(fromApp, { kind: 'shiftExport', params: { shiftId: 'current', format: 'csv', dialect: 'excel-de' } })).toEqual({ ok: true, result: { saved: excel } });
+    expect(fs.readFileSync(excel).subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    expect(fs.readFileSync(excel, 'utf8')).toContain('run_id;station;shift_id');
+    expect(path.basename(fake.state.saveDialogs[1]!.options.defaultPath)).toMatch(/-excel\.csv$/);
+    const pdf = path.join(outDir, 'shift.pdf');
+    fake.state.saveAnswers.push(pdf);
+    expect(await save(fromApp, { kind: 'shiftExport', params: { shiftId, format: 'pdf' } })).toEqual({ ok: true, result: { saved: pdf } });
+    expect(fs.readFileSync(pdf).subarray(0, 5).toString()).toBe('%PDF-');
+    expect(fake.state.saveDialogs[2]!.options.filters).toEqual([{ name: 'PDF', extensions: ['pdf'] }]);
+
+    // Cancel: nothing is written.
+    const before = fs.readdirSync(outDir).sort();
+    fake.state.saveAnswers.push(null);
+    expect(await save(fromApp, { kind: 'shiftExport', params: { shiftId, format: 'json' } })).toEqual({ ok: true, result: { cancelled: true } });
+    expect(fs.readdirSync(outDir).sort()).toEqual(before);
+
+    // The quarantine list and an unknown unit.
+    const quarantine = path.join(outDir, 'q.csv');
+    fake.state.saveAnswers.push(quarantine);
+    expect(await save(fromApp, { kind: 'quarantineList', params: { dialect: 'excel-de', all: true } })).toEqual({ ok: true, result: { saved: quarantine } });
+    expect(path.basename(fake.state.saveDialogs[4]!.options.defaultPath)).toBe('quarantaene.csv');
+    const dialogs = fake.state.saveDialogs.length;
+    expect(await save(fromApp, { kind: 'unitManifest', params: { unitId: 'nope', format: 'pdf' } })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await save(fromApp, { kind: 'shiftExport', params: { shiftId: 'no-such-shift', format: 'csv' } })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(fake.state.saveDialogs).toHaveLength(dialogs); // nothing to save: no dialog
+  });
+
+  it('saveFile: unknown kinds, bad params and other senders are refused without a dialog', async () => {
+    await start(['--data-dir', tmp('data'), '--port', '0', '--sim-speed', '1000']);
+    const save = fake.state.ipc.get(SAVE_FILE_CHANNEL)!;
+    const fromApp = { senderFrame: { url: 'app://station/' } };
+    const outDir = tmp('refused');
+    fake.state.saveAnswers.push(path.join(outDir, 'x.csv'));
+
+    for (const message of [
+      { kind: 'database', params: {} },
+      { kind: '__proto__', params: {} },
+      { kind: 'shiftExport', params: { shiftId: 'last', format: 'xlsx' } },
+      { kind: 'shiftExport', params: { format: 'csv' } },
+      { kind: 'shiftExport', params: { shiftId: 'last', format: 'csv', dialect: 'tsv' } },
+      { kind: 'shiftExport', params: { shiftId: 'last', format: 'csv', path: '/etc/passwd' } },
+      { kind: 'unitManifest', params: { unitId: 'u1', format: 'json' } },
+      { kind: 'quarantineList', params: { all: 'yes' } },
+      'garbage',
+      null,
+    ]) {
+      expect(await save(fromApp, message), JSON.stringify(message)).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    }
+    for (const sender of [{ senderFrame: { url: 'https://evil.example/' } }, { senderFrame: { url: 'app://evil/' } }, { senderFrame: null }]) {
+      expect(await save(sender, { kind: 'quarantineList', params: {} })).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    }
+    expect(fake.state.saveDialogs).toEqual([]);
+    expect(fs.readdirSync(outDir)).toEqual([]);
+  });
+
   it('keeps every web contents on app://station/: no navigation away, no new windows, no webviews', async () => {
     await start(['--data-dir', tmp('data'), '--port', '0', '--headless']);
     expect(fake.state.windows).toHaveLength(0); // --headless inside Electron: no window, the API still serves
@@ -412,7 +510,7 @@ describe('preload bundle (window.benchline)', () => {
     const { exposed, required } = loadPreload(() => ({ ok: true, result: null }));
     expect(required).toEqual(['electron']);
     expect(Object.keys(exposed)).toEqual(['benchline']);
-    expect(Object.keys(exposed.benchline).sort()).toEqual(['invoke', 'onEvent']);
+    expect(Object.keys(exposed.benchline).sort()).toEqual(['invoke', 'onEvent', 'saveFile']);
   });
 
   it('invoke: refuses methods outside the contract and invalid params without asking main', async () => {
@@ -433,6 +531,21 @@ describe('preload bundle (window.benchline)', () => {
     expect(invoked).toEqual([
       [CALL_CHANNEL, { method: 'snapshot', params: {} }],
       [CALL_CHANNEL, { method: 'retryRun', params: { runId: 'x' } }],
+    ]);
+  });
+
+  it('saveFile: refuses kinds and params outside the contract without asking main, passes the rest', async () => {
+    const { exposed, invoked } = loadPreload((m) =>
+      m.kind === 'shiftExport' ? { ok: true, result: { saved: '/home/t/schicht.csv' } } : { ok: false, error: { code: 'not_found', message: 'No unit u9.' } },
+    );
+    await expect(exposed.benchline.saveFile('database', {})).rejects.toEqual({ code: 'bad_request', message: 'Unknown file kind "database".' });
+    await expect(exposed.benchline.saveFile('shiftExport', { shiftId: 'last', format: 'xlsx' })).rejects.toMatchObject({ code: 'bad_request', message: expect.stringContaining('format') });
+    expect(invoked).toEqual([]);
+    await expect(exposed.benchline.saveFile('shiftExport', { shiftId: 'last', format: 'csv' })).resolves.toEqual({ saved: '/home/t/schicht.csv' });
+    await expect(exposed.benchline.saveFile('unitManifest', { unitId: 'u9', format: 'pdf' })).rejects.toEqual({ code: 'not_found', message: 'No unit u9.' });
+    expect(invoked).toEqual([
+      [SAVE_FILE_CHANNEL, { kind: 'shiftExport', params: { shiftId: 'last', format: 'csv' } }],
+      [SAVE_FILE_CHANNEL, { kind: 'unitManifest', params: { unitId: 'u9', format: 'pdf' } }],
     ]);
   });
 

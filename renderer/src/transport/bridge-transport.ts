@@ -4,6 +4,8 @@ import { TransportError, type ConnectionState, type Transport } from './transpor
 export interface BenchlineBridge {
   invoke(method: string, params: unknown): Promise<unknown>;
   onEvent(callback: (event: unknown) => void): () => void;
+  /** The main process writes a download to a file picked in a save dialog (shared/contract/save-file.ts). */
+  saveFile?(kind: string, params: unknown): Promise<unknown>;
 }
 
 declare global {
@@ -18,7 +20,7 @@ export function preloadBridge(): BenchlineBridge | null {
 }
 
 /** Errors from ipcRenderer.invoke arrive as "Error invoking remote method 'x': Error: message" or as {code, message}. */
-function toTransportError(err: unknown): TransportError {
+export function toTransportError(err: unknown): TransportError {
   if (err && typeof err === 'object') {
     const { code, message } = err as { code?: unknown; message?: unknown };
     const text = typeof message === 'string' ? message.replace(/^Error invoking remote method '[^']*': (\w*Error: )?/, '') : String(err);

@@ -5,7 +5,8 @@ import type { CurrentBatch, OrderImportReportView, OrderProgressView, UnitView, 
 import type { DeviceView, ShiftView } from '../../../../shared/contract/station-api.js';
 import { Modal } from '../../common/components/Modal.js';
 import { useStation } from '../state/context.js';
-import { download } from './downloads.js';
+import { saveDownload } from './downloads.js';
+import type { SaveFileRequest } from '../../transport/save-file.js';
 import './floor.css';
 
 type Tab = 'orders' | 'pack' | 'labels' | 'export';
@@ -22,6 +23,18 @@ export interface FloorPanelProps {
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+type T = ReturnType<typeof useTranslation>['t'];
+
+/** A download button's action: saved by the app (says where), cancelled (says nothing), or the browser's download. */
+function saveFile(t: T, notify: Say, request: SaveFileRequest, route: string, fallbackName: string, failed: (text: string) => string = (text) => text): void {
+  void saveDownload(request, route, fallbackName).then(
+    (outcome) => {
+      if ('saved' in outcome) notify('info', t('floor.export.saved', { path: outcome.saved }));
+    },
+    (err: unknown) => notify('error', message(err) === 'no-download' ? t('floor.export.noDownload') : failed(message(err))),
+  );
 }
 
 /** Orders (import, goods receipt, current batch, devices waiting for an order), packing units, exports. */
@@ -326,9 +339,7 @@ function PackTab({ notify, initialUnit }: { notify: Say; initialUnit?: string | 
   };
 
   const dl = (format: 'pdf' | 'csv') =>
-    void download(`/api/v1/units/${encodeURIComponent(unit!.id)}/manifest?format=${format}`, `packliste-${unit!.id}.${format}`).catch((err: unknown) =>
-      notify('error', message(err) === 'no-download' ? t('floor.export.noDownload') : message(err)),
-    );
+    saveFile(t, notify, { kind: 'unitManifest', params: { unitId: unit!.id, format } }, `/api/v1/units/${encodeURIComponent(unit!.id)}/manifest?format=${format}`, `packliste-${unit!.id}.${format}`);
 
   return (
     <>
@@ -431,9 +442,14 @@ function ExportTab({ shift, notify }: { shift: ShiftView | null; notify: Say }) 
       }
     })();
   }, [client]);
-  const go = (query: string, name: string) =>
-    void download(`/api/v1/shifts/${encodeURIComponent(chosen)}/export?${query}`, name).catch((err: unknown) =>
-      notify('error', message(err) === 'no-download' ? t('floor.export.noDownload') : t('floor.export.failed', { message: message(err) })),
+  const go = (format: 'csv' | 'json' | 'pdf', dialect: 'excel-de' | undefined, name: string) =>
+    saveFile(
+      t,
+      notify,
+      { kind: 'shiftExport', params: { shiftId: chosen, format, ...(dialect ? { dialect } : {}) } },
+      `/api/v1/shifts/${encodeURIComponent(chosen)}/export?format=${format}${dialect ? `&dialect=${dialect}` : ''}`,
+      name,
+      (text) => t('floor.export.failed', { message: text }),
     );
   return (
     <section className="drawer__section">
@@ -449,16 +465,16 @@ function ExportTab({ shift, notify }: { shift: ShiftView | null; notify: Say }) 
         </select>
       </label>
       <div className="field-row">
-        <button type="button" className="btn" onClick={() => go('format=csv', 'schicht.csv')}>
+        <button type="button" className="btn" onClick={() => go('csv', undefined, 'schicht.csv')}>
           {t('floor.export.csv')}
         </button>
-        <button type="button" className="btn" onClick={() => go('format=csv&dialect=excel-de', 'schicht-excel.csv')}>
+        <button type="button" className="btn" onClick={() => go('csv', 'excel-de', 'schicht-excel.csv')}>
           {t('floor.export.excel')}
         </button>
-        <button type="button" className="btn" onClick={() => go('format=json', 'schicht.json')}>
+        <button type="button" className="btn" onClick={() => go('json', undefined, 'schicht.json')}>
           {t('floor.export.json')}
         </button>
-        <button type="button" className="btn" onClick={() => go('format=pdf', 'schicht.pdf')}>
+        <button type="button" className="btn" onClick={() => go('pdf', undefined, 'schicht.pdf')}>
           {t('floor.export.pdf')}
         </button>
       </div>
@@ -467,9 +483,7 @@ function ExportTab({ shift, notify }: { shift: ShiftView | null; notify: Say }) 
           type="button"
           className="btn btn--quiet"
           onClick={() =>
-            void download('/api/v1/quarantine?format=csv&dialect=excel-de&all=1', 'quarantaene.csv').catch((err: unknown) =>
-              notify('error', message(err) === 'no-download' ? t('floor.export.noDownload') : message(err)),
-            )
+            saveFile(t, notify, { kind: 'quarantineList', params: { dialect: 'excel-de', all: true } }, '/api/v1/quarantine?format=csv&dialect=excel-de&all=1', 'quarantaene.csv')
           }
         >
           {t('floor.export.quarantine')}

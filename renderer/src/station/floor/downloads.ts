@@ -1,6 +1,9 @@
+import { bridgeSaveFile, type SaveFileRequest } from '../../transport/save-file.js';
+
 /**
- * Downloads go over the station's HTTP API (they stream), with the token the page was opened
- * with; in Electron (no token in the page) there is no download here.
+ * Downloads: in the Electron window the main process writes the file where the technician picks
+ * (preload bridge, save dialog); in a browser (headless station) they go over the station's HTTP
+ * API (they stream), with the token the page was opened with.
  */
 export function apiToken(): string | null {
   const fromHash = new URLSearchParams(window.location.hash.replace(/^#/, '')).get('token');
@@ -10,6 +13,20 @@ export function apiToken(): string | null {
   } catch {
     return null;
   }
+}
+
+/** How a download ended: saved by the app (path), the save dialog cancelled, or handed to the browser. */
+export type DownloadOutcome = { saved: string } | { cancelled: true } | { downloaded: true };
+
+/**
+ * The one place that decides how a file leaves the station: the bridge when it exists, else HTTP.
+ * `request` is what the bridge saves; `route` / `fallbackName` are the same file over HTTP.
+ */
+export async function saveDownload(request: SaveFileRequest, route: string, fallbackName: string): Promise<DownloadOutcome> {
+  const saveFile = bridgeSaveFile();
+  if (saveFile) return saveFile(request);
+  await download(route, fallbackName);
+  return { downloaded: true };
 }
 
 export async function download(route: string, fallbackName: string): Promise<void> {

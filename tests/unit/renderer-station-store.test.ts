@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { DeviceView, StationSnapshot } from '../../shared/contract/station-api.js';
 import { compareSlots, groupByHub } from '../../renderer/src/station/state/slots.js';
-import { StationStore } from '../../renderer/src/station/state/station-store.js';
+import { HUB_POLL_MS, StationStore } from '../../renderer/src/station/state/station-store.js';
 import { StationClient } from '../../renderer/src/transport/station-client.js';
 import type { ConnectionState, Transport } from '../../renderer/src/transport/transport.js';
 
@@ -178,6 +178,48 @@ describe('station store', () => {
     expect(store.getState().devices.get('A')?.state).toBe('running');
     expect(warn).toHaveBeenCalled();
     warn.mockRestore();
+  });
+
+  it('re-reads the hub link while the station reports to a hub, keeping the tiles as they are', async () => {
+    vi.useFakeTimers();
+    try {
+      const { transport, store } = setup([device('A', 'A1')]);
+      const hub = { state: 'offline' as const, hub: 'http://127.0.0.1:9/', lastAckSeq: null, lastAckAt: null, backlog: 3, lastError: 'connect ECONNREFUSED', nextAttemptAt: null };
+      transport.snapshot.hub = hub;
+      transport.setConnection('online');
+      await vi.advanceTimersByTimeAsync(0);
+      expect(store.getState().hub).toEqual(hub);
+      const tileA = store.getState().devices.get('A');
+
+      transport.snapshot.hub = { ...hub, state: 'online', backlog: 0, lastError: null, lastAckSeq: 7 };
+      await vi.advanceTimersByTimeAsync(HUB_POLL_MS);
+      expect(store.getState().hub).toMatchObject({ state: 'online', backlog: 0 });
+      expect(store.getState().devices.get('A')).toBe(tileA);
+
+      // Disconnected: no reads until the next snapshot starts the polling again.
+      const calls = transport.snapshotCalls;
+      transport.setConnection('reconnecting');
+      await vi.advanceTimersByTimeAsync(HUB_POLL_MS * 3);
+      expect(transport.snapshotCalls).toBe(calls);
+      store.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('does not poll a station that reports to no hub', async () => {
+    vi.useFakeTimers();
+    try {
+      const { transport, store } = setup([device('A', 'A1')]);
+      transport.setConnection('online');
+      await vi.advanceTimersByTimeAsync(0);
+      expect(store.getState().hub).toBeNull();
+      await vi.advanceTimersByTimeAsync(HUB_POLL_MS * 3);
+      expect(transport.snapshotCalls).toBe(1);
+      store.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

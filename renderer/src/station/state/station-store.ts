@@ -1,4 +1,4 @@
-import type { DeviceView, PortNoticeView, ShiftStats, ShiftView, StationEvent } from '../../../../shared/contract/station-api.js';
+import type { DeviceView, HubLinkView, PortNoticeView, ShiftStats, ShiftView, StationEvent } from '../../../../shared/contract/station-api.js';
 import type { ConnectionState, StationClient } from '../../transport/index.js';
 import { compareDevices } from './slots.js';
 
@@ -25,7 +25,12 @@ export interface StationState {
   attention: readonly string[];
   /** Port tiles by port path: unsupported, unreadable or unidentified devices. */
   notices: ReadonlyMap<string, PortNoticeView>;
+  /** The station's link to its hub; null when it reports to none. */
+  hub: HubLinkView | null;
 }
+
+/** How often the hub link is read again: the station announces no event when it changes. */
+export const HUB_POLL_MS = 5000;
 
 export type CueListener = (kind: 'waiting' | 'failed', device: DeviceView) => void;
 
@@ -55,7 +60,12 @@ const EMPTY: StationState = {
   order: [],
   attention: [],
   notices: new Map(),
+  hub: null,
 };
+
+function sameHub(a: HubLinkView | null, b: HubLinkView | null): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
 
 function needsTechnician(d: DeviceView): boolean {
   return d.state === 'failed' || d.state === 'waiting';
@@ -80,6 +90,7 @@ export class StationStore {
   private awaitingSnapshot = true;
   private snapshotRetry: ReturnType<typeof setTimeout> | null = null;
   private shiftCheck: ReturnType<typeof setTimeout> | null = null;
+  private hubPoll: ReturnType<typeof setTimeout> | null = null;
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(
@@ -96,6 +107,7 @@ export class StationStore {
     for (const off of this.unsubscribe.splice(0)) off();
     if (this.snapshotRetry) clearTimeout(this.snapshotRetry);
     if (this.shiftCheck) clearTimeout(this.shiftCheck);
+    this.stopHubPoll();
   }
 
   getState = (): StationState => this.state;
@@ -122,6 +134,7 @@ export class StationStore {
 
   private connectionChanged(connection: ConnectionState): void {
     this.generation++;
+    this.stopHubPoll();
     this.pendingDevices.clear();
     this.pendingNotices.clear();
     this.pendingStats = null;
@@ -155,13 +168,45 @@ export class StationStore {
           order,
           attention,
           notices: new Map((snap.notices ?? []).map((n) => [n.portPath, n])),
+          hub: snap.hub ?? null,
         });
+        this.scheduleHubPoll(generation);
       },
       () => {
         if (generation !== this.generation || this.client.connection !== 'online') return;
         this.snapshotRetry = setTimeout(() => this.loadSnapshot(generation), 1000);
       },
     );
+  }
+
+  private stopHubPoll(): void {
+    if (this.hubPoll) clearTimeout(this.hubPoll);
+    this.hubPoll = null;
+  }
+
+  /**
+   * The hub link (state, backlog, last error) changes inside the station's sender without an
+   * event, so while the station reports to a hub its snapshot is read again now and then and
+   * only the hub part is taken: tiles and figures keep coming from events.
+   */
+  private scheduleHubPoll(generation: number): void {
+    this.stopHubPoll();
+    if (!this.state.hub) return;
+    this.hubPoll = setTimeout(() => {
+      this.hubPoll = null;
+      if (generation !== this.generation) return;
+      this.client.api.snapshot({}).then(
+        (snap) => {
+          if (generation !== this.generation) return;
+          const hub = snap.hub ?? null;
+          if (!sameHub(hub, this.state.hub)) this.set({ hub });
+          this.scheduleHubPoll(generation);
+        },
+        () => {
+          if (generation === this.generation) this.scheduleHubPoll(generation);
+        },
+      );
+    }, HUB_POLL_MS);
   }
 
   private receive(event: StationEvent): void {

@@ -84,7 +84,16 @@ test.describe('orders, packing and the shift export', () => {
     await scan(page, unitId);
     await expect(panel.getByTestId('unit-id')).toHaveText(unitId);
     await panel.getByRole('button', { name: 'Close', exact: true }).click();
-    await station.api('POST', 'operators/sign-in', { name: 'Anna Krüger', badge: 'B-4711' });
+    // Signing in once with name and scanned badge in the shift dialog registers the badge.
+    await page.locator('.shift').getByRole('button', { name: /^(Sign in|Open shift)$/ }).click();
+    const signIn = page.getByRole('dialog', { name: /^(Sign in to the shift|Open a shift)$/ });
+    await signIn.getByRole('textbox', { name: /^Name/ }).fill('Anna Krüger');
+    await signIn.getByRole('textbox', { name: /^Scan badge/ }).focus();
+    await scan(page, 'B-4711');
+    await expect(signIn.getByText('Anna Krüger (badge B-4711)')).toBeVisible();
+    await signIn.getByRole('button', { name: /^(Sign in|Open shift)$/ }).click();
+    await expect(signIn).toHaveCount(0);
+    await expect(page.locator('.shift__names')).toContainText('Anna Krüger');
     await station.api('POST', 'operators/sign-out', { name: 'Anna Krüger' });
     await scan(page, 'B-4711');
     await expect(page.getByText('Anna Krüger signed in.')).toBeVisible();

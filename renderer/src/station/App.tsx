@@ -10,7 +10,7 @@ import { Grid } from './components/Grid.js';
 import { Header } from './components/Header.js';
 import { HelpOverlay } from './components/HelpOverlay.js';
 import { Notices, type Notice } from './components/Notices.js';
-import { CloseShiftDialog, OpenShiftDialog } from './components/ShiftDialogs.js';
+import { CloseShiftDialog, OpenShiftDialog, ShiftScheduleDialog, type SignInEntry } from './components/ShiftDialogs.js';
 import { SimulatorPanel } from './components/SimulatorPanel.js';
 import { FloorButton, FloorPanel } from './floor/FloorPanel.js';
 import { SlotLayoutDialog, SlotsButton } from './bench/SlotLayoutDialog.js';
@@ -24,7 +24,7 @@ const SOUND_KEY = 'benchline.sound';
 const UNIT_LABEL = /^U-[A-Z0-9]{1,4}-\d{4,}$/;
 const NOTICE_MS = 6000;
 
-type Overlay = { kind: 'details'; serial: string } | { kind: 'help' } | { kind: 'open-shift' } | { kind: 'close-shift' } | { kind: 'floor'; unit?: string } | { kind: 'slots' } | null;
+type Overlay = { kind: 'details'; serial: string } | { kind: 'help' } | { kind: 'open-shift' } | { kind: 'shift-schedule' } | { kind: 'close-shift' } | { kind: 'floor'; unit?: string } | { kind: 'slots' } | null;
 
 function isTextField(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
@@ -279,9 +279,18 @@ export function App({ cue }: { cue: CuePlayer }) {
 
   // ---- shift and simulator ------------------------------------------------------------------
   const openShift = useCallback(
-    async (operators: string[]) => {
+    async (entries: SignInEntry[]) => {
       try {
-        await client.api.openShift({ operators });
+        // Names alone open (or join) the shift; a badge goes through sign-in, which registers it
+        // for the name once (UX.md: afterwards the badge alone signs in).
+        const names = entries.filter((e) => !e.badge && e.name).map((e) => e.name!);
+        if (names.length > 0) await client.api.openShift({ operators: names });
+        const operators = [...names];
+        for (const e of entries) {
+          if (!e.badge) continue;
+          const r = await client.api.signIn(e.name ? { name: e.name, badge: e.badge } : { badge: e.badge });
+          operators.push(r.operator);
+        }
         notify('info', t('shift.opened', { names: operators.join(', ') }));
         return true;
       } catch (err) {
@@ -330,6 +339,7 @@ export function App({ cue }: { cue: CuePlayer }) {
         stationName={state.station?.name ?? null}
         connection={state.connection}
         live={live}
+        hub={state.hub}
         shift={state.shift}
         stats={state.stats}
         attention={live ? state.attention.length : 0}
@@ -342,6 +352,7 @@ export function App({ cue }: { cue: CuePlayer }) {
         }}
         onOpenShift={() => setOverlay({ kind: 'open-shift' })}
         onCloseShift={() => setOverlay({ kind: 'close-shift' })}
+        onShiftSchedule={() => setOverlay({ kind: 'shift-schedule' })}
       />
 
       {state.connection === 'no-token' ? (
@@ -404,6 +415,7 @@ export function App({ cue }: { cue: CuePlayer }) {
       {overlay?.kind === 'slots' ? <SlotLayoutDialog onClose={closeOverlay} /> : null}
       {overlay?.kind === 'floor' ? <FloorPanel devices={state.devices} shift={state.shift} onClose={closeOverlay} notify={notify} unit={overlay.unit} /> : null}
       {overlay?.kind === 'open-shift' ? <OpenShiftDialog shift={state.shift} onSubmit={openShift} onClose={closeOverlay} /> : null}
+      {overlay?.kind === 'shift-schedule' ? <ShiftScheduleDialog onClose={closeOverlay} notify={notify} /> : null}
       {overlay?.kind === 'close-shift' ? <CloseShiftDialog stats={state.stats} onConfirm={closeShift} onClose={closeOverlay} /> : null}
     </div>
   );

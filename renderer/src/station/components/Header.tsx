@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { ShiftStats, ShiftView } from '../../../../shared/contract/station-api.js';
+import type { HubLinkView, ShiftStats, ShiftView } from '../../../../shared/contract/station-api.js';
 import { Icon } from '../../common/components/Icon.js';
 import { formatNumber, formatTime } from '../../common/format.js';
 import { LANGUAGES, currentLanguage, setLanguage } from '../../common/i18n/index.js';
@@ -12,6 +12,8 @@ export interface HeaderProps {
   stationName: string | null;
   connection: ConnectionState;
   live: boolean;
+  /** The station's link to its hub; null when it reports to none. */
+  hub: HubLinkView | null;
   shift: ShiftView | null;
   stats: ShiftStats | null;
   attention: number;
@@ -22,6 +24,25 @@ export interface HeaderProps {
   onFind: (code: string) => void;
   onOpenShift: () => void;
   onCloseShift: () => void;
+  onShiftSchedule: () => void;
+}
+
+/** "Hub: verbunden" or "Hub: nicht erreichbar – N Ereignisse warten", the last error spelled out beneath. */
+function HubStatus({ hub }: { hub: HubLinkView }) {
+  const { t } = useTranslation();
+  const language = currentLanguage();
+  const ok = hub.state === 'online' || (hub.state === 'starting' && hub.lastError === null);
+  const state = t(`hubLink.${ok ? hub.state : hub.state === 'starting' ? 'offline' : hub.state}`);
+  const text = hub.backlog > 0 ? t('hubLink.withBacklog', { state, count: hub.backlog, backlog: formatNumber(hub.backlog, language) }) : state;
+  return (
+    <span className={`hub-link hub-link--${ok ? 'ok' : 'bad'}`} role="status" data-testid="hub-link" data-hub-state={hub.state}>
+      <span className="hub-link__state">
+        <Icon name={ok ? 'online' : 'offline'} size={16} />
+        {text}
+      </span>
+      {!ok && hub.lastError ? <span className="hub-link__error">{t('hubLink.lastError', { error: hub.lastError })}</span> : null}
+    </span>
+  );
 }
 
 function Stat({ label, value, tone }: { label: string; value: string; tone: string }) {
@@ -83,6 +104,7 @@ export function Header(props: HeaderProps) {
             <Icon name={props.connection === 'online' ? 'online' : 'offline'} size={18} />
             {t(`connection.${props.connection}`)}
           </span>
+          {props.hub ? <HubStatus hub={props.hub} /> : null}
         </div>
 
         <div className="shift" aria-label={t('shift.label')}>
@@ -107,6 +129,9 @@ export function Header(props: HeaderProps) {
               {t('shift.close')}
             </button>
           ) : null}
+          <button type="button" className="btn btn--small btn--quiet" onClick={props.onShiftSchedule} disabled={!live}>
+            {t('schedule.open')}
+          </button>
         </div>
 
         <div className={`stats${live ? '' : ' stats--stale'}`} aria-label={live ? t('header.stats') : `${t('header.stats')} (${t('header.notLive')})`} data-live={live}>

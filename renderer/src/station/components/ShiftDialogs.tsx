@@ -1,12 +1,22 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { shiftScheduleSchema } from '../../../../shared/contract/floor-api.js';
 import type { ShiftStats, ShiftView } from '../../../../shared/contract/station-api.js';
 import { Icon } from '../../common/components/Icon.js';
 import { Modal } from '../../common/components/Modal.js';
+import { useStation } from '../state/context.js';
+
+/** One operator to sign in: a name, optionally with the badge to register for it (or a registered badge alone). */
+export interface SignInEntry {
+  name?: string;
+  badge?: string;
+}
+
+const entryKey = (e: SignInEntry) => `${e.name ?? ''}\u0000${e.badge ?? ''}`;
 
 /**
- * Opening a shift or signing in to the open one: scan a badge or type a name, Enter adds it;
- * Enter on the empty field (the scanner's second scan, or a person) opens.
+ * Opening a shift or signing in to the open one: type a name (and scan a badge once to register
+ * it), Enter adds it; Enter on the empty fields (the scanner's second scan, or a person) opens.
  */
 export function OpenShiftDialog({
   shift,
@@ -14,16 +24,27 @@ export function OpenShiftDialog({
   onClose,
 }: {
   shift: ShiftView | null;
-  onSubmit: (operators: string[]) => Promise<boolean>;
+  onSubmit: (operators: SignInEntry[]) => Promise<boolean>;
   onClose: () => void;
 }) {
   const { t } = useTranslation();
-  const [names, setNames] = useState<string[]>([]);
+  const [entries, setEntries] = useState<SignInEntry[]>([]);
   const [value, setValue] = useState('');
+  const [badge, setBadge] = useState('');
   const [busy, setBusy] = useState(false);
   const title = shift ? t('shift.dialogSignIn') : t('shift.dialogOpen');
+  const pending = (): SignInEntry | null => {
+    const name = value.trim();
+    const b = badge.trim();
+    if (!name && !b) return null;
+    return { ...(name ? { name } : {}), ...(b ? { badge: b } : {}) };
+  };
+  const withPending = (): SignInEntry[] => {
+    const p = pending();
+    return p && !entries.some((e) => entryKey(e) === entryKey(p)) ? [...entries, p] : entries;
+  };
 
-  const submit = async (list: string[]) => {
+  const submit = async (list: SignInEntry[]) => {
     if (list.length === 0 || busy) return;
     setBusy(true);
     const ok = await onSubmit(list);
@@ -32,13 +53,13 @@ export function OpenShiftDialog({
   };
   const onForm = (e: FormEvent) => {
     e.preventDefault();
-    const name = value.trim();
-    if (!name) {
-      void submit(names);
+    if (!pending()) {
+      void submit(entries);
       return;
     }
+    setEntries(withPending());
     setValue('');
-    if (!names.includes(name)) setNames([...names, name]);
+    setBadge('');
   };
 
   return (
@@ -60,31 +81,34 @@ export function OpenShiftDialog({
           />
           <span className="field__hint">{t('shift.operatorHint')}</span>
         </label>
-        <button type="submit" className="btn" disabled={!value.trim()}>
+        <label className="field">
+          <span className="field__label">{t('shift.badgeLabel')}</span>
+          <input className="input" value={badge} maxLength={80} autoComplete="off" spellCheck={false} onChange={(e) => setBadge(e.target.value)} />
+          <span className="field__hint">{t('shift.badgeHint')}</span>
+        </label>
+        <button type="submit" className="btn" disabled={!value.trim() && !badge.trim()}>
           {t('shift.add')}
         </button>
       </form>
       <div className="operators" aria-label={t('shift.operators')}>
-        {names.length === 0 ? <span className="muted">{t('shift.noOperators')}</span> : null}
-        {names.map((n) => (
-          <span key={n} className="chip">
-            {n}
-            <button type="button" className="chip__remove" aria-label={t('shift.remove', { name: n })} onClick={() => setNames(names.filter((x) => x !== n))}>
-              <Icon name="close" size={16} />
-            </button>
-          </span>
-        ))}
+        {entries.length === 0 ? <span className="muted">{t('shift.noOperators')}</span> : null}
+        {entries.map((n) => {
+          const label = n.name && n.badge ? t('shift.withBadge', { name: n.name, badge: n.badge }) : (n.name ?? t('shift.badgeOnly', { badge: n.badge }));
+          return (
+            <span key={entryKey(n)} className="chip">
+              {label}
+              <button type="button" className="chip__remove" aria-label={t('shift.remove', { name: label })} onClick={() => setEntries(entries.filter((x) => x !== n))}>
+                <Icon name="close" size={16} />
+              </button>
+            </span>
+          );
+        })}
       </div>
       <div className="dialog__actions">
         <button type="button" className="btn btn--quiet" onClick={onClose}>
           {t('shift.cancel')}
         </button>
-        <button
-          type="button"
-          className="btn btn--primary"
-          disabled={busy || (names.length === 0 && !value.trim())}
-          onClick={() => void submit(value.trim() && !names.includes(value.trim()) ? [...names, value.trim()] : names)}
-        >
+        <button type="button" className="btn btn--primary" disabled={busy || (entries.length === 0 && !pending())} onClick={() => void submit(withPending())}>
           {shift ? t('shift.submitSignIn') : t('shift.submitOpen')}
         </button>
       </div>
@@ -127,6 +151,104 @@ export function CloseShiftDialog({
           {t('shift.closeConfirm')}
         </button>
       </div>
+    </Modal>
+  );
+}
+
+const MAX_WINDOWS = 6; // shiftScheduleSchema's .max(6)
+const windowSchema = shiftScheduleSchema.element;
+
+/** The shift plan: "06:00-14:00" windows in the station's local time; a shift closes at the end of its window. */
+export function ShiftScheduleDialog({ onClose, notify }: { onClose: () => void; notify: (tone: 'info' | 'error', text: string) => void }) {
+  const { t } = useTranslation();
+  const { client } = useStation();
+  const [windows, setWindows] = useState<string[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    let gone = false;
+    client.api.shiftSchedule({}).then(
+      (r) => !gone && setWindows(r.windows),
+      (err: unknown) => !gone && setError(t('schedule.loadFailed', { message: err instanceof Error ? err.message : String(err) })),
+    );
+    return () => {
+      gone = true;
+    };
+  }, [client, t]);
+
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!windows || busy) return;
+    const list = windows.map((w) => w.trim()).filter((w) => w.length > 0);
+    // The schema's rule, said in the technician's language.
+    const bad = list.find((w) => !windowSchema.safeParse(w).success);
+    if (bad !== undefined) {
+      setError(t('schedule.invalid', { window: bad }));
+      return;
+    }
+    setBusy(true);
+    try {
+      const r = await client.api.setShiftSchedule({ windows: list });
+      setWindows(r.windows);
+      setError(null);
+      notify('info', t('schedule.saved'));
+      onClose();
+    } catch (err) {
+      setError(t('schedule.saveFailed', { message: err instanceof Error ? err.message : String(err) }));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Modal variant="dialog" label={t('schedule.title')} onClose={onClose} className="shift-dialog">
+      <div className="dialog__head">
+        <h2>{t('schedule.title')}</h2>
+      </div>
+      <p className="muted">{t('schedule.hint')}</p>
+      <form onSubmit={save} noValidate>
+        {windows === null && !error ? <p className="muted">{t('schedule.loading')}</p> : null}
+        {windows?.length === 0 ? <p className="muted">{t('schedule.empty')}</p> : null}
+        <ul className="schedule">
+          {(windows ?? []).map((w, i) => (
+            <li key={i} className="field-row">
+              <input
+                className="input"
+                value={w}
+                maxLength={11}
+                placeholder="06:00-14:00"
+                autoComplete="off"
+                spellCheck={false}
+                aria-label={t('schedule.window', { n: i + 1 })}
+                aria-invalid={error !== null && !windowSchema.safeParse(w.trim()).success}
+                {...(i === windows!.length - 1 ? { 'data-autofocus': true } : {})}
+                onChange={(e) => setWindows(windows!.map((x, j) => (j === i ? e.target.value : x)))}
+              />
+              <button type="button" className="btn btn--quiet" aria-label={t('schedule.remove', { n: i + 1 })} onClick={() => setWindows(windows!.filter((_, j) => j !== i))}>
+                <Icon name="close" size={16} />
+              </button>
+            </li>
+          ))}
+        </ul>
+        {error ? (
+          <p className="schedule__error" role="alert">
+            {error}
+          </p>
+        ) : null}
+        <div className="dialog__actions">
+          <button type="button" className="btn" disabled={!windows || windows.length >= MAX_WINDOWS} onClick={() => windows && setWindows([...windows, ''])}>
+            {t('schedule.add')}
+          </button>
+          <div className="spacer" />
+          <button type="button" className="btn btn--quiet" onClick={onClose}>
+            {t('shift.cancel')}
+          </button>
+          <button type="submit" className="btn btn--primary" disabled={!windows || busy}>
+            {t('schedule.save')}
+          </button>
+        </div>
+      </form>
     </Modal>
   );
 }

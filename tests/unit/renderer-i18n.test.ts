@@ -61,3 +61,21 @@ describe('renderer texts', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe("the core's problems by their code", () => {
+  it('"needs an order" and quarantine show in the UI language, not in the German the core wrote', async () => {
+    const { default: i18next } = await import('i18next');
+    const { errorText } = await import('../../renderer/src/station/state/device-text.js');
+    const resources = Object.fromEntries(['de', 'en'].map((l) => [l, { translation: JSON.parse(fs.readFileSync(path.join(I18N, `${l}.json`), 'utf8')) }]));
+    const i18n = i18next.createInstance();
+    await i18n.init({ lng: 'en', resources, interpolation: { escapeValue: false } });
+    const device = (code: string, message: string) => ({ error: { code, message }, stepLabel: null });
+    const core = 'Gerät DMPX1 steht in keinem Auftrag, und es ist keine Charge gewählt: Auftrag wählen.';
+    expect(errorText(device('needs_assignment', core), i18n.t, 'en')).toContain('choose an order or a batch');
+    expect(errorText(device('quarantined', 'Gerät DMPX1 ist in Quarantäne.'), i18n.t, 'en')).toContain('in quarantine');
+    await i18n.changeLanguage('de');
+    expect(errorText(device('needs_assignment', core), i18n.t, 'de')).toContain('Auftrag oder eine Charge wählen');
+    // A code the UI does not know keeps the station's words.
+    expect(errorText(device('something_new', 'Sonderfall'), i18n.t, 'de')).toBe('Sonderfall');
+  });
+});

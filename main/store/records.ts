@@ -89,7 +89,10 @@ export interface ShiftRecord {
   id: string;
   openedAt: string;
   closedAt: string | null;
+  /** Everyone who worked in the shift, in order of joining: the shift log's operators. */
   operators: string[];
+  /** Who is signed in now (nobody once the shift is closed): what the header shows. */
+  present: string[];
 }
 
 export interface SimDeviceRecord {

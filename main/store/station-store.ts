@@ -69,6 +69,8 @@ export class StationStore {
       insertOperator: p('INSERT INTO operators (name, created_at) VALUES (?, ?)'),
       joinShift: p('INSERT OR IGNORE INTO shift_operators (shift_id, operator_id, joined_at) VALUES (?, ?, ?)'),
       leaveAll: p('UPDATE shift_operators SET left_at = ? WHERE shift_id = ? AND left_at IS NULL'),
+      shiftPresent: p(`SELECT o.name FROM shift_operators so JOIN operators o ON o.id = so.operator_id
+        WHERE so.shift_id = ? AND so.left_at IS NULL GROUP BY o.name ORDER BY min(so.joined_at), o.name`),
       shiftOperators: p(`SELECT DISTINCT o.name FROM shift_operators so JOIN operators o ON o.id = so.operator_id
         WHERE so.shift_id = ? ORDER BY so.joined_at, o.name`),
       insertRun: p(`INSERT INTO runs (id, serial, blueprint_id, shift_id, slot, operator, state, phase, step_index, attempt,
@@ -251,7 +253,7 @@ export class StationStore {
       if (!shift) {
         const id = shiftId(now);
         this.stmt.insertShift!.run(id, now);
-        shift = { id, openedAt: now, closedAt: null, operators: [] };
+        shift = { id, openedAt: now, closedAt: null, operators: [], present: [] };
       }
       for (const name of operators) {
         const opId = this.operatorId(name, now);
@@ -292,7 +294,8 @@ export class StationStore {
 
   private toShift(r: Row): ShiftRecord {
     const operators = (this.stmt.shiftOperators!.all(r.id) as { name: string }[]).map((o) => o.name);
-    return { id: String(r.id), openedAt: String(r.opened_at), closedAt: (r.closed_at as string | null) ?? null, operators };
+    const present = (this.stmt.shiftPresent!.all(r.id) as { name: string }[]).map((o) => o.name);
+    return { id: String(r.id), openedAt: String(r.opened_at), closedAt: (r.closed_at as string | null) ?? null, operators, present };
   }
 
   // ---- runs ----------------------------------------------------------------------------------

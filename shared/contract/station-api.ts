@@ -114,7 +114,10 @@ export const shiftViewSchema = z.object({
   id: z.string(),
   openedAt: isoTime,
   closedAt: isoTime.nullable(),
+  /** Everyone who worked in the shift. */
   operators: z.array(z.string()),
+  /** Who is signed in now. */
+  present: z.array(z.string()),
 });
 export type ShiftView = z.infer<typeof shiftViewSchema>;
 

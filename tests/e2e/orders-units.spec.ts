@@ -95,6 +95,8 @@ test.describe('orders, packing and the shift export', () => {
     await expect(signIn).toHaveCount(0);
     await expect(page.locator('.shift__names')).toContainText('Anna Krüger');
     await station.api('POST', 'operators/sign-out', { name: 'Anna Krüger' });
+    // The header shows who is signed in now, not everyone who was on the shift.
+    await expect(page.locator('.shift__names')).not.toContainText('Anna Krüger');
     await scan(page, 'B-4711');
     await expect(page.getByText('Anna Krüger signed in.')).toBeVisible();
   });

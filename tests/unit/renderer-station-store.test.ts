@@ -50,7 +50,7 @@ class FakeTransport implements Transport {
       stationName: 'Bench 3',
       version: '0.1.0',
       simulator: true,
-      shift: { id: 'sh1', openedAt: '2026-11-22T06:00:00.000Z', closedAt: null, operators: ['Anna'] },
+      shift: { id: 'sh1', openedAt: '2026-11-22T06:00:00.000Z', closedAt: null, operators: ['Anna'], present: ['Anna'] },
       stats: { done: 0, failed: 0, inProgress: devices.length, devicesPerHour: 0 },
       devices,
       notices: [],

@@ -92,7 +92,7 @@ export function Header(props: HeaderProps) {
   const { t } = useTranslation();
   const language = currentLanguage();
   const { shift, stats, live } = props;
-  const operators = shift?.operators.filter((o) => o !== UNASSIGNED) ?? [];
+  const operators = shift?.present.filter((o) => o !== UNASSIGNED) ?? [];
   const show = (n: number | undefined, digits = 0) => (live && n !== undefined ? formatNumber(n, language, digits) : '–');
 
   return (

@@ -239,25 +239,20 @@ class PgDatabase extends PgClient implements SqlDatabase {
     super(pool);
   }
 
-  async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const value = await fn(new PgClient(client));
-      await client.query('COMMIT');
-      return value;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+    return this.within('BEGIN', fn);
   }
 
-  async read<T>(fn: (q: SqlClient) => Promise<T>): Promise<T> {
+  /** A consistent snapshot for reads that span several queries. */
+  read<T>(fn: (q: SqlClient) => Promise<T>): Promise<T> {
+    return this.within('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
+  }
+
+  /** Runs fn on one pooled connection inside a transaction opened by `begin`; rolls back on error. */
+  private async within<T>(begin: string, fn: (q: SqlClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await client.query(begin);
       const value = await fn(new PgClient(client));
       await client.query('COMMIT');
       return value;

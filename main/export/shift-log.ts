@@ -111,6 +111,32 @@ export interface ShiftLogSource {
   steps(): Iterable<ShiftLogStep>;
 }
 
+/**
+ * A shift's totals from its run counts by state: the station and the hub both build their summary
+ * here, so their exports cannot drift apart.
+ */
+export function summarizeShift(
+  byState: Readonly<Record<string, number>>,
+  firstPass: number,
+  perHour: ShiftLogSummary['perHour'],
+  failures: ShiftLogSummary['failures'],
+): ShiftLogSummary {
+  const done = byState.done ?? 0;
+  const failed = byState.failed ?? 0;
+  const cancelled = byState.cancelled ?? 0;
+  const total = Object.values(byState).reduce((a, b) => a + b, 0);
+  return {
+    total,
+    done,
+    failed,
+    cancelled,
+    unfinished: total - done - failed - cancelled,
+    firstPassYield: done > 0 ? firstPass / done : null,
+    perHour,
+    failures,
+  };
+}
+
 export type ShiftLogFormat = 'csv' | 'json' | 'pdf';
 export type CsvDialect = 'rfc4180' | 'excel-de';
 

@@ -6,6 +6,7 @@ import {
   isoWithOffset,
   localTimeZone,
   resultOf,
+  summarizeShift,
   type ShiftLogHeader,
   type ShiftLogRun,
   type ShiftLogSource,
@@ -122,21 +123,10 @@ export class StationShiftLogSource implements ShiftLogSource {
 
   summary(): ShiftLogSummary {
     const { byState, firstPass } = this.deps.log.counts(this.shift.id);
-    const done = byState.done ?? 0;
-    const failed = byState.failed ?? 0;
-    const cancelled = byState.cancelled ?? 0;
-    const total = Object.values(byState).reduce((a, b) => a + b, 0);
-    return {
-      total,
-      done,
-      failed,
-      cancelled,
-      unfinished: total - done - failed - cancelled,
-      firstPassYield: done > 0 ? firstPass / done : null,
-      perHour: this.perHour(),
-      failures: this.deps.log.failures(this.shift.id).map((f) => ({ step: f.step, reason: f.reason, count: f.n })),
-    };
+    const failures = this.deps.log.failures(this.shift.id).map((f) => ({ step: f.step, reason: f.reason, count: f.n }));
+    return summarizeShift(byState, firstPass, this.perHour(), failures);
   }
+
 
   /** Every hour from the shift's start to its end (or its last finished device), gaps as zero. */
   private perHour(): ShiftLogSummary['perHour'] {

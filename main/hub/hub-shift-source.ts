@@ -1,4 +1,4 @@
-import { isoWithOffset, localTimeZone, type ShiftLogHeader, type ShiftLogRun, type ShiftLogSource, type ShiftLogStep, type ShiftLogSummary } from '../export/shift-log.js';
+import { isoWithOffset, localTimeZone, summarizeShift, type ShiftLogHeader, type ShiftLogRun, type ShiftLogSource, type ShiftLogStep, type ShiftLogSummary } from '../export/shift-log.js';
 import { stepsOfRun, toShiftLogRun } from '../export/station-shift-source.js';
 import type { ShiftLogEventRow } from '../store/shift-log-store.js';
 import type { HubShiftLog } from './hub-store.js';
@@ -45,10 +45,6 @@ export class HubShiftLogSource implements ShiftLogSource {
       byState[r.state] = (byState[r.state] ?? 0) + 1;
       if (r.state === 'done' && r.attempts_total === 1) firstPass += 1;
     }
-    const done = byState.done ?? 0;
-    const failed = byState.failed ?? 0;
-    const cancelled = byState.cancelled ?? 0;
-    const total = this.log.runs.length;
     const failures = new Map<string, { step: string; reason: string; count: number }>();
     for (const e of this.log.events) {
       if (e.kind !== 'fail' && e.kind !== 'timeout') continue;
@@ -59,18 +55,14 @@ export class HubShiftLogSource implements ShiftLogSource {
       f.count += 1;
       failures.set(k, f);
     }
-    return {
-      total,
-      done,
-      failed,
-      cancelled,
-      unfinished: total - done - failed - cancelled,
-      firstPassYield: done > 0 ? firstPass / done : null,
-      perHour: this.perHour(),
-      failures: [...failures.values()]
+    return summarizeShift(
+      byState,
+      firstPass,
+      this.perHour(),
+      [...failures.values()]
         .sort((a, b) => b.count - a.count || (a.step < b.step ? -1 : a.step > b.step ? 1 : a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0))
         .slice(0, 30),
-    };
+    );
   }
 
   /** Every hour from the shift's start to its end (or its last finished device): as the station's export counts it. */

@@ -1,4 +1,5 @@
 import { CsvError, parse } from 'csv-parse/sync';
+import type { OrderFields } from '../store/order-store.js';
 
 /** The order file's columns (CONTRACT.md "Order import"); `asset_tag` may follow as an optional extra. */
 export const ORDER_COLUMNS = ['customer', 'school', 'order_id', 'blueprint', 'deadline', 'serial', 'quantity'] as const;
@@ -18,14 +19,7 @@ export interface ParsedOrderSerial {
   line: number;
 }
 
-export interface ParsedOrder {
-  id: string;
-  customer: string;
-  school: string;
-  blueprint: string;
-  deadline: string;
-  /** From a row with an empty serial; null when the order only lists serials. */
-  quantity: number | null;
+export interface ParsedOrder extends OrderFields {
   serials: ParsedOrderSerial[];
   line: number;
 }

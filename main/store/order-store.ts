@@ -1,13 +1,18 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
 
-export interface OrderRecord {
+/** An order as the CSV states it (CONTRACT.md "Order import"). */
+export interface OrderFields {
   id: string;
   customer: string;
   school: string;
   blueprint: string;
   deadline: string;
+  /** From a row with an empty serial; null when the order only lists serials. */
   quantity: number | null;
+}
+
+export interface OrderRecord extends OrderFields {
   importedAt: string;
 }
 
@@ -24,15 +29,7 @@ export interface OrderImportWrite {
   fileName: string | null;
   sha256: string;
   rows: number;
-  orders: {
-    id: string;
-    customer: string;
-    school: string;
-    blueprint: string;
-    deadline: string;
-    quantity: number | null;
-    serials: { serial: string; assetTag: string | null }[];
-  }[];
+  orders: (OrderFields & { serials: { serial: string; assetTag: string | null }[] })[];
 }
 
 export type ReceiptStatus = 'expected' | 'assigned' | 'unexpected' | 'duplicate';

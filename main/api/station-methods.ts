@@ -18,6 +18,7 @@ const handlers: Handlers = {
   skipStep: (core, p: { runId: string }) => (core.skipStep(p.runId), { ok: true as const }),
   openShift: (core, p: { operators: string[] }) => core.openShift(p.operators),
   closeShift: (core, p: { shiftId: string }) => core.closeShift(p.shiftId),
+  listShifts: (core) => core.listShifts(),
   plugSimulated: (core, p: { count: number; model?: string; failAt?: string; serials?: string[] }) => ({ serials: core.plugSimulated(p) }),
   unplugSimulated: (core, p: { serial: string }) => (core.unplugSimulated(p.serial), { ok: true as const }),
   replugSimulated: (core, p: { serial: string }) => (core.replugSimulated(p.serial), { ok: true as const }),

@@ -376,7 +376,7 @@ export function startHubReporting(
     stationId: string;
     onCommitted(listener: () => void): () => void;
     floor?: { orderProgress(): NonNullable<IngestBody['orders']> };
-    setHubLink?(status: (() => HubLinkView) | null): void;
+    setHubLink?(status: (() => HubLinkView) | null, onChange?: (listener: () => void) => () => void): void;
   },
   link: HubLink,
   logger: Logger,
@@ -387,7 +387,7 @@ export function startHubReporting(
   const orders = floor ? () => floor.orderProgress() : undefined;
   const sender = new OutboxSender({ source: core.store, stationId: core.stationId, hubUrl: link.url, token: link.token, logger, version, stationName, ...(orders ? { orders } : {}) });
   sender.onStop(core.onCommitted(() => sender.notify()));
-  core.setHubLink?.(() => sender.status());
+  core.setHubLink?.(() => sender.status(), (listener) => sender.onStatus(listener));
   sender.onStop(() => core.setHubLink?.(null));
   sender.start();
   return sender;

@@ -506,6 +506,7 @@ export class StationCore {
       else if (this.removed.delete(serial)) emit({ type: 'device-removed', serial });
     }
     emit({ type: 'stats', stats: this.stats() });
+    this.emitHubLink();
   }
 
   // ---- queries -------------------------------------------------------------------------------
@@ -577,10 +578,30 @@ export class StationCore {
   }
 
   private hubLink: (() => HubLinkView) | null = null;
+  private hubLinkSent: string | null = null;
+  private hubLinkOff: (() => void) | null = null;
 
-  /** Where the hub sender's state comes from, for the snapshot (set when the station reports to a hub). */
-  setHubLink(status: (() => HubLinkView) | null): void {
+  /**
+   * Where the hub sender's state comes from, for the snapshot (set when the station reports to a
+   * hub). `onChange` is the sender's status feed: every change goes to the renderers as a `hub`
+   * event, so they need not poll.
+   */
+  setHubLink(status: (() => HubLinkView) | null, onChange?: (listener: () => void) => () => void): void {
+    this.hubLinkOff?.();
+    this.hubLinkOff = null;
     this.hubLink = status;
+    this.hubLinkSent = null;
+    if (status && onChange) this.hubLinkOff = onChange(() => this.emitHubLink());
+  }
+
+  /** Sends the hub link to the renderers when it differs from what they last got (the backlog grows with every commit). */
+  private emitHubLink(): void {
+    const view = this.hubLink?.();
+    if (!view) return;
+    const key = JSON.stringify(view);
+    if (key === this.hubLinkSent) return;
+    this.hubLinkSent = key;
+    this.emit({ type: 'hub', hub: view });
   }
 
   // ---- bench layout --------------------------------------------------------------------------

@@ -181,6 +181,8 @@ export const stationMethods = {
   skipStep: { params: runIdParams, result: z.object({ ok: z.literal(true) }) },
   openShift: { params: z.object({ operators: z.array(operatorName).min(1).max(20) }), result: shiftViewSchema },
   closeShift: { params: z.object({ shiftId: z.string().min(1) }), result: shiftViewSchema },
+  /** The station's latest shifts, newest first (the export tab's choice; GET /api/v1/shifts). */
+  listShifts: { params: z.object({}), result: z.array(shiftViewSchema) },
   plugSimulated: { params: plugSimulatedParamsSchema, result: z.object({ serials: z.array(z.string()) }) },
   unplugSimulated: { params: z.object({ serial: z.string().min(1) }), result: z.object({ ok: z.literal(true) }) },
   replugSimulated: { params: z.object({ serial: z.string().min(1) }), result: z.object({ ok: z.literal(true) }) },
@@ -203,6 +205,8 @@ export const stationEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('device-removed'), serial: z.string() }),
   z.object({ type: z.literal('stats'), stats: shiftStatsSchema }),
   z.object({ type: z.literal('shift'), shift: shiftViewSchema.nullable() }),
+  /** The link to the hub changed (state, backlog, last error); only from a station that reports to one. */
+  z.object({ type: z.literal('hub'), hub: hubLinkViewSchema }),
   ...benchEventSchemas,
 ]);
 export type StationEvent = z.infer<typeof stationEventSchema>;

@@ -158,16 +158,8 @@ export class WebSocketTransport implements Transport {
   }
 }
 
-/** The station prints its UI address as http://host:port/#token=...; the token is kept for reloads. */
-export function stationSocketUrl(location: Location, storage: Storage | null): string | null {
-  const fromHash = new URLSearchParams(location.hash.replace(/^#/, '')).get('token');
-  let token = fromHash;
-  try {
-    if (fromHash) storage?.setItem('benchline.token', fromHash);
-    else token = storage?.getItem('benchline.token') ?? null;
-  } catch {
-    // Storage may be unavailable (privacy settings); the hash still works.
-  }
+/** The WebSocket address of the page's own station, or null without a token. */
+export function stationSocketUrl(location: Location, token: string | null): string | null {
   if (!token) return null;
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   return `${scheme}//${location.host}/api/v1/ws?token=${encodeURIComponent(token)}`;

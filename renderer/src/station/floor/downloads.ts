@@ -1,19 +1,11 @@
 import { bridgeSaveFile, type SaveFileRequest } from '../../transport/save-file.js';
+import { stationToken } from '../../transport/station-token.js';
 
 /**
  * Downloads: in the Electron window the main process writes the file where the technician picks
  * (preload bridge, save dialog); in a browser (headless station) they go over the station's HTTP
  * API (they stream), with the token the page was opened with.
  */
-export function apiToken(): string | null {
-  const fromHash = new URLSearchParams(window.location.hash.replace(/^#/, '')).get('token');
-  if (fromHash) return fromHash;
-  try {
-    return window.sessionStorage.getItem('benchline.token');
-  } catch {
-    return null;
-  }
-}
 
 /** How a download ended: saved by the app (path), the save dialog cancelled, or handed to the browser. */
 export type DownloadOutcome = { saved: string } | { cancelled: true } | { downloaded: true };
@@ -30,7 +22,7 @@ export async function saveDownload(request: SaveFileRequest, route: string, fall
 }
 
 export async function download(route: string, fallbackName: string): Promise<void> {
-  const token = apiToken();
+  const token = stationToken();
   if (!token || !window.location.protocol.startsWith('http')) throw new Error('no-download');
   const res = await fetch(route, { headers: { authorization: `Bearer ${token}` } });
   if (!res.ok) {

@@ -1,0 +1,65 @@
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { ShiftView } from '../../../../../shared/contract/station-api.js';
+import { errorText, saveFile, type Say } from '../floor-feedback.js';
+import { QuarantineSection } from '../QuarantineSection.js';
+import { useStationQuery } from '../use-station-query.js';
+
+/** The shift export (CSV, Excel CSV, JSON, PDF) of the current or an earlier shift, the quarantine list, and quarantine itself. */
+export function ExportTab({ shift, notify }: { shift: ShiftView | null; notify: Say }) {
+  const { t } = useTranslation();
+  const shifts = useStationQuery((api) => api.listShifts({}), { initial: [], onError: (err) => notify('error', errorText(err)) });
+  const [chosen, setChosen] = useState<string>(shift?.id ?? 'last');
+  const go = (format: 'csv' | 'json' | 'pdf', dialect: 'excel-de' | undefined, name: string) =>
+    saveFile(
+      t,
+      notify,
+      { kind: 'shiftExport', params: { shiftId: chosen, format, ...(dialect ? { dialect } : {}) } },
+      `/api/v1/shifts/${encodeURIComponent(chosen)}/export?format=${format}${dialect ? `&dialect=${dialect}` : ''}`,
+      name,
+      (text) => t('floor.export.failed', { message: text }),
+    );
+  return (
+    <>
+      <section className="drawer__section">
+        <label className="field">
+          <span className="field__label">{t('floor.export.shift')}</span>
+          <select className="input" value={chosen} onChange={(e) => setChosen(e.target.value)} data-testid="export-shift">
+            {shift ? <option value={shift.id}>{`${shift.id} (${t('floor.export.current')})`}</option> : <option value="last">{t('floor.export.last')}</option>}
+            {shifts.data
+              .filter((s) => s.id !== shift?.id)
+              .map((s) => (
+                <option key={s.id} value={s.id}>
+                  {s.id}
+                </option>
+              ))}
+          </select>
+        </label>
+        <div className="field-row">
+          <button type="button" className="btn" onClick={() => go('csv', undefined, 'schicht.csv')}>
+            {t('floor.export.csv')}
+          </button>
+          <button type="button" className="btn" onClick={() => go('csv', 'excel-de', 'schicht-excel.csv')}>
+            {t('floor.export.excel')}
+          </button>
+          <button type="button" className="btn" onClick={() => go('json', undefined, 'schicht.json')}>
+            {t('floor.export.json')}
+          </button>
+          <button type="button" className="btn" onClick={() => go('pdf', undefined, 'schicht.pdf')}>
+            {t('floor.export.pdf')}
+          </button>
+        </div>
+        <div className="field-row">
+          <button
+            type="button"
+            className="btn btn--quiet"
+            onClick={() => saveFile(t, notify, { kind: 'quarantineList', params: { dialect: 'excel-de', all: true } }, '/api/v1/quarantine?format=csv&dialect=excel-de&all=1', 'quarantaene.csv')}
+          >
+            {t('floor.export.quarantine')}
+          </button>
+        </div>
+      </section>
+      <QuarantineSection notify={notify} />
+    </>
+  );
+}

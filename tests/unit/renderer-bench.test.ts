@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { DeviceView, PortNoticeView, StationSnapshot } from '../../shared/contract/station-api.js';
+import type { DeviceView, PortNoticeView } from '../../shared/contract/station-api.js';
 import { hubLabels, labelRange } from '../../renderer/src/station/bench/hub-labels.js';
 import { groupByHub } from '../../renderer/src/station/state/slots.js';
-import { StationStore } from '../../renderer/src/station/state/station-store.js';
-import { StationClient } from '../../renderer/src/transport/station-client.js';
-import type { ConnectionState, Transport } from '../../renderer/src/transport/transport.js';
+import { emptySnapshot, fakeStation } from '../fixtures/fake-station-client.js';
 
 // The renderer's side of issue 3: port tiles in the store and the grid, hub labels for learn mode.
 
@@ -43,49 +41,9 @@ const device = (serial: string, slot: string | null, portPath: string | null): D
   portPath,
 });
 
-class FakeTransport implements Transport {
-  readonly kind = 'websocket' as const;
-  connection: ConnectionState = 'connecting';
-  private events = new Set<(e: unknown) => void>();
-  private states = new Set<(s: ConnectionState) => void>();
-  constructor(private readonly snapshot: StationSnapshot) {}
-  call(method: string): Promise<unknown> {
-    return method === 'snapshot' ? Promise.resolve(structuredClone(this.snapshot)) : Promise.reject(new Error('unexpected'));
-  }
-  onEvent(l: (e: unknown) => void) {
-    this.events.add(l);
-    return () => this.events.delete(l);
-  }
-  onConnection(l: (s: ConnectionState) => void) {
-    this.states.add(l);
-    l(this.connection);
-    return () => this.states.delete(l);
-  }
-  close() {}
-  push(event: unknown) {
-    for (const l of this.events) l(event);
-  }
-  setConnection(s: ConnectionState) {
-    this.connection = s;
-    for (const l of this.states) l(s);
-  }
-}
-
 describe('port tiles in the station store', () => {
   it('takes them from the snapshot, adds, replaces and removes them from events, once per frame', async () => {
-    const transport = new FakeTransport({
-      stationId: 's1',
-      stationName: 'Bench 3',
-      version: '0.1.0',
-      simulator: false,
-      shift: null,
-      stats: { done: 0, failed: 0, inProgress: 0, devicesPerHour: 0 },
-      devices: [],
-      notices: [notice('1-4.1', 'A1')],
-    });
-    const frames: (() => void)[] = [];
-    const store = new StationStore(new StationClient(transport), (f) => frames.push(f));
-    store.start();
+    const { transport, store, runFrame } = fakeStation(emptySnapshot({ simulator: false, notices: [notice('1-4.1', 'A1')] }));
     transport.setConnection('online');
     await new Promise((r) => setTimeout(r, 0));
     expect([...store.getState().notices.keys()]).toEqual(['1-4.1']);
@@ -95,7 +53,7 @@ describe('port tiles in the station store', () => {
     transport.push({ type: 'notice-removed', portPath: '1-4.2' });
     transport.push({ type: 'layout', layout: { slots: [], learn: null, ports: [] } });
     expect(store.getState().notices.get('1-4.1')?.kind).toBe('unsupported');
-    frames.splice(0).forEach((f) => f());
+    runFrame();
     expect([...store.getState().notices.values()].map((n) => `${n.portPath}:${n.kind}`)).toEqual(['1-4.1:no-access']);
   });
 });

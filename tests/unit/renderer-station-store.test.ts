@@ -1,9 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { DeviceView, StationSnapshot } from '../../shared/contract/station-api.js';
+import type { DeviceView } from '../../shared/contract/station-api.js';
 import { compareSlots, groupByHub } from '../../renderer/src/station/state/slots.js';
-import { HUB_POLL_MS, StationStore } from '../../renderer/src/station/state/station-store.js';
-import { StationClient } from '../../renderer/src/transport/station-client.js';
-import type { ConnectionState, Transport } from '../../renderer/src/transport/transport.js';
+import { emptySnapshot, fakeStation } from '../fixtures/fake-station-client.js';
 
 function device(serial: string, slot: string | null, extra: Partial<DeviceView> = {}): DeviceView {
   return {
@@ -33,65 +31,16 @@ function device(serial: string, slot: string | null, extra: Partial<DeviceView> 
   };
 }
 
-/** A transport under the test's control: answers calls from a table, pushes events on demand. */
-class FakeTransport implements Transport {
-  readonly kind = 'websocket' as const;
-  connection: ConnectionState = 'connecting';
-  private events = new Set<(e: unknown) => void>();
-  private states = new Set<(s: ConnectionState) => void>();
-  snapshot: StationSnapshot;
-  snapshotCalls = 0;
-  pendingSnapshot: ((v: unknown) => void) | null = null;
-  holdSnapshot = false;
-
-  constructor(devices: DeviceView[]) {
-    this.snapshot = {
-      stationId: 's1',
-      stationName: 'Bench 3',
-      version: '0.1.0',
-      simulator: true,
-      shift: { id: 'sh1', openedAt: '2026-11-22T06:00:00.000Z', closedAt: null, operators: ['Anna'], present: ['Anna'] },
-      stats: { done: 0, failed: 0, inProgress: devices.length, devicesPerHour: 0 },
-      devices,
-      notices: [],
-    };
-  }
-  call(method: string): Promise<unknown> {
-    if (method !== 'snapshot') return Promise.reject(new Error('unexpected'));
-    this.snapshotCalls++;
-    if (this.holdSnapshot) return new Promise((resolve) => (this.pendingSnapshot = resolve));
-    return Promise.resolve(structuredClone(this.snapshot));
-  }
-  onEvent(l: (e: unknown) => void) {
-    this.events.add(l);
-    return () => this.events.delete(l);
-  }
-  onConnection(l: (s: ConnectionState) => void) {
-    this.states.add(l);
-    l(this.connection);
-    return () => this.states.delete(l);
-  }
-  close() {}
-  push(event: unknown) {
-    for (const l of this.events) l(event);
-  }
-  setConnection(s: ConnectionState) {
-    this.connection = s;
-    for (const l of this.states) l(s);
-  }
-}
-
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
 function setup(devices: DeviceView[]) {
-  const transport = new FakeTransport(devices);
-  const frames: (() => void)[] = [];
-  const store = new StationStore(new StationClient(transport), (flush) => frames.push(flush));
-  let renders = 0;
-  store.subscribe(() => renders++);
-  store.start();
-  const runFrame = () => frames.splice(0).forEach((f) => f());
-  return { transport, store, runFrame, renders: () => renders };
+  return fakeStation(
+    emptySnapshot({
+      shift: { id: 'sh1', openedAt: '2026-11-22T06:00:00.000Z', closedAt: null, operators: ['Anna'], present: ['Anna'] },
+      stats: { done: 0, failed: 0, inProgress: devices.length, devicesPerHour: 0 },
+      devices,
+    }),
+  );
 }
 
 describe('station store', () => {
@@ -180,10 +129,10 @@ describe('station store', () => {
     warn.mockRestore();
   });
 
-  it('re-reads the hub link while the station reports to a hub, keeping the tiles as they are', async () => {
+  it('takes the hub link from the snapshot and then from hub events, keeping the tiles as they are', async () => {
     vi.useFakeTimers();
     try {
-      const { transport, store } = setup([device('A', 'A1')]);
+      const { transport, store, runFrame } = setup([device('A', 'A1')]);
       const hub = { state: 'offline' as const, hub: 'http://127.0.0.1:9/', lastAckSeq: null, lastAckAt: null, backlog: 3, lastError: 'connect ECONNREFUSED', nextAttemptAt: null };
       transport.snapshot.hub = hub;
       transport.setConnection('online');
@@ -191,35 +140,48 @@ describe('station store', () => {
       expect(store.getState().hub).toEqual(hub);
       const tileA = store.getState().devices.get('A');
 
-      transport.snapshot.hub = { ...hub, state: 'online', backlog: 0, lastError: null, lastAckSeq: 7 };
-      await vi.advanceTimersByTimeAsync(HUB_POLL_MS);
+      transport.push({ type: 'hub', hub: { ...hub, state: 'online', backlog: 0, lastError: null, lastAckSeq: 7 } });
+      runFrame();
       expect(store.getState().hub).toMatchObject({ state: 'online', backlog: 0 });
       expect(store.getState().devices.get('A')).toBe(tileA);
 
-      // Disconnected: no reads until the next snapshot starts the polling again.
-      const calls = transport.snapshotCalls;
+      // The core announces every change: the snapshot is never read again for the hub, connected or not.
+      await vi.advanceTimersByTimeAsync(60_000);
       transport.setConnection('reconnecting');
-      await vi.advanceTimersByTimeAsync(HUB_POLL_MS * 3);
-      expect(transport.snapshotCalls).toBe(calls);
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(transport.snapshotCalls).toBe(1);
       store.stop();
     } finally {
       vi.useRealTimers();
     }
   });
 
-  it('does not poll a station that reports to no hub', async () => {
+  it('does not read the snapshot again for a station that reports to no hub', async () => {
     vi.useFakeTimers();
     try {
       const { transport, store } = setup([device('A', 'A1')]);
       transport.setConnection('online');
       await vi.advanceTimersByTimeAsync(0);
       expect(store.getState().hub).toBeNull();
-      await vi.advanceTimersByTimeAsync(HUB_POLL_MS * 3);
+      await vi.advanceTimersByTimeAsync(60_000);
       expect(transport.snapshotCalls).toBe(1);
       store.stop();
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('takes the shift the station opens by itself from its event, without reading the snapshot again', async () => {
+    const { transport, store, runFrame } = setup([device('A', 'A1')]);
+    transport.snapshot.shift = null;
+    transport.setConnection('online');
+    await tick();
+    expect(store.getState().shift).toBeNull();
+    const shift = { id: 'sh2', openedAt: '2026-11-22T07:00:00.000Z', closedAt: null, operators: ['unassigned'], present: [] };
+    transport.push({ type: 'shift', shift });
+    runFrame();
+    expect(store.getState().shift).toEqual(shift);
+    expect(transport.snapshotCalls).toBe(1);
   });
 });
 

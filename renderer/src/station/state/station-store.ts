@@ -29,9 +29,6 @@ export interface StationState {
   hub: HubLinkView | null;
 }
 
-/** How often the hub link is read again: the station announces no event when it changes. */
-export const HUB_POLL_MS = 5000;
-
 export type CueListener = (kind: 'waiting' | 'failed', device: DeviceView) => void;
 
 /** Runs a flush on the next animation frame, or after a short timeout when frames stop (hidden window). */
@@ -63,10 +60,6 @@ const EMPTY: StationState = {
   hub: null,
 };
 
-function sameHub(a: HubLinkView | null, b: HubLinkView | null): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
 function needsTechnician(d: DeviceView): boolean {
   return d.state === 'failed' || d.state === 'waiting';
 }
@@ -84,13 +77,12 @@ export class StationStore {
   private pendingNotices = new Map<string, PortNoticeView | null>();
   private pendingStats: ShiftStats | null = null;
   private pendingShift: { shift: ShiftView | null } | null = null;
+  private pendingHub: HubLinkView | null = null;
   private flushScheduled = false;
   /** Bumped on every (re)connection, so a snapshot of an older connection is ignored. */
   private generation = 0;
   private awaitingSnapshot = true;
   private snapshotRetry: ReturnType<typeof setTimeout> | null = null;
-  private shiftCheck: ReturnType<typeof setTimeout> | null = null;
-  private hubPoll: ReturnType<typeof setTimeout> | null = null;
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(
@@ -106,8 +98,6 @@ export class StationStore {
   stop(): void {
     for (const off of this.unsubscribe.splice(0)) off();
     if (this.snapshotRetry) clearTimeout(this.snapshotRetry);
-    if (this.shiftCheck) clearTimeout(this.shiftCheck);
-    this.stopHubPoll();
   }
 
   getState = (): StationState => this.state;
@@ -134,11 +124,11 @@ export class StationStore {
 
   private connectionChanged(connection: ConnectionState): void {
     this.generation++;
-    this.stopHubPoll();
     this.pendingDevices.clear();
     this.pendingNotices.clear();
     this.pendingStats = null;
     this.pendingShift = null;
+    this.pendingHub = null;
     if (connection === 'online') {
       // Events that arrive before the snapshot's answer were sent before it was taken: drop them.
       this.awaitingSnapshot = true;
@@ -170,43 +160,12 @@ export class StationStore {
           notices: new Map((snap.notices ?? []).map((n) => [n.portPath, n])),
           hub: snap.hub ?? null,
         });
-        this.scheduleHubPoll(generation);
       },
       () => {
         if (generation !== this.generation || this.client.connection !== 'online') return;
         this.snapshotRetry = setTimeout(() => this.loadSnapshot(generation), 1000);
       },
     );
-  }
-
-  private stopHubPoll(): void {
-    if (this.hubPoll) clearTimeout(this.hubPoll);
-    this.hubPoll = null;
-  }
-
-  /**
-   * The hub link (state, backlog, last error) changes inside the station's sender without an
-   * event, so while the station reports to a hub its snapshot is read again now and then and
-   * only the hub part is taken: tiles and figures keep coming from events.
-   */
-  private scheduleHubPoll(generation: number): void {
-    this.stopHubPoll();
-    if (!this.state.hub) return;
-    this.hubPoll = setTimeout(() => {
-      this.hubPoll = null;
-      if (generation !== this.generation) return;
-      this.client.api.snapshot({}).then(
-        (snap) => {
-          if (generation !== this.generation) return;
-          const hub = snap.hub ?? null;
-          if (!sameHub(hub, this.state.hub)) this.set({ hub });
-          this.scheduleHubPoll(generation);
-        },
-        () => {
-          if (generation === this.generation) this.scheduleHubPoll(generation);
-        },
-      );
-    }, HUB_POLL_MS);
   }
 
   private receive(event: StationEvent): void {
@@ -230,6 +189,9 @@ export class StationStore {
       case 'notice-removed':
         this.pendingNotices.set(event.portPath, null);
         break;
+      case 'hub':
+        this.pendingHub = event.hub;
+        break;
       default:
         // 'layout' is for the slot layout dialog, which listens itself.
         return;
@@ -243,7 +205,7 @@ export class StationStore {
   /** Applies everything that arrived since the last frame in one state change. */
   flush(): void {
     this.flushScheduled = false;
-    if (this.pendingDevices.size === 0 && this.pendingNotices.size === 0 && !this.pendingStats && !this.pendingShift) return;
+    if (this.pendingDevices.size === 0 && this.pendingNotices.size === 0 && !this.pendingStats && !this.pendingShift && !this.pendingHub) return;
     const next: Partial<StationState> = {};
     if (this.pendingNotices.size > 0) {
       const notices = new Map(this.state.notices);
@@ -279,25 +241,11 @@ export class StationStore {
     }
     if (this.pendingStats) next.stats = this.pendingStats;
     if (this.pendingShift) next.shift = this.pendingShift.shift;
+    if (this.pendingHub) next.hub = this.pendingHub;
     this.pendingStats = null;
     this.pendingShift = null;
+    this.pendingHub = null;
     this.set(next);
-    this.checkShift();
-  }
-
-  /**
-   * The station opens a shift by itself when a device starts while none is open (operator
-   * "unassigned") without announcing it; a run in progress while no shift is known means the
-   * shift shown is stale, so the snapshot is read again (at most once a second).
-   */
-  private checkShift(): void {
-    if (this.state.shift || this.shiftCheck) return;
-    const running = [...this.state.devices.values()].some((d) => d.runId && d.state !== 'done' && d.state !== 'cancelled');
-    if (!running) return;
-    this.shiftCheck = setTimeout(() => {
-      this.shiftCheck = null;
-      if (!this.state.shift && this.state.live) this.loadSnapshot(this.generation);
-    }, 1000);
   }
 
   private derive(devices: ReadonlyMap<string, DeviceView>): { order: string[]; attention: string[] } {

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useEffectEvent, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { DeviceView } from '../../../shared/contract/station-api.js';
 import type { CuePlayer } from '../common/cue.js';
@@ -6,7 +6,7 @@ import { KeyStream } from '../common/key-stream.js';
 import { currentLanguage } from '../common/i18n/index.js';
 import { TransportError } from '../transport/index.js';
 import { DetailDrawer } from './components/DetailDrawer.js';
-import { Grid } from './components/Grid.js';
+import { LiveGrid } from './components/Grid.js';
 import { Header } from './components/Header.js';
 import { HelpOverlay } from './components/HelpOverlay.js';
 import { Notices, type Notice } from './components/Notices.js';
@@ -72,20 +72,21 @@ function verticalNeighbour(tiles: HTMLElement[], from: HTMLElement, down: boolea
 export function App({ cue }: { cue: CuePlayer }) {
   const { t } = useTranslation();
   const { client, store } = useStation();
-  const state = useStationState((s) => s);
+  // One slice each, so a device update re-renders the grid's tiles, not the whole screen.
+  const connection = useStationState((s) => s.connection);
+  const live = useStationState((s) => s.live);
+  const loaded = useStationState((s) => s.loaded);
+  const station = useStationState((s) => s.station);
+  const shift = useStationState((s) => s.shift);
+  const stats = useStationState((s) => s.stats);
+  const hub = useStationState((s) => s.hub);
+  const attentionCount = useStationState((s) => s.attention.length);
   const [focused, setFocused] = useState<string | null>(null);
   const [focusRequest, setFocusRequest] = useState<{ serial: string } | null>(null);
   const [overlay, setOverlay] = useState<Overlay>(null);
   const [notices, setNotices] = useState<Notice[]>([]);
   const [sound, setSound] = useState(storedSound);
   const noticeId = useRef(0);
-
-  const stateRef = useRef(state);
-  stateRef.current = state;
-  const focusedRef = useRef(focused);
-  focusedRef.current = focused;
-  const overlayRef = useRef(overlay);
-  overlayRef.current = overlay;
 
   const notify = useCallback((tone: Notice['tone'], text: string) => {
     const id = ++noticeId.current;
@@ -111,9 +112,8 @@ export function App({ cue }: { cue: CuePlayer }) {
 
   // ---- title shows how many devices need the technician -------------------------------------
   useEffect(() => {
-    const n = state.attention.length;
-    document.title = n > 0 ? t('app.titleAttention', { count: n }) : (state.station?.name ?? t('app.title'));
-  }, [state.attention.length, state.station?.name, t]);
+    document.title = attentionCount > 0 ? t('app.titleAttention', { count: attentionCount }) : (station?.name ?? t('app.title'));
+  }, [attentionCount, station?.name, t]);
 
   // ---- focus --------------------------------------------------------------------------------
   const focusDevice = useCallback((serial: string) => {
@@ -156,116 +156,106 @@ export function App({ cue }: { cue: CuePlayer }) {
     [client, notify, describe, t],
   );
 
-  const onScan = useCallback(
-    (code: string) => {
-      const device = findDevice(stateRef.current, code);
-      if (!device) {
-        const scanned = code.trim();
-        // A unit label opens that unit for packing; an operator's badge signs them in (UX.md).
-        if (UNIT_LABEL.test(scanned)) {
-          setOverlay({ kind: 'floor', unit: scanned });
-          return;
-        }
-        client.api.signIn({ badge: scanned }).then(
-          (r) => notify('info', t('floor.signedIn', { name: r.operator })),
-          () => notify('error', t('notice.notFound', { code })),
-        );
+  // Handlers read the store when they run: what is on screen now, without re-rendering for it.
+  const onScan = (code: string) => {
+    const device = findDevice(store.getState(), code);
+    if (!device) {
+      const scanned = code.trim();
+      // A unit label opens that unit for packing; an operator's badge signs them in (UX.md).
+      if (UNIT_LABEL.test(scanned)) {
+        setOverlay({ kind: 'floor', unit: scanned });
         return;
       }
-      if (focusedRef.current === device.serial && waitsForTechnician(device)) {
-        void runAction('confirm', device);
-        return;
-      }
-      if (overlayRef.current?.kind === 'details' || overlayRef.current?.kind === 'help') setOverlay(null);
-      focusDevice(device.serial);
-    },
-    [client, focusDevice, notify, runAction, t],
-  );
+      client.api.signIn({ badge: scanned }).then(
+        (r) => notify('info', t('floor.signedIn', { name: r.operator })),
+        () => notify('error', t('notice.notFound', { code })),
+      );
+      return;
+    }
+    if (focused === device.serial && waitsForTechnician(device)) {
+      void runAction('confirm', device);
+      return;
+    }
+    if (overlay?.kind === 'details' || overlay?.kind === 'help') setOverlay(null);
+    focusDevice(device.serial);
+  };
 
-  const nextAttention = useCallback(() => {
-    const list = stateRef.current.attention;
+  const nextAttention = () => {
+    const list = store.getState().attention;
     if (list.length === 0) return;
-    const at = focusedRef.current ? list.indexOf(focusedRef.current) : -1;
+    const at = focused ? list.indexOf(focused) : -1;
     focusDevice(list[(at + 1) % list.length]!);
-  }, [focusDevice]);
+  };
 
-  const move = useCallback(
-    (key: string) => {
-      const tiles = [...document.querySelectorAll<HTMLElement>('.tile[data-serial]')];
-      if (tiles.length === 0) return;
-      const index = tiles.findIndex((el) => el.dataset.serial === focusedRef.current);
-      let target: HTMLElement | undefined;
-      if (index < 0 || key === 'Home') target = tiles[0];
-      else if (key === 'End') target = tiles[tiles.length - 1];
-      else if (key === 'ArrowRight') target = tiles[Math.min(tiles.length - 1, index + 1)];
-      else if (key === 'ArrowLeft') target = tiles[Math.max(0, index - 1)];
-      else target = verticalNeighbour(tiles, tiles[index]!, key === 'ArrowDown') ?? tiles[index];
-      if (target?.dataset.serial) focusDevice(target.dataset.serial);
-    },
-    [focusDevice],
-  );
+  const move = (key: string) => {
+    const tiles = [...document.querySelectorAll<HTMLElement>('.tile[data-serial]')];
+    if (tiles.length === 0) return;
+    const index = tiles.findIndex((el) => el.dataset.serial === focused);
+    let target: HTMLElement | undefined;
+    if (index < 0 || key === 'Home') target = tiles[0];
+    else if (key === 'End') target = tiles[tiles.length - 1];
+    else if (key === 'ArrowRight') target = tiles[Math.min(tiles.length - 1, index + 1)];
+    else if (key === 'ArrowLeft') target = tiles[Math.max(0, index - 1)];
+    else target = verticalNeighbour(tiles, tiles[index]!, key === 'ArrowDown') ?? tiles[index];
+    if (target?.dataset.serial) focusDevice(target.dataset.serial);
+  };
 
-  const onKey = useCallback(
-    (key: string): boolean => {
-      if (overlayRef.current) {
-        // Focus may have left the dialog (its button vanished when the run moved on): Esc still closes it.
-        if (key !== 'Escape') return false;
-        setOverlay(null);
+  const onKey = (key: string): boolean => {
+    if (overlay) {
+      // Focus may have left the dialog (its button vanished when the run moved on): Esc still closes it.
+      if (key !== 'Escape') return false;
+      setOverlay(null);
+      return true;
+    }
+    const device = focused ? store.getState().devices.get(focused) : undefined;
+    switch (key) {
+      case 'ArrowRight':
+      case 'ArrowLeft':
+      case 'ArrowUp':
+      case 'ArrowDown':
+      case 'Home':
+      case 'End':
+        move(key);
+        return true;
+      case 'Enter': {
+        const active = document.activeElement;
+        if (!device || !(active instanceof HTMLElement) || active.dataset.serial !== device.serial) return false;
+        void runAction(waitsForTechnician(device) ? 'confirm' : 'details', device);
         return true;
       }
-      const device = focusedRef.current ? stateRef.current.devices.get(focusedRef.current) : undefined;
-      switch (key) {
-        case 'ArrowRight':
-        case 'ArrowLeft':
-        case 'ArrowUp':
-        case 'ArrowDown':
-        case 'Home':
-        case 'End':
-          move(key);
-          return true;
-        case 'Enter': {
-          const active = document.activeElement;
-          if (!device || !(active instanceof HTMLElement) || active.dataset.serial !== device.serial) return false;
-          void runAction(waitsForTechnician(device) ? 'confirm' : 'details', device);
-          return true;
-        }
-        case 'r':
-        case 'R':
-          if (device?.state === 'failed') void runAction('retry', device);
-          return true;
-        case 's':
-        case 'S':
-          if (device?.state === 'failed') void runAction('skip', device);
-          return true;
-        case 'd':
-        case 'D':
-          if (device) void runAction('details', device);
-          return true;
-        case 'n':
-        case 'N':
-          nextAttention();
-          return true;
-        case '?':
-          setOverlay({ kind: 'help' });
-          return true;
-        case '/':
-          document.getElementById('find-input')?.focus();
-          return true;
-        default:
-          return false;
-      }
-    },
-    [move, nextAttention, runAction],
-  );
+      case 'r':
+      case 'R':
+        if (device?.state === 'failed') void runAction('retry', device);
+        return true;
+      case 's':
+      case 'S':
+        if (device?.state === 'failed') void runAction('skip', device);
+        return true;
+      case 'd':
+      case 'D':
+        if (device) void runAction('details', device);
+        return true;
+      case 'n':
+      case 'N':
+        nextAttention();
+        return true;
+      case '?':
+        setOverlay({ kind: 'help' });
+        return true;
+      case '/':
+        document.getElementById('find-input')?.focus();
+        return true;
+      default:
+        return false;
+    }
+  };
 
-  // The scanner is the keyboard: every key of the page goes through one KeyStream.
-  const handlers = useRef({ onScan, onKey });
-  handlers.current = { onScan, onKey };
+  // The scanner is the keyboard: every key of the page goes through one KeyStream, which always
+  // calls the handlers of the latest render.
+  const onStreamScan = useEffectEvent(onScan);
+  const onStreamKey = useEffectEvent(onKey);
   useEffect(() => {
-    const stream = new KeyStream(
-      { onScan: (code) => handlers.current.onScan(code), onKey: (key) => handlers.current.onKey(key) },
-      { maxGapMs: 100 },
-    );
+    const stream = new KeyStream({ onScan: (code) => onStreamScan(code), onKey: (key) => onStreamKey(key) }, { maxGapMs: 100 });
     const listener = (e: KeyboardEvent) => {
       if (e.defaultPrevented || isTextField(e.target)) return;
       if (stream.handle(e, e.timeStamp)) e.preventDefault();
@@ -301,7 +291,7 @@ export function App({ cue }: { cue: CuePlayer }) {
     [client, notify, describe, t],
   );
   const closeShift = useCallback(async () => {
-    const id = stateRef.current.shift?.id;
+    const id = store.getState().shift?.id;
     if (!id) return true;
     try {
       await client.api.closeShift({ shiftId: id });
@@ -311,7 +301,7 @@ export function App({ cue }: { cue: CuePlayer }) {
       notify('error', t('notice.actionFailed', { action: t('shift.close'), message: describe(err) }));
       return false;
     }
-  }, [client, notify, describe, t]);
+  }, [client, store, notify, describe, t]);
 
   const simCall = useCallback(
     async (label: string, call: () => Promise<unknown>) => {
@@ -325,24 +315,23 @@ export function App({ cue }: { cue: CuePlayer }) {
   );
 
   const closeOverlay = useCallback(() => setOverlay(null), []);
-  const drawerDevice = overlay?.kind === 'details' ? state.devices.get(overlay.serial) : undefined;
+  const drawerDevice = useStationState((s) => (overlay?.kind === 'details' ? s.devices.get(overlay.serial) : undefined));
   useEffect(() => {
     if (overlay?.kind === 'details' && !drawerDevice) setOverlay(null);
   }, [overlay, drawerDevice]);
 
-  const live = state.live;
-  const selected = focused ? state.devices.get(focused) : undefined;
+  const selected = useStationState((s) => (focused ? s.devices.get(focused) : undefined));
 
   return (
     <div className={`app${live ? '' : ' app--stale'}`}>
       <Header
-        stationName={state.station?.name ?? null}
-        connection={state.connection}
+        stationName={station?.name ?? null}
+        connection={connection}
         live={live}
-        hub={state.hub}
-        shift={state.shift}
-        stats={state.stats}
-        attention={live ? state.attention.length : 0}
+        hub={hub}
+        shift={shift}
+        stats={stats}
+        attention={live ? attentionCount : 0}
         sound={sound}
         onSound={setSound}
         onHelp={() => setOverlay({ kind: 'help' })}
@@ -355,12 +344,12 @@ export function App({ cue }: { cue: CuePlayer }) {
         onShiftSchedule={() => setOverlay({ kind: 'shift-schedule' })}
       />
 
-      {state.connection === 'no-token' ? (
+      {connection === 'no-token' ? (
         <div className="banner banner--error" role="alert">
           <strong>{t('connection.noTokenTitle')}</strong>
           <span>{t('connection.noTokenBody')}</span>
         </div>
-      ) : !state.loaded ? (
+      ) : !loaded ? (
         <div className="banner" role="status">
           <strong>{t('connection.connectingTitle')}</strong>
         </div>
@@ -377,21 +366,18 @@ export function App({ cue }: { cue: CuePlayer }) {
       </div>
 
       <main className="main">
-        {state.loaded ? (
-          <Grid
-            devices={state.devices}
-            notices={state.notices}
-            order={state.order}
+        {loaded ? (
+          <LiveGrid
             focusedSerial={focused}
             live={live}
-            simulator={state.station?.simulator ?? false}
+            simulator={station?.simulator ?? false}
             onAction={runAction}
             onSelect={onSelect}
           />
         ) : null}
       </main>
 
-      {state.station?.simulator ? (
+      {station?.simulator ? (
         <SimulatorPanel
           selected={selected}
           live={live}
@@ -413,10 +399,10 @@ export function App({ cue }: { cue: CuePlayer }) {
       ) : null}
       {overlay?.kind === 'help' ? <HelpOverlay onClose={closeOverlay} /> : null}
       {overlay?.kind === 'slots' ? <SlotLayoutDialog onClose={closeOverlay} /> : null}
-      {overlay?.kind === 'floor' ? <FloorPanel devices={state.devices} shift={state.shift} onClose={closeOverlay} notify={notify} unit={overlay.unit} /> : null}
-      {overlay?.kind === 'open-shift' ? <OpenShiftDialog shift={state.shift} onSubmit={openShift} onClose={closeOverlay} /> : null}
+      {overlay?.kind === 'floor' ? <FloorPanel onClose={closeOverlay} notify={notify} unit={overlay.unit} /> : null}
+      {overlay?.kind === 'open-shift' ? <OpenShiftDialog shift={shift} onSubmit={openShift} onClose={closeOverlay} /> : null}
       {overlay?.kind === 'shift-schedule' ? <ShiftScheduleDialog onClose={closeOverlay} notify={notify} /> : null}
-      {overlay?.kind === 'close-shift' ? <CloseShiftDialog stats={state.stats} onConfirm={closeShift} onClose={closeOverlay} /> : null}
+      {overlay?.kind === 'close-shift' ? <CloseShiftDialog stats={stats} onConfirm={closeShift} onClose={closeOverlay} /> : null}
     </div>
   );
 }

@@ -18,17 +18,17 @@ function useRunDetail(device: DeviceView | undefined, live: boolean) {
   const [detail, setDetail] = useState<RunDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const runId = device?.runId ?? null;
+  // The run the drawer shows now (null once it closed): an answer for another run is dropped.
   const currentRun = useRef(runId);
   const lastLoad = useRef(0);
-  currentRun.current = runId;
 
   useEffect(() => {
+    currentRun.current = runId;
     setDetail(null);
     setError(null);
     lastLoad.current = 0;
+    return () => void (currentRun.current = null);
   }, [runId]);
-
-  useEffect(() => () => void (currentRun.current = null), []);
 
   // Throttled, not debounced: a device that changes every 50 ms still gets a fresh timeline.
   useEffect(() => {

@@ -2,6 +2,7 @@ import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { DeviceView, PortNoticeView } from '../../../../shared/contract/station-api.js';
 import { PortTile } from '../bench/PortTile.js';
+import { useStationState } from '../state/context.js';
 import { groupByHub } from '../state/slots.js';
 import { EmptySlot, Tile, type TileAction } from './Tile.js';
 
@@ -59,4 +60,12 @@ export function Grid({ devices, notices, order, focusedSerial, live, simulator, 
       ))}
     </div>
   );
+}
+
+/** The grid over the station's live devices and port tiles: only this re-renders when a device changes, not the whole app. */
+export function LiveGrid(props: Omit<GridProps, 'devices' | 'notices' | 'order'>) {
+  const devices = useStationState((s) => s.devices);
+  const notices = useStationState((s) => s.notices);
+  const order = useStationState((s) => s.order);
+  return <Grid devices={devices} notices={notices} order={order} {...props} />;
 }

@@ -1,5 +1,7 @@
+import { createPortal } from 'react-dom';
 import { useTranslation } from 'react-i18next';
 import { Icon } from '../../common/components/Icon.js';
+import { useTopModal } from '../../common/components/Modal.js';
 
 export interface Notice {
   id: number;
@@ -7,10 +9,14 @@ export interface Notice {
   text: string;
 }
 
-/** Short messages about what just happened (a scan that matched nothing, an action refused). */
+/**
+ * Short messages about what just happened (a scan that matched nothing, an action refused). While
+ * a modal dialog is open they render inside it: the page behind it is inert and below it.
+ */
 export function Notices({ notices, onDismiss }: { notices: readonly Notice[]; onDismiss: (id: number) => void }) {
   const { t } = useTranslation();
-  return (
+  const modal = useTopModal();
+  const list = (
     <div className="notices" role="status" aria-live="polite">
       {notices.map((n) => (
         <div key={n.id} className={`notice notice--${n.tone}`}>
@@ -22,4 +28,5 @@ export function Notices({ notices, onDismiss }: { notices: readonly Notice[]; on
       ))}
     </div>
   );
+  return modal ? createPortal(list, modal) : list;
 }

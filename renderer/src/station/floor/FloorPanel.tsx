@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { DeviceView, ShiftView } from '../../../../shared/contract/station-api.js';
 import { Modal } from '../../common/components/Modal.js';
+import { useStationState } from '../state/context.js';
 import type { Say } from './floor-feedback.js';
 import { ExportTab } from './tabs/ExportTab.js';
 import { LabelsTab } from './tabs/LabelsTab.js';
@@ -13,8 +13,6 @@ type Tab = 'orders' | 'pack' | 'labels' | 'export';
 const TABS: readonly Tab[] = ['orders', 'pack', 'labels', 'export'];
 
 export interface FloorPanelProps {
-  devices: ReadonlyMap<string, DeviceView>;
-  shift: ShiftView | null;
   onClose: () => void;
   notify: Say;
   /** Open this unit for packing (its label was scanned). */
@@ -22,8 +20,10 @@ export interface FloorPanelProps {
 }
 
 /** The floor panel's frame: its tabs (one file each under tabs/) for orders, packing, labels and export. */
-export function FloorPanel({ devices, shift, onClose, notify, unit }: FloorPanelProps) {
+export function FloorPanel({ onClose, notify, unit }: FloorPanelProps) {
   const { t } = useTranslation();
+  const devices = useStationState((s) => s.devices);
+  const shift = useStationState((s) => s.shift);
   const [tab, setTab] = useState<Tab>(unit ? 'pack' : 'orders');
   return (
     <Modal variant="drawer" label={t('floor.title')} onClose={onClose} className="floor-panel">

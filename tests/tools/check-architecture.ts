@@ -1,6 +1,7 @@
 // Import-direction check (ARCHITECTURE.md "Dependencies point one way"), in the manner of VS Code's
 // layer check: every import, export-from, require() and import() in main/, renderer/ and shared/ is
 // read with the TypeScript compiler's own pre-processor and tested against the rules below.
+// One shape rule rides along (issue 9, one home per concept): the floor panel's tabs, one file each.
 //
 //   node tests/tools/check-architecture.ts        (npm run check:architecture)  exit 1 on a violation
 //
@@ -111,6 +112,45 @@ function lineOf(text: string, pos: number): number {
   return line;
 }
 
+/** The floor panel's tabs live one per file here; the panel itself only frames them. */
+const FLOOR_DIR = 'renderer/src/station/floor';
+const FLOOR_TABS_DIR = `${FLOOR_DIR}/tabs`;
+const TAB_COMPONENT = /^[A-Z][A-Za-z0-9]*Tab$/;
+
+/** Top-level functions and constants named like a tab component (OrdersTab), with whether each is exported. */
+function tabComponents(file: SourceFile): Array<{ name: string; exported: boolean; line: number }> {
+  const source = ts.createSourceFile(file.path, file.text, ts.ScriptTarget.Latest, false, file.path.endsWith('x') ? ts.ScriptKind.TSX : ts.ScriptKind.TS);
+  const found: Array<{ name: string; exported: boolean; line: number }> = [];
+  const exportedNames = new Set<string>();
+  for (const statement of source.statements) {
+    const exported = ts.canHaveModifiers(statement) && (ts.getModifiers(statement) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+    const line = source.getLineAndCharacterOfPosition(statement.getStart(source)).line + 1;
+    if (ts.isFunctionDeclaration(statement) && statement.name && TAB_COMPONENT.test(statement.name.text)) found.push({ name: statement.name.text, exported, line });
+    if (ts.isVariableStatement(statement)) {
+      for (const d of statement.declarationList.declarations) if (ts.isIdentifier(d.name) && TAB_COMPONENT.test(d.name.text)) found.push({ name: d.name.text, exported, line });
+    }
+    if (ts.isExportDeclaration(statement) && !statement.moduleSpecifier && statement.exportClause && ts.isNamedExports(statement.exportClause)) {
+      for (const e of statement.exportClause.elements) exportedNames.add((e.propertyName ?? e.name).text);
+    }
+  }
+  return found.map((c) => ({ ...c, exported: c.exported || exportedNames.has(c.name) }));
+}
+
+/** The floor tabs, one file each: a file under floor/tabs/ declares exactly its own exported *Tab; no other floor file declares one. */
+function checkFloorTabs(file: SourceFile): Violation[] {
+  if (!under(file.path, FLOOR_DIR) || !/\.tsx?$/.test(file.path)) return [];
+  const components = tabComponents(file);
+  const at = (line: number, rule: string, message: string): Violation => ({ file: file.path, line, specifier: '', rule, message });
+  if (!under(file.path, FLOOR_TABS_DIR)) {
+    return components.map((c) => at(c.line, 'floor-tab-own-file', `the floor tab ${c.name} belongs in its own file ${FLOOR_TABS_DIR}/${c.name}.tsx`));
+  }
+  const own = withoutExtension(path.posix.basename(file.path));
+  const out = components.filter((c) => c.name !== own).map((c) => at(c.line, 'floor-tab-one-per-file', `${file.path} is the home of ${own} only; ${c.name} belongs in its own file`));
+  const mine = components.find((c) => c.name === own);
+  if (!mine?.exported) out.push(at(mine?.line ?? 1, 'floor-tab-one-per-file', `${file.path} must export the tab component ${own}`));
+  return out;
+}
+
 /** Checks the given files; returns every violation (empty when the tree follows the rules). */
 export function checkArchitecture(files: readonly SourceFile[]): Violation[] {
   const violations: Violation[] = [];
@@ -126,6 +166,7 @@ export function checkArchitecture(files: readonly SourceFile[]): Violation[] {
         violations.push({ file: file.path, line: lineOf(file.text, ref.pos), specifier: ref.specifier, ...v });
       }
     }
+    violations.push(...checkFloorTabs(file));
   }
   return violations;
 }
@@ -154,6 +195,8 @@ export function collectSourceFiles(repoRoot: string): SourceFile[] {
 }
 
 export function formatViolation(v: Violation): string {
+  // Shape rules (the floor tabs) concern no import.
+  if (!v.specifier) return `${v.file}:${v.line}: ${v.message} [${v.rule}]`;
   return `${v.file}:${v.line}: imports "${v.specifier}": ${v.message} [${v.rule}]`;
 }
 

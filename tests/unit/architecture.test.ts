@@ -75,6 +75,26 @@ describe('import directions (ARCHITECTURE.md)', () => {
     expect(one('main/pipeline/run-machine.ts', "export * from '../drivers/ios/ios-driver.js';")).toEqual(['pipeline-driver-agnostic']);
   });
 
+  it("the renderer's floor tabs, one file each", () => {
+    const tab = (name: string) => `export function ${name}({ notify }: { notify: Say }) {\n  return <section />;\n}\n`;
+    expect(one('renderer/src/station/floor/tabs/OrdersTab.tsx', `import { useState } from 'react';\n${tab('OrdersTab')}function AssignRow() {\n  return null;\n}\n`)).toEqual([]);
+    expect(one('renderer/src/station/floor/tabs/PackTab.tsx', `function PackTab() {\n  return null;\n}\nexport { PackTab };\n`)).toEqual([]);
+    // A second tab in a tab's file, or one declared in the panel or beside it.
+    expect(one('renderer/src/station/floor/tabs/OrdersTab.tsx', `${tab('OrdersTab')}${tab('PackTab')}`)).toEqual(['floor-tab-one-per-file']);
+    expect(one('renderer/src/station/floor/tabs/OrdersTab.tsx', `${tab('OrdersTab')}const LabelsTab = () => null;\n`)).toEqual(['floor-tab-one-per-file']);
+    expect(one('renderer/src/station/floor/FloorPanel.tsx', `export function FloorPanel() {\n  return null;\n}\nfunction ExportTab() {\n  return null;\n}\n`)).toEqual(['floor-tab-own-file']);
+    expect(one('renderer/src/station/floor/QuarantineSection.tsx', tab('QuarantineTab'))).toEqual(['floor-tab-own-file']);
+    // The file is named for its tab, and exports it.
+    expect(one('renderer/src/station/floor/tabs/OrdersTab.tsx', 'function OrdersTab() {\n  return null;\n}\n')).toEqual(['floor-tab-one-per-file']);
+    expect(one('renderer/src/station/floor/tabs/OrdersTab.tsx', tab('PackTab'))).toEqual(['floor-tab-one-per-file', 'floor-tab-one-per-file']);
+    // Elsewhere a *Tab name is nobody's business.
+    expect(one('renderer/src/hub/components/Dashboard.tsx', `${tab('OrdersTab')}${tab('PackTab')}`)).toEqual([]);
+    const [v] = checkArchitecture([{ path: 'renderer/src/station/floor/FloorPanel.tsx', text: 'import x from "y";\n\nfunction OrdersTab() {}\n' }]);
+    expect(formatViolation(v!)).toBe(
+      'renderer/src/station/floor/FloorPanel.tsx:3: the floor tab OrdersTab belongs in its own file renderer/src/station/floor/tabs/OrdersTab.tsx [floor-tab-own-file]',
+    );
+  });
+
   it('reports file, line and rule', () => {
     const [v] = checkArchitecture([{ path: 'shared/a.ts', text: "import { z } from 'zod';\n\nimport fs from 'node:fs';\n" }]);
     expect(v).toMatchObject({ file: 'shared/a.ts', line: 3, specifier: 'node:fs', rule: 'shared-no-node' });

@@ -7,6 +7,7 @@ import { createHubServer } from '../../main/hub/hub-server.js';
 import { HubStore } from '../../main/hub/hub-store.js';
 import { silentLogger } from '../../main/logging/logger.js';
 import { OutboxSender, checkHubLink, startHubReporting, type HubLinkStatus } from '../../main/station/outbox-sender.js';
+import type { StationEvent } from '../../shared/contract/station-api.js';
 import { StationCore } from '../../main/station/station-core.js';
 import { StationStore } from '../../main/store/station-store.js';
 import { tempDir } from '../integration/hub-helpers.js';
@@ -184,11 +185,17 @@ describe('outbox sender', () => {
       logger: silentLogger,
     });
     const coreToken = (await hubStore.registerStation('Bench Core')).token;
+    // Renderers learn of every change of the link from a `hub` event, without reading the snapshot again.
+    const hubEvents: StationEvent[] = [];
+    const off = core.onEvent((e) => e.type === 'hub' && hubEvents.push(e));
     const sender = startHubReporting(core, { url: hubUrl, token: coreToken }, silentLogger, 'test');
     try {
       expect(core.snapshot().hub).toMatchObject({ hub: hubUrl });
       const shift = core.openShift(['Ana', 'Ben']);
       await until(() => core.snapshot().hub?.state === 'online' && core.snapshot().hub?.backlog === 0, 'the link online with nothing waiting');
+      await until(() => hubEvents.some((e) => e.type === 'hub' && e.hub.state === 'online' && e.hub.backlog === 0), 'a hub event saying online with nothing waiting');
+      expect(hubEvents.every((e) => e.type === 'hub' && e.hub.hub === hubUrl)).toBe(true);
+      off();
       await until(async () => (await hubStore.stationTiles(Date.now(), { onlineWindowMs: 30_000, stallMs: 600_000 })).some((t) => t.name === 'Bench Core' && t.shiftId === shift.id), 'the shift on the hub');
       const tile = (await hubStore.stationTiles(Date.now(), { onlineWindowMs: 30_000, stallMs: 600_000 })).find((t) => t.name === 'Bench Core');
       expect(tile).toMatchObject({ stationId: core.stationId, online: true, shiftOpen: true, operators: ['Ana', 'Ben'] });

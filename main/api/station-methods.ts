@@ -22,6 +22,7 @@ const handlers: Handlers = {
   plugSimulated: (core, p: { count: number; model?: string; failAt?: string; serials?: string[] }) => ({ serials: core.plugSimulated(p) }),
   unplugSimulated: (core, p: { serial: string }) => (core.unplugSimulated(p.serial), { ok: true as const }),
   replugSimulated: (core, p: { serial: string }) => (core.replugSimulated(p.serial), { ok: true as const }),
+  reidentifyPort: (core, p: { portPath: string }) => (core.reidentifyPort(p.portPath), { ok: true as const }),
   slotLayout: (core) => core.slotLayout(),
   saveSlot: (core, p: { label: string; portPath: string; position?: number }) => core.saveSlot(p.label, p.portPath, p.position),
   deleteSlot: (core, p: { label: string }) => core.deleteSlot(p.label),

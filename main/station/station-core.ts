@@ -199,7 +199,7 @@ export class StationCore {
   private serialIdentifyScript(): SerialIdentifyScript | null {
     const step = this.current.get('serial')?.blueprint.steps.find((s) => s.type === 'identify');
     if (step?.type !== 'identify' || !step.params.script) return null;
-    return { port: (step.params.port ?? serialPortSettings.parse({})) as SerialSettings, script: step.params.script };
+    return { port: (step.params.port ?? serialPortSettings.parse({})) as SerialSettings, script: step.params.script, errorPattern: step.params.errorPattern };
   }
 
   /** Opens the data dir, loads blueprints, restores unfinished runs and starts the drivers. */
@@ -706,6 +706,12 @@ export class StationCore {
     const sim = this.requireSimulator();
     if (!sim.list().some((d) => d.serial === serial)) throw new StationError('not_found', `No simulated device ${serial}.`);
     sim.replug(serial);
+  }
+
+  /** A technician says another device is on this serial port: the port is asked who is there now. */
+  reidentifyPort(portPath: string): void {
+    if (!this.serial) throw new StationError('unavailable', 'This station runs without the serial driver (--drivers has no "serial").');
+    if (!this.serial.reidentify(portPath)) throw new StationError('not_found', `No serial port ${portPath} is there.`);
   }
 
   private requireSimulator(): SimulatedDriver {

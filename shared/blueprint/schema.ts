@@ -1,3 +1,4 @@
+import safeRegex from 'safe-regex2';
 import { z } from 'zod';
 import { PLATFORMS } from '../contract/run-state.js';
 import { parseDuration } from './duration.js';
@@ -51,17 +52,35 @@ export const serialPortSettings = z
   })
   .strict();
 
-const regexText = z.string().refine(
-  (text) => {
-    try {
-      new RegExp(text);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'not a valid regular expression' },
-);
+/**
+ * A regular expression a blueprint matches device output with. Patterns that can backtrack
+ * exponentially (nested repetition such as `(\w+)+`) are refused: one of them blocked the
+ * station for 20 s on a single answer. The check is safe-regex2's star-height test; it also
+ * refuses syntax it cannot read (lookbehind), which a blueprint can always write another way.
+ * The driver still bounds every match in time (main/drivers/serial/bounded-match.ts).
+ */
+const regexText = z.string().superRefine((text, ctx) => {
+  try {
+    new RegExp(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'not a valid regular expression' });
+    return;
+  }
+  if (!safeRegex(text)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'this regular expression can take exponential time on some device answers (a repetition inside a repetition, e.g. "(\\w+)+"); write it without nested repetition, e.g. "\\w+"',
+    });
+  }
+});
+
+/**
+ * Device answers that mean the command failed: an expect that sees one fails at once instead of
+ * waiting for its timeout. Per step (`errorPattern`) or for the whole serial blueprint
+ * (`serialErrorPattern`); `false` turns it off. The driver uses "^ERROR" when neither is set.
+ */
+const errorPattern = z.union([regexText, z.literal(false)]);
+export const DEFAULT_SERIAL_ERROR_PATTERN = '^ERROR';
 
 const serialScriptLine = z
   .object({
@@ -86,7 +105,10 @@ export function scriptCaptureNames(script: readonly { expect?: string | undefine
 const paramsByType = {
   // On serial devices identify may run a script: the station runs it when a port appears, to learn
   // the device's serial number (captured as "serialNumber") before the run starts.
-  identify: z.object({ port: serialPortSettings.optional(), script: z.array(serialScriptLine).min(1).optional() }).strict().default({}),
+  identify: z
+    .object({ port: serialPortSettings.optional(), script: z.array(serialScriptLine).min(1).optional(), errorPattern: errorPattern.optional() })
+    .strict()
+    .default({}),
   'wait-for-trust': noParams,
   erase: noParams,
   supervise: z.object({ organization: z.string().min(1) }).strict(),
@@ -95,9 +117,14 @@ const paramsByType = {
   rename: z.object({ template: z.string().min(1) }).strict(),
   wifi: z.object({ ssid: z.string().min(1), security: z.enum(['open', 'wpa2', 'wpa3']).default('wpa2') }).strict(),
   'set-device-owner': z.object({ component: z.string().min(1) }).strict(),
-  'serial-script': z.object({ port: serialPortSettings.prefault({}), script: z.array(serialScriptLine).min(1) }).strict(),
+  'serial-script': z.object({ port: serialPortSettings.prefault({}), script: z.array(serialScriptLine).min(1), errorPattern: errorPattern.optional() }).strict(),
   'serial-verify': z
-    .object({ port: serialPortSettings.prefault({}), script: z.array(serialScriptLine).min(1), expectCaptured: z.record(z.string(), z.string()).default({}) })
+    .object({
+      port: serialPortSettings.prefault({}),
+      script: z.array(serialScriptLine).min(1),
+      expectCaptured: z.record(z.string(), z.string()).default({}),
+      errorPattern: errorPattern.optional(),
+    })
     .strict(),
   'manual-check': z.object({ prompt: localizedText }).strict(),
   verify: z.object({ checks: z.array(z.string().min(1)).default([]) }).strict(),
@@ -176,6 +203,14 @@ function serialStepsFit(platform: string, steps: readonly BlueprintStep[], ctx: 
   });
 }
 
+const SERIAL_STEP_TYPES: readonly StepType[] = ['identify', 'serial-script', 'serial-verify'];
+
+/** A serial step gets the blueprint's error pattern unless it names its own; the merged steps carry it to the driver. */
+function withErrorPattern(step: BlueprintStep, pattern: string | false): BlueprintStep {
+  if (!SERIAL_STEP_TYPES.includes(step.type) || 'errorPattern' in step.params) return step;
+  return { ...step, params: { ...step.params, errorPattern: pattern } } as BlueprintStep;
+}
+
 /** A customer blueprint file. */
 export const blueprintFileSchema = z
   .object({
@@ -187,13 +222,16 @@ export const blueprintFileSchema = z
     baseline: slug.optional(),
     naming: z.string().min(1).optional(),
     description: z.string().optional(),
+    /** The error answers of every serial step that does not name its own `errorPattern`. */
+    serialErrorPattern: errorPattern.optional(),
     steps: z.array(blueprintStepSchema).min(1),
   })
   .strict()
   .superRefine((bp, ctx) => {
     uniqueStepIds(bp.steps, ctx);
     serialStepsFit(bp.platform, bp.steps, ctx);
-  });
+  })
+  .transform((bp) => (bp.serialErrorPattern === undefined ? bp : { ...bp, steps: bp.steps.map((s) => withErrorPattern(s, bp.serialErrorPattern as string | false)) }));
 export type BlueprintFile = z.infer<typeof blueprintFileSchema>;
 
 /** A policy baseline: steps every blueprint that names it gets, and cannot drop or change. */

@@ -186,6 +186,8 @@ export const stationMethods = {
   plugSimulated: { params: plugSimulatedParamsSchema, result: z.object({ serials: z.array(z.string()) }) },
   unplugSimulated: { params: z.object({ serial: z.string().min(1) }), result: z.object({ ok: z.literal(true) }) },
   replugSimulated: { params: z.object({ serial: z.string().min(1) }), result: z.object({ ok: z.literal(true) }) },
+  /** A technician's "new device on this port" (serial ports): the station asks the port who is there now. */
+  reidentifyPort: { params: z.object({ portPath: z.string().min(1).max(4096) }), result: z.object({ ok: z.literal(true) }) },
   ...benchMethods,
 } as const;
 

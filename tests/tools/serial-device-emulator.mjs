@@ -15,8 +15,11 @@
 //   stall[@cmd]    never answer
 //   partial[@cmd]  send half an answer without its line ending, then nothing
 //   vanish[@cmd]   the device disappears: socat ends, the PTY is gone, this program exits
+//   extra-ok[@cmd] answer, then a second line "OK" in the same write (a device that confirms twice)
+//   error[@cmd]    answer "ERROR"
 //   none           behave again
-// "@cmd" limits the fault to one command ("stall@save"); stdin also takes "vanish" and "quit".
+// "@cmd" limits the fault to one command ("stall@save"); stdin also takes "vanish" and "quit", and
+// "serial <SN>": another device (fresh settings) is now on the far end of the same port.
 //
 //   node tests/tools/serial-device-emulator.mjs --link /tmp/bench/dev1 --serial SN0001 \
 //        [--model BL-SENSOR-2] [--firmware 2.4.1] [--set name=] [--state FILE] [--reboot-ms 300]
@@ -83,7 +86,7 @@ const validators = {
 let faults = args.fault.map(parseFault);
 function parseFault(text) {
   const [kind, on] = text.split('@');
-  if (!['garble', 'stall', 'partial', 'vanish', 'none'].includes(kind)) {
+  if (!['garble', 'stall', 'partial', 'vanish', 'extra-ok', 'error', 'none'].includes(kind)) {
     process.stderr.write(`serial-device-emulator: unknown fault "${text}"\n`);
     process.exit(2);
   }
@@ -151,6 +154,12 @@ function handle(line) {
       }
       case 'vanish':
         vanish();
+        return;
+      case 'extra-ok':
+        write([...respond(cmd, rest), 'OK'].map((l) => l + EOL).join(''));
+        return;
+      case 'error':
+        answer('ERROR');
         return;
     }
   }
@@ -222,6 +231,13 @@ control?.on('line', (text) => {
   if (!cmd) return;
   if (cmd === 'quit' || cmd === 'vanish') {
     vanish();
+    return;
+  }
+  if (cmd.startsWith('serial ')) {
+    args.serial = cmd.slice('serial '.length).trim();
+    saved = { ...defaults };
+    live = { ...saved };
+    process.stdout.write(`serial ${args.serial}\n`);
     return;
   }
   const fault = parseFault(cmd.replace(/^fault\s+/, ''));

@@ -74,6 +74,19 @@ describe('baseline policy', () => {
   });
 });
 
+describe('serial error answers', () => {
+  it('the blueprint-wide error pattern goes to serial steps without their own; a step can name another or none', () => {
+    const bp = loadBlueprint(path.join(fixtures, 'valid', 'serial-error-pattern.yaml'), baselines);
+    const patterns = Object.fromEntries(bp.steps.map((s) => [s.id, 'errorPattern' in s.params ? s.params.errorPattern : 'absent']));
+    expect(patterns).toEqual({ identify: '^ERR ', configure: '^FAIL', verify: false, label: 'absent' });
+  });
+
+  it('a blueprint without one parses as before (its hash does not change)', () => {
+    const bp = loadBlueprint(path.join(defaultsDir, 'serial-device.yaml'), baselines);
+    expect(bp.steps.some((s) => 'errorPattern' in s.params)).toBe(false);
+  });
+});
+
 describe('malformed blueprints are refused with file, line and field path', () => {
   const dir = path.join(fixtures, 'invalid');
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();

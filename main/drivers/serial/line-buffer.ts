@@ -3,11 +3,14 @@
  * them); empty lines are dropped. A device that sends without ever ending a line cannot grow the
  * buffer without bound: past `maxLine` characters the text is handed on as one (garbled) line.
  */
+/** The longest line a device can send; longer text is cut into lines of this length. */
+export const MAX_LINE = 4096;
+
 export class LineBuffer {
   private partial = '';
   private readonly decoder = new TextDecoder('utf-8', { fatal: false });
 
-  constructor(private readonly maxLine = 4096) {}
+  constructor(private readonly maxLine = MAX_LINE) {}
 
   /** Feeds received bytes; returns the lines they complete. */
   push(chunk: Uint8Array): string[] {

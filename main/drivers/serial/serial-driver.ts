@@ -1,5 +1,8 @@
+// Over 400 lines on purpose: one class owns a port's whole life (presence, identifying, the
+// presence check, turns on the port), and splitting it would spread that state over modules.
+// What each step type does is in serial-steps.ts.
 import fs from 'node:fs';
-import { serialPortSettings, type BlueprintStep } from '../../../shared/blueprint/schema.js';
+import { DEFAULT_SERIAL_ERROR_PATTERN } from '../../../shared/blueprint/schema.js';
 import type { LogLevel } from '../../logging/logger.js';
 import type { AttachedDevice, DeviceDriver, DriverEvents, StepContext, StepOutcome } from '../driver.js';
 import { DeviceGoneError, StepAbortedError, StepFailedError } from '../step-errors.js';
@@ -8,11 +11,14 @@ import type { UsbDeviceInfo } from '../usb/usb-watcher.js';
 import { systemSerialPortLocator, type SerialPortLocator } from './port-locator.js';
 import { SerialGoneError, SerialLink, SerialOpenError, type SerialSettings } from './serial-link.js';
 import { SerialScriptError, runSerialScript, type SerialScriptLine } from './serial-script.js';
+import { runSerialStep, type SerialScriptRunner } from './serial-steps.js';
 
 /** How a device tells who it is: the identify step of the station's serial blueprint. */
 export interface SerialIdentifyScript {
   port: SerialSettings;
   script: readonly SerialScriptLine[];
+  /** The identify step's error answers; "^ERROR" when unset, false for none. */
+  errorPattern?: string | false | undefined;
 }
 
 export interface SerialDriverOptions {
@@ -28,11 +34,26 @@ export interface SerialDriverOptions {
   locateTimeoutMs?: number;
   /** First delay before identifying a silent device again; doubles up to a minute. */
   retryMs?: number;
+  /**
+   * How often an idle device identified by its script is asked again who it is (0: never). On a
+   * fixed port nothing else tells that one device was taken off the cable and another put on: the
+   * port stays. A device that stops answering twice in a row has left; another serial number is
+   * another device.
+   */
+  presenceMs?: number;
   log?: (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
 }
 
-const DEFAULT_SETTINGS = serialPortSettings.parse({}) as SerialSettings;
-const NO_DEVICE_WORK = new Set<BlueprintStep['type']>(['verify', 'print-label', 'pack']);
+/** Presence checks in a row a device may miss (a reboot between steps) before it counts as gone. */
+const MISSES_BEFORE_GONE = 2;
+
+/** Who a device on a port says it is. */
+interface Identity {
+  serial: string;
+  model: string;
+  osVersion: string | null;
+  byScript: boolean;
+}
 
 /** A device identified on a port, for as long as it answers there. */
 interface SerialDevice {
@@ -56,6 +77,17 @@ interface PortState {
   retryTimer: NodeJS.Timeout | null;
   retryDelay: number;
   identifying: Promise<void> | null;
+  /** Steps, identify runs and presence checks take turns on the port: one opener at a time. */
+  turn: Promise<unknown>;
+  /** Steps running on the port now, and when one last ended: presence checks wait for quiet. */
+  stepsRunning: number;
+  lastUsed: number;
+  presenceTimer: NodeJS.Timeout | null;
+  checking: Promise<void> | null;
+  /** Presence checks in a row the device did not answer. */
+  misses: number;
+  /** A fixed port's tty node: another node at the same path (a PTY made anew) is another connection. */
+  node: string | null;
 }
 
 /**
@@ -97,7 +129,7 @@ export class SerialDriver implements DeviceDriver {
   async stop(): Promise<void> {
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = null;
-    const pending = [...this.ports.values()].map((p) => p.identifying);
+    const pending = [...this.ports.values()].flatMap((p) => [p.identifying, p.checking]);
     for (const port of [...this.ports.values()]) this.removePort(port, false);
     this.events = null;
     await Promise.allSettled(pending);
@@ -106,6 +138,24 @@ export class SerialDriver implements DeviceDriver {
   /** Devices identified and present, for diagnostics and tests. */
   list(): { serial: string; portPath: string; tty: string | null }[] {
     return [...this.bySerial.values()].map((p) => ({ serial: p.device?.serial ?? '', portPath: p.portPath, tty: p.tty }));
+  }
+
+  /**
+   * A technician's "new device on this port": asks the port who is there now. Another serial
+   * number replaces the device; no answer removes it (and identifying goes on until one answers).
+   * False when the driver does not know the port.
+   */
+  reidentify(portPath: string): boolean {
+    const port = this.ports.get(portPath);
+    if (!port) return false;
+    this.log('info', `identifying the device at ${portPath} again (asked by the technician)`);
+    if (port.device) {
+      if (!port.checking) port.checking = this.checkPresence(port, true).finally(() => (port.checking = null));
+    } else {
+      port.retryDelay = this.opts.retryMs ?? 2000;
+      this.identifySoon(port, 0);
+    }
+    return true;
   }
 
   // ---- presence --------------------------------------------------------------------------------
@@ -124,17 +174,73 @@ export class SerialDriver implements DeviceDriver {
 
   private pollStaticPorts(): void {
     for (const tty of this.staticPorts) {
-      const exists = fs.existsSync(tty);
-      const port = this.ports.get(tty);
-      if (exists && !port) this.identifySoon(this.addPort(tty, null, tty), 0);
-      else if (!exists && port) this.removePort(port, true);
+      const node = ttyNode(tty);
+      let port = this.ports.get(tty);
+      // The port closed and opened again between two polls: whoever is there now is identified anew.
+      if (port && node !== port.node) {
+        this.removePort(port, true);
+        port = undefined;
+      }
+      if (node && !port) {
+        port = this.addPort(tty, null, tty);
+        port.node = node;
+        this.identifySoon(port, 0);
+      }
     }
   }
 
   private addPort(portPath: string, usb: UsbDeviceInfo | null, tty: string | null): PortState {
-    const port: PortState = { portPath, usb, tty, device: null, present: new AbortController(), retryTimer: null, retryDelay: this.opts.retryMs ?? 2000, identifying: null };
+    const port: PortState = {
+      portPath,
+      usb,
+      tty,
+      device: null,
+      present: new AbortController(),
+      retryTimer: null,
+      retryDelay: this.opts.retryMs ?? 2000,
+      identifying: null,
+      turn: Promise.resolve(),
+      stepsRunning: 0,
+      lastUsed: Date.now(),
+      presenceTimer: null,
+      checking: null,
+      misses: 0,
+      node: null,
+    };
+    const every = this.opts.presenceMs ?? 5000;
+    if (every > 0) port.presenceTimer = setInterval(() => this.presenceTick(port, every), every);
     this.ports.set(portPath, port);
     return port;
+  }
+
+  private presenceTick(port: PortState, every: number): void {
+    const device = port.device;
+    if (!device?.identifiedByScript || port.checking || port.stepsRunning > 0 || Date.now() - port.lastUsed < every) return;
+    port.checking = this.checkPresence(port, false).finally(() => (port.checking = null));
+  }
+
+  /** Asks the device on a port who it is; another answer is another device, silence (twice) none. */
+  private async checkPresence(port: PortState, asked: boolean): Promise<void> {
+    const device = port.device;
+    if (!device) return;
+    const signal = port.present.signal;
+    try {
+      const identity = await this.readIdentity(port, signal, false);
+      if (signal.aborted || port.device !== device) return;
+      port.misses = 0;
+      if (identity?.serial === device.serial) return;
+      this.log('info', `${identity ? `device ${identity.serial}` : 'a device without serial number'} answers on ${port.portPath}, no longer ${device.serial}`);
+      this.deviceGone(port, true);
+      if (identity) this.adopt(port, identity);
+    } catch (err) {
+      if (signal.aborted || port.device !== device) return;
+      // Someone else has the port open: that says nothing about the device.
+      if (err instanceof SerialOpenError && err.problem === 'busy') return;
+      port.misses++;
+      if (!asked && port.misses < MISSES_BEFORE_GONE) return;
+      this.deviceGone(port, true);
+      this.identifyFailed(port, err);
+    }
   }
 
   private removePort(port: PortState, notify: boolean): void {
@@ -143,6 +249,8 @@ export class SerialDriver implements DeviceDriver {
     port.present.abort();
     if (port.retryTimer) clearTimeout(port.retryTimer);
     port.retryTimer = null;
+    if (port.presenceTimer) clearInterval(port.presenceTimer);
+    port.presenceTimer = null;
     this.deviceGone(port, notify);
     if (notify) this.events?.noticeCleared?.(port.portPath);
   }
@@ -152,6 +260,7 @@ export class SerialDriver implements DeviceDriver {
     const device = port.device;
     if (!device) return;
     port.device = null;
+    port.misses = 0;
     device.presence.abort();
     if (this.bySerial.get(device.serial) === port) this.bySerial.delete(device.serial);
     this.log('info', `serial device ${device.serial} left ${port.portPath}`);
@@ -199,61 +308,74 @@ export class SerialDriver implements DeviceDriver {
           return;
         }
       }
-      const script = this.opts.identifyScript();
-      let identity: { serial: string; model: string; osVersion: string | null; byScript: boolean };
-      if (script) {
-        this.notice(port, 'identifying', 'Identifying the device…');
-        const captured = await this.runOnPort(port.tty, script.port, script.script, {}, signal);
-        const serial = captured.serialNumber?.trim();
-        if (!serial) {
-          this.notice(port, 'no-serial-number', 'The device answered its identify script without a serial number: check the blueprint.');
-          return;
-        }
-        identity = {
-          serial,
-          model: captured.model ?? port.usb?.product ?? 'Serial device',
-          osVersion: captured.firmware ?? captured.firmwareVersion ?? captured.osVersion ?? null,
-          byScript: true,
-        };
-      } else if (port.usb?.serialNumber) {
-        identity = { serial: port.usb.serialNumber, model: port.usb.product ?? 'Serial device', osVersion: null, byScript: false };
-      } else {
-        this.notice(port, 'no-serial-number', 'This serial device has no serial number of its own: the serial blueprint needs an identify script that reads it.');
-        return;
-      }
-      if (signal.aborted) return;
-      const other = this.bySerial.get(identity.serial);
-      if (other && other !== port) {
-        this.notice(port, 'duplicate', `A device with serial number ${identity.serial} is already plugged in at ${other.portPath}: two devices cannot share a serial number.`);
-        this.retryLater(port);
-        return;
-      }
-      port.retryDelay = this.opts.retryMs ?? 2000;
-      port.device = { ...identity, identifiedByScript: identity.byScript, presence: new AbortController() };
-      this.bySerial.set(identity.serial, port);
-      this.events?.noticeCleared?.(port.portPath);
-      this.log('info', `serial device ${identity.serial} (${identity.model}) at ${port.portPath}`, { tty: port.tty });
-      const attached: AttachedDevice = {
-        serial: identity.serial,
-        family: 'serial',
-        platform: 'serial',
-        model: identity.model,
-        osVersion: identity.osVersion,
-        portPath: port.portPath,
-      };
-      this.events?.attached(attached);
+      const identity = await this.readIdentity(port, signal, true);
+      if (identity && !signal.aborted) this.adopt(port, identity);
     } catch (err) {
       if (signal.aborted) return;
-      if (err instanceof SerialScriptError || err instanceof SerialOpenError || err instanceof SerialGoneError) {
-        const kind = err instanceof SerialOpenError && err.problem === 'permission' ? 'no-access' : 'no-answer';
-        this.notice(port, kind, err instanceof SerialScriptError ? `Cannot identify the device: ${err.message}` : err.message);
-        this.log('warn', `identifying the serial device at ${port.portPath} failed: ${err.message}`);
-      } else {
-        this.notice(port, 'no-answer', 'Cannot identify the device; the station log has the details. Plug it in again.');
-        this.log('error', `identifying the serial device at ${port.portPath} failed: ${(err as Error).stack ?? String(err)}`);
-      }
-      this.retryLater(port);
+      this.identifyFailed(port, err);
     }
+  }
+
+  /** Who the device on the port is: by its identify script, else by its USB iSerial; null (with a notice) when it cannot tell. */
+  private async readIdentity(port: PortState, signal: AbortSignal, showProgress: boolean): Promise<Identity | null> {
+    const script = this.opts.identifyScript();
+    if (script && port.tty) {
+      if (showProgress) this.notice(port, 'identifying', 'Identifying the device…');
+      const captured = await this.runOnPort(port, script.port, script.script, {}, signal, script.errorPattern);
+      const serial = captured.serialNumber?.trim();
+      if (!serial) {
+        this.notice(port, 'no-serial-number', 'The device answered its identify script without a serial number: check the blueprint.');
+        return null;
+      }
+      return {
+        serial,
+        model: captured.model ?? port.usb?.product ?? 'Serial device',
+        osVersion: captured.firmware ?? captured.firmwareVersion ?? captured.osVersion ?? null,
+        byScript: true,
+      };
+    }
+    if (port.usb?.serialNumber) return { serial: port.usb.serialNumber, model: port.usb.product ?? 'Serial device', osVersion: null, byScript: false };
+    this.notice(port, 'no-serial-number', 'This serial device has no serial number of its own: the serial blueprint needs an identify script that reads it.');
+    return null;
+  }
+
+  /** The device on a port is known: it is reported, unless another port has its serial number. */
+  private adopt(port: PortState, identity: Identity): void {
+    const other = this.bySerial.get(identity.serial);
+    if (other && other !== port) {
+      this.notice(port, 'duplicate', `A device with serial number ${identity.serial} is already plugged in at ${other.portPath}: two devices cannot share a serial number.`);
+      this.retryLater(port);
+      return;
+    }
+    port.retryDelay = this.opts.retryMs ?? 2000;
+    port.misses = 0;
+    port.lastUsed = Date.now();
+    port.device = { ...identity, identifiedByScript: identity.byScript, presence: new AbortController() };
+    this.bySerial.set(identity.serial, port);
+    this.events?.noticeCleared?.(port.portPath);
+    this.log('info', `serial device ${identity.serial} (${identity.model}) at ${port.portPath}`, { tty: port.tty });
+    const attached: AttachedDevice = {
+      serial: identity.serial,
+      family: 'serial',
+      platform: 'serial',
+      model: identity.model,
+      osVersion: identity.osVersion,
+      portPath: port.portPath,
+    };
+    this.events?.attached(attached);
+  }
+
+  /** Identifying failed: the port's tile says why, and it is tried again later. */
+  private identifyFailed(port: PortState, err: unknown): void {
+    if (err instanceof SerialScriptError || err instanceof SerialOpenError || err instanceof SerialGoneError) {
+      const kind = err instanceof SerialOpenError && err.problem === 'permission' ? 'no-access' : 'no-answer';
+      this.notice(port, kind, err instanceof SerialScriptError ? `Cannot identify the device: ${err.message}` : err.message);
+      this.log('warn', `identifying the serial device at ${port.portPath} failed: ${err.message}`);
+    } else {
+      this.notice(port, 'no-answer', 'Cannot identify the device; the station log has the details. Plug it in again.');
+      this.log('error', `identifying the serial device at ${port.portPath} failed: ${(err as Error).stack ?? String(err)}`);
+    }
+    this.retryLater(port);
   }
 
   private async locate(port: PortState, signal: AbortSignal): Promise<string | null> {
@@ -274,8 +396,10 @@ export class SerialDriver implements DeviceDriver {
     if (!port || !device || !port.tty || device.presence.signal.aborted) throw new DeviceGoneError(ctx.serial);
     const presence = device.presence.signal;
     const signal = AbortSignal.any([ctx.signal, presence]);
+    port.stepsRunning++;
     try {
-      return await this.runStep(port, port.tty, device, ctx, signal);
+      const runScript: SerialScriptRunner = (settings, script, values, errorPattern) => this.runOnPort(port, settings, script, values, signal, errorPattern, ctx.log);
+      return await runSerialStep(runScript, { portPath: port.portPath, serial: device.serial, model: device.model, osVersion: device.osVersion, identifiedByScript: device.identifiedByScript }, ctx);
     } catch (err) {
       if (presence.aborted) throw new DeviceGoneError(ctx.serial);
       if (err instanceof SerialGoneError || (err instanceof SerialOpenError && err.problem === 'missing')) {
@@ -286,82 +410,50 @@ export class SerialDriver implements DeviceDriver {
         throw new DeviceGoneError(ctx.serial);
       }
       if (err instanceof SerialOpenError) throw new StepFailedError(`serial.open-${err.problem}`, err.message, err.problem === 'busy');
-      if (err instanceof SerialScriptError) throw new StepFailedError(`serial.${err.failure}`, err.message, err.failure !== 'template');
+      // A blueprint mistake does not go away by retrying; everything else may.
+      if (err instanceof SerialScriptError) throw new StepFailedError(`serial.${err.failure}`, err.message, err.failure !== 'template' && err.failure !== 'slow-pattern');
       throw err;
+    } finally {
+      port.stepsRunning--;
+      port.lastUsed = Date.now();
     }
   }
 
-  private async runStep(port: PortState, tty: string, device: SerialDevice, ctx: StepContext, signal: AbortSignal): Promise<StepOutcome> {
-    const step = ctx.step;
-    const values = { ...ctx.captured, serial: ctx.serial, deviceName: ctx.deviceName ?? ctx.captured.deviceName };
-    switch (step.type) {
-      case 'identify': {
-        if (!step.params.script) {
-          return { captured: { serialNumber: device.serial, model: device.model, ...(device.osVersion ? { firmware: device.osVersion } : {}) } };
-        }
-        const captured = await this.runOnPort(tty, (step.params.port as SerialSettings | undefined) ?? DEFAULT_SETTINGS, step.params.script, values, signal, ctx.log);
-        if (device.identifiedByScript && captured.serialNumber !== undefined && captured.serialNumber.trim() !== device.serial) {
-          throw new StepFailedError(
-            'serial.other-device',
-            `Another device answers on ${port.portPath} (serial number ${captured.serialNumber}, this run is for ${device.serial}): plug ${device.serial} back in.`,
-            false,
-          );
-        }
-        return { captured };
-      }
-      case 'serial-script': {
-        const captured = await this.runOnPort(tty, step.params.port as SerialSettings, step.params.script, values, signal, ctx.log);
-        return { captured };
-      }
-      case 'serial-verify': {
-        const captured = await this.runOnPort(tty, step.params.port as SerialSettings, step.params.script, values, signal, ctx.log);
-        const all = { ...values, ...captured };
-        const wrong: string[] = [];
-        for (const [key, template] of Object.entries(step.params.expectCaptured)) {
-          const expected = template.replace(/\{([a-zA-Z][a-zA-Z0-9_]*)\}/g, (_m, k: string) => all[k as keyof typeof all] ?? '');
-          const actual = captured[key];
-          if (actual === undefined) wrong.push(`${key} was not read back (the script has no (?<${key}>…) capture)`);
-          else if (actual !== expected) wrong.push(`${key} is "${actual}", expected "${expected}"`);
-        }
-        if (wrong.length > 0) {
-          throw new StepFailedError(
-            'serial.verify-mismatch',
-            `The device did not keep its settings: ${wrong.join('; ')}. Retry checks again; if it stays wrong, cancel the run and plug the device in again to configure it from the start.`,
-            true,
-          );
-        }
-        return { captured, message: `verified ${Object.keys(step.params.expectCaptured).join(', ') || 'script'}` };
-      }
-      case 'rename':
-        return ctx.deviceName ? { captured: { deviceName: ctx.deviceName } } : {};
-      case 'manual-check': {
-        const prompt = typeof step.params.prompt === 'string' ? step.params.prompt : step.params.prompt.en;
-        await ctx.confirmByTechnician(prompt);
-        return {};
-      }
-      default:
-        if (NO_DEVICE_WORK.has(step.type)) return {};
-        throw new StepFailedError('serial.unsupported-step', `"${step.id}" (${step.type}) cannot run on a serial device: remove it from the blueprint.`, false);
-    }
-  }
-
-  /** Opens the port, runs the script, and closes the port again on every path. */
-  private async runOnPort(
-    tty: string,
+  /** Opens the port (when it is this caller's turn), runs the script, and closes the port again on every path. */
+  private runOnPort(
+    port: PortState,
     settings: SerialSettings,
     script: readonly SerialScriptLine[],
     values: Readonly<Record<string, string | null | undefined>>,
     signal: AbortSignal,
+    errorPattern: string | false | undefined,
+    log?: (message: string) => void,
+  ): Promise<Record<string, string>> {
+    const work = () => this.runScriptNow(port, settings, script, values, signal, errorPattern, log);
+    const run = port.turn.then(work, work);
+    port.turn = run.catch(() => undefined);
+    return run;
+  }
+
+  private async runScriptNow(
+    port: PortState,
+    settings: SerialSettings,
+    script: readonly SerialScriptLine[],
+    values: Readonly<Record<string, string | null | undefined>>,
+    signal: AbortSignal,
+    errorPattern: string | false | undefined,
     log?: (message: string) => void,
   ): Promise<Record<string, string>> {
     if (signal.aborted) throw new StepAbortedError();
-    const link = await SerialLink.open(tty, settings);
+    if (!port.tty) throw new SerialOpenError('missing', port.portPath, `The serial port of ${port.portPath} is not known yet: plug the device in again.`);
+    const link = await SerialLink.open(port.tty, settings);
     // Aborting (step timeout, cancel, unplug) closes the port at once, so a stalled device
     // cannot keep it open.
     const onAbort = () => void link.close();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      return await runSerialScript({ link, script, values, signal, ...(log ? { log } : {}) });
+      const errors = errorPattern === false ? null : new RegExp(errorPattern ?? DEFAULT_SERIAL_ERROR_PATTERN);
+      return await runSerialScript({ link, script, values, signal, errorPattern: errors, ...(log ? { log } : {}) });
     } catch (err) {
       if (signal.aborted) throw new StepAbortedError();
       throw err;
@@ -373,5 +465,16 @@ export class SerialDriver implements DeviceDriver {
 
   private log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
     this.opts.log?.(level, message, fields);
+  }
+}
+
+/** The identity of a fixed port's tty node, or null when the path is not there. */
+function ttyNode(tty: string): string | null {
+  try {
+    const link = fs.lstatSync(tty);
+    const target = fs.statSync(tty);
+    return `${target.rdev}:${target.ino}:${link.ino}`;
+  } catch {
+    return null;
   }
 }

@@ -175,10 +175,16 @@ export class SerialLink {
     return Date.now() - this.lastActivity;
   }
 
-  /** Drops everything received so far (before a retry, so old answers are not taken for new ones). */
-  discardInput(): void {
-    this.lines.length = 0;
+  /**
+   * Drops everything received so far (before a send or a retry, so old answers are not taken for
+   * new ones) and returns it, for the log: lines, then any unfinished line.
+   */
+  discardInput(): string[] {
+    const dropped = this.lines.splice(0);
+    const partial = this.buffer.pending();
+    if (partial.length > 0) dropped.push(partial);
     this.buffer.clear();
+    return dropped;
   }
 
   get isGone(): boolean {

@@ -1,4 +1,6 @@
 import { renderTemplate } from '../../../shared/templates/render-template.js';
+import { boundedMatch, MatchTimeoutError } from './bounded-match.js';
+import { stripControl } from './device-text.js';
 import { looksGarbled, printable } from './line-buffer.js';
 import type { SerialLink } from './serial-link.js';
 
@@ -10,7 +12,7 @@ export interface SerialScriptLine {
   retries: number;
 }
 
-export type SerialScriptFailure = 'no-answer' | 'garbled' | 'partial' | 'unexpected' | 'template';
+export type SerialScriptFailure = 'no-answer' | 'garbled' | 'partial' | 'unexpected' | 'device-error' | 'template' | 'slow-pattern';
 
 /** A script line that did not get its answer; the message is for the technician. */
 export class SerialScriptError extends Error {
@@ -31,16 +33,20 @@ export interface SerialScriptOptions {
   /** Values `{name}` in a send line can use: the run's captures, serial, deviceName. */
   values: Readonly<Record<string, string | null | undefined>>;
   signal: AbortSignal;
+  /** Answers that mean the command failed (the blueprint's errorPattern); null: none. */
+  errorPattern: RegExp | null;
   log?: (message: string) => void;
 }
 
 type ExpectResult = { ok: true; groups: Record<string, string> } | { ok: false; error: SerialScriptError };
 
 /**
- * Runs send/expect lines on an open port. `expect` is a regular expression matched against each
- * received line until one matches or the line's timeout passes; its named groups are captured and
- * usable by later lines as `{name}`. A line with `retries` sends again (after discarding what came
- * in) before it fails. Returns the captures.
+ * Runs send/expect lines on an open port. Every send starts from a clean buffer: what arrived
+ * before it (a late or extra answer to the previous command) is logged, never matched. `expect` is
+ * a regular expression matched against each received line until one matches or the line's timeout
+ * passes; a line matching the error pattern fails the line at once. Named groups are captured
+ * (control characters removed) and usable by later lines as `{name}`. A line with `retries` sends
+ * again before it fails. Returns the captures.
  */
 export async function runSerialScript(opts: SerialScriptOptions): Promise<Record<string, string>> {
   const captured: Record<string, string> = {};
@@ -60,11 +66,11 @@ export async function runSerialScript(opts: SerialScriptOptions): Promise<Record
     const pattern = line.expect === undefined ? null : new RegExp(line.expect);
     let failure: SerialScriptError | null = null;
     for (let attempt = 0; attempt <= line.retries; attempt++) {
-      if (attempt > 0) {
-        opts.link.discardInput();
-        opts.log?.(`serial: line ${index + 1} again (${attempt} of ${line.retries}): ${failure?.message ?? ''}`);
+      if (attempt > 0) opts.log?.(`serial: line ${index + 1} again (${attempt} of ${line.retries}): ${failure?.message ?? ''}`);
+      if (send !== undefined) {
+        for (const stale of opts.link.discardInput()) opts.log?.(`serial: before line ${index + 1}, ignored "${printable(stale)}"`);
+        await opts.link.writeLine(send);
       }
-      if (send !== undefined) await opts.link.writeLine(send);
       if (!pattern) {
         failure = null;
         break;
@@ -88,11 +94,15 @@ async function expectLine(opts: SerialScriptOptions, pattern: RegExp, line: Seri
   for (;;) {
     const received = await opts.link.nextLine(Math.max(0, deadline - Date.now()), opts.signal);
     if (received === null) break;
-    const m = pattern.exec(received);
+    const m = matchOrFail(pattern, received, index);
     if (m) {
       const groups: Record<string, string> = {};
-      for (const [k, v] of Object.entries(m.groups ?? {})) if (v !== undefined) groups[k] = v;
+      for (const [k, v] of Object.entries(m.groups ?? {})) if (v !== undefined) groups[k] = stripControl(v);
       return { ok: true, groups };
+    }
+    if (opts.errorPattern && matchOrFail(opts.errorPattern, received, index)) {
+      const asked = send !== undefined ? `to "${printable(send, 40)}"` : `(waiting for ${line.expect})`;
+      return { ok: false, error: new SerialScriptError('device-error', index, `The device reported an error ${asked}: "${printable(received)}" (line ${index + 1} of the script).`) };
     }
     seen.push(received);
     if (seen.length > 20) seen.shift();
@@ -121,4 +131,14 @@ function explain(link: SerialLink, line: SerialScriptLine, send: string | undefi
     return new SerialScriptError('unexpected', index, `Unexpected answer ${asked}: "${printable(last)}" (line ${index + 1} of the script expects ${line.expect}).`);
   }
   return new SerialScriptError('no-answer', index, `No answer from the device ${asked} within ${secs}: check that it is switched on and its cable is seated, then retry.`);
+}
+
+/** A bounded match; a pattern that runs away is a blueprint error, not a device's. */
+function matchOrFail(pattern: RegExp, received: string, index: number): RegExpExecArray | null {
+  try {
+    return boundedMatch(pattern, received);
+  } catch (err) {
+    if (err instanceof MatchTimeoutError) throw new SerialScriptError('slow-pattern', index, err.message);
+    throw err;
+  }
 }

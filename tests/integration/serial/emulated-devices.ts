@@ -26,6 +26,8 @@ export interface EmulatedDevice {
   readonly exited: Promise<void>;
   /** Changes its behaviour: "garble", "stall@save", "partial", "none". */
   fault(fault: string): Promise<void>;
+  /** Another device is put on the same port (the PTY stays): it answers with this serial number. */
+  swap(serial: string): Promise<void>;
   /** Takes the device away: socat ends, the PTY disappears. */
   vanish(): Promise<void>;
 }
@@ -85,26 +87,29 @@ export async function startEmulator(opts: EmulatorOptions): Promise<EmulatedDevi
     out += d.toString();
   });
   await waitFor(`ready ${link}`);
+  /** Sends a control line and waits for the emulator's acknowledgement. */
+  const control = async (line: string, ack: string) => {
+    const before = out.length;
+    proc.stdin?.write(`${line}\n`);
+    await new Promise<void>((resolve) => {
+      const check = () => {
+        if (out.slice(before).includes(ack)) {
+          proc.stdout?.off('data', check);
+          resolve();
+        }
+      };
+      proc.stdout?.on('data', check);
+      check();
+    });
+  };
   const device: EmulatedDevice = {
     link,
     pts: fs.realpathSync(link),
     serial: opts.serial,
     proc,
     exited,
-    async fault(fault) {
-      const before = out.length;
-      proc.stdin?.write(`${fault}\n`);
-      await new Promise<void>((resolve) => {
-        const check = () => {
-          if (out.slice(before).includes(`fault ${fault}`)) {
-            proc.stdout?.off('data', check);
-            resolve();
-          }
-        };
-        proc.stdout?.on('data', check);
-        check();
-      });
-    },
+    fault: (fault) => control(`${fault}`, `fault ${fault}`),
+    swap: (serial) => control(`serial ${serial}`, `serial ${serial}`),
     async vanish() {
       proc.stdin?.write('vanish\n');
       await exited;

@@ -82,8 +82,15 @@ afterAll(() => {
   expect(SerialLink.openCount()).toBe(0);
 });
 
-async function startDriver(ports: string[], opts: { script?: SerialIdentifyScript | null } = {}) {
-  driver = new SerialDriver({ staticPorts: ports, identifyScript: () => (opts.script === undefined ? identifyScript : opts.script), pollMs: 100, retryMs: 300 });
+async function startDriver(ports: string[], opts: { script?: SerialIdentifyScript | null; presenceMs?: number } = {}) {
+  // No presence checks unless a test is about them: they would take turns on the port with its steps.
+  driver = new SerialDriver({
+    staticPorts: ports,
+    identifyScript: () => (opts.script === undefined ? identifyScript : opts.script),
+    pollMs: 100,
+    retryMs: 300,
+    presenceMs: opts.presenceMs ?? 0,
+  });
   await driver.start({
     attached: (d) => attached.push(d),
     detached: (s) => detached.push(s),
@@ -190,5 +197,87 @@ describe('serial driver on real PTYs', () => {
     expect(attached).toEqual([]);
     expect(notices.at(-1)).toMatchObject({ portPath: dev.link, kind: 'no-serial-number' });
     expect(path.isAbsolute(dev.link)).toBe(true);
+  });
+});
+
+describe('serial scripts read only the answer to their own command', () => {
+  it('fails a step whose device answers ERROR, though an extra OK from the previous command is still waiting', async () => {
+    // "set" answers "OK name=…" and then a second "OK"; "save" answers "ERROR". Before each send
+    // the buffer is cleaned, so the stale "OK" cannot satisfy "^OK$", and ERROR fails the line at once.
+    const dev = await emulator('dev-stale', 'SN-STALE', ['extra-ok@set', 'error@save']);
+    const d = await startDriver([dev.link]);
+    const logged: string[] = [];
+    const saveAfterSet = step({
+      id: 'configure',
+      type: 'serial-script',
+      params: {
+        script: [
+          { send: 'set name {deviceName}', expect: '^OK name=', timeout: '1s' },
+          { send: 'save', expect: '^OK$', timeout: '5s' },
+        ],
+      },
+    });
+    const err = await d.executeStep({ ...ctx(dev.serial, saveAfterSet, { deviceName: 'GS-9' }), log: (m) => logged.push(m) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StepFailedError);
+    expect(err).toMatchObject({ code: 'serial.device-error', retryable: true });
+    expect((err as Error).message).toMatch(/reported an error to "save": "ERROR"/);
+    expect(logged).toContain('serial: before line 2, ignored "OK"');
+    expect(SerialLink.openCount()).toBe(0);
+  });
+
+  it('uses the step\'s own error pattern instead of ^ERROR', async () => {
+    const dev = await emulator('dev-errpat', 'SN-ERRPAT');
+    const d = await startDriver([dev.link]);
+    const strict = step({ id: 'set', type: 'serial-script', params: { errorPattern: '^ERR ', script: [{ send: 'set colour red', expect: '^OK', timeout: '5s' }] } });
+    await expect(d.executeStep(ctx(dev.serial, strict))).rejects.toMatchObject({ code: 'serial.device-error', message: expect.stringContaining('ERR unknown setting colour') });
+  });
+});
+
+describe('a fixed port identifies each device put on it', () => {
+  it('identifies the next device when another answers on the same port (the tty stays)', async () => {
+    const dev = await emulator('dev-bench', 'SN-FIRST');
+    const d = await startDriver([dev.link], { presenceMs: 200 });
+    expect(attached.map((a) => a.serial)).toEqual(['SN-FIRST']);
+    await dev.swap('SN-SECOND');
+    await vi.waitFor(() => expect(attached.map((a) => a.serial)).toEqual(['SN-FIRST', 'SN-SECOND']), { timeout: 10_000 });
+    expect(detached).toEqual(['SN-FIRST']);
+    expect(d.list()).toEqual([{ serial: 'SN-SECOND', portPath: dev.link, tty: dev.link }]);
+    const done = await d.executeStep(ctx('SN-SECOND', configure, { deviceName: 'GS-2', serialNumber: 'SN-SECOND' }));
+    expect(done.captured).toEqual({ name: 'GS-2' });
+    await expect(d.executeStep(ctx('SN-FIRST', configure, { deviceName: 'GS-1' }))).rejects.toBeInstanceOf(DeviceGoneError);
+  });
+
+  it('removes a device that stops answering and identifies the one that answers next', async () => {
+    const dev = await emulator('dev-silent', 'SN-LEAVES');
+    await startDriver([dev.link], { presenceMs: 200 });
+    await dev.fault('stall');
+    await vi.waitFor(() => expect(detached).toEqual(['SN-LEAVES']), { timeout: 15_000 });
+    expect(notices.at(-1)).toMatchObject({ portPath: dev.link, kind: 'no-answer' });
+    await dev.swap('SN-ARRIVES');
+    await dev.fault('none');
+    await vi.waitFor(() => expect(attached.map((a) => a.serial)).toEqual(['SN-LEAVES', 'SN-ARRIVES']), { timeout: 15_000 });
+  });
+
+  it('identifies the device behind a port that closed and opened again', async () => {
+    const first = await emulator('dev-reopen', 'SN-BEFORE');
+    await startDriver([first.link]);
+    await first.vanish();
+    await emulator('dev-reopen', 'SN-AFTER');
+    await vi.waitFor(() => expect(attached.map((a) => a.serial)).toEqual(['SN-BEFORE', 'SN-AFTER']), { timeout: 10_000 });
+    expect(detached).toEqual(['SN-BEFORE']);
+  });
+
+  it('asks the port again when the technician says a new device is on it, and keeps a device that is still the same', async () => {
+    const dev = await emulator('dev-scan', 'SN-OLD');
+    const d = await startDriver([dev.link]);
+    expect(d.reidentify(dev.link)).toBe(true);
+    await vi.waitFor(() => expect(openPtys([dev])).toEqual([]));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(detached).toEqual([]);
+    await dev.swap('SN-NEW');
+    expect(d.reidentify(dev.link)).toBe(true);
+    await vi.waitFor(() => expect(attached.map((a) => a.serial)).toEqual(['SN-OLD', 'SN-NEW']), { timeout: 10_000 });
+    expect(detached).toEqual(['SN-OLD']);
+    expect(d.reidentify(path.join(dir, 'no-such-port'))).toBe(false);
   });
 });

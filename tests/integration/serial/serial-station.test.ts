@@ -153,4 +153,20 @@ describe('serial devices through a whole station', () => {
     await api(s, `runs/${m.get('SN-STALLED')?.runId}/retry`, { method: 'POST' });
     await vi.waitFor(async () => expect((await bySerial(s)).get('SN-STALLED')?.state).toBe('done'), { timeout: 30_000, interval: 250 });
   });
+
+  it('configures the next device put on the same fixed port after the technician scans "new device"', async () => {
+    const dir = tempDir('bl-serial-swap-');
+    const dev = await startEmulator({ dir, name: 'bench-port', serial: 'SN-SWAP-001' });
+    const s = await start(dir, [dev.link]);
+    await vi.waitFor(async () => expect((await bySerial(s)).get('SN-SWAP-001')?.state).toBe('done'), { timeout: 60_000, interval: 250 });
+
+    // The technician takes the first device off the cable and connects the next one: the port stays.
+    await dev.swap('SN-SWAP-002');
+    await callStationMethod(s.core, 'reidentifyPort', { portPath: dev.link });
+    await vi.waitFor(async () => expect((await bySerial(s)).get('SN-SWAP-002')?.state).toBe('done'), { timeout: 60_000, interval: 250 });
+    const tiles = await bySerial(s);
+    expect(tiles.get('SN-SWAP-002')).toMatchObject({ portPath: dev.link, present: true });
+    expect(tiles.get('SN-SWAP-001')?.present ?? false).toBe(false);
+    await expect(Promise.resolve().then(() => callStationMethod(s.core, 'reidentifyPort', { portPath: path.join(dir, 'not-a-port') }))).rejects.toMatchObject({ code: 'not_found' });
+  });
 });

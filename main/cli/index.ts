@@ -4,6 +4,7 @@ import { validateBlueprintCommand } from './blueprint-command.js';
 import { CliError } from './cli-error.js';
 import { addFloorCommands } from './floor-commands.js';
 import { addHubCommand } from './hub-command.js';
+import { printErr, writeErrRaw, writeOutRaw } from './terminal-output.js';
 import { addStationOptions, runStationCommand, type StationCommandOptions } from './station-command.js';
 
 export function buildCli(): Command {
@@ -11,7 +12,7 @@ export function buildCli(): Command {
     .description('Benchline: bench station and hub for device-configuration centres')
     .version(appVersion())
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: writeErrRaw, writeOut: writeOutRaw });
 
   addStationOptions(
     program.command('station').description('start a bench station (Electron window, or --headless on loopback)'),
@@ -41,11 +42,11 @@ export async function main(argv: readonly string[]): Promise<void> {
       return;
     }
     if (err instanceof CliError) {
-      process.stderr.write(`benchline: ${err.message}\n`);
+      printErr(`benchline: ${err.message}`);
       process.exitCode = err.exitCode;
       return;
     }
-    process.stderr.write(`benchline: ${(err as Error).message}\n`);
+    printErr(`benchline: ${(err as Error).message}`);
     process.exitCode = 1;
   }
 }

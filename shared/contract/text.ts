@@ -50,6 +50,19 @@ export function stripControl(text: string): string {
   return text.replace(/[\t\r\n]+/g, ' ').replace(CONTROL_ALL, '');
 }
 
+/**
+ * Text from a file, a device or the network, made safe to print to a terminal: every control
+ * character but line feed and tab is shown as an escape (ESC as \x1b, U+202E as \u202e),
+ * so a blueprint or order file cannot move the cursor, recolour or hide what is printed.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(CONTROL_ALL, (ch) => {
+    if (ch === '\n' || ch === '\t') return ch;
+    const code = ch.codePointAt(0) ?? 0;
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
 export interface PersonTextOptions {
   min?: number;
   max: number;

@@ -140,7 +140,7 @@ export const hubLinkViewSchema = z.object({
   lastError: z.string().nullable(),
   nextAttemptAt: isoTime.nullable(),
   /** Events the hub refused for good (dead letters kept on the station, benchline export --dead-letters). */
-  deadLetters: z.number().int().min(0).default(0),
+  deadLetters: z.number().int().min(0).optional(),
 });
 export type HubLinkView = z.infer<typeof hubLinkViewSchema>;
 

@@ -43,7 +43,7 @@ function HubStatus({ hub }: { hub: HubLinkView }) {
         <Icon name={ok ? 'online' : 'offline'} size={16} />
         {text}
       </span>
-      {hub.deadLetters > 0 ? (
+      {hub.deadLetters ? (
         <span className="hub-link__error" data-testid="hub-dead-letters">
           {t('hubLink.deadLetters', { count: hub.deadLetters })}
         </span>

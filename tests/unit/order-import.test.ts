@@ -170,7 +170,7 @@ describe('order import: control characters and formula-like names', () => {
 
   it('refuses names a spreadsheet would run as a formula, each by line and column', () => {
     const report = run(
-      [HEADER, '=HYPERLINK("http://x"),GS Nord,A-1,school-ipad,2026-08-31,DMPX00000001,', 'Stadt B,+SUM(A1),B-1,school-ipad,2026-08-31,DMPX00000002,', 'Stadt C,GS Süd,@C-1,school-ipad,2026-08-31,DMPX00000003,', 'Stadt D,GS Ost,-D1,school-ipad,2026-08-31,DMPX00000004,'].join('\n'),
+      [HEADER, '"=HYPERLINK(""http://x"")",GS Nord,A-1,school-ipad,2026-08-31,DMPX00000001,', 'Stadt B,+SUM(A1),B-1,school-ipad,2026-08-31,DMPX00000002,', 'Stadt C,GS Süd,@C-1,school-ipad,2026-08-31,DMPX00000003,', 'Stadt D,GS Ost,-D1,school-ipad,2026-08-31,DMPX00000004,'].join('\n'),
     );
     expect(report.issues.map((i) => [i.line, i.column])).toEqual([[2, 'customer'], [3, 'school'], [4, 'order_id'], [5, 'order_id']]);
     expect(report.issues[0]!.message).toMatch(/formula/);

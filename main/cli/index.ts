@@ -1,10 +1,10 @@
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { appVersion } from '../app-paths.js';
 import { validateBlueprintCommand } from './blueprint-command.js';
-import { CliError } from './cli-error.js';
+import { reportCliError } from './cli-error.js';
 import { addFloorCommands } from './floor-commands.js';
 import { addHubCommand } from './hub-command.js';
-import { printErr, writeErrRaw, writeOutRaw } from './terminal-output.js';
+import { writeErrRaw, writeOutRaw } from './terminal-output.js';
 import { addStationOptions, runStationCommand, type StationCommandOptions } from './station-command.js';
 
 export function buildCli(): Command {
@@ -37,17 +37,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   try {
     await buildCli().parseAsync(argv as string[]);
   } catch (err) {
-    if (err instanceof CommanderError) {
-      process.exitCode = err.exitCode === 0 ? 0 : 2;
-      return;
-    }
-    if (err instanceof CliError) {
-      printErr(`benchline: ${err.message}`);
-      process.exitCode = err.exitCode;
-      return;
-    }
-    printErr(`benchline: ${(err as Error).message}`);
-    process.exitCode = 1;
+    process.exitCode = reportCliError(err);
   }
 }
 

@@ -1,3 +1,6 @@
+import { CommanderError } from 'commander';
+import { printErr } from './terminal-output.js';
+
 /** A command-line error: printed as one line, exit code 1 (or 2 for bad usage). */
 export class CliError extends Error {
   override name = 'CliError';
@@ -7,4 +10,11 @@ export class CliError extends Error {
   ) {
     super(message);
   }
+}
+
+/** Prints a failed command's error as one escaped line and answers its exit code. */
+export function reportCliError(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+  printErr(`benchline: ${err instanceof Error ? err.message : String(err)}`);
+  return err instanceof CliError ? err.exitCode : 1;
 }

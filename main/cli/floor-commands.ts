@@ -1,19 +1,26 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Option, type Command } from 'commander';
 import { loadBlueprintDir } from '../blueprints/blueprint-loader.js';
 import { RESOURCES_DIR, defaultDataDir } from '../app-paths.js';
-import { exportShiftToFile, writeShiftLog, type ShiftExportOptions } from '../export/export-shift.js';
+import { writeFileAtomically } from '../export/atomic-file.js';
+import { writeDeadLettersCsv } from '../export/dead-letters-csv.js';
+import { writeShiftLog, type ShiftExportOptions } from '../export/export-shift.js';
 import { parseCsvDialect } from '../export/shift-log-csv.js';
-import { StationShiftLogSource } from '../export/station-shift-source.js';
+import { localTimeZone, type CsvDialect } from '../export/shift-log.js';
+import { StationShiftLogSource, toShiftLogDeadLetter } from '../export/station-shift-source.js';
 import { formatOrderIssue } from '../orders/order-csv.js';
 import { importOrderFile } from '../orders/order-import.js';
+import { DeadLetterStore } from '../store/dead-letter-store.js';
 import { FloorStore } from '../store/floor-store.js';
 import { OrderStore } from '../store/order-store.js';
 import type { ShiftRecord } from '../store/records.js';
 import { ShiftLogStore } from '../store/shift-log-store.js';
 import { StationStore } from '../store/station-store.js';
 import { CliError } from './cli-error.js';
+import { printErr, printOut } from './terminal-output.js';
 
 /** Opens an existing station database; a data dir without one is an error, not a new empty station. */
 function openStation(dataDir: string | undefined): StationStore {
@@ -38,14 +45,28 @@ function resolveShift(store: StationStore, id: string): ShiftRecord {
 
 export interface ExportCommandOptions {
   dataDir?: string;
-  shift: string;
-  format: 'csv' | 'json' | 'pdf';
+  /** Required for a shift log; with --dead-letters it narrows them to the shift's time window. */
+  shift?: string;
+  /** Required for a shift log; csv (default) or json with --dead-letters. */
+  format?: 'csv' | 'json' | 'pdf';
+  /** Export the events the hub refused instead of a shift log. */
+  deadLetters?: boolean;
   dialect?: string;
   out: string;
   locale?: 'de' | 'en';
 }
 
-/** `benchline export`: the shift's log, streamed to a file that appears only when complete. */
+/** Writes to standard output ("-") or to a file that appears only when complete. */
+async function writeExport(outPath: string, write: (out: Writable) => Promise<void>): Promise<void> {
+  if (outPath === '-') return write(process.stdout);
+  try {
+    await writeFileAtomically(outPath, write);
+  } catch (err) {
+    throw new CliError(`Could not write ${outPath}: ${(err as Error).message}`);
+  }
+}
+
+/** `benchline export`: the shift's log (or --dead-letters), streamed to a file that appears only when complete. */
 export async function exportCommand(opts: ExportCommandOptions): Promise<void> {
   let dialect;
   try {
@@ -53,7 +74,11 @@ export async function exportCommand(opts: ExportCommandOptions): Promise<void> {
   } catch (err) {
     throw new CliError((err as Error).message, 2);
   }
-  if (opts.dialect && opts.format !== 'csv') throw new CliError('--dialect applies to --format csv only.', 2);
+  if (opts.deadLetters) return exportDeadLetters(opts, dialect);
+  if (!opts.shift) throw new CliError('--shift is required: a shift id, "current" or "last" (or --dead-letters for the events the hub refused).', 2);
+  if (!opts.format) throw new CliError('--format is required: csv, json or pdf.', 2);
+  const format = opts.format;
+  if (opts.dialect && format !== 'csv') throw new CliError('--dialect applies to --format csv only.', 2);
   const store = openStation(opts.dataDir);
   try {
     const shift = resolveShift(store, opts.shift);
@@ -61,18 +86,33 @@ export async function exportCommand(opts: ExportCommandOptions): Promise<void> {
       { log: new ShiftLogStore(store.db), floor: new FloorStore(store.db), stationId: store.stationId(), stationName: store.getSetting('station_name') ?? 'Station' },
       shift,
     );
-    const exportOpts: ShiftExportOptions = { format: opts.format, dialect, locale: opts.locale ?? 'de' };
-    if (opts.out === '-') {
-      await writeShiftLog(source, process.stdout, exportOpts);
-      return;
-    }
-    try {
-      await exportShiftToFile(source, opts.out, exportOpts);
-    } catch (err) {
-      throw new CliError(`Could not write ${opts.out}: ${(err as Error).message}`);
-    }
+    const exportOpts: ShiftExportOptions = { format, dialect, locale: opts.locale ?? 'de' };
+    await writeExport(opts.out, (out) => writeShiftLog(source, out, exportOpts));
+    if (opts.out === '-') return;
     const runs = source.summary().total;
-    process.stderr.write(`${opts.out}: shift ${shift.id}, ${runs} run${runs === 1 ? '' : 's'} (${opts.format}${opts.dialect ? `, ${opts.dialect}` : ''})\n`);
+    printErr(`${opts.out}: shift ${shift.id}, ${runs} run${runs === 1 ? '' : 's'} (${format}${opts.dialect ? `, ${opts.dialect}` : ''})`);
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * `benchline export --dead-letters`: the events the hub refused (all, or those of --shift's time
+ * window), as CSV (one row each, the event as JSON in `payload`) or a JSON array.
+ */
+async function exportDeadLetters(opts: ExportCommandOptions, dialect: CsvDialect): Promise<void> {
+  const format = opts.format ?? 'csv';
+  if (format === 'pdf') throw new CliError('--dead-letters exports csv or json.', 2);
+  if (opts.dialect && format !== 'csv') throw new CliError('--dialect applies to --format csv only.', 2);
+  const store = openStation(opts.dataDir);
+  try {
+    const shift = opts.shift ? resolveShift(store, opts.shift) : null;
+    const tz = localTimeZone();
+    const letters = new DeadLetterStore(store.db).list(shift ? { from: shift.openedAt, to: shift.closedAt } : undefined).map((l) => toShiftLogDeadLetter(l, tz));
+    await writeExport(opts.out, (out) =>
+      format === 'csv' ? writeDeadLettersCsv(letters, out, dialect) : pipeline(Readable.from([`${JSON.stringify(letters, null, 1)}\n`]), out),
+    );
+    if (opts.out !== '-') printErr(`${opts.out}: ${letters.length} event${letters.length === 1 ? '' : 's'} the hub refused${shift ? ` in shift ${shift.id}` : ''} (${format})`);
   } finally {
     store.close();
   }
@@ -93,10 +133,10 @@ export function ordersImportCommand(file: string, opts: { dataDir?: string }): v
     const shift = store.currentShift();
     const report = importOrderFile(orders, bytes, { fileName: path.basename(file), knownBlueprints: known, now: new Date().toISOString(), shiftId: shift?.id ?? null, operator: null });
     if (!report.ok) {
-      for (const issue of report.issues) process.stderr.write(`${file}: ${formatOrderIssue(issue)}\n`);
+      for (const issue of report.issues) printErr(`${file}: ${formatOrderIssue(issue)}`);
       throw new CliError(`${file}: ${report.issues.length} problem${report.issues.length > 1 ? 's' : ''}; nothing was imported.`);
     }
-    process.stdout.write(`${file}: imported ${report.orders} order${report.orders === 1 ? '' : 's'}, ${report.serials} serial${report.serials === 1 ? '' : 's'} (${report.newSerials} new), ${report.rows} rows\n`);
+    printOut(`${file}: imported ${report.orders} order${report.orders === 1 ? '' : 's'}, ${report.serials} serial${report.serials === 1 ? '' : 's'} (${report.newSerials} new), ${report.rows} rows`);
   } finally {
     store.close();
   }
@@ -105,10 +145,11 @@ export function ordersImportCommand(file: string, opts: { dataDir?: string }): v
 export function addFloorCommands(program: Command): void {
   program
     .command('export')
-    .description("write a shift's log (CSV, JSON or PDF); the file appears only when complete")
+    .description("write a shift's log (CSV, JSON or PDF), or with --dead-letters the events the hub refused; the file appears only when complete")
     .option('--data-dir <dir>', "the station's data dir")
-    .requiredOption('--shift <id>', 'a shift id, "current" or "last"')
-    .addOption(new Option('--format <format>', 'csv, json or pdf').choices(['csv', 'json', 'pdf']).makeOptionMandatory())
+    .option('--shift <id>', 'a shift id, "current" or "last" (required for a shift log)')
+    .addOption(new Option('--format <format>', 'csv, json or pdf (required for a shift log; --dead-letters: csv or json, default csv)').choices(['csv', 'json', 'pdf']))
+    .option('--dead-letters', 'export the events the hub refused (all, or those of --shift) instead of a shift log')
     .option('--dialect <dialect>', 'excel-de: semicolon, UTF-8 BOM and decimal comma for German Excel')
     .addOption(new Option('--locale <locale>', 'language of the PDF').choices(['de', 'en']).default('de'))
     .requiredOption('--out <file>', 'file to write ("-" for standard output)')

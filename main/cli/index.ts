@@ -1,9 +1,10 @@
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { appVersion } from '../app-paths.js';
 import { validateBlueprintCommand } from './blueprint-command.js';
-import { CliError } from './cli-error.js';
+import { reportCliError } from './cli-error.js';
 import { addFloorCommands } from './floor-commands.js';
 import { addHubCommand } from './hub-command.js';
+import { writeErrRaw, writeOutRaw } from './terminal-output.js';
 import { addStationOptions, runStationCommand, type StationCommandOptions } from './station-command.js';
 
 export function buildCli(): Command {
@@ -11,7 +12,7 @@ export function buildCli(): Command {
     .description('Benchline: bench station and hub for device-configuration centres')
     .version(appVersion())
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: writeErrRaw, writeOut: writeOutRaw });
 
   addStationOptions(
     program.command('station').description('start a bench station (Electron window, or --headless on loopback)'),
@@ -36,17 +37,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   try {
     await buildCli().parseAsync(argv as string[]);
   } catch (err) {
-    if (err instanceof CommanderError) {
-      process.exitCode = err.exitCode === 0 ? 0 : 2;
-      return;
-    }
-    if (err instanceof CliError) {
-      process.stderr.write(`benchline: ${err.message}\n`);
-      process.exitCode = err.exitCode;
-      return;
-    }
-    process.stderr.write(`benchline: ${(err as Error).message}\n`);
-    process.exitCode = 1;
+    process.exitCode = reportCliError(err);
   }
 }
 

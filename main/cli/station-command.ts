@@ -9,6 +9,7 @@ import { createFileLogger, type Logger } from '../logging/logger.js';
 import { checkHubLink, startHubReporting, type HubLink, type OutboxSender } from '../station/outbox-sender.js';
 import { DRIVER_NAMES, StationCore, type DriverName } from '../station/station-core.js';
 import { CliError } from './cli-error.js';
+import { printErr, printOut } from './terminal-output.js';
 
 /** The station flags as commander hands them over (CONTRACT.md, `benchline station`). */
 export interface StationCommandOptions {
@@ -193,11 +194,11 @@ export async function runStationCommand(opts: StationCommandOptions, argv: reado
       await new Promise<void>((resolve) => child.on('exit', (code) => { process.exitCode = code ?? 1; resolve(); }));
       return;
     }
-    process.stderr.write('No Electron binary in this install: starting headless. Open the URL below in a browser.\n');
+    printErr('No Electron binary in this install: starting headless. Open the URL below in a browser.');
   }
   const station = await startStation(resolveStationOptions(opts, defaultDataDir('station')));
   const { core, url, token, dataDir, logger } = station;
-  process.stdout.write(`Benchline station ${core.stationId} ready\n  UI:   ${url}#token=${token}\n  API:  ${url}api/v1/ (Bearer token in ${path.join(dataDir, 'api-token')})\n  Data: ${dataDir}\n${station.hubSender ? `  Hub:  ${station.hubSender.status().hub} (reporting)\n` : ''}`);
+  printOut(`Benchline station ${core.stationId} ready\n  UI:   ${url}#token=${token}\n  API:  ${url}api/v1/ (Bearer token in ${path.join(dataDir, 'api-token')})\n  Data: ${dataDir}${station.hubSender ? `\n  Hub:  ${station.hubSender.status().hub} (reporting)` : ''}`);
 
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -7,19 +7,21 @@ export interface CsvDialectSpec {
   delimiter: string;
   bom: boolean;
   decimal: '.' | ',';
-  /** Cells that a spreadsheet would run as a formula get a leading apostrophe. */
-  guardFormulas: boolean;
 }
 
 /**
  * rfc4180: comma, UTF-8 without BOM, CRLF, quotes only where needed: what scripts parse.
  * excel-de: what a German Excel opens as columns on double-click: semicolon, UTF-8 BOM (or Excel
- * reads ANSI and breaks umlauts), decimal comma, and no cell that Excel would run as a formula.
+ * reads ANSI and breaks umlauts), decimal comma.
+ * In both, no text cell is one that a spreadsheet would run as a formula (formatCell).
  */
 export const CSV_DIALECTS: Record<CsvDialect, CsvDialectSpec> = {
-  rfc4180: { delimiter: ',', bom: false, decimal: '.', guardFormulas: false },
-  'excel-de': { delimiter: ';', bom: true, decimal: ',', guardFormulas: true },
+  rfc4180: { delimiter: ',', bom: false, decimal: '.' },
+  'excel-de': { delimiter: ';', bom: true, decimal: ',' },
 };
+
+/** What a spreadsheet reads as the start of a formula: = + - @, or a tab or CR before one. */
+export const FORMULA_START = /^[=+\-@\t\r]/;
 
 export function parseCsvDialect(value: string | undefined): CsvDialect {
   if (value === undefined || value === '' || value === 'rfc4180' || value === 'csv') return 'rfc4180';
@@ -27,34 +29,43 @@ export function parseCsvDialect(value: string | undefined): CsvDialect {
   throw new RangeError(`Unknown CSV dialect "${value}": use excel-de, or leave it out for RFC 4180.`);
 }
 
+/**
+ * The one way every CSV the product writes (shift log, quarantine list, unit manifests, dead
+ * letters) turns a value into a cell. A text cell that a spreadsheet would run as a formula
+ * (`=HYPERLINK(...)` in a device name, a serial, an operator) gets a leading apostrophe, in every
+ * dialect: a file written for scripts is opened in Excel just as often. Numbers stay numbers.
+ */
 export function formatCell(value: string | number | null, spec: CsvDialectSpec): string {
   if (value === null) return '';
   if (typeof value === 'number') {
     const s = String(value);
     return spec.decimal === ',' ? s.replace('.', ',') : s;
   }
-  if (spec.guardFormulas && /^[=+\-@\t\r]/.test(value)) return `'${value}`;
+  if (FORMULA_START.test(value)) return `'${value}`;
   return value;
 }
 
-/** The CSV cells of one run, in the contract's column order. */
-export function csvCells(run: ShiftLogRun, spec: CsvDialectSpec): string[] {
-  return SHIFT_LOG_COLUMNS.map((c) => formatCell(run[c], spec));
+export type CsvValue = string | number | null;
+
+function* formatted(rows: Iterable<readonly CsvValue[]>, spec: CsvDialectSpec): Generator<string[]> {
+  for (const row of rows) yield row.map((v) => formatCell(v, spec));
 }
 
-function* records(runs: Iterable<ShiftLogRun>, spec: CsvDialectSpec): Generator<string[]> {
-  for (const run of runs) yield csvCells(run, spec);
-}
-
-/** Streams the runs as CSV into `out` (and ends it), honouring backpressure. */
-export async function writeShiftCsv(runs: Iterable<ShiftLogRun>, out: Writable, dialect: CsvDialect): Promise<void> {
+/**
+ * Every CSV the product writes goes through here: the header row, the dialect, CRLF, and each
+ * cell through formatCell. Streams into `out` (and ends it), honouring backpressure.
+ */
+export async function writeCsv(columns: readonly string[], rows: Iterable<readonly CsvValue[]>, out: Writable, dialect: CsvDialect): Promise<void> {
   const spec = CSV_DIALECTS[dialect];
-  const stringifier = stringify({
-    header: true,
-    columns: [...SHIFT_LOG_COLUMNS],
-    delimiter: spec.delimiter,
-    bom: spec.bom,
-    record_delimiter: '\r\n',
-  });
-  await pipeline(Readable.from(records(runs, spec), { objectMode: true }), stringifier, out);
+  const stringifier = stringify({ header: true, columns: [...columns], delimiter: spec.delimiter, bom: spec.bom, record_delimiter: '\r\n' });
+  await pipeline(Readable.from(formatted(rows, spec), { objectMode: true }), stringifier, out);
+}
+
+function* runRows(runs: Iterable<ShiftLogRun>): Generator<CsvValue[]> {
+  for (const run of runs) yield SHIFT_LOG_COLUMNS.map((c) => run[c]);
+}
+
+/** Streams the runs as CSV into `out` (and ends it), in the contract's column order. */
+export async function writeShiftCsv(runs: Iterable<ShiftLogRun>, out: Writable, dialect: CsvDialect): Promise<void> {
+  await writeCsv(SHIFT_LOG_COLUMNS, runRows(runs), out, dialect);
 }

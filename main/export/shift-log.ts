@@ -109,6 +109,21 @@ export interface ShiftLogSource {
   summary(): ShiftLogSummary;
   runs(): Iterable<ShiftLogRun>;
   steps(): Iterable<ShiftLogStep>;
+  /** Events of the shift's time window the hub refused for good; a source without them leaves the key out. */
+  deadLetters?(): Iterable<ShiftLogDeadLetter>;
+}
+
+/** An event the hub refused (the station's dead letters), as exported. Times ISO 8601 with offset. */
+export interface ShiftLogDeadLetter {
+  seq: number;
+  kind: string;
+  createdAt: string;
+  rejectedAt: string;
+  code: string;
+  message: string;
+  /** 'hub': the hub keeps it too; 'station': refused alone, the hub has a gap at this seq. */
+  source: 'hub' | 'station';
+  payload: unknown;
 }
 
 /**

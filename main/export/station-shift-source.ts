@@ -1,3 +1,4 @@
+import type { DeadLetterRecord } from '../store/dead-letter-store.js';
 import type { ShiftRecord } from '../store/records.js';
 import type { FloorStore } from '../store/floor-store.js';
 import type { ShiftLogEventRow, ShiftLogRunRow, ShiftLogStore } from '../store/shift-log-store.js';
@@ -7,6 +8,7 @@ import {
   localTimeZone,
   resultOf,
   summarizeShift,
+  type ShiftLogDeadLetter,
   type ShiftLogHeader,
   type ShiftLogRun,
   type ShiftLogSource,
@@ -21,6 +23,17 @@ function capturedOf(json: string): Record<string, string> {
   } catch {
     return {};
   }
+}
+
+/** A stored dead letter as the exports show it: local times, the payload as JSON (or its text if it is not). */
+export function toShiftLogDeadLetter(l: DeadLetterRecord, tz: string): ShiftLogDeadLetter {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(l.payload) as unknown;
+  } catch {
+    payload = l.payload;
+  }
+  return { seq: l.seq, kind: l.kind, createdAt: isoWithOffset(l.createdAt, tz), rejectedAt: isoWithOffset(l.rejectedAt, tz), code: l.code, message: l.message, source: l.source, payload };
 }
 
 /** Maps a stored run to the contract's row. */
@@ -143,6 +156,11 @@ export class StationShiftLogSource implements ShiftLogSource {
       out.push({ hour: isoWithOffset(new Date(h).toISOString(), this.tz), done: byHour.get(h) ?? 0 });
     }
     return out;
+  }
+
+  /** Dead letters of events written while the shift was open. */
+  *deadLetters(): Generator<ShiftLogDeadLetter> {
+    for (const l of this.deps.log.deadLetters.list({ from: this.shift.openedAt, to: this.shift.closedAt })) yield toShiftLogDeadLetter(l, this.tz);
   }
 
   *runs(): Generator<ShiftLogRun> {

@@ -1,4 +1,6 @@
 import { CsvError, parse } from 'csv-parse/sync';
+import { controlCharMessage, findControlChar } from '../../shared/contract/text.js';
+import { FORMULA_START } from '../export/shift-log-csv.js';
 import type { OrderFields } from '../store/order-store.js';
 
 /** The order file's columns (CONTRACT.md "Order import"); `asset_tag` may follow as an optional extra. */
@@ -44,7 +46,6 @@ export type OrderCsvResult =
 
 export const MAX_ORDER_ROWS = 200_000;
 const SERIAL = /^[A-Za-z0-9][A-Za-z0-9._:-]{2,63}$/;
-const ORDER_ID = /^[^\u0000-\u001f\u007f]{1,64}$/;
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 function decode(input: string | Uint8Array): string | OrderCsvIssue {
@@ -116,6 +117,17 @@ export function parseOrderCsv(input: string | Uint8Array, ctx: OrderCsvContext):
   const issues: OrderCsvIssue[] = [];
   const [head, ...rows] = records;
   if (!head) return { ok: false, issues: [{ line: 1, column: null, message: 'The file has no header row.' }] };
+  const controls = (record: readonly string[], line: number, columnOf: (i: number) => string) => {
+    let found = false;
+    record.forEach((value, i) => {
+      const at = findControlChar(value);
+      if (!at) return;
+      found = true;
+      issues.push({ line, column: columnOf(i), message: controlCharMessage(`The ${columnOf(i)} cell`, at) });
+    });
+    return found;
+  };
+  if (controls(head.record, head.info.lines, (i) => `#${i + 1}`)) return { ok: false, issues };
   const names = head.record.map((h) => h.trim().toLowerCase());
   const index = new Map<OrderColumn, number>();
   const allowed = new Set<string>([...ORDER_COLUMNS, ...OPTIONAL_ORDER_COLUMNS]);
@@ -147,6 +159,7 @@ export function parseOrderCsv(input: string | Uint8Array, ctx: OrderCsvContext):
       bad(null, `The row has ${record.length} fields; the header has ${names.length}. Check for a missing or extra ${delimiter === ';' ? 'semicolon' : 'comma'}.`);
       continue;
     }
+    if (controls(record, line, (i) => names[i] || `#${i + 1}`)) continue;
     const get = (c: OrderColumn): string => {
       const i = index.get(c);
       return i === undefined ? '' : (record[i] ?? '').trim();
@@ -166,7 +179,7 @@ export function parseOrderCsv(input: string | Uint8Array, ctx: OrderCsvContext):
     if (!school) bad('school', 'The school is empty.');
     else if (school.length > 120) bad('school', 'The school name is longer than 120 characters.');
     if (!orderId) bad('order_id', 'The order_id is empty.');
-    else if (!ORDER_ID.test(orderId)) bad('order_id', `"${orderId.slice(0, 80)}" is not a usable order_id (at most 64 characters, no control characters).`);
+    else if (orderId.length > 64) bad('order_id', `"${orderId.slice(0, 80)}" is not a usable order_id (at most 64 characters).`);
     if (!blueprint) bad('blueprint', 'The blueprint is empty.');
     else if (!ctx.knownBlueprints.has(blueprint)) {
       bad('blueprint', `Unknown blueprint "${blueprint}"; this station has ${[...ctx.knownBlueprints].sort().join(', ')}.`);
@@ -191,6 +204,10 @@ export function parseOrderCsv(input: string | Uint8Array, ctx: OrderCsvContext):
       bad('quantity', 'Give either a serial or, for an order whose serials are not known yet, a quantity.');
     }
     if (assetTag.length > 64) bad('asset_tag', 'The asset tag is longer than 64 characters.');
+    // Names go into every export again; one a spreadsheet would run as a formula is refused here.
+    for (const [col, value] of [['customer', customer], ['school', school], ['order_id', orderId], ['asset_tag', assetTag]] as const) {
+      if (FORMULA_START.test(value)) bad(col, `"${value.slice(0, 80)}" starts with "${value[0] === '\t' ? 'tab' : value[0]}", which a spreadsheet runs as a formula; remove that first character.`);
+    }
 
     if (orderId) {
       const existing = ctx.existingOrder(orderId);

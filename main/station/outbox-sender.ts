@@ -1,6 +1,11 @@
+// Over 400 lines: the send loop, its request, acknowledgement and failure handling share the link state; the dead-letter protocol is in hub-dead-letters.ts.
 import { ingestResponseSchema, type IngestBody } from '../../shared/contract/hub-api.js';
 import type { HubLinkView } from '../../shared/contract/station-api.js';
+import { stripControl } from '../../shared/contract/text.js';
 import type { Logger } from '../logging/logger.js';
+import type { Db } from '../store/database.js';
+import { DeadLetterStore, type DeadLetterRecord } from '../store/dead-letter-store.js';
+import { BAD_BATCH_STATUSES, deadLetterOf, parseRejection, type DeadLetterSink, type RejectedEvent } from './hub-dead-letters.js';
 import type { OutboxRecord } from '../store/records.js';
 
 /** What the sender needs from the station's store: the durable outbox. */
@@ -17,8 +22,11 @@ export interface OutboxSource {
 export type HubLinkStatus = HubLinkView;
 export type HubLinkState = HubLinkView['state'];
 
+export type { DeadLetterSink };
+
 export interface OutboxSenderOptions {
   source: OutboxSource;
+  deadLetters: DeadLetterSink;
   stationId: string;
   hubUrl: string;
   token: string;
@@ -55,6 +63,8 @@ class HubRefusedError extends Error {
     readonly code: string,
     message: string,
     readonly retryAfterMs: number | null,
+    /** The records of the refused request. */
+    readonly batch: readonly OutboxRecord[],
   ) {
     super(message);
   }
@@ -81,6 +91,8 @@ export class OutboxSender {
   private abort: AbortController | null = null;
   private failures = 0;
   private batchSize: number;
+  /** While looking for the event that makes the hub refuse a batch: the halved batch size. */
+  private probeSize: number | null = null;
   private lastRequestAt = 0;
   private lastStatusLog = 0;
   private readonly listeners = new Set<(s: HubLinkStatus) => void>();
@@ -106,11 +118,11 @@ export class OutboxSender {
     };
     this.batchSize = this.o.batchSize;
     this.endpoint = new URL('api/v1/ingest', options.hubUrl.endsWith('/') ? options.hubUrl : `${options.hubUrl}/`).toString();
-    this.current = { state: 'starting', hub: options.hubUrl, lastAckSeq: null, lastAckAt: null, backlog: 0, lastError: null, nextAttemptAt: null };
+    this.current = { state: 'starting', hub: options.hubUrl, lastAckSeq: null, lastAckAt: null, backlog: 0, lastError: null, nextAttemptAt: null, deadLetters: 0 };
   }
 
   status(): HubLinkStatus {
-    return { ...this.current, backlog: this.o.source.outboxState().count };
+    return { ...this.current, backlog: this.o.source.outboxState().count, deadLetters: this.o.deadLetters.count() };
   }
 
   onStatus(listener: (s: HubLinkStatus) => void): () => void {
@@ -173,7 +185,7 @@ export class OutboxSender {
   private async run(): Promise<void> {
     while (this.running) {
       const state = this.o.source.outboxState();
-      const records = this.o.source.outboxAfter(0, this.batchSize);
+      const records = this.o.source.outboxAfter(0, Math.min(this.batchSize, this.probeSize ?? this.batchSize));
       const heartbeatDue = this.o.now() - this.lastRequestAt >= this.o.heartbeatMs;
       if (records.length === 0 && !heartbeatDue) {
         await this.sleep(this.o.pollMs);
@@ -234,7 +246,8 @@ export class OutboxSender {
       this.abort = null;
     }
     const text = await res.text();
-    if (!res.ok) {
+    const rejection = res.status === 422 ? parseRejection(text) : null;
+    if (!res.ok && !rejection) {
       let code = 'http_' + res.status;
       let message = text.slice(0, 300);
       try {
@@ -245,26 +258,72 @@ export class OutboxSender {
         // not JSON: a proxy's page; keep the text
       }
       const retryAfter = Number(res.headers.get('retry-after'));
-      throw new HubRefusedError(res.status, code, message, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : null);
+      throw new HubRefusedError(res.status, stripControl(code), stripControl(message), Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : null, records);
     }
-    const ack = ingestResponseSchema.safeParse(JSON.parse(text));
-    if (!ack.success) throw new Error(`hub answered without an ackSeq: ${text.slice(0, 200)}`);
+    let ackSeq: number;
+    if (rejection) ackSeq = rejection.ackSeq;
+    else {
+      const ack = ingestResponseSchema.safeParse(JSON.parse(text));
+      if (!ack.success) throw new Error(`hub answered without an ackSeq: ${stripControl(text.slice(0, 200))}`);
+      ackSeq = ack.data.ackSeq;
+    }
     // Never delete past what this station has written: a larger ack means the hub counts another station's stream.
-    const upTo = Math.min(ack.data.ackSeq, state.lastWritten);
-    if (ack.data.ackSeq > state.lastWritten) {
-      this.o.logger.log('warn', `hub acknowledged seq ${ack.data.ackSeq}, but this station has written only up to ${state.lastWritten}; is its token used by another station?`);
+    const upTo = Math.min(ackSeq, state.lastWritten);
+    if (ackSeq > state.lastWritten) {
+      this.o.logger.log('warn', `hub acknowledged seq ${ackSeq}, but this station has written only up to ${state.lastWritten}; is its token used by another station?`);
     }
-    if (upTo > 0) this.o.source.deleteOutboxUpTo(upTo);
+    const letters = rejection ? this.lettersOf(rejection.rejected, records, upTo) : [];
+    if (letters.length > 0) this.o.deadLetters.record(letters, upTo);
+    else if (upTo > 0) this.o.source.deleteOutboxUpTo(upTo);
     const acknowledged = records.filter((r) => r.seq <= upTo).length;
     if (records.length > 0 && acknowledged === 0) {
-      throw new Error(`hub acknowledged only up to seq ${ack.data.ackSeq}, below the batch ${records[0]?.seq}..${records.at(-1)?.seq} it was sent; it keeps a gap`);
+      throw new Error(`hub acknowledged only up to seq ${ackSeq}, below the batch ${records[0]?.seq}..${records.at(-1)?.seq} it was sent; it keeps a gap`);
     }
     if (name) this.nameSent = true;
     if (orders) {
       this.ordersSent = orders.key;
       this.ordersSentAt = this.o.now();
     }
-    this.setStatus({ lastAckSeq: ack.data.ackSeq, lastAckAt: new Date(this.o.now()).toISOString() });
+    this.setStatus({ lastAckSeq: ackSeq, lastAckAt: new Date(this.o.now()).toISOString() });
+  }
+
+  /** The hub's refused events as dead letters, each logged; only those of this batch it acknowledged. */
+  private lettersOf(rejected: readonly RejectedEvent[], records: readonly OutboxRecord[], upTo: number): DeadLetterRecord[] {
+    const bySeq = new Map(records.map((r) => [r.seq, r]));
+    const rejectedAt = new Date(this.o.now()).toISOString();
+    const letters: DeadLetterRecord[] = [];
+    for (const r of rejected) {
+      const record = bySeq.get(r.seq);
+      if (!record || r.seq > upTo) {
+        this.o.logger.log('warn', `hub refused seq ${r.seq}, which was not in the batch it acknowledged; ignored`, { hub: this.o.hubUrl });
+        continue;
+      }
+      const letter = { ...deadLetterOf(record, r.code, r.message, rejectedAt), source: 'hub' as const };
+      this.o.logger.log('error', `hub refused event seq ${r.seq} (${record.kind}) for good: ${letter.code}: ${letter.message}; kept as a dead letter, later events go on`, { hub: this.o.hubUrl });
+      letters.push(letter);
+    }
+    return letters;
+  }
+
+  /**
+   * The hub refused a batch (400/422 without naming events). Halves the batch until the one event
+   * it refuses is alone, then files that event as a dead letter here, so it stops holding up the
+   * rest. The hub never stored it: it will show a gap at that seq.
+   */
+  private refusedBatch(refused: HubRefusedError): boolean {
+    if (!BAD_BATCH_STATUSES.has(refused.status) || refused.batch.length === 0) return false;
+    if (refused.batch.length > 1) {
+      this.probeSize = Math.max(1, Math.floor(refused.batch.length / 2));
+      this.o.logger.log('warn', `hub refused a batch of ${refused.batch.length} events (${refused.status} ${refused.code}): ${refused.message}; trying ${this.probeSize} at a time to find the event it refuses`, { hub: this.o.hubUrl });
+      return true;
+    }
+    const record = refused.batch[0]!;
+    const letter = { ...deadLetterOf(record, refused.code, refused.message, new Date(this.o.now()).toISOString()), source: 'station' as const };
+    this.o.deadLetters.record([letter], record.seq);
+    this.probeSize = null;
+    this.o.logger.log('error', `hub refused event seq ${record.seq} (${record.kind}) alone (${refused.status} ${letter.code}): ${letter.message}; kept as a dead letter on this station, later events go on`, { hub: this.o.hubUrl });
+    this.o.logger.log('warn', `the hub never stored event seq ${record.seq}: it will show a gap there; the event is in this station's dead letters (benchline export --dead-letters)`, { hub: this.o.hubUrl });
+    return true;
   }
 
   /** The order snapshot when it changed (looked at every 5 s at most), and every 5 minutes anyway. */
@@ -309,6 +368,12 @@ export class OutboxSender {
     const refused = err instanceof HubRefusedError ? err : null;
     let state: HubLinkState = 'offline';
     let exp = Math.min(this.o.maxDelayMs, this.o.minDelayMs * 2 ** (this.failures - 1));
+    if (refused && this.refusedBatch(refused)) {
+      // Not a failure of the link: go on at once with the smaller batch, or the events after the dead letter.
+      this.failures = 0;
+      this.setStatus({ deadLetters: this.o.deadLetters.count() });
+      return;
+    }
     if (refused?.status === 413 && this.batchSize > 1) {
       this.batchSize = Math.max(1, Math.floor(this.batchSize / 2));
       exp = 0;
@@ -372,7 +437,7 @@ export function checkHubLink(url: string | undefined, token: string | undefined)
 /** Starts the sender for a station core: woken by every committed transition, stopped with the station. */
 export function startHubReporting(
   core: {
-    store: OutboxSource & { getSetting(key: string): string | null };
+    store: OutboxSource & { getSetting(key: string): string | null; db: Db };
     stationId: string;
     onCommitted(listener: () => void): () => void;
     floor?: { orderProgress(): NonNullable<IngestBody['orders']> };
@@ -385,7 +450,7 @@ export function startHubReporting(
   const stationName = () => core.store.getSetting('station_name') ?? 'Station';
   const floor = core.floor;
   const orders = floor ? () => floor.orderProgress() : undefined;
-  const sender = new OutboxSender({ source: core.store, stationId: core.stationId, hubUrl: link.url, token: link.token, logger, version, stationName, ...(orders ? { orders } : {}) });
+  const sender = new OutboxSender({ source: core.store, deadLetters: new DeadLetterStore(core.store.db), stationId: core.stationId, hubUrl: link.url, token: link.token, logger, version, stationName, ...(orders ? { orders } : {}) });
   sender.onStop(core.onCommitted(() => sender.notify()));
   core.setHubLink?.(() => sender.status(), (listener) => sender.onStatus(listener));
   sender.onStop(() => core.setHubLink?.(null));

@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
+import { DeadLetterStore } from './dead-letter-store.js';
 
 /** One run of a shift joined with its blueprint, device and packing unit: what the export maps. */
 export interface ShiftLogRunRow {
@@ -41,8 +42,11 @@ export interface ShiftLogEventRow {
  */
 export class ShiftLogStore {
   private readonly s: Record<string, Statement>;
+  /** The events the hub refused: the shift export lists those of its time window. */
+  readonly deadLetters: DeadLetterStore;
 
   constructor(db: Db) {
+    this.deadLetters = new DeadLetterStore(db);
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       page: p(`SELECT r.rowid AS rowid, r.id, r.shift_id, r.slot, r.serial, r.operator, r.state, r.attempts_total, r.failed_step,

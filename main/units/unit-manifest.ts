@@ -1,8 +1,6 @@
-import { Readable, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { stringify } from 'csv-stringify';
+import type { Writable } from 'node:stream';
 import PDFDocument from 'pdfkit';
-import { CSV_DIALECTS, formatCell } from '../export/shift-log-csv.js';
+import { writeCsv } from '../export/shift-log-csv.js';
 import { isoWithOffset, localTimeZone, type CsvDialect } from '../export/shift-log.js';
 import type { UnitItemRecord, UnitRecord } from '../store/unit-store.js';
 
@@ -10,14 +8,8 @@ export const MANIFEST_COLUMNS = ['unit_id', 'kind', 'school', 'customer', 'order
 
 /** The unit's manifest as CSV: one row per device in it. */
 export async function writeManifestCsv(unit: UnitRecord, items: readonly UnitItemRecord[], out: Writable, dialect: CsvDialect = 'rfc4180', tz = localTimeZone()): Promise<void> {
-  const spec = CSV_DIALECTS[dialect];
-  const rows = items.map((i) =>
-    [unit.id, unit.kind, unit.school, unit.customer, i.orderId ?? unit.orderId, i.serial, i.deviceName, i.assetTag, i.model, isoWithOffset(i.packedAt, tz), i.operator, i.runId].map((v) =>
-      formatCell(v ?? null, spec),
-    ),
-  );
-  const s = stringify({ header: true, columns: [...MANIFEST_COLUMNS], delimiter: spec.delimiter, bom: spec.bom, record_delimiter: '\r\n' });
-  await pipeline(Readable.from(rows, { objectMode: true }), s, out);
+  const rows = items.map((i) => [unit.id, unit.kind, unit.school, unit.customer, i.orderId ?? unit.orderId, i.serial, i.deviceName, i.assetTag, i.model, isoWithOffset(i.packedAt, tz), i.operator, i.runId]);
+  await writeCsv(MANIFEST_COLUMNS, rows, out, dialect);
 }
 
 /** The unit's manifest as a printable A4 page (or more): school, unit, and the list of serials. */

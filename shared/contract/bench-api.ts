@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { personText } from './text.js';
 
 /**
  * The StationApi part of issue 3 (real hardware): port notice tiles (unsupported, unreadable or
@@ -60,7 +61,7 @@ export const slotLabelSchema = z
   .regex(/^[\p{L}\p{N}][\p{L}\p{N} ._-]*$/u, 'letters, digits, space, dot, dash or underscore, e.g. "A7"');
 
 /** A port path: "1-4.2" for USB, a device path for a fixed serial port, "sim-3" for the simulator. */
-export const portPathSchema = z.string().trim().min(1).max(300);
+export const portPathSchema = personText('port path', { max: 300 });
 
 export const slotViewSchema = z.object({
   label: z.string(),
@@ -101,7 +102,7 @@ export const benchMethods = {
     params: z.object({ label: slotLabelSchema, portPath: portPathSchema, position: z.number().int().min(0).max(100_000).optional() }),
     result: slotLayoutSchema,
   },
-  deleteSlot: { params: z.object({ label: z.string().min(1).max(16) }), result: slotLayoutSchema },
+  deleteSlot: { params: z.object({ label: personText('slot label', { max: 16 }) }), result: slotLayoutSchema },
   startLearn: {
     params: z.object({
       labels: z

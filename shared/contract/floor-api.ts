@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { personText } from './text.js';
 
 /**
  * The StationApi methods of issue 5 (shifts and operators, orders and goods receipt, labels,
@@ -6,9 +7,16 @@ import { z } from 'zod';
  */
 
 const isoTime = z.string();
-const serial = z.string().trim().min(1).max(64);
-const operatorName = z.string().trim().min(1).max(80);
-const reason = z.string().trim().min(3, 'give a reason of at least 3 characters').max(500);
+const serial = personText('serial', { max: 64 });
+export const operatorNameSchema = personText('operator name', { max: 80 });
+const operatorName = operatorNameSchema;
+const badge = personText('badge', { max: 80 });
+const reason = personText('reason', { min: 3, max: 500, multiline: true, minMessage: 'give a reason of at least 3 characters' });
+const orderId = personText('order id', { max: 64 });
+const unitId = personText('unit id', { max: 64 });
+const runId = personText('run id', { max: 100 });
+const schoolName = personText('school', { max: 120 });
+const customerName = personText('customer', { max: 120 });
 const ok = z.object({ ok: z.literal(true) });
 
 export const orderIssueSchema = z.object({ line: z.number().int(), column: z.string().nullable(), message: z.string() });
@@ -57,9 +65,9 @@ export const currentBatchSchema = z.object({
 export type CurrentBatch = z.infer<typeof currentBatchSchema>;
 
 export const printerConfigViewSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('zpl-tcp'), host: z.string().min(1).max(253), port: z.number().int().min(1).max(65535).default(9100) }).strict(),
+  z.object({ kind: z.literal('zpl-tcp'), host: personText('printer host', { max: 253 }), port: z.number().int().min(1).max(65535).default(9100) }).strict(),
   z.object({ kind: z.literal('system'), queue: z.string().regex(/^[A-Za-z0-9_.@-]{1,127}$/), format: z.enum(['pdf', 'zpl']).default('pdf') }).strict(),
-  z.object({ kind: z.literal('pdf-file'), dir: z.string().min(1).max(4096) }).strict(),
+  z.object({ kind: z.literal('pdf-file'), dir: personText('folder', { max: 4096 }) }).strict(),
   z.object({ kind: z.literal('none') }).strict(),
 ]);
 
@@ -135,40 +143,40 @@ export const signInResultSchema = z.object({
 export const floorMethods = {
   // shifts and operators
   signIn: {
-    params: z.object({ name: operatorName.optional(), badge: z.string().trim().min(1).max(80).optional() }).refine((p) => p.name !== undefined || p.badge !== undefined, 'give a name or scan a badge'),
+    params: z.object({ name: operatorName.optional(), badge: badge.optional() }).refine((p) => p.name !== undefined || p.badge !== undefined, 'give a name or scan a badge'),
     result: signInResultSchema,
   },
   signOut: { params: z.object({ name: operatorName }), result: ok },
   shiftSchedule: { params: z.object({}), result: z.object({ windows: shiftScheduleSchema }) },
   setShiftSchedule: { params: z.object({ windows: shiftScheduleSchema }), result: z.object({ windows: shiftScheduleSchema }) },
   // orders and goods receipt
-  importOrders: { params: z.object({ csv: z.string().max(20_000_000), fileName: z.string().max(255).optional() }), result: orderImportReportSchema },
+  importOrders: { params: z.object({ csv: z.string().max(20_000_000), fileName: personText('file name', { max: 255 }).optional() }), result: orderImportReportSchema },
   listOrders: { params: z.object({}), result: z.array(orderProgressSchema) },
-  receiveSerial: { params: z.object({ serial, orderId: z.string().min(1).max(64).optional() }), result: receiptSchema },
+  receiveSerial: { params: z.object({ serial, orderId: orderId.optional() }), result: receiptSchema },
   currentBatch: { params: z.object({}), result: currentBatchSchema.nullable() },
   setCurrentBatch: {
-    params: z.union([z.object({ orderId: z.string().min(1).max(64) }).strict(), z.object({ blueprint: z.string().min(1), customer: z.string().trim().min(1).max(120), school: z.string().trim().min(1).max(120) }).strict(), z.object({ clear: z.literal(true) }).strict()]),
+    params: z.union([z.object({ orderId }).strict(), z.object({ blueprint: personText('blueprint', { max: 120 }), customer: customerName, school: schoolName }).strict(), z.object({ clear: z.literal(true) }).strict()]),
     result: currentBatchSchema.nullable(),
   },
   /** The tile asked: start this device's run for an order. */
-  assignDevice: { params: z.object({ serial, orderId: z.string().min(1).max(64) }), result: ok },
+  assignDevice: { params: z.object({ serial, orderId }), result: ok },
   // labels
   labelSettings: { params: z.object({}), result: labelSettingsSchema },
   setLabelPrinter: { params: z.object({ printer: printerConfigViewSchema, autoPrint: z.boolean().optional() }), result: labelSettingsSchema },
-  labelPreview: { params: z.object({ template: z.string().min(1).max(64), runId: z.string().min(1).max(100).optional() }), result: z.object({ svg: z.string(), zpl: z.string() }) },
-  reprintLabel: { params: z.object({ runId: z.string().min(1).max(100) }), result: ok },
+  labelPreview: { params: z.object({ template: personText('template', { max: 64 }), runId: runId.optional() }), result: z.object({ svg: z.string(), zpl: z.string() }) },
+  reprintLabel: { params: z.object({ runId }), result: ok },
   // packing units
   listUnits: { params: z.object({ state: z.enum(['open', 'closed']).optional() }), result: z.array(unitViewSchema) },
   createUnit: {
-    params: z.object({ kind: z.enum(['box', 'cart']).default('box'), school: z.string().trim().min(1).max(120).optional(), fromSerial: serial.optional(), capacity: z.number().int().min(1).max(500).optional() }).refine((p) => p.school !== undefined || p.fromSerial !== undefined, 'give the school, or scan a finished device of it'),
+    params: z.object({ kind: z.enum(['box', 'cart']).default('box'), school: schoolName.optional(), fromSerial: serial.optional(), capacity: z.number().int().min(1).max(500).optional() }).refine((p) => p.school !== undefined || p.fromSerial !== undefined, 'give the school, or scan a finished device of it'),
     result: unitViewSchema,
   },
-  unitDetail: { params: z.object({ unitId: z.string().min(1).max(64) }), result: z.object({ unit: unitViewSchema, items: z.array(unitItemViewSchema) }) },
-  packDevice: { params: z.object({ unitId: z.string().min(1).max(64), serial }), result: packResultSchema },
-  unpackDevice: { params: z.object({ unitId: z.string().min(1).max(64), serial, reason }), result: unitViewSchema },
-  closeUnit: { params: z.object({ unitId: z.string().min(1).max(64) }), result: unitViewSchema },
-  reopenUnit: { params: z.object({ unitId: z.string().min(1).max(64), reason }), result: unitViewSchema },
-  printUnitLabel: { params: z.object({ unitId: z.string().min(1).max(64) }), result: ok },
+  unitDetail: { params: z.object({ unitId }), result: z.object({ unit: unitViewSchema, items: z.array(unitItemViewSchema) }) },
+  packDevice: { params: z.object({ unitId, serial }), result: packResultSchema },
+  unpackDevice: { params: z.object({ unitId, serial, reason }), result: unitViewSchema },
+  closeUnit: { params: z.object({ unitId }), result: unitViewSchema },
+  reopenUnit: { params: z.object({ unitId, reason }), result: unitViewSchema },
+  printUnitLabel: { params: z.object({ unitId }), result: ok },
   // quarantine
   quarantineDevice: { params: z.object({ serial, reason }), result: ok },
   releaseQuarantine: { params: z.object({ serial, note: reason }), result: ok },

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { benchEventSchemas, benchMethods, portNoticeViewSchema } from './bench-api.js';
-import { floorMethods } from './floor-api.js';
+import { floorMethods, operatorNameSchema } from './floor-api.js';
 import { DEVICE_FAMILIES, PLATFORMS, RUN_STATES, WAIT_REASONS } from './run-state.js';
+import { personText } from './text.js';
 
 export {
   PORT_NOTICE_KINDS,
@@ -138,6 +139,8 @@ export const hubLinkViewSchema = z.object({
   backlog: z.number().int(),
   lastError: z.string().nullable(),
   nextAttemptAt: isoTime.nullable(),
+  /** Events the hub refused for good (dead letters kept on the station, benchline export --dead-letters). */
+  deadLetters: z.number().int().min(0).optional(),
 });
 export type HubLinkView = z.infer<typeof hubLinkViewSchema>;
 
@@ -155,13 +158,13 @@ export const stationSnapshotSchema = z.object({
 });
 export type StationSnapshot = z.infer<typeof stationSnapshotSchema>;
 
-const runIdParams = z.object({ runId: z.string().min(1).max(100) });
-const operatorName = z.string().trim().min(1).max(80);
+const runIdParams = z.object({ runId: personText('run id', { max: 100 }) });
+const operatorName = operatorNameSchema;
 
 export const plugSimulatedParamsSchema = z.object({
   count: z.number().int().min(1).max(256),
-  model: z.string().min(1).max(60).optional(),
-  failAt: z.string().min(1).max(60).optional(),
+  model: personText('model', { max: 60 }).optional(),
+  failAt: personText('failing step', { max: 60 }).optional(),
   /** Plug devices with these serials (e.g. an order's); as many as `count`. */
   serials: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{2,63}$/, 'a serial of 3-64 letters, digits, "-", ".", ":" or "_"')).min(1).max(256).optional(),
 });
@@ -180,14 +183,14 @@ export const stationMethods = {
   confirmStep: { params: runIdParams, result: z.object({ ok: z.literal(true) }) },
   skipStep: { params: runIdParams, result: z.object({ ok: z.literal(true) }) },
   openShift: { params: z.object({ operators: z.array(operatorName).min(1).max(20) }), result: shiftViewSchema },
-  closeShift: { params: z.object({ shiftId: z.string().min(1) }), result: shiftViewSchema },
+  closeShift: { params: z.object({ shiftId: personText('shift id', { max: 100 }) }), result: shiftViewSchema },
   /** The station's latest shifts, newest first (the export tab's choice; GET /api/v1/shifts). */
   listShifts: { params: z.object({}), result: z.array(shiftViewSchema) },
   plugSimulated: { params: plugSimulatedParamsSchema, result: z.object({ serials: z.array(z.string()) }) },
-  unplugSimulated: { params: z.object({ serial: z.string().min(1) }), result: z.object({ ok: z.literal(true) }) },
-  replugSimulated: { params: z.object({ serial: z.string().min(1) }), result: z.object({ ok: z.literal(true) }) },
+  unplugSimulated: { params: z.object({ serial: personText('serial', { max: 64 }) }), result: z.object({ ok: z.literal(true) }) },
+  replugSimulated: { params: z.object({ serial: personText('serial', { max: 64 }) }), result: z.object({ ok: z.literal(true) }) },
   /** A technician's "new device on this port" (serial ports): the station asks the port who is there now. */
-  reidentifyPort: { params: z.object({ portPath: z.string().min(1).max(4096) }), result: z.object({ ok: z.literal(true) }) },
+  reidentifyPort: { params: z.object({ portPath: personText('port path', { max: 4096 }) }), result: z.object({ ok: z.literal(true) }) },
   ...benchMethods,
 } as const;
 

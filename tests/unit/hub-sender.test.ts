@@ -9,7 +9,9 @@ import { silentLogger } from '../../main/logging/logger.js';
 import { OutboxSender, checkHubLink, startHubReporting, type HubLinkStatus } from '../../main/station/outbox-sender.js';
 import type { StationEvent } from '../../shared/contract/station-api.js';
 import { StationCore } from '../../main/station/station-core.js';
+import { DeadLetterStore } from '../../main/store/dead-letter-store.js';
 import { StationStore } from '../../main/store/station-store.js';
+import type { Logger } from '../../main/logging/logger.js';
 import { tempDir } from '../integration/hub-helpers.js';
 
 /** Waits for a condition the sender reaches by itself; polls, never asserts on time. */
@@ -37,7 +39,7 @@ describe('outbox sender', () => {
     }
   };
   const sender = (extra: Partial<ConstructorParameters<typeof OutboxSender>[0]> = {}) => {
-    const s = new OutboxSender({ source: station, stationId: station.stationId(), hubUrl, token, logger: silentLogger, minDelayMs: 10, maxDelayMs: 50, pollMs: 20, lingerMs: 5, heartbeatMs: 60_000, ...extra });
+    const s = new OutboxSender({ source: station, deadLetters: new DeadLetterStore(station.db), stationId: station.stationId(), hubUrl, token, logger: silentLogger, minDelayMs: 10, maxDelayMs: 50, pollMs: 20, lingerMs: 5, heartbeatMs: 60_000, ...extra });
     senders.push(s);
     return s;
   };
@@ -203,6 +205,80 @@ describe('outbox sender', () => {
       await sender.stop();
       await core.close();
     }
+  });
+
+  /** A hub at the module boundary (the sender's fetch): records what it was sent, answers what `answer` says. */
+  const fakeHub = (answer: (seqs: number[]) => { status: number; body: unknown }) => {
+    const received: number[] = [];
+    const fetchFn: typeof fetch = async (_input, init) => {
+      const body = JSON.parse(String(init?.body)) as { events: { seq: number }[] };
+      const seqs = body.events.map((e) => e.seq);
+      const a = answer(seqs);
+      if (a.status === 200 || a.status === 422) received.push(...seqs);
+      return new Response(JSON.stringify(a.body), { status: a.status, headers: { 'content-type': 'application/json' } });
+    };
+    return { received, fetchFn };
+  };
+  const capture = () => {
+    const lines: { level: string; message: string }[] = [];
+    const logger: Logger = { log: (level, message) => void lines.push({ level, message }) };
+    return { lines, logger };
+  };
+
+  it('a 422 naming a refused event files it as a dead letter, and every later event is sent and acknowledged', async () => {
+    writeShifts(6);
+    const written = station.outboxState().lastWritten;
+    const bad = 3;
+    const hub = fakeHub((seqs) => {
+      const ackSeq = seqs.length ? Math.max(...seqs) : written;
+      if (!seqs.includes(bad)) return { status: 200, body: { ackSeq } };
+      return { status: 422, body: { error: { code: 'events_rejected', message: '1 event refused' }, ackSeq, rejected: [{ seq: bad, code: 'invalid_text', message: 'operator contains U+0000\u001b[31m' }] } };
+    });
+    const original = station.outboxAfter(bad - 1, 1)[0];
+    const log = capture();
+    const s = sender({ batchSize: 4, fetch: hub.fetchFn, logger: log.logger });
+    s.start();
+    await until(() => station.outboxState().count === 0, 'the backlog drained');
+    expect(hub.received.filter((q) => q > bad)).toEqual(Array.from({ length: written - bad }, (_, i) => bad + 1 + i));
+    const letters = new DeadLetterStore(station.db).list();
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ seq: bad, kind: original?.kind, payload: original?.payload, code: 'invalid_text', source: 'hub' });
+    // The hub's words are stored without their control characters.
+    expect(letters[0]?.message).toBe('operator contains U+0000[31m');
+    await until(() => s.status().state === 'online', 'the link online');
+    expect(s.status()).toMatchObject({ backlog: 0, deadLetters: 1, lastAckSeq: written });
+    expect(log.lines.some((l) => l.level === 'error' && l.message.includes(`seq ${bad}`))).toBe(true);
+  });
+
+  it('a batch the hub refuses with 400 is halved down to the one event, which is filed locally; the rest goes on', async () => {
+    writeShifts(9);
+    const written = station.outboxState().lastWritten;
+    const bad = 7;
+    const hub = fakeHub((seqs) =>
+      seqs.includes(bad)
+        ? { status: 400, body: { error: { code: 'bad_request', message: 'events.0.payload: not a valid event' } } }
+        : { status: 200, body: { ackSeq: seqs.length ? Math.max(...seqs) : written } },
+    );
+    const log = capture();
+    const s = sender({ batchSize: 8, fetch: hub.fetchFn, logger: log.logger });
+    s.start();
+    await until(() => station.outboxState().count === 0, 'the backlog drained');
+    expect(hub.received.sort((a, b) => a - b)).toEqual(Array.from({ length: written }, (_, i) => i + 1).filter((q) => q !== bad));
+    expect(new DeadLetterStore(station.db).list()).toEqual([
+      expect.objectContaining({ seq: bad, code: 'bad_request', message: 'events.0.payload: not a valid event', source: 'station' }),
+    ]);
+    expect(log.lines.some((l) => l.level === 'warn' && /gap/.test(l.message) && l.message.includes(`seq ${bad}`))).toBe(true);
+    await until(() => s.status().state === 'online', 'the link online');
+    expect(s.status().deadLetters).toBe(1);
+  });
+
+  it('a refused token (401) keeps every record and files no dead letter', async () => {
+    writeShifts(2);
+    const s = sender({ fetch: fakeHub(() => ({ status: 401, body: { error: { code: 'unauthorized', message: 'token' } } })).fetchFn });
+    s.start();
+    await until(() => s.status().state === 'rejected', 'the rejected state');
+    expect(new DeadLetterStore(station.db).count()).toBe(0);
+    expect(station.outboxState().count).toBe(station.outboxState().lastWritten);
   });
 
   it('checks --hub and --hub-token', () => {

@@ -149,3 +149,36 @@ describe('goods receipt', () => {
     expect(orders.unexpectedSerials(null)).toEqual(['XXXX0001']);
   });
 });
+
+describe('order import: control characters and formula-like names', () => {
+  const HEADER = 'customer,school,order_id,blueprint,deadline,serial,quantity';
+  const run = (csv: string) => importOrderFile(orders, Buffer.from(csv, 'utf8'), { fileName: 'x.csv', knownBlueprints: BLUEPRINTS, now: NOW, shiftId: null, operator: null });
+
+  it('refuses a cell with a control character, naming its line and column, and imports nothing', () => {
+    const report = run(`${HEADER}\nStadt A,GS Nord,A-1,school-ipad,2026-08-31,DMPX00000001,\nStadt A,GS N\u0000ord,A-1,school-ipad,2026-08-31,DMPX00000002,\nStadt A,GS Nord,A-1,school-ipad,2026-08-31,DMPX00000003,\u001b[2J\n`);
+    expect(report.ok).toBe(false);
+    expect(report.issues.map((i) => [i.line, i.column])).toEqual([[3, 'school'], [4, 'quantity']]);
+    expect(report.issues[0]!.message).toMatch(/school.*U\+0000 at position 5/);
+    expect(report.issues[1]!.message).toContain('U+001B');
+    expect(tableCounts()).toEqual({ orders: 0, serials: 0, imports: 0 });
+  });
+
+  it('refuses a control character in the header row', () => {
+    const report = run(`customer,school,order_id,blueprint,deadline,serial,quantity\u202e\nStadt A,GS Nord,A-1,school-ipad,2026-08-31,DMPX00000001,\n`);
+    expect(report.issues).toEqual([expect.objectContaining({ line: 1, column: '#7' })]);
+  });
+
+  it('refuses names a spreadsheet would run as a formula, each by line and column', () => {
+    const report = run(
+      [HEADER, '"=HYPERLINK(""http://x"")",GS Nord,A-1,school-ipad,2026-08-31,DMPX00000001,', 'Stadt B,+SUM(A1),B-1,school-ipad,2026-08-31,DMPX00000002,', 'Stadt C,GS Süd,@C-1,school-ipad,2026-08-31,DMPX00000003,', 'Stadt D,GS Ost,-D1,school-ipad,2026-08-31,DMPX00000004,'].join('\n'),
+    );
+    expect(report.issues.map((i) => [i.line, i.column])).toEqual([[2, 'customer'], [3, 'school'], [4, 'order_id'], [5, 'order_id']]);
+    expect(report.issues[0]!.message).toMatch(/formula/);
+    expect(tableCounts()).toEqual({ orders: 0, serials: 0, imports: 0 });
+  });
+
+  it('still imports names with such characters inside them', () => {
+    const report = run(`${HEADER}\nStadt A,GS Nord-West = Mitte,A+1,school-ipad,2026-08-31,DMPX00000001,\n`);
+    expect(report).toMatchObject({ ok: true, orders: 1, serials: 1 });
+  });
+});

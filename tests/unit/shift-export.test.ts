@@ -110,9 +110,9 @@ describe('shift log CSV, excel-de dialect', () => {
     expect(buf.includes(Buffer.from('Müller', 'utf8'))).toBe(true);
   });
 
-  it('guards cells German Excel would run as formulas, and only in that dialect', () => {
+  it('guards cells a spreadsheet would run as formulas, in every dialect (issue 8: plain CSV is opened in Excel too)', () => {
     expect(formatCell('=HYPERLINK("x")', CSV_DIALECTS['excel-de'])).toBe(`'=HYPERLINK("x")`);
-    expect(formatCell('=HYPERLINK("x")', CSV_DIALECTS.rfc4180)).toBe('=HYPERLINK("x")');
+    expect(formatCell('=HYPERLINK("x")', CSV_DIALECTS.rfc4180)).toBe(`'=HYPERLINK("x")`);
     expect(formatCell(12.5, CSV_DIALECTS['excel-de'])).toBe('12,5');
     expect(formatCell(12.5, CSV_DIALECTS.rfc4180)).toBe('12.5');
     expect(formatCell(null, CSV_DIALECTS.rfc4180)).toBe('');

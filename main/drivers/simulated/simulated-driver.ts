@@ -1,5 +1,6 @@
 import type { Platform } from '../../../shared/contract/run-state.js';
 import type { SimDeviceRecord, SimDeviceState } from '../../store/records.js';
+import { stripControl } from '../../../shared/contract/text.js';
 import type { AttachedDevice, DeviceDriver, DriverEvents, StepContext, StepOutcome } from '../driver.js';
 import { DeviceGoneError, StepAbortedError, StepFailedError, sleep } from '../step-errors.js';
 import { seededRandom } from './seeded-random.js';
@@ -168,7 +169,9 @@ export class SimulatedDriver implements DeviceDriver {
       throw new StepFailedError(`sim.${step.type}`, this.opts.profiles.failureMessages[step.type] ?? `"${step.id}" failed on the device. Retry.`);
     }
     await this.wait(duration, signal);
-    return { captured: this.captures(record, ctx) };
+    const captured = this.captures(record, ctx);
+    // What a device answers is stored, sent to the hub and printed: the same rule as a real driver's answers.
+    return { captured: captured && Object.fromEntries(Object.entries(captured).map(([k, v]) => [k, stripControl(v)])) };
   }
 
   private captures(record: SimDeviceRecord, ctx: StepContext): Record<string, string> | undefined {
@@ -253,8 +256,8 @@ export class SimulatedDriver implements DeviceDriver {
       serial: record.serial,
       family: 'simulated',
       platform: record.platform,
-      model: record.model,
-      osVersion: record.osVersion,
+      model: stripControl(record.model),
+      osVersion: stripControl(record.osVersion),
       portPath: record.portPath,
     };
   }

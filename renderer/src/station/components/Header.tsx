@@ -27,7 +27,10 @@ export interface HeaderProps {
   onShiftSchedule: () => void;
 }
 
-/** "Hub: verbunden" or "Hub: nicht erreichbar – N Ereignisse warten", the last error spelled out beneath. */
+/**
+ * "Hub: verbunden" or "Hub: nicht erreichbar – N Ereignisse warten", the last error spelled out
+ * beneath, and "N Ereignisse abgelehnt" while the hub has refused events (dead letters).
+ */
 function HubStatus({ hub }: { hub: HubLinkView }) {
   const { t } = useTranslation();
   const language = currentLanguage();
@@ -40,6 +43,11 @@ function HubStatus({ hub }: { hub: HubLinkView }) {
         <Icon name={ok ? 'online' : 'offline'} size={16} />
         {text}
       </span>
+      {hub.deadLetters ? (
+        <span className="hub-link__error" data-testid="hub-dead-letters">
+          {t('hubLink.deadLetters', { count: hub.deadLetters })}
+        </span>
+      ) : null}
       {!ok && hub.lastError ? <span className="hub-link__error">{t('hubLink.lastError', { error: hub.lastError })}</span> : null}
     </span>
   );

@@ -17,10 +17,14 @@ import type { BenchHardware } from './bench-hardware.js';
 import type { DeviceRegistry } from './device-registry.js';
 import { runDetail, runSummary } from './run-views.js';
 import { StationError } from './station-error.js';
+import type { FeatureServices } from './feature-services.js';
 import type { StationEvents } from './station-events.js';
 
+/** The feature services the core exposes to the API, by their folder's name. */
+export type ExposedFeatures = Pick<FeatureServices, 'operators' | 'shifts' | 'assignment' | 'receipt' | 'labels' | 'packing' | 'quarantine'>;
+
 /** Everything the station is made of, built and started by the composition root (start-station.ts). */
-export interface StationParts {
+export interface StationParts extends ExposedFeatures {
   readonly store: StationStore;
   readonly stationId: string;
   readonly clock: Clock;
@@ -34,13 +38,6 @@ export interface StationParts {
   readonly drivers: readonly DeviceDriver[];
   readonly simulator: SimulatedDriver | null;
   readonly testUsb: TestUsbBackend | null;
-  readonly operators: Operators;
-  readonly shifts: ShiftService;
-  readonly assignment: DeviceAssignment;
-  readonly receipt: OrderReceipt;
-  readonly labels: LabelPrinting;
-  readonly packing: Packing;
-  readonly quarantine: QuarantineService;
 }
 
 /**
@@ -49,7 +46,7 @@ export interface StationParts {
  * work is in the feature services it exposes (operators, shifts, assignment, receipt, labels,
  * packing, quarantine).
  */
-export class StationCore {
+export class StationCore implements ExposedFeatures {
   readonly store: StationStore;
   readonly stationId: string;
   readonly simulator: SimulatedDriver | null;

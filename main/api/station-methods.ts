@@ -2,8 +2,8 @@ import { ApiError } from '../../shared/contract/errors.js';
 import { isStationMethod, stationMethods, type StationMethodName, type StationResult } from '../../shared/contract/station-api.js';
 import { SimulatorError } from '../drivers/simulated/simulated-driver.js';
 import { RunActionError, RunNotFoundError } from '../pipeline/run-controller.js';
-import { FloorError } from '../station/floor-operations.js';
-import { StationError, type StationCore } from '../station/station-core.js';
+import type { StationCore } from '../station/station-core.js';
+import { StationError } from '../station/station-error.js';
 import { floorHandlers } from './floor-methods.js';
 
 type Handlers = { [M in StationMethodName]: (core: StationCore, params: never) => StationResult<M> | Promise<StationResult<M>> };
@@ -47,7 +47,6 @@ export function callStationMethod(core: StationCore, method: string, params: unk
 /** Maps any error from the core to the API's error shape and an HTTP status. */
 export function toApiError(err: unknown): { status: number; error: ApiError } {
   if (err instanceof ApiError) return { status: statusOf(err.code), error: err };
-  if (err instanceof FloorError) return { status: statusOf(err.code), error: new ApiError(err.code, err.message) };
   if (err instanceof StationError) {
     const e = new ApiError(err.code, err.message);
     return { status: statusOf(err.code), error: e };

@@ -1,14 +1,10 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import type { FastifyInstance } from 'fastify';
-import { ensureApiToken } from '../api/api-token.js';
-import { createStationServer } from '../api/station-http-server.js';
-import { APP_ROOT, RENDERER_DIR, RESOURCES_DIR, appVersion, defaultDataDir, electronBinary } from '../app-paths.js';
-import { createFileLogger, type Logger } from '../logging/logger.js';
-import { checkHubLink, startHubReporting, type HubLink, type OutboxSender } from '../station/outbox-sender.js';
-import { DRIVER_NAMES, StationCore, type DriverName } from '../station/station-core.js';
+import { APP_ROOT, defaultDataDir, electronBinary } from '../app-paths.js';
+import { DRIVER_NAMES, startStation, type DriverName, type StationOptions } from '../station/start-station.js';
 import { CliError } from './cli-error.js';
+import { checkHubLink } from './hub-link-flags.js';
 import { printErr, printOut } from './terminal-output.js';
 
 /** The station flags as commander hands them over (CONTRACT.md, `benchline station`). */
@@ -26,42 +22,6 @@ export interface StationCommandOptions {
   simSeed: string;
   blueprint: string[];
   serialPort: string[];
-}
-
-/** Checked station settings: what `startStation` needs, in the CLI and in the Electron shell alike. */
-export interface StationOptions {
-  dataDir: string;
-  host: string;
-  port: number;
-  drivers: DriverName[];
-  simulate: number;
-  simSpeed: number;
-  simFailRate: number;
-  simSeed: number;
-  blueprintFiles: string[];
-  /** Fixed serial ports for the serial driver (--serial-port), e.g. RS-232 or an emulator's PTY. */
-  serialPorts?: string[];
-  /** Where the built renderer is; the automation API works without it. */
-  rendererDir?: string | null;
-  resourcesDir?: string;
-  version?: string;
-  /** The hub to report to (--hub, --hub-token); null: the station works alone. */
-  hub?: HubLink | null;
-}
-
-/** A started station: core, api-token and the loopback automation API. */
-export interface RunningStation {
-  core: StationCore;
-  server: FastifyInstance;
-  token: string;
-  dataDir: string;
-  logger: Logger;
-  /** Base URL of the automation API and the browser UI, e.g. http://127.0.0.1:4780/ */
-  url: string;
-  /** The outbox sender when the station reports to a hub. */
-  hubSender: OutboxSender | null;
-  /** Stops the server, then the core; safe to call more than once. */
-  close(): Promise<void>;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -120,67 +80,6 @@ export function resolveStationOptions(opts: StationCommandOptions, fallbackDataD
     blueprintFiles: opts.blueprint,
     serialPorts: (opts.serialPort ?? []).map((p) => path.resolve(p)),
   };
-}
-
-/**
- * Opens the station core on its data dir, makes sure the api-token exists and serves the automation
- * API (and the built renderer, for browsers) on host:port. Shared by `benchline station --headless`
- * and the Electron shell, so both run the very same station.
- */
-export async function startStation(options: StationOptions): Promise<RunningStation> {
-  const { dataDir, host, port } = options;
-  const version = options.version ?? appVersion();
-  const logger = createFileLogger(dataDir, 'station');
-  const core = await StationCore.open({
-    dataDir,
-    resourcesDir: options.resourcesDir ?? RESOURCES_DIR,
-    drivers: options.drivers,
-    simulate: options.simulate,
-    simSpeed: options.simSpeed,
-    simFailRate: options.simFailRate,
-    simSeed: options.simSeed,
-    blueprintFiles: options.blueprintFiles,
-    serialPorts: options.serialPorts ?? [],
-    version,
-    logger,
-  });
-  let server: FastifyInstance;
-  let token: string;
-  try {
-    token = ensureApiToken(dataDir);
-    server = await createStationServer({ core, token, rendererDir: options.rendererDir === undefined ? RENDERER_DIR : options.rendererDir, logger, version });
-  } catch (err) {
-    await core.close();
-    throw err;
-  }
-  try {
-    await server.listen({ host, port });
-  } catch (err) {
-    await server.close().catch(() => {});
-    await core.close();
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(code === 'EADDRINUSE' ? `Port ${port} on ${host} is in use: is another station running? Use --port.` : `Cannot listen on ${host}:${port}: ${(err as Error).message}`);
-  }
-  const address = server.server.address();
-  const boundPort = typeof address === 'object' && address ? address.port : port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}/`;
-  logger.log('info', 'listening', { url, dataDir });
-  const hubSender = options.hub ? startHubReporting(core, options.hub, logger, version) : null;
-
-  let closing: Promise<void> | null = null;
-  const close = () => {
-    closing ??= (async () => {
-      try {
-        await hubSender?.stop();
-        await server.close();
-      } finally {
-        await core.close();
-        logger.flush();
-      }
-    })();
-    return closing;
-  };
-  return { core, server, token, dataDir, logger, url, hubSender, close };
 }
 
 /** `benchline station`: headless here; in an Electron window where an Electron binary exists. */

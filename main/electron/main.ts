@@ -7,13 +7,8 @@ import { Command, CommanderError } from 'commander';
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, type WebContents } from 'electron';
 import { RENDERER_DIR, RESOURCES_DIR } from '../app-paths.js';
 import { CliError } from '../cli/cli-error.js';
-import {
-  addStationOptions,
-  resolveStationOptions,
-  startStation,
-  type RunningStation,
-  type StationCommandOptions,
-} from '../cli/station-command.js';
+import { addStationOptions, resolveStationOptions, type StationCommandOptions } from '../cli/station-command.js';
+import { startStation, type RunningStation } from '../station/start-station.js';
 import { APP_SCHEME, APP_START_URL, isAppUrl, serveAppRequest } from './app-protocol.js';
 import { CALL_CHANNEL, EVENT_CHANNEL, SAVE_FILE_CHANNEL } from './bridge-channels.js';
 import { handleBridgeCall } from './ipc-bridge.js';

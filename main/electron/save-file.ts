@@ -40,18 +40,18 @@ const FILTERS: Record<'csv' | 'json' | 'pdf', { name: string; extensions: string
  * same file names), before any dialog opens: an unknown shift or unit fails without asking.
  */
 function produce(core: StationCore, kind: SaveFileKind, params: SaveFileParams<SaveFileKind>): Producible {
-  const floor = core.floor;
+  const { shifts, packing, quarantine } = core;
   switch (kind) {
     case 'shiftExport': {
       const p = params as SaveFileParams<'shiftExport'>;
       const shift = core.resolveShift(p.shiftId);
       const opts: ShiftExportOptions = { format: p.format, dialect: p.dialect ?? 'rfc4180', locale: p.locale ?? 'de' };
-      const source = floor.shiftLogSource(shift);
+      const source = shifts.shiftLogSource(shift);
       return { fileName: exportFileName(shift.id, opts), filter: FILTERS[p.format], write: (out) => writeShiftLog(source, out, opts) };
     }
     case 'unitManifest': {
       const p = params as SaveFileParams<'unitManifest'>;
-      const { unit, items } = floor.unitDetail(p.unitId);
+      const { unit, items } = packing.unitDetail(p.unitId);
       const fileName = `packliste-${unit.id.replace(/[^A-Za-z0-9._-]/g, '_')}.${p.format}`;
       return p.format === 'csv'
         ? { fileName, filter: FILTERS.csv, write: (out) => writeManifestCsv(unit, items, out, p.dialect ?? 'rfc4180') }
@@ -59,7 +59,7 @@ function produce(core: StationCore, kind: SaveFileKind, params: SaveFileParams<S
     }
     case 'quarantineList': {
       const p = params as SaveFileParams<'quarantineList'>;
-      const list = floor.listQuarantine(p.all === true);
+      const list = quarantine.listQuarantine(p.all === true);
       return { fileName: 'quarantaene.csv', filter: FILTERS.csv, write: (out) => writeQuarantineCsv(list, out, p.dialect ?? 'rfc4180') };
     }
   }

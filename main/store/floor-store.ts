@@ -72,6 +72,8 @@ export class FloorStore {
     this.s = {
       present: p(`SELECT o.name FROM shift_operators so JOIN operators o ON o.id = so.operator_id
         WHERE so.shift_id = ? AND so.left_at IS NULL GROUP BY o.name ORDER BY min(so.joined_at), o.name`),
+      signedIn: p(`SELECT o.name, min(so.joined_at) AS joinedAt FROM shift_operators so JOIN operators o ON o.id = so.operator_id
+        WHERE so.shift_id = ? AND so.left_at IS NULL GROUP BY o.name`),
       leave: p(`UPDATE shift_operators SET left_at = ? WHERE shift_id = ? AND left_at IS NULL
         AND operator_id = (SELECT id FROM operators WHERE name = ?)`),
       byBadge: p('SELECT name FROM operators WHERE badge = ?'),
@@ -108,6 +110,11 @@ export class FloorStore {
   /** Operators signed in to a shift and not signed out. */
   presentOperators(shiftId: string): string[] {
     return (this.s.present!.all(shiftId) as { name: string }[]).map((r) => r.name);
+  }
+
+  /** Operators signed in to a shift and not signed out, with when each first joined it. */
+  signedInSince(shiftId: string): { name: string; joinedAt: string }[] {
+    return this.s.signedIn!.all(shiftId) as { name: string; joinedAt: string }[];
   }
 
   leaveShift(shiftId: string, name: string, now: string): boolean {

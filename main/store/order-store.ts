@@ -73,6 +73,7 @@ export class OrderStore {
           import_id = excluded.import_id`),
       insertSerial: p(`INSERT INTO order_serials (serial, order_id, asset_tag, source) VALUES (?, ?, ?, ?)
         ON CONFLICT (serial) DO UPDATE SET asset_tag = coalesce(excluded.asset_tag, asset_tag) WHERE order_id = excluded.order_id`),
+      assignSerial: p("INSERT INTO order_serials (serial, order_id, asset_tag, source) VALUES (?, ?, NULL, 'receipt')"),
       serialCount: p('SELECT count(*) AS n FROM order_serials WHERE order_id = ?'),
       getReceipt: p('SELECT * FROM goods_receipts WHERE serial = ?'),
       insertReceipt: p('INSERT INTO goods_receipts (serial, order_id, expected, received_at, shift_id, operator) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -94,6 +95,11 @@ export class OrderStore {
   /** The order a serial is listed in, with its asset tag. */
   orderOfSerial(serial: string): { orderId: string; assetTag: string | null } | null {
     return (this.s.orderOfSerial!.get(serial) as { orderId: string; assetTag: string | null } | undefined) ?? null;
+  }
+
+  /** Lists a serial no order had in an order: the technician's answer to a tile that asked. */
+  assignSerial(serial: string, orderId: string): void {
+    this.s.assignSerial!.run(serial, orderId);
   }
 
   getOrder(id: string): OrderRecord | null {

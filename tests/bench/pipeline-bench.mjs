@@ -17,11 +17,11 @@ import { parseArgs } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DIST = path.join(ROOT, 'dist', 'main');
-if (!fs.existsSync(path.join(DIST, 'station', 'station-core.js'))) {
+if (!fs.existsSync(path.join(DIST, 'station', 'start-station.js'))) {
   process.stderr.write('pipeline-bench: main is not built; run "npx tsc -p main/tsconfig.json" (npm run bench:pipeline does).\n');
   process.exit(2);
 }
-const { StationCore } = await import(path.join(DIST, 'station', 'station-core.js'));
+const { openStationCore } = await import(path.join(DIST, 'station', 'start-station.js'));
 const { StationStore } = await import(path.join(DIST, 'store', 'station-store.js'));
 const { silentLogger } = await import(path.join(DIST, 'logging', 'logger.js'));
 
@@ -51,7 +51,7 @@ const sampleRss = () => {
 };
 const sampler = setInterval(sampleRss, 10);
 
-const core = await StationCore.open({
+const core = await openStationCore({
   dataDir: path.join(dir, 'station'),
   resourcesDir: path.join(ROOT, 'resources'),
   drivers: ['sim'],

@@ -1,7 +1,8 @@
 // Import-direction check (ARCHITECTURE.md "Dependencies point one way"), in the manner of VS Code's
 // layer check: every import, export-from, require() and import() in main/, renderer/ and shared/ is
-// read with the TypeScript compiler's own pre-processor and tested against the rules below.
-// One shape rule rides along (issue 9, one home per concept): the floor panel's tabs, one file each.
+// read with the TypeScript compiler's own pre-processor and tested against the rules below. Two rules
+// read the code itself (issue 9, one home per concept): SQL only in the store modules
+// (checkSqlOnlyInStore), and the floor panel's tabs, one file each (checkFloorTabs).
 //
 //   node tests/tools/check-architecture.ts        (npm run check:architecture)  exit 1 on a violation
 //
@@ -37,6 +38,12 @@ const NATIVE_PACKAGES = ['better-sqlite3', 'usb', 'serialport', '@serialport/', 
 const ABOVE_DRIVERS_AND_STORE = ['main/pipeline', 'main/api', 'main/station', 'main/cli', 'main/hub'];
 /** What the pipeline may know of the drivers: the interface and the step errors, not a driver. */
 const PIPELINE_MAY_IMPORT_FROM_DRIVERS = ['main/drivers/driver', 'main/drivers/step-errors'];
+
+/**
+ * What of main/ a driver may import: other driver code, the logger and the store's records. The
+ * station, its feature folders, the pipeline, the API, the CLI, the hub and the shell are above it.
+ */
+const DRIVERS_MAY_IMPORT = ['main/drivers', 'main/logging', 'main/store'];
 
 type Target = { kind: 'node-builtin' | 'package'; name: string } | { kind: 'file'; path: string };
 
@@ -100,9 +107,67 @@ function check(file: string, specifier: string): Array<{ rule: string; message: 
     if (layer) out.push({ rule: 'drivers-store-below', message: `drivers and the store must not import ${layer}/` });
   }
 
+  out.push(...checkDriversNeverImportStation(file, fileTarget));
+
   if (under(file, 'main/pipeline') && fileTarget && under(fileTarget, 'main/drivers') && !PIPELINE_MAY_IMPORT_FROM_DRIVERS.includes(fileTarget)) {
     out.push({ rule: 'pipeline-driver-agnostic', message: 'the pipeline may import only main/drivers/driver.ts and main/drivers/step-errors.ts, not a specific driver' });
   }
+  return out;
+}
+
+/**
+ * Drivers never import the station (nor its feature folders, the pipeline, the API or the shell):
+ * a driver gets everything through the DeviceDriver interface, so a new driver family needs no
+ * edit above it. The layers drivers-store-below names already report there, so not twice.
+ */
+function checkDriversNeverImportStation(file: string, fileTarget: string | null): Array<{ rule: string; message: string }> {
+  if (!under(file, 'main/drivers') || !fileTarget || !under(fileTarget, 'main')) return [];
+  if (DRIVERS_MAY_IMPORT.some((dir) => under(fileTarget, dir)) || ABOVE_DRIVERS_AND_STORE.some((dir) => under(fileTarget, dir))) return [];
+  return [{ rule: 'drivers-never-import-station', message: `a driver must not import ${fileTarget} (it gets what it needs through the DeviceDriver interface)` }];
+}
+
+// ---- SQL only in the store ---------------------------------------------------------------------
+
+/**
+ * Where SQL may be written: the station's store modules (main/store/**) and, for now, the whole hub
+ * (main/hub/**, with main/hub/db/ for its SQL layer): the hub is being split into ingest/, auth/ and
+ * dashboard/ modules that still hold their own queries. Everywhere else SQL is a store method.
+ */
+const SQL_ALLOWED = ['main/store', 'main/hub'];
+/** Calls that run SQL on a better-sqlite3 (or pg) handle, when the receiver is named like one. */
+const SQL_METHODS = new Set(['prepare', 'exec', 'transaction', 'pragma']);
+const DB_RECEIVER = /^(db|database|sqlite|pool|client|tx)$/i;
+/**
+ * A statement in a string or template literal: SQL's own shape (SELECT ... FROM, INSERT INTO,
+ * UPDATE t SET, DELETE FROM, CREATE/DROP/ALTER TABLE|INDEX|VIEW|TRIGGER, PRAGMA x), so prose such
+ * as "select a slot from the list" does not count: the keywords must be upper case.
+ */
+const SQL_TEXT = /^\s*(SELECT\b[\s\S]*\bFROM\b|INSERT\s+(OR\s+[A-Z]+\s+)?INTO\b|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\b|(CREATE|DROP|ALTER)\s+(UNIQUE\s+)?(TABLE|INDEX|VIEW|TRIGGER)\b|PRAGMA\s+\w+|WITH\s+\w+\s+AS\s*\()/;
+
+/** The name a call's receiver ends in: `this.host.store.db.prepare` -> "db". */
+function receiverName(expr: ts.Expression): string | null {
+  if (ts.isIdentifier(expr)) return expr.text;
+  if (ts.isPropertyAccessExpression(expr)) return expr.name.text;
+  return null;
+}
+
+/** SQL written outside the store: a statement in a literal, or a prepare/exec/transaction/pragma call on a database handle. */
+export function checkSqlOnlyInStore(file: SourceFile): Violation[] {
+  if (SQL_ALLOWED.some((dir) => under(file.path, dir)) || !under(file.path, 'main')) return [];
+  const out: Violation[] = [];
+  const source = ts.createSourceFile(file.path, file.text, ts.ScriptTarget.Latest, true);
+  const report = (node: ts.Node, what: string, message: string) =>
+    out.push({ file: file.path, line: source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1, specifier: what, rule: 'sql-only-in-store', message });
+  const visit = (node: ts.Node): void => {
+    if ((ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateHead(node)) && SQL_TEXT.test(node.text)) {
+      report(node, node.text.trim().split(/\s+/).slice(0, 3).join(' '), 'SQL belongs in a store module (main/store/): add a store method');
+    } else if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && SQL_METHODS.has(node.expression.name.text)) {
+      const receiver = receiverName(node.expression.expression);
+      if (receiver && DB_RECEIVER.test(receiver)) report(node, `${receiver}.${node.expression.name.text}()`, 'only store modules (main/store/) use the database handle: add a store method');
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
   return out;
 }
 
@@ -167,6 +232,7 @@ export function checkArchitecture(files: readonly SourceFile[]): Violation[] {
       }
     }
     violations.push(...checkFloorTabs(file));
+    violations.push(...checkSqlOnlyInStore(file));
   }
   return violations;
 }
@@ -195,6 +261,7 @@ export function collectSourceFiles(repoRoot: string): SourceFile[] {
 }
 
 export function formatViolation(v: Violation): string {
+  if (v.rule === 'sql-only-in-store') return `${v.file}:${v.line}: SQL "${v.specifier}": ${v.message} [${v.rule}]`;
   // Shape rules (the floor tabs) concern no import.
   if (!v.specifier) return `${v.file}:${v.line}: ${v.message} [${v.rule}]`;
   return `${v.file}:${v.line}: imports "${v.specifier}": ${v.message} [${v.rule}]`;

@@ -101,3 +101,61 @@ describe('import directions (ARCHITECTURE.md)', () => {
     expect(formatViolation(v!)).toBe('shared/a.ts:3: imports "node:fs": shared/ runs on both sides and must not import the Node builtin "fs" [shared-no-node]');
   });
 });
+
+// Station split (issue 9): SQL stays in the store, and drivers stay below the station.
+describe('SQL only in the store modules', () => {
+  it('the store and the hub may hold SQL', () => {
+    expect(one('main/store/order-store.ts', "const s = db.prepare('SELECT * FROM orders WHERE id = ?');")).toEqual([]);
+    expect(one('main/hub/ingest/ingest-writer.ts', 'await tx.exec(`INSERT INTO runs (id) VALUES ($1)`);')).toEqual([]);
+  });
+
+  it('a statement in a string or template literal elsewhere in main/ is a violation', () => {
+    expect(one('main/shifts/shift-service.ts', "const q = 'SELECT name FROM operators WHERE badge = ?';")).toEqual(['sql-only-in-store']);
+    expect(one('main/orders/assignment.ts', "run(\"INSERT INTO order_serials (serial) VALUES (?)\");")).toEqual(['sql-only-in-store']);
+    expect(one('main/station/x.ts', 'const q = `UPDATE runs SET state = ${state} WHERE id = ?`;')).toEqual(['sql-only-in-store']);
+    expect(one('main/units/packing.ts', "const q = `DELETE FROM unit_items`;")).toEqual(['sql-only-in-store']);
+  });
+
+  it('using the database handle elsewhere in main/ is a violation, other prepare/exec calls are not', () => {
+    expect(one('main/station/floor.ts', 'const rows = this.host.store.db.prepare(sql).all(id);')).toEqual(['sql-only-in-store']);
+    expect(one('main/cli/x.ts', 'db.transaction(() => write())();')).toEqual(['sql-only-in-store']);
+    expect(one('main/cli/x.ts', "db.pragma('journal_mode = WAL');")).toEqual(['sql-only-in-store']);
+    expect(one('main/labels/label-graphics.ts', 'const m = /viewBox="0 0 ([\\d.]+)"/.exec(svg);')).toEqual([]);
+    expect(one('main/drivers/serial/serial-script.ts', 'const m = pattern.exec(received);')).toEqual([]);
+    expect(one('main/units/packing.ts', 'return this.deps.units.transaction(() => pack());')).toEqual([]);
+  });
+
+  it('prose that reads like SQL in lower case is not SQL; the renderer and shared/ are not checked', () => {
+    expect(one('main/station/x.ts', "throw new Error('select a slot from the list, then update the layout set');")).toEqual([]);
+    expect(one('renderer/src/x.ts', "const doc = 'SELECT * FROM runs';")).toEqual([]);
+  });
+
+  it('names file, line and the statement', () => {
+    const [v] = checkArchitecture([{ path: 'main/station/a.ts', text: "import x from './x.js';\n\nconst q = 'SELECT id FROM runs';\n" }]);
+    expect(v).toMatchObject({ file: 'main/station/a.ts', line: 3, rule: 'sql-only-in-store' });
+    expect(formatViolation(v!)).toBe('main/station/a.ts:3: SQL "SELECT id FROM": SQL belongs in a store module (main/store/): add a store method [sql-only-in-store]');
+  });
+});
+
+describe('drivers never import the station', () => {
+  it('a driver imports other driver code, the logger, store records and shared/', () => {
+    expect(
+      one(
+        'main/drivers/serial/serial-driver.ts',
+        "import type { DeviceDriver } from '../driver.js';\nimport type { Logger } from '../../logging/logger.js';\nimport type { DeviceRecord } from '../../store/records.js';\nimport { serialPortSettings } from '../../../shared/blueprint/schema.js';",
+      ),
+    ).toEqual([]);
+  });
+
+  it("the station's feature folders and the shell are above a driver", () => {
+    for (const target of ['shifts/operators', 'orders/assignment', 'labels/label-printing', 'units/packing', 'quarantine/quarantine-service', 'blueprints/blueprint-catalog', 'electron/main', 'app-paths']) {
+      expect(one('main/drivers/ios/ios-driver.ts', `import x from '../../${target}.js';`), target).toEqual(['drivers-never-import-station']);
+    }
+  });
+
+  it('station, pipeline and API imports are reported once, by drivers-store-below', () => {
+    for (const target of ['station/start-station', 'station/device-registry', 'pipeline/run-machine', 'api/station-methods']) {
+      expect(one('main/drivers/android/adb-driver.ts', `import x from '../../${target}.js';`), target).toEqual(['drivers-store-below']);
+    }
+  });
+});

@@ -21,7 +21,7 @@ import { writeShiftLog } from '../../main/export/export-shift.js';
 import type { ShiftLogRun } from '../../main/export/shift-log.js';
 import { StationShiftLogSource } from '../../main/export/station-shift-source.js';
 import { silentLogger } from '../../main/logging/logger.js';
-import { StationCore } from '../../main/station/station-core.js';
+import { openStationCore } from '../../main/station/start-station.js';
 import { DeadLetterStore } from '../../main/store/dead-letter-store.js';
 import type { QuarantineRecord } from '../../main/store/floor-store.js';
 import { writeManifestCsv } from '../../main/units/unit-manifest.js';
@@ -202,7 +202,7 @@ describe('person-entered text at the API', () => {
 
   it('POST /api/v1/operators/sign-in with a NUL in the name answers 400 naming the field, and signs nobody in', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'benchline-api-'));
-    const core = await StationCore.open({
+    const core = await openStationCore({
       dataDir,
       resourcesDir: path.join(fileURLToPath(new URL('../..', import.meta.url)), 'resources'),
       drivers: ['sim'], simulate: 0, simSpeed: Number.POSITIVE_INFINITY, simFailRate: 0, simSeed: 1, blueprintFiles: [], version: 'test', logger: silentLogger,

@@ -6,9 +6,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHubServer } from '../../main/hub/hub-server.js';
 import { HubStore } from '../../main/hub/hub-store.js';
 import { silentLogger } from '../../main/logging/logger.js';
-import { OutboxSender, checkHubLink, startHubReporting, type HubLinkStatus } from '../../main/station/outbox-sender.js';
+import { checkHubLink } from '../../main/cli/hub-link-flags.js';
+import { OutboxSender, type HubLinkStatus } from '../../main/station/outbox-sender.js';
+import { openStationCore, startHubReporting } from '../../main/station/start-station.js';
 import type { StationEvent } from '../../shared/contract/station-api.js';
-import { StationCore } from '../../main/station/station-core.js';
 import { DeadLetterStore } from '../../main/store/dead-letter-store.js';
 import { StationStore } from '../../main/store/station-store.js';
 import type { Logger } from '../../main/logging/logger.js';
@@ -174,7 +175,7 @@ describe('outbox sender', () => {
   });
 
   it('a station reporting to the hub shows the link in its snapshot, and its shift reaches the hub', async () => {
-    const core = await StationCore.open({
+    const core = await openStationCore({
       dataDir: path.join(dir, 'core'),
       resourcesDir: path.join(fileURLToPath(new URL('../..', import.meta.url)), 'resources'),
       drivers: ['sim'],

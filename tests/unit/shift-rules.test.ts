@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StationShiftLogSource } from '../../main/export/station-shift-source.js';
-import { earlyJoiners, isDue, parseWindows, scheduledClose, ShiftScheduleError } from '../../main/station/shift-schedule.js';
+import { earlyJoiners, isDue, parseWindows, scheduledClose, ShiftScheduleError } from '../../main/shifts/shift-schedule.js';
 import { seedShift, tempDir, type SeededShift } from '../fixtures/shift-seed.js';
 
 const TZ = 'Europe/Berlin';

@@ -3,7 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../main/logging/logger.js';
 import type { DeviceView } from '../../shared/contract/station-api.js';
-import { StationCore, StationError, type StationConfig } from '../../main/station/station-core.js';
+import type { StationCore } from '../../main/station/station-core.js';
+import { StationError } from '../../main/station/station-error.js';
+import { openStationCore, type StationConfig } from '../../main/station/start-station.js';
 import { StationStore } from '../../main/store/station-store.js';
 import { queuedRun, tempDir } from '../fixtures/store-helpers.js';
 
@@ -22,7 +24,7 @@ afterEach(async () => {
 });
 
 async function station(over: Partial<StationConfig> = {}): Promise<StationCore> {
-  const core = await StationCore.open({
+  const core = await openStationCore({
     dataDir: tmp.dir,
     resourcesDir: path.join(ROOT, 'resources'),
     drivers: ['sim'],

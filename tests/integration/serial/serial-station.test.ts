@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DeviceView, RunDetail } from '../../../shared/contract/station-api.js';
 import { callStationMethod } from '../../../main/api/station-methods.js';
-import { startStation, type RunningStation } from '../../../main/cli/station-command.js';
+import { startStation, type RunningStation } from '../../../main/station/start-station.js';
 import { SerialLink } from '../../../main/drivers/serial/serial-link.js';
 import { openPtys, requireSocat, startEmulator, stopAllEmulators, tempDir, type EmulatedDevice } from './emulated-devices.js';
 

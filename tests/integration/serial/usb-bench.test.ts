@@ -5,7 +5,8 @@ import type { PortNoticeView, SlotLayout, StationEvent } from '../../../shared/c
 import { callStationMethod } from '../../../main/api/station-methods.js';
 import { TestUsbBackend } from '../../../main/drivers/usb/test-usb-backend.js';
 import { silentLogger } from '../../../main/logging/logger.js';
-import { StationCore } from '../../../main/station/station-core.js';
+import { openStationCore } from '../../../main/station/start-station.js';
+import type { StationCore } from '../../../main/station/station-core.js';
 import { requireSocat, startEmulator, stopAllEmulators, tempDir } from './emulated-devices.js';
 
 // A station with the usb and serial drivers, its `usb` boundary fed by the loopback test source:
@@ -24,7 +25,7 @@ afterEach(async () => {
 
 async function open(dir: string, drivers: ('usb' | 'serial' | 'sim')[] = ['usb', 'serial']) {
   const usb = new TestUsbBackend();
-  core = await StationCore.open({
+  core = await openStationCore({
     dataDir: path.join(dir, 'station'),
     resourcesDir: RESOURCES,
     drivers,

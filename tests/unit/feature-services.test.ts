@@ -3,14 +3,15 @@ import { PassThrough } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../main/logging/logger.js';
-import { FloorError, FloorOperations, type FloorHost } from '../../main/station/floor-operations.js';
+import { createFeatureServices, type FeatureHost, type FeatureServices } from '../../main/station/feature-services.js';
+import { StationError } from '../../main/station/station-error.js';
 import { writeManifestCsv } from '../../main/units/unit-manifest.js';
 import { checkPack } from '../../main/units/unit-rules.js';
 import { REPO, seedShift, tempDir, type SeededShift } from '../fixtures/shift-seed.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let s: SeededShift;
-let floor: FloorOperations;
+let f: FeatureServices;
 let now = Date.parse('2026-03-02T12:00:00.000Z');
 const moved: [string, string][] = [];
 
@@ -19,7 +20,7 @@ beforeEach(() => {
   s = seedShift(path.join(tmp.dir, 'station.db'), 60);
   moved.length = 0;
   const bp = s.store.getBlueprint(s.blueprintId);
-  const host: FloorHost = {
+  const host: FeatureHost = {
     store: s.store,
     stationId: 'ab12cd34-0000',
     clock: { now: () => now },
@@ -27,9 +28,11 @@ beforeEach(() => {
     dataDir: tmp.dir,
     resourcesDir: path.join(REPO, 'resources'),
     stationName: () => 'Bank 3',
-    blueprintByName: (name) => (name === bp.id ? { blueprint: bp, id: s.blueprintId } : null),
-    defaultBlueprint: (platform) => (platform === 'ios' ? { blueprint: bp, id: s.blueprintId } : null),
-    blueprintNames: () => [bp.id],
+    blueprints: {
+      byName: (name) => (name === bp.id ? { blueprint: bp, id: s.blueprintId } : null),
+      defaultFor: (platform) => (platform === 'ios' ? { blueprint: bp, id: s.blueprintId } : null),
+      names: () => [bp.id],
+    },
     liveRun: () => undefined,
     liveRunForSerial: () => undefined,
     cancelLiveRun: () => undefined,
@@ -37,7 +40,7 @@ beforeEach(() => {
     startWaitingDevice: () => undefined,
     shiftChanged: () => undefined,
   };
-  floor = new FloorOperations(host);
+  f = createFeatureServices(host);
 });
 afterEach(() => {
   s.store.close();
@@ -71,24 +74,24 @@ describe('packing rules', () => {
 describe('units on the station', () => {
   it('creates a unit from a finished device, packs, refuses, closes, reopens with a logged reason; manifest lists the serials', async () => {
     // seeded: run i is school SCHOOLS[i % 4]; runs 0, 4, 8 are done at "GS Nord"; run 9 failed
-    const unit = floor.createUnit({ kind: 'cart', fromSerial: 'DMPX00000000' });
+    const unit = f.packing.createUnit({ kind: 'cart', fromSerial: 'DMPX00000000' });
     expect(unit).toMatchObject({ id: 'U-AB12-0001', school: 'GS Nord', customer: 'Stadt Musterstadt', count: 1, state: 'open' });
-    expect(floor.pack(unit.id, 'DMPX00000004')).toMatchObject({ ok: true, already: false });
-    expect(floor.pack(unit.id, 'DMPX00000001')).toEqual({ ok: false, code: 'other_school', message: 'Gerät DMPX00000001 gehört zu Schule Gymnasium Süd, nicht zu GS Nord.' });
-    expect(floor.pack(unit.id, 'DMPX00000009')).toMatchObject({ ok: false, code: 'not_finished' });
-    const other = floor.createUnit({ kind: 'box', school: 'GS Nord' });
-    expect(floor.pack(other.id, 'DMPX00000004')).toMatchObject({ ok: false, code: 'in_other_unit' });
-    expect(floor.closeUnit(unit.id).state).toBe('closed');
-    expect(floor.pack(unit.id, 'DMPX00000008')).toMatchObject({ ok: false, code: 'unit_closed' });
-    expect(() => floor.closeUnit(other.id)).toThrow(/leer/);
-    expect(floor.reopenUnit(unit.id, 'Gerät fehlte').state).toBe('open');
-    const log = floor.floor.actionsOfShift(s.shiftId).filter((a) => a.unitId === unit.id).map((a) => [a.action, a.detail]);
+    expect(f.packing.pack(unit.id, 'DMPX00000004')).toMatchObject({ ok: true, already: false });
+    expect(f.packing.pack(unit.id, 'DMPX00000001')).toEqual({ ok: false, code: 'other_school', message: 'Gerät DMPX00000001 gehört zu Schule Gymnasium Süd, nicht zu GS Nord.' });
+    expect(f.packing.pack(unit.id, 'DMPX00000009')).toMatchObject({ ok: false, code: 'not_finished' });
+    const other = f.packing.createUnit({ kind: 'box', school: 'GS Nord' });
+    expect(f.packing.pack(other.id, 'DMPX00000004')).toMatchObject({ ok: false, code: 'in_other_unit' });
+    expect(f.packing.closeUnit(unit.id).state).toBe('closed');
+    expect(f.packing.pack(unit.id, 'DMPX00000008')).toMatchObject({ ok: false, code: 'unit_closed' });
+    expect(() => f.packing.closeUnit(other.id)).toThrow(/leer/);
+    expect(f.packing.reopenUnit(unit.id, 'Gerät fehlte').state).toBe('open');
+    const log = f.floorStore.actionsOfShift(s.shiftId).filter((a) => a.unitId === unit.id).map((a) => [a.action, a.detail]);
     expect(log).toContainEqual(['unit-reopen', 'Gerät fehlte']);
     expect(log).toContainEqual(['pack-refused', 'other_school']);
     const chunks: Buffer[] = [];
     const out = new PassThrough();
     out.on('data', (c: Buffer) => chunks.push(c));
-    const { unit: u, items } = floor.unitDetail(unit.id);
+    const { unit: u, items } = f.packing.unitDetail(unit.id);
     await writeManifestCsv(u, items, out, 'rfc4180', 'UTC');
     const rows = parse(Buffer.concat(chunks).toString(), { columns: true }) as Record<string, string>[];
     expect(rows.map((r) => [r.unit_id, r.serial, r.school, r.device_name])).toEqual([
@@ -100,63 +103,63 @@ describe('units on the station', () => {
 
 describe('operators and shifts', () => {
   it('signs in by name, registers a badge, then signs in by badge alone', () => {
-    expect(floor.signIn({ name: 'Ben', badge: 'B-0042' })).toMatchObject({ operator: 'Ben', shiftId: s.shiftId });
-    expect(floor.signIn({ badge: 'B-0042' }).operator).toBe('Ben');
-    expect(() => floor.signIn({ badge: 'B-9999' })).toThrow(/keinem Namen zugeordnet/);
-    expect(() => floor.signIn({ name: 'Cem', badge: 'B-0042' })).toThrow(/gehört Ben/);
-    expect(floor.who()).toEqual({ shiftId: s.shiftId, operator: 'Ben' });
-    floor.signOut('Ben');
-    expect(floor.floor.presentOperators(s.shiftId)).toEqual(['Anna Müller']);
+    expect(f.operators.signIn({ name: 'Ben', badge: 'B-0042' })).toMatchObject({ operator: 'Ben', shiftId: s.shiftId });
+    expect(f.operators.signIn({ badge: 'B-0042' }).operator).toBe('Ben');
+    expect(() => f.operators.signIn({ badge: 'B-9999' })).toThrow(/keinem Namen zugeordnet/);
+    expect(() => f.operators.signIn({ name: 'Cem', badge: 'B-0042' })).toThrow(/gehört Ben/);
+    expect(f.operators.who()).toEqual({ shiftId: s.shiftId, operator: 'Ben' });
+    f.operators.signOut('Ben');
+    expect(f.floorStore.presentOperators(s.shiftId)).toEqual(['Anna Müller']);
   });
 
   it('closing by hand hands the runs in flight to a new shift; closing at the schedule keeps the early crew', () => {
-    const closed = floor.closeShift(s.shiftId, 'hand');
+    const closed = f.shifts.closeShift(s.shiftId, 'hand');
     expect(closed.closedAt).not.toBeNull();
     const next = s.store.currentShift()!;
     expect(next.id).not.toBe(s.shiftId);
     expect(moved.map(([r]) => r).sort()).toEqual(['run-000024']);
     expect(s.store.getRun('run-000024')!.shiftId).toBe(next.id);
-    expect(() => floor.closeShift(s.shiftId, 'hand')).toThrow(FloorError);
+    expect(() => f.shifts.closeShift(s.shiftId, 'hand')).toThrow(StationError);
 
     // The next shift runs to 14:00 local; at 12:45Z (13:45 CET) Cem signs in early for the late shift.
-    floor.setScheduleWindows(['06:00-14:00', '14:00-22:00']);
-    floor.signIn({ name: 'Dora' });
+    f.shifts.setScheduleWindows(['06:00-14:00', '14:00-22:00']);
+    f.operators.signIn({ name: 'Dora' });
     now = Date.parse('2026-03-02T12:45:00.000Z');
-    floor.signIn({ name: 'Cem' });
+    f.operators.signIn({ name: 'Cem' });
     now = Date.parse('2026-03-02T13:00:00.000Z');
     process.env.TZ = 'Europe/Berlin';
     try {
-      floor.checkSchedule();
+      f.shifts.checkSchedule();
     } finally {
       delete process.env.TZ;
     }
     const late = s.store.currentShift()!;
     expect(late.id).not.toBe(next.id);
     expect(s.store.getShift(next.id)!.closedAt).toBe('2026-03-02T13:00:00.000Z');
-    expect(floor.floor.presentOperators(late.id)).toEqual(['Cem']);
+    expect(f.floorStore.presentOperators(late.id)).toEqual(['Cem']);
     expect(s.store.getRun('run-000024')!.shiftId).toBe(late.id);
   });
 
   it('refuses a malformed schedule', () => {
-    expect(() => floor.setScheduleWindows(['6-14'])).toThrow(/06:00-14:00/);
+    expect(() => f.shifts.setScheduleWindows(['6-14'])).toThrow(/06:00-14:00/);
   });
 });
 
 describe('assignment and quarantine', () => {
   it('order serial -> its blueprint and school; else batch; else default without orders; else ask', () => {
-    expect(floor.assignmentFor('NEW0001', 'ios')).toMatchObject({ ok: true, assignment: { source: 'default' } });
-    floor.importOrders('customer,school,order_id,blueprint,deadline,serial,quantity\nStadt,GS Ost,O-1,school-ipad,2026-08-31,NEW0002,\n', 'o.csv');
-    expect(floor.assignmentFor('NEW0002', 'ios')).toMatchObject({ ok: true, assignment: { source: 'order', captured: { school: 'GS Ost', customer: 'Stadt', orderId: 'O-1' } } });
-    expect(floor.assignmentFor('NEW0002', 'android')).toMatchObject({ ok: false, code: 'needs_assignment' });
-    expect(floor.assignmentFor('NEW0001', 'ios')).toMatchObject({ ok: false, code: 'needs_assignment' });
-    floor.setCurrentBatch({ orderId: 'O-1' });
-    expect(floor.assignmentFor('NEW0001', 'ios')).toMatchObject({ ok: true, assignment: { source: 'batch', captured: { school: 'GS Ost', orderId: 'O-1' } } });
-    floor.quarantineDevice('DMPX00000009', 'Display gesprungen');
-    expect(floor.assignmentFor('DMPX00000009', 'ios')).toMatchObject({ ok: false, code: 'quarantined' });
-    expect(() => floor.quarantineDevice('DMPX00000009', 'nochmal')).toThrow(/schon in Quarantäne/);
-    expect(floor.listQuarantine(false).map((q) => [q.serial, q.kind, q.reason, q.school])).toEqual([['DMPX00000009', 'technician', 'Display gesprungen', 'Gymnasium Süd']]);
-    floor.releaseQuarantine('DMPX00000009', 'Display getauscht');
-    expect(floor.listQuarantine(false)).toEqual([]);
-    expect(floor.listQuarantine(true)[0]).toMatchObject({ releaseNote: 'Display getauscht' });
+    expect(f.assignment.assignmentFor('NEW0001', 'ios')).toMatchObject({ ok: true, assignment: { source: 'default' } });
+    f.receipt.importOrders('customer,school,order_id,blueprint,deadline,serial,quantity\nStadt,GS Ost,O-1,school-ipad,2026-08-31,NEW0002,\n', 'o.csv');
+    expect(f.assignment.assignmentFor('NEW0002', 'ios')).toMatchObject({ ok: true, assignment: { source: 'order', captured: { school: 'GS Ost', customer: 'Stadt', orderId: 'O-1' } } });
+    expect(f.assignment.assignmentFor('NEW0002', 'android')).toMatchObject({ ok: false, code: 'needs_assignment' });
+    expect(f.assignment.assignmentFor('NEW0001', 'ios')).toMatchObject({ ok: false, code: 'needs_assignment' });
+    f.assignment.setCurrentBatch({ orderId: 'O-1' });
+    expect(f.assignment.assignmentFor('NEW0001', 'ios')).toMatchObject({ ok: true, assignment: { source: 'batch', captured: { school: 'GS Ost', orderId: 'O-1' } } });
+    f.quarantine.quarantineDevice('DMPX00000009', 'Display gesprungen');
+    expect(f.assignment.assignmentFor('DMPX00000009', 'ios')).toMatchObject({ ok: false, code: 'quarantined' });
+    expect(() => f.quarantine.quarantineDevice('DMPX00000009', 'nochmal')).toThrow(/schon in Quarantäne/);
+    expect(f.quarantine.listQuarantine(false).map((q) => [q.serial, q.kind, q.reason, q.school])).toEqual([['DMPX00000009', 'technician', 'Display gesprungen', 'Gymnasium Süd']]);
+    f.quarantine.releaseQuarantine('DMPX00000009', 'Display getauscht');
+    expect(f.quarantine.listQuarantine(false)).toEqual([]);
+    expect(f.quarantine.listQuarantine(true)[0]).toMatchObject({ releaseNote: 'Display getauscht' });
   });
 });

@@ -1,0 +1,83 @@
+import { isoTime, type Clock } from '../pipeline/clock.js';
+import type { FloorStore, Who } from '../store/floor-store.js';
+import type { ShiftRecord } from '../store/records.js';
+import { UNASSIGNED_OPERATOR, type StationStore } from '../store/station-store.js';
+import { StationError } from '../station/station-error.js';
+
+export interface OperatorsDeps {
+  readonly store: StationStore;
+  readonly floorStore: FloorStore;
+  readonly clock: Clock;
+  /** The open shift or its crew changed: renderers show it at once. */
+  shiftChanged(): void;
+}
+
+export type ActionFields = { runId?: string | null; serial?: string | null; unitId?: string | null; detail?: string | null };
+
+/** Who is acting at this station: sign-in by badge or name, sign-out, and the action log every feature writes to. */
+export class Operators {
+  constructor(private readonly deps: OperatorsDeps) {}
+
+  private now(): string {
+    return isoTime(this.deps.clock.now());
+  }
+
+  /** The shift and operator an action is recorded with: the operator who signed in last at this station. */
+  who(): Who {
+    const shift = this.deps.store.currentShift();
+    if (!shift) return { shiftId: null, operator: null };
+    const present = this.deps.floorStore.presentOperators(shift.id);
+    const active = this.deps.store.getSetting('active_operator');
+    return { shiftId: shift.id, operator: active && present.includes(active) ? active : (present.at(-1) ?? null) };
+  }
+
+  /** Operators on the open shift, for a new run's `operator`. */
+  runOperator(shift: ShiftRecord): string | null {
+    const present = this.deps.floorStore.presentOperators(shift.id);
+    const active = this.deps.store.getSetting('active_operator');
+    if (active && present.includes(active)) return active;
+    return present.join(', ') || null;
+  }
+
+  recordAction(action: string, fields: ActionFields = {}): void {
+    this.deps.floorStore.recordAction({ at: this.now(), action, ...this.who(), ...fields });
+  }
+
+  /**
+   * Signs an operator in by badge or name: opens the shift if none is open, or joins it. A badge
+   * seen for the first time together with a name is registered to that name.
+   */
+  signIn(p: { name?: string | undefined; badge?: string | undefined }): { operator: string; shiftId: string; operators: string[] } {
+    const { store, floorStore } = this.deps;
+    const now = this.now();
+    let name = p.name?.trim();
+    if (p.badge) {
+      const owner = floorStore.operatorByBadge(p.badge);
+      if (owner && name && owner !== name) throw new StationError('conflict', `Ausweis ${p.badge} gehört ${owner}, nicht ${name}.`);
+      if (!owner && !name) throw new StationError('not_found', `Ausweis ${p.badge} ist noch keinem Namen zugeordnet: einmal mit Namen anmelden.`);
+      if (!owner && name) floorStore.setBadge(name, p.badge, now);
+      name = owner ?? name;
+    }
+    if (!name) throw new StationError('bad_request', 'Give a name or scan a badge.');
+    if (name === UNASSIGNED_OPERATOR) throw new StationError('bad_request', `"${UNASSIGNED_OPERATOR}" is reserved for runs without an operator.`);
+    const before = store.currentShift();
+    const shift = store.openShift([name], now);
+    // An automatically opened shift (operator "unassigned") becomes the first operator's shift.
+    if (before && floorStore.presentOperators(shift.id).includes(UNASSIGNED_OPERATOR)) floorStore.leaveShift(shift.id, UNASSIGNED_OPERATOR, now);
+    store.setSetting('active_operator', name);
+    floorStore.recordAction({ at: now, action: 'sign-in', shiftId: shift.id, operator: name, detail: p.badge ? 'badge' : 'name' });
+    this.deps.shiftChanged();
+    return { operator: name, shiftId: shift.id, operators: floorStore.presentOperators(shift.id) };
+  }
+
+  signOut(name: string): void {
+    const { store, floorStore } = this.deps;
+    const shift = store.currentShift();
+    if (!shift) throw new StationError('conflict', 'No shift is open.');
+    const now = this.now();
+    if (!floorStore.leaveShift(shift.id, name, now)) throw new StationError('not_found', `${name} is not signed in to shift ${shift.id}.`);
+    floorStore.recordAction({ at: now, action: 'sign-out', shiftId: shift.id, operator: name });
+    if (store.getSetting('active_operator') === name) store.setSetting('active_operator', '');
+    this.deps.shiftChanged();
+  }
+}

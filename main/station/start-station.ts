@@ -1,0 +1,388 @@
+// The station's one composition root: it builds the store, the blueprints, the drivers, the run
+// controller, the device registry, the event fan-out and the feature services, starts them in
+// order, and (for `benchline station` and the Electron shell alike) serves the automation API and
+// reports to the hub. Nothing else constructs these parts.
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { serialPortSettings } from '../../shared/blueprint/schema.js';
+import type { IngestBody } from '../../shared/contract/hub-api.js';
+import type { HubLinkView } from '../../shared/contract/station-api.js';
+import { ensureApiToken } from '../api/api-token.js';
+import { createStationServer } from '../api/station-http-server.js';
+import { RENDERER_DIR, RESOURCES_DIR, appVersion } from '../app-paths.js';
+import { BlueprintCatalog } from '../blueprints/blueprint-catalog.js';
+import type { DeviceDriver, DriverEvents } from '../drivers/driver.js';
+import { SerialDriver, type SerialIdentifyScript } from '../drivers/serial/serial-driver.js';
+import type { SerialSettings } from '../drivers/serial/serial-link.js';
+import { loadSimProfiles } from '../drivers/simulated/sim-profiles.js';
+import { SimulatedDriver } from '../drivers/simulated/simulated-driver.js';
+import { TestUsbBackend } from '../drivers/usb/test-usb-backend.js';
+import { UsbUnavailableError, loadLibusbBackend, type UsbBackend } from '../drivers/usb/usb-backend.js';
+import { createFileLogger, type Logger } from '../logging/logger.js';
+import { isoTime, systemClock, type Clock } from '../pipeline/clock.js';
+import { RunController } from '../pipeline/run-controller.js';
+import type { ShiftService } from '../shifts/shift-service.js';
+import { StationStore } from '../store/station-store.js';
+import { DeadLetterStore } from '../store/dead-letter-store.js';
+import type { Db } from '../store/database.js';
+import { BenchHardware } from './bench-hardware.js';
+import { DeviceRegistry } from './device-registry.js';
+import { createFeatureServices } from './feature-services.js';
+import { OutboxSender, type HubLink, type OutboxSource } from './outbox-sender.js';
+import { defaultSimSlots } from './slot-layout.js';
+import { StationCore } from './station-core.js';
+import { StationError } from './station-error.js';
+import { StationEvents } from './station-events.js';
+
+export const DRIVER_NAMES = ['sim', 'usb', 'ios', 'android', 'serial'] as const;
+export type DriverName = (typeof DRIVER_NAMES)[number];
+
+/** Checked station settings: what `startStation` needs, in the CLI and in the Electron shell alike. */
+export interface StationOptions {
+  dataDir: string;
+  host: string;
+  port: number;
+  drivers: DriverName[];
+  simulate: number;
+  simSpeed: number;
+  simFailRate: number;
+  simSeed: number;
+  blueprintFiles: string[];
+  /** Fixed serial ports for the serial driver (--serial-port), e.g. RS-232 or an emulator's PTY. */
+  serialPorts?: string[];
+  /** Where the built renderer is; the automation API works without it. */
+  rendererDir?: string | null;
+  resourcesDir?: string;
+  version?: string;
+  /** The hub to report to (--hub, --hub-token); null: the station works alone. */
+  hub?: HubLink | null;
+}
+
+/** A started station: core, api-token and the loopback automation API. */
+export interface RunningStation {
+  core: StationCore;
+  server: FastifyInstance;
+  token: string;
+  dataDir: string;
+  logger: Logger;
+  /** Base URL of the automation API and the browser UI, e.g. http://127.0.0.1:4780/ */
+  url: string;
+  /** The outbox sender when the station reports to a hub. */
+  hubSender: OutboxSender | null;
+  /** Stops the server, then the core; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+/** What the station core is opened with (tests open one directly with openStationCore). */
+export interface StationConfig {
+  dataDir: string;
+  resourcesDir: string;
+  drivers: readonly DriverName[];
+  simulate: number;
+  simSpeed: number;
+  simFailRate: number;
+  simSeed: number;
+  blueprintFiles: readonly string[];
+  stationName?: string;
+  version: string;
+  logger: Logger;
+  clock?: Clock;
+  /** Fixed serial ports (RS-232, PTYs) the serial driver watches (--serial-port). */
+  serialPorts?: readonly string[];
+  /** The `usb` boundary: libusb unless one is given (startStation passes the loopback test source for BENCHLINE_TEST_USB=1). */
+  usbBackend?: UsbBackend;
+  /** Quiet time after USB hotplug events before the bus is read (ms). */
+  usbSettleMs?: number;
+}
+
+// ---- drivers -----------------------------------------------------------------------------------
+
+interface DriverContext {
+  readonly config: StationConfig;
+  readonly store: StationStore;
+  readonly blueprints: BlueprintCatalog;
+  readonly testUsb: TestUsbBackend | null;
+}
+
+/** One factory per device driver named in --drivers; `usb` is the bus watcher, not a driver. */
+const DRIVER_FACTORIES: Partial<Record<DriverName, (ctx: DriverContext) => DeviceDriver>> = {
+  sim: ({ config, store }) =>
+    new SimulatedDriver({
+      storage: store,
+      profiles: loadSimProfiles(path.join(config.resourcesDir, 'simulator', 'profiles.json')),
+      speed: config.simSpeed,
+      failRate: config.simFailRate,
+      seed: config.simSeed,
+    }),
+  serial: ({ config, blueprints, testUsb }) =>
+    new SerialDriver({
+      staticPorts: config.serialPorts ?? [],
+      identifyScript: () => serialIdentifyScript(blueprints),
+      ...(testUsb ? { locator: { locate: (usb) => Promise.resolve(testUsb.ttyFor(usb.portPath)) } } : {}),
+      log: (level, message, fields) => config.logger.log(level, message, fields),
+    }),
+};
+
+/** The identify script of the current serial blueprint: how a serial device tells its serial number. */
+function serialIdentifyScript(blueprints: BlueprintCatalog): SerialIdentifyScript | null {
+  const step = blueprints.defaultFor('serial')?.blueprint.steps.find((s) => s.type === 'identify');
+  if (step?.type !== 'identify' || !step.params.script) return null;
+  return { port: (step.params.port ?? serialPortSettings.parse({})) as SerialSettings, script: step.params.script, errorPattern: step.params.errorPattern };
+}
+
+// ---- the core ----------------------------------------------------------------------------------
+
+/** Opens the data dir, loads blueprints, restores unfinished runs and starts the drivers. */
+export async function openStationCore(config: StationConfig): Promise<StationCore> {
+  const unsupported = config.drivers.filter((d) => d !== 'usb' && !DRIVER_FACTORIES[d]);
+  if (unsupported.length > 0) {
+    throw new StationError('bad_request', `The ${unsupported.join(', ')} driver${unsupported.length > 1 ? 's are' : ' is'} not part of this build yet; use --drivers sim,usb,serial.`);
+  }
+  let usbBackend: UsbBackend | null = null;
+  if (config.drivers.includes('usb')) {
+    try {
+      usbBackend = config.usbBackend ?? (await loadLibusbBackend());
+    } catch (err) {
+      if (err instanceof UsbUnavailableError) throw new StationError('unavailable', err.message);
+      throw err;
+    }
+  }
+  const clock = config.clock ?? systemClock;
+  const store = new StationStore(path.join(config.dataDir, 'station.db'));
+  try {
+    const core = buildStation(config, store, clock, usbBackend);
+    await bootStation(core, config, clock);
+    return core.core;
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+}
+
+interface BuiltStation {
+  core: StationCore;
+  store: StationStore;
+  blueprints: BlueprintCatalog;
+  drivers: Map<string, DeviceDriver>;
+  simulator: SimulatedDriver | null;
+  bench: BenchHardware;
+  registry: DeviceRegistry;
+  shifts: ShiftService;
+  controller: RunController;
+  logger: Logger;
+}
+
+function buildStation(config: StationConfig, store: StationStore, clock: Clock, usbBackend: UsbBackend | null): BuiltStation {
+  const logger = config.logger;
+  const stationId = store.stationId();
+  const stationName = () => config.stationName ?? store.getSetting('station_name') ?? 'Station';
+  const blueprints = new BlueprintCatalog(store);
+  // The registry, events and features call each other back; each is used only after all are built.
+  let registry!: DeviceRegistry;
+  let events!: StationEvents;
+  const controller = new RunController({
+    clock,
+    stationId,
+    createRun: (run, event, outbox) => store.createRun(run, event, outbox),
+    commitTransition: (...args) => store.commitTransition(...args),
+    executeStep: (serial, ctx) => registry.executeStep(serial, ctx),
+    deviceName: (run, step) => registry.deviceName(run, step),
+    log: (level, message, fields) => logger.log(level, message, fields),
+  });
+  const features = createFeatureServices({
+    store,
+    stationId,
+    clock,
+    logger,
+    dataDir: config.dataDir,
+    resourcesDir: config.resourcesDir,
+    blueprints,
+    stationName,
+    liveRun: (runId) => controller.get(runId),
+    liveRunForSerial: (serial) => controller.forSerial(serial),
+    cancelLiveRun: (runId) => controller.cancel(runId),
+    moveLiveRun: (runId, shiftId, operator) => controller.moveToShift(runId, shiftId, operator),
+    startWaitingDevice: (serial) => registry.startWaitingDevice(serial),
+    shiftChanged: () => events.shiftChanged(),
+  });
+  events = new StationEvents({ logger, deviceView: (serial) => registry.view(serial), stats: () => features.shifts.stats(), currentShift: () => store.currentShift() });
+
+  const testUsb = usbBackend instanceof TestUsbBackend ? usbBackend : null;
+  const drivers = new Map<string, DeviceDriver>();
+  for (const name of config.drivers) {
+    const driver = DRIVER_FACTORIES[name]?.({ config, store, blueprints, testUsb });
+    if (driver) drivers.set(driver.family, driver);
+  }
+  const simulated = drivers.get('simulated');
+  const simulator = simulated instanceof SimulatedDriver ? simulated : null;
+  const bench = new BenchHardware(
+    {
+      store,
+      logger,
+      driver: (family) => drivers.get(family),
+      presentDevices: () => registry.presentDevices(),
+      simulatorOn: simulator !== null,
+      emit: (event) => events.emit(event),
+      layoutChanged: () => registry.layoutChanged(),
+      learnEnded: () => registry.learnEnded(),
+      now: () => isoTime(clock.now()),
+    },
+    usbBackend,
+    config.usbSettleMs,
+  );
+  registry = new DeviceRegistry({
+    store,
+    clock,
+    logger,
+    controller,
+    drivers,
+    bench,
+    blueprints,
+    assignment: features.assignment,
+    orders: features.orders,
+    operators: features.operators,
+    labelPrinting: features.labels,
+    events,
+  });
+  controller.onTransition((t, run) => registry.afterTransition(t, run));
+  controller.onTransition((t, run) => features.quarantine.afterTransition(t, run));
+
+  const core = new StationCore({
+    store,
+    stationId,
+    clock,
+    version: config.version,
+    stationName,
+    controller,
+    registry,
+    events,
+    blueprints,
+    bench,
+    drivers: [...drivers.values()],
+    simulator,
+    testUsb,
+    ...features,
+  });
+  return { core, store, blueprints, drivers, simulator, bench, registry, shifts: features.shifts, controller, logger };
+}
+
+async function bootStation(s: BuiltStation, config: StationConfig, clock: Clock): Promise<void> {
+  s.blueprints.load(config.resourcesDir, config.blueprintFiles, isoTime(clock.now()));
+  if (s.simulator) s.store.ensureSlots(defaultSimSlots(256));
+  s.store.clearPresence();
+  // Drivers first, so restored runs find their devices present.
+  const events: DriverEvents = {
+    attached: (d) => s.registry.deviceAttached(d),
+    detached: (serial) => s.registry.deviceDetached(serial),
+    notice: (n) => s.bench.setNotice(n),
+    noticeCleared: (portPath) => s.bench.clearNotice(portPath),
+  };
+  for (const driver of s.drivers.values()) await driver.start(events);
+  await s.bench.start();
+  s.registry.restore();
+  if (s.simulator && config.simulate > 0) {
+    const plugged = s.simulator.list().filter((d) => d.plugged).length;
+    if (plugged < config.simulate) s.simulator.plug({ count: config.simulate - plugged });
+  }
+  s.shifts.startScheduler();
+  s.logger.log('info', `station ${s.core.stationId} ready`, { runs: s.controller.size, devices: s.registry.size });
+}
+
+// ---- the running station -----------------------------------------------------------------------
+
+/**
+ * The `usb` boundary for a started station: BENCHLINE_TEST_USB=1 puts the loopback test source in
+ * place of libusb (devices are plugged through the test endpoint); otherwise openStationCore loads libusb.
+ */
+function testUsbFromEnvironment(drivers: readonly DriverName[], logger: Logger): UsbBackend | undefined {
+  if (!drivers.includes('usb') || process.env.BENCHLINE_TEST_USB !== '1') return undefined;
+  logger.log('warn', 'USB test source enabled (BENCHLINE_TEST_USB=1): USB devices come from the loopback test endpoint, not from libusb.');
+  return new TestUsbBackend();
+}
+
+/**
+ * Opens the station core on its data dir, makes sure the api-token exists and serves the automation
+ * API (and the built renderer, for browsers) on host:port. Shared by `benchline station --headless`
+ * and the Electron shell, so both run the very same station.
+ */
+export async function startStation(options: StationOptions): Promise<RunningStation> {
+  const { dataDir, host, port } = options;
+  const version = options.version ?? appVersion();
+  const logger = createFileLogger(dataDir, 'station');
+  const usbBackend = testUsbFromEnvironment(options.drivers, logger);
+  const core = await openStationCore({
+    dataDir,
+    resourcesDir: options.resourcesDir ?? RESOURCES_DIR,
+    drivers: options.drivers,
+    simulate: options.simulate,
+    simSpeed: options.simSpeed,
+    simFailRate: options.simFailRate,
+    simSeed: options.simSeed,
+    blueprintFiles: options.blueprintFiles,
+    serialPorts: options.serialPorts ?? [],
+    version,
+    logger,
+    ...(usbBackend ? { usbBackend } : {}),
+  });
+  let server: FastifyInstance;
+  let token: string;
+  try {
+    token = ensureApiToken(dataDir);
+    server = await createStationServer({ core, token, rendererDir: options.rendererDir === undefined ? RENDERER_DIR : options.rendererDir, logger, version });
+  } catch (err) {
+    await core.close();
+    throw err;
+  }
+  try {
+    await server.listen({ host, port });
+  } catch (err) {
+    await server.close().catch(() => {});
+    await core.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new StationError('unavailable', code === 'EADDRINUSE' ? `Port ${port} on ${host} is in use: is another station running? Use --port.` : `Cannot listen on ${host}:${port}: ${(err as Error).message}`);
+  }
+  const address = server.server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}/`;
+  logger.log('info', 'listening', { url, dataDir });
+  const hubSender = options.hub ? startHubReporting(core, options.hub, logger, version) : null;
+
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      try {
+        await hubSender?.stop();
+        await server.close();
+      } finally {
+        await core.close();
+        logger.flush();
+      }
+    })();
+    return closing;
+  };
+  return { core, server, token, dataDir, logger, url, hubSender, close };
+}
+
+/** Starts the sender for a station core: woken by every committed transition, stopped with the station. */
+export function startHubReporting(
+  core: {
+    store: OutboxSource & { getSetting(key: string): string | null; db: Db };
+    stationId: string;
+    onCommitted(listener: () => void): () => void;
+    receipt?: { orderProgress(): NonNullable<IngestBody['orders']> };
+    setHubLink?(status: (() => HubLinkView) | null, onChange?: (listener: () => void) => () => void): void;
+  },
+  link: HubLink,
+  logger: Logger,
+  version: string,
+): OutboxSender {
+  const stationName = () => core.store.getSetting('station_name') ?? 'Station';
+  const receipt = core.receipt;
+  const orders = receipt ? () => receipt.orderProgress() : undefined;
+  const sender = new OutboxSender({ source: core.store, deadLetters: new DeadLetterStore(core.store.db), stationId: core.stationId, hubUrl: link.url, token: link.token, logger, version, stationName, ...(orders ? { orders } : {}) });
+  sender.onStop(core.onCommitted(() => sender.notify()));
+  core.setHubLink?.(() => sender.status(), (listener) => sender.onStatus(listener));
+  sender.onStop(() => core.setHubLink?.(null));
+  sender.start();
+  return sender;
+}

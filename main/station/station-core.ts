@@ -24,7 +24,7 @@ import { TestUsbBackend } from '../drivers/usb/test-usb-backend.js';
 import { SimulatedDriver, type PlugRequest } from '../drivers/simulated/simulated-driver.js';
 import { loadSimProfiles } from '../drivers/simulated/sim-profiles.js';
 import type { Logger } from '../logging/logger.js';
-import { isoTime, systemClock, type Clock } from '../pipeline/clock.js';
+import { clockAtSpeed, isoTime, type Clock } from '../pipeline/clock.js';
 import { RunController, type LiveRun, type RunTransition } from '../pipeline/run-controller.js';
 import type { DeviceRecord, RunRecord } from '../store/records.js';
 import { StationStore } from '../store/station-store.js';
@@ -120,7 +120,8 @@ export class StationCore {
     private readonly config: StationConfig,
     usbBackend: UsbBackend | null,
   ) {
-    this.clock = config.clock ?? systemClock;
+    // Simulated devices run --sim-speed times faster; the pipeline's timeouts and backoffs follow.
+    this.clock = config.clock ?? clockAtSpeed(config.simSpeed);
     this.store = new StationStore(path.join(config.dataDir, 'station.db'));
     this.stationId = this.store.stationId();
     this.controller = new RunController({
@@ -133,6 +134,7 @@ export class StationCore {
       log: (level, message, fields) => config.logger.log(level, message, fields),
     });
     this.controller.onTransition((t, run) => this.afterTransition(t, run));
+    this.controller.onProgress((run) => this.markDirty(run.serial));
     this.floor = new FloorOperations({
       store: this.store,
       stationId: this.stationId,
@@ -512,7 +514,7 @@ export class StationCore {
 
   private viewOf(entry: DeviceEntry): DeviceView {
     const live = this.controller.forSerial(entry.record.serial);
-    const run = live ? { record: live.record, blueprint: live.blueprint } : entry.lastRun;
+    const run = live ? { record: live.record, blueprint: live.blueprint, stepProgress: live.progress } : entry.lastRun;
     // The slot of the port the device is (or was last) in; null: an unmapped port.
     return deviceView(entry.record, entry.slot, run, entry.problem);
   }

@@ -49,9 +49,20 @@ export interface StepContext {
   signal: AbortSignal;
   /** Shows the run as waiting (with the instruction) until `until` settles. */
   waitFor<T>(reason: WaitReason, message: string, until: Promise<T>): Promise<T>;
-  /** Waits for the technician to confirm (a scan or a key on the tile). */
+  /** Waits for the technician to confirm (a scan or a key on the tile); the confirmation goes through the run's machine. */
   confirmByTechnician(message: string): Promise<void>;
+  /** Reports how far the step is (an image copy, an OS update); call it as often as convenient, the pipeline throttles. */
+  progress?(report: StepProgress): void;
   log(message: string): void;
+}
+
+/** How far a long step is; shown on the tile, never persisted (a restarted step starts again at 0). */
+export interface StepProgress {
+  /** 0 to 100. */
+  percent: number;
+  bytes?: number;
+  total?: number;
+  bytesPerSecond?: number;
 }
 
 export interface StepOutcome {

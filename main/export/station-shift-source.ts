@@ -87,6 +87,13 @@ export function stepsOfRun(events: readonly ShiftLogEventRow[], tz: string): Shi
       open = { runId: e.run_id, step: e.step, status: 'running', attempt: e.attempt, startedAt: isoWithOffset(e.at, tz), finishedAt: null, message: e.message };
       continue;
     }
+    // A step still open when its run resumes was cut off by a station restart (kill, power loss):
+    // it ends there, interrupted, and the step starts again as its own row.
+    if (e.kind === 'resumed' && open && open.step === e.step) {
+      out.push({ ...open, status: 'interrupted', finishedAt: isoWithOffset(e.at, tz) });
+      open = null;
+      continue;
+    }
     const status = CLOSING[e.kind];
     if (!status) continue;
     if (open && (open.step === e.step || e.kind === 'cancel')) {

@@ -1,12 +1,31 @@
 import crypto from 'node:crypto';
 import { createActor, type Actor } from 'xstate';
 import type { Blueprint, BlueprintStep } from '../../shared/blueprint/schema.js';
-import type { RunState, WaitReason } from '../../shared/contract/run-state.js';
-import type { StepContext, StepOutcome } from '../drivers/driver.js';
-import { StepAbortedError } from '../drivers/step-errors.js';
+import { backoffDelay } from '../../shared/backoff.js';
+import type { RunState } from '../../shared/contract/run-state.js';
+import type { StepContext, StepOutcome, StepProgress } from '../drivers/driver.js';
 import { newRunRecord, type RunPatch, type RunPhase, type RunRecord, type StepEventInput } from '../store/records.js';
 import { isoTime, type Clock } from './clock.js';
-import { runMachine, type RunContext, type RunEvent, type RunMachineIo, type StepInput } from './run-machine.js';
+import {
+  createRunMachine,
+  phaseOf,
+  restoredRun,
+  runStateOf,
+  type RunContext,
+  type RunEvent,
+  type RunMachine,
+  type RunSnapshot,
+  type StepInput,
+  type StepSession,
+} from './run-machine.js';
+import { transitionOutbox, type OutboxWrite } from './run-outbox.js';
+
+type RunActor = Actor<RunMachine>;
+
+/** A run whose commit failed is restored from its last committed record after this long, doubling up to a minute. */
+const RECOVERY_BACKOFF = { baseMs: 1_000, maxMs: 60_000 };
+/** Progress reports of one run reach listeners at most this often; they are never written to the database. */
+const PROGRESS_INTERVAL_MS = 250;
 
 /** What the controller needs from the station: persistence, the drivers, naming. */
 export interface RunControllerDeps {
@@ -23,10 +42,7 @@ export interface RunControllerDeps {
   log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
 }
 
-export interface OutboxWrite {
-  kind: string;
-  payload: string;
-}
+export type { OutboxWrite } from './run-outbox.js';
 
 /** A committed transition, as published to listeners (SSE, the renderer, the hub's outbox). */
 export interface RunTransition {
@@ -50,38 +66,53 @@ export interface LiveRun {
   readonly blueprint: Blueprint;
   readonly startedAt: string;
   /** The last committed state of the run. */
-  record: RunRecord;
+  readonly record: RunRecord;
+  /** The running step's last progress report, if it gave one. */
+  readonly progress: StepProgress | null;
 }
 
-interface RunEntry extends LiveRun {
-  actor: Actor<typeof runMachine>;
-  buffer: StepEventInput[];
-  timer: NodeJS.Timeout | null;
-  armedDeadline: number | null;
-  pendingConfirm: { resolve: () => void } | null;
-  execution: number;
-  /** Stops the step in flight when the actor dies without stopping it (a failed commit). */
-  abortStep: AbortController | null;
-  /** Set while the actor is gone after a failed commit, until it is recreated from `record`. */
-  recovery: { timer: NodeJS.Timeout; presence: 'DEVICE_LEFT' | 'DEVICE_BACK' | null } | null;
+/** One run the controller drives: its last committed record and the actor that moves it on. */
+class RunEntry implements LiveRun {
+  readonly id: string;
+  readonly serial: string;
+  readonly slot: string | null;
+  readonly blueprintId: number;
+  readonly startedAt: string;
+  actor: RunActor | null = null;
+  /** Step events emitted since the last commit; committed with the next snapshot. */
+  journal: StepEventInput[] = [];
+  timer: NodeJS.Timeout | null = null;
+  armedDeadline: number | null = null;
+  /** Last presence the station reported while the run lived, applied again when it is recovered. */
+  present: boolean | null = null;
+  /** Set while the actor is gone after a failed commit, until it is restored from `record`. */
+  recovery: NodeJS.Timeout | null = null;
   /** Failed commits in a row, for the recovery delay. */
-  failures: number;
+  failures = 0;
+  /** The progress last published, when, and the trailing publication of a later one. */
+  progressAt = 0;
+  publishedProgress: StepProgress | null = null;
+  progressTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    public record: RunRecord,
+    readonly blueprint: Blueprint,
+  ) {
+    this.id = record.id;
+    this.serial = record.serial;
+    this.slot = record.slot;
+    this.blueprintId = record.blueprintId;
+    this.startedAt = record.startedAt;
+  }
+
+  get shiftId(): string {
+    return this.record.shiftId;
+  }
+
+  get progress(): StepProgress | null {
+    return this.actor?.getSnapshot().context.progress ?? null;
+  }
 }
-
-/** A run whose commit failed is recreated from its last committed state after this long, doubling up to a minute. */
-const RECOVERY_DELAY_MS = 1_000;
-const RECOVERY_DELAY_MAX_MS = 60_000;
-
-const PHASE_STATE: Record<RunPhase, RunState> = {
-  queued: 'queued',
-  running: 'running',
-  backoff: 'running',
-  waiting: 'waiting',
-  interrupted: 'interrupted',
-  failed: 'failed',
-  done: 'done',
-  cancelled: 'cancelled',
-};
 
 export class RunNotFoundError extends Error {
   override name = 'RunNotFoundError';
@@ -92,19 +123,31 @@ export class RunActionError extends Error {
 }
 
 /**
- * Owns one xstate actor per unfinished run: creates and restores them, commits every transition,
- * arms the stored deadlines, and routes technician actions and device presence to them.
+ * Owns one xstate actor per unfinished run: creates and restores them, commits every snapshot
+ * that moves the run (with the step events the machine emitted on the way), arms the stored
+ * deadlines, and routes technician actions and device presence to them. A commit that fails stops
+ * the actor; the run is restored from its last committed record, as a restart would.
  */
 export class RunController {
   private readonly runs = new Map<string, RunEntry>();
   private readonly bySerial = new Map<string, string>();
   private readonly listeners = new Set<(t: RunTransition, run: LiveRun) => void>();
+  private readonly progressListeners = new Set<(run: LiveRun) => void>();
+  private readonly machine: RunMachine;
 
-  constructor(private readonly deps: RunControllerDeps) {}
+  constructor(private readonly deps: RunControllerDeps) {
+    this.machine = createRunMachine({ clock: deps.clock, execute: (input, session) => this.execute(input, session) });
+  }
 
   onTransition(listener: (t: RunTransition, run: LiveRun) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** A run's step reported progress; throttled per run, nothing is committed for it. */
+  onProgress(listener: (run: LiveRun) => void): () => void {
+    this.progressListeners.add(listener);
+    return () => this.progressListeners.delete(listener);
   }
 
   get(runId: string): LiveRun | undefined {
@@ -136,8 +179,7 @@ export class RunController {
     captured?: Record<string, string>;
   }): LiveRun {
     if (this.bySerial.has(params.serial)) throw new RunActionError(`Device ${params.serial} already has a run.`);
-    const now = this.deps.clock.now();
-    const iso = isoTime(now);
+    const iso = isoTime(this.deps.clock.now());
     const record = newRunRecord(
       {
         id: crypto.randomUUID(),
@@ -151,18 +193,17 @@ export class RunController {
       iso,
     );
     const created: StepEventInput = { stepIndex: null, step: null, kind: 'created', attempt: 1, message: `${params.blueprint.id} v${params.blueprint.version}` };
-    this.deps.createRun(record, created, this.outboxFor(record, params.blueprint, [created], iso));
-    const entry = this.spawn(record, params.blueprint);
+    this.deps.createRun(record, created, transitionOutbox(this.deps.stationId, record, params.blueprint, [created], iso));
+    const entry = new RunEntry(record, params.blueprint);
     this.publish(entry, [created], iso);
-    entry.actor.send({ type: 'START' });
+    this.adopt(entry);
     return entry;
   }
 
   /** Recreates the actor of a run loaded from the database; it continues at its last committed step. */
   restore(record: RunRecord, blueprint: Blueprint): LiveRun {
-    const entry = this.spawn(record, blueprint);
-    // A run committed as queued was created but never started (the station stopped in between).
-    if (record.phase === 'queued') entry.actor.send({ type: 'START' });
+    const entry = new RunEntry(record, blueprint);
+    this.adopt(entry);
     return entry;
   }
 
@@ -173,23 +214,22 @@ export class RunController {
   moveToShift(runId: string, shiftId: string, operator: string | null): void {
     const entry = this.runs.get(runId);
     if (!entry) return;
-    (entry as { shiftId: string }).shiftId = shiftId;
     entry.record = { ...entry.record, shiftId, operator: operator ?? entry.record.operator };
   }
 
   deviceLeft(serial: string): void {
-    this.sendBySerial(serial, { type: 'DEVICE_LEFT' });
+    this.presence(serial, false);
   }
 
   deviceBack(serial: string): void {
-    this.sendBySerial(serial, { type: 'DEVICE_BACK' });
+    this.presence(serial, true);
   }
 
   retry(runId: string, devicePresent: boolean): void {
     const entry = this.require(runId);
     if (entry.record.phase !== 'failed') throw new RunActionError(`Run ${runId} has not failed; there is nothing to retry.`);
     this.act(entry, { type: 'RETRY' });
-    if (!devicePresent) entry.actor.send({ type: 'DEVICE_LEFT' });
+    if (!devicePresent) entry.actor?.send({ type: 'DEVICE_LEFT' });
   }
 
   skip(runId: string): void {
@@ -204,33 +244,31 @@ export class RunController {
     this.act(this.require(runId), { type: 'CANCEL' });
   }
 
-  /**
-   * A technician's action is processed at once; when its commit fails the technician must hear it
-   * (the run goes on from its last saved state), not get an "ok" for an action that did not happen.
-   */
-  private act(entry: RunEntry, event: RunEvent): void {
-    entry.actor.send(event);
-    if (entry.recovery) throw new RunActionError('The station could not save this action; the run goes on from its last saved state. Try again in a few seconds.');
-  }
-
-  /** The technician confirms what the run waits for (a manual check). */
+  /** The technician confirms what the run waits for (a manual check); the machine hands it to the step. */
   confirm(runId: string): void {
     const entry = this.require(runId);
-    if (!entry.pendingConfirm) throw new RunActionError('This device is not waiting for a confirmation.');
-    const pending = entry.pendingConfirm;
-    entry.pendingConfirm = null;
-    pending.resolve();
+    if (!entry.actor?.getSnapshot().can({ type: 'CONFIRM' })) throw new RunActionError('This device is not waiting for a confirmation.');
+    this.act(entry, { type: 'CONFIRM' });
   }
 
   /** Stops every actor without committing anything: used on shutdown; runs resume on next start. */
   stopAll(): void {
     for (const entry of this.runs.values()) {
-      if (entry.timer) clearTimeout(entry.timer);
-      if (entry.recovery) clearTimeout(entry.recovery.timer);
-      entry.actor.stop();
+      this.clearTimers(entry);
+      entry.actor?.stop();
+      entry.actor = null;
     }
     this.runs.clear();
     this.bySerial.clear();
+  }
+
+  /**
+   * A technician's action is processed at once; when its commit fails the technician must hear it
+   * (the run goes on from its last saved state), not get an "ok" for an action that did not happen.
+   */
+  private act(entry: RunEntry, event: RunEvent): void {
+    entry.actor?.send(event);
+    if (entry.recovery) throw new RunActionError('The station could not save this action; the run goes on from its last saved state. Try again in a few seconds.');
   }
 
   private require(runId: string): RunEntry {
@@ -240,112 +278,98 @@ export class RunController {
     return entry;
   }
 
-  private sendBySerial(serial: string, event: RunEvent & { type: 'DEVICE_LEFT' | 'DEVICE_BACK' }): void {
+  private presence(serial: string, present: boolean): void {
     const id = this.bySerial.get(serial);
     const entry = id === undefined ? undefined : this.runs.get(id);
     if (!entry) return;
-    // Presence changes while the run recovers are replayed to the recreated actor.
-    if (entry.recovery) entry.recovery.presence = event.type;
-    else entry.actor.send(event);
+    entry.present = present;
+    entry.actor?.send({ type: present ? 'DEVICE_BACK' : 'DEVICE_LEFT' });
   }
 
-  private spawn(record: RunRecord, blueprint: Blueprint): RunEntry {
-    // The entry is filled in before the actor starts, because starting it may already commit.
-    const entry = {
-      id: record.id,
-      serial: record.serial,
-      shiftId: record.shiftId,
-      slot: record.slot,
-      blueprintId: record.blueprintId,
-      blueprint,
-      startedAt: record.startedAt,
-      record,
-      buffer: [],
-      timer: null,
-      armedDeadline: null,
-      pendingConfirm: null,
-      execution: 0,
-      abortStep: null,
-      recovery: null,
-      failures: 0,
-    } as unknown as RunEntry;
-    this.runs.set(record.id, entry);
-    this.bySerial.set(record.serial, record.id);
+  private adopt(entry: RunEntry): void {
+    this.runs.set(entry.id, entry);
+    this.bySerial.set(entry.serial, entry.id);
     this.startActor(entry);
-    return entry;
-  }
-
-  /** Creates and starts the entry's actor from its last committed record. */
-  private startActor(entry: RunEntry): void {
-    const { record, blueprint } = entry;
-    const io: RunMachineIo = {
-      now: () => this.deps.clock.now(),
-      record: (e) => entry.buffer.push(e),
-      commit: (phase, ctx) => this.commit(entry, phase, ctx),
-      execute: (input, signal) => this.execute(entry, input, signal),
-    };
-    const actor = createActor(runMachine, {
-      input: {
-        io,
-        steps: blueprint.steps,
-        stepIndex: record.stepIndex,
-        attempt: record.attempt,
-        retries: record.attemptsTotal - 1,
-        deadlineAt: record.deadlineAt,
-        waiting: null,
-        error: record.errorCode ? { code: record.errorCode, message: record.errorMessage ?? '', retryable: true } : null,
-        failedStep: record.failedStep,
-        captured: record.captured,
-        resumeAs: record.phase,
-      },
-    });
-    entry.actor = actor;
-    actor.subscribe({
-      next: (snapshot) => {
-        this.armDeadline(entry, snapshot.context.deadlineAt);
-        if (snapshot.status === 'done') this.retire(entry);
-      },
-      error: (err) => this.recover(entry, actor, err),
-    });
-    actor.start();
   }
 
   /**
-   * A failed commit (disk full, database busy or gone) stops the run's actor in the middle of a
-   * transition; its last committed state is still in the database and in `entry.record`. The step
-   * that was running is stopped (xstate does not stop children of an actor that errors), and the
-   * actor is recreated from the committed state after a delay, as a restart would.
+   * Starts the entry's actor from its last committed record: the only way a run (new, restored
+   * after a restart, or recovered after a failed commit) gets an actor.
    */
-  private recover(entry: RunEntry, actor: Actor<typeof runMachine>, err: unknown): void {
-    if (entry.actor !== actor || this.runs.get(entry.id) !== entry) return;
-    entry.abortStep?.abort();
-    entry.abortStep = null;
-    entry.pendingConfirm = null;
-    if (entry.timer) clearTimeout(entry.timer);
-    entry.timer = null;
-    entry.armedDeadline = null;
-    entry.buffer = [];
+  private startActor(entry: RunEntry): void {
+    const { snapshot, then } = restoredRun(this.machine, entry.record, entry.blueprint.steps);
+    const actor = createActor(this.machine, { snapshot, input: snapshot.context });
+    entry.actor = actor;
+    entry.journal = [];
+    actor.on('journal', (e) => entry.journal.push(e.event));
+    // Until `then` is sent the actor stands where the record says (a mid-step run stands
+    // interrupted by the restart): nothing to commit yet.
+    let settled = then === null;
+    actor.subscribe((s) => {
+      if (settled) this.onSnapshot(entry, actor, s);
+    });
+    actor.start();
+    settled = true;
+    if (then) actor.send(then);
+    else this.onSnapshot(entry, actor, actor.getSnapshot());
+    if (entry.present === false && entry.actor === actor) actor.send({ type: 'DEVICE_LEFT' });
+  }
+
+  /** Commits a snapshot that moved the run, arms its deadline, and retires a finished run. */
+  private onSnapshot(entry: RunEntry, actor: RunActor, snapshot: RunSnapshot): void {
+    if (entry.actor !== actor) return;
+    const ctx = snapshot.context;
+    const phase = phaseOf(snapshot);
+    const prev = entry.record;
+    const moved = entry.journal.length > 0 || prev.phase !== phase || prev.stepIndex !== ctx.stepIndex || prev.deadlineAt !== ctx.deadlineAt;
+    if (moved) {
+      try {
+        this.commit(entry, phase, ctx);
+      } catch (err) {
+        this.recover(entry, actor, err);
+        return;
+      }
+    } else if (ctx.progress !== entry.publishedProgress) {
+      this.publishProgress(entry);
+    }
+    this.armDeadline(entry, ctx.deadlineAt);
+    if (snapshot.status === 'done') this.retire(entry);
+  }
+
+  /**
+   * A failed commit (disk full, database busy or gone): its last committed state is still in the
+   * database and in `entry.record`. The actor is stopped, which stops the step it was running,
+   * and the run is restored from that record after a delay, as a restart would.
+   */
+  private recover(entry: RunEntry, actor: RunActor, err: unknown): void {
+    entry.actor = null;
+    actor.stop();
+    this.clearTimers(entry);
+    entry.journal = [];
     entry.failures++;
-    const delay = Math.min(RECOVERY_DELAY_MS * 2 ** (entry.failures - 1), RECOVERY_DELAY_MAX_MS);
-    this.deps.log('error', `run ${entry.id} could not be saved; picking it up again from its last saved state in ${delay / 1000} s: ${(err as Error).message}`, {
+    const delay = backoffDelay(entry.failures, RECOVERY_BACKOFF);
+    const reason = err instanceof Error ? err.message : String(err);
+    this.deps.log('error', `run ${entry.id} could not be saved; picking it up again from its last saved state in ${delay / 1000} s: ${reason}`, {
       runId: entry.id,
       serial: entry.serial,
     });
-    const recovery: NonNullable<RunEntry['recovery']> = {
-      presence: null,
-      timer: setTimeout(() => {
-        entry.recovery = null;
-        this.startActor(entry);
-        if (entry.actor.getSnapshot().status !== 'active' || entry.recovery) return;
-        if (entry.record.phase === 'queued') entry.actor.send({ type: 'START' });
-        if (recovery.presence) entry.actor.send({ type: recovery.presence });
-      }, delay),
-    };
-    entry.recovery = recovery;
+    entry.recovery = setTimeout(() => {
+      entry.recovery = null;
+      if (this.runs.get(entry.id) === entry) this.startActor(entry);
+    }, delay);
+  }
+
+  private clearTimers(entry: RunEntry): void {
+    if (entry.timer) clearTimeout(entry.timer);
+    if (entry.recovery) clearTimeout(entry.recovery);
+    if (entry.progressTimer) clearTimeout(entry.progressTimer);
+    entry.timer = null;
+    entry.armedDeadline = null;
+    entry.progressTimer = null;
   }
 
   private retire(entry: RunEntry): void {
-    if (entry.timer) clearTimeout(entry.timer);
+    this.clearTimers(entry);
     this.runs.delete(entry.id);
     if (this.bySerial.get(entry.serial) === entry.id) this.bySerial.delete(entry.serial);
   }
@@ -360,19 +384,19 @@ export class RunController {
     entry.timer = setTimeout(() => {
       entry.timer = null;
       entry.armedDeadline = null;
-      entry.actor.send({ type: 'DEADLINE' });
+      const actor = entry.actor;
+      if (!actor) return;
+      actor.send({ type: 'DEADLINE' });
       // A deadline the clock has not reached yet (timer fired early) is armed again.
-      const ctx = entry.actor.getSnapshot().context;
-      if (entry.actor.getSnapshot().status === 'active') this.armDeadline(entry, ctx.deadlineAt);
+      if (entry.actor === actor && actor.getSnapshot().status === 'active') this.armDeadline(entry, actor.getSnapshot().context.deadlineAt);
     }, Math.min(delay, 2 ** 31 - 1));
   }
 
   private commit(entry: RunEntry, phase: RunPhase, ctx: RunContext): void {
-    const now = this.deps.clock.now();
-    const iso = isoTime(now);
-    const events = entry.buffer.splice(0);
+    const iso = isoTime(this.deps.clock.now());
+    const events = entry.journal;
     const patch: RunPatch = {
-      state: PHASE_STATE[phase],
+      state: runStateOf(phase),
       phase,
       stepIndex: ctx.stepIndex,
       attempt: ctx.attempt,
@@ -386,10 +410,9 @@ export class RunController {
       captured: ctx.captured,
       finishedAt: ctx.finishedAt === null ? null : isoTime(ctx.finishedAt),
     };
-    const prev = entry.record;
-    if (events.length === 0 && prev.phase === phase && prev.stepIndex === patch.stepIndex && prev.deadlineAt === patch.deadlineAt) return;
-    const next: RunRecord = { ...prev, ...patch, updatedAt: iso };
-    this.deps.commitTransition(entry.id, entry.shiftId, patch, events, this.outboxFor(next, entry.blueprint, events, iso), iso);
+    const next: RunRecord = { ...entry.record, ...patch, updatedAt: iso };
+    this.deps.commitTransition(entry.id, entry.shiftId, patch, events, transitionOutbox(this.deps.stationId, next, entry.blueprint, events, iso), iso);
+    entry.journal = [];
     entry.record = next;
     entry.failures = 0;
     this.publish(entry, events, iso);
@@ -412,60 +435,35 @@ export class RunController {
       try {
         listener(t, entry);
       } catch (err) {
-        this.deps.log('error', `transition listener failed: ${(err as Error).message}`);
+        this.deps.log('error', `transition listener failed: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
   }
 
-  /** The hub's copy of a transition: enough to count and export without asking the station. */
-  private outboxFor(run: RunRecord, blueprint: Blueprint, events: readonly StepEventInput[], at: string): OutboxWrite {
-    const payload = {
-      type: 'run.transition',
-      stationId: this.deps.stationId,
-      at,
-      run: {
-        id: run.id,
-        serial: run.serial,
-        shiftId: run.shiftId,
-        slot: run.slot,
-        operator: run.operator,
-        blueprint: blueprint.id,
-        blueprintVersion: blueprint.version,
-        state: run.state,
-        step: blueprint.steps[run.stepIndex]?.id ?? null,
-        stepIndex: run.stepIndex,
-        attempts: run.attemptsTotal,
-        errorCode: run.errorCode,
-        errorMessage: run.errorMessage,
-        failedStep: run.failedStep,
-        captured: run.captured,
-        startedAt: run.startedAt,
-        finishedAt: run.finishedAt,
-      },
-      events,
-    };
-    return { kind: 'run.transition', payload: JSON.stringify(payload) };
-  }
-
-  private async execute(entry: RunEntry, input: StepInput, signal: AbortSignal): Promise<StepOutcome> {
-    const execution = ++entry.execution;
-    // The step's own signal: aborted with the actor's, or by recover(). Not AbortSignal.any: the
-    // driver composes this signal again with the device's presence, and with 1,000 concurrent runs
-    // that nesting took 18 s of CPU where the whole pipeline otherwise takes 3 (pipeline benchmark).
-    const own = new AbortController();
-    entry.abortStep = own;
-    if (signal.aborted) own.abort();
-    else signal.addEventListener('abort', () => own.abort(), { once: true });
-    signal = own.signal;
-    const isCurrent = () => !signal.aborted && entry.execution === execution;
-    const waitFor = async <T>(reason: WaitReason, message: string, until: Promise<T>): Promise<T> => {
-      if (isCurrent()) entry.actor.send({ type: 'WAIT', reason, message });
-      try {
-        return await until;
-      } finally {
-        if (isCurrent()) entry.actor.send({ type: 'PROCEED' });
+  /** Publishes the step's progress now, or once the run's interval has passed (the latest report wins). */
+  private publishProgress(entry: RunEntry): void {
+    if (entry.progressTimer) return;
+    const wait = entry.progressAt + PROGRESS_INTERVAL_MS - this.deps.clock.now();
+    const send = () => {
+      entry.progressTimer = null;
+      entry.progressAt = this.deps.clock.now();
+      entry.publishedProgress = entry.progress;
+      for (const listener of this.progressListeners) {
+        try {
+          listener(entry);
+        } catch (err) {
+          this.deps.log('error', `progress listener failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
       }
     };
+    if (wait <= 0) send();
+    else entry.progressTimer = setTimeout(send, wait);
+  }
+
+  /** Runs one try of a step through the station's drivers; the session is the step's line to its machine. */
+  private execute(input: StepInput, session: StepSession): Promise<StepOutcome> {
+    const entry = this.runs.get(input.runId);
+    if (!entry) return Promise.reject(new RunNotFoundError(`No active run ${input.runId}.`));
     const ctx: StepContext = {
       runId: entry.id,
       serial: entry.serial,
@@ -473,20 +471,10 @@ export class RunController {
       attempt: input.attempt,
       captured: input.captured,
       deviceName: input.step.type === 'rename' ? this.deps.deviceName(entry, input.step) : (input.captured.deviceName ?? null),
-      signal,
-      waitFor,
-      confirmByTechnician: (message) =>
-        waitFor(
-          'technician',
-          message,
-          new Promise<void>((resolve, reject) => {
-            entry.pendingConfirm = { resolve };
-            signal.addEventListener('abort', () => {
-              entry.pendingConfirm = null;
-              reject(new StepAbortedError());
-            }, { once: true });
-          }),
-        ),
+      signal: session.signal,
+      waitFor: session.waitFor,
+      confirmByTechnician: session.confirmByTechnician,
+      progress: session.progress,
       log: (message) => this.deps.log('info', message, { runId: entry.id, serial: entry.serial, step: input.step.id }),
     };
     return this.deps.executeStep(entry.serial, ctx);

@@ -1,26 +1,14 @@
-import { and, assign, fromPromise, setup } from 'xstate';
+import { and, assign, emit, sendTo, setup, type SnapshotFrom } from 'xstate';
 import type { BlueprintStep } from '../../shared/blueprint/schema.js';
-import type { WaitReason } from '../../shared/contract/run-state.js';
-import type { StepOutcome } from '../drivers/driver.js';
+import { backoffDelay } from '../../shared/backoff.js';
+import type { RunState, WaitReason } from '../../shared/contract/run-state.js';
+import type { StepOutcome, StepProgress } from '../drivers/driver.js';
 import { DeviceGoneError, StepFailedError } from '../drivers/step-errors.js';
-import type { RunPhase, StepEventInput, StepEventKind } from '../store/records.js';
+import type { RunPhase, RunRecord, StepEventInput, StepEventKind } from '../store/records.js';
+import { scaled, type Clock } from './clock.js';
+import { stepActor, type StepExecutor } from './step-actor.js';
 
-/** What the machine needs from outside: the clock, the step executor and the journal. */
-export interface RunMachineIo {
-  now(): number;
-  execute(input: StepInput, signal: AbortSignal): Promise<StepOutcome>;
-  /** Buffers a step event; committed by the next `commit`. */
-  record(event: StepEventInput): void;
-  /** Commits the run's new phase with the buffered events and one outbox record, in one transaction. */
-  commit(phase: RunPhase, context: RunContext): void;
-}
-
-export interface StepInput {
-  stepIndex: number;
-  step: BlueprintStep;
-  attempt: number;
-  captured: Record<string, string>;
-}
+export type { StepExecutor, StepInput, StepSession } from './step-actor.js';
 
 export interface RunError {
   code: string;
@@ -28,8 +16,10 @@ export interface RunError {
   retryable: boolean;
 }
 
+/** Everything the machine knows about a run: plain data, so a snapshot is what a record holds. */
 export interface RunContext {
-  io: RunMachineIo;
+  runId: string;
+  serial: string;
   steps: readonly BlueprintStep[];
   stepIndex: number;
   /** Tries of the current step since it started or since the technician's last retry. */
@@ -39,26 +29,41 @@ export interface RunContext {
   /** Epoch ms: the step's timeout while running, the end of the backoff while backing off. */
   deadlineAt: number | null;
   waiting: { reason: WaitReason; message: string } | null;
+  /** The step waits for the technician's CONFIRM (not for the device). */
+  awaitingConfirm: boolean;
   error: RunError | null;
   failedStep: string | null;
   captured: Record<string, string>;
   finishedAt: number | null;
-  /** The phase the run was in when it was last committed; where a restored run starts. */
-  resumeAs: RunPhase;
+  /** The running step's last progress report; not persisted. */
+  progress: StepProgress | null;
 }
-
-export type RunInput = Omit<RunContext, 'finishedAt'> & { finishedAt?: number | null };
 
 export type RunEvent =
   | { type: 'START' }
-  | { type: 'WAIT'; reason: WaitReason; message: string }
-  | { type: 'PROCEED' }
+  | { type: 'RESUME' }
   | { type: 'DEADLINE' }
   | { type: 'DEVICE_LEFT' }
   | { type: 'DEVICE_BACK' }
   | { type: 'RETRY' }
   | { type: 'SKIP' }
-  | { type: 'CANCEL' };
+  | { type: 'CANCEL' }
+  | { type: 'CONFIRM' }
+  // Sent back by the running step.
+  | { type: 'WAIT'; reason: WaitReason; message: string; confirmable: boolean }
+  | { type: 'PROCEED' }
+  | { type: 'PROGRESS'; progress: StepProgress }
+  | { type: 'STEP_DONE'; output: StepOutcome }
+  | { type: 'STEP_FAILED'; error: unknown };
+
+/** Emitted for every step event; the controller commits them with the snapshot that follows. */
+export interface JournalEvent {
+  type: 'journal';
+  event: StepEventInput;
+}
+
+/** A step timeout never shrinks below this (or the blueprint's own timeout), however fast simulated devices run: commits under load still need their time. */
+export const MIN_SCALED_TIMEOUT_MS = 30_000;
 
 function currentStep(ctx: RunContext): BlueprintStep {
   return ctx.steps[ctx.stepIndex] as BlueprintStep;
@@ -74,248 +79,283 @@ function toRunError(error: unknown): RunError {
   return { code: 'internal', message: String(error), retryable: true };
 }
 
-function ev(ctx: RunContext, kind: StepEventKind, message: string | null = null): StepEventInput {
+function stepEvent(ctx: RunContext, kind: StepEventKind, message: string | null): StepEventInput {
   const step = ctx.steps[ctx.stepIndex];
   return { stepIndex: step ? ctx.stepIndex : null, step: step?.id ?? null, kind, attempt: ctx.attempt, message };
 }
 
+/** A step event the machine journals; its message given, or taken from the run's error or wait. */
+interface JournalParams {
+  kind: StepEventKind;
+  message?: string;
+  messageFrom?: 'error' | 'waiting';
+}
+
+function journalMessage(ctx: RunContext, params: JournalParams): string | null {
+  if (params.messageFrom === 'error') return ctx.error?.message ?? null;
+  if (params.messageFrom === 'waiting') return ctx.waiting?.message ?? null;
+  return params.message ?? null;
+}
+
+const journal = (kind: StepEventKind, message?: string) => ({ type: 'journal', params: { kind, ...(message ? { message } : {}) } }) as const;
+const journalFrom = (kind: StepEventKind, messageFrom: 'error' | 'waiting') => ({ type: 'journal', params: { kind, messageFrom } }) as const;
+const interrupt = { target: '#run.interrupted', actions: journal('interrupted') } as const;
+
 /**
- * A run as a state machine: one actor per run, its steps taken from the blueprint. Timeouts and
- * backoffs are deadlines kept in the context (and so in the database), not xstate timers, so they
- * survive a restart; the run controller sends DEADLINE when one passes.
+ * A run as a state machine: one actor per run, its steps taken from the blueprint and run by the
+ * `step` actor. Timeouts and backoffs are deadlines kept in the context (and so in the database),
+ * not xstate timers, so they survive a restart; the run controller sends DEADLINE when one passes.
+ * The machine does no I/O: step events are emitted, and the controller commits each new snapshot.
  */
-export const runMachine = setup({
-  types: {
-    context: {} as RunContext,
-    events: {} as RunEvent,
-    input: {} as RunInput,
-  },
-  actors: {
-    executeStep: fromPromise<StepOutcome, { io: RunMachineIo; step: StepInput }>(({ input, signal }) =>
-      input.io.execute(input.step, signal),
-    ),
-  },
-  guards: {
-    deadlinePassed: ({ context }) => context.deadlineAt !== null && context.io.now() >= context.deadlineAt,
-    isLastStep: ({ context }) => context.stepIndex >= context.steps.length - 1,
-    deviceGone: ({ event }) => 'error' in event && event.error instanceof DeviceGoneError,
-    canRetryError: ({ context, event }) => {
-      const err = toRunError('error' in event ? event.error : undefined);
-      return err.retryable && context.attempt <= currentStep(context).retries;
+export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) {
+  const { clock } = deps;
+  return setup({
+    types: {
+      context: {} as RunContext,
+      events: {} as RunEvent,
+      input: {} as RunContext,
+      emitted: {} as JournalEvent,
     },
-    canRetryTimeout: ({ context }) => context.attempt <= currentStep(context).retries,
-    stepSkippable: ({ context }) => currentStep(context).mandatory !== true,
-    resumeQueued: ({ context }) => context.resumeAs === 'queued',
-    resumeWorking: ({ context }) => ['running', 'waiting'].includes(context.resumeAs),
-    resumeBackoff: ({ context }) => context.resumeAs === 'backoff',
-    resumeInterrupted: ({ context }) => context.resumeAs === 'interrupted',
-    resumeFailed: ({ context }) => context.resumeAs === 'failed',
-    resumeDone: ({ context }) => context.resumeAs === 'done',
-  },
-  actions: {
-    record: ({ context }, params: { kind: StepEventKind; message?: string }) => context.io.record(ev(context, params.kind, params.message ?? null)),
-    commit: ({ context }, params: { phase: RunPhase }) => context.io.commit(params.phase, context),
-    startStepClock: assign({
-      deadlineAt: ({ context }) => context.io.now() + currentStep(context).timeout,
-      waiting: null,
-    }),
-    clearDeadline: assign({ deadlineAt: null, waiting: null }),
-  },
-}).createMachine({
-  id: 'run',
-  context: ({ input }) => ({ finishedAt: null, ...input }),
-  initial: 'boot',
-  on: {
-    CANCEL: { target: '.cancelled', actions: { type: 'record', params: { kind: 'cancel' } } },
-  },
-  states: {
-    // Where a run restored from the database picks up.
-    boot: {
-      always: [
-        { guard: 'resumeQueued', target: 'queued' },
-        { guard: 'resumeWorking', target: 'working', actions: { type: 'record', params: { kind: 'resumed', message: 'station restarted' } } },
-        { guard: 'resumeBackoff', target: 'backoff.restored' },
-        { guard: 'resumeInterrupted', target: 'interrupted' },
-        { guard: 'resumeFailed', target: 'failed.restored' },
-        { guard: 'resumeDone', target: 'done' },
-        { target: 'cancelled' },
-      ],
+    actors: { step: stepActor(deps.execute) },
+    guards: {
+      deadlinePassed: ({ context }) => context.deadlineAt !== null && clock.now() >= context.deadlineAt,
+      isLastStep: ({ context }) => context.stepIndex >= context.steps.length - 1,
+      deviceGone: ({ event }) => event.type === 'STEP_FAILED' && event.error instanceof DeviceGoneError,
+      canRetryError: ({ context, event }) =>
+        event.type === 'STEP_FAILED' && toRunError(event.error).retryable && context.attempt <= currentStep(context).retries,
+      canRetryTimeout: ({ context }) => context.attempt <= currentStep(context).retries,
+      stepSkippable: ({ context }) => currentStep(context).mandatory !== true,
+      awaitsConfirm: ({ context }) => context.awaitingConfirm,
     },
-    queued: {
-      on: {
-        START: 'working',
-        DEVICE_LEFT: { target: 'interrupted', actions: { type: 'record', params: { kind: 'interrupted' } } },
-      },
+    actions: {
+      journal: emit(({ context }, params: JournalParams): JournalEvent => ({
+        type: 'journal',
+        event: stepEvent(context, params.kind, journalMessage(context, params)),
+      })),
+      /** Keeps what the finished step read from the device. */
+      advance: assign({
+        captured: ({ context, event }) => (event.type === 'STEP_DONE' ? { ...context.captured, ...event.output.captured } : context.captured),
+        error: null,
+      }),
+      startStepClock: assign({
+        deadlineAt: ({ context }) => {
+          const timeout = currentStep(context).timeout;
+          return clock.now() + Math.max(scaled(clock, timeout), Math.min(timeout, MIN_SCALED_TIMEOUT_MS));
+        },
+        waiting: null,
+        awaitingConfirm: false,
+        progress: null,
+      }),
+      clearDeadline: assign({ deadlineAt: null, waiting: null, awaitingConfirm: false, progress: null }),
+      finish: assign({ finishedAt: () => clock.now() }),
     },
-    working: {
-      entry: ['startStepClock', { type: 'record', params: { kind: 'start' } }],
-      invoke: {
-        src: 'executeStep',
-        input: ({ context }) => ({
-          io: context.io,
-          step: { stepIndex: context.stepIndex, step: currentStep(context), attempt: context.attempt, captured: context.captured },
-        }),
-        onDone: [
-          {
-            guard: 'isLastStep',
-            target: 'done',
-            actions: [
-              assign({ captured: ({ context, event }) => ({ ...context.captured, ...event.output.captured }), error: null }),
-              { type: 'record', params: { kind: 'done' } },
-            ],
-          },
-          {
-            target: 'working',
-            reenter: true,
-            actions: [
-              assign({ captured: ({ context, event }) => ({ ...context.captured, ...event.output.captured }), error: null }),
-              { type: 'record', params: { kind: 'done' } },
-              assign({ stepIndex: ({ context }) => context.stepIndex + 1, attempt: 1 }),
-            ],
-          },
-        ],
-        onError: [
-          { guard: 'deviceGone', target: 'interrupted', actions: { type: 'record', params: { kind: 'interrupted' } } },
-          {
-            guard: 'canRetryError',
-            target: 'backoff',
-            actions: [
-              assign({ error: ({ event }) => toRunError(event.error) }),
-              ({ context }) => context.io.record(ev(context, 'fail', context.error?.message ?? null)),
-            ],
-          },
-          {
-            target: 'failed',
-            actions: [
-              assign({ error: ({ event }) => toRunError(event.error) }),
-              ({ context }) => context.io.record(ev(context, 'fail', context.error?.message ?? null)),
-            ],
-          },
-        ],
+  }).createMachine({
+    id: 'run',
+    context: ({ input }) => input,
+    initial: 'queued',
+    on: {
+      CANCEL: { target: '.cancelled', actions: journal('cancel') },
+    },
+    states: {
+      queued: {
+        on: { START: 'working', DEVICE_LEFT: interrupt },
       },
-      on: {
-        DEADLINE: [
-          {
-            guard: and(['deadlinePassed', 'canRetryTimeout']),
-            target: '#run.backoff',
-            actions: [
-              assign({ error: ({ context }) => timeoutError(currentStep(context)) }),
-              ({ context }) => context.io.record(ev(context, 'timeout', context.error?.message ?? null)),
-            ],
+      working: {
+        entry: ['startStepClock', journal('start')],
+        invoke: {
+          id: 'step',
+          src: 'step',
+          input: ({ context }) => ({
+            runId: context.runId,
+            serial: context.serial,
+            stepIndex: context.stepIndex,
+            step: currentStep(context),
+            attempt: context.attempt,
+            captured: context.captured,
+          }),
+        },
+        on: {
+          STEP_DONE: [
+            { guard: 'isLastStep', target: 'done', actions: ['advance', journal('done')] },
+            {
+              target: 'working',
+              reenter: true,
+              actions: ['advance', journal('done'), assign({ stepIndex: ({ context }) => context.stepIndex + 1, attempt: 1 })],
+            },
+          ],
+          STEP_FAILED: [
+            { guard: 'deviceGone', ...interrupt },
+            {
+              guard: 'canRetryError',
+              target: 'backoff',
+              actions: [assign({ error: ({ event }) => toRunError(event.error) }), journalFrom('fail', 'error')],
+            },
+            { target: 'failed', actions: [assign({ error: ({ event }) => toRunError(event.error) }), journalFrom('fail', 'error')] },
+          ],
+          DEADLINE: [
+            {
+              guard: and(['deadlinePassed', 'canRetryTimeout']),
+              target: 'backoff',
+              actions: [assign({ error: ({ context }) => timeoutError(currentStep(context)) }), journalFrom('timeout', 'error')],
+            },
+            {
+              guard: 'deadlinePassed',
+              target: 'failed',
+              actions: [assign({ error: ({ context }) => timeoutError(currentStep(context)) }), journalFrom('timeout', 'error')],
+            },
+          ],
+          PROGRESS: { actions: assign({ progress: ({ event }) => event.progress }) },
+          DEVICE_LEFT: interrupt,
+        },
+        initial: 'active',
+        states: {
+          active: {
+            on: {
+              WAIT: {
+                target: 'waiting',
+                actions: [
+                  assign({
+                    waiting: ({ event }) => ({ reason: event.reason, message: event.message }),
+                    awaitingConfirm: ({ event }) => event.confirmable,
+                  }),
+                  journalFrom('waiting', 'waiting'),
+                ],
+              },
+            },
           },
-          {
-            guard: 'deadlinePassed',
-            target: '#run.failed',
-            actions: [
-              assign({ error: ({ context }) => timeoutError(currentStep(context)) }),
-              ({ context }) => context.io.record(ev(context, 'timeout', context.error?.message ?? null)),
-            ],
-          },
-        ],
-        DEVICE_LEFT: { target: 'interrupted', actions: { type: 'record', params: { kind: 'interrupted' } } },
-      },
-      initial: 'active',
-      states: {
-        active: {
-          entry: { type: 'commit', params: { phase: 'running' } },
-          on: {
-            WAIT: {
-              target: 'waiting',
-              actions: [
-                assign({ waiting: ({ event }) => ({ reason: event.reason, message: event.message }) }),
-                ({ context }) => context.io.record(ev(context, 'waiting', context.waiting?.message ?? null)),
-              ],
+          waiting: {
+            on: {
+              PROCEED: { target: 'active', actions: [assign({ waiting: null, awaitingConfirm: false }), journal('proceed')] },
+              // The technician's confirmation goes to the step that asked for it.
+              CONFIRM: { guard: 'awaitsConfirm', actions: [assign({ awaitingConfirm: false }), sendTo('step', { type: 'CONFIRM' })] },
             },
           },
         },
-        waiting: {
-          entry: { type: 'commit', params: { phase: 'waiting' } },
-          on: {
-            PROCEED: { target: 'active', actions: [assign({ waiting: null }), { type: 'record', params: { kind: 'proceed' } }] },
+      },
+      backoff: {
+        // Exponential backoff per try of the step: 1x, 2x, 4x the blueprint's backoff. Entry actions
+        // do not run when a run is restored here, so a restored run keeps its stored deadline.
+        entry: [
+          assign({
+            deadlineAt: ({ context }) => clock.now() + scaled(clock, backoffDelay(context.attempt, { baseMs: currentStep(context).backoff })),
+            waiting: null,
+            awaitingConfirm: false,
+            progress: null,
+          }),
+          journal('retry-scheduled'),
+        ],
+        on: {
+          DEADLINE: {
+            guard: 'deadlinePassed',
+            target: 'working',
+            actions: assign({ attempt: ({ context }) => context.attempt + 1, retries: ({ context }) => context.retries + 1 }),
           },
+          DEVICE_LEFT: interrupt,
         },
       },
-    },
-    backoff: {
-      initial: 'fresh',
-      on: {
-        DEADLINE: {
-          guard: 'deadlinePassed',
-          target: 'working',
-          actions: assign({ attempt: ({ context }) => context.attempt + 1, retries: ({ context }) => context.retries + 1 }),
+      interrupted: {
+        entry: 'clearDeadline',
+        on: {
+          DEVICE_BACK: { target: 'working', actions: journal('resumed', 'device is back') },
+          // A run restored from mid-step (see restoredRun) was interrupted by the restart.
+          RESUME: { target: 'working', actions: journal('resumed', 'station restarted') },
         },
-        DEVICE_LEFT: { target: 'interrupted', actions: { type: 'record', params: { kind: 'interrupted' } } },
       },
-      states: {
-        fresh: {
-          entry: [
-            assign({
-              // Exponential backoff per try of the step: 1x, 2x, 4x the blueprint's backoff.
-              deadlineAt: ({ context }) => context.io.now() + currentStep(context).backoff * 2 ** (context.attempt - 1),
-              waiting: null,
-            }),
-            { type: 'record', params: { kind: 'retry-scheduled' } },
-            { type: 'commit', params: { phase: 'backoff' } },
-          ],
-        },
-        // Restored after a restart: keep the stored deadline.
-        restored: {},
-      },
-    },
-    interrupted: {
-      entry: ['clearDeadline', { type: 'commit', params: { phase: 'interrupted' } }],
-      on: {
-        DEVICE_BACK: { target: 'working', actions: { type: 'record', params: { kind: 'resumed', message: 'device is back' } } },
-      },
-    },
-    failed: {
-      initial: 'fresh',
-      on: {
-        RETRY: {
-          target: 'working',
-          actions: [
-            assign({ attempt: 1, retries: ({ context }) => context.retries + 1, error: null, failedStep: null }),
-            { type: 'record', params: { kind: 'retry', message: 'retried by technician' } },
-          ],
-        },
-        SKIP: [
-          {
-            guard: and(['stepSkippable', 'isLastStep']),
-            target: 'done',
-            actions: [{ type: 'record', params: { kind: 'skip', message: 'skipped by technician' } }, assign({ error: null, failedStep: null })],
-          },
-          {
-            guard: 'stepSkippable',
+      failed: {
+        entry: [assign({ failedStep: ({ context }) => currentStep(context).id }), 'clearDeadline'],
+        on: {
+          RETRY: {
             target: 'working',
             actions: [
-              { type: 'record', params: { kind: 'skip', message: 'skipped by technician' } },
-              assign({ stepIndex: ({ context }) => context.stepIndex + 1, attempt: 1, error: null, failedStep: null }),
+              assign({ attempt: 1, retries: ({ context }) => context.retries + 1, error: null, failedStep: null }),
+              journal('retry', 'retried by technician'),
             ],
           },
-        ],
-        DEVICE_LEFT: {},
-      },
-      states: {
-        fresh: {
-          entry: [
-            assign({ failedStep: ({ context }) => currentStep(context).id }),
-            'clearDeadline',
-            { type: 'commit', params: { phase: 'failed' } },
+          SKIP: [
+            {
+              guard: and(['stepSkippable', 'isLastStep']),
+              target: 'done',
+              actions: [journal('skip', 'skipped by technician'), assign({ error: null, failedStep: null })],
+            },
+            {
+              guard: 'stepSkippable',
+              target: 'working',
+              actions: [
+                journal('skip', 'skipped by technician'),
+                assign({ stepIndex: ({ context }) => context.stepIndex + 1, attempt: 1, error: null, failedStep: null }),
+              ],
+            },
           ],
         },
-        restored: {},
       },
+      done: { type: 'final', entry: ['finish', 'clearDeadline'] },
+      cancelled: { type: 'final', entry: ['finish', 'clearDeadline'] },
     },
-    done: {
-      type: 'final',
-      entry: [assign({ finishedAt: ({ context }) => context.io.now() }), 'clearDeadline', { type: 'commit', params: { phase: 'done' } }],
-    },
-    cancelled: {
-      type: 'final',
-      entry: [assign({ finishedAt: ({ context }) => context.io.now() }), 'clearDeadline', { type: 'commit', params: { phase: 'cancelled' } }],
-    },
-  },
-});
+  });
+}
+
+export type RunMachine = ReturnType<typeof createRunMachine>;
+export type RunSnapshot = SnapshotFrom<RunMachine>;
+
+/** The run's phase, read from where its machine is: the only place phases come from. */
+export function phaseOf(snapshot: RunSnapshot): RunPhase {
+  if (snapshot.matches({ working: 'waiting' })) return 'waiting';
+  if (snapshot.matches('working')) return 'running';
+  if (snapshot.matches('backoff')) return 'backoff';
+  if (snapshot.matches('interrupted')) return 'interrupted';
+  if (snapshot.matches('failed')) return 'failed';
+  if (snapshot.matches('done')) return 'done';
+  if (snapshot.matches('cancelled')) return 'cancelled';
+  return 'queued';
+}
+
+const STATE_OF_PHASE: Record<RunPhase, RunState> = {
+  queued: 'queued',
+  running: 'running',
+  backoff: 'running',
+  waiting: 'waiting',
+  interrupted: 'interrupted',
+  failed: 'failed',
+  done: 'done',
+  cancelled: 'cancelled',
+};
+
+/** The contract's state of a phase: a backoff is part of running. */
+export function runStateOf(phase: RunPhase): RunState {
+  return STATE_OF_PHASE[phase];
+}
+
+/**
+ * Where the actor of a committed record starts, and the event that moves it on. A run committed
+ * mid-step (running, waiting) was interrupted by the restart and resumes that step; a queued run
+ * starts; the others wait where they were, with their stored deadline, error and failed step.
+ */
+export function restoredRun(
+  machine: RunMachine,
+  record: RunRecord,
+  steps: readonly BlueprintStep[],
+): { snapshot: RunSnapshot; then: RunEvent | null } {
+  const context: RunContext = {
+    runId: record.id,
+    serial: record.serial,
+    steps,
+    stepIndex: record.stepIndex,
+    attempt: record.attempt,
+    retries: record.attemptsTotal - 1,
+    deadlineAt: record.deadlineAt,
+    waiting: null,
+    awaitingConfirm: false,
+    error: record.errorCode ? { code: record.errorCode, message: record.errorMessage ?? '', retryable: true } : null,
+    failedStep: record.failedStep,
+    captured: record.captured,
+    finishedAt: record.finishedAt === null ? null : Date.parse(record.finishedAt),
+    progress: null,
+  };
+  const midStep = record.phase === 'running' || record.phase === 'waiting';
+  const value = midStep ? 'interrupted' : record.phase;
+  const then: RunEvent | null = midStep ? { type: 'RESUME' } : record.phase === 'queued' ? { type: 'START' } : null;
+  return { snapshot: machine.resolveState({ value, context }), then };
+}
 
 function timeoutError(step: BlueprintStep): RunError {
   const seconds = Math.round(step.timeout / 1000);

@@ -1,5 +1,6 @@
 import { labelPair, type Blueprint } from '../../shared/blueprint/schema.js';
 import type { DeviceView, RunDetail, RunSummary, StepTimelineEntry } from '../../shared/contract/station-api.js';
+import type { StepProgress } from '../drivers/driver.js';
 import type { DeviceRecord, RunRecord, StepEventRecord } from '../store/records.js';
 
 export function runSummary(run: RunRecord, blueprint: Blueprint): RunSummary {
@@ -22,7 +23,7 @@ export function runSummary(run: RunRecord, blueprint: Blueprint): RunSummary {
 export function deviceView(
   device: DeviceRecord,
   slot: string | null,
-  run: { record: RunRecord; blueprint: Blueprint } | null,
+  run: { record: RunRecord; blueprint: Blueprint; stepProgress?: StepProgress | null } | null,
   problem: { code: string; message: string } | null,
 ): DeviceView {
   const r = run?.record ?? null;
@@ -37,7 +38,7 @@ export function deviceView(
     runId: r?.id ?? null,
     state: r?.state ?? null,
     step: step?.id ?? null,
-    progress: !r || steps.length === 0 ? 0 : done ? 1 : Math.min(1, r.stepIndex / steps.length),
+    progress: !r || steps.length === 0 ? 0 : done ? 1 : Math.min(1, (r.stepIndex + stepFraction(run?.stepProgress)) / steps.length),
     attempts: r?.attemptsTotal ?? 0,
     error: r?.errorCode ? { code: r.errorCode, message: r.errorMessage ?? '' } : problem,
     platform: device.platform,
@@ -53,6 +54,11 @@ export function deviceView(
     waiting: r?.waitingReason ? { reason: r.waitingReason, message: r.waitingMessage ?? '' } : null,
     portPath: device.portPath,
   };
+}
+
+/** How far the running step is, from its last progress report (0 without one). */
+function stepFraction(progress: StepProgress | null | undefined): number {
+  return progress ? Math.min(1, Math.max(0, progress.percent / 100)) : 0;
 }
 
 const FINISHING: ReadonlySet<string> = new Set(['done', 'fail', 'timeout', 'skip', 'interrupted']);
@@ -81,7 +87,8 @@ export function runDetail(run: RunRecord, blueprint: Blueprint, events: StepEven
       type: step.type,
       label: labelPair(step.label, step.id),
       status,
-      attempts: starts.length,
+      // A step resumed after an interruption (device gone, station restarted) starts again within the same attempt.
+      attempts: own.filter((e, i) => e.kind === 'start' && own[i - 1]?.kind !== 'resumed').length,
       startedAt,
       finishedAt,
       durationMs: startedAt && finishedAt ? Date.parse(finishedAt) - Date.parse(startedAt) : null,

@@ -19,7 +19,7 @@ import { SimulatedDriver } from '../drivers/simulated/simulated-driver.js';
 import { TestUsbBackend } from '../drivers/usb/test-usb-backend.js';
 import { UsbUnavailableError, loadLibusbBackend, type UsbBackend } from '../drivers/usb/usb-backend.js';
 import { createFileLogger, type Logger } from '../logging/logger.js';
-import { isoTime, systemClock, type Clock } from '../pipeline/clock.js';
+import { clockAtSpeed, isoTime, type Clock } from '../pipeline/clock.js';
 import { RunController } from '../pipeline/run-controller.js';
 import type { ShiftService } from '../shifts/shift-service.js';
 import { StationStore } from '../store/station-store.js';
@@ -147,7 +147,8 @@ export async function openStationCore(config: StationConfig): Promise<StationCor
       throw err;
     }
   }
-  const clock = config.clock ?? systemClock;
+  // Simulated devices run --sim-speed times faster; the pipeline's timeouts and backoffs follow.
+  const clock = config.clock ?? clockAtSpeed(config.simSpeed);
   const store = new StationStore(path.join(config.dataDir, 'station.db'));
   try {
     const core = buildStation(config, store, clock, usbBackend);
@@ -246,6 +247,7 @@ function buildStation(config: StationConfig, store: StationStore, clock: Clock, 
   });
   controller.onTransition((t, run) => registry.afterTransition(t, run));
   controller.onTransition((t, run) => features.quarantine.afterTransition(t, run));
+  controller.onProgress((run) => events.deviceChanged(run.serial));
 
   const core = new StationCore({
     store,

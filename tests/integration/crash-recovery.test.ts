@@ -73,6 +73,31 @@ describe('crash recovery', () => {
       return list.length === DEVICES && list.every((d) => d.state === 'done') ? list : undefined;
     }, 90_000, 200);
     expect(new Set(final.map((d) => d.serial)).size).toBe(DEVICES);
+
+    // The export and the run details after the kills: no step row left running in a finished
+    // run, a step cut off by a kill closed as interrupted, and each attempt counted once.
+    const shifts = await station.api<{ id: string }[]>('GET', '/api/v1/shifts');
+    expect(shifts.body).toHaveLength(1);
+    const exported = await station.api<{ steps: { runId: string; step: string; status: string; attempt: number; finishedAt: string | null }[] }>(
+      'GET', `/api/v1/shifts/${shifts.body[0]!.id}/export?format=json`,
+    );
+    expect(exported.status).toBe(200);
+    expect(exported.body.steps.filter((s) => s.status === 'running' || s.finishedAt === null)).toEqual([]);
+    let cutOff = 0;
+    for (const d of final) {
+      const rows = exported.body.steps.filter((s) => s.runId === d.runId);
+      // One done row per (step, attempt); any other row of the same attempt is one a kill interrupted.
+      const done = rows.filter((s) => s.status === 'done').map((s) => `${s.step}#${s.attempt}`);
+      expect(new Set(done).size, `run ${d.runId}`).toBe(done.length);
+      for (const s of rows.filter((r) => r.status !== 'done')) {
+        expect(s.status, `run ${d.runId} ${s.step}`).toBe('interrupted');
+        cutOff++;
+      }
+      const detail = await station.api<{ steps: { id: string; attempts: number }[] }>('GET', `/api/v1/runs/${d.runId}`);
+      // No failures at --sim-fail-rate 0: every step took exactly one attempt, however often it was cut off.
+      expect(detail.body.steps.map((s) => `${s.id} x${s.attempts}`), `run ${d.runId}`).toEqual(detail.body.steps.map((s) => `${s.id} x1`));
+    }
+    expect(cutOff).toBeGreaterThan(0);
     await stopStation(station, 'SIGTERM');
     station = null;
 

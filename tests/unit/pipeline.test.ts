@@ -30,6 +30,8 @@ interface Harness {
   shiftId: string;
   transitions: RunTransition[];
   logs: string[];
+  /** Runs whose progress listeners were told, in order. */
+  progress: { runId: string; percent: number | null; at: number }[];
   /** Makes the next commitTransition throw, as a full disk or a lost database would. */
   failNextCommit(): void;
   /** A new controller on the same database, as after a crash and restart. */
@@ -53,7 +55,7 @@ afterEach(() => {
   tmp.cleanup();
 });
 
-function harness(blueprint: Blueprint, exec = new FakeExecutor(), existing?: StationStore): Harness {
+function harness(blueprint: Blueprint, exec = new FakeExecutor(), existing?: StationStore, speed = 1): Harness {
   const store = existing ?? new StationStore(path.join(tmp.dir, 'station.db'));
   if (!existing) stores.push(store);
   const blueprintId = store.saveBlueprint(blueprint, null, new Date().toISOString());
@@ -62,8 +64,9 @@ function harness(blueprint: Blueprint, exec = new FakeExecutor(), existing?: Sta
   let failNext = false;
   const transitions: RunTransition[] = [];
   const logs: string[] = [];
+  const progress: Harness['progress'] = [];
   const controller = new RunController({
-    clock: { now: () => Date.now() },
+    clock: { now: () => Date.now(), speed },
     stationId: 'station-test',
     createRun: (run, event, outbox) => store.createRun(run, event, outbox),
     commitTransition: (...args) => {
@@ -79,14 +82,15 @@ function harness(blueprint: Blueprint, exec = new FakeExecutor(), existing?: Sta
   });
   controllers.push(controller);
   controller.onTransition((t) => transitions.push(t));
+  controller.onProgress((r) => progress.push({ runId: r.id, percent: r.progress?.percent ?? null, at: Date.now() }));
   const h: Harness = {
-    store, exec, controller, blueprint, blueprintId, shiftId, transitions, logs,
+    store, exec, controller, blueprint, blueprintId, shiftId, transitions, logs, progress,
     failNextCommit: () => {
       failNext = true;
     },
     restart: (nextExec = new FakeExecutor()) => {
       controller.stopAll();
-      return harness(blueprint, nextExec, store);
+      return harness(blueprint, nextExec, store, speed);
     },
   };
   return h;
@@ -249,6 +253,71 @@ describe('waiting', () => {
     await settle();
     expect(run(h, live.id).state).toBe('done');
     expect(() => h.controller.confirm(live.id)).toThrow();
+  });
+
+  it('a confirmation reaches only a step that asked for one; a wait for the device is not confirmable', async () => {
+    let tapTrust!: () => void;
+    const h = harness(abc());
+    h.exec.plan('b', trust(new Promise<void>((resolve) => (tapTrust = resolve))));
+    const live = start(h);
+    await settle();
+    expect(run(h, live.id).waitingReason).toBe('trust');
+    const before = dump(h.store);
+    expect(() => h.controller.confirm(live.id)).toThrow(RunActionError);
+    expect(dump(h.store)).toEqual(before);
+    tapTrust();
+    await settle();
+    expect(run(h, live.id).state).toBe('done');
+  });
+});
+
+describe('progress', () => {
+  it('reaches listeners at most 4 times a second, the latest report last, without a database write', async () => {
+    const h = harness(abc());
+    let report!: (percent: number) => void;
+    const held = new Held();
+    h.exec.plan('b', (ctx) => {
+      report = (percent) => ctx.progress?.({ percent, bytes: percent * 10, total: 1000, bytesPerSecond: 5 });
+      return held.behavior(ctx);
+    });
+    const live = start(h);
+    await settle();
+    const before = dump(h.store);
+    for (let percent = 1; percent <= 40; percent++) {
+      report(percent);
+      await advance(25); // 40 reports in one second
+    }
+    await advance(250);
+    expect(dump(h.store)).toEqual(before);
+    expect(h.progress.length).toBeGreaterThanOrEqual(2);
+    expect(h.progress.length).toBeLessThanOrEqual(6);
+    for (let i = 1; i < h.progress.length; i++) expect(h.progress[i]!.at - h.progress[i - 1]!.at).toBeGreaterThanOrEqual(250);
+    expect(h.progress.at(-1)).toMatchObject({ runId: live.id, percent: 40 });
+    expect(h.controller.get(live.id)!.progress).toEqual({ percent: 40, bytes: 400, total: 1000, bytesPerSecond: 5 });
+    held.resolve();
+    await settle();
+    // The next step starts without progress.
+    expect(run(h, live.id).state).toBe('done');
+  });
+});
+
+describe('--sim-speed', () => {
+  it('shrinks backoffs by the clock\'s speed, and timeouts too down to a floor', async () => {
+    const h = harness(testBlueprint([{ id: 'a', retries: 2, backoff: 10_000 }, { id: 'b', timeout: 600_000 }]), new FakeExecutor(), undefined, 100);
+    h.exec.plan('a', fail(), fail()).plan('b', hang);
+    const live = start(h);
+    await settle();
+    expect(run(h, live.id).deadlineAt).toBe(Date.now() + 100);
+    await advance(100);
+    expect(run(h, live.id)).toMatchObject({ phase: 'backoff', attempt: 2 });
+    expect(run(h, live.id).deadlineAt).toBe(Date.now() + 200);
+    await advance(200);
+    // b's 10 minutes would be 6 s at 100x: the floor keeps 30 s for the station's own work.
+    expect(run(h, live.id)).toMatchObject({ phase: 'running', stepIndex: 1 });
+    expect(run(h, live.id).deadlineAt).toBe(Date.now() + 30_000);
+    await advance(30_000);
+    expect(run(h, live.id)).toMatchObject({ state: 'failed', errorCode: 'timeout' });
+    expect(run(h, live.id).errorMessage).toMatch(/within 10 min/);
   });
 });
 

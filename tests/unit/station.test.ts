@@ -107,7 +107,7 @@ describe('StationCore', () => {
   it('a failed run is restored after a restart and a technician retry finishes it from the failed step', async () => {
     let core = await station();
     const [serial] = core.plugSimulated({ count: 1, model: 'iPad (10th generation)', failAt: 'supervise' });
-    // supervise has one automatic retry with a 2 s backoff before it fails for good.
+    // supervise has one automatic retry (its 2 s backoff shrinks with --sim-speed) before it fails for good.
     const failed = await until('failed', inState(core, serial!, 'failed'), 15_000);
     expect(failed.step).toBe('supervise');
     expect(failed.error?.message).toMatch(/Activation Lock/);

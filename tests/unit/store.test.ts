@@ -4,7 +4,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MigrationError, openDatabase } from '../../main/store/database.js';
 import { STATION_MIGRATIONS } from '../../main/store/migrations/index.js';
 import type { RunPatch, StepEventInput } from '../../main/store/records.js';
+import { ShiftLogStore } from '../../main/store/shift-log-store.js';
 import { BlueprintVersionConflictError, StationStore, UNASSIGNED_OPERATOR } from '../../main/store/station-store.js';
+import { stepsOfRun } from '../../main/export/station-shift-source.js';
+import { runDetail } from '../../main/station/run-views.js';
 import { dump, queuedRun, tempDir, testBlueprint, testDevice } from '../fixtures/store-helpers.js';
 
 const T0 = '2026-03-02T08:00:00.000Z';
@@ -248,6 +251,31 @@ describe('StationStore', () => {
     store.db.transaction(() => store.upsertDevice(testDevice('SER5'), T1))();
     expect(sync()).toBe(2);
     expect(store.getDevice('SER5')).not.toBeNull();
+  });
+
+  it('a step cut off by a station restart is closed as interrupted at the restart, its attempt counted once', () => {
+    const T2 = '2026-03-02T08:00:02.000Z';
+    const T3 = '2026-03-02T08:00:03.000Z';
+    createRun('r1', 'SER1');
+    store.commitTransition('r1', shiftId, running, [startA], outbox(1), T1);
+    // Killed here; the restarted station resumes the run at the same step and attempt.
+    const resumed: StepEventInput = { stepIndex: 0, step: 'a', kind: 'resumed', attempt: 1, message: 'station restarted' };
+    store.commitTransition('r1', shiftId, running, [resumed, startA], outbox(2), T2);
+    const doneA: StepEventInput = { stepIndex: 0, step: 'a', kind: 'done', attempt: 1, message: null };
+    const startB: StepEventInput = { stepIndex: 1, step: 'b', kind: 'start', attempt: 1, message: null };
+    const doneB: StepEventInput = { stepIndex: 1, step: 'b', kind: 'done', attempt: 1, message: null };
+    store.commitTransition('r1', shiftId, { ...running, stepIndex: 1 }, [doneA, startB], outbox(3), T3);
+    store.commitTransition('r1', shiftId, { ...running, state: 'done', phase: 'done', stepIndex: 1, deadlineAt: null, finishedAt: T3 }, [doneB], outbox(4), T3);
+
+    const steps = stepsOfRun(new ShiftLogStore(store.db).eventsOf(['r1']), 'UTC');
+    expect(steps.filter((s) => s.status === 'running')).toEqual([]);
+    expect(steps.map((s) => `${s.step}#${s.attempt} ${s.status} ${s.finishedAt}`)).toEqual([
+      'a#1 interrupted 2026-03-02T08:00:02+00:00',
+      'a#1 done 2026-03-02T08:00:03+00:00',
+      'b#1 done 2026-03-02T08:00:03+00:00',
+    ]);
+    const detail = runDetail(store.getRun('r1')!, testBlueprint([{ id: 'a' }, { id: 'b' }]), store.stepEvents('r1'));
+    expect(detail.steps.map((s) => `${s.id} ${s.status} x${s.attempts}`)).toEqual(['a done x1', 'b done x1']);
   });
 
   it('a station id is created once and kept', () => {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Blueprint, BlueprintStep } from '../../shared/blueprint/schema.js';
 import type { Platform } from '../../shared/contract/run-state.js';
+import { devicesPerHour } from '../../shared/metrics.js';
 import type {
   DeviceView,
   RunDetail,
@@ -552,13 +553,11 @@ export class StationCore {
     if (!shift) return { done: 0, failed: 0, inProgress: 0, devicesPerHour: 0 };
     const c = this.store.shiftCounts(shift.id);
     const done = c.done ?? 0;
-    // Short shifts are measured over at least 15 minutes, so the first device does not read as 240/h.
-    const hours = Math.max(0.25, (this.clock.now() - Date.parse(shift.openedAt)) / 3_600_000);
     return {
       done,
       failed: c.failed ?? 0,
       inProgress: (c.queued ?? 0) + (c.running ?? 0) + (c.waiting ?? 0) + (c.interrupted ?? 0),
-      devicesPerHour: Math.round((done / hours) * 10) / 10,
+      devicesPerHour: devicesPerHour(done, Date.parse(shift.openedAt), this.clock.now()),
     };
   }
 

@@ -16,7 +16,10 @@ import { PassThrough } from 'node:stream';
 import { contentTypeOf, exportFileName, writeShiftLog, type ShiftExportOptions } from '../export/export-shift.js';
 import { parseCsvDialect } from '../export/shift-log-csv.js';
 import type { Logger } from '../logging/logger.js';
+import { LoginThrottle } from './auth/login-throttle.js';
+import { registerLoginThrottle } from './auth/login-throttle-hooks.js';
 import { tokenHash } from './credentials.js';
+import { registerDeadLetterRoutes } from './dead-letter-routes.js';
 import { HubError } from './hub-errors.js';
 import { HubShiftLogSource } from './hub-shift-source.js';
 import type { HubStore } from './hub-store.js';
@@ -52,6 +55,8 @@ export interface HubServerOptions {
   listenUrl?: string | null;
   /** Live pushes: at most one per minIntervalMs, one at least every refreshMs. */
   live?: { minIntervalMs: number; refreshMs: number };
+  /** Per-account login backoff (tests pass one with their own clock). */
+  loginThrottle?: LoginThrottle;
 }
 
 declare module 'fastify' {
@@ -171,6 +176,8 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
   const supervisor = requireRole('supervisor');
   const admin = requireRole('admin');
   const apiLimit = { rateLimit: { max: limits.apiPerMinute, timeWindow: '1 minute' } };
+  registerLoginThrottle(app, opts.loginThrottle ?? new LoginThrottle(), logger);
+  registerDeadLetterRoutes(app, { store, logger, onRequest: supervisor, config: apiLimit });
 
   app.get('/api/v1/health', async () => ({ ok: true, version: opts.version, db: store.dialect }));
 

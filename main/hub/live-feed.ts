@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Logger } from '../logging/logger.js';
-import { HUB_CHANNEL, type HubStore } from './hub-store.js';
+import type { HubStore } from './hub-store.js';
+import { HUB_CHANNEL } from './ingest/ingest-writer.js';
 
 /**
  * "Something changed" for the dashboards connected to this hub instance. With SQLite there is one

@@ -1,4 +1,5 @@
 import type { ShiftStats } from '../../shared/contract/station-api.js';
+import { devicesPerHour } from '../../shared/metrics.js';
 import { StationShiftLogSource } from '../export/station-shift-source.js';
 import type { Logger } from '../logging/logger.js';
 import { isoTime, type Clock } from '../pipeline/clock.js';
@@ -133,13 +134,11 @@ export class ShiftService {
     if (!shift) return { done: 0, failed: 0, inProgress: 0, devicesPerHour: 0 };
     const c = this.deps.store.shiftCounts(shift.id);
     const done = c.done ?? 0;
-    // Short shifts are measured over at least 15 minutes, so the first device does not read as 240/h.
-    const hours = Math.max(0.25, (this.deps.clock.now() - Date.parse(shift.openedAt)) / 3_600_000);
     return {
       done,
       failed: c.failed ?? 0,
       inProgress: (c.queued ?? 0) + (c.running ?? 0) + (c.waiting ?? 0) + (c.interrupted ?? 0),
-      devicesPerHour: Math.round((done / hours) * 10) / 10,
+      devicesPerHour: devicesPerHour(done, Date.parse(shift.openedAt), this.deps.clock.now()),
     };
   }
 

@@ -138,6 +138,44 @@ export type IngestBody = z.infer<typeof ingestBodySchema>;
 export const ingestResponseSchema = z.object({ ackSeq: z.number().int().min(0) });
 export type IngestResponse = z.infer<typeof ingestResponseSchema>;
 
+/**
+ * Characters no event may carry in any string or key: C0 controls and DEL except tab, line feed and
+ * carriage return. PostgreSQL cannot store NUL, and none of them belongs in a serial or a name.
+ */
+export const FORBIDDEN_CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+/** Deepest nesting of objects and arrays an event may have (the known kinds need 5). */
+export const EVENT_MAX_DEPTH = 32;
+
+/** Why the hub set an event aside as a dead letter instead of storing it. */
+export const DEAD_LETTER_CODES = ['invalid_payload', 'control_character', 'payload_too_deep', 'event_unstorable'] as const;
+export type DeadLetterCode = (typeof DEAD_LETTER_CODES)[number];
+
+export const rejectedEventSchema = z.object({ seq: z.number().int().min(1), code: z.enum(DEAD_LETTER_CODES), message: z.string() });
+export type RejectedEvent = z.infer<typeof rejectedEventSchema>;
+
+/**
+ * HTTP 422 from POST /api/v1/ingest: the batch was taken, but these events were set aside as dead
+ * letters. ackSeq counts them as received, so the station moves on and records them as dead letters.
+ * A replayed batch gets the same rejected entries again (the hub looks its dead letters up by seq).
+ */
+export const ingestRejectedResponseSchema = z.object({
+  error: z.object({ code: z.literal('events_rejected'), message: z.string() }),
+  ackSeq: z.number().int().min(0),
+  rejected: z.array(rejectedEventSchema).min(1),
+});
+export type IngestRejectedResponse = z.infer<typeof ingestRejectedResponseSchema>;
+
+/** A row of GET /api/v1/dead-letters. */
+export const deadLetterSchema = z.object({
+  stationId: z.string().nullable(),
+  stationName: z.string(),
+  seq: z.number().int(),
+  code: z.enum(DEAD_LETTER_CODES),
+  message: z.string(),
+  receivedAt: z.string(),
+});
+export type DeadLetter = z.infer<typeof deadLetterSchema>;
+
 export const loginBodySchema = z.object({ username: z.string().min(1).max(100), password: z.string().min(1).max(1000) }).strict();
 export const USER_ROLES = ['supervisor', 'admin'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
@@ -169,6 +207,8 @@ export const stationTileSchema = z.object({
   ackSeq: z.number().int(),
   backlog: z.number().int().nullable(),
   clockOffsetMs: z.number(),
+  /** Events of this station the hub set aside (GET /api/v1/dead-letters lists them). */
+  deadLetters: z.number().int(),
 });
 export type StationTile = z.infer<typeof stationTileSchema>;
 
@@ -185,6 +225,8 @@ export const summarySchema = z.object({
   stalled: z.number().int(),
   firstPassYield: z.number().nullable(),
   unitsPerHour: z.number(),
+  /** Dead letters of all stations, ever. */
+  deadLetters: z.number().int(),
 });
 export type Summary = z.infer<typeof summarySchema>;
 

@@ -198,6 +198,23 @@ CREATE TABLE unit_items (
 CREATE INDEX unit_items_by_run ON unit_items (station_id, run_id);
 `,
   },
+  {
+    version: 6,
+    sql: `
+-- Events a station sent that the hub could not store (invalid, or refused by the database): kept
+-- here instead, counted as received so the station's later events are not blocked behind them.
+-- payload is the event as JSON text with control characters escaped.
+CREATE TABLE dead_letters (
+  station_id  TEXT NOT NULL REFERENCES stations (id),
+  seq         BIGINT NOT NULL,
+  code        TEXT NOT NULL,
+  message     TEXT NOT NULL,
+  payload     TEXT NOT NULL,
+  received_at BIGINT NOT NULL,
+  PRIMARY KEY (station_id, seq)
+);
+`,
+  },
 ];
 
 export class HubSchemaError extends Error {

@@ -47,6 +47,11 @@ export function StationTile({ tile, stallMinutes }: { tile: Tile; stallMinutes: 
         <Figure label={t('tile.stalled', { minutes: stallMinutes })} value={n(tile.stalled)} tone={tile.stalled > 0 ? 'waiting' : undefined} testId="stalled" />
       </div>
       {tile.backlog !== null && tile.backlog > 0 && <p className="station__note">{t('tile.backlog', { count: tile.backlog })}</p>}
+      {tile.deadLetters > 0 && (
+        <p className="station__note station__note--alert" data-testid="dead-letters">
+          {t('tile.deadLetters', { count: tile.deadLetters })}
+        </p>
+      )}
       {skewMinutes >= 2 && <p className="station__note">{t('tile.clockSkew', { minutes: skewMinutes })}</p>}
     </article>
   );

@@ -32,22 +32,13 @@ function* chunks(source: ShiftLogSource): Generator<string> {
   }
   if (batch.length) yield batch.join('');
   yield ']';
-  if (source.deadLetters) {
-    yield ',\n"deadLetters":[';
-    first = true;
-    for (const letter of source.deadLetters()) {
-      yield (first ? '\n' : ',\n') + JSON.stringify(letter);
-      first = false;
-    }
-    yield ']';
-  }
   yield '}\n';
 }
 
 /**
  * `{"shift": {...}, "runs": [...], "steps": [...]}` (CONTRACT.md), written run by run so a shift
- * of any size streams; `shift` also carries the totals and the handed-over runs, and a station's
- * export `deadLetters`: the shift's events the hub refused.
+ * of any size streams; `shift` also carries the totals and the handed-over runs. Dead letters are
+ * not part of it (the hub's copy of the log must stay byte-identical): `benchline export --dead-letters`.
  */
 export async function writeShiftJson(source: ShiftLogSource, out: Writable): Promise<void> {
   await pipeline(Readable.from(chunks(source), { objectMode: false }), out);

@@ -110,7 +110,6 @@ export interface ShiftLogSource {
   runs(): Iterable<ShiftLogRun>;
   steps(): Iterable<ShiftLogStep>;
   /** Events of the shift's time window the hub refused for good; a source without them leaves the key out. */
-  deadLetters?(): Iterable<ShiftLogDeadLetter>;
 }
 
 /** An event the hub refused (the station's dead letters), as exported. Times ISO 8601 with offset. */

@@ -166,9 +166,6 @@ export class StationShiftLogSource implements ShiftLogSource {
   }
 
   /** Dead letters of events written while the shift was open. */
-  *deadLetters(): Generator<ShiftLogDeadLetter> {
-    for (const l of this.deps.log.deadLetters.list({ from: this.shift.openedAt, to: this.shift.closedAt })) yield toShiftLogDeadLetter(l, this.tz);
-  }
 
   *runs(): Generator<ShiftLogRun> {
     for (const r of this.deps.log.runs(this.shift.id, this.pageSize)) yield toShiftLogRun(r, this.deps.stationId, this.tz);

@@ -144,11 +144,20 @@ describe('dead letters in the shift JSON export and the CLI', () => {
   });
   afterAll(() => seeded.store.close());
 
-  it('the JSON export lists the dead letters of the shift window only', async () => {
+  it('the shift JSON stays the hub’s twin (no dead letters in it); the dead-letter JSON of the shift window keeps the payload', async () => {
     const source = new StationShiftLogSource({ log: seeded.log, floor: seeded.floor, stationId: 'st-1', stationName: 'Bank' }, seeded.store.getShift(seeded.shiftId)!, { timeZone: 'UTC' });
-    const json = JSON.parse(await collect((out) => writeShiftLog(source, out, { format: 'json' }))) as { runs: unknown[]; deadLetters: { seq: number; payload: unknown; source: string }[] };
+    const json = JSON.parse(await collect((out) => writeShiftLog(source, out, { format: 'json' }))) as Record<string, unknown> & { runs: unknown[] };
     expect(json.runs).toHaveLength(5);
-    expect(json.deadLetters).toEqual([expect.objectContaining({ seq: 2, code: 'invalid_text', source: 'hub', payload: { run: { serial: 'A\u0000' } } })]);
+    expect(Object.keys(json)).toEqual(['shift', 'runs', 'steps']);
+    const dataDir = path.join(tmp.dir, 'dl');
+    const out = path.join(dataDir, 'shift-dead.json');
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      await exportCommand({ dataDir, deadLetters: true, shift: 'last', format: 'json', out });
+    } finally {
+      stderr.mockRestore();
+    }
+    expect(JSON.parse(fs.readFileSync(out, 'utf8'))).toEqual([expect.objectContaining({ seq: 2, code: 'invalid_text', source: 'hub', payload: { run: { serial: 'A\u0000' } } })]);
   });
 
   it('benchline export --dead-letters writes them all as CSV, or a shift window', async () => {

@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../logging/logger.js';
 import { formatBytes, HttpError } from './http-error.js';
@@ -64,7 +65,7 @@ function looksLikeApi(url: string): boolean {
       break;
     }
   }
-  return /^\/+api(\/|$)/i.test(p.replace(/\\/g, '/'));
+  return /^\/api(\/|$)/i.test(posix.normalize(p.replace(/\\/g, '/')));
 }
 
 /**
@@ -81,11 +82,15 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
   });
 
   app.addHook('onRoute', (route) => {
-    const access = route.config?.access ?? opts.defaultAccess;
-    if (access !== 'public' && !opts.authenticators[access]) throw new Error(`route ${route.url} asks for "${access}" access, which this server does not have`);
+    // Read when asked, not now: hooks of inner scopes (the page's files) set their access after this one.
+    const accessOf = (): RouteAccess => route.config?.access ?? opts.defaultAccess;
     for (const method of [route.method].flat()) {
-      if (method === 'HEAD' && route.prefixTrailingSlash === undefined && routes.some((r) => r.url === route.url && r.method === 'GET')) continue;
-      routes.push({ method, url: route.url, access, anyHost: route.config?.anyHost === true, websocket: (route as { websocket?: boolean }).websocket === true });
+      routes.push({ method, url: route.url, get access() { return accessOf(); }, anyHost: route.config?.anyHost === true, websocket: (route as { websocket?: boolean }).websocket === true });
+    }
+  });
+  app.addHook('onReady', async () => {
+    for (const r of routes) {
+      if (r.access !== 'public' && !opts.authenticators[r.access]) throw new Error(`route ${r.method} ${r.url} asks for "${r.access}" access, which this server does not have`);
     }
   });
 
@@ -95,7 +100,10 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
       const refused = guard.check(req);
       if (refused) return reply.code(refused.status).send(refused.toBody());
     }
-    const access: RouteAccess = req.is404 ? (looksLikeApi(req.url) ? opts.defaultAccess : 'public') : (config?.access ?? opts.defaultAccess);
+    // A path that decodes to /api/... is never public by way of a catch-all (the page's "/*" or a 404):
+    // only an /api route that says public is.
+    const apiRoute = !req.is404 && req.routeOptions.url?.startsWith('/api/') === true;
+    const access: RouteAccess = looksLikeApi(req.url) && !apiRoute ? opts.defaultAccess : req.is404 ? 'public' : (config?.access ?? opts.defaultAccess);
     if (access === 'public') return;
     const refused = await opts.authenticators[access]!(req);
     if (refused) return reply.code(refused.status).send(refused.toBody());
@@ -128,12 +136,15 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
     if (status === 415) return HttpError.of('unsupported_media_type', `Content-Type "${String(req.headers['content-type'] ?? '')}" is not taken here; send application/json.`);
     if (status === 429) return HttpError.of('rate_limited', err.message);
     if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) return HttpError.of('bad_request', `Malformed JSON: ${err.message}`);
+    if (status === 403) return HttpError.of('forbidden', `${err.message}: that path is not served.`);
+    if (status === 404) return HttpError.of('not_found', err.message);
     if (status >= 400 && status < 500) return HttpError.of('bad_request', err.message);
     return HttpError.of('internal', 'The server hit an internal error; it is in the log.');
   }
 
   app.setNotFoundHandler((req, reply) => {
     if (looksLikeApi(req.url)) return reply.code(404).send(HttpError.of('not_found', `No route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}.`).toBody());
+    if (req.method !== 'GET' && req.method !== 'HEAD') return reply.code(404).send(HttpError.of('not_found', `No route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}.`).toBody());
     return opts.pageFallback(req, reply);
   });
 

@@ -66,7 +66,7 @@ export async function createStationServer(opts: StationServerOptions): Promise<F
     authenticators: {
       token: (req) => (tokenMatches(token, presentedToken(req)) ? null : HttpError.of('unauthorized', 'Missing or wrong API token: send "Authorization: Bearer <DATA_DIR/api-token>".')),
     },
-    hosts: { names: opts.hostNames ?? [], appOrigins: [APP_ORIGIN], anyIpLiteral: false, checkPort: true },
+    hosts: { names: opts.hostNames ?? [], appOrigins: [APP_ORIGIN], anyIpLiteral: false, checkPort: true, httpsOrigins: false },
     mapError: (err) => stationHttpError(err),
     pageFallback: (_req, reply) =>
       rendererDir ? reply.header('content-security-policy', RENDERER_CSP).sendFile('index.html') : reply.code(404).send(HttpError.of('not_found', 'Not found.').toBody()),

@@ -94,11 +94,20 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
     }
   });
 
+  /** Sends a refusal; a refused WebSocket upgrade also loses its socket (nothing else would ever close it). */
+  const refuse = (req: FastifyRequest, reply: FastifyReply, err: HttpError) => {
+    if (req.headers.upgrade) {
+      reply.header('connection', 'close');
+      reply.raw.once('finish', () => req.socket.destroy());
+    }
+    return reply.code(err.status).send(err.toBody());
+  };
+
   app.addHook('onRequest', async (req, reply) => {
     const config = req.is404 ? undefined : req.routeOptions.config;
     if (!config?.anyHost) {
       const refused = guard.check(req);
-      if (refused) return reply.code(refused.status).send(refused.toBody());
+      if (refused) return refuse(req, reply, refused);
     }
     // A path that decodes to /api/... is never public by way of a catch-all (the page's "/*" or a 404):
     // only an /api route that says public is.
@@ -106,7 +115,7 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
     const access: RouteAccess = looksLikeApi(req.url) && !apiRoute ? opts.defaultAccess : req.is404 ? 'public' : (config?.access ?? opts.defaultAccess);
     if (access === 'public') return;
     const refused = await opts.authenticators[access]!(req);
-    if (refused) return reply.code(refused.status).send(refused.toBody());
+    if (refused) return refuse(req, reply, refused);
   });
 
   // JSON with a nesting limit: deep nesting is an attack, not data, and must not reach the stack.

@@ -19,6 +19,8 @@ export interface HostPolicy {
   anyIpLiteral: boolean;
   /** When true, a Host port must be the port the server listens on. */
   checkPort: boolean;
+  /** The station serves plain http only; the hub may sit behind a TLS proxy. */
+  httpsOrigins: boolean;
 }
 
 export interface BoundAddress {
@@ -81,7 +83,7 @@ export class RequestGuard {
     } catch {
       return false;
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+    if (url.protocol !== 'http:' && !(url.protocol === 'https:' && this.policy.httpsOrigins)) return false;
     if (url.origin !== origin) return false; // a path, credentials or "null" is not an origin
     return this.hostAllowed(url.host, url.protocol === 'https:' ? 443 : 80);
   }

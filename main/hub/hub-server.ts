@@ -115,7 +115,7 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
       // The station token itself is checked by the store in the same transaction as the batch.
       station: (req) => (bearer(req) ? null : HttpError.of('unauthorized', 'Send the station token: "Authorization: Bearer <token from register-station>".')),
     },
-    hosts: { names: opts.hostNames ?? hostNamesFromEnv(), appOrigins: [], anyIpLiteral: true, checkPort: false },
+    hosts: { names: opts.hostNames ?? hostNamesFromEnv(), appOrigins: [], anyIpLiteral: true, checkPort: false, httpsOrigins: true },
     mapError: (err, req) => {
       if (!(err instanceof HubError)) return null;
       if (req.url.startsWith('/api/v1/ingest')) logger.log('warn', `ingest refused (${err.code}): ${err.message}`);

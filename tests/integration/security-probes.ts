@@ -2,7 +2,8 @@ import http from 'node:http';
 import type { RouteInfo } from '../../main/http/http-app.js';
 
 /** One raw HTTP exchange: the path goes out byte for byte (fetch would normalize %2e%2e and //). */
-export function rawRequest(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+export function rawRequest(port: number, method: string, path: string, given: Record<string, string | undefined> = {}, body?: string): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  const headers = Object.fromEntries(Object.entries(given).filter((e): e is [string, string] => e[1] !== undefined));
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, method, path, headers: { host: `127.0.0.1:${port}`, ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }) }, setHost: false }, (res) => {
       let text = '';

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { stationMethods, wsClientFrameSchema } from '../../shared/contract/station-api.js';
 import { createHttpApp, type RouteInfo } from '../http/http-app.js';
 import { HttpError } from '../http/http-error.js';
-import { PAGE_CSP } from '../http/csp.js';
+import { PAGE_CSP, sendPage } from '../http/csp.js';
 import { bearer } from '../http/request-guard.js';
 import { openEventStream } from '../http/sse.js';
 import { parseInput } from '../http/validate.js';
@@ -69,7 +69,7 @@ export async function createStationServer(opts: StationServerOptions): Promise<F
     hosts: { names: opts.hostNames ?? [], appOrigins: [APP_ORIGIN], anyIpLiteral: false, checkPort: true, httpsOrigins: false },
     mapError: (err) => stationHttpError(err),
     pageFallback: (_req, reply) =>
-      rendererDir ? reply.header('content-security-policy', RENDERER_CSP).sendFile('index.html') : reply.code(404).send(HttpError.of('not_found', 'Not found.').toBody()),
+      rendererDir ? sendPage(reply, path.join(rendererDir, 'index.html')) : reply.code(404).send(HttpError.of('not_found', 'Not found.').toBody()),
   });
   app.decorate('stationRoutes', routes);
 

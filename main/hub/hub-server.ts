@@ -13,7 +13,7 @@ import {
   type UserRole,
 } from '../../shared/contract/hub-api.js';
 import { PassThrough } from 'node:stream';
-import { PAGE_CSP } from '../http/csp.js';
+import { PAGE_CSP, sendPage } from '../http/csp.js';
 import { createHttpApp, type RouteInfo } from '../http/http-app.js';
 import { HttpError } from '../http/http-error.js';
 import { bearer } from '../http/request-guard.js';
@@ -123,7 +123,7 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
     },
     pageFallback: (req, reply) =>
       rendererDir && req.method === 'GET'
-        ? reply.header('content-security-policy', DASHBOARD_CSP).sendFile('hub.html')
+        ? sendPage(reply, path.join(rendererDir, 'hub.html'))
         : reply.code(404).send(HttpError.of('not_found', 'Not found.').toBody()),
   });
   app.decorate('hubRoutes', routes);
@@ -166,7 +166,7 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
   }
   const publicPage = { config: { access: 'public' as const } };
   if (rendererDir) {
-    app.get('/', publicPage, (_req, reply) => reply.header('content-security-policy', DASHBOARD_CSP).sendFile('hub.html'));
+    app.get('/', publicPage, (_req, reply) => sendPage(reply, path.join(rendererDir, 'hub.html')));
   } else {
     app.get('/', publicPage, (_req, reply) => reply.code(503).type('text/plain').send('The dashboard is not built: run "npm run build" and restart the hub. The API is at /api/v1/.'));
   }

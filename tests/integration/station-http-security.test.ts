@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStation, type RunningStation } from '../../main/cli/station-command.js';
 import { ORDER_IMPORT_LIMIT } from '../../main/api/floor-routes.js';
+import { RENDERER_CSP } from '../../main/api/station-http-server.js';
 import type { RouteInfo } from '../../main/http/http-app.js';
 import { tempDir } from '../fixtures/store-helpers.js';
 import { concretePath, isErrorBody, pathVariants, probeBody, probeRoutes, rawRequest } from './security-probes.js';
@@ -106,6 +107,8 @@ describe('station HTTP: every route', () => {
 
   it('the page is public but not for foreign hosts; unknown API paths are 401, then 404', async () => {
     expect((await rawRequest(port, 'GET', '/')).status).toBe(200);
+    const deepLink = await rawRequest(port, 'GET', '/some/page/of/the/app');
+    expect([deepLink.status, deepLink.headers['content-security-policy']]).toEqual([200, RENDERER_CSP]);
     expect((await rawRequest(port, 'GET', '/', { host: 'evil.example' })).status).toBe(421);
     expect((await rawRequest(port, 'GET', '/api/v1/nothing-here')).status).toBe(401);
     const unknown = await rawRequest(port, 'GET', '/api/v1/nothing-here', auth());

@@ -2,15 +2,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ApiError } from '../../shared/contract/errors.js';
-import { plugSimulatedParamsSchema, wsClientFrameSchema } from '../../shared/contract/station-api.js';
+import { stationMethods, wsClientFrameSchema } from '../../shared/contract/station-api.js';
+import { createHttpApp, type RouteInfo } from '../http/http-app.js';
+import { HttpError } from '../http/http-error.js';
+import { PAGE_CSP, sendPage } from '../http/csp.js';
+import { bearer } from '../http/request-guard.js';
+import { openEventStream } from '../http/sse.js';
+import { parseInput } from '../http/validate.js';
 import type { Logger } from '../logging/logger.js';
 import type { StationCore } from '../station/station-core.js';
 import { tokenMatches } from './api-token.js';
 import { registerFloorRoutes } from './floor-routes.js';
-import { callStationMethod, toApiError } from './station-methods.js';
+import { callMethod, callStationMethod, stationHttpError, toApiError } from './station-methods.js';
 import { registerTestUsbRoutes } from './test-usb-routes.js';
 
 export interface StationServerOptions {
@@ -20,31 +25,31 @@ export interface StationServerOptions {
   rendererDir: string | null;
   logger: Logger;
   version: string;
+  /** Host names besides loopback and the bound address that browsers may use (the configured --host). */
+  hostNames?: string[];
 }
 
 /** The renderer may load only its own files and talk only to its own origin. */
-export const RENDERER_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+export const RENDERER_CSP = PAGE_CSP;
 
-const operatorsBody = z.object({ operators: z.array(z.string().trim().min(1).max(80)).min(1).max(20) }).strict();
+/** The Electron window's origin: its fetches carry it. */
+export const APP_ORIGIN = 'app://station';
 
-function bearer(req: FastifyRequest): string | undefined {
-  const header = req.headers.authorization;
-  return header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-}
+/** What a WebSocket client may leave unsent before it is dropped (a snapshot is tens of KB). */
+const WS_MAX_BUFFERED_BYTES = 1024 * 1024;
 
-function send(reply: FastifyReply, err: unknown, logger: Logger): FastifyReply {
-  const { status, error } = toApiError(err);
-  if (status >= 500) logger.log('error', `API error: ${(err as Error).stack ?? String(err)}`);
-  return reply.code(status).send(error.toBody());
-}
-
-function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
-  const parsed = schema.safeParse(body ?? {});
-  if (!parsed.success) {
-    throw new ApiError('bad_request', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route with its access, for the security tests. */
+    stationRoutes?: RouteInfo[];
   }
-  return parsed.data;
+}
+
+/** The token: "Authorization: Bearer", or ?token= on the WebSocket upgrade (a browser cannot set headers there). */
+function presentedToken(req: FastifyRequest): string | undefined {
+  const header = bearer(req);
+  if (header || req.headers.upgrade?.toLowerCase() !== 'websocket') return header;
+  return new URL(req.url, 'http://station').searchParams.get('token') ?? undefined;
 }
 
 /**
@@ -53,109 +58,92 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
  */
 export async function createStationServer(opts: StationServerOptions): Promise<FastifyInstance> {
   const { core, token, logger } = opts;
-  const app = Fastify({ logger: false, bodyLimit: 1_048_576, return503OnClosing: true });
-
-  app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
-    if (err.statusCode === 413) return reply.code(413).send(new ApiError('payload_too_large', 'The request body is larger than 1 MB.').toBody());
-    if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send(new ApiError('bad_request', err.message).toBody());
-    return send(reply, err, logger);
+  const rendererDir = opts.rendererDir && fs.existsSync(opts.rendererDir) ? path.resolve(opts.rendererDir) : null;
+  const { app, routes } = createHttpApp({
+    logger,
+    bodyLimit: 1_048_576,
+    defaultAccess: 'token',
+    authenticators: {
+      token: (req) => (tokenMatches(token, presentedToken(req)) ? null : HttpError.of('unauthorized', 'Missing or wrong API token: send "Authorization: Bearer <DATA_DIR/api-token>".')),
+    },
+    hosts: { names: opts.hostNames ?? [], appOrigins: [APP_ORIGIN], anyIpLiteral: false, checkPort: true, httpsOrigins: false },
+    mapError: (err) => stationHttpError(err),
+    pageFallback: (_req, reply) =>
+      rendererDir ? sendPage(reply, path.join(rendererDir, 'index.html')) : reply.code(404).send(HttpError.of('not_found', 'Not found.').toBody()),
   });
-  app.setNotFoundHandler((req, reply) => {
-    if (req.url.startsWith('/api/')) return reply.code(404).send(new ApiError('not_found', `No route ${req.method} ${req.url.split('?')[0]}.`).toBody());
-    if (opts.rendererDir) return reply.header('content-security-policy', RENDERER_CSP).sendFile('index.html');
-    return reply.code(404).send(new ApiError('not_found', 'Not found.').toBody());
-  });
-
-  app.addHook('onRequest', async (req, reply) => {
-    if (!req.url.startsWith('/api/') || req.url === '/api/v1/health') return;
-    const presented = req.url.startsWith('/api/v1/ws') ? new URL(req.url, 'http://x').searchParams.get('token') ?? undefined : bearer(req);
-    if (!tokenMatches(token, presented)) {
-      return reply.code(401).send(new ApiError('unauthorized', 'Missing or wrong API token: send "Authorization: Bearer <DATA_DIR/api-token>".').toBody());
-    }
-  });
+  app.decorate('stationRoutes', routes);
 
   await app.register(fastifyWebsocket, { options: { maxPayload: 65_536 } });
-  if (opts.rendererDir && fs.existsSync(opts.rendererDir)) {
-    await app.register(fastifyStatic, {
-      root: path.resolve(opts.rendererDir),
-      setHeaders: (reply) => { reply.header('content-security-policy', RENDERER_CSP); },
+  if (rendererDir) {
+    await app.register(async (scope) => {
+      // The page and its files are public: the token comes with the page's URL (#token=), never in it.
+      scope.addHook('onRoute', (route) => {
+        route.config = { ...route.config, access: 'public' };
+      });
+      await scope.register(fastifyStatic, { root: rendererDir, setHeaders: (reply) => { reply.header('content-security-policy', RENDERER_CSP); } });
     });
   }
 
-  app.get('/api/v1/health', async () => ({ ok: true, version: opts.version, stationId: core.stationId }));
+  app.get('/api/v1/health', { config: { access: 'public' } }, async () => ({ ok: true, version: opts.version, stationId: core.stationId }));
   await registerFloorRoutes(app, core, logger);
   app.get('/api/v1/devices', async () => core.listDevices());
   app.get('/api/v1/runs', async (req) => {
-    const q = parseBody(z.object({ shift: z.string().min(1).default('current') }), req.query);
+    const q = parseInput(z.object({ shift: z.string().min(1).default('current') }), req.query, 'Query');
     const shift = q.shift === 'current' && !core.currentShift() ? core.resolveShift('last') : core.resolveShift(q.shift);
     return core.listRuns(shift.id);
   });
-  app.get<{ Params: { runId: string } }>('/api/v1/runs/:runId', async (req) => core.runDetail(req.params.runId));
-  for (const action of ['retry', 'cancel', 'skip', 'confirm'] as const) {
-    app.post<{ Params: { runId: string } }>(`/api/v1/runs/:runId/${action}`, async (req) => {
-      const id = req.params.runId;
-      if (action === 'retry') core.retryRun(id);
-      else if (action === 'cancel') core.cancelRun(id);
-      else if (action === 'skip') core.skipStep(id);
-      else core.confirmStep(id);
-      return { ok: true };
-    });
+  app.get<{ Params: { runId: string } }>('/api/v1/runs/:runId', async (req) => callMethod(core, 'runDetail', req.params));
+  const runActions = { retry: 'retryRun', cancel: 'cancelRun', skip: 'skipStep', confirm: 'confirmStep' } as const;
+  for (const [action, method] of Object.entries(runActions)) {
+    app.post<{ Params: { runId: string } }>(`/api/v1/runs/:runId/${action}`, async (req) => callMethod(core, method, req.params));
   }
   app.get('/api/v1/shifts', async () => core.listShifts());
-  app.post('/api/v1/shifts', async (req, reply) => reply.code(201).send(core.openShift(parseBody(operatorsBody, req.body).operators)));
-  app.post<{ Params: { id: string } }>('/api/v1/shifts/:id/close', async (req) => core.closeShift(req.params.id));
+  app.post('/api/v1/shifts', async (req, reply) => reply.code(201).send(await callMethod(core, 'openShift', parseInput(stationMethods.openShift.params.strict(), req.body, 'Body'))));
+  app.post<{ Params: { id: string } }>('/api/v1/shifts/:id/close', async (req) => callMethod(core, 'closeShift', { shiftId: req.params.id }));
   app.post('/api/v1/simulator/devices', async (req, reply) =>
-    reply.code(201).send({ serials: core.plugSimulated(parseBody(plugSimulatedParamsSchema.strict(), req.body)) }),
+    reply.code(201).send(await callMethod(core, 'plugSimulated', parseInput(stationMethods.plugSimulated.params.strict(), req.body, 'Body'))),
   );
-  app.delete<{ Params: { serial: string } }>('/api/v1/simulator/devices/:serial', async (req) => {
-    core.unplugSimulated(req.params.serial);
-    return { ok: true };
-  });
-  app.post<{ Params: { serial: string } }>('/api/v1/simulator/devices/:serial/replug', async (req) => {
-    core.replugSimulated(req.params.serial);
-    return { ok: true };
-  });
+  app.delete<{ Params: { serial: string } }>('/api/v1/simulator/devices/:serial', async (req) => callMethod(core, 'unplugSimulated', req.params));
+  app.post<{ Params: { serial: string } }>('/api/v1/simulator/devices/:serial/replug', async (req) => callMethod(core, 'replugSimulated', req.params));
 
   if (core.testUsb) registerTestUsbRoutes(app, core.testUsb);
 
-  // Server-Sent Events: every committed transition, in commit order.
+  // Server-Sent Events: every committed transition, in commit order; a client that stops reading is dropped.
   app.get('/api/v1/events', (req, reply) => {
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    res.write(': benchline station events\n\n');
-    let id = 0;
-    const off = core.onCommitted((t) => res.write(`id: ${++id}\nevent: transition\ndata: ${JSON.stringify(t)}\n\n`));
-    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    req.raw.on('close', () => {
-      off();
-      clearInterval(keepAlive);
-    });
+    let off = () => {};
+    const stream = openEventStream(req, reply, { logger, what: 'station events', preamble: ': benchline station events\n\n', onClose: () => off() });
+    if (!stream.closed) off = core.onCommitted((t) => stream.send('transition', t));
   });
 
   // The renderer's transport in headless mode: StationApi calls and pushed events.
   app.get('/api/v1/ws', { websocket: true }, (socket) => {
-    const off = core.onEvent((event) => socket.send(JSON.stringify({ kind: 'event', event })));
-    socket.on('message', (data: Buffer) => {
-      let frame;
-      try {
-        frame = wsClientFrameSchema.parse(JSON.parse(String(data)));
-      } catch {
-        socket.send(JSON.stringify({ kind: 'result', id: -1, ok: false, error: { code: 'bad_request', message: 'Malformed frame.' } }));
+    const send = (frame: unknown) => {
+      if (socket.bufferedAmount > WS_MAX_BUFFERED_BYTES) {
+        logger.log('warn', `websocket: dropped a client that does not read (${socket.bufferedAmount} bytes waiting)`);
+        socket.terminate();
         return;
       }
-      const call = frame;
+      socket.send(JSON.stringify(frame));
+    };
+    const off = core.onEvent((event) => send({ kind: 'event', event }));
+    socket.on('message', (data: Buffer) => {
+      let call;
+      try {
+        call = wsClientFrameSchema.parse(JSON.parse(String(data)));
+      } catch {
+        send({ kind: 'result', id: -1, ok: false, error: { code: 'bad_request', message: 'Malformed frame.' } });
+        return;
+      }
+      const id = call.id;
+      const method = call.method;
       const fail = (err: unknown) => {
         const { status, error } = toApiError(err);
-        if (status >= 500) logger.log('error', `ws call ${call.method} failed: ${(err as Error).stack ?? String(err)}`);
-        socket.send(JSON.stringify({ kind: 'result', id: call.id, ok: false, error: error.toBody().error }));
+        if (status >= 500) logger.log('error', `ws call ${method} failed: ${(err as Error).stack ?? String(err)}`);
+        send({ kind: 'result', id, ok: false, error: error.toBody().error });
       };
       try {
         // Most methods answer at once; printing ones (reprintLabel, printUnitLabel) return a promise.
-        const result = callStationMethod(core, call.method, call.params);
-        if (result instanceof Promise) {
-          result.then((r: unknown) => socket.send(JSON.stringify({ kind: 'result', id: call.id, ok: true, result: r })), fail);
-        } else socket.send(JSON.stringify({ kind: 'result', id: call.id, ok: true, result }));
+        Promise.resolve(callStationMethod(core, method, call.params)).then((result) => send({ kind: 'result', id, ok: true, result }), fail);
       } catch (err) {
         fail(err);
       }
@@ -163,9 +151,5 @@ export async function createStationServer(opts: StationServerOptions): Promise<F
     socket.on('close', off);
   });
 
-  app.addHook('onError', async (_req, _reply, err) => {
-    if (!(err as { statusCode?: number }).statusCode) logger.log('error', `request failed: ${err.stack ?? err.message}`);
-  });
   return app;
 }
-

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from '../../shared/contract/errors.js';
+import { parseInput } from '../http/validate.js';
 import { testUsbDeviceSchema, type TestUsbBackend } from '../drivers/usb/test-usb-backend.js';
 
 function loopback(req: FastifyRequest): void {
@@ -20,9 +21,7 @@ export function registerTestUsbRoutes(app: FastifyInstance, backend: TestUsbBack
   });
   app.post('/api/v1/test/usb/devices', async (req, reply) => {
     loopback(req);
-    const parsed = testUsbDeviceSchema.safeParse(req.body ?? {});
-    if (!parsed.success) throw new ApiError('bad_request', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
-    backend.plug(parsed.data);
+    backend.plug(parseInput(testUsbDeviceSchema, req.body, 'Body'));
     return reply.code(201).send({ ok: true });
   });
   app.delete<{ Params: { portPath: string } }>('/api/v1/test/usb/devices/:portPath', async (req) => {

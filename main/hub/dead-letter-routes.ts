@@ -1,9 +1,10 @@
 import { PassThrough } from 'node:stream';
-import type { FastifyInstance, onRequestHookHandler } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { parseCsvDialect } from '../export/shift-log-csv.js';
 import type { Logger } from '../logging/logger.js';
 import { HubError } from './hub-errors.js';
+import { parseInput } from '../http/validate.js';
 import type { HubStore } from './hub-store.js';
 import { writeDeadLettersCsv } from './ingest/dead-letters.js';
 
@@ -21,12 +22,11 @@ const deadLettersQuery = z
  */
 export function registerDeadLetterRoutes(
   app: FastifyInstance,
-  deps: { store: HubStore; logger: Logger; onRequest: onRequestHookHandler; config: Record<string, unknown> },
+  deps: { store: HubStore; logger: Logger; config: Record<string, unknown> },
 ): void {
-  app.get('/api/v1/dead-letters', { onRequest: deps.onRequest, config: deps.config }, async (req, reply) => {
-    const parsed = deadLettersQuery.safeParse(req.query);
-    if (!parsed.success) throw new HubError('bad_request', `Query: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ')}`);
-    const q = parsed.data;
+  // Supervisor access: the hub's default for a route that names none (main/http/http-app.ts).
+  app.get('/api/v1/dead-letters', { config: deps.config }, async (req, reply) => {
+    const q = parseInput(deadLettersQuery, req.query, 'query');
     const list = await deps.store.deadLetters(q.station);
     if (q.format !== 'csv') return list;
     let dialect;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
   INGEST_MAX_BYTES,
@@ -13,6 +13,12 @@ import {
   type UserRole,
 } from '../../shared/contract/hub-api.js';
 import { PassThrough } from 'node:stream';
+import { PAGE_CSP, sendPage } from '../http/csp.js';
+import { createHttpApp, type RouteInfo } from '../http/http-app.js';
+import { HttpError } from '../http/http-error.js';
+import { bearer } from '../http/request-guard.js';
+import { openEventStream } from '../http/sse.js';
+import { parseInput } from '../http/validate.js';
 import { contentTypeOf, exportFileName, writeShiftLog, type ShiftExportOptions } from '../export/export-shift.js';
 import { parseCsvDialect } from '../export/shift-log-csv.js';
 import type { Logger } from '../logging/logger.js';
@@ -26,8 +32,7 @@ import type { HubStore } from './hub-store.js';
 import { LiveFeed, localChanges, postgresChanges } from './live-feed.js';
 
 /** The dashboard loads only its own files and talks only to its own origin. */
-export const DASHBOARD_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+export const DASHBOARD_CSP = PAGE_CSP;
 
 export interface HubLimits {
   /** Requests per station token per minute on /ingest. */
@@ -55,6 +60,11 @@ export interface HubServerOptions {
   listenUrl?: string | null;
   /** Live pushes: at most one per minIntervalMs, one at least every refreshMs. */
   live?: { minIntervalMs: number; refreshMs: number };
+  /**
+   * Host names (no port) supervisors' browsers use for the hub besides loopback and IP addresses,
+   * e.g. hub.example.org behind a proxy. Default: BENCHLINE_HUB_HOSTS, comma-separated.
+   */
+  hostNames?: string[];
   /** Per-account login backoff (tests pass one with their own clock). */
   loginThrottle?: LoginThrottle;
 }
@@ -63,25 +73,16 @@ declare module 'fastify' {
   interface FastifyRequest {
     user?: { username: string; role: UserRole };
   }
-}
-
-function bearer(req: FastifyRequest): string | undefined {
-  const header = req.headers.authorization;
-  return header?.startsWith('Bearer ') ? header.slice(7).trim() || undefined : undefined;
-}
-
-function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    throw new HubError(
-      'bad_request',
-      `${what}: ${parsed.error.issues
-        .slice(0, 5)
-        .map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`)
-        .join('; ')}`,
-    );
+  interface FastifyInstance {
+    /** Every route with its access, for the security tests. */
+    hubRoutes?: RouteInfo[];
   }
-  return parsed.data;
+}
+
+const parse = parseInput;
+
+function hostNamesFromEnv(): string[] {
+  return (process.env.BENCHLINE_HUB_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
 }
 
 function localDayStart(now: number): number {
@@ -100,7 +101,37 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const stallMs = (opts.stallMinutes ?? 10) * 60_000;
   const onlineWindowMs = opts.onlineWindowMs ?? 30_000;
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, return503OnClosing: true, forceCloseConnections: true });
+  const rendererDir = opts.rendererDir && fs.existsSync(path.join(opts.rendererDir, 'hub.html')) ? path.resolve(opts.rendererDir) : null;
+  const session = (role: UserRole) => async (req: FastifyRequest) => {
+    const user = await store.session(bearer(req));
+    if (!user) return HttpError.of('unauthorized', 'Log in first: POST /api/v1/login, then send "Authorization: Bearer <token>".');
+    if (role === 'admin' && user.role !== 'admin') return HttpError.of('forbidden', `${user.username} is a supervisor; this needs an admin.`);
+    req.user = user;
+    return null;
+  };
+  const { app, routes } = createHttpApp({
+    logger,
+    bodyLimit: 64 * 1024,
+    fastify: { forceCloseConnections: true },
+    defaultAccess: 'supervisor',
+    authenticators: {
+      supervisor: session('supervisor'),
+      admin: session('admin'),
+      // The station token itself is checked by the store in the same transaction as the batch.
+      station: (req) => (bearer(req) ? null : HttpError.of('unauthorized', 'Send the station token: "Authorization: Bearer <token from register-station>".')),
+    },
+    hosts: { names: opts.hostNames ?? hostNamesFromEnv(), appOrigins: [], anyIpLiteral: true, checkPort: false, httpsOrigins: true },
+    mapError: (err, req) => {
+      if (!(err instanceof HubError)) return null;
+      if (req.url.startsWith('/api/v1/ingest')) logger.log('warn', `ingest refused (${err.code}): ${err.message}`);
+      return new HttpError(err.status, err.code, err.message);
+    },
+    pageFallback: (req, reply) =>
+      rendererDir && req.method === 'GET'
+        ? sendPage(reply, path.join(rendererDir, 'hub.html'))
+        : reply.code(404).send(HttpError.of('not_found', 'Not found.').toBody()),
+  });
+  app.decorate('hubRoutes', routes);
 
   const dashboard = async (): Promise<Dashboard> => {
     const now = Date.now();
@@ -115,77 +146,50 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
     await live.close();
   });
 
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
-    if (err instanceof HubError) {
-      if (req.url.startsWith('/api/v1/ingest')) logger.log('warn', `ingest refused (${err.code}): ${err.message}`);
-      return reply.code(err.status).send(err.toBody());
-    }
-    const status = err.statusCode ?? 500;
-    let e: HubError;
-    if (status === 413) e = new HubError('payload_too_large', `The request body is larger than this endpoint takes (${req.url.startsWith('/api/v1/ingest') ? INGEST_MAX_BYTES : 65_536} bytes); send smaller batches.`);
-    else if (status === 415) e = new HubError('unsupported_media_type', 'Send the body as application/json.');
-    else if (status === 429) e = new HubError('rate_limited', err.message);
-    else if (status >= 400 && status < 500) e = new HubError('bad_request', err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError ? `Malformed JSON: ${err.message}` : err.message);
-    else {
-      logger.log('error', `request ${req.method} ${req.url.split('?')[0]} failed: ${err.stack ?? err.message}`);
-      e = new HubError('internal', 'The hub hit an internal error; it is in the hub log.');
-    }
-    if (status === 429) reply.header('retry-after', reply.getHeader('retry-after') ?? '60');
-    return reply.code(e.status).send(e.toBody());
-  });
-  app.setNotFoundHandler((req, reply) => {
-    if (req.url.startsWith('/api/')) return reply.code(404).send(new HubError('not_found', `No route ${req.method} ${req.url.split('?')[0]}.`).toBody());
-    if (opts.rendererDir && req.method === 'GET') return reply.header('content-security-policy', DASHBOARD_CSP).sendFile('hub.html');
-    return reply.code(404).send(new HubError('not_found', 'Not found.').toBody());
-  });
-
   await app.register(fastifyRateLimit, {
     global: false,
     errorResponseBuilder: (_req, ctx) => Object.assign(new HubError('rate_limited', `Too many requests: at most ${ctx.max} per ${ctx.after === '1 minute' ? 'minute' : 'minute'}; retry in ${ctx.after}.`), { statusCode: 429 }),
   });
-  const rendererDir = opts.rendererDir && fs.existsSync(path.join(opts.rendererDir, 'hub.html')) ? path.resolve(opts.rendererDir) : null;
   if (opts.rendererDir && !rendererDir) logger.log('warn', `no dashboard build in ${opts.rendererDir} (hub.html missing); run "npm run build". The API works without it.`);
   if (rendererDir) {
-    await app.register(fastifyStatic, {
-      root: rendererDir,
-      index: false,
-      wildcard: false,
-      // The renderer build also holds the technician's app, whose page makes no sense on the hub.
-      allowedPath: (pathName) => pathName !== '/index.html',
-      setHeaders: (res) => {
-        res.header('content-security-policy', DASHBOARD_CSP);
-      },
+    // The dashboard's files are public (the session lives in the page, never in its URL).
+    await app.register(async (scope) => {
+      scope.addHook('onRoute', (route) => {
+        route.config = { ...route.config, access: 'public' };
+      });
+      await scope.register(fastifyStatic, {
+        root: rendererDir,
+        index: false,
+        wildcard: false,
+        // The renderer build also holds the technician's app, whose page makes no sense on the hub.
+        allowedPath: (pathName) => pathName !== '/index.html',
+        setHeaders: (res) => {
+          res.header('content-security-policy', DASHBOARD_CSP);
+        },
+      });
     });
   }
+  const publicPage = { config: { access: 'public' as const } };
   if (rendererDir) {
-    app.get('/', (_req, reply) => reply.header('content-security-policy', DASHBOARD_CSP).sendFile('hub.html'));
+    app.get('/', publicPage, (_req, reply) => sendPage(reply, path.join(rendererDir, 'hub.html')));
   } else {
-    app.get('/', (_req, reply) => reply.code(503).type('text/plain').send('The dashboard is not built: run "npm run build" and restart the hub. The API is at /api/v1/.'));
+    app.get('/', publicPage, (_req, reply) => reply.code(503).type('text/plain').send('The dashboard is not built: run "npm run build" and restart the hub. The API is at /api/v1/.'));
   }
 
-  const requireRole = (role: UserRole) => async (req: FastifyRequest, reply: FastifyReply) => {
-    const user = await store.session(bearer(req));
-    if (!user) {
-      return reply.code(401).send(new HubError('unauthorized', 'Log in first: POST /api/v1/login, then send "Authorization: Bearer <token>".').toBody());
-    }
-    if (role === 'admin' && user.role !== 'admin') {
-      return reply.code(403).send(new HubError('forbidden', `${user.username} is a supervisor; this needs an admin.`).toBody());
-    }
-    req.user = user;
-  };
-  const supervisor = requireRole('supervisor');
-  const admin = requireRole('admin');
+  // Supervisor access is the default (createHttpApp): routes below name only what differs.
   const apiLimit = { rateLimit: { max: limits.apiPerMinute, timeWindow: '1 minute' } };
   registerLoginThrottle(app, opts.loginThrottle ?? new LoginThrottle(), logger);
-  registerDeadLetterRoutes(app, { store, logger, onRequest: supervisor, config: apiLimit });
+  registerDeadLetterRoutes(app, { store, logger, config: apiLimit });
 
-  app.get('/api/v1/health', async () => ({ ok: true, version: opts.version, db: store.dialect }));
+  app.get('/api/v1/health', { config: { access: 'public', anyHost: true } }, async () => ({ ok: true, version: opts.version, db: store.dialect }));
 
   app.post(
     '/api/v1/ingest',
     {
       bodyLimit: INGEST_MAX_BYTES,
       config: {
+        access: 'station',
+        anyHost: true,
         rateLimit: {
           max: limits.ingestPerMinute,
           timeWindow: '1 minute',
@@ -205,7 +209,7 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
     },
   );
 
-  app.post('/api/v1/login', { config: { rateLimit: { max: limits.loginPerMinute, timeWindow: '1 minute' } } }, async (req, reply) => {
+  app.post('/api/v1/login', { config: { access: 'public', rateLimit: { max: limits.loginPerMinute, timeWindow: '1 minute' } } }, async (req, reply) => {
     const body = parse(loginBodySchema, req.body, 'Login');
     const session = await store.login(body.username, body.password);
     if (!session) {
@@ -216,14 +220,14 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
     return { token: session.token, username: body.username, role: session.role, expiresAt: new Date(session.expiresAt).toISOString() };
   });
 
-  app.post('/api/v1/logout', { onRequest: supervisor }, async (req) => {
+  app.post('/api/v1/logout', async (req) => {
     await store.logout(bearer(req) as string);
     return { ok: true };
   });
 
-  app.get('/api/v1/me', { onRequest: supervisor, config: apiLimit }, async (req) => req.user);
+  app.get('/api/v1/me', { config: apiLimit }, async (req) => req.user);
 
-  app.get('/api/v1/stations', { onRequest: supervisor, config: apiLimit }, async () =>
+  app.get('/api/v1/stations', { config: apiLimit }, async () =>
     store.stationTiles(Date.now(), { onlineWindowMs, stallMs }),
   );
 
@@ -233,7 +237,7 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
       to: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not an ISO 8601 time').optional(),
     })
     .strict();
-  app.get('/api/v1/summary', { onRequest: supervisor, config: apiLimit }, async (req) => {
+  app.get('/api/v1/summary', { config: apiLimit }, async (req) => {
     const q = parse(summaryQuery, req.query, 'Query');
     const now = Date.now();
     const from = q.from ? Date.parse(q.from) : localDayStart(now);
@@ -242,9 +246,9 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
     return store.summary(from, to, now, { onlineWindowMs, stallMs });
   });
 
-  app.get('/api/v1/dashboard', { onRequest: supervisor, config: apiLimit }, async () => dashboard());
+  app.get('/api/v1/dashboard', { config: apiLimit }, async () => dashboard());
 
-  app.put('/api/v1/target', { onRequest: admin, config: apiLimit }, async (req) => {
+  app.put('/api/v1/target', { config: { ...apiLimit, access: 'admin' } }, async (req) => {
     const body = parse(targetBodySchema, req.body, 'Target');
     await store.setSetting('daily_target', body.devices === null ? null : String(body.devices));
     logger.log('info', `daily target set to ${body.devices ?? 'none'} by ${req.user?.username}`);
@@ -260,7 +264,7 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
       locale: z.enum(['de', 'en']).optional(),
     })
     .strict();
-  app.get<{ Params: { id: string; shiftId: string } }>('/api/v1/stations/:id/shifts/:shiftId/export', { onRequest: supervisor, config: apiLimit }, async (req, reply) => {
+  app.get<{ Params: { id: string; shiftId: string } }>('/api/v1/stations/:id/shifts/:shiftId/export', { config: apiLimit }, async (req, reply) => {
     const q = parse(exportQuery, req.query, 'Query');
     let dialect;
     try {
@@ -282,43 +286,36 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
   });
 
   // Server-Sent Events: the dashboard as it changes. Read with fetch (the session goes in the header).
-  app.get('/api/v1/live', { onRequest: supervisor, config: apiLimit }, (req, reply) => {
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    res.write('retry: 2000\n\n');
+  app.get('/api/v1/live', { config: apiLimit }, (req, reply) => {
     const token = bearer(req) as string;
-    let id = 0;
+    let off = () => {};
+    const stream = openEventStream(req, reply, { logger, what: 'hub live', preamble: 'retry: 2000\n\n', onClose: () => off() });
     let checking = false;
     const send = (value: Dashboard) => {
-      if (checking) return;
+      if (checking || stream.closed) return;
       checking = true;
       // A session that ended (logout, expiry, password change) ends the stream.
       void store
         .session(token)
         .then((user) => {
           if (!user) {
-            res.write(`event: logout\ndata: {}\n\n`);
-            res.end();
+            stream.send('logout', {});
+            stream.close();
             return;
           }
-          res.write(`id: ${++id}\nevent: dashboard\ndata: ${JSON.stringify(value)}\n\n`);
+          stream.send('dashboard', value);
         })
         .catch(() => undefined)
         .finally(() => {
           checking = false;
         });
     };
-    const off = live.subscribe(send);
+    if (stream.closed) return;
+    off = live.subscribe(send);
     live.markDirty();
     void dashboard()
       .then(send)
       .catch((err: Error) => logger.log('error', `live: first snapshot failed: ${err.message}`));
-    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    req.raw.on('close', () => {
-      off();
-      clearInterval(keepAlive);
-    });
   });
 
   return app;

@@ -27,6 +27,8 @@ export class HttpError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** More of the answer beside `error`, e.g. the hub's ackSeq and rejected events on a 422. */
+    readonly extra: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
   }
@@ -34,7 +36,7 @@ export class HttpError extends Error {
     return new HttpError(ERROR_STATUS[code], code, message);
   }
   toBody(): ErrorBody {
-    return { error: { code: this.code, message: this.message } };
+    return { ...this.extra, error: { code: this.code, message: this.message } };
   }
 }
 

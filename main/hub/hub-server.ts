@@ -124,7 +124,8 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
     mapError: (err, req) => {
       if (!(err instanceof HubError)) return null;
       if (req.url.startsWith('/api/v1/ingest')) logger.log('warn', `ingest refused (${err.code}): ${err.message}`);
-      return new HttpError(err.status, err.code, err.message);
+      const { error: _error, ...extra } = err.toBody();
+      return new HttpError(err.status, err.code, err.message, extra);
     },
     pageFallback: (req, reply) =>
       rendererDir && req.method === 'GET'

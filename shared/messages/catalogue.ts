@@ -32,14 +32,6 @@ export const MESSAGES = {
   // The label step (floor operations print labels as a pipeline step).
   'label.printer': [],
   'label.template': [],
-  'label.unknown-template': ['templateId', 'known'],
-  'label.values-missing': ['templateId', 'fields'],
-  'printer.queue-timeout': ['queue', 'seconds'],
-  'printer.lp-missing': ['command'],
-  'printer.lp-failed': ['command', 'detail'],
-  'printer.queue-refused': ['queue', 'detail'],
-  'printer.folder': ['dir', 'detail'],
-  'printer.tcp': ['host', 'port', 'detail'],
   // The serial driver: the device or the port said no.
   'serial.other-device': ['port', 'found', 'expected'],
   'serial.verify-mismatch': ['fields'],

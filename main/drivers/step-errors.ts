@@ -1,17 +1,38 @@
+import { message as makeMessage, type Message, type MessageCode, type MessageParams } from '../../shared/messages/catalogue.js';
+import { formatMessage } from '../../shared/messages/format.js';
+
 /**
- * Errors a driver throws from a step. Their messages are shown to the technician as they are,
- * so they say what to do ("Tap Trust on the iPad in slot 7"), not what the code saw.
+ * The codes a step may fail with, all from the message catalogue (REVIEW §3.5): a new driver adds
+ * its codes there, with German and English texts, instead of inventing free strings.
+ */
+export type StepErrorCode = Extract<MessageCode, 'run.failed' | 'step.failed' | 'timeout' | `${'sim' | 'serial' | 'label' | 'printer'}.${string}`>;
+export type StepMessage = Message<StepErrorCode>;
+
+/**
+ * Errors a driver throws from a step. The technician reads `code` with `params` in the UI's
+ * language; `message` is the English rendering for the log and the run record.
  */
 export class StepFailedError extends Error {
   override name = 'StepFailedError';
-  constructor(
-    readonly code: string,
-    message: string,
-    /** False when trying again cannot help (wrong device, policy refused). */
-    readonly retryable = true,
-  ) {
-    super(message);
+  readonly code: StepErrorCode;
+  readonly params: StepMessage['params'];
+  /** False when trying again cannot help (wrong device, policy refused). */
+  readonly retryable: boolean;
+  constructor(text: StepMessage, retryable?: boolean);
+  /** @deprecated Prose from a driver not yet converted (serial, label printing); phase B passes a message. */
+  constructor(code: StepErrorCode, prose: string, retryable?: boolean);
+  constructor(codeOrText: StepErrorCode | StepMessage, proseOrRetryable?: string | boolean, retryable = true) {
+    const text = typeof codeOrText === 'string' ? null : codeOrText;
+    super(text ? formatMessage(text, 'en') : String(proseOrRetryable));
+    this.code = text ? text.code : (codeOrText as StepErrorCode);
+    this.params = text ? text.params : {};
+    this.retryable = typeof proseOrRetryable === 'boolean' ? proseOrRetryable : text ? true : retryable;
   }
+}
+
+/** A step failure with its message built and checked against the catalogue. */
+export function stepFailed<C extends StepErrorCode>(code: C, params: MessageParams<C>, retryable = true): StepFailedError {
+  return new StepFailedError(makeMessage(code, params) as StepMessage, retryable);
 }
 
 /** The device left while the step ran: the run is interrupted, not failed, and resumes when it returns. */

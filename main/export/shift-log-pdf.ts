@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import PDFDocument from 'pdfkit';
+import { message } from '../../shared/messages/catalogue.js';
+import { formatMessage } from '../../shared/messages/format.js';
 import { isoWithOffset, localTimeZone, type ShiftLogRun, type ShiftLogSource, type ShiftLogSummary } from './shift-log.js';
 
 export type PdfLocale = 'de' | 'en';
@@ -84,6 +86,11 @@ function fmtNumber(n: number, locale: PdfLocale, digits = 1): string {
 function fit(text: string, width: number, size: number): string {
   const max = Math.max(1, Math.floor(width / (size * 0.5)));
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** A failure's cause: a step event's kind (no message was recorded) in words, else the recorded message. */
+function causeText(reason: string, locale: PdfLocale): string {
+  return reason === 'fail' || reason === 'timeout' || reason === 'interrupted' ? formatMessage(message(`cause.${reason}`), locale) : reason;
 }
 
 function resultText(r: ShiftLogRun['result'], t: (typeof TEXT)[PdfLocale]): string {
@@ -206,7 +213,7 @@ export async function writeShiftPdf(source: ShiftLogSource, out: Writable, opts:
     doc.font('Helvetica');
     for (const f of summary.failures.slice(0, 12)) {
       doc.text(fit(f.step, 90, 8), tx, fy, { width: 90, lineBreak: false });
-      doc.text(fit(f.reason, 240, 8), tx + 90, fy, { width: 240, lineBreak: false });
+      doc.text(fit(causeText(f.reason, locale), 240, 8), tx + 90, fy, { width: 240, lineBreak: false });
       doc.text(String(f.count), tx + 330, fy, { width: 35, align: 'right', lineBreak: false });
       fy += 11;
     }

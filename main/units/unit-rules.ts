@@ -1,14 +1,22 @@
 import type { RunState } from '../../shared/contract/run-state.js';
+import { message, type Message } from '../../shared/messages/catalogue.js';
+import { formatMessage } from '../../shared/messages/format.js';
 
-/** Why a device may not go into a unit; `message` is what the technician reads (German, the floor's language). */
-export type PackRefusal =
-  | { code: 'unit_closed'; message: string }
-  | { code: 'unit_full'; message: string }
-  | { code: 'no_run'; message: string }
-  | { code: 'not_finished'; message: string }
-  | { code: 'quarantined'; message: string }
-  | { code: 'other_school'; message: string }
-  | { code: 'in_other_unit'; message: string };
+/**
+ * Why a device may not go into a unit. `text` is what the technician reads, as a catalogue message;
+ * `message` is its German rendering, kept for floor-operations until phase B of issue 9 returns `text`.
+ */
+export type PackRefusalCode = 'unit_closed' | 'unit_full' | 'no_run' | 'not_finished' | 'quarantined' | 'other_school' | 'in_other_unit';
+export interface PackRefusal {
+  code: PackRefusalCode;
+  text: Message<'unit.closed' | 'unit.full' | 'pack.no-run' | 'pack.not-finished' | 'pack.quarantined' | 'pack.other-school' | 'pack.no-school' | 'pack.in-other-unit'>;
+  /** @deprecated The German text of `text`; read `text` and render it in the reader's language. */
+  message: string;
+}
+
+function refuse(code: PackRefusalCode, text: PackRefusal['text']): { ok: false; refusal: PackRefusal } {
+  return { ok: false, refusal: { code, text, message: formatMessage(text, 'de') } };
+}
 
 export interface PackCandidate {
   serial: string;
@@ -25,16 +33,6 @@ export interface PackTarget {
   count: number;
 }
 
-const STATE_DE: Record<RunState, string> = {
-  queued: 'wartet auf Start',
-  running: 'läuft noch',
-  waiting: 'wartet',
-  interrupted: 'unterbrochen',
-  done: 'fertig',
-  failed: 'fehlgeschlagen',
-  cancelled: 'abgebrochen',
-};
-
 /**
  * Whether a scanned device may be packed into a unit: only a finished device of the unit's
  * school, not quarantined, not in another unit. Packing it into the unit it is in already is fine
@@ -42,30 +40,19 @@ const STATE_DE: Record<RunState, string> = {
  */
 export function checkPack(unit: PackTarget, d: PackCandidate): { ok: true; already: boolean } | { ok: false; refusal: PackRefusal } {
   if (d.currentUnit === unit.id) return { ok: true, already: true };
-  if (unit.state === 'closed') {
-    return { ok: false, refusal: { code: 'unit_closed', message: `Einheit ${unit.id} ist geschlossen. Zum Ändern erst mit Begründung wieder öffnen.` } };
-  }
-  if (!d.run) return { ok: false, refusal: { code: 'no_run', message: `Gerät ${d.serial} wurde an dieser Station nicht eingerichtet.` } };
-  if (d.quarantined) return { ok: false, refusal: { code: 'quarantined', message: `Gerät ${d.serial} ist in Quarantäne und darf nicht verpackt werden.` } };
-  if (d.run.state !== 'done') {
-    return { ok: false, refusal: { code: 'not_finished', message: `Gerät ${d.serial} ist nicht fertig (${STATE_DE[d.run.state]}); nur fertige Geräte werden verpackt.` } };
-  }
+  if (unit.state === 'closed') return refuse('unit_closed', message('unit.closed', { unitId: unit.id }));
+  if (!d.run) return refuse('no_run', message('pack.no-run', { serial: d.serial }));
+  if (d.quarantined) return refuse('quarantined', message('pack.quarantined', { serial: d.serial }));
+  if (d.run.state !== 'done') return refuse('not_finished', message('pack.not-finished', { serial: d.serial, state: message(`run-state.${d.run.state}`) }));
   if ((d.run.school ?? '') !== unit.school) {
-    return {
-      ok: false,
-      refusal: {
-        code: 'other_school',
-        message: d.run.school
-          ? `Gerät ${d.serial} gehört zu Schule ${d.run.school}, nicht zu ${unit.school}.`
-          : `Gerät ${d.serial} ist keiner Schule zugeordnet; Einheit ${unit.id} ist für ${unit.school}.`,
-      },
-    };
+    return refuse(
+      'other_school',
+      d.run.school
+        ? message('pack.other-school', { serial: d.serial, school: d.run.school, unitSchool: unit.school })
+        : message('pack.no-school', { serial: d.serial, unitId: unit.id, unitSchool: unit.school }),
+    );
   }
-  if (d.currentUnit) {
-    return { ok: false, refusal: { code: 'in_other_unit', message: `Gerät ${d.serial} liegt schon in Einheit ${d.currentUnit}; erst dort entnehmen.` } };
-  }
-  if (unit.capacity !== null && unit.count >= unit.capacity) {
-    return { ok: false, refusal: { code: 'unit_full', message: `Einheit ${unit.id} ist voll (${unit.capacity} Geräte).` } };
-  }
+  if (d.currentUnit) return refuse('in_other_unit', message('pack.in-other-unit', { serial: d.serial, unitId: d.currentUnit }));
+  if (unit.capacity !== null && unit.count >= unit.capacity) return refuse('unit_full', message('unit.full', { unitId: unit.id, capacity: unit.capacity }));
   return { ok: true, already: false };
 }

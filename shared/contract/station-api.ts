@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { messageParamSchema } from '../messages/schema.js';
 import { benchEventSchemas, benchMethods, portNoticeViewSchema } from './bench-api.js';
 import { floorMethods, operatorNameSchema } from './floor-api.js';
 import { DEVICE_FAMILIES, PLATFORMS, RUN_STATES, WAIT_REASONS } from './run-state.js';
@@ -23,8 +24,11 @@ export const labelSchema = z.object({ de: z.string(), en: z.string() });
 export type Label = z.infer<typeof labelSchema>;
 
 export const runErrorSchema = z.object({
+  /** A message catalogue code (shared/messages); `message` is the English text for logs and older clients. */
   code: z.string(),
   message: z.string(),
+  /** The code's parameters; absent from stations that did not store them (the UI then fills `step` itself). */
+  params: z.record(z.string(), messageParamSchema).optional(),
 });
 export type RunError = z.infer<typeof runErrorSchema>;
 

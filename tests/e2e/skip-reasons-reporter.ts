@@ -14,7 +14,7 @@ export default class SkipReasonsReporter implements Reporter {
   onEnd(_result: FullResult): void {
     const skipped = (this.root?.allTests() ?? []).filter((t: TestCase) => t.outcome() === 'skipped');
     for (const t of skipped) {
-      const reasons = t.annotations.filter((a) => a.type === 'skip').map((a) => a.description ?? 'no reason given');
+      const reasons = t.annotations.filter((a) => a.type === 'skip' || a.type === 'fixme').map((a) => a.description ?? 'no reason given');
       process.stdout.write(`skipped: ${t.titlePath().filter(Boolean).join(' › ')}: ${reasons.join('; ') || 'no reason given'}\n`);
     }
   }

@@ -7,6 +7,7 @@ import { createFeatureServices, type FeatureHost, type FeatureServices } from '.
 import { StationError } from '../../main/station/station-error.js';
 import { writeManifestCsv } from '../../main/units/unit-manifest.js';
 import { checkPack } from '../../main/units/unit-rules.js';
+import { formatMessage } from '../../shared/messages/format.js';
 import { REPO, seedShift, tempDir, type SeededShift } from '../fixtures/shift-seed.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -63,7 +64,9 @@ describe('packing rules', () => {
     [{ currentUnit: 'U-9' }, 'in_other_unit', 'Gerät S liegt schon in Einheit U-9; erst dort entnehmen.'],
   ])('refuses %o with %s', (patch, code, message) => {
     const r = checkPack(unit, { serial: 'S', run: done, quarantined: false, currentUnit: null, ...patch });
-    expect(r).toEqual({ ok: false, refusal: { code, message } });
+    // The refusal is a catalogue message; its German rendering is the text the floor read before.
+    expect(r).toMatchObject({ ok: false, refusal: { code, message } });
+    expect(r.ok ? null : formatMessage(r.refusal.text, 'de')).toBe(message);
   });
   it('refuses a closed or full unit', () => {
     expect(checkPack({ ...unit, state: 'closed' }, { serial: 'S', run: done, quarantined: false, currentUnit: null })).toMatchObject({ ok: false, refusal: { code: 'unit_closed' } });

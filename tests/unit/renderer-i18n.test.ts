@@ -66,7 +66,9 @@ describe("the core's problems by their code", () => {
   it('"needs an order" and quarantine show in the UI language, not in the German the core wrote', async () => {
     const { default: i18next } = await import('i18next');
     const { errorText } = await import('../../renderer/src/station/state/device-text.js');
-    const resources = Object.fromEntries(['de', 'en'].map((l) => [l, { translation: JSON.parse(fs.readFileSync(path.join(I18N, `${l}.json`), 'utf8')) }]));
+    const { i18nResources } = await import('../../renderer/src/common/i18n/index.js');
+    const [de, en] = ['de', 'en'].map((l) => JSON.parse(fs.readFileSync(path.join(I18N, `${l}.json`), 'utf8')) as Record<string, unknown>);
+    const resources = i18nResources({ de: de!, en: en! });
     const i18n = i18next.createInstance();
     await i18n.init({ lng: 'en', resources, interpolation: { escapeValue: false } });
     const device = (code: string, message: string) => ({ error: { code, message }, stepLabel: null });

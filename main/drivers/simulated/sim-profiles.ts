@@ -12,7 +12,8 @@ export const simProfilesSchema = z.object({
   platforms: z.record(z.enum(PLATFORMS), platformProfile),
   defaultStepSeconds: z.number().min(0),
   lowBatteryShare: z.number().min(0).max(1),
-  failureMessages: z.record(z.string(), z.string()),
+  /** Ignored: the failure texts are in the message catalogue (shared/messages); kept so older profile files still load. */
+  failureMessages: z.record(z.string(), z.string()).optional(),
 });
 export type SimProfiles = z.infer<typeof simProfilesSchema>;
 

@@ -1,8 +1,11 @@
+import { AppError } from '../../../shared/contract/errors.js';
 import type { Platform } from '../../../shared/contract/run-state.js';
+import { message, type Message } from '../../../shared/messages/catalogue.js';
+import { formatMessage } from '../../../shared/messages/format.js';
 import type { SimDeviceRecord, SimDeviceState } from '../../store/records.js';
 import { stripControl } from '../../../shared/contract/text.js';
 import type { AttachedDevice, DeviceDriver, DriverEvents, StepContext, StepOutcome } from '../driver.js';
-import { DeviceGoneError, StepAbortedError, StepFailedError, sleep } from '../step-errors.js';
+import { DeviceGoneError, StepAbortedError, stepFailed, sleep } from '../step-errors.js';
 import { seededRandom } from './seeded-random.js';
 import type { SimProfiles } from './sim-profiles.js';
 
@@ -32,9 +35,18 @@ export interface PlugRequest {
   serials?: readonly string[] | undefined;
 }
 
-export class SimulatorError extends Error {
+/** A simulator request that cannot be done (unknown model, serial taken): the caller's mistake. */
+export class SimulatorError extends AppError {
   override name = 'SimulatorError';
+  constructor(text: Message) {
+    super('bad_request', text);
+  }
 }
+
+/** The step types the simulator fails with a cause of its own; any other failure says which step failed. */
+const SIM_FAILURES = ['erase', 'supervise', 'install-profile', 'install-app', 'rename', 'verify', 'print-label', 'set-device-owner'] as const;
+type SimFailure = (typeof SIM_FAILURES)[number];
+const isSimFailure = (type: string): type is SimFailure => (SIM_FAILURES as readonly string[]).includes(type);
 
 interface LiveSimDevice {
   record: SimDeviceRecord;
@@ -80,15 +92,15 @@ export class SimulatedDriver implements DeviceDriver {
   plug(request: PlugRequest): string[] {
     const platform = request.platform ?? this.platformForModel(request.model) ?? 'ios';
     const profile = this.opts.profiles.platforms[platform];
-    if (!profile) throw new SimulatorError(`The simulator has no profile for ${platform} devices.`);
+    if (!profile) throw new SimulatorError(message('simulator.no-profile', { platform }));
     const models = request.model ? profile.models.filter((m) => m.model === request.model) : profile.models;
     if (models.length === 0) {
-      throw new SimulatorError(`Unknown simulated model "${request.model}". Known: ${profile.models.map((m) => m.model).join(', ')}.`);
+      throw new SimulatorError(message('simulator.unknown-model', { model: request.model ?? '', known: profile.models.map((m) => m.model).join(', ') }));
     }
     if (request.serials) {
-      if (request.serials.length !== request.count) throw new SimulatorError(`Give ${request.count} serials for ${request.count} devices, or leave "serials" out; got ${request.serials.length}.`);
+      if (request.serials.length !== request.count) throw new SimulatorError(message('simulator.serial-count', { count: request.count, given: request.serials.length }));
       const taken = request.serials.filter((s, i) => this.devices.has(s) || request.serials!.indexOf(s) !== i);
-      if (taken.length) throw new SimulatorError(`Simulated device${taken.length > 1 ? 's' : ''} ${taken.join(', ')} already exist${taken.length > 1 ? '' : 's'} (or are given twice); replug ${taken.length > 1 ? 'them' : 'it'} instead.`);
+      if (taken.length) throw new SimulatorError(message('simulator.serials-taken', { serials: taken.join(', ') }));
     }
     const serials: string[] = [];
     for (let i = 0; i < request.count; i++) {
@@ -149,12 +161,12 @@ export class SimulatedDriver implements DeviceDriver {
     const seconds = profile?.steps[step.type] ?? this.opts.profiles.defaultStepSeconds;
 
     if (step.type === 'wait-for-trust' && !record.state.trusted) {
-      const what = record.platform === 'android' ? 'Allow USB debugging on the tablet' : 'Tap "Trust" on the iPad and enter its passcode';
+      const what = formatMessage(message(record.platform === 'android' ? 'wait.trust-android' : 'wait.trust-ios'), 'en');
       await ctx.waitFor('trust', what, this.wait((profile?.trustSeconds ?? 0) * this.jitter(), signal));
       this.saveState(record, { ...record.state, trusted: true });
     }
     if (step.type === 'erase' && (record.state.battery ?? 100) < 30) {
-      await ctx.waitFor('battery', 'Charge to 30 % before erasing: leave the device on the hub', this.wait(60 * this.jitter(), signal));
+      await ctx.waitFor('battery', formatMessage(message('wait.battery', { percent: 30 }), 'en'), this.wait(60 * this.jitter(), signal));
       this.saveState(record, { ...record.state, battery: 30 });
     }
     if (step.type === 'manual-check') {
@@ -166,7 +178,7 @@ export class SimulatedDriver implements DeviceDriver {
     const duration = seconds * this.jitter();
     if (this.shouldFail(record, step.id, step.type, step.retries)) {
       await this.wait(duration / 2, signal);
-      throw new StepFailedError(`sim.${step.type}`, this.opts.profiles.failureMessages[step.type] ?? `"${step.id}" failed on the device. Retry.`);
+      throw isSimFailure(step.type) ? stepFailed(`sim.${step.type}`, {}) : stepFailed('step.failed', { step: step.id });
     }
     await this.wait(duration, signal);
     const captured = this.captures(record, ctx);
@@ -221,7 +233,7 @@ export class SimulatedDriver implements DeviceDriver {
 
   private require(serial: string): LiveSimDevice {
     const live = this.devices.get(serial);
-    if (!live) throw new SimulatorError(`No simulated device ${serial}.`);
+    if (!live) throw new SimulatorError(message('simulator.no-device', { serial }));
     return live;
   }
 

@@ -2,6 +2,8 @@
  * The boundary to the `usb` package (libusb): the part of its API the watcher uses, typed
  * structurally so a test can stand in for it. Nothing else in Benchline imports `usb`.
  */
+import { AppError } from '../../../shared/contract/errors.js';
+import { message, type Message } from '../../../shared/messages/catalogue.js';
 
 export interface UsbBackendDeviceDescriptor {
   idVendor: number;
@@ -51,8 +53,12 @@ export const LIBUSB_ERROR = {
   TIMEOUT: -7,
 } as const;
 
-export class UsbUnavailableError extends Error {
+/** libusb cannot start here: the station runs without USB devices until an admin fixes it. */
+export class UsbUnavailableError extends AppError {
   override name = 'UsbUnavailableError';
+  constructor(text: Message<'usb.library-missing' | 'usb.init-failed'>) {
+    super('unavailable', text);
+  }
 }
 
 /**
@@ -64,10 +70,10 @@ export async function loadLibusbBackend(): Promise<UsbBackend> {
   try {
     mod = await import('usb');
   } catch (err) {
-    throw new UsbUnavailableError(`The USB library could not be loaded (${(err as Error).message}). Reinstall Benchline or start with --drivers sim.`);
+    throw new UsbUnavailableError(message('usb.library-missing', { detail: (err as Error).message }));
   }
   const usb = mod.usb as unknown as UsbBackend & { INIT_ERROR?: number };
-  if (usb.INIT_ERROR) throw new UsbUnavailableError('libusb could not start on this computer: is USB available? Start with --drivers sim to work without hardware.');
+  if (usb.INIT_ERROR) throw new UsbUnavailableError(message('usb.init-failed'));
   return usb;
 }
 

@@ -1,5 +1,6 @@
 import i18next from 'i18next';
 import { initReactI18next } from 'react-i18next';
+import { MESSAGE_TEXTS, MESSAGES_NS } from './messages.js';
 
 export const LANGUAGES = ['de', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -41,6 +42,14 @@ export interface AppTexts {
   en: Record<string, unknown>;
 }
 
+/** One app's texts plus the core's message catalogue (namespace "messages", see ./messages.ts). */
+export function i18nResources(texts: AppTexts) {
+  return {
+    de: { translation: texts.de, [MESSAGES_NS]: MESSAGE_TEXTS.de },
+    en: { translation: texts.en, [MESSAGES_NS]: MESSAGE_TEXTS.en },
+  };
+}
+
 /**
  * Starts i18next for one renderer entry (the station app or the hub's dashboard) with the language
  * choice both share. `flatKeys`: the texts' keys contain dots and are not nested objects.
@@ -48,7 +57,7 @@ export interface AppTexts {
 export function initI18n(texts: AppTexts, options: { flatKeys?: boolean } = {}): typeof i18next {
   const lng = initialLanguage();
   void i18next.use(initReactI18next).init({
-    resources: { de: { translation: texts.de }, en: { translation: texts.en } },
+    resources: i18nResources(texts),
     lng,
     fallbackLng: 'en',
     supportedLngs: [...LANGUAGES],

@@ -1,6 +1,7 @@
 import type { TFunction } from 'i18next';
 import type { DeviceView, Label } from '../../../../shared/contract/station-api.js';
 import type { Language } from '../../common/i18n/index.js';
+import { messageText } from '../../common/i18n/messages.js';
 
 export type TileState = NonNullable<DeviceView['state']> | 'idle';
 
@@ -12,11 +13,14 @@ export function labelText(label: Label | null, language: Language): string {
   return label ? label[language] || label.en : '';
 }
 
-/** The error in plain words, in the current language where the code is known, else as the station said it. */
+/**
+ * The error in plain words: the core's `{code, params}` in the current language. Only a code (or a
+ * missing parameter) from an older station falls back to the words the station sent.
+ */
 export function errorText(device: Pick<DeviceView, 'error' | 'stepLabel'>, t: TFunction, language: Language): string {
   const error = device.error;
   if (!error) return '';
-  return t(`errors.${error.code}`, { defaultValue: error.message || t('errors.generic'), step: labelText(device.stepLabel, language) });
+  return messageText(t, language, error, { step: labelText(device.stepLabel, language) }) ?? (error.message || messageText(t, language, { code: 'run.failed' }) || '');
 }
 
 /** What the technician should do now, one line. */

@@ -262,6 +262,9 @@ describe('a fixed port identifies each device put on it', () => {
     const first = await emulator('dev-reopen', 'SN-BEFORE');
     await startDriver([first.link]);
     await first.vanish();
+    // The poll must see the port gone before a new PTY may take the same node number; a port that
+    // closes and reopens faster than one poll with the very same node is the presence check's job.
+    await vi.waitFor(() => expect(detached).toEqual(['SN-BEFORE']), { timeout: 10_000 });
     await emulator('dev-reopen', 'SN-AFTER');
     await vi.waitFor(() => expect(attached.map((a) => a.serial)).toEqual(['SN-BEFORE', 'SN-AFTER']), { timeout: 10_000 });
     expect(detached).toEqual(['SN-BEFORE']);

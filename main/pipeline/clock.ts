@@ -15,10 +15,13 @@ export function clockAtSpeed(speed: number): Clock {
   return speed === 1 ? systemClock : { now: () => Date.now(), speed };
 }
 
-/** A device-time duration (a blueprint's timeout or backoff) in this clock's milliseconds. */
+/**
+ * A device-time duration (a blueprint's timeout or backoff) in this clock's whole milliseconds:
+ * deadlines are stored in INTEGER columns, which refuse a fraction.
+ */
 export function scaled(clock: Clock, ms: number): number {
   const speed = clock.speed ?? 1;
-  return speed === 1 ? ms : ms / speed;
+  return speed === 1 ? ms : Math.ceil(ms / speed);
 }
 
 export function isoTime(ms: number): string {

@@ -319,6 +319,19 @@ describe('--sim-speed', () => {
     expect(run(h, live.id)).toMatchObject({ state: 'failed', errorCode: 'timeout' });
     expect(run(h, live.id).errorMessage).toMatch(/within 10 min/);
   });
+
+  it('stores whole-millisecond deadlines when the speed does not divide a backoff (300x: 2 s is 6.67 ms)', async () => {
+    const h = harness(testBlueprint([{ id: 'a', retries: 2, backoff: 2_000 }]), new FakeExecutor(), undefined, 300);
+    h.exec.plan('a', fail(), fail(), fail());
+    const live = start(h);
+    await settle();
+    expect(run(h, live.id).deadlineAt).toBe(Date.now() + 7);
+    await advance(7);
+    await advance(14);
+    // Three tries, then failed: no commit was refused (a refused commit restores the run: "resumed").
+    expect(run(h, live.id)).toMatchObject({ state: 'failed', attempt: 3 });
+    expect(events(h, live.id).filter((e) => e.startsWith('start') || e.startsWith('resumed'))).toEqual(['start a', 'start a', 'start a']);
+  });
 });
 
 describe('device presence', () => {

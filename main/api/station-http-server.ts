@@ -105,6 +105,8 @@ export async function createStationServer(opts: StationServerOptions): Promise<F
   );
   app.delete<{ Params: { serial: string } }>('/api/v1/simulator/devices/:serial', async (req) => callMethod(core, 'unplugSimulated', req.params));
   app.post<{ Params: { serial: string } }>('/api/v1/simulator/devices/:serial/replug', async (req) => callMethod(core, 'replugSimulated', req.params));
+  // A technician's "new device" on a fixed serial cable: the port is asked who is there now.
+  app.post('/api/v1/ports/reidentify', async (req) => callMethod(core, 'reidentifyPort', parseInput(stationMethods.reidentifyPort.params.strict(), req.body, 'Body')));
 
   if (core.testUsb) registerTestUsbRoutes(app, core.testUsb);
 

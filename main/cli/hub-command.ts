@@ -1,14 +1,15 @@
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { USER_ROLES, type UserRole } from '../../shared/contract/hub-api.js';
 import { RENDERER_DIR, appVersion, defaultDataDir } from '../app-paths.js';
 import { MIN_PASSWORD_LENGTH } from '../hub/credentials.js';
 import { DatabaseConfigError, isPostgresUrl } from '../hub/db/sql.js';
 import { HubSchemaError } from '../hub/db/migrations.js';
 import { HubError } from '../hub/hub-errors.js';
-import { createHubServer } from '../hub/hub-server.js';
+import { createHubServer, hostNamesFromEnv } from '../hub/hub-server.js';
 import { HubStore } from '../hub/hub-store.js';
 import { createFileLogger } from '../logging/logger.js';
+import { allowedHostNames } from './allowed-hosts.js';
 import { CliError } from './cli-error.js';
 
 interface HubDbOptions {
@@ -20,6 +21,7 @@ interface HubServeOptions extends HubDbOptions {
   host: string;
   port: string;
   stallMinutes: string;
+  allowedHost: string[];
 }
 
 function dataDirOf(opts: HubDbOptions): string {
@@ -64,12 +66,13 @@ async function serve(opts: HubServeOptions): Promise<void> {
   const listenPort = port(opts.port);
   const stallMinutes = Number(opts.stallMinutes);
   if (!Number.isFinite(stallMinutes) || stallMinutes <= 0) throw new CliError(`--stall-minutes must be a positive number, got "${opts.stallMinutes}".`, 2);
+  const hostNames = [...hostNamesFromEnv(), ...allowedHostNames(opts.host, opts.allowedHost)];
   const dataDir = dataDirOf(opts);
   const dbUrl = dbUrlOf(opts);
   const logger = createFileLogger(dataDir, 'hub');
   const store = await openStore(opts);
   const version = appVersion();
-  const app = await createHubServer({ store, logger, version, rendererDir: RENDERER_DIR, stallMinutes, listenUrl: dbUrl ?? null });
+  const app = await createHubServer({ store, logger, version, rendererDir: RENDERER_DIR, stallMinutes, listenUrl: dbUrl ?? null, hostNames });
   try {
     await app.listen({ host: opts.host, port: listenPort });
   } catch (err) {
@@ -108,6 +111,11 @@ export function addHubCommand(program: Command): void {
     .option('--port <port>', 'port to listen on', '4790')
     .option('--db <url>', 'postgres://... to share one database between hub instances (default: SQLite in the data dir)')
     .option('--stall-minutes <n>', 'a run unchanged this long counts as stalled', '10')
+    .addOption(
+      new Option('--allowed-host <name>', 'a Host name browsers use for the hub, e.g. behind a reverse proxy (repeatable; BENCHLINE_HUB_HOSTS adds more)')
+        .argParser((value: string, previous: string[]) => [...previous, value])
+        .default([]),
+    )
     .action(async (opts: HubServeOptions) => serve(opts));
 
   hub

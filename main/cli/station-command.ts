@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { APP_ROOT, defaultDataDir, electronBinary } from '../app-paths.js';
 import { DRIVER_NAMES, startStation, type DriverName, type StationOptions } from '../station/start-station.js';
+import { allowedHostNames } from './allowed-hosts.js';
 import { CliError } from './cli-error.js';
 import { checkHubLink } from './hub-link-flags.js';
 import { printErr, printOut } from './terminal-output.js';
@@ -22,6 +23,7 @@ export interface StationCommandOptions {
   simSeed: string;
   blueprint: string[];
   serialPort: string[];
+  allowedHost?: string[];
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -34,8 +36,9 @@ export function addStationOptions(command: Command): Command {
   return command
     .option('--headless', 'serve the UI and API on loopback instead of opening a window')
     .option('--data-dir <dir>', 'where the station keeps its database and api-token')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--host <host>', 'address to listen on; browsers may also use it as Host', '127.0.0.1')
     .option('--port <port>', 'port to listen on', '4780')
+    .addOption(new Option('--allowed-host <name>', 'another Host name browsers may use, e.g. a reverse proxy\'s (repeatable)').argParser(collect).default([]))
     .option('--hub <url>', 'hub to report to')
     .option('--hub-token <token>', "this station's token from `benchline hub register-station`")
     .option('--drivers <list>', 'device drivers: sim,usb,ios,android,serial', 'sim')
@@ -71,6 +74,7 @@ export function resolveStationOptions(opts: StationCommandOptions, fallbackDataD
     hub,
     dataDir: path.resolve(opts.dataDir ?? fallbackDataDir),
     host: opts.host,
+    hostNames: allowedHostNames(opts.host, opts.allowedHost ?? []),
     port: number('--port', opts.port, 0, 65535),
     drivers,
     simulate: number('--simulate', opts.simulate, 0, 256),

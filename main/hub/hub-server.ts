@@ -81,7 +81,8 @@ declare module 'fastify' {
 
 const parse = parseInput;
 
-function hostNamesFromEnv(): string[] {
+/** BENCHLINE_HUB_HOSTS: comma-separated host names (`benchline hub --allowed-host` adds to them). */
+export function hostNamesFromEnv(): string[] {
   return (process.env.BENCHLINE_HUB_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
 }
 

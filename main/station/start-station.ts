@@ -41,6 +41,8 @@ export type DriverName = (typeof DRIVER_NAMES)[number];
 export interface StationOptions {
   dataDir: string;
   host: string;
+  /** Host names browsers may use besides loopback and the bound address (--host, --allowed-host). */
+  hostNames?: string[];
   port: number;
   drivers: DriverName[];
   simulate: number;
@@ -330,7 +332,7 @@ export async function startStation(options: StationOptions): Promise<RunningStat
   let token: string;
   try {
     token = ensureApiToken(dataDir);
-    server = await createStationServer({ core, token, rendererDir: options.rendererDir === undefined ? RENDERER_DIR : options.rendererDir, logger, version });
+    server = await createStationServer({ core, token, rendererDir: options.rendererDir === undefined ? RENDERER_DIR : options.rendererDir, logger, version, hostNames: options.hostNames ?? [] });
   } catch (err) {
     await core.close();
     throw err;

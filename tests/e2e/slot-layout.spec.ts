@@ -1,5 +1,7 @@
 import { requireSocat, startEmulator, stopAllEmulators, tempDir } from '../integration/serial/emulated-devices.js';
-import { expect, openUi, test, tile, type Station } from './station-fixture.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect, openUi, scan, test, tile, type Station } from './station-fixture.js';
 
 // Real-hardware screens with the station's `usb` boundary fed by its loopback test source
 // (BENCHLINE_TEST_USB=1): everything behind it (the watcher's debounce and routing, the layout,
@@ -144,5 +146,48 @@ test.describe('USB-serial device on a real PTY', () => {
     // Pulled out: the finished device leaves the grid.
     await unplug(station, '1-4.1');
     await expect(ok).toHaveCount(0);
+  });
+
+  test('another device on the same cable: "New device" on the tile, or scanning NEW-DEVICE, shows the new serial', async ({ page, station }) => {
+    requireSocat();
+    const dir = tempDir('benchline-e2e-swap-');
+    const dev = await startEmulator({ dir, name: 'cable', serial: 'SN-SWAP-0001' });
+    await openUi(page, station);
+    await plug(station, { portPath: '1-4.1', vendorId: 0x0403, productId: 0x6001, serialNumber: 'FTSWAP01', manufacturer: 'FTDI', tty: dev.link });
+    // The station's own record that the technician asked: the driver logs each request for the port.
+    const asked = () =>
+      fs
+        .readFileSync(path.join(station.dataDir, 'logs', 'station.log'), 'utf8')
+        .split('\n')
+        .filter((line) => line.includes('identifying the device at 1-4.1 again (asked by the technician)')).length;
+
+    const first = tile(page, 'SN-SWAP-0001');
+    await expect(first).toHaveAttribute('data-state', 'done', { timeout: 30_000 });
+    expect(asked()).toBe(0);
+
+    // The bridge stays plugged in; the device behind it is swapped, and the technician presses the button.
+    await dev.swap('SN-SWAP-0002');
+    await first.getByRole('button', { name: 'New device' }).click();
+    const second = tile(page, 'SN-SWAP-0002');
+    await expect(second).toHaveAttribute('data-state', 'done', { timeout: 30_000 });
+    await expect(second.locator('.tile__slot')).toHaveText('unmapped port 1-4.1');
+    await expect(page.locator('.notice', { hasText: '1-4.1: identifying the new device' })).toBeVisible();
+    await expect.poll(asked).toBeGreaterThanOrEqual(1);
+    await expect(first).toHaveCount(0);
+
+    // The next swap with the scanner: select the tile, scan the command code.
+    const before = asked();
+    await dev.swap('SN-SWAP-0003');
+    await second.focus();
+    await scan(page, 'NEW-DEVICE');
+    const third = tile(page, 'SN-SWAP-0003');
+    await expect(third).toHaveAttribute('data-state', 'done', { timeout: 30_000 });
+    await expect.poll(asked).toBe(before + 1);
+
+    // Scripts use the REST route; a port the station does not have is a clear 404.
+    await station.api('POST', 'ports/reidentify', { portPath: '1-4.1' });
+    await expect.poll(asked).toBe(before + 2);
+    await expect(station.api('POST', 'ports/reidentify', { portPath: '9-9.9' })).rejects.toThrow(/answered 404.*9-9\.9/);
+    await expect(station.api('POST', 'ports/reidentify', {})).rejects.toThrow(/answered 400/);
   });
 });

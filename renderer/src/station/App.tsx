@@ -17,6 +17,7 @@ import { SlotLayoutDialog, SlotsButton } from './bench/SlotLayoutDialog.js';
 import type { TileAction } from './components/Tile.js';
 import { useStation, useStationState } from './state/context.js';
 import { labelText, waitsForTechnician } from './state/device-text.js';
+import { isNewDeviceCode, reidentifiablePort } from './state/new-device.js';
 import type { StationState } from './state/station-store.js';
 
 const SOUND_KEY = 'benchline.sound';
@@ -139,6 +140,17 @@ export function App({ cue }: { cue: CuePlayer }) {
         setOverlay({ kind: 'details', serial: device.serial });
         return;
       }
+      if (action === 'newDevice') {
+        const portPath = reidentifiablePort(device);
+        if (!portPath) return;
+        try {
+          await client.api.reidentifyPort({ portPath });
+          notify('info', t('notice.newDevice', { slot: device.slot ?? portPath }));
+        } catch (err) {
+          notify('error', t('notice.actionFailed', { action: t('action.newDevice'), message: describe(err) }));
+        }
+        return;
+      }
       const runId = device.runId;
       if (!runId) return;
       try {
@@ -158,6 +170,12 @@ export function App({ cue }: { cue: CuePlayer }) {
 
   // Handlers read the store when they run: what is on screen now, without re-rendering for it.
   const onScan = (code: string) => {
+    if (isNewDeviceCode(code)) {
+      const target = focused ? store.getState().devices.get(focused) : undefined;
+      if (target && reidentifiablePort(target)) void runAction('newDevice', target);
+      else notify('error', t('notice.newDeviceNoTile'));
+      return;
+    }
     const device = findDevice(store.getState(), code);
     if (!device) {
       const scanned = code.trim();

@@ -1,8 +1,9 @@
 import { useTranslation } from 'react-i18next';
 import { Icon } from '../../common/components/Icon.js';
 import { Modal } from '../../common/components/Modal.js';
+import { NEW_DEVICE_CODE } from '../state/new-device.js';
 
-/** Key names are symbols of the keyboard, not text: they stay the same in every language. */
+/** Key names (and the scanned command code) are symbols, not text: they stay the same in every language. */
 const SHORTCUTS: [keys: string[], text: string][] = [
   [['←', '↑', '→', '↓'], 'help.arrows'],
   [['Enter'], 'help.enter'],
@@ -13,6 +14,7 @@ const SHORTCUTS: [keys: string[], text: string][] = [
   [['/'], 'help.find'],
   [['Esc'], 'help.escape'],
   [['?'], 'help.help'],
+  [[NEW_DEVICE_CODE], 'help.newDevice'],
 ];
 
 export function HelpOverlay({ onClose }: { onClose: () => void }) {

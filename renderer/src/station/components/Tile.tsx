@@ -4,10 +4,11 @@ import type { DeviceView } from '../../../../shared/contract/station-api.js';
 import { Icon } from '../../common/components/Icon.js';
 import { currentLanguage } from '../../common/i18n/index.js';
 import { instructionText, labelText, tileState, waitsForTechnician } from '../state/device-text.js';
+import { reidentifiablePort } from '../state/new-device.js';
 import { PortLabel } from '../bench/PortLabel.js';
 import { Elapsed } from './Elapsed.js';
 
-export type TileAction = 'retry' | 'skip' | 'cancel' | 'confirm' | 'details';
+export type TileAction = 'retry' | 'skip' | 'cancel' | 'confirm' | 'details' | 'newDevice';
 
 export interface TileProps {
   device: DeviceView;
@@ -30,6 +31,8 @@ function TileView({ device, focused, tabStop, live, onAction, onSelect }: TilePr
   const failed = state === 'failed';
   const confirmable = waitsForTechnician(device);
   const finished = state === 'done' || state === 'cancelled';
+  // A serial device sits on a fixed cable: the technician says when another one is on it.
+  const swappable = reidentifiablePort(device) !== null;
   const stepLabel = labelText(device.stepLabel, language);
   const instruction = instructionText(device, t, language, focused);
   const title = device.name ?? device.serial;
@@ -98,7 +101,7 @@ function TileView({ device, focused, tabStop, live, onAction, onSelect }: TilePr
           {device.attempts > 1 && !finished ? <span className="tile__attempts">{t('tile.attempts', { count: device.attempts })}</span> : null}
         </div>
         <p className="tile__instruction">{instruction}</p>
-        {failed || confirmable ? (
+        {failed || confirmable || swappable ? (
           <div className="tile__actions">
             {confirmable ? (
               <button type="button" className="btn btn--primary" disabled={!live} onClick={act('confirm')}>
@@ -117,6 +120,12 @@ function TileView({ device, focused, tabStop, live, onAction, onSelect }: TilePr
                   {t('action.skip')}
                 </button>
               </>
+            ) : null}
+            {swappable ? (
+              <button type="button" className="btn" data-testid="new-device" disabled={!live} onClick={act('newDevice')}>
+                <Icon name="retry" />
+                {t('action.newDevice')}
+              </button>
             ) : null}
           </div>
         ) : null}

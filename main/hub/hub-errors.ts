@@ -17,8 +17,9 @@ export class EventsRejectedError extends AppError {
     const first = rejected.slice(0, 3).map((r) => `seq ${r.seq} (${r.code}): ${r.message}`);
     super('events_rejected', message('hub.events-rejected', { count: rejected.length, first: `${first.join('; ')}${rejected.length > 3 ? '; ...' : ''}` }));
   }
+  /** Exactly the body stations already parse: the rejected events carry the words, so no `text` here. */
   override toBody(): ApiErrorBody & { ackSeq: number; rejected: RejectedEvent[] } {
-    return { ...super.toBody(), ackSeq: this.ackSeq, rejected: [...this.rejected] };
+    return { error: { code: this.code, message: this.message }, ackSeq: this.ackSeq, rejected: [...this.rejected] };
   }
 }
 

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { ApiError } from '../../shared/contract/errors.js';
 import { isStationMethod, stationMethods, type StationMethodName, type StationMethods, type StationResult } from '../../shared/contract/station-api.js';
 import { SimulatorError } from '../drivers/simulated/simulated-driver.js';
-import { HttpError, statusOfCode } from '../http/http-error.js';
+import { HttpError } from '../http/http-error.js';
 import { issuesText } from '../http/validate.js';
 import { RunActionError, RunNotFoundError } from '../pipeline/run-controller.js';
 import type { StationCore } from '../station/station-core.js';
@@ -62,7 +62,7 @@ export function callMethod<M extends StationMethodName>(core: StationCore, metho
 
 /** The core's own errors as HTTP errors; null for anything else (left to the HTTP layer). */
 export function stationHttpError(err: unknown): HttpError | null {
-  if (err instanceof ApiError || err instanceof StationError) return new HttpError(statusOfCode(err.code), err.code, err.message);
+  if (err instanceof ApiError || err instanceof StationError) return HttpError.of(err.code, err.message);
   if (err instanceof RunNotFoundError) return HttpError.of('not_found', err.message);
   if (err instanceof RunActionError) return HttpError.of('conflict', err.message);
   if (err instanceof SimulatorError) return HttpError.of('bad_request', err.message);

@@ -5,7 +5,9 @@ import { RENDERER_DIR, appVersion, defaultDataDir } from '../app-paths.js';
 import { MIN_PASSWORD_LENGTH } from '../hub/credentials.js';
 import { DatabaseConfigError, isPostgresUrl } from '../hub/db/sql.js';
 import { HubSchemaError } from '../hub/db/migrations.js';
-import { HubError } from '../hub/hub-errors.js';
+import { AppError } from '../../shared/contract/errors.js';
+import { message, type Message } from '../../shared/messages/catalogue.js';
+import { formatMessage } from '../../shared/messages/format.js';
 import { createHubServer, hostNamesFromEnv } from '../hub/hub-server.js';
 import { HubStore } from '../hub/hub-store.js';
 import { createFileLogger } from '../logging/logger.js';
@@ -24,6 +26,11 @@ interface HubServeOptions extends HubDbOptions {
   allowedHost: string[];
 }
 
+/** The hub's command line speaks English, as its --help does. */
+function say(msg: Message): string {
+  return formatMessage(msg, 'en');
+}
+
 function dataDirOf(opts: HubDbOptions): string {
   return path.resolve(opts.dataDir ?? defaultDataDir('hub'));
 }
@@ -32,7 +39,7 @@ function dataDirOf(opts: HubDbOptions): string {
 function dbUrlOf(opts: HubDbOptions): string | undefined {
   const url = opts.db ?? process.env.BENCHLINE_HUB_DB;
   if (url === undefined || url === '') return undefined;
-  if (!isPostgresUrl(url)) throw new CliError(`--db takes a postgres://user:password@host:port/database URL (leave it out for SQLite in the data dir); got "${url}".`, 2);
+  if (!isPostgresUrl(url)) throw new CliError(say(message('hub.cli-db-url', { url })), 2);
   return url;
 }
 
@@ -44,19 +51,19 @@ async function openStore(opts: HubDbOptions): Promise<HubStore> {
     if (err instanceof DatabaseConfigError || err instanceof HubSchemaError) throw new CliError(err.message, 2);
     const code = (err as NodeJS.ErrnoException).code;
     const where = opts.db ? 'PostgreSQL' : path.join(dataDirOf(opts), 'hub.db');
-    if (code === 'ECONNREFUSED') throw new CliError(`Cannot reach ${where}: connection refused. Is PostgreSQL running, and is --db right?`);
-    throw new CliError(`Cannot open the hub database (${where}): ${(err as Error).message}`);
+    if (code === 'ECONNREFUSED') throw new CliError(say(message('hub.cli-db-refused', { where })));
+    throw new CliError(say(message('hub.cli-db-open', { where, detail: (err as Error).message })));
   }
 }
 
 function port(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(`--port must be a number between 0 and 65535, got "${value}".`, 2);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(say(message('hub.cli-port', { value })), 2);
   return n;
 }
 
 async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) throw new CliError('--password-stdin reads the password from standard input: pipe it in (printf %s "$PW" | benchline hub add-user ...).', 2);
+  if (process.stdin.isTTY) throw new CliError(say(message('hub.cli-password-tty')), 2);
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
@@ -65,7 +72,7 @@ async function readStdin(): Promise<string> {
 async function serve(opts: HubServeOptions): Promise<void> {
   const listenPort = port(opts.port);
   const stallMinutes = Number(opts.stallMinutes);
-  if (!Number.isFinite(stallMinutes) || stallMinutes <= 0) throw new CliError(`--stall-minutes must be a positive number, got "${opts.stallMinutes}".`, 2);
+  if (!Number.isFinite(stallMinutes) || stallMinutes <= 0) throw new CliError(say(message('hub.cli-stall-minutes', { value: opts.stallMinutes })), 2);
   const hostNames = [...hostNamesFromEnv(), ...allowedHostNames(opts.host, opts.allowedHost)];
   const dataDir = dataDirOf(opts);
   const dbUrl = dbUrlOf(opts);
@@ -79,12 +86,14 @@ async function serve(opts: HubServeOptions): Promise<void> {
     await app.close().catch(() => undefined);
     await store.close();
     const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(code === 'EADDRINUSE' ? `Port ${listenPort} on ${opts.host} is in use: is another hub running? Use --port.` : `Cannot listen on ${opts.host}:${listenPort}: ${(err as Error).message}`);
+    throw new CliError(
+      say(code === 'EADDRINUSE' ? message('hub.cli-port-in-use', { host: opts.host, port: listenPort }) : message('hub.cli-cannot-listen', { host: opts.host, port: listenPort, detail: (err as Error).message })),
+    );
   }
   const address = app.server.address();
   const bound = typeof address === 'object' && address ? address.port : listenPort;
   const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${bound}/`;
-  process.stdout.write(`Benchline hub ready\n  Dashboard: ${url}\n  API:       ${url}api/v1/\n  Database:  ${store.db.description}\n  Data:      ${dataDir}\n`);
+  process.stdout.write(`${say(message('hub.cli-ready', { url, db: store.db.description, dataDir }))}\n`);
   logger.log('info', 'hub listening', { url, db: store.db.description });
 
   let closing = false;
@@ -129,9 +138,9 @@ export function addHubCommand(program: Command): void {
       try {
         const { token, rotated } = await store.registerStation(name, { rotate: opts.newToken === true });
         process.stdout.write(`${token}\n`);
-        process.stderr.write(rotated ? `New token for station "${name.trim()}"; the old one no longer works.\n` : `Station "${name.trim()}" registered.\n`);
+        process.stderr.write(`${say(message(rotated ? 'hub.cli-token-rotated' : 'hub.cli-station-registered', { name: name.trim() }))}\n`);
       } catch (err) {
-        if (err instanceof HubError) throw new CliError(err.message);
+        if (err instanceof AppError) throw new CliError(err.message);
         throw err;
       } finally {
         await store.close();
@@ -146,15 +155,15 @@ export function addHubCommand(program: Command): void {
     .option('--db <url>', 'postgres://... when the hub runs on PostgreSQL')
     .option('--password-stdin', 'read the password from standard input')
     .action(async (name: string, opts: HubDbOptions & { role: string; passwordStdin?: boolean }) => {
-      if (!(USER_ROLES as readonly string[]).includes(opts.role)) throw new CliError(`--role must be supervisor or admin, got "${opts.role}".`, 2);
-      if (!/^[\p{L}\p{N}][\p{L}\p{N}._@-]{0,63}$/u.test(name)) throw new CliError(`User name "${name}" is not usable: 1-64 letters, digits, dots, dashes, underscores or @.`, 2);
-      if (!opts.passwordStdin) throw new CliError('Give the password with --password-stdin (it is never taken on the command line, where other users could see it).', 2);
+      if (!(USER_ROLES as readonly string[]).includes(opts.role)) throw new CliError(say(message('hub.cli-role', { role: opts.role })), 2);
+      if (!/^[\p{L}\p{N}][\p{L}\p{N}._@-]{0,63}$/u.test(name)) throw new CliError(say(message('hub.cli-user-name', { name })), 2);
+      if (!opts.passwordStdin) throw new CliError(say(message('hub.cli-password-missing')), 2);
       const password = (await readStdin()).replace(/\r?\n$/, '');
-      if (password.length < MIN_PASSWORD_LENGTH) throw new CliError(`The password must have at least ${MIN_PASSWORD_LENGTH} characters.`, 2);
+      if (password.length < MIN_PASSWORD_LENGTH) throw new CliError(say(message('hub.cli-password-short', { min: MIN_PASSWORD_LENGTH })), 2);
       const store = await openStore({ ...hub.opts<HubDbOptions>(), ...opts });
       try {
         const what = await store.upsertUser(name, password, opts.role as UserRole);
-        process.stderr.write(what === 'added' ? `User "${name}" added as ${opts.role}.\n` : `User "${name}" updated: role ${opts.role}, new password, sessions ended.\n`);
+        process.stderr.write(`${say(message(what === 'added' ? 'hub.cli-user-added' : 'hub.cli-user-updated', { name, role: opts.role }))}\n`);
       } finally {
         await store.close();
       }

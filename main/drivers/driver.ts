@@ -1,6 +1,7 @@
 import type { BlueprintStep } from '../../shared/blueprint/schema.js';
 import type { DeviceFamily, Platform, WaitReason } from '../../shared/contract/run-state.js';
 import type { PortNoticeKind } from '../../shared/contract/station-api.js';
+import type { Message } from '../../shared/messages/catalogue.js';
 import type { UsbDeviceInfo } from './usb/usb-watcher.js';
 
 /** A device a driver has found on a port. */
@@ -22,7 +23,10 @@ export interface AttachedDevice {
 export interface PortNotice {
   portPath: string;
   kind: PortNoticeKind;
+  /** English, for the log and clients that do not read `text`. */
   message: string;
+  /** What the technician reads, from the catalogue; absent where a driver has not moved to it yet. */
+  text?: Message;
   usb: UsbDeviceInfo | null;
 }
 

@@ -1,7 +1,9 @@
 import { posix } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../logging/logger.js';
-import { formatBytes, HttpError } from './http-error.js';
+import { AppError } from '../../shared/contract/errors.js';
+import { message } from '../../shared/messages/catalogue.js';
+import { formatBytes } from './http-error.js';
 import { tooDeep } from './json-depth.js';
 import { RequestGuard, type HostPolicy } from './request-guard.js';
 
@@ -20,7 +22,7 @@ declare module 'fastify' {
 }
 
 /** Checks a request for one kind of access; answers the refusal, or null to let it through. */
-export type Authenticator = (req: FastifyRequest) => HttpError | null | Promise<HttpError | null>;
+export type Authenticator = (req: FastifyRequest) => AppError | null | Promise<AppError | null>;
 
 export interface RouteInfo {
   method: string;
@@ -37,8 +39,13 @@ export interface HttpAppOptions {
   authenticators: Partial<Record<Exclude<RouteAccess, 'public'>, Authenticator>>;
   defaultAccess: Exclude<RouteAccess, 'public'>;
   hosts: HostPolicy;
-  /** Maps the server's own error classes to an HTTP error; null for anything it does not know. */
-  mapError: (err: unknown, req: FastifyRequest) => HttpError | null;
+  /**
+   * Maps error classes of a server that are not yet AppErrors to one; null for anything it does not
+   * know. AppErrors (status from ERROR_TABLE) need no mapping.
+   */
+  mapError?: (err: unknown, req: FastifyRequest) => AppError | null;
+  /** Sees every AppError a route answers with (the hub logs refused ingests). */
+  onAppError?: (err: AppError, req: FastifyRequest) => void;
   /** What a client gets for an unknown path outside /api/ (a page, or 404). */
   pageFallback: (req: FastifyRequest, reply: FastifyReply) => FastifyReply | Promise<FastifyReply>;
   /** Extra Fastify options (e.g. forceCloseConnections). */
@@ -68,6 +75,11 @@ function looksLikeApi(url: string): boolean {
   return /^\/api(\/|$)/i.test(posix.normalize(p.replace(/\\/g, '/')));
 }
 
+/** The 404 for a path no route serves. */
+export function noRoute(req: FastifyRequest): AppError {
+  return new AppError('not_found', message('http.no-route', { method: req.method, path: req.url.split('?')[0]!.slice(0, 200) }));
+}
+
 /**
  * One HTTP layer for the station and the hub: Host/Origin guard, route-level authentication,
  * JSON parsing with a depth limit, the error shape and the 404s. Routes are added by the caller.
@@ -95,7 +107,7 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
   });
 
   /** Sends a refusal; a refused WebSocket upgrade also loses its socket (nothing else would ever close it). */
-  const refuse = (req: FastifyRequest, reply: FastifyReply, err: HttpError) => {
+  const refuse = (req: FastifyRequest, reply: FastifyReply, err: AppError) => {
     if (req.headers.upgrade) {
       reply.header('connection', 'close');
       reply.raw.once('finish', () => req.socket.destroy());
@@ -122,38 +134,38 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
   const defaultJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     const text = body as string;
-    if (tooDeep(text, MAX_JSON_DEPTH)) return done(HttpError.of('bad_request', `The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels.`), undefined);
+    if (tooDeep(text, MAX_JSON_DEPTH)) return done(new AppError('bad_request', message('http.json-too-deep', { depth: MAX_JSON_DEPTH })), undefined);
     defaultJson(req, text, done);
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
-    const e = toHttpError(err, req);
+    const e = toAppError(err, req);
+    opts.onAppError?.(e, req);
     if (e.status >= 500) logger.log('error', `request ${req.method} ${req.url.split('?')[0]} failed: ${err.stack ?? err.message}`);
     if (e.status === 429) reply.header('retry-after', reply.getHeader('retry-after') ?? '60');
     return reply.code(e.status).send(e.toBody());
   });
 
-  function toHttpError(err: Error & { statusCode?: number; code?: string }, req: FastifyRequest): HttpError {
-    if (err instanceof HttpError) return err;
-    const mapped = opts.mapError(err, req);
+  function toAppError(err: Error & { statusCode?: number; code?: string }, req: FastifyRequest): AppError {
+    if (err instanceof AppError) return err;
+    const mapped = opts.mapError?.(err, req);
     if (mapped) return mapped;
     const status = err.statusCode ?? 500;
     if (status === 413) {
       const limit = req.routeOptions.bodyLimit ?? opts.bodyLimit;
-      return HttpError.of('payload_too_large', `The request body is larger than this endpoint takes (${formatBytes(limit)}); send less at once.`);
+      return new AppError('payload_too_large', message('http.body-too-large', { limit: formatBytes(limit) }));
     }
-    if (status === 415) return HttpError.of('unsupported_media_type', `Content-Type "${String(req.headers['content-type'] ?? '')}" is not taken here; send application/json.`);
-    if (status === 429) return HttpError.of('rate_limited', err.message);
-    if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) return HttpError.of('bad_request', `Malformed JSON: ${err.message}`);
-    if (status === 403) return HttpError.of('forbidden', `${err.message}: that path is not served.`);
-    if (status === 404) return HttpError.of('not_found', err.message);
-    if (status >= 400 && status < 500) return HttpError.of('bad_request', err.message);
-    return HttpError.of('internal', 'The server hit an internal error; it is in the log.');
+    if (status === 415) return new AppError('unsupported_media_type', message('http.media-type', { contentType: String(req.headers['content-type'] ?? '').slice(0, 100) }));
+    if (status === 429) return new AppError('rate_limited', message('http.rate-limited'));
+    if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) return new AppError('bad_request', message('http.malformed-json', { detail: err.message }));
+    if (status === 403) return new AppError('forbidden', message('http.path-refused', { detail: err.message }));
+    if (status === 404) return new AppError('not_found', message('http.not-found', { detail: err.message }));
+    if (status >= 400 && status < 500) return new AppError('bad_request', message('http.bad-request', { detail: err.message }));
+    return new AppError('internal', message('http.internal'));
   }
 
   app.setNotFoundHandler((req, reply) => {
-    if (looksLikeApi(req.url)) return reply.code(404).send(HttpError.of('not_found', `No route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}.`).toBody());
-    if (req.method !== 'GET' && req.method !== 'HEAD') return reply.code(404).send(HttpError.of('not_found', `No route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}.`).toBody());
+    if (looksLikeApi(req.url) || (req.method !== 'GET' && req.method !== 'HEAD')) return reply.code(404).send(noRoute(req).toBody());
     return opts.pageFallback(req, reply);
   });
 

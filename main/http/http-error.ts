@@ -1,48 +1,35 @@
-/** Error codes either server answers with, each with its HTTP status (CONTRACT.md error shape). */
-export const ERROR_STATUS = {
-  bad_request: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  misdirected_request: 421,
-  unprocessable: 422,
-  rate_limited: 429,
-  internal: 500,
-  unavailable: 503,
-} as const;
+import { AppError, ERROR_TABLE, type ApiErrorBody, type ErrorCode } from '../../shared/contract/errors.js';
+import type { Message } from '../../shared/messages/catalogue.js';
 
-export type HttpErrorCode = keyof typeof ERROR_STATUS;
+/** @deprecated The codes are shared/contract/errors.ts's ERROR_TABLE; this name stays for callers not yet moved. */
+export type HttpErrorCode = ErrorCode;
+export type ErrorBody = ApiErrorBody;
 
-export interface ErrorBody {
-  error: { code: string; message: string };
-}
-
-/** What a route answers when it fails: a status and `{"error": {"code", "message"}}`. */
-export class HttpError extends Error {
+/**
+ * What a route answers when it fails: an AppError (status and code from ERROR_TABLE, the message
+ * from the catalogue) that may carry more of the answer beside `error`.
+ */
+export class HttpError extends AppError {
   override name = 'HttpError';
   constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
+    code: ErrorCode,
+    text: Message | string,
     /** More of the answer beside `error`, e.g. the hub's ackSeq and rejected events on a 422. */
     readonly extra: Readonly<Record<string, unknown>> = {},
   ) {
-    super(message);
+    super(code, text);
   }
-  static of(code: HttpErrorCode, message: string): HttpError {
-    return new HttpError(ERROR_STATUS[code], code, message);
+  static of(code: ErrorCode, text: Message | string): HttpError {
+    return new HttpError(code, text);
   }
-  toBody(): ErrorBody {
-    return { ...this.extra, error: { code: this.code, message: this.message } };
+  override toBody(): ApiErrorBody & Record<string, unknown> {
+    return { ...this.extra, ...super.toBody() };
   }
 }
 
-/** The status of a code, 500 for codes no table knows (they are internal by definition). */
+/** The status of a code, 500 for codes the table does not know (they are internal by definition). */
 export function statusOfCode(code: string): number {
-  return (ERROR_STATUS as Record<string, number>)[code] ?? 500;
+  return (ERROR_TABLE as Record<string, { status: number } | undefined>)[code]?.status ?? 500;
 }
 
 /** "20 MB", "64 KB", "512 bytes": body limits as a technician reads them. */

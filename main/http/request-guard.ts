@@ -1,6 +1,7 @@
 import net from 'node:net';
 import type { FastifyRequest } from 'fastify';
-import { HttpError } from './http-error.js';
+import { AppError } from '../../shared/contract/errors.js';
+import { message } from '../../shared/messages/catalogue.js';
 
 /**
  * Which Host and Origin a server answers. A page on another origin (or a DNS-rebound name pointing
@@ -89,13 +90,13 @@ export class RequestGuard {
   }
 
   /** The refusal for this request, or null when it may go on (to authentication). */
-  check(req: FastifyRequest): HttpError | null {
+  check(req: FastifyRequest): AppError | null {
     if (!this.hostAllowed(req.headers.host)) {
-      return HttpError.of('misdirected_request', `This server does not answer to the host "${String(req.headers.host ?? '').slice(0, 100)}": use its own address (e.g. http://127.0.0.1:<port>/).`);
+      return new AppError('misdirected_request', message('http.wrong-host', { host: String(req.headers.host ?? '').slice(0, 100) }));
     }
     const origin = req.headers.origin;
     if (origin !== undefined && !this.originAllowed(origin)) {
-      return HttpError.of('forbidden', `Requests from the web page at "${origin.slice(0, 100)}" are refused: only this server's own pages may call it.`);
+      return new AppError('forbidden', message('http.foreign-origin', { origin: origin.slice(0, 100) }));
     }
     return null;
   }

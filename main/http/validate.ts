@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { HttpError } from './http-error.js';
+import { AppError } from '../../shared/contract/errors.js';
+import { message } from '../../shared/messages/catalogue.js';
 
 /**
  * The one "parse or 400" of both servers: the value must match the schema, else a bad_request
@@ -8,7 +9,7 @@ import { HttpError } from './http-error.js';
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const parsed = schema.safeParse(value ?? {});
   if (parsed.success) return parsed.data;
-  throw HttpError.of('bad_request', `${what}: ${issuesText(parsed.error)}`);
+  throw new AppError('bad_request', message('http.invalid-input', { what, issues: issuesText(parsed.error) }));
 }
 
 /** zod's pretty error on one line ("✖ msg → at path; ✖ ..."), cut to a readable length. */

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { parseCsvDialect } from '../export/shift-log-csv.js';
 import type { Logger } from '../logging/logger.js';
-import { HubError } from './hub-errors.js';
+import { csvDialectError } from './hub-errors.js';
 import { parseInput } from '../http/validate.js';
 import type { HubStore } from './hub-store.js';
 import { writeDeadLettersCsv } from './ingest/dead-letters.js';
@@ -33,7 +33,7 @@ export function registerDeadLetterRoutes(
     try {
       dialect = parseCsvDialect(q.dialect);
     } catch (err) {
-      throw new HubError('bad_request', (err as Error).message);
+      throw csvDialectError(err);
     }
     const body = new PassThrough();
     writeDeadLettersCsv(list, body, dialect).catch((err: unknown) => {

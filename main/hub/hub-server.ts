@@ -14,8 +14,10 @@ import {
 } from '../../shared/contract/hub-api.js';
 import { PassThrough } from 'node:stream';
 import { PAGE_CSP, sendPage } from '../http/csp.js';
-import { createHttpApp, type RouteInfo } from '../http/http-app.js';
-import { HttpError } from '../http/http-error.js';
+import { AppError } from '../../shared/contract/errors.js';
+import { message } from '../../shared/messages/catalogue.js';
+import { formatMessage } from '../../shared/messages/format.js';
+import { createHttpApp, noRoute, type RouteInfo } from '../http/http-app.js';
 import { bearer } from '../http/request-guard.js';
 import { openEventStream } from '../http/sse.js';
 import { parseInput } from '../http/validate.js';
@@ -26,7 +28,7 @@ import { LoginThrottle } from './auth/login-throttle.js';
 import { registerLoginThrottle } from './auth/login-throttle-hooks.js';
 import { tokenHash } from './credentials.js';
 import { registerDeadLetterRoutes } from './dead-letter-routes.js';
-import { HubError } from './hub-errors.js';
+import { csvDialectError } from './hub-errors.js';
 import { HubShiftLogSource } from './hub-shift-source.js';
 import type { HubStore } from './hub-store.js';
 import { LiveFeed, localChanges, postgresChanges } from './live-feed.js';
@@ -105,8 +107,8 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
   const rendererDir = opts.rendererDir && fs.existsSync(path.join(opts.rendererDir, 'hub.html')) ? path.resolve(opts.rendererDir) : null;
   const session = (role: UserRole) => async (req: FastifyRequest) => {
     const user = await store.session(bearer(req));
-    if (!user) return HttpError.of('unauthorized', 'Log in first: POST /api/v1/login, then send "Authorization: Bearer <token>".');
-    if (role === 'admin' && user.role !== 'admin') return HttpError.of('forbidden', `${user.username} is a supervisor; this needs an admin.`);
+    if (!user) return new AppError('unauthorized', message('hub.login-first'));
+    if (role === 'admin' && user.role !== 'admin') return new AppError('forbidden', message('hub.needs-admin', { username: user.username }));
     req.user = user;
     return null;
   };
@@ -119,19 +121,16 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
       supervisor: session('supervisor'),
       admin: session('admin'),
       // The station token itself is checked by the store in the same transaction as the batch.
-      station: (req) => (bearer(req) ? null : HttpError.of('unauthorized', 'Send the station token: "Authorization: Bearer <token from register-station>".')),
+      station: (req) => (bearer(req) ? null : new AppError('unauthorized', message('hub.station-token-missing'))),
     },
     hosts: { names: opts.hostNames ?? hostNamesFromEnv(), appOrigins: [], anyIpLiteral: true, checkPort: false, httpsOrigins: true },
-    mapError: (err, req) => {
-      if (!(err instanceof HubError)) return null;
-      if (req.url.startsWith('/api/v1/ingest')) logger.log('warn', `ingest refused (${err.code}): ${err.message}`);
-      const { error: _error, ...extra } = err.toBody();
-      return new HttpError(err.status, err.code, err.message, extra);
+    onAppError: (err, req) => {
+      if (req.url.startsWith('/api/v1/ingest') && err.status < 500) logger.log('warn', `ingest refused (${err.code}): ${err.message}`);
     },
     pageFallback: (req, reply) =>
       rendererDir && req.method === 'GET'
         ? sendPage(reply, path.join(rendererDir, 'hub.html'))
-        : reply.code(404).send(HttpError.of('not_found', 'Not found.').toBody()),
+        : reply.code(404).send(noRoute(req).toBody()),
   });
   app.decorate('hubRoutes', routes);
 
@@ -150,7 +149,7 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
 
   await app.register(fastifyRateLimit, {
     global: false,
-    errorResponseBuilder: (_req, ctx) => Object.assign(new HubError('rate_limited', `Too many requests: at most ${ctx.max} per ${ctx.after === '1 minute' ? 'minute' : 'minute'}; retry in ${ctx.after}.`), { statusCode: 429 }),
+    errorResponseBuilder: (_req, ctx) => Object.assign(new AppError('rate_limited', message('hub.too-many-requests', { max: ctx.max, seconds: Math.max(1, Math.ceil(ctx.ttl / 1000)) })), { statusCode: 429 }),
   });
   if (opts.rendererDir && !rendererDir) logger.log('warn', `no dashboard build in ${opts.rendererDir} (hub.html missing); run "npm run build". The API works without it.`);
   if (rendererDir) {
@@ -175,7 +174,7 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
   if (rendererDir) {
     app.get('/', publicPage, (_req, reply) => sendPage(reply, path.join(rendererDir, 'hub.html')));
   } else {
-    app.get('/', publicPage, (_req, reply) => reply.code(503).type('text/plain').send('The dashboard is not built: run "npm run build" and restart the hub. The API is at /api/v1/.'));
+    app.get('/', publicPage, (_req, reply) => reply.code(503).type('text/plain').send(formatMessage(message('hub.not-built'), 'en')));
   }
 
   // Supervisor access is the default (createHttpApp): routes below name only what differs.
@@ -203,7 +202,7 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
       },
     },
     async (req) => {
-      if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new HubError('unsupported_media_type', 'Send the batch as application/json.');
+      if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new AppError('unsupported_media_type', message('hub.ingest-json'));
       const body = parse(ingestBodySchema, req.body, 'Ingest body');
       const result = await store.ingest(bearer(req), body);
       if (result.warning) logger.log('warn', result.warning, { station: result.stationName });
@@ -216,7 +215,7 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
     const session = await store.login(body.username, body.password);
     if (!session) {
       logger.log('warn', `failed login for "${body.username.slice(0, 100)}" from ${req.ip}`);
-      return reply.code(401).send(new HubError('unauthorized', 'Wrong user name or password.').toBody());
+      return reply.code(401).send(new AppError('unauthorized', message('hub.login-wrong')).toBody());
     }
     logger.log('info', `login ${body.username}`, { role: session.role });
     return { token: session.token, username: body.username, role: session.role, expiresAt: new Date(session.expiresAt).toISOString() };
@@ -244,7 +243,7 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
     const now = Date.now();
     const from = q.from ? Date.parse(q.from) : localDayStart(now);
     const to = q.to ? Date.parse(q.to) : now;
-    if (to <= from) throw new HubError('bad_request', `"to" (${q.to ?? 'now'}) must be after "from" (${q.from ?? 'today 00:00'}).`);
+    if (to <= from) throw new AppError('bad_request', message('hub.summary-range', { from: new Date(from).toISOString(), to: new Date(to).toISOString() }));
     return store.summary(from, to, now, { onlineWindowMs, stallMs });
   });
 
@@ -272,10 +271,10 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
     try {
       dialect = parseCsvDialect(q.dialect);
     } catch (err) {
-      throw new HubError('bad_request', (err as Error).message);
+      throw csvDialectError(err);
     }
     const log = await store.shiftLog(req.params.id, req.params.shiftId);
-    if (!log) throw new HubError('not_found', `The hub has no shift ${req.params.shiftId} of station ${req.params.id}.`);
+    if (!log) throw new AppError('not_found', message('hub.no-shift', { shiftId: req.params.shiftId, stationId: req.params.id }));
     const opts: ShiftExportOptions = { format: q.format, dialect, locale: q.locale ?? 'de' };
     const body = new PassThrough();
     writeShiftLog(new HubShiftLogSource(log), body, opts).catch((err: unknown) => {

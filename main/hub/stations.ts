@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import { newToken, tokenHash } from './credentials.js';
 import type { SqlDatabase } from './db/sql.js';
-import { HubError } from './hub-errors.js';
+import { AppError } from '../../shared/contract/errors.js';
+import { message } from '../../shared/messages/catalogue.js';
 
 /** Registered stations and their tokens (shown once, stored only as a hash). */
 export class Stations {
@@ -14,14 +15,14 @@ export class Stations {
   async register(name: string, opts: { rotate?: boolean; now?: number } = {}): Promise<{ id: string; token: string; rotated: boolean }> {
     const clean = name.trim();
     if (!/^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,63}$/u.test(clean)) {
-      throw new HubError('bad_request', `Station name "${name}" is not usable: 1-64 letters, digits, spaces, dots, dashes or underscores.`);
+      throw new AppError('bad_request', message('hub.station-name', { name }));
     }
     const token = newToken('bls');
     const now = opts.now ?? Date.now();
     return this.db.transaction(async (tx) => {
       const existing = await tx.get('SELECT id FROM stations WHERE name = $1', [clean]);
       if (existing) {
-        if (!opts.rotate) throw new HubError('conflict', `Station "${clean}" is already registered. To issue it a new token, add --new-token (its old token stops working).`);
+        if (!opts.rotate) throw new AppError('conflict', message('hub.station-exists', { name: clean }));
         await tx.run('UPDATE stations SET token_hash = $1 WHERE id = $2', [tokenHash(token), String(existing.id)]);
         return { id: String(existing.id), token, rotated: true };
       }

@@ -16,6 +16,10 @@ export const ERROR_TABLE = {
   conflict: { status: 409, retryable: false },
   payload_too_large: { status: 413, retryable: false },
   unsupported_media_type: { status: 415, retryable: false },
+  /** The request named a host this server does not answer to (DNS rebinding guard). */
+  misdirected_request: { status: 421, retryable: false },
+  /** Some events of a hub ingest batch were set aside as dead letters; the rest were stored. */
+  events_rejected: { status: 422, retryable: false },
   rate_limited: { status: 429, retryable: true },
   internal: { status: 500, retryable: true },
   unavailable: { status: 503, retryable: true },

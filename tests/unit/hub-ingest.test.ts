@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { IngestBody, IngestEvent } from '../../shared/contract/hub-api.js';
-import { HubError } from '../../main/hub/hub-errors.js';
+import { AppError } from '../../shared/contract/errors.js';
 import type { HubStore } from '../../main/hub/hub-store.js';
 import { describeEachDb, openTestStore } from '../integration/hub-helpers.js';
 
@@ -122,7 +122,7 @@ describeEachDb('hub ingest', (db) => {
     // A known kind with fields of the wrong type.
     const bad = st.transition('r9', 'queued', T0);
     (bad.payload.run as Record<string, unknown>).attempts = 'three';
-    await expect(store.ingest(token, st.body([bad]))).rejects.toBeInstanceOf(HubError);
+    await expect(store.ingest(token, st.body([bad]))).rejects.toBeInstanceOf(AppError);
     expect(await store.eventCount(st.id)).toBe(0);
     const [tile] = await store.stationTiles(Date.now(), opts);
     expect(tile?.ackSeq).toBe(0);

@@ -5,6 +5,8 @@ import fs from 'node:fs';
 import { DEFAULT_SERIAL_ERROR_PATTERN } from '../../../shared/blueprint/schema.js';
 import type { LogLevel } from '../../logging/logger.js';
 import type { AttachedDevice, DeviceDriver, DriverEvents, StepContext, StepOutcome } from '../driver.js';
+import { message, type Message } from '../../../shared/messages/catalogue.js';
+import { formatMessage } from '../../../shared/messages/format.js';
 import { DeviceGoneError, StepAbortedError, StepFailedError } from '../step-errors.js';
 import { formatUsbId } from '../usb/usb-ids.js';
 import type { UsbDeviceInfo } from '../usb/usb-watcher.js';
@@ -290,20 +292,21 @@ export class SerialDriver implements DeviceDriver {
     this.identifySoon(port, delay);
   }
 
-  private notice(port: PortState, kind: Parameters<NonNullable<DriverEvents['notice']>>[0]['kind'], message: string): void {
-    this.events?.notice?.({ portPath: port.portPath, kind, message, usb: port.usb });
+  /** A port's notice tile: English in `message` (what stations before the catalogue showed), the catalogue message in `text`. */
+  private notice(port: PortState, kind: Parameters<NonNullable<DriverEvents['notice']>>[0]['kind'], text: Message): void {
+    this.events?.notice?.({ portPath: port.portPath, kind, message: formatMessage(text, 'en'), text, usb: port.usb });
   }
 
   private async identify(port: PortState): Promise<void> {
     const signal = port.present.signal;
     try {
       if (!port.tty) {
-        this.notice(port, 'identifying', 'Looking for the serial port of this device…');
+        this.notice(port, 'identifying', message('serial.looking-for-port'));
         port.tty = await this.locate(port, signal);
         if (signal.aborted) return;
         if (!port.tty) {
           const ids = port.usb ? formatUsbId(port.usb.vendorId, port.usb.productId) : '';
-          this.notice(port, 'no-serial-port', `USB-serial device ${ids} has no serial port (tty): is its kernel driver loaded? Plug it in again.`);
+          this.notice(port, 'no-serial-port', message('serial.no-tty', { usbId: ids }));
           this.retryLater(port);
           return;
         }
@@ -320,11 +323,11 @@ export class SerialDriver implements DeviceDriver {
   private async readIdentity(port: PortState, signal: AbortSignal, showProgress: boolean): Promise<Identity | null> {
     const script = this.opts.identifyScript();
     if (script && port.tty) {
-      if (showProgress) this.notice(port, 'identifying', 'Identifying the device…');
+      if (showProgress) this.notice(port, 'identifying', message('serial.identifying'));
       const captured = await this.runOnPort(port, script.port, script.script, {}, signal, script.errorPattern);
       const serial = captured.serialNumber?.trim();
       if (!serial) {
-        this.notice(port, 'no-serial-number', 'The device answered its identify script without a serial number: check the blueprint.');
+        this.notice(port, 'no-serial-number', message('serial.identify-no-serial'));
         return null;
       }
       return {
@@ -335,7 +338,7 @@ export class SerialDriver implements DeviceDriver {
       };
     }
     if (port.usb?.serialNumber) return { serial: port.usb.serialNumber, model: port.usb.product ?? 'Serial device', osVersion: null, byScript: false };
-    this.notice(port, 'no-serial-number', 'This serial device has no serial number of its own: the serial blueprint needs an identify script that reads it.');
+    this.notice(port, 'no-serial-number', message('serial.no-own-serial'));
     return null;
   }
 
@@ -343,7 +346,7 @@ export class SerialDriver implements DeviceDriver {
   private adopt(port: PortState, identity: Identity): void {
     const other = this.bySerial.get(identity.serial);
     if (other && other !== port) {
-      this.notice(port, 'duplicate', `A device with serial number ${identity.serial} is already plugged in at ${other.portPath}: two devices cannot share a serial number.`);
+      this.notice(port, 'duplicate', message('serial.duplicate', { serial: identity.serial, port: other.portPath }));
       this.retryLater(port);
       return;
     }
@@ -369,10 +372,10 @@ export class SerialDriver implements DeviceDriver {
   private identifyFailed(port: PortState, err: unknown): void {
     if (err instanceof SerialScriptError || err instanceof SerialOpenError || err instanceof SerialGoneError) {
       const kind = err instanceof SerialOpenError && err.problem === 'permission' ? 'no-access' : 'no-answer';
-      this.notice(port, kind, err instanceof SerialScriptError ? `Cannot identify the device: ${err.message}` : err.message);
+      this.notice(port, kind, err instanceof SerialScriptError ? message('serial.identify-failed', { reason: err.text }) : err.text);
       this.log('warn', `identifying the serial device at ${port.portPath} failed: ${err.message}`);
     } else {
-      this.notice(port, 'no-answer', 'Cannot identify the device; the station log has the details. Plug it in again.');
+      this.notice(port, 'no-answer', message('serial.identify-crashed'));
       this.log('error', `identifying the serial device at ${port.portPath} failed: ${(err as Error).stack ?? String(err)}`);
     }
     this.retryLater(port);
@@ -409,9 +412,9 @@ export class SerialDriver implements DeviceDriver {
         this.retryLater(port);
         throw new DeviceGoneError(ctx.serial);
       }
-      if (err instanceof SerialOpenError) throw new StepFailedError(`serial.open-${err.problem}`, err.message, err.problem === 'busy');
+      if (err instanceof SerialOpenError) throw new StepFailedError(err.text, err.problem === 'busy');
       // A blueprint mistake does not go away by retrying; everything else may.
-      if (err instanceof SerialScriptError) throw new StepFailedError(`serial.${err.failure}`, err.message, err.failure !== 'template' && err.failure !== 'slow-pattern');
+      if (err instanceof SerialScriptError) throw new StepFailedError(err.text, err.failure !== 'template' && err.failure !== 'slow-pattern');
       throw err;
     } finally {
       port.stepsRunning--;
@@ -445,7 +448,7 @@ export class SerialDriver implements DeviceDriver {
     log?: (message: string) => void,
   ): Promise<Record<string, string>> {
     if (signal.aborted) throw new StepAbortedError();
-    if (!port.tty) throw new SerialOpenError('missing', port.portPath, `The serial port of ${port.portPath} is not known yet: plug the device in again.`);
+    if (!port.tty) throw new SerialOpenError('missing', port.portPath, message('serial.port-unknown', { port: port.portPath }));
     const link = await SerialLink.open(port.tty, settings);
     // Aborting (step timeout, cancel, unplug) closes the port at once, so a stalled device
     // cannot keep it open.

@@ -1,4 +1,6 @@
 import { SerialPort } from 'serialport';
+import { message, type Message } from '../../../shared/messages/catalogue.js';
+import { formatMessage } from '../../../shared/messages/format.js';
 import { StepAbortedError } from '../step-errors.js';
 import { LineBuffer } from './line-buffer.js';
 
@@ -12,37 +14,37 @@ export interface SerialSettings {
 
 export type SerialOpenProblem = 'missing' | 'permission' | 'busy' | 'not-serial' | 'other';
 
-/** A port that could not be opened, with the reason in a technician's words. */
+/** A port that could not be opened: the reason as a catalogue message, English in `message` for the log. */
 export class SerialOpenError extends Error {
   override name = 'SerialOpenError';
   constructor(
     readonly problem: SerialOpenProblem,
     readonly path: string,
-    message: string,
+    readonly text: Message<`serial.open-${SerialOpenProblem}` | 'serial.port-unknown'>,
   ) {
-    super(message);
+    super(formatMessage(text, 'en'));
   }
 }
 
 /** The port went away while open (USB unplugged, the PTY's far end closed). */
 export class SerialGoneError extends Error {
   override name = 'SerialGoneError';
+  readonly text: Message<'serial.gone'>;
   constructor(readonly path: string) {
-    super(`The serial port ${path} disappeared.`);
+    const text = message('serial.gone', { port: path });
+    super(formatMessage(text, 'en'));
+    this.text = text;
   }
 }
 
 function classifyOpenError(path: string, err: Error): SerialOpenError {
   const m = err.message;
-  if (/No such file|ENOENT|not found|Input\/output error|ENXIO/i.test(m)) return new SerialOpenError('missing', path, `The serial port ${path} is not there: is the device plugged in?`);
-  if (/Permission denied|EACCES|EPERM/i.test(m)) {
-    return new SerialOpenError('permission', path, `No permission to open ${path}: add the station's user to the "dialout" group (README, "USB permissions") and log in again.`);
-  }
-  if (/lock|busy|EBUSY|temporarily unavailable/i.test(m)) {
-    return new SerialOpenError('busy', path, `${path} is in use by another program (a terminal, a flasher?): close it, then retry.`);
-  }
-  if (/Inappropriate ioctl|ENOTTY/i.test(m)) return new SerialOpenError('not-serial', path, `${path} is not a serial port: check the station's --serial-port setting.`);
-  return new SerialOpenError('other', path, `Cannot open ${path}: ${m}`);
+  const port = { port: path };
+  if (/No such file|ENOENT|not found|Input\/output error|ENXIO/i.test(m)) return new SerialOpenError('missing', path, message('serial.open-missing', port));
+  if (/Permission denied|EACCES|EPERM/i.test(m)) return new SerialOpenError('permission', path, message('serial.open-permission', port));
+  if (/lock|busy|EBUSY|temporarily unavailable/i.test(m)) return new SerialOpenError('busy', path, message('serial.open-busy', port));
+  if (/Inappropriate ioctl|ENOTTY/i.test(m)) return new SerialOpenError('not-serial', path, message('serial.open-not-serial', port));
+  return new SerialOpenError('other', path, message('serial.open-other', { port: path, detail: m }));
 }
 
 /** EIO / ENXIO / EBADF: what writing to a port whose device went away fails with. */

@@ -1,5 +1,8 @@
+import { message } from '../../../shared/messages/catalogue.js';
+import { formatMessage } from '../../../shared/messages/format.js';
+import type { StepMessage } from '../step-errors.js';
 import { renderTemplate } from '../../../shared/templates/render-template.js';
-import { boundedMatch, MatchTimeoutError } from './bounded-match.js';
+import { boundedMatch, MATCH_TIMEOUT_MS, MatchTimeoutError } from './bounded-match.js';
 import { stripControl } from './device-text.js';
 import { looksGarbled, printable } from './line-buffer.js';
 import type { SerialLink } from './serial-link.js';
@@ -14,17 +17,22 @@ export interface SerialScriptLine {
 
 export type SerialScriptFailure = 'no-answer' | 'garbled' | 'partial' | 'unexpected' | 'device-error' | 'template' | 'slow-pattern';
 
-/** A script line that did not get its answer; the message is for the technician. */
+/** A script line that did not get its answer: what the technician reads, English in `message` for the log. */
 export class SerialScriptError extends Error {
   override name = 'SerialScriptError';
   constructor(
     readonly failure: SerialScriptFailure,
     /** 0-based index of the script line. */
     readonly line: number,
-    message: string,
+    readonly text: StepMessage,
   ) {
-    super(message);
+    super(formatMessage(text, 'en'));
   }
+}
+
+/** What a line was waiting for, inside a failure message: the command it sent, or the answer it expected. */
+function asked(line: SerialScriptLine, send: string | undefined) {
+  return send !== undefined ? message('serial.asked', { command: printable(send, 40) }) : message('serial.awaited', { pattern: line.expect ?? '' });
 }
 
 export interface SerialScriptOptions {
@@ -55,11 +63,7 @@ export async function runSerialScript(opts: SerialScriptOptions): Promise<Record
     if (line.send !== undefined) {
       const rendered = renderTemplate(line.send, { ...opts.values, ...captured });
       if (rendered.missing.length > 0) {
-        throw new SerialScriptError(
-          'template',
-          index,
-          `Script line ${index + 1} uses {${rendered.missing.join('}, {')}}, which no earlier step captured: fix the blueprint.`,
-        );
+        throw new SerialScriptError('template', index, message('serial.template', { line: index + 1, fields: `{${rendered.missing.join('}, {')}}` }));
       }
       send = rendered.text;
     }
@@ -101,8 +105,8 @@ async function expectLine(opts: SerialScriptOptions, pattern: RegExp, line: Seri
       return { ok: true, groups };
     }
     if (opts.errorPattern && matchOrFail(opts.errorPattern, received, index)) {
-      const asked = send !== undefined ? `to "${printable(send, 40)}"` : `(waiting for ${line.expect})`;
-      return { ok: false, error: new SerialScriptError('device-error', index, `The device reported an error ${asked}: "${printable(received)}" (line ${index + 1} of the script).`) };
+      const text = message('serial.device-error', { command: asked(line, send), answer: printable(received), line: index + 1 });
+      return { ok: false, error: new SerialScriptError('device-error', index, text) };
     }
     seen.push(received);
     if (seen.length > 20) seen.shift();
@@ -112,25 +116,20 @@ async function expectLine(opts: SerialScriptOptions, pattern: RegExp, line: Seri
 
 /** Why a line got no matching answer, in words that tell the technician what to check. */
 function explain(link: SerialLink, line: SerialScriptLine, send: string | undefined, index: number, seen: readonly string[]): SerialScriptError {
-  const secs = `${Math.round(line.timeout / 100) / 10} s`;
-  const asked = send !== undefined ? `to "${printable(send, 40)}"` : `(waiting for ${line.expect})`;
+  const command = asked(line, send);
   const partial = link.partialLine();
   const garbled = [...seen, partial].find((l) => looksGarbled(l));
   if (garbled !== undefined) {
-    return new SerialScriptError(
-      'garbled',
-      index,
-      `The device answers ${asked} with unreadable characters ("${printable(garbled, 30)}"): check the baud rate (${link.settings.baudRate} in the blueprint) and the cable.`,
-    );
+    return new SerialScriptError('garbled', index, message('serial.garbled', { command, answer: printable(garbled, 30), baudRate: link.settings.baudRate }));
   }
   if (partial.length > 0) {
-    return new SerialScriptError('partial', index, `The device stopped in the middle of its answer ${asked} ("${printable(partial)}"): it may have restarted. Retry.`);
+    return new SerialScriptError('partial', index, message('serial.partial', { command, answer: printable(partial) }));
   }
   const last = seen.at(-1);
   if (last !== undefined) {
-    return new SerialScriptError('unexpected', index, `Unexpected answer ${asked}: "${printable(last)}" (line ${index + 1} of the script expects ${line.expect}).`);
+    return new SerialScriptError('unexpected', index, message('serial.unexpected', { command, answer: printable(last), line: index + 1, expect: line.expect ?? '' }));
   }
-  return new SerialScriptError('no-answer', index, `No answer from the device ${asked} within ${secs}: check that it is switched on and its cable is seated, then retry.`);
+  return new SerialScriptError('no-answer', index, message('serial.no-answer', { command, seconds: Math.round(line.timeout / 100) / 10 }));
 }
 
 /** A bounded match; a pattern that runs away is a blueprint error, not a device's. */
@@ -138,7 +137,7 @@ function matchOrFail(pattern: RegExp, received: string, index: number): RegExpEx
   try {
     return boundedMatch(pattern, received);
   } catch (err) {
-    if (err instanceof MatchTimeoutError) throw new SerialScriptError('slow-pattern', index, err.message);
+    if (err instanceof MatchTimeoutError) throw new SerialScriptError('slow-pattern', index, message('serial.slow-pattern', { pattern: err.pattern, ms: MATCH_TIMEOUT_MS }));
     throw err;
   }
 }

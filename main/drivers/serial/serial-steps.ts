@@ -1,6 +1,7 @@
 import { serialPortSettings, type BlueprintStep } from '../../../shared/blueprint/schema.js';
 import type { StepContext, StepOutcome } from '../driver.js';
-import { StepFailedError } from '../step-errors.js';
+import { message, type Message } from '../../../shared/messages/catalogue.js';
+import { stepFailed } from '../step-errors.js';
 import type { SerialSettings } from './serial-link.js';
 import type { SerialScriptLine } from './serial-script.js';
 
@@ -36,11 +37,7 @@ export async function runSerialStep(runScript: SerialScriptRunner, device: StepD
       }
       const captured = await runScript((step.params.port as SerialSettings | undefined) ?? DEFAULT_SETTINGS, step.params.script, values, step.params.errorPattern);
       if (device.identifiedByScript && captured.serialNumber !== undefined && captured.serialNumber.trim() !== device.serial) {
-        throw new StepFailedError(
-          'serial.other-device',
-          `Another device answers on ${device.portPath} (serial number ${captured.serialNumber}, this run is for ${device.serial}): plug ${device.serial} back in.`,
-          false,
-        );
+        throw stepFailed('serial.other-device', { port: device.portPath, found: captured.serialNumber, expected: device.serial }, false);
       }
       return { captured };
     }
@@ -51,20 +48,14 @@ export async function runSerialStep(runScript: SerialScriptRunner, device: StepD
     case 'serial-verify': {
       const captured = await runScript(step.params.port as SerialSettings, step.params.script, values, step.params.errorPattern);
       const all = { ...values, ...captured };
-      const wrong: string[] = [];
+      const wrong: Message<'serial.verify-field' | 'serial.verify-unread'>[] = [];
       for (const [key, template] of Object.entries(step.params.expectCaptured)) {
         const expected = template.replace(/\{([a-zA-Z][a-zA-Z0-9_]*)\}/g, (_m, k: string) => all[k as keyof typeof all] ?? '');
         const actual = captured[key];
-        if (actual === undefined) wrong.push(`${key} was not read back (the script has no (?<${key}>…) capture)`);
-        else if (actual !== expected) wrong.push(`${key} is "${actual}", expected "${expected}"`);
+        if (actual === undefined) wrong.push(message('serial.verify-unread', { field: key }));
+        else if (actual !== expected) wrong.push(message('serial.verify-field', { field: key, actual, expected }));
       }
-      if (wrong.length > 0) {
-        throw new StepFailedError(
-          'serial.verify-mismatch',
-          `The device did not keep its settings: ${wrong.join('; ')}. Retry checks again; if it stays wrong, cancel the run and plug the device in again to configure it from the start.`,
-          true,
-        );
-      }
+      if (wrong.length > 0) throw stepFailed('serial.verify-mismatch', { fields: listOf(wrong) }, true);
       return { captured, message: `verified ${Object.keys(step.params.expectCaptured).join(', ') || 'script'}` };
     }
     case 'rename':
@@ -76,6 +67,13 @@ export async function runSerialStep(runScript: SerialScriptRunner, device: StepD
     }
     default:
       if (NO_DEVICE_WORK.has(step.type)) return {};
-      throw new StepFailedError('serial.unsupported-step', `"${step.id}" (${step.type}) cannot run on a serial device: remove it from the blueprint.`, false);
+      throw stepFailed('serial.unsupported-step', { step: step.id, type: step.type }, false);
   }
+}
+
+/** Several messages as one parameter ("a; b; c"): a message takes single values, so the list nests. */
+function listOf(items: readonly Message[]): Message {
+  const [first, ...rest] = items;
+  if (!first) throw new Error('listOf needs at least one message');
+  return rest.length === 0 ? first : message('serial.verify-list', { first, rest: listOf(rest) });
 }

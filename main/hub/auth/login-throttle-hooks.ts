@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from '../../logging/logger.js';
-import { HubError } from '../hub-errors.js';
+import { AppError } from '../../../shared/contract/errors.js';
+import { message } from '../../../shared/messages/catalogue.js';
 import type { LoginThrottle } from './login-throttle.js';
 
 const LOGIN_URL = '/api/v1/login';
@@ -27,7 +28,7 @@ export function registerLoginThrottle(app: FastifyInstance, throttle: LoginThrot
       return reply
         .code(429)
         .header('retry-after', String(seconds))
-        .send(new HubError('rate_limited', `Too many failed logins for this account: try again in ${seconds} s.`).toBody());
+        .send(new AppError('rate_limited', message('hub.login-backoff', { seconds })).toBody());
     }
     throttle.failed(name, req.ip);
   });

@@ -14,7 +14,8 @@ import {
   type ShiftPayload,
   type UnitItemPayload,
 } from '../../../shared/contract/hub-api.js';
-import { HubError } from '../hub-errors.js';
+import { AppError } from '../../../shared/contract/errors.js';
+import { message } from '../../../shared/messages/catalogue.js';
 
 /** An event that passed validation; projections need only the kinds they know. */
 export type ParsedEvent =
@@ -97,16 +98,16 @@ const KNOWN = [
  */
 export function validateBatch(body: IngestBody): ValidatedBatch {
   const envelope = structuralProblem({ stationId: body.stationId, name: body.name ?? null, version: body.version ?? null }, 'body');
-  if (envelope) throw new HubError('bad_request', `${envelope.message} Nothing was stored.`);
+  if (envelope) throw new AppError('bad_request', message('hub.batch-invalid', { detail: envelope.message }));
   const seen = new Set<number>();
   const events: ParsedEvent[] = [];
   const dead: DeadEvent[] = [];
   body.events.forEach((e, i) => {
-    if (seen.has(e.seq)) throw new HubError('bad_request', `events[${i}]: seq ${e.seq} appears twice in this batch.`);
+    if (seen.has(e.seq)) throw new AppError('bad_request', message('hub.seq-twice', { index: i, seq: e.seq }));
     seen.add(e.seq);
     const claimed = e.payload.stationId;
     if (claimed !== undefined && claimed !== body.stationId) {
-      throw new HubError('forbidden', `events[${i}] (seq ${e.seq}) belongs to station ${escapeControlCharacters(String(claimed))}, not to ${body.stationId} that sent it. Nothing was stored.`);
+      throw new AppError('forbidden', message('hub.foreign-event', { index: i, seq: e.seq, claimed: escapeControlCharacters(String(claimed)), stationId: body.stationId }));
     }
     const problem = structuralProblem(e, `events[${i}]`);
     if (problem) {

@@ -2,7 +2,8 @@ import type { IngestBody, RejectedEvent } from '../../../shared/contract/hub-api
 import { tokenHash } from '../credentials.js';
 import { isDataError, multiRow, num, parseMs } from '../db/rows.js';
 import type { SqlClient, SqlDatabase, SqlValue } from '../db/sql.js';
-import { HubError } from '../hub-errors.js';
+import { AppError } from '../../../shared/contract/errors.js';
+import { message } from '../../../shared/messages/catalogue.js';
 import { deadLettersAmong, storeDeadLetters } from './dead-letters.js';
 import { escapeControlCharacters, escapeSnapshotStrings, validateBatch, type DeadEvent, type ParsedEvent } from './event-validation.js';
 import { IngestQueue } from './ingest-queue.js';
@@ -73,7 +74,7 @@ export class IngestWriter {
 
   ingest(token: string | undefined, body: IngestBody, now = Date.now()): Promise<IngestResult> {
     if (!token) {
-      return Promise.reject(new HubError('unauthorized', 'Missing station token: send "Authorization: Bearer <token from benchline hub register-station>".'));
+      return Promise.reject(new AppError('unauthorized', message('hub.station-token-missing')));
     }
     let batch;
     try {
@@ -138,7 +139,7 @@ export class IngestWriter {
     for (const item of group) {
       const st = byHash.get(item.stationHash);
       if (!st) {
-        outcome.set(item, new HubError('unauthorized', 'Unknown station token: register the station with "benchline hub register-station NAME" and start it with the token printed there.'));
+        outcome.set(item, new AppError('unauthorized', message('hub.station-token-unknown')));
         continue;
       }
       const key = String(st.id);
@@ -147,14 +148,14 @@ export class IngestWriter {
       if (st.station_uuid === null) {
         const other = await tx.get('SELECT name FROM stations WHERE station_uuid = $1', [uuid]);
         if (other) {
-          outcome.set(item, new HubError('conflict', `Station ${uuid} already reports as "${String(other.name)}"; it cannot also use the token of "${name}".`));
+          outcome.set(item, new AppError('conflict', message('hub.station-id-taken', { stationId: uuid, name: String(other.name), tokenName: name })));
           continue;
         }
         await tx.run('UPDATE stations SET station_uuid = $1 WHERE id = $2', [uuid, key]);
       } else if (st.station_uuid !== uuid) {
         outcome.set(
           item,
-          new HubError('forbidden', `This token belongs to station "${name}" (${String(st.station_uuid)}), but station ${uuid} sent with it. Register each station with its own token.`),
+          new AppError('forbidden', message('hub.token-other-station', { name, boundId: String(st.station_uuid), stationId: uuid })),
         );
         continue;
       }

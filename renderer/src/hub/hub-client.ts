@@ -1,14 +1,37 @@
+import { apiErrorSchema } from '../../../shared/contract/errors.js';
 import { dashboardSchema, loginResponseSchema, type Dashboard, type LoginResponse } from '../../../shared/contract/hub-api.js';
+import type { WireMessage } from '../../../shared/messages/schema.js';
 
 const SESSION_KEY = 'benchline.hub.session';
 
 export type LoginError = 'failed' | 'rateLimited' | 'unreachable';
 
+/** A refusal from the hub's API: its English message, and the catalogue message the dashboard shows in its own language. */
+export class HubApiError extends Error {
+  constructor(
+    message: string,
+    readonly text: WireMessage | null,
+  ) {
+    super(message);
+    this.name = 'HubApiError';
+  }
+}
+
 export class HubLoginError extends Error {
-  constructor(readonly kind: LoginError) {
+  constructor(
+    readonly kind: LoginError,
+    /** The hub's own words when it gave some (the backoff's wait). */
+    readonly text: WireMessage | null = null,
+  ) {
     super(kind);
     this.name = 'HubLoginError';
   }
+}
+
+/** The error body of a refused request, or a bare one when the answer is no API error (a proxy's page). */
+async function refusal(res: Response): Promise<HubApiError> {
+  const parsed = apiErrorSchema.safeParse(await res.json().catch(() => null));
+  return parsed.success ? new HubApiError(parsed.data.error.message, parsed.data.error.text ?? null) : new HubApiError(`HTTP ${res.status}`, null);
 }
 
 /** The session survives a reload of the tab, not the closing of the browser. */
@@ -40,7 +63,7 @@ export async function login(username: string, password: string): Promise<LoginRe
   } catch {
     throw new HubLoginError('unreachable');
   }
-  if (res.status === 429) throw new HubLoginError('rateLimited');
+  if (res.status === 429) throw new HubLoginError('rateLimited', (await refusal(res)).text);
   if (!res.ok) throw new HubLoginError(res.status === 401 || res.status === 400 ? 'failed' : 'unreachable');
   const session = loginResponseSchema.parse(await res.json());
   storeSession(session);
@@ -62,10 +85,7 @@ export async function setTarget(token: string, devices: number | null): Promise<
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify({ devices }),
   });
-  if (!res.ok) {
-    const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
-    throw new Error(body?.error?.message ?? `HTTP ${res.status}`);
-  }
+  if (!res.ok) throw await refusal(res);
 }
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting';

@@ -3,7 +3,8 @@ import { useTranslation } from 'react-i18next';
 import type { Dashboard as DashboardData, LoginResponse } from '../../../../shared/contract/hub-api.js';
 import { formatNumber, formatTime } from '../../common/format.js';
 import { LANGUAGES, currentLanguage, setLanguage, type Language } from '../../common/i18n/index.js';
-import { openLive, setTarget, type LiveState } from '../hub-client.js';
+import { messageText } from '../../common/i18n/messages.js';
+import { HubApiError, openLive, setTarget, type LiveState } from '../hub-client.js';
 import { CumulativeChart, ParetoChart, PerHourChart } from './Charts.js';
 import { Orders } from './Orders.js';
 import { StationTile } from './StationTile.js';
@@ -18,7 +19,9 @@ function TargetForm({ token, current }: { token: string; current: number | null 
       await setTarget(token, devices);
       setMessage(t('target.saved'));
     } catch (err) {
-      setMessage(t('target.failed', { message: (err as Error).message }));
+      // The hub's reason in the dashboard's language; its English words only for a code this build does not know.
+      const reason = err instanceof HubApiError && err.text ? messageText(t, currentLanguage(), err.text) : undefined;
+      setMessage(t('target.failed', { message: reason ?? (err as Error).message }));
     }
   };
   return (

@@ -1,6 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { LoginResponse } from '../../../../shared/contract/hub-api.js';
+import { currentLanguage } from '../../common/i18n/index.js';
+import { messageText } from '../../common/i18n/messages.js';
 import { HubLoginError, login } from '../hub-client.js';
 
 export function Login({ onLogin, notice }: { onLogin: (s: LoginResponse) => void; notice: string | null }) {
@@ -17,7 +19,8 @@ export function Login({ onLogin, notice }: { onLogin: (s: LoginResponse) => void
     try {
       onLogin(await login(username.trim(), password));
     } catch (err) {
-      setError(t(`login.${err instanceof HubLoginError ? err.kind : 'unreachable'}`));
+      const own = err instanceof HubLoginError && err.text ? messageText(t, currentLanguage(), err.text) : undefined;
+      setError(own ?? t(`login.${err instanceof HubLoginError ? err.kind : 'unreachable'}`));
       setPassword('');
     } finally {
       setBusy(false);

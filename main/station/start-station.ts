@@ -28,6 +28,7 @@ import type { Db } from '../store/database.js';
 import { BenchHardware } from './bench-hardware.js';
 import { DeviceRegistry } from './device-registry.js';
 import { createFeatureServices } from './feature-services.js';
+import { LibraryService } from '../library/library-service.js';
 import { OutboxSender, type HubLink, type OutboxSource } from './outbox-sender.js';
 import { defaultSimSlots } from './slot-layout.js';
 import { StationCore } from './station-core.js';
@@ -231,7 +232,10 @@ function buildStation(config: StationConfig, store: StationStore, clock: Clock, 
     usbBackend,
     config.usbSettleMs,
   );
+  const library = new LibraryService(store.db, config.dataDir, () => new Date(clock.now()));
+  library.sweep();
   registry = new DeviceRegistry({
+    library,
     store,
     clock,
     logger,
@@ -263,6 +267,7 @@ function buildStation(config: StationConfig, store: StationStore, clock: Clock, 
     drivers: [...drivers.values()],
     simulator,
     testUsb,
+    library,
     ...features,
   });
   return { core, store, blueprints, drivers, simulator, bench, registry, shifts: features.shifts, controller, logger };

@@ -33,9 +33,9 @@ export class LibraryStore {
         VALUES (@sha256, @kind, @identifier, @version, @displayName, @fileName, @size, @minOs, @details, @importedAt)`),
       all: p(`SELECT ${columns} FROM library_items ORDER BY kind, identifier, imported_at`),
       byHash: p(`SELECT ${columns} FROM library_items WHERE sha256 = ?`),
-      byPrefix: p(`SELECT ${columns} FROM library_items WHERE substr(sha256, 1, length(?1)) = ?1 LIMIT 2`),
+      byPrefix: p(`SELECT ${columns} FROM library_items WHERE substr(sha256, 1, length(@id)) = @id LIMIT 2`),
       remove: p('DELETE FROM library_items WHERE sha256 = ?'),
-      byIdentifier: p(`SELECT ${columns} FROM library_items WHERE identifier = ?1 OR (kind = 'profile' AND file_name = ?1) ORDER BY imported_at DESC`),
+      byIdentifier: p(`SELECT ${columns} FROM library_items WHERE identifier = @id OR (kind = 'profile' AND file_name = @id) ORDER BY imported_at DESC`),
     };
   }
 
@@ -55,7 +55,7 @@ export class LibraryStore {
 
   /** Items whose hash starts with `prefix` (at most two: enough to tell unique from ambiguous). */
   withPrefix(prefix: string): LibraryItem[] {
-    return (this.s.byPrefix.all(prefix) as LibraryRow[]).map(itemOf);
+    return (this.s.byPrefix.all({ id: prefix }) as LibraryRow[]).map(itemOf);
   }
 
   remove(sha256: string): boolean {
@@ -64,6 +64,6 @@ export class LibraryStore {
 
   /** Items named `identifier` (profiles also by the file name they were imported under), newest first. */
   withIdentifier(identifier: string): LibraryItem[] {
-    return (this.s.byIdentifier.all(identifier) as LibraryRow[]).map(itemOf);
+    return (this.s.byIdentifier.all({ id: identifier }) as LibraryRow[]).map(itemOf);
   }
 }

@@ -69,7 +69,7 @@ async function serve(opts: HubServeOptions): Promise<void> {
   const logger = createFileLogger(dataDir, 'hub');
   const store = await openStore(opts);
   const version = appVersion();
-  const app = await createHubServer({ store, logger, version, rendererDir: RENDERER_DIR, stallMinutes, listenUrl: dbUrl ?? null });
+  const app = await createHubServer({ store, logger, version, rendererDir: RENDERER_DIR, stallMinutes, listenUrl: dbUrl ?? null, dataDir });
   try {
     await app.listen({ host: opts.host, port: listenPort });
   } catch (err) {

@@ -41,15 +41,16 @@ export class ContentStore {
     return path.join(this.dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
   }
 
-  /** Streams `source` to a temp file, hashing it; the temp file is removed if anything fails. */
-  async stage(source: Readable): Promise<StagedFile> {
+  /** Streams `source` to a temp file, hashing it (at most `maxBytes`); the temp file is removed if anything fails. */
+  async stage(source: Readable, maxBytes = Number.POSITIVE_INFINITY): Promise<StagedFile> {
     const tempPath = this.tempPath();
     const hash = createHash('sha256');
     let size = 0;
     const tap = new Transform({
       transform(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
         size += chunk.length;
+        if (size > maxBytes) return done(new Error(`larger than ${maxBytes} bytes`));
+        hash.update(chunk);
         done(null, chunk);
       },
     });

@@ -49,6 +49,8 @@ export interface ImportSource {
 export class LibraryService {
   readonly store: LibraryStore;
   readonly content: ContentStore;
+  /** Where missing items come from: the station's hub, when it reports to one. */
+  private hub: { fetchMissing(refs: readonly LibraryRef[]): void } | null = null;
 
   constructor(
     db: Db,
@@ -88,8 +90,8 @@ export class LibraryService {
   }
 
   /** Imports one file arriving as a stream (an upload, a hub download already staged). */
-  async importStream(name: string, body: Readable): Promise<LibraryItem> {
-    const staged = await this.content.stage(body);
+  async importStream(name: string, body: Readable, maxBytes = Number.POSITIVE_INFINITY): Promise<LibraryItem> {
+    const staged = await this.content.stage(body, maxBytes);
     try {
       return (await this.commitAll([{ staged, name }]))[0] as LibraryItem;
     } catch (err) {
@@ -157,6 +159,16 @@ export class LibraryService {
   /** The references of a blueprint this station's library cannot satisfy. */
   missingFor(blueprint: Pick<Blueprint, 'platform' | 'steps'>): LibraryRef[] {
     return blueprintRefs(blueprint).filter((ref) => this.find(ref) === null);
+  }
+
+  /** Missing items are fetched from this hub from now on (null: no hub). */
+  useHub(hub: { fetchMissing(refs: readonly LibraryRef[]): void } | null): void {
+    this.hub = hub;
+  }
+
+  /** Asks the hub for items a run needs and this station lacks; without a hub nothing happens. */
+  fetchMissing(refs: readonly LibraryRef[]): void {
+    this.hub?.fetchMissing(refs);
   }
 
   hasContent(sha256: string): boolean {

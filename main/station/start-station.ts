@@ -28,6 +28,7 @@ import type { Db } from '../store/database.js';
 import { BenchHardware } from './bench-hardware.js';
 import { DeviceRegistry } from './device-registry.js';
 import { createFeatureServices } from './feature-services.js';
+import { HubLibraryClient } from '../library/hub-library-client.js';
 import { LibraryService } from '../library/library-service.js';
 import { OutboxSender, type HubLink, type OutboxSource } from './outbox-sender.js';
 import { defaultSimSlots } from './slot-layout.js';
@@ -378,6 +379,7 @@ export function startHubReporting(
     onCommitted(listener: () => void): () => void;
     receipt?: { orderProgress(): NonNullable<IngestBody['orders']> };
     setHubLink?(status: (() => HubLinkView) | null, onChange?: (listener: () => void) => () => void): void;
+    library?: LibraryService;
   },
   link: HubLink,
   logger: Logger,
@@ -390,6 +392,11 @@ export function startHubReporting(
   sender.onStop(core.onCommitted(() => sender.notify()));
   core.setHubLink?.(() => sender.status(), (listener) => sender.onStatus(listener));
   sender.onStop(() => core.setHubLink?.(null));
+  const library = core.library;
+  if (library) {
+    library.useHub(new HubLibraryClient({ library, hubUrl: link.url, token: link.token, logger }));
+    sender.onStop(() => library.useHub(null));
+  }
   sender.start();
   return sender;
 }

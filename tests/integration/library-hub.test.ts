@@ -49,7 +49,7 @@ describeEachDb('a station fetches a library item it misses from its hub', (db) =
   });
 
   const put = (hash: string, body: Buffer, token = adminToken) =>
-    fetch(`${hubUrl}/api/v1/library/${hash}?name=Pages.ipa`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body });
+    fetch(`${hubUrl}/api/v1/library/${hash}?name=Pages.ipa`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: new Uint8Array(body) });
 
   function station(name: string): LibraryService {
     const d = path.join(dir.dir, name);

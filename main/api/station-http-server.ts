@@ -15,6 +15,7 @@ import type { Logger } from '../logging/logger.js';
 import type { StationCore } from '../station/station-core.js';
 import { tokenMatches } from './api-token.js';
 import { registerFloorRoutes } from './floor-routes.js';
+import { registerLibraryRoutes } from './library-routes.js';
 import { callMethod, callStationMethod, stationHttpError, toApiError } from './station-methods.js';
 import { registerTestUsbRoutes } from './test-usb-routes.js';
 
@@ -86,6 +87,7 @@ export async function createStationServer(opts: StationServerOptions): Promise<F
 
   app.get('/api/v1/health', { config: { access: 'public' } }, async () => ({ ok: true, version: opts.version, stationId: core.stationId }));
   await registerFloorRoutes(app, core, logger);
+  await registerLibraryRoutes(app, core);
   app.get('/api/v1/devices', async () => core.listDevices());
   app.get('/api/v1/runs', async (req) => {
     const q = parseInput(z.object({ shift: z.string().min(1).default('current') }), req.query, 'Query');

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ApiError } from '../../shared/contract/errors.js';
+import { ApiError, AppError } from '../../shared/contract/errors.js';
 import { isStationMethod, stationMethods, type StationMethodName, type StationMethods, type StationResult } from '../../shared/contract/station-api.js';
 import { SimulatorError } from '../drivers/simulated/simulated-driver.js';
 import { HttpError } from '../http/http-error.js';
@@ -39,6 +39,8 @@ const handlers: StationHandlers<StationMethodName> = {
   deleteSlot: (core, p) => core.deleteSlot(p.label),
   startLearn: (core, p) => core.startLearn(p.labels),
   stopLearn: (core) => core.stopLearn(),
+  listLibrary: (core) => core.library.list(),
+  removeLibraryItem: (core, p) => (core.library.remove(p.id), ok),
 };
 
 /**
@@ -63,6 +65,7 @@ export function callMethod<M extends StationMethodName>(core: StationCore, metho
 /** The core's own errors as HTTP errors; null for anything else (left to the HTTP layer). */
 export function stationHttpError(err: unknown): HttpError | null {
   if (err instanceof ApiError || err instanceof StationError) return HttpError.of(err.code, err.message);
+  if (err instanceof AppError) return HttpError.of(err.code, err.text ?? err.message);
   if (err instanceof RunNotFoundError) return HttpError.of('not_found', err.message);
   if (err instanceof RunActionError) return HttpError.of('conflict', err.message);
   if (err instanceof SimulatorError) return HttpError.of('bad_request', err.message);

@@ -79,7 +79,7 @@ async function serve(opts: HubServeOptions): Promise<void> {
   const logger = createFileLogger(dataDir, 'hub');
   const store = await openStore(opts);
   const version = appVersion();
-  const app = await createHubServer({ store, logger, version, rendererDir: RENDERER_DIR, stallMinutes, listenUrl: dbUrl ?? null, hostNames });
+  const app = await createHubServer({ store, logger, version, rendererDir: RENDERER_DIR, stallMinutes, listenUrl: dbUrl ?? null, hostNames, dataDir });
   try {
     await app.listen({ host: opts.host, port: listenPort });
   } catch (err) {

@@ -85,6 +85,12 @@ export interface DeviceDriver {
   stop(): Promise<void>;
   executeStep(ctx: StepContext): Promise<StepOutcome>;
   /**
+   * True for a driver that only pretends to install (the simulator): its runs start even when the
+   * library lacks an app or profile the blueprint names, with a warning. Every real driver installs
+   * from the library, so a run whose item is missing is refused before it starts.
+   */
+  readonly installsWithoutLibrary?: boolean;
+  /**
    * Drivers whose devices arrive over USB get the devices the USB watcher routed to their family
    * (the watcher owns libusb; a driver then finds its way to the device, e.g. its serial port).
    */

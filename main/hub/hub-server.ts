@@ -29,6 +29,7 @@ import { registerLoginThrottle } from './auth/login-throttle-hooks.js';
 import { tokenHash } from './credentials.js';
 import { registerDeadLetterRoutes } from './dead-letter-routes.js';
 import { csvDialectError } from './hub-errors.js';
+import { registerLibraryRoutes } from './library-routes.js';
 import { HubShiftLogSource } from './hub-shift-source.js';
 import type { HubStore } from './hub-store.js';
 import { LiveFeed, localChanges, postgresChanges } from './live-feed.js';
@@ -67,6 +68,8 @@ export interface HubServerOptions {
    * e.g. hub.example.org behind a proxy. Default: BENCHLINE_HUB_HOSTS, comma-separated.
    */
   hostNames?: string[];
+  /** Where the hub keeps files (the device library); without it the library routes are off. */
+  dataDir?: string | null;
   /** Per-account login backoff (tests pass one with their own clock). */
   loginThrottle?: LoginThrottle;
 }
@@ -181,6 +184,7 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
   const apiLimit = { rateLimit: { max: limits.apiPerMinute, timeWindow: '1 minute' } };
   registerLoginThrottle(app, opts.loginThrottle ?? new LoginThrottle(), logger);
   registerDeadLetterRoutes(app, { store, logger, config: apiLimit });
+  if (opts.dataDir) registerLibraryRoutes(app, { store, logger, dataDir: opts.dataDir });
 
   app.get('/api/v1/health', { config: { access: 'public', anyHost: true } }, async () => ({ ok: true, version: opts.version, db: store.dialect }));
 

@@ -99,6 +99,11 @@ export class HubStore {
     return this.stations.register(name, opts);
   }
 
+  /** The name of the station a token belongs to; null for a missing or unknown token. */
+  stationOfToken(token: string | undefined): Promise<string | null> {
+    return token ? this.stations.nameOfToken(token) : Promise.resolve(null);
+  }
+
   stationKeyOf(stationUuid: string): Promise<{ key: string; name: string } | null> {
     return this.stations.keyOf(stationUuid);
   }

@@ -37,4 +37,10 @@ export class Stations {
     const row = await this.db.get('SELECT id, name FROM stations WHERE station_uuid = $1', [stationUuid]);
     return row ? { key: String(row.id), name: String(row.name) } : null;
   }
+
+  /** The station a token belongs to (for station routes besides ingest, e.g. library downloads); null for an unknown token. */
+  async nameOfToken(token: string): Promise<string | null> {
+    const row = await this.db.get('SELECT name FROM stations WHERE token_hash = $1', [tokenHash(token)]);
+    return row ? String(row.name) : null;
+  }
 }

@@ -5,6 +5,9 @@ import type { BlueprintCatalog } from '../blueprints/blueprint-catalog.js';
 import type { AttachedDevice, DeviceDriver, StepContext, StepOutcome } from '../drivers/driver.js';
 import { DeviceGoneError } from '../drivers/step-errors.js';
 import type { LabelPrinting } from '../labels/label-printing.js';
+import { missingMessage, type LibraryRef } from '../library/library-service.js';
+import { formatMessage } from '../../shared/messages/format.js';
+import type { MessageParam } from '../../shared/messages/catalogue.js';
 import type { Logger } from '../logging/logger.js';
 import type { DeviceAssignment } from '../orders/assignment.js';
 import { isoTime, type Clock } from '../pipeline/clock.js';
@@ -39,6 +42,8 @@ export interface DeviceRegistryDeps {
   readonly operators: Operators;
   readonly labelPrinting: LabelPrinting;
   readonly events: StationEvents;
+  /** The device library: what a blueprint needs that this station lacks (and fetching it from the hub). */
+  readonly library: { missingFor(blueprint: Blueprint): LibraryRef[]; fetchMissing?(refs: readonly LibraryRef[]): void };
 }
 
 interface DeviceEntry {
@@ -49,7 +54,7 @@ interface DeviceEntry {
   /** Plugged in during learn mode: its run starts when learn mode ends. */
   held?: boolean;
   /** Why no run could start (no blueprint for its platform, no order or batch, quarantine). */
-  problem: { code: string; message: string } | null;
+  problem: { code: string; message: string; params?: Record<string, MessageParam> } | null;
 }
 
 /**
@@ -151,6 +156,7 @@ export class DeviceRegistry {
       return;
     }
     const chosen = assigned.assignment;
+    if (this.refusedForLibrary(entry, chosen.blueprint)) return;
     entry.problem = null;
     const open = store.currentShift();
     const shift = open ?? store.ensureShift(isoTime(this.deps.clock.now()));
@@ -165,6 +171,22 @@ export class DeviceRegistry {
       blueprintId: chosen.blueprintId,
       captured: chosen.captured,
     });
+  }
+
+  /** A run whose app or profile is not in the library is refused before it starts (the simulator only warns). */
+  private refusedForLibrary(entry: DeviceEntry, blueprint: Blueprint): boolean {
+    const missing = this.deps.library.missingFor(blueprint);
+    const first = missing[0];
+    if (!first) return false;
+    const msg = missingMessage(first);
+    this.deps.library.fetchMissing?.(missing);
+    if (this.deps.drivers.get(entry.record.family)?.installsWithoutLibrary) {
+      this.deps.logger.log('warn', `${formatMessage(msg, 'en')}; the simulated device installs without it`, { serial: entry.record.serial });
+      return false;
+    }
+    entry.problem = { code: msg.code, message: formatMessage(msg, 'de'), params: msg.params };
+    this.deps.logger.log('warn', formatMessage(msg, 'en'), { serial: entry.record.serial, missing: missing.length });
+    return true;
   }
 
   /** A device whose tile asked for an order, once it has one. */

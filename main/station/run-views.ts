@@ -1,5 +1,5 @@
 import { labelPair, type Blueprint } from '../../shared/blueprint/schema.js';
-import type { DeviceView, RunDetail, RunSummary, StepTimelineEntry } from '../../shared/contract/station-api.js';
+import type { DeviceView, RunDetail, RunError, RunSummary, StepTimelineEntry } from '../../shared/contract/station-api.js';
 import type { StepProgress } from '../drivers/driver.js';
 import type { DeviceRecord, RunRecord, StepEventRecord } from '../store/records.js';
 
@@ -24,7 +24,7 @@ export function deviceView(
   device: DeviceRecord,
   slot: string | null,
   run: { record: RunRecord; blueprint: Blueprint; stepProgress?: StepProgress | null } | null,
-  problem: { code: string; message: string } | null,
+  problem: RunError | null,
 ): DeviceView {
   const r = run?.record ?? null;
   const steps = run?.blueprint.steps ?? [];

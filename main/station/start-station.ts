@@ -28,6 +28,8 @@ import type { Db } from '../store/database.js';
 import { BenchHardware } from './bench-hardware.js';
 import { DeviceRegistry } from './device-registry.js';
 import { createFeatureServices } from './feature-services.js';
+import { HubLibraryClient } from '../library/hub-library-client.js';
+import { LibraryService } from '../library/library-service.js';
 import { OutboxSender, type HubLink, type OutboxSource } from './outbox-sender.js';
 import { defaultSimSlots } from './slot-layout.js';
 import { StationCore } from './station-core.js';
@@ -233,7 +235,10 @@ function buildStation(config: StationConfig, store: StationStore, clock: Clock, 
     usbBackend,
     config.usbSettleMs,
   );
+  const library = new LibraryService(store.db, config.dataDir, () => new Date(clock.now()));
+  library.sweep();
   registry = new DeviceRegistry({
+    library,
     store,
     clock,
     logger,
@@ -265,6 +270,7 @@ function buildStation(config: StationConfig, store: StationStore, clock: Clock, 
     drivers: [...drivers.values()],
     simulator,
     testUsb,
+    library,
     ...features,
   });
   return { core, store, blueprints, drivers, simulator, bench, registry, shifts: features.shifts, controller, logger };
@@ -375,6 +381,7 @@ export function startHubReporting(
     onCommitted(listener: () => void): () => void;
     receipt?: { orderProgress(): NonNullable<IngestBody['orders']> };
     setHubLink?(status: (() => HubLinkView) | null, onChange?: (listener: () => void) => () => void): void;
+    library?: LibraryService;
   },
   link: HubLink,
   logger: Logger,
@@ -387,6 +394,11 @@ export function startHubReporting(
   sender.onStop(core.onCommitted(() => sender.notify()));
   core.setHubLink?.(() => sender.status(), (listener) => sender.onStatus(listener));
   sender.onStop(() => core.setHubLink?.(null));
+  const library = core.library;
+  if (library) {
+    library.useHub(new HubLibraryClient({ library, hubUrl: link.url, token: link.token, logger }));
+    sender.onStop(() => library.useHub(null));
+  }
   sender.start();
   return sender;
 }

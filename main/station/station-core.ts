@@ -17,6 +17,7 @@ import type { Packing } from '../units/packing.js';
 import type { BenchHardware } from './bench-hardware.js';
 import type { DeviceRegistry } from './device-registry.js';
 import { runDetail, runSummary } from './run-views.js';
+import type { LibraryService } from '../library/library-service.js';
 import { StationError } from './station-error.js';
 import type { FeatureServices } from './feature-services.js';
 import type { StationEvents } from './station-events.js';
@@ -39,6 +40,7 @@ export interface StationParts extends ExposedFeatures {
   readonly drivers: readonly DeviceDriver[];
   readonly simulator: SimulatedDriver | null;
   readonly testUsb: TestUsbBackend | null;
+  readonly library: LibraryService;
 }
 
 /**
@@ -69,6 +71,8 @@ export class StationCore implements ExposedFeatures {
   readonly packing: Packing;
   /** Devices set aside and released. */
   readonly quarantine: QuarantineService;
+  /** Apps, profiles and files the blueprints install. */
+  readonly library: LibraryService;
 
   constructor(private readonly parts: StationParts) {
     this.store = parts.store;
@@ -83,6 +87,7 @@ export class StationCore implements ExposedFeatures {
     this.labels = parts.labels;
     this.packing = parts.packing;
     this.quarantine = parts.quarantine;
+    this.library = parts.library;
   }
 
   async close(): Promise<void> {

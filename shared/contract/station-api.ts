@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { messageParamSchema } from '../messages/schema.js';
 import { benchEventSchemas, benchMethods, portNoticeViewSchema } from './bench-api.js';
 import { floorMethods, operatorNameSchema } from './floor-api.js';
+import { libraryMethods } from './library-api.js';
 import { DEVICE_FAMILIES, PLATFORMS, RUN_STATES, WAIT_REASONS } from './run-state.js';
 import { personText } from './text.js';
 
@@ -196,6 +197,7 @@ export const stationMethods = {
   /** A technician's "new device on this port" (serial ports): the station asks the port who is there now. */
   reidentifyPort: { params: z.object({ portPath: personText('port path', { max: 4096 }) }), result: z.object({ ok: z.literal(true) }) },
   ...benchMethods,
+  ...libraryMethods,
 } as const;
 
 export type StationMethods = typeof stationMethods;

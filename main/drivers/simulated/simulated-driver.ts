@@ -60,6 +60,8 @@ interface LiveSimDevice {
  */
 export class SimulatedDriver implements DeviceDriver {
   readonly family = 'simulated' as const;
+  /** Simulated installs need no file: `npm start` works on an empty library (missing items are logged). */
+  readonly installsWithoutLibrary = true;
   private events: DriverEvents | null = null;
   private readonly devices = new Map<string, LiveSimDevice>();
   private readonly random: () => number;

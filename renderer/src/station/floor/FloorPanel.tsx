@@ -5,12 +5,13 @@ import { useStationState } from '../state/context.js';
 import type { Say } from './floor-feedback.js';
 import { ExportTab } from './tabs/ExportTab.js';
 import { LabelsTab } from './tabs/LabelsTab.js';
+import { LibraryTab } from './tabs/LibraryTab.js';
 import { OrdersTab } from './tabs/OrdersTab.js';
 import { PackTab } from './tabs/PackTab.js';
 import './floor.css';
 
-type Tab = 'orders' | 'pack' | 'labels' | 'export';
-const TABS: readonly Tab[] = ['orders', 'pack', 'labels', 'export'];
+type Tab = 'orders' | 'pack' | 'labels' | 'export' | 'library';
+const TABS: readonly Tab[] = ['orders', 'pack', 'labels', 'export', 'library'];
 
 export interface FloorPanelProps {
   onClose: () => void;
@@ -47,6 +48,7 @@ export function FloorPanel({ onClose, notify, unit }: FloorPanelProps) {
         {tab === 'pack' ? <PackTab notify={notify} initialUnit={unit} /> : null}
         {tab === 'labels' ? <LabelsTab devices={devices} notify={notify} /> : null}
         {tab === 'export' ? <ExportTab shift={shift} notify={notify} /> : null}
+        {tab === 'library' ? <LibraryTab notify={notify} /> : null}
       </div>
     </Modal>
   );

@@ -27,8 +27,9 @@ export function buildCli(): Command {
   const blueprint = program.command('blueprint').description('work with blueprint files');
   blueprint
     .command('validate <file>')
-    .description('check a blueprint; exit 1 with line and field of every problem')
-    .action((file: string) => validateBlueprintCommand(file));
+    .description('check a blueprint, variant or baseline; exit 1 with line and field of every problem')
+    .option('--resolved', 'print the effective steps and where each comes from (baseline, blueprint, variant)')
+    .action((file: string, opts: { resolved?: boolean }) => validateBlueprintCommand(file, opts));
 
   return program;
 }

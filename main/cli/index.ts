@@ -4,6 +4,7 @@ import { validateBlueprintCommand } from './blueprint-command.js';
 import { reportCliError } from './cli-error.js';
 import { addFloorCommands } from './floor-commands.js';
 import { addHubCommand } from './hub-command.js';
+import { addSecretsCommands } from './secrets-command.js';
 import { writeErrRaw, writeOutRaw } from './terminal-output.js';
 import { addStationOptions, runStationCommand, type StationCommandOptions } from './station-command.js';
 
@@ -23,6 +24,7 @@ export function buildCli(): Command {
 
   addHubCommand(program);
   addFloorCommands(program);
+  addSecretsCommands(program);
 
   const blueprint = program.command('blueprint').description('work with blueprint files');
   blueprint

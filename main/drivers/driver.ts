@@ -1,4 +1,5 @@
 import type { BlueprintStep } from '../../shared/blueprint/schema.js';
+import type { SecretValue } from '../secrets/secret-types.js';
 import type { DeviceFamily, Platform, WaitReason } from '../../shared/contract/run-state.js';
 import type { PortNoticeKind } from '../../shared/contract/station-api.js';
 import type { UsbDeviceInfo } from './usb/usb-watcher.js';
@@ -54,6 +55,12 @@ export interface StepContext {
   /** Reports how far the step is (an image copy, an OS update); call it as often as convenient, the pipeline throttles. */
   progress?(report: StepProgress): void;
   log(message: string): void;
+  /**
+   * A secret the blueprint names (`secret: wifi-school`), read when the step needs it. Fails the
+   * step with a message naming the secret when the station does not have it. The value goes to the
+   * device only: what the step logs or reports is redacted, but a driver must not echo it anyway.
+   */
+  secret?(name: string): Promise<SecretValue>;
 }
 
 /** How far a long step is; shown on the tile, never persisted (a restarted step starts again at 0). */

@@ -111,11 +111,12 @@ const paramsByType = {
     .default({}),
   'wait-for-trust': noParams,
   erase: noParams,
-  supervise: z.object({ organization: z.string().min(1) }).strict(),
+  // `identity`, `secret`: names of station secrets (benchline secrets ...), never the values themselves.
+  supervise: z.object({ organization: z.string().min(1), identity: slug.optional() }).strict(),
   'install-profile': z.object({ profile: z.string().min(1) }).strict(),
   'install-app': z.object({ app: z.string().min(1), version: z.string().optional() }).strict(),
   rename: z.object({ template: z.string().min(1) }).strict(),
-  wifi: z.object({ ssid: z.string().min(1), security: z.enum(['open', 'wpa2', 'wpa3']).default('wpa2') }).strict(),
+  wifi: z.object({ ssid: z.string().min(1), security: z.enum(['open', 'wpa2', 'wpa3']).default('wpa2'), secret: slug.optional() }).strict(),
   'set-device-owner': z.object({ component: z.string().min(1) }).strict(),
   'serial-script': z.object({ port: serialPortSettings.prefault({}), script: z.array(serialScriptLine).min(1), errorPattern: errorPattern.optional() }).strict(),
   'serial-verify': z

@@ -95,6 +95,19 @@ export const MESSAGES = {
   'cause.interrupted': [],
   // Generic API answers.
   'api.internal': [],
+  // Secrets (identities, Wi-Fi passwords, enrollment tokens): names and kinds only, never a value.
+  'secret.missing': ['name'],
+  'secret.wrong-kind': ['name', 'kind', 'expected'],
+  'secret.key-exposed': ['file', 'mode'],
+  'secret.key-invalid': ['file'],
+  'secret.undecryptable': ['name'],
+  'secret.name-invalid': ['name'],
+  'secret.empty-value': [],
+  'secret.p12-unreadable': ['file'],
+  'secret.p12-incomplete': ['file'],
+  'secret.keystore-unavailable': [],
+  'secret.saved': ['name', 'kind'],
+  'secret.none': [],
 } as const satisfies Record<string, readonly string[]>;
 
 export type MessageCode = keyof typeof MESSAGES;

@@ -1,5 +1,4 @@
 import type { BlueprintStep } from '../../shared/blueprint/schema.js';
-import type { SecretValue } from '../secrets/secret-types.js';
 import type { DeviceFamily, Platform, WaitReason } from '../../shared/contract/run-state.js';
 import type { PortNoticeKind } from '../../shared/contract/station-api.js';
 import type { UsbDeviceInfo } from './usb/usb-watcher.js';
@@ -35,6 +34,13 @@ export interface DriverEvents {
   /** Removes a port's notice tile (the device was identified, or left). */
   noticeCleared?(portPath: string): void;
 }
+
+/** A station secret's value by kind (main/secrets/); only the store and a step's ctx.secret() ever hold one. */
+export type SecretValue =
+  | { kind: 'identity'; certificatePem: string; privateKeyPem: string }
+  | { kind: 'wifi'; password: string; ssid?: string }
+  | { kind: 'token'; token: string }
+  | { kind: 'text'; text: string };
 
 /** Everything a driver gets to carry out one step on one device. */
 export interface StepContext {

@@ -94,18 +94,23 @@ export function safeStorageProvider(dataDir: string, os: OsKeyStore): SecretKeyP
 /**
  * The provider of a data folder. A folder whose secrets were first stored with a key file keeps
  * it (a station set up headless keeps its secrets in the app); otherwise the app uses the OS key
- * store. The command line has no OS key store: on a folder protected by one it refuses.
+ * store. The command line has no OS key store: on a folder protected by one it refuses. Decided
+ * when a secret is first used, so a station that uses none never touches the key store.
  */
 export function chooseKeyProvider(dataDir: string, os: OsKeyStore | null): SecretKeyProvider {
-  const wrapped = fs.existsSync(path.join(dataDir, 'secrets.key.enc'));
-  if (os && !fs.existsSync(path.join(dataDir, 'secrets.key')) && (wrapped || os.isAvailable())) return safeStorageProvider(dataDir, os);
-  if (wrapped && !os) {
-    return {
-      kind: 'safe-storage',
-      dataKey() {
-        throw new SecretError(message('secret.keystore-unavailable'));
-      },
-    };
-  }
-  return keyFileProvider(dataDir);
+  let chosen: SecretKeyProvider | null = null;
+  const choose = (): SecretKeyProvider => {
+    const wrapped = fs.existsSync(path.join(dataDir, 'secrets.key.enc'));
+    if (os && !fs.existsSync(path.join(dataDir, 'secrets.key')) && (wrapped || os.isAvailable())) return safeStorageProvider(dataDir, os);
+    if (wrapped && !os) throw new SecretError(message('secret.keystore-unavailable'));
+    return keyFileProvider(dataDir);
+  };
+  return {
+    get kind() {
+      return (chosen ??= choose()).kind;
+    },
+    dataKey() {
+      return (chosen ??= choose()).dataKey();
+    },
+  };
 }

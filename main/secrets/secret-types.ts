@@ -1,15 +1,12 @@
 import { message, type Message } from '../../shared/messages/catalogue.js';
 import { formatMessage } from '../../shared/messages/format.js';
+import type { SecretValue } from '../drivers/driver.js';
 
 export const SECRET_KINDS = ['identity', 'wifi', 'token', 'text'] as const;
 export type SecretKind = (typeof SECRET_KINDS)[number];
 
-/** A secret's value by kind; only SecretStore.get and a step's ctx.secret() ever hold one. */
-export type SecretValue =
-  | { kind: 'identity'; certificatePem: string; privateKeyPem: string }
-  | { kind: 'wifi'; password: string; ssid?: string }
-  | { kind: 'token'; token: string }
-  | { kind: 'text'; text: string };
+// The value type is part of the driver interface (a step gets it through ctx.secret).
+export type { SecretValue } from '../drivers/driver.js';
 
 /** What `secrets list` and the API may show of a secret. */
 export interface SecretSummary {

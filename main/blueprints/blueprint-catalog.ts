@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Blueprint } from '../../shared/blueprint/schema.js';
 import type { Platform } from '../../shared/contract/run-state.js';
 import type { StationStore } from '../store/station-store.js';
-import { loadBlueprint, loadBlueprintDir } from './blueprint-loader.js';
+import { loadBlueprint, loadBlueprintSources } from './blueprint-loader.js';
 
 /** A stored blueprint version and its id in the station's database. */
 export interface StoredBlueprint {
@@ -27,7 +27,7 @@ const DEFAULT_BLUEPRINTS: Record<Platform, string> = {
   serial: 'serial-device',
 };
 
-/** The station's blueprints: the defaults in resources/blueprints, those named by --blueprint, and older versions runs still use. */
+/** The station's blueprints: the defaults in resources/blueprints (with variants/), those named by --blueprint (blueprints or variants), and older versions runs still use. */
 export class BlueprintCatalog implements BlueprintLookup {
   private readonly byId = new Map<number, Blueprint>();
   private readonly current = new Map<Platform, StoredBlueprint>();
@@ -37,10 +37,11 @@ export class BlueprintCatalog implements BlueprintLookup {
   /** Loads and stores the default blueprints and the extra files; an extra file becomes the current one of its platform. */
   load(resourcesDir: string, extraFiles: readonly string[], now: string): void {
     const dir = path.join(resourcesDir, 'blueprints');
-    const defaults = loadBlueprintDir(dir);
+    // The defaults and their variants (resources/blueprints/variants/); a variant resolves against its parent's file.
+    const defaults = loadBlueprintSources(dir);
     const extra = extraFiles.map((f) => ({ bp: loadBlueprint(path.resolve(f), [path.join(dir, 'baselines')]), file: f }));
-    for (const bp of defaults) {
-      const id = this.store.saveBlueprint(bp, path.join(dir, `${bp.id}.yaml`), now);
+    for (const { blueprint: bp, file } of defaults) {
+      const id = this.store.saveBlueprint(bp, file, now);
       this.byId.set(id, bp);
       if (DEFAULT_BLUEPRINTS[bp.platform] === bp.id) this.current.set(bp.platform, { blueprint: bp, id });
     }

@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
@@ -11,8 +10,11 @@ import {
   type Blueprint,
   type BlueprintFile,
   type BlueprintStep,
+  variantFileSchema,
 } from '../../shared/blueprint/schema.js';
 import { BlueprintError, formatPath, type BlueprintIssue } from './blueprint-errors.js';
+import { canonicalJson, sealBlueprint } from './blueprint-hash.js';
+import { applyVariant, originsOf, type ResolvedBlueprint } from './blueprint-variants.js';
 
 interface ParsedYaml {
   doc: Document;
@@ -87,12 +89,7 @@ function validate<T>(parsed: ParsedYaml, schema: z.ZodType<T>): T {
 
 /** Reads and validates one blueprint file (not yet merged with its baseline). */
 export function readBlueprintFile(file: string): BlueprintFile {
-  return readBlueprintFileLocated(file).bp;
-}
-
-function readBlueprintFileLocated(file: string): { bp: BlueprintFile; locate: Locator } {
-  const parsed = parseYaml(file, readText(file));
-  return { bp: validate(parsed, blueprintFileSchema), locate: (p) => locate(parsed, p) };
+  return validate(parseYaml(file, readText(file)), blueprintFileSchema);
 }
 
 export function readBaselineFile(file: string): BaselineFile {
@@ -128,10 +125,10 @@ export function applyBaseline(file: string, bp: BlueprintFile, baseline: Baselin
         const index = steps.findIndex((s) => s.id === required.step.id);
         if (index >= 0) {
           const own = steps[index] as BlueprintStep;
-          if (canonical(own) !== canonical(required.step)) {
+          if (canonicalJson(own) !== canonicalJson(required.step)) {
             // Name the first field that differs, so the admin sees what to put back.
             const fields = [...new Set([...Object.keys(own), ...Object.keys(required.step)])].filter((k) => k !== 'mandatory');
-            const differs = fields.find((k) => canonical((own as Record<string, unknown>)[k]) !== canonical((required.step as Record<string, unknown>)[k]));
+            const differs = fields.find((k) => canonicalJson((own as Record<string, unknown>)[k]) !== canonicalJson((required.step as Record<string, unknown>)[k]));
             issue(
               differs ? ['steps', index, differs] : ['steps', index],
               `step "${own.id}" is required by baseline "${baseline.id}" and must not be changed; remove it or keep it exactly as the baseline has it`,
@@ -147,7 +144,7 @@ export function applyBaseline(file: string, bp: BlueprintFile, baseline: Baselin
     }
   }
   if (issues.length > 0) throw new BlueprintError(issues);
-  const merged = {
+  return sealBlueprint({
     id: bp.id,
     name: bp.name,
     version: bp.version,
@@ -155,43 +152,94 @@ export function applyBaseline(file: string, bp: BlueprintFile, baseline: Baselin
     baseline: bp.baseline ?? null,
     naming: bp.naming ?? null,
     steps,
-  };
-  const hash = crypto.createHash('sha256').update(canonical(merged)).digest('hex');
-  return { ...merged, hash };
+  });
 }
 
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([k]) => k !== 'mandatory').sort(([a], [b]) => a.localeCompare(b)))
-      : v,
-  );
+/** What `benchline blueprint validate` can be given: a blueprint, a variant or a baseline. */
+export type LoadedDefinition =
+  | { kind: 'blueprint' | 'variant'; resolved: ResolvedBlueprint }
+  | { kind: 'baseline'; baseline: BaselineFile };
+
+/** The kind a file declares; a file with `extends:` and no kind is a variant. */
+function kindOf(parsed: ParsedYaml): 'blueprint' | 'variant' | 'baseline' {
+  const data = parsed.doc.toJS() as unknown;
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return 'blueprint';
+  const { kind, extends: parent } = data as { kind?: unknown; extends?: unknown };
+  if (kind === 'baseline' || kind === 'variant') return kind;
+  return kind === undefined && parent !== undefined ? 'variant' : 'blueprint';
 }
 
 /**
- * Loads a blueprint and its baseline. Baselines are looked up next to the file (baselines/ or the
- * same folder), then in the default baselines.
+ * Folders searched for a variant's parent `<id>.yaml`: the variant's folder and the one above it
+ * (resources/blueprints/variants/ sits under the blueprints), then the blueprint folders that hold
+ * the default baselines, each with its variants/.
  */
-export function loadBlueprint(file: string, baselineDirs: readonly string[]): Blueprint {
-  const { bp, locate: locateInFile } = readBlueprintFileLocated(file);
-  let baseline: BaselineFile | null = null;
-  if (bp.baseline !== undefined) {
-    const dirs = [path.join(path.dirname(file), 'baselines'), path.dirname(file), ...baselineDirs];
-    const found = dirs.map((d) => path.join(d, `${bp.baseline}.yaml`)).find((f) => fs.existsSync(f));
-    if (found) baseline = readBaselineFile(found);
-  }
-  return applyBaseline(file, bp, baseline, locateInFile);
+function parentDirs(file: string, baselineDirs: readonly string[]): string[] {
+  const roots = [path.dirname(file), path.dirname(path.dirname(file)), ...baselineDirs.map((d) => path.dirname(d))];
+  return [...new Set(roots.flatMap((d) => [d, path.join(d, 'variants')]))];
 }
 
-/** Loads every *.yaml blueprint of a folder (not baselines/), all or nothing. */
-export function loadBlueprintDir(dir: string): Blueprint[] {
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
-  const baselineDir = path.join(dir, 'baselines');
+/**
+ * Loads any definition file. A blueprint gets its baseline merged in (looked up next to the file,
+ * in baselines/ or the same folder, then in `baselineDirs`); a variant is resolved against its
+ * parent, found by id as a file (see parentDirs); `seen` stops a variant that extends itself.
+ */
+export function loadDefinition(file: string, baselineDirs: readonly string[], seen: readonly string[] = []): LoadedDefinition {
+  const parsed = parseYaml(file, readText(file));
+  const kind = kindOf(parsed);
+  if (kind === 'baseline') return { kind, baseline: validate(parsed, baselineFileSchema) };
+  const locateInFile: Locator = (p) => locate(parsed, p);
+  if (kind === 'blueprint') {
+    const bp = validate(parsed, blueprintFileSchema);
+    let baseline: BaselineFile | null = null;
+    if (bp.baseline !== undefined) {
+      const dirs = [path.join(path.dirname(file), 'baselines'), path.dirname(file), ...baselineDirs];
+      const found = dirs.map((d) => path.join(d, `${bp.baseline}.yaml`)).find((f) => fs.existsSync(f));
+      if (found) baseline = readBaselineFile(found);
+    }
+    const blueprint = applyBaseline(file, bp, baseline, locateInFile);
+    return { kind, resolved: { blueprint, origins: originsOf(blueprint) } };
+  }
+  const variant = validate(parsed, variantFileSchema);
+  const refuse = (message: string): never => {
+    throw new BlueprintError([{ file, ...locateInFile(['extends']), path: 'extends', message }]);
+  };
+  if ([...seen, variant.id].includes(variant.extends)) refuse(`"${variant.extends}" extends itself through ${[...seen, variant.id].join(' -> ')}`);
+  const parentFile = parentDirs(file, baselineDirs)
+    .map((d) => path.join(d, `${variant.extends}.yaml`))
+    .find((f) => fs.existsSync(f) && path.resolve(f) !== path.resolve(file));
+  if (!parentFile) return refuse(`blueprint "${variant.extends}" was not found (looked for ${variant.extends}.yaml in ${parentDirs(file, baselineDirs).join(', ')})`);
+  const parent = loadDefinition(parentFile, baselineDirs, [...seen, variant.id]);
+  if (parent.kind === 'baseline') return refuse(`"${variant.extends}" is a baseline; a variant extends a blueprint (a blueprint names its baseline with "baseline:")`);
+  return { kind, resolved: applyVariant(file, variant, parent.resolved, locateInFile) };
+}
+
+/** Loads a blueprint or variant a run can execute; a baseline file is refused (it is not run on its own). */
+export function loadBlueprint(file: string, baselineDirs: readonly string[]): Blueprint {
+  const loaded = loadDefinition(file, baselineDirs);
+  if (loaded.kind === 'baseline') {
+    throw new BlueprintError([{ file, line: null, column: null, path: 'kind', message: 'a baseline is not run on its own; blueprints name it with "baseline:"' }]);
+  }
+  return loaded.resolved.blueprint;
+}
+
+/** A loaded blueprint and the file it came from. */
+export interface BlueprintSource {
+  blueprint: Blueprint;
+  file: string;
+}
+
+function yamlFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort().map((f) => path.join(dir, f));
+}
+
+function loadAll(files: readonly string[], baselineDir: string): BlueprintSource[] {
   const issues: BlueprintIssue[] = [];
-  const out: Blueprint[] = [];
-  for (const f of files) {
+  const out: BlueprintSource[] = [];
+  for (const file of files) {
     try {
-      out.push(loadBlueprint(path.join(dir, f), [baselineDir]));
+      out.push({ blueprint: loadBlueprint(file, [baselineDir]), file });
     } catch (err) {
       if (err instanceof BlueprintError) issues.push(...err.issues);
       else throw err;
@@ -199,4 +247,14 @@ export function loadBlueprintDir(dir: string): Blueprint[] {
   }
   if (issues.length > 0) throw new BlueprintError(issues);
   return out;
+}
+
+/** Every *.yaml blueprint of a folder and of its variants/ (not baselines/), with its file; all or nothing. */
+export function loadBlueprintSources(dir: string): BlueprintSource[] {
+  return loadAll([...yamlFiles(dir), ...yamlFiles(path.join(dir, 'variants'))], path.join(dir, 'baselines'));
+}
+
+/** Loads every *.yaml blueprint of a folder itself (not baselines/ or variants/), all or nothing. */
+export function loadBlueprintDir(dir: string): Blueprint[] {
+  return loadAll(yamlFiles(dir), path.join(dir, 'baselines')).map((s) => s.blueprint);
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Option, type Command } from 'commander';
-import { loadBlueprintDir } from '../blueprints/blueprint-loader.js';
+import { loadBlueprintSources } from '../blueprints/blueprint-loader.js';
 import { RESOURCES_DIR, defaultDataDir } from '../app-paths.js';
 import { writeFileAtomically } from '../export/atomic-file.js';
 import { writeDeadLettersCsv } from '../export/dead-letters-csv.js';
@@ -129,7 +129,7 @@ export function ordersImportCommand(file: string, opts: { dataDir?: string }): v
   const store = openStation(opts.dataDir);
   try {
     const orders = new OrderStore(store.db);
-    const known = new Set([...loadBlueprintDir(path.join(RESOURCES_DIR, 'blueprints')).map((b) => b.id), ...orders.blueprintNames()]);
+    const known = new Set([...loadBlueprintSources(path.join(RESOURCES_DIR, 'blueprints')).map((s) => s.blueprint.id), ...orders.blueprintNames()]);
     const shift = store.currentShift();
     const report = importOrderFile(orders, bytes, { fileName: path.basename(file), knownBlueprints: known, now: new Date().toISOString(), shiftId: shift?.id ?? null, operator: null });
     if (!report.ok) {

@@ -5,6 +5,7 @@ import { reportCliError } from './cli-error.js';
 import { addFloorCommands } from './floor-commands.js';
 import { addHubCommand } from './hub-command.js';
 import { addLibraryCommands } from './library-command.js';
+import { addSecretsCommands } from './secrets-command.js';
 import { writeErrRaw, writeOutRaw } from './terminal-output.js';
 import { addStationOptions, runStationCommand, type StationCommandOptions } from './station-command.js';
 
@@ -25,12 +26,14 @@ export function buildCli(): Command {
   addHubCommand(program);
   addFloorCommands(program);
   addLibraryCommands(program);
+  addSecretsCommands(program);
 
   const blueprint = program.command('blueprint').description('work with blueprint files');
   blueprint
     .command('validate <file>')
-    .description('check a blueprint; exit 1 with line and field of every problem')
-    .action((file: string) => validateBlueprintCommand(file));
+    .description('check a blueprint, variant or baseline; exit 1 with line and field of every problem')
+    .option('--resolved', 'print the effective steps and where each comes from (baseline, blueprint, variant)')
+    .action((file: string, opts: { resolved?: boolean }) => validateBlueprintCommand(file, opts));
 
   return program;
 }

@@ -39,6 +39,13 @@ export interface DriverEvents {
   noticeCleared?(portPath: string): void;
 }
 
+/** A station secret's value by kind (main/secrets/); only the store and a step's ctx.secret() ever hold one. */
+export type SecretValue =
+  | { kind: 'identity'; certificatePem: string; privateKeyPem: string }
+  | { kind: 'wifi'; password: string; ssid?: string }
+  | { kind: 'token'; token: string }
+  | { kind: 'text'; text: string };
+
 /** Everything a driver gets to carry out one step on one device. */
 export interface StepContext {
   runId: string;
@@ -58,6 +65,12 @@ export interface StepContext {
   /** Reports how far the step is (an image copy, an OS update); call it as often as convenient, the pipeline throttles. */
   progress?(report: StepProgress): void;
   log(message: string): void;
+  /**
+   * A secret the blueprint names (`secret: wifi-school`), read when the step needs it. Fails the
+   * step with a message naming the secret when the station does not have it. The value goes to the
+   * device only: what the step logs or reports is redacted, but a driver must not echo it anyway.
+   */
+  secret?(name: string): Promise<SecretValue>;
 }
 
 /** How far a long step is; shown on the tile, never persisted (a restarted step starts again at 0). */

@@ -12,6 +12,7 @@ import { startStation, type RunningStation } from '../station/start-station.js';
 import { APP_SCHEME, APP_START_URL, isAppUrl, serveAppRequest } from './app-protocol.js';
 import { CALL_CHANNEL, EVENT_CHANNEL, SAVE_FILE_CHANNEL } from './bridge-channels.js';
 import { handleBridgeCall } from './ipc-bridge.js';
+import { electronKeyStore } from './os-key-store.js';
 import { handleSaveFile, type ShowSaveDialog } from './save-file.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -155,6 +156,7 @@ export async function runElectronShell(argv: readonly string[], overrides: Shell
     station = await startStation({
       ...options,
       rendererDir,
+      osKeyStore: electronKeyStore,
       ...(overrides.resourcesDir ? { resourcesDir: overrides.resourcesDir } : {}),
       ...(overrides.version ? { version: overrides.version } : {}),
     });

@@ -59,6 +59,11 @@ export interface ShiftLogRun {
   device_name: string | null;
   asset_tag: string | null;
   unit_id: string | null;
+  /**
+   * sha-256 of the resolved blueprint the run executed (JSON export only: the CSV columns are
+   * pinned by CONTRACT.md and spreadsheets users built on them must not shift).
+   */
+  blueprint_hash?: string | null;
 }
 
 /** One attempt of one step, from the step events (JSON export's "steps"). */

@@ -65,6 +65,8 @@ export function toShiftLogRun(r: ShiftLogRunRow, station: string, tz: string): S
     device_name: c.deviceName ?? null,
     asset_tag: c.assetTag ?? null,
     unit_id: r.unit_id,
+    // Last, after the CSV's columns: JSON readers find it by name, the CSV never has it.
+    blueprint_hash: r.blueprint_hash,
   };
 }
 

@@ -40,7 +40,7 @@ export class ShiftLogQueries {
       const shift = await q.get('SELECT opened_at, closed_at, operators FROM shifts WHERE station_id = $1 AND shift_id = $2', [key, shiftId]);
       const runs = await q.all(
         `SELECT r.first_seq, r.run_id, r.shift_id, r.slot, r.serial, r.operator, r.state, r.attempts, r.failed_step, r.error_code, r.error_message,
-           r.captured, r.started_at, r.finished_at, r.blueprint, r.blueprint_version, d.family, d.model, d.os_version,
+           r.captured, r.started_at, r.finished_at, r.blueprint, r.blueprint_version, r.blueprint_hash, d.family, d.model, d.os_version,
            (SELECT min(u.unit_id) FROM unit_items u WHERE u.station_id = r.station_id AND u.run_id = r.run_id AND u.removed = 0) AS unit_id
          FROM runs r LEFT JOIN devices d ON d.station_id = r.station_id AND d.serial = r.serial
          WHERE r.station_id = $1 AND r.shift_id = $2 ORDER BY r.started_at, r.first_seq`,
@@ -96,6 +96,7 @@ export class ShiftLogQueries {
           finished_at: str(r.finished_at),
           blueprint: String(r.blueprint),
           blueprint_version: num(r.blueprint_version),
+          blueprint_hash: r.blueprint_hash === null || r.blueprint_hash === undefined ? null : String(r.blueprint_hash),
           family: str(r.family),
           model: str(r.model),
           os_version: str(r.os_version),

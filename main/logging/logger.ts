@@ -25,3 +25,18 @@ export function createFileLogger(dataDir: string, name: string): Logger & { flus
 }
 
 export const silentLogger: Logger = { log() {} };
+
+/** What hides secret values (main/secrets/secret-redactor.ts). */
+export interface TextRedactor {
+  redact(text: string): string;
+  redactDeep<T>(value: T): T;
+}
+
+/** A logger whose messages and fields pass the redactor first. */
+export function redactingLogger(inner: Logger, redactor: TextRedactor): Logger {
+  return {
+    log(level, message, fields) {
+      inner.log(level, redactor.redact(message), fields && redactor.redactDeep(fields));
+    },
+  };
+}

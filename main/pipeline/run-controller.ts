@@ -4,6 +4,9 @@ import type { Blueprint, BlueprintStep } from '../../shared/blueprint/schema.js'
 import { backoffDelay } from '../../shared/backoff.js';
 import type { RunState } from '../../shared/contract/run-state.js';
 import type { StepContext, StepOutcome, StepProgress } from '../drivers/driver.js';
+import { StepFailedError, stepFailed, type StepMessage } from '../drivers/step-errors.js';
+import type { SecretStore } from '../secrets/secret-store.js';
+import { SecretError, type SecretValue } from '../secrets/secret-types.js';
 import { newRunRecord, type RunPatch, type RunPhase, type RunRecord, type StepEventInput } from '../store/records.js';
 import { isoTime, type Clock } from './clock.js';
 import {
@@ -40,6 +43,8 @@ export interface RunControllerDeps {
   /** The device name for a rename step; stable for a run once chosen. */
   deviceName(run: LiveRun, step: BlueprintStep): string | null;
   log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
+  /** The station's secrets: a step reads one by name (ctx.secret); what the step reports back is redacted. */
+  secrets?: SecretStore;
 }
 
 export type { OutboxWrite } from './run-outbox.js';
@@ -476,7 +481,28 @@ export class RunController {
       confirmByTechnician: session.confirmByTechnician,
       progress: session.progress,
       log: (message) => this.deps.log('info', message, { runId: entry.id, serial: entry.serial, step: input.step.id }),
+      secret: (name) => readSecret(this.deps.secrets, name),
     };
-    return this.deps.executeStep(entry.serial, ctx);
+    const secrets = this.deps.secrets;
+    if (!secrets) return this.deps.executeStep(entry.serial, ctx);
+    // What a step reports is stored in the run, exported and sent to the hub: no secret it used may be in it.
+    return this.deps.executeStep(entry.serial, ctx).then(
+      (outcome) => secrets.redactor.redactDeep(outcome),
+      (err: unknown) => {
+        if (err instanceof Error) err.message = secrets.redactor.redact(err.message);
+        throw err;
+      },
+    );
+  }
+}
+
+/** A step's secret, or a step failure naming the missing secret (never its value). */
+async function readSecret(secrets: SecretStore | undefined, name: string): Promise<SecretValue> {
+  if (!secrets) throw stepFailed('secret.missing', { name }, false);
+  try {
+    return secrets.get(name);
+  } catch (err) {
+    if (err instanceof SecretError) throw new StepFailedError(err.text as StepMessage, false);
+    throw err;
   }
 }

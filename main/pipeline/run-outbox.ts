@@ -20,6 +20,7 @@ export function transitionOutbox(stationId: string, run: RunRecord, blueprint: B
       operator: run.operator,
       blueprint: blueprint.id,
       blueprintVersion: blueprint.version,
+      blueprintHash: blueprint.hash,
       state: run.state,
       step: blueprint.steps[run.stepIndex]?.id ?? null,
       stepIndex: run.stepIndex,

@@ -18,7 +18,10 @@ import { loadSimProfiles } from '../drivers/simulated/sim-profiles.js';
 import { SimulatedDriver } from '../drivers/simulated/simulated-driver.js';
 import { TestUsbBackend } from '../drivers/usb/test-usb-backend.js';
 import { UsbUnavailableError, loadLibusbBackend, type UsbBackend } from '../drivers/usb/usb-backend.js';
-import { createFileLogger, type Logger } from '../logging/logger.js';
+import { createFileLogger, redactingLogger, type Logger } from '../logging/logger.js';
+import { chooseKeyProvider, type OsKeyStore } from '../secrets/key-providers.js';
+import { SecretStore } from '../secrets/secret-store.js';
+import { SecretRows } from '../store/secret-rows.js';
 import { clockAtSpeed, isoTime, type Clock } from '../pipeline/clock.js';
 import { RunController } from '../pipeline/run-controller.js';
 import type { ShiftService } from '../shifts/shift-service.js';
@@ -60,6 +63,8 @@ export interface StationOptions {
   version?: string;
   /** The hub to report to (--hub, --hub-token); null: the station works alone. */
   hub?: HubLink | null;
+  /** The OS key store for secrets (the app's safeStorage); without it DATA_DIR/secrets.key. */
+  osKeyStore?: OsKeyStore;
 }
 
 /** A started station: core, api-token and the loopback automation API. */
@@ -97,6 +102,8 @@ export interface StationConfig {
   usbBackend?: UsbBackend;
   /** Quiet time after USB hotplug events before the bus is read (ms). */
   usbSettleMs?: number;
+  /** The app's OS key store for secrets (main/electron/ passes safeStorage); headless uses DATA_DIR/secrets.key. */
+  osKeyStore?: OsKeyStore;
 }
 
 // ---- drivers -----------------------------------------------------------------------------------
@@ -178,7 +185,9 @@ interface BuiltStation {
 }
 
 function buildStation(config: StationConfig, store: StationStore, clock: Clock, usbBackend: UsbBackend | null): BuiltStation {
-  const logger = config.logger;
+  const secrets = new SecretStore(new SecretRows(store.db), chooseKeyProvider(config.dataDir, config.osKeyStore ?? null));
+  // Everything the station logs passes the redactor: a secret a step used never reaches a log file.
+  const logger = redactingLogger(config.logger, secrets.redactor);
   const stationId = store.stationId();
   const stationName = () => config.stationName ?? store.getSetting('station_name') ?? 'Station';
   const blueprints = new BlueprintCatalog(store);
@@ -193,6 +202,7 @@ function buildStation(config: StationConfig, store: StationStore, clock: Clock, 
     executeStep: (serial, ctx) => registry.executeStep(serial, ctx),
     deviceName: (run, step) => registry.deviceName(run, step),
     log: (level, message, fields) => logger.log(level, message, fields),
+    secrets,
   });
   const features = createFeatureServices({
     store,
@@ -333,6 +343,7 @@ export async function startStation(options: StationOptions): Promise<RunningStat
     version,
     logger,
     ...(usbBackend ? { usbBackend } : {}),
+    ...(options.osKeyStore ? { osKeyStore: options.osKeyStore } : {}),
   });
   let server: FastifyInstance;
   let token: string;

@@ -20,6 +20,8 @@ export interface ShiftLogRunRow {
   finished_at: string | null;
   blueprint: string;
   blueprint_version: number;
+  /** The resolved blueprint's content hash; null in the hub for runs of stations older than issue 10. */
+  blueprint_hash: string | null;
   family: string | null;
   model: string | null;
   os_version: string | null;
@@ -50,7 +52,7 @@ export class ShiftLogStore {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       page: p(`SELECT r.rowid AS rowid, r.id, r.shift_id, r.slot, r.serial, r.operator, r.state, r.attempts_total, r.failed_step,
-          r.error_code, r.error_message, r.captured, r.started_at, r.finished_at, b.name AS blueprint, b.version AS blueprint_version,
+          r.error_code, r.error_message, r.captured, r.started_at, r.finished_at, b.name AS blueprint, b.version AS blueprint_version, b.hash AS blueprint_hash,
           d.family, d.model, d.os_version,
           (SELECT u.unit_id FROM unit_items u WHERE u.run_id = r.id AND u.removed_at IS NULL) AS unit_id
         FROM runs r JOIN blueprints b ON b.id = r.blueprint_id LEFT JOIN devices d ON d.serial = r.serial

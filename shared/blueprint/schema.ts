@@ -111,11 +111,12 @@ const paramsByType = {
     .default({}),
   'wait-for-trust': noParams,
   erase: noParams,
-  supervise: z.object({ organization: z.string().min(1) }).strict(),
+  // `identity`, `secret`: names of station secrets (benchline secrets ...), never the values themselves.
+  supervise: z.object({ organization: z.string().min(1), identity: slug.optional() }).strict(),
   'install-profile': z.object({ profile: z.string().min(1) }).strict(),
   'install-app': z.object({ app: z.string().min(1), version: z.string().optional() }).strict(),
   rename: z.object({ template: z.string().min(1) }).strict(),
-  wifi: z.object({ ssid: z.string().min(1), security: z.enum(['open', 'wpa2', 'wpa3']).default('wpa2') }).strict(),
+  wifi: z.object({ ssid: z.string().min(1), security: z.enum(['open', 'wpa2', 'wpa3']).default('wpa2'), secret: slug.optional() }).strict(),
   'set-device-owner': z.object({ component: z.string().min(1) }).strict(),
   'serial-script': z.object({ port: serialPortSettings.prefault({}), script: z.array(serialScriptLine).min(1), errorPattern: errorPattern.optional() }).strict(),
   'serial-verify': z
@@ -253,6 +254,51 @@ export const baselineFileSchema = z
   .strict();
 export type BaselineFile = z.infer<typeof baselineFileSchema>;
 
+/** A device-library item a variant needs (the library resolves it; the blueprint only carries it). */
+export const libraryItemSchema = z.object({ id: z.string().min(1), version: z.string().min(1).optional() }).strict();
+export type LibraryItem = z.infer<typeof libraryItemSchema>;
+
+/** What a variant may change in one inherited step; `params` are merged key by key into the parent's. */
+const stepOverrideSchema = z
+  .object({
+    label: localizedText.optional(),
+    timeout: duration.optional(),
+    retries: z.number().int().min(0).max(10).optional(),
+    backoff: duration.optional(),
+    params: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+export type StepOverride = z.infer<typeof stepOverrideSchema>;
+
+/**
+ * A customer variant of a blueprint (`kind: variant`, or any file with `extends:`): the parent's
+ * steps with some added, removed or overridden, and its own naming and library items. Steps a
+ * baseline requires can be neither removed nor overridden (main/blueprints/blueprint-variants.ts).
+ */
+export const variantFileSchema = z
+  .object({
+    kind: z.literal('variant').default('variant'),
+    id: slug,
+    name: z.string().min(1),
+    version: z.number().int().min(1),
+    extends: slug,
+    naming: z.string().min(1).optional(),
+    description: z.string().optional(),
+    library: z.array(libraryItemSchema).optional(),
+    add: z
+      .array(
+        z
+          .object({ after: slug.optional(), before: slug.optional(), step: blueprintStepSchema })
+          .strict()
+          .refine((a) => (a.after === undefined) !== (a.before === undefined), { message: 'an added step needs exactly one of "after: STEP-ID" or "before: STEP-ID"' }),
+      )
+      .default([]),
+    remove: z.array(slug).default([]),
+    override: z.record(slug, stepOverrideSchema).default({}),
+  })
+  .strict();
+export type VariantFile = z.infer<typeof variantFileSchema>;
+
 /** A blueprint after its baseline is merged in: what a run executes. */
 export interface Blueprint {
   id: string;
@@ -262,6 +308,10 @@ export interface Blueprint {
   baseline: string | null;
   naming: string | null;
   steps: BlueprintStep[];
+  /** Set on a variant: the blueprint (or variant) it was made from. */
+  extends?: string;
+  /** Device-library items a variant needs, carried to the library unchanged. */
+  library?: LibraryItem[];
   /** sha-256 of the merged definition: the same id+version must never mean two things. */
   hash: string;
 }

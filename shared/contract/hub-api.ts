@@ -37,6 +37,8 @@ export const runTransitionPayloadSchema = z.object({
     operator: z.string().max(2000).nullable(),
     blueprint: z.string().min(1).max(200),
     blueprintVersion: z.number().int(),
+    /** The resolved blueprint's sha-256 (issue 10); stations before it do not send it. */
+    blueprintHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
     state: z.enum(RUN_STATES),
     step: z.string().max(200).nullable(),
     stepIndex: z.number().int().min(0),

@@ -183,6 +183,19 @@ export const MESSAGES = {
   'serial.verify-field': ['field', 'actual', 'expected'],
   'serial.verify-list': ['first', 'rest'],
   'serial.verify-unread': ['field'],
+  // Secrets (identities, Wi-Fi passwords, enrollment tokens): names and kinds only, never a value.
+  'secret.missing': ['name'],
+  'secret.wrong-kind': ['name', 'kind', 'expected'],
+  'secret.key-exposed': ['file', 'mode'],
+  'secret.key-invalid': ['file'],
+  'secret.undecryptable': ['name'],
+  'secret.name-invalid': ['name'],
+  'secret.empty-value': [],
+  'secret.p12-unreadable': ['file'],
+  'secret.p12-incomplete': ['file'],
+  'secret.keystore-unavailable': [],
+  'secret.saved': ['name', 'kind'],
+  'secret.none': [],
 } as const satisfies Record<string, readonly string[]>;
 
 export type MessageCode = keyof typeof MESSAGES;

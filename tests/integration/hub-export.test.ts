@@ -113,8 +113,14 @@ describeEachDb('hub shift export', (db) => {
         expect(fromStation.split('\n').length, q).toBeGreaterThan(2);
       }
     }
-    const json = JSON.parse(await (await sGet(`api/v1/shifts/${firstShift}/export?format=json`)).text()) as { shift: { carriedOut: unknown[] } };
+    const json = JSON.parse(await (await sGet(`api/v1/shifts/${firstShift}/export?format=json`)).text()) as {
+      shift: { carriedOut: unknown[] };
+      runs: { blueprint_hash: string | null }[];
+    };
     expect(json.shift.carriedOut.length).toBeGreaterThan(0);
+    // Every run names the content hash of the blueprint it executed (and so, being equal, the hub's export does).
+    expect(json.runs.length).toBeGreaterThan(0);
+    for (const run of json.runs) expect(run.blueprint_hash).toMatch(/^[0-9a-f]{64}$/);
     // The unit is in the export (and so, being equal, in the hub's).
     const csvs = await Promise.all(shifts.map(async ({ id }) => (await sGet(`api/v1/shifts/${id}/export?format=csv`)).text()));
     expect(csvs.join('\n')).toContain(unit.id);

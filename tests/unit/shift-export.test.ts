@@ -136,7 +136,9 @@ describe('shift log JSON', () => {
     expect(doc.shift.operators).toEqual(['Anna Müller']);
     expect(doc.shift.totals).toMatchObject({ total: 1000, done: 880, failed: 100, unfinished: 20 });
     expect(doc.runs).toHaveLength(1000);
-    expect(Object.keys(doc.runs[0]!)).toEqual([...SHIFT_LOG_COLUMNS]);
+    // The CSV's fields in its order, then the blueprint's content hash (JSON only, issue 10).
+    expect(Object.keys(doc.runs[0]!)).toEqual([...SHIFT_LOG_COLUMNS, 'blueprint_hash']);
+    expect(doc.runs[0]!.blueprint_hash).toMatch(/^[0-9a-f]{64}$/);
     const stepsOf9 = doc.steps.filter((s) => s.runId === 'run-000009');
     expect(stepsOf9.map((s) => `${s.step}:${s.status}`)).toEqual(['identify:done', 'trust:done', 'erase:failed']);
     expect(stepsOf9[2]!.message).toBe('Erase failed: device busy');

@@ -177,6 +177,9 @@ export class SimulatedDriver implements DeviceDriver {
       return {};
     }
 
+    // Like a real driver, the simulator reads the secrets a step names: a missing one fails the step.
+    const secretName = step.type === 'wifi' ? step.params.secret : step.type === 'supervise' ? step.params.identity : undefined;
+    if (secretName !== undefined && ctx.secret) await ctx.secret(secretName);
     const duration = seconds * this.jitter();
     if (this.shouldFail(record, step.id, step.type, step.retries)) {
       await this.wait(duration / 2, signal);

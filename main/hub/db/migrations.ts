@@ -215,6 +215,14 @@ CREATE TABLE dead_letters (
 );
 `,
   },
+  {
+    version: 7,
+    sql: `
+-- The content hash of the resolved blueprint a run executed (issue 10): the same id and version
+-- must never have meant two things. NULL for runs of older stations.
+ALTER TABLE runs ADD COLUMN blueprint_hash TEXT;
+`,
+  },
 ];
 
 export class HubSchemaError extends Error {

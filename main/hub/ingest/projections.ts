@@ -61,7 +61,7 @@ export async function projectEvents(tx: SqlClient, dialect: Dialect, batches: { 
     for (const e of latestRun.values()) {
       const r = e.payload.run;
       runRows.push([
-        key, r.id, r.shiftId, r.serial, r.slot, r.operator, r.blueprint, r.blueprintVersion, r.state, r.step, r.stepIndex,
+        key, r.id, r.shiftId, r.serial, r.slot, r.operator, r.blueprint, r.blueprintVersion, r.blueprintHash ?? null, r.state, r.step, r.stepIndex,
         r.attempts, r.errorCode, r.errorMessage, r.failedStep, JSON.stringify(r.captured), r.startedAt, parseMs(r.startedAt) + offset,
         r.finishedAt, r.finishedAt === null ? null : parseMs(r.finishedAt) + offset, e.payload.at, parseMs(e.payload.at) + offset, 0, e.seq, e.seq,
       ]);
@@ -72,12 +72,12 @@ export async function projectEvents(tx: SqlClient, dialect: Dialect, batches: { 
     await multiRow(
       tx,
       dialect,
-      `INSERT INTO runs (station_id, run_id, shift_id, serial, slot, operator, blueprint, blueprint_version, state, step, step_index,
+      `INSERT INTO runs (station_id, run_id, shift_id, serial, slot, operator, blueprint, blueprint_version, blueprint_hash, state, step, step_index,
          attempts, error_code, error_message, failed_step, captured, started_at, started_ms, finished_at, finished_ms, updated_at, updated_ms,
          ever_failed, first_seq, last_seq) VALUES`,
       runRows.slice(i, i + 100),
       `ON CONFLICT (station_id, run_id) DO UPDATE SET shift_id = excluded.shift_id, serial = excluded.serial, slot = excluded.slot,
-         operator = excluded.operator, blueprint = excluded.blueprint, blueprint_version = excluded.blueprint_version, state = excluded.state,
+         operator = excluded.operator, blueprint = excluded.blueprint, blueprint_version = excluded.blueprint_version, blueprint_hash = excluded.blueprint_hash, state = excluded.state,
          step = excluded.step, step_index = excluded.step_index, attempts = excluded.attempts, error_code = excluded.error_code,
          error_message = excluded.error_message, failed_step = excluded.failed_step, captured = excluded.captured,
          started_at = excluded.started_at, started_ms = excluded.started_ms, finished_at = excluded.finished_at,

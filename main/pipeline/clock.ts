@@ -15,10 +15,14 @@ export function clockAtSpeed(speed: number): Clock {
   return speed === 1 ? systemClock : { now: () => Date.now(), speed };
 }
 
-/** A device-time duration (a blueprint's timeout or backoff) in this clock's milliseconds. */
+/**
+ * A device-time duration (a blueprint's timeout or backoff) in this clock's milliseconds, whole:
+ * deadlines are stored in an INTEGER column, and a fractional one (a 1000 ms backoff at speed 300)
+ * made every commit of a backing-off run fail.
+ */
 export function scaled(clock: Clock, ms: number): number {
   const speed = clock.speed ?? 1;
-  return speed === 1 ? ms : ms / speed;
+  return speed === 1 ? ms : Math.ceil(ms / speed);
 }
 
 export function isoTime(ms: number): string {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { messageParamSchema } from '../messages/schema.js';
+import { messageParamSchema, wireMessageSchema } from '../messages/schema.js';
 import { benchEventSchemas, benchMethods, portNoticeViewSchema } from './bench-api.js';
 import { floorMethods, operatorNameSchema } from './floor-api.js';
 import { DEVICE_FAMILIES, PLATFORMS, RUN_STATES, WAIT_REASONS } from './run-state.js';
@@ -94,7 +94,9 @@ export const stepTimelineEntrySchema = z.object({
   startedAt: isoTime.nullable(),
   finishedAt: isoTime.nullable(),
   durationMs: z.number().nullable(),
+  /** English words of the step's last message (older clients); `text` is the catalogue message, if it is one. */
   message: z.string().nullable(),
+  text: wireMessageSchema.nullable().optional(),
 });
 export type StepTimelineEntry = z.infer<typeof stepTimelineEntrySchema>;
 
@@ -104,6 +106,7 @@ export const stepEventViewSchema = z.object({
   kind: z.string(),
   attempt: z.number().int(),
   message: z.string().nullable(),
+  text: wireMessageSchema.nullable().optional(),
 });
 
 export const runDetailSchema = z.object({

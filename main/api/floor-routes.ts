@@ -1,3 +1,6 @@
+import { formatMessage } from '../../shared/messages/format.js';
+import { message } from '../../shared/messages/catalogue.js';
+import { AppError } from '../../shared/contract/errors.js';
 import { PassThrough, type Writable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
@@ -7,7 +10,6 @@ import { parseCsvDialect } from '../export/shift-log-csv.js';
 import type { Logger } from '../logging/logger.js';
 import type { StationCore } from '../station/station-core.js';
 import { writeManifestCsv, writeManifestPdf } from '../units/unit-manifest.js';
-import { HttpError } from '../http/http-error.js';
 import { parseInput } from '../http/validate.js';
 import { callMethod } from './station-methods.js';
 
@@ -48,7 +50,7 @@ export async function registerFloorRoutes(app: FastifyInstance, core: StationCor
     try {
       dialect = parseCsvDialect(q.dialect);
     } catch (err) {
-      throw HttpError.of('bad_request', (err as Error).message);
+      throw new AppError('bad_request', message('api.invalid-params', { method: 'export', issues: (err as Error).message }));
     }
     const shift = core.resolveShift(req.params.id);
     const opts: ShiftExportOptions = { format: q.format, dialect, locale: q.locale ?? 'de' };
@@ -60,12 +62,12 @@ export async function registerFloorRoutes(app: FastifyInstance, core: StationCor
   await app.register(async (scope) => {
     scope.addContentTypeParser(['text/csv', 'text/plain', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: ORDER_IMPORT_LIMIT }, (_req, body, done) => done(null, body));
     scope.post('/api/v1/orders/import', { bodyLimit: ORDER_IMPORT_LIMIT }, async (req, reply) => {
-      if (!Buffer.isBuffer(req.body)) throw HttpError.of('bad_request', 'Send the order file as the body with Content-Type: text/csv.');
+      if (!Buffer.isBuffer(req.body)) throw new AppError('bad_request', message('order-file.body'));
       const fileName = typeof req.headers['x-file-name'] === 'string' ? req.headers['x-file-name'].slice(0, 255) : null;
       const report = receipt.importOrders(req.body, fileName);
       if (report.ok) return reply.code(200).send(report);
       return reply.code(422).send({
-        error: { code: 'invalid_file', message: `The order file has ${report.issues.length} problem${report.issues.length > 1 ? 's' : ''}; nothing was imported.` },
+        error: invalidFileError(report.issues.length),
         report,
       });
     });
@@ -102,7 +104,7 @@ export async function registerFloorRoutes(app: FastifyInstance, core: StationCor
     const serial = parseInput(z.object({ serial: z.string().trim().min(1).max(64) }), req.body, 'Body').serial;
     const r = await callMethod(core, 'packDevice', { unitId: req.params.id, serial });
     if (r.ok) return reply.code(r.already ? 200 : 201).send(r);
-    return reply.code(409).send({ error: { code: r.code, message: r.message } });
+    return reply.code(409).send({ error: { code: r.code, message: r.message, text: r.text } });
   });
   app.post<{ Params: { id: string; serial: string } }>('/api/v1/units/:id/devices/:serial/remove', async (req) =>
     callMethod(core, 'unpackDevice', { unitId: req.params.id, serial: req.params.serial, reason: parseInput(reasonBody, req.body, 'Body').reason }),
@@ -135,4 +137,10 @@ export async function registerFloorRoutes(app: FastifyInstance, core: StationCor
   app.post<{ Params: { serial: string } }>('/api/v1/devices/:serial/release', async (req) =>
     callMethod(core, 'releaseQuarantine', { serial: req.params.serial, note: parseInput(z.object({ note: z.string().trim().min(3).max(500) }), req.body, 'Body').note }),
   );
+}
+
+/** The 422 answer's error: the wire code `invalid_file` (CONTRACT.md) with the count in the catalogue's words. */
+function invalidFileError(count: number) {
+  const text = message('order-file.invalid', { count });
+  return { code: 'invalid_file', message: formatMessage(text, 'en'), text };
 }

@@ -1,3 +1,5 @@
+import { message } from '../../shared/messages/catalogue.js';
+import { AppError } from '../../shared/contract/errors.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
@@ -6,7 +8,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { stationMethods, wsClientFrameSchema } from '../../shared/contract/station-api.js';
 import { createHttpApp, type RouteInfo } from '../http/http-app.js';
-import { HttpError } from '../http/http-error.js';
 import { PAGE_CSP, sendPage } from '../http/csp.js';
 import { bearer } from '../http/request-guard.js';
 import { openEventStream } from '../http/sse.js';
@@ -65,12 +66,12 @@ export async function createStationServer(opts: StationServerOptions): Promise<F
     bodyLimit: 1_048_576,
     defaultAccess: 'token',
     authenticators: {
-      token: (req) => (tokenMatches(token, presentedToken(req)) ? null : HttpError.of('unauthorized', 'Missing or wrong API token: send "Authorization: Bearer <DATA_DIR/api-token>".')),
+      token: (req) => (tokenMatches(token, presentedToken(req)) ? null : stationHttpError(new AppError('unauthorized', message('api.token')))),
     },
     hosts: { names: opts.hostNames ?? [], appOrigins: [APP_ORIGIN], anyIpLiteral: false, checkPort: true, httpsOrigins: false },
     mapError: (err) => stationHttpError(err),
     pageFallback: (_req, reply) =>
-      rendererDir ? sendPage(reply, path.join(rendererDir, 'index.html')) : reply.code(404).send(HttpError.of('not_found', 'Not found.').toBody()),
+      rendererDir ? sendPage(reply, path.join(rendererDir, 'index.html')) : reply.code(404).send(new AppError('not_found', message('api.page-not-found')).toBody()),
   });
   app.decorate('stationRoutes', routes);
 
@@ -135,7 +136,7 @@ export async function createStationServer(opts: StationServerOptions): Promise<F
       try {
         call = wsClientFrameSchema.parse(JSON.parse(String(data)));
       } catch {
-        send({ kind: 'result', id: -1, ok: false, error: { code: 'bad_request', message: 'Malformed frame.' } });
+        send({ kind: 'result', id: -1, ok: false, error: new AppError('bad_request', message('api.malformed-frame')).toBody().error });
         return;
       }
       const id = call.id;

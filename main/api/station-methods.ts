@@ -1,12 +1,10 @@
 import type { z } from 'zod';
-import { ApiError, AppError } from '../../shared/contract/errors.js';
+import { AppError, isErrorCode } from '../../shared/contract/errors.js';
+import { message } from '../../shared/messages/catalogue.js';
 import { isStationMethod, stationMethods, type StationMethodName, type StationMethods, type StationResult } from '../../shared/contract/station-api.js';
-import { SimulatorError } from '../drivers/simulated/simulated-driver.js';
 import { HttpError } from '../http/http-error.js';
 import { issuesText } from '../http/validate.js';
-import { RunActionError, RunNotFoundError } from '../pipeline/run-controller.js';
 import type { StationCore } from '../station/station-core.js';
-import { StationError } from '../station/station-error.js';
 import { floorHandlers } from './floor-methods.js';
 
 /** A method's parameters as its contract schema outputs them (defaults applied). */
@@ -49,32 +47,29 @@ const handlers: StationHandlers<StationMethodName> = {
  * must validate against the method's schema.
  */
 export function callStationMethod(core: StationCore, method: string, params: unknown): unknown {
-  if (!isStationMethod(method)) throw new ApiError('bad_request', `Unknown method "${method}".`);
+  if (!isStationMethod(method)) throw new AppError('bad_request', message('api.unknown-method', { method }));
   return callMethod(core, method, params);
 }
 
 /** callStationMethod for a method known at compile time: the result is typed by the contract. */
 export function callMethod<M extends StationMethodName>(core: StationCore, method: M, params: unknown): StationResult<M> | Promise<StationResult<M>> {
   const parsed = stationMethods[method].params.safeParse(params ?? {});
-  if (!parsed.success) throw new ApiError('bad_request', `Invalid parameters for ${method}: ${issuesText(parsed.error)}`);
+  if (!parsed.success) throw new AppError('bad_request', message('api.invalid-params', { method, issues: issuesText(parsed.error) }));
   // One cast where the mapped type meets its key: TypeScript cannot correlate handlers[M] with M's params.
   const handler = handlers[method] as (core: StationCore, params: unknown) => StationResult<M> | Promise<StationResult<M>>;
   return handler(core, parsed.data);
 }
 
-/** The core's own errors as HTTP errors; null for anything else (left to the HTTP layer). */
+
+/** The core's own errors (every one is an AppError) as HTTP errors; null for anything else (left to the HTTP layer). */
 export function stationHttpError(err: unknown): HttpError | null {
-  if (err instanceof ApiError || err instanceof StationError) return HttpError.of(err.code, err.message);
-  if (err instanceof AppError) return HttpError.of(err.code, err.text ?? err.message);
-  if (err instanceof RunNotFoundError) return HttpError.of('not_found', err.message);
-  if (err instanceof RunActionError) return HttpError.of('conflict', err.message);
-  if (err instanceof SimulatorError) return HttpError.of('bad_request', err.message);
-  return null;
+  return err instanceof AppError ? HttpError.of(err.code, err.text ?? err.message) : null;
 }
 
-/** Maps any error from the core to the API's error shape and an HTTP status (IPC and WebSocket). */
-export function toApiError(err: unknown): { status: number; error: ApiError } {
-  const known = err instanceof HttpError ? err : stationHttpError(err);
-  if (known) return { status: known.status, error: new ApiError(known.code as ApiError['code'], known.message) };
-  return { status: 500, error: new ApiError('internal', 'The station hit an internal error; it is in the station log.') };
+/** Maps any error from the core to an AppError and its HTTP status (IPC and WebSocket). */
+export function toApiError(err: unknown): { status: number; error: AppError } {
+  if (err instanceof AppError) return { status: err.status, error: err };
+  // The HTTP layer's own refusals (body limits, malformed JSON) are prose from main/http.
+  if (err instanceof HttpError) return { status: err.status, error: new AppError(isErrorCode(err.code) ? err.code : 'internal', err.message) };
+  return { status: 500, error: new AppError('internal', message('api.internal')) };
 }

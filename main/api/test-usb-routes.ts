@@ -1,12 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ApiError } from '../../shared/contract/errors.js';
+import { AppError } from '../../shared/contract/errors.js';
+import { message } from '../../shared/messages/catalogue.js';
 import { parseInput } from '../http/validate.js';
 import { testUsbDeviceSchema, type TestUsbBackend } from '../drivers/usb/test-usb-backend.js';
 
 function loopback(req: FastifyRequest): void {
   const a = req.socket.remoteAddress ?? '';
   if (a === '127.0.0.1' || a === '::1' || a === '::ffff:127.0.0.1') return;
-  throw new ApiError('unauthorized', 'The USB test source only answers on loopback.');
+  throw new AppError('unauthorized', message('api.usb-test-loopback'));
 }
 
 /**
@@ -26,7 +27,7 @@ export function registerTestUsbRoutes(app: FastifyInstance, backend: TestUsbBack
   });
   app.delete<{ Params: { portPath: string } }>('/api/v1/test/usb/devices/:portPath', async (req) => {
     loopback(req);
-    if (!backend.unplug(req.params.portPath)) throw new ApiError('not_found', `Nothing is plugged into test port ${req.params.portPath}.`);
+    if (!backend.unplug(req.params.portPath)) throw new AppError('not_found', message('api.usb-test-empty', { port: req.params.portPath }));
     return { ok: true };
   });
 }

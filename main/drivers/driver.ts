@@ -59,7 +59,7 @@ export interface StepContext {
   /** Aborted when the step times out, the run is cancelled or the device leaves. */
   signal: AbortSignal;
   /** Shows the run as waiting (with the instruction) until `until` settles. */
-  waitFor<T>(reason: WaitReason, message: string, until: Promise<T>): Promise<T>;
+  waitFor<T>(reason: WaitReason, message: Message | string, until: Promise<T>): Promise<T>;
   /** Waits for the technician to confirm (a scan or a key on the tile); the confirmation goes through the run's machine. */
   confirmByTechnician(message: string): Promise<void>;
   /** Reports how far the step is (an image copy, an OS update); call it as often as convenient, the pipeline throttles. */

@@ -1,4 +1,5 @@
-import { ApiError } from '../../shared/contract/errors.js';
+import { AppError } from '../../shared/contract/errors.js';
+import { message as text } from '../../shared/messages/catalogue.js';
 import type { Logger } from '../logging/logger.js';
 import { callStationMethod, toApiError } from '../api/station-methods.js';
 import type { StationCore } from '../station/station-core.js';
@@ -13,16 +14,16 @@ import type { BridgeReply } from './bridge-channels.js';
 export function handleBridgeCall(core: StationCore, senderUrl: string | null | undefined, message: unknown, logger: Logger): BridgeReply | Promise<BridgeReply> {
   if (!isAppUrl(senderUrl)) {
     logger.log('warn', `refused a bridge call from ${String(senderUrl)}`);
-    return { ok: false, error: { code: 'unauthorized', message: 'Calls are accepted only from the station UI.' } };
+    return { ok: false, error: new AppError('unauthorized', text('api.ui-only')).toBody().error };
   }
   const { method, params } = (typeof message === 'object' && message !== null ? message : {}) as { method?: unknown; params?: unknown };
   const failed = (err: unknown): BridgeReply => {
     const { status, error } = toApiError(err);
     if (status >= 500) logger.log('error', `bridge call ${String(method)} failed: ${(err as Error).stack ?? String(err)}`);
-    return { ok: false, error: { code: error.code, message: error.message } };
+    return { ok: false, error: error.toBody().error };
   };
   try {
-    if (typeof method !== 'string') throw new ApiError('bad_request', 'A call needs a method name.');
+    if (typeof method !== 'string') throw new AppError('bad_request', text('api.method-name'));
     const result = callStationMethod(core, method, params);
     // Printing methods (reprintLabel, printUnitLabel) answer with a promise; ipcMain.handle awaits it.
     if (result instanceof Promise) return result.then((r: unknown): BridgeReply => ({ ok: true, result: r }), (err: unknown) => failed(err));

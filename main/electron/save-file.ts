@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import { ApiError } from '../../shared/contract/errors.js';
+import { AppError } from '../../shared/contract/errors.js';
+import { message as text } from '../../shared/messages/catalogue.js';
 import { parseSaveFileRequest, type SaveFileKind, type SaveFileParams, type SaveFileResult } from '../../shared/contract/save-file.js';
 import { toApiError } from '../api/station-methods.js';
 import { writeFileAtomically } from '../export/atomic-file.js';
@@ -80,12 +81,12 @@ export async function handleSaveFile(
 ): Promise<SaveFileReply> {
   if (!isAppUrl(senderUrl)) {
     logger.log('warn', `refused a save-file request from ${String(senderUrl)}`);
-    return { ok: false, error: { code: 'unauthorized', message: 'Calls are accepted only from the station UI.' } };
+    return { ok: false, error: new AppError('unauthorized', text('api.ui-only')).toBody().error };
   }
   const { kind, params } = (typeof message === 'object' && message !== null ? message : {}) as { kind?: unknown; params?: unknown };
   try {
     const request = parseSaveFileRequest(kind, params);
-    if (!request.ok) throw new ApiError('bad_request', request.message);
+    if (!request.ok) throw new AppError('bad_request', text('api.invalid-params', { method: String(kind), issues: request.message }));
     const file = produce(core, request.kind, request.params);
     const choice = await showSaveDialog({
       defaultPath: path.join(defaultDir, file.fileName),
@@ -103,8 +104,8 @@ export async function handleSaveFile(
       // Writing the file failed (disk full, no permission...): say so, the station is fine.
       logger.log('error', `save-file ${String(kind)} failed: ${(err as Error).stack ?? String(err)}`);
       const code = (err as NodeJS.ErrnoException).code;
-      if (typeof code === 'string') return { ok: false, error: { code: 'internal', message: `The file could not be written: ${(err as Error).message}` } };
+      if (typeof code === 'string') return { ok: false, error: new AppError('internal', text('save.write-failed', { detail: (err as Error).message })).toBody().error };
     }
-    return { ok: false, error: { code: error.code, message: error.message } };
+    return { ok: false, error: error.toBody().error };
   }
 }

@@ -1,3 +1,4 @@
+import { eventMessageProse } from '../pipeline/step-event-text.js';
 import type { DeadLetterRecord } from '../store/dead-letter-store.js';
 import type { ShiftRecord } from '../store/records.js';
 import type { FloorStore } from '../store/floor-store.js';
@@ -83,7 +84,9 @@ const CLOSING: Record<string, ShiftLogStep['status']> = {
 export function stepsOfRun(events: readonly ShiftLogEventRow[], tz: string): ShiftLogStep[] {
   const out: ShiftLogStep[] = [];
   let open: ShiftLogStep | null = null;
-  for (const e of events) {
+  for (const row of events) {
+    // Step events store catalogue messages; the export carries their English words (CONTRACT.md columns).
+    const e = { ...row, message: eventMessageProse(row.message) };
     if (e.kind === 'start' && e.step) {
       if (open) out.push(open);
       open = { runId: e.run_id, step: e.step, status: 'running', attempt: e.attempt, startedAt: isoWithOffset(e.at, tz), finishedAt: null, message: e.message };
@@ -145,7 +148,8 @@ export class StationShiftLogSource implements ShiftLogSource {
 
   summary(): ShiftLogSummary {
     const { byState, firstPass } = this.deps.log.counts(this.shift.id);
-    const failures = this.deps.log.failures(this.shift.id).map((f) => ({ step: f.step, reason: f.reason, count: f.n }));
+    // Reasons in English words, as the hub's copy of the events has them: both exports stay byte-identical.
+    const failures = this.deps.log.failures(this.shift.id).map((f) => ({ step: f.step, reason: eventMessageProse(f.reason) ?? f.reason, count: f.n }));
     return summarizeShift(byState, firstPass, this.perHour(), failures);
   }
 

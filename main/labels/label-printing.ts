@@ -1,7 +1,10 @@
+import { formatMessage } from '../../shared/messages/format.js';
+import { message, type Message, type MessageLanguage } from '../../shared/messages/catalogue.js';
+import { AppError } from '../../shared/contract/errors.js';
 import path from 'node:path';
 import type { BlueprintStep } from '../../shared/blueprint/schema.js';
 import type { StepOutcome } from '../drivers/driver.js';
-import { StepFailedError } from '../drivers/step-errors.js';
+import { StepFailedError, stepFailed } from '../drivers/step-errors.js';
 import type { Logger } from '../logging/logger.js';
 import { isoTime, type Clock } from '../pipeline/clock.js';
 import type { LiveRun } from '../pipeline/run-controller.js';
@@ -10,7 +13,6 @@ import type { FloorStore, LabelJobRecord } from '../store/floor-store.js';
 import type { RunRecord } from '../store/records.js';
 import type { StationStore } from '../store/station-store.js';
 import type { UnitRecord } from '../store/unit-store.js';
-import { StationError } from '../station/station-error.js';
 import { LabelService } from './label-service.js';
 import { LabelTemplateError, LabelValueMissingError, loadLabelTemplates, type LabelValues } from './label-template.js';
 import { PrinterError, printerConfigSchema, type PrinterConfig } from './printers.js';
@@ -69,6 +71,11 @@ export class LabelPrinting {
     return { kind: 'pdf-file', dir: path.join(this.deps.dataDir, 'labels') };
   }
 
+  /** The station's language for what labels say ("Karton" or "Box", the date): German unless the setting `language` is en. */
+  private language(): MessageLanguage {
+    return this.deps.store.getSetting('language') === 'en' ? 'en' : 'de';
+  }
+
   autoPrint(): boolean {
     return this.deps.store.getSetting('label_auto_print') !== 'false';
   }
@@ -93,7 +100,7 @@ export class LabelPrinting {
       serial: run.serial,
       model: c.model ?? device?.model,
       osVersion: c.osVersion ?? device?.osVersion ?? null,
-      date: new Date(this.deps.clock.now()).toLocaleDateString('de-DE'),
+      date: new Date(this.deps.clock.now()).toLocaleDateString(this.language() === 'de' ? 'de-DE' : 'en-GB'),
       runId: run.id,
     };
   }
@@ -103,14 +110,14 @@ export class LabelPrinting {
     try {
       return this.labels.preview(template, values);
     } catch (err) {
-      if (err instanceof LabelTemplateError || err instanceof LabelValueMissingError) throw new StationError('bad_request', err.message);
+      if (err instanceof LabelTemplateError || err instanceof LabelValueMissingError) throw new AppError('bad_request', message('label.template'));
       throw err;
     }
   }
 
   private runRecord(runId: string): RunRecord {
     const r = this.deps.liveRun(runId)?.record ?? this.deps.store.getRun(runId);
-    if (!r) throw new StationError('not_found', `No run ${runId}.`);
+    if (!r) throw new AppError('not_found', message('run.not-found', { runId }));
     return r;
   }
 
@@ -131,7 +138,7 @@ export class LabelPrinting {
     try {
       await this.printDeviceLabel(run, template, false);
     } catch (err) {
-      if (err instanceof StepFailedError) throw new StationError('conflict', err.message);
+      if (err instanceof StepFailedError) throw new AppError('conflict', { code: err.code, params: err.params } as Message);
       throw err;
     }
     this.deps.operators.recordAction('reprint', { runId, serial: run.serial });
@@ -149,17 +156,18 @@ export class LabelPrinting {
     } catch (err) {
       if (!isLabelError(err)) throw err;
       this.deps.logger.log('warn', `label for ${run.serial}: ${err.message}`, { runId: run.id });
-      throw new StepFailedError(err instanceof PrinterError ? 'label.printer' : 'label.template', err.message, err instanceof PrinterError || !asStep);
+      // The detail (which printer, which field) is in the log line above; the technician reads what to do.
+      throw stepFailed(err instanceof PrinterError ? 'label.printer' : 'label.template', {}, err instanceof PrinterError || !asStep);
     }
   }
 
   /** Prints a packing unit's label (box or cart). */
   async printUnitLabel(unit: UnitRecord): Promise<void> {
-    const values = { unitId: unit.id, school: unit.school, customer: unit.customer, orderId: unit.orderId, count: unit.count, kindLabel: unit.kind === 'cart' ? 'Wagen' : 'Karton' };
+    const values = { unitId: unit.id, school: unit.school, customer: unit.customer, orderId: unit.orderId, count: unit.count, kindLabel: formatMessage(message(unit.kind === 'cart' ? 'label.kind-cart' : 'label.kind-box'), this.language()) };
     try {
       await this.printJob({ kind: 'unit', runId: null, unitId: unit.id, serial: null, template: 'unit' }, values, `unit-${unit.id}`);
     } catch (err) {
-      if (isLabelError(err)) throw new StationError('conflict', err.message);
+      if (isLabelError(err)) throw new AppError('conflict', message(err instanceof PrinterError ? 'label.printer' : 'label.template'));
       throw err;
     }
   }

@@ -1,3 +1,5 @@
+import { message, type Message } from '../../shared/messages/catalogue.js';
+import { AppError } from '../../shared/contract/errors.js';
 import type { Blueprint } from '../../shared/blueprint/schema.js';
 import type { CurrentBatch } from '../../shared/contract/floor-api.js';
 import type { Platform } from '../../shared/contract/run-state.js';
@@ -6,7 +8,6 @@ import type { Operators } from '../shifts/operators.js';
 import type { FloorStore } from '../store/floor-store.js';
 import type { OrderStore } from '../store/order-store.js';
 import type { StationStore } from '../store/station-store.js';
-import { StationError } from '../station/station-error.js';
 
 /** A device's assignment: the blueprint and what the run records about customer, school and order. */
 export interface Assignment {
@@ -16,7 +17,7 @@ export interface Assignment {
   captured: Record<string, string>;
 }
 
-export type AssignmentResult = { ok: true; assignment: Assignment } | { ok: false; code: 'needs_assignment' | 'quarantined'; message: string };
+export type AssignmentResult = { ok: true; assignment: Assignment } | { ok: false; code: 'needs_assignment' | 'quarantined'; text: Message };
 
 export interface DeviceAssignmentDeps {
   readonly store: StationStore;
@@ -42,10 +43,10 @@ export class DeviceAssignment {
     if ('clear' in p) batch = null;
     else if ('orderId' in p) {
       const o = this.deps.orders.getOrder(p.orderId);
-      if (!o) throw new StationError('not_found', `No order ${p.orderId}.`);
+      if (!o) throw new AppError('not_found', message('order.not-found', { orderId: p.orderId }));
       batch = { orderId: o.id, blueprint: o.blueprint, customer: o.customer, school: o.school };
     } else {
-      if (!this.deps.blueprints.byName(p.blueprint)) throw new StationError('bad_request', `Unknown blueprint "${p.blueprint}"; this station has ${this.deps.blueprints.names().join(', ')}.`);
+      if (!this.deps.blueprints.byName(p.blueprint)) throw new AppError('bad_request', message('order.unknown-blueprint', { blueprint: p.blueprint, known: this.deps.blueprints.names().join(', ') }));
       batch = { orderId: null, blueprint: p.blueprint, customer: p.customer, school: p.school };
     }
     this.deps.store.setSetting('current_batch', batch ? JSON.stringify(batch) : '');
@@ -61,15 +62,15 @@ export class DeviceAssignment {
   assignmentFor(serial: string, platform: Platform): AssignmentResult {
     const { orders, blueprints } = this.deps;
     if (this.deps.floorStore.isQuarantined(serial)) {
-      return { ok: false, code: 'quarantined', message: `Gerät ${serial} ist in Quarantäne. Erst freigeben, dann neu einstecken.` };
+      return { ok: false, code: 'quarantined', text: message('order.device-quarantined', { serial }) };
     }
     const listed = orders.orderOfSerial(serial);
     if (listed) {
       const order = orders.getOrder(listed.orderId)!;
       const bp = blueprints.byName(order.blueprint);
-      if (!bp) return { ok: false, code: 'needs_assignment', message: `Auftrag ${order.id} verlangt Blueprint "${order.blueprint}", der an dieser Station fehlt.` };
+      if (!bp) return { ok: false, code: 'needs_assignment', text: message('order.blueprint-missing', { orderId: order.id, blueprint: order.blueprint }) };
       if (bp.blueprint.platform !== platform) {
-        return { ok: false, code: 'needs_assignment', message: `Gerät ${serial} steht in Auftrag ${order.id} (${order.blueprint}, ${bp.blueprint.platform}), ist aber ein ${platform}-Gerät.` };
+        return { ok: false, code: 'needs_assignment', text: message('order.platform-mismatch', { serial, orderId: order.id, blueprint: order.blueprint, blueprintPlatform: bp.blueprint.platform, platform }) };
       }
       return { ok: true, assignment: { source: 'order', ...bp, blueprintId: bp.id, captured: orderCaptured(order.id, order.customer, order.school, listed.assetTag) } };
     }
@@ -90,9 +91,7 @@ export class DeviceAssignment {
     return {
       ok: false,
       code: 'needs_assignment',
-      message: batch
-        ? `Gerät ${serial} steht in keinem Auftrag, und die aktuelle Charge (${batch.blueprint}) passt nicht zu ${platform}-Geräten: Auftrag wählen.`
-        : `Gerät ${serial} steht in keinem Auftrag, und es ist keine Charge gewählt: Auftrag wählen.`,
+      text: batch ? message('order.other-batch', { serial, blueprint: batch.blueprint, platform }) : message('order.no-batch', { serial }),
     };
   }
 
@@ -100,9 +99,9 @@ export class DeviceAssignment {
   assignDevice(serial: string, orderId: string): void {
     const { orders } = this.deps;
     const order = orders.getOrder(orderId);
-    if (!order) throw new StationError('not_found', `No order ${orderId}.`);
+    if (!order) throw new AppError('not_found', message('order.not-found', { orderId }));
     const listed = orders.orderOfSerial(serial);
-    if (listed && listed.orderId !== orderId) throw new StationError('conflict', `Gerät ${serial} steht schon in Auftrag ${listed.orderId}.`);
+    if (listed && listed.orderId !== orderId) throw new AppError('conflict', message('order.in-other-order', { serial, orderId: listed.orderId }));
     if (!listed) orders.assignSerial(serial, orderId);
     this.deps.operators.recordAction('assign', { serial, detail: orderId });
     this.deps.startWaitingDevice(serial);

@@ -1,9 +1,10 @@
+import { message } from '../../shared/messages/catalogue.js';
+import { AppError } from '../../shared/contract/errors.js';
 import type { BlueprintLookup } from '../blueprints/blueprint-catalog.js';
 import { isoTime, type Clock } from '../pipeline/clock.js';
 import type { Operators } from '../shifts/operators.js';
 import type { FloorStore } from '../store/floor-store.js';
 import type { OrderProgress, OrderStore, ReceiptResult } from '../store/order-store.js';
-import { StationError } from '../station/station-error.js';
 import { importOrderFile, type OrderImportReport } from './order-import.js';
 
 export interface OrderReceiptDeps {
@@ -39,7 +40,7 @@ export class OrderReceipt {
   }
 
   receiveSerial(serial: string, orderId: string | null): ReceiptResult {
-    if (orderId && !this.deps.orders.getOrder(orderId)) throw new StationError('not_found', `No order ${orderId}.`);
+    if (orderId && !this.deps.orders.getOrder(orderId)) throw new AppError('not_found', message('order.not-found', { orderId }));
     const r = this.deps.orders.receive(serial, orderId, this.now(), this.deps.operators.who());
     this.deps.operators.recordAction('receipt', { serial, detail: `${r.status}${r.orderId ? ` ${r.orderId}` : ''}` });
     return r;

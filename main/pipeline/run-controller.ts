@@ -1,3 +1,5 @@
+import { message } from '../../shared/messages/catalogue.js';
+import { AppError } from '../../shared/contract/errors.js';
 import crypto from 'node:crypto';
 import { createActor, type Actor } from 'xstate';
 import type { Blueprint, BlueprintStep } from '../../shared/blueprint/schema.js';
@@ -119,14 +121,6 @@ class RunEntry implements LiveRun {
   }
 }
 
-export class RunNotFoundError extends Error {
-  override name = 'RunNotFoundError';
-}
-
-export class RunActionError extends Error {
-  override name = 'RunActionError';
-}
-
 /**
  * Owns one xstate actor per unfinished run: creates and restores them, commits every snapshot
  * that moves the run (with the step events the machine emitted on the way), arms the stored
@@ -183,7 +177,7 @@ export class RunController {
     /** Known before the first step (customer, school, order, asset tag from the order). */
     captured?: Record<string, string>;
   }): LiveRun {
-    if (this.bySerial.has(params.serial)) throw new RunActionError(`Device ${params.serial} already has a run.`);
+    if (this.bySerial.has(params.serial)) throw new AppError('conflict', message('run.already-has-run', { serial: params.serial }));
     const iso = isoTime(this.deps.clock.now());
     const record = newRunRecord(
       {
@@ -232,16 +226,16 @@ export class RunController {
 
   retry(runId: string, devicePresent: boolean): void {
     const entry = this.require(runId);
-    if (entry.record.phase !== 'failed') throw new RunActionError(`Run ${runId} has not failed; there is nothing to retry.`);
+    if (entry.record.phase !== 'failed') throw new AppError('conflict', message('run.not-failed-retry', { runId }));
     this.act(entry, { type: 'RETRY' });
     if (!devicePresent) entry.actor?.send({ type: 'DEVICE_LEFT' });
   }
 
   skip(runId: string): void {
     const entry = this.require(runId);
-    if (entry.record.phase !== 'failed') throw new RunActionError(`Run ${runId} has not failed; only a failed step can be skipped.`);
+    if (entry.record.phase !== 'failed') throw new AppError('conflict', message('run.not-failed-skip', { runId }));
     const step = entry.blueprint.steps[entry.record.stepIndex];
-    if (step?.mandatory) throw new RunActionError(`"${step.id}" is required by policy and cannot be skipped.`);
+    if (step?.mandatory) throw new AppError('conflict', message('run.step-mandatory', { step: step.id }));
     this.act(entry, { type: 'SKIP' });
   }
 
@@ -252,7 +246,7 @@ export class RunController {
   /** The technician confirms what the run waits for (a manual check); the machine hands it to the step. */
   confirm(runId: string): void {
     const entry = this.require(runId);
-    if (!entry.actor?.getSnapshot().can({ type: 'CONFIRM' })) throw new RunActionError('This device is not waiting for a confirmation.');
+    if (!entry.actor?.getSnapshot().can({ type: 'CONFIRM' })) throw new AppError('conflict', message('run.not-waiting'));
     this.act(entry, { type: 'CONFIRM' });
   }
 
@@ -273,13 +267,13 @@ export class RunController {
    */
   private act(entry: RunEntry, event: RunEvent): void {
     entry.actor?.send(event);
-    if (entry.recovery) throw new RunActionError('The station could not save this action; the run goes on from its last saved state. Try again in a few seconds.');
+    if (entry.recovery) throw new AppError('conflict', message('run.save-failed'));
   }
 
   private require(runId: string): RunEntry {
     const entry = this.runs.get(runId);
-    if (!entry) throw new RunNotFoundError(`No active run ${runId}.`);
-    if (entry.recovery) throw new RunActionError('The station could not save this run a moment ago and is picking it up again; try again in a few seconds.');
+    if (!entry) throw new AppError('not_found', message('run.not-active', { runId }));
+    if (entry.recovery) throw new AppError('conflict', message('run.recovering'));
     return entry;
   }
 
@@ -468,7 +462,7 @@ export class RunController {
   /** Runs one try of a step through the station's drivers; the session is the step's line to its machine. */
   private execute(input: StepInput, session: StepSession): Promise<StepOutcome> {
     const entry = this.runs.get(input.runId);
-    if (!entry) return Promise.reject(new RunNotFoundError(`No active run ${input.runId}.`));
+    if (!entry) return Promise.reject(new AppError('not_found', message('run.not-active', { runId: input.runId })));
     const ctx: StepContext = {
       runId: entry.id,
       serial: entry.serial,

@@ -5,14 +5,19 @@ import type { RunState, WaitReason } from '../../shared/contract/run-state.js';
 import type { StepOutcome, StepProgress } from '../drivers/driver.js';
 import { DeviceGoneError, StepFailedError } from '../drivers/step-errors.js';
 import type { RunPhase, RunRecord, StepEventInput, StepEventKind } from '../store/records.js';
+import { message, type Message } from '../../shared/messages/catalogue.js';
 import { scaled, type Clock } from './clock.js';
+import { storedEventMessage } from './step-event-text.js';
 import { stepActor, type StepExecutor } from './step-actor.js';
 
 export type { StepExecutor, StepInput, StepSession } from './step-actor.js';
 
 export interface RunError {
   code: string;
+  /** English, for the run record, the log and the hub. */
   message: string;
+  /** What the technician reads (step events store it); null for an error restored from a record. */
+  text: Message | null;
   retryable: boolean;
 }
 
@@ -28,7 +33,7 @@ export interface RunContext {
   retries: number;
   /** Epoch ms: the step's timeout while running, the end of the backoff while backing off. */
   deadlineAt: number | null;
-  waiting: { reason: WaitReason; message: string } | null;
+  waiting: { reason: WaitReason; message: string; text: Message | null } | null;
   /** The step waits for the technician's CONFIRM (not for the device). */
   awaitingConfirm: boolean;
   error: RunError | null;
@@ -50,7 +55,7 @@ export type RunEvent =
   | { type: 'CANCEL' }
   | { type: 'CONFIRM' }
   // Sent back by the running step.
-  | { type: 'WAIT'; reason: WaitReason; message: string; confirmable: boolean }
+  | { type: 'WAIT'; reason: WaitReason; message: string; text: Message | null; confirmable: boolean }
   | { type: 'PROCEED' }
   | { type: 'PROGRESS'; progress: StepProgress }
   | { type: 'STEP_DONE'; output: StepOutcome }
@@ -74,30 +79,30 @@ function stepLabel(step: BlueprintStep): string {
 }
 
 function toRunError(error: unknown): RunError {
-  if (error instanceof StepFailedError) return { code: error.code, message: error.message, retryable: error.retryable };
-  if (error instanceof Error) return { code: 'internal', message: error.message, retryable: true };
-  return { code: 'internal', message: String(error), retryable: true };
+  if (error instanceof StepFailedError) return { code: error.code, message: error.message, text: { code: error.code, params: error.params } as Message, retryable: error.retryable };
+  if (error instanceof Error) return { code: 'internal', message: error.message, text: message('internal'), retryable: true };
+  return { code: 'internal', message: String(error), text: message('internal'), retryable: true };
 }
 
-function stepEvent(ctx: RunContext, kind: StepEventKind, message: string | null): StepEventInput {
+function stepEvent(ctx: RunContext, kind: StepEventKind, text: Message | string | null): StepEventInput {
   const step = ctx.steps[ctx.stepIndex];
-  return { stepIndex: step ? ctx.stepIndex : null, step: step?.id ?? null, kind, attempt: ctx.attempt, message };
+  return { stepIndex: step ? ctx.stepIndex : null, step: step?.id ?? null, kind, attempt: ctx.attempt, message: storedEventMessage(text) };
 }
 
 /** A step event the machine journals; its message given, or taken from the run's error or wait. */
 interface JournalParams {
   kind: StepEventKind;
-  message?: string;
+  message?: Message;
   messageFrom?: 'error' | 'waiting';
 }
 
-function journalMessage(ctx: RunContext, params: JournalParams): string | null {
-  if (params.messageFrom === 'error') return ctx.error?.message ?? null;
-  if (params.messageFrom === 'waiting') return ctx.waiting?.message ?? null;
+function journalMessage(ctx: RunContext, params: JournalParams): Message | string | null {
+  if (params.messageFrom === 'error') return ctx.error ? (ctx.error.text ?? ctx.error.message) : null;
+  if (params.messageFrom === 'waiting') return ctx.waiting ? (ctx.waiting.text ?? ctx.waiting.message) : null;
   return params.message ?? null;
 }
 
-const journal = (kind: StepEventKind, message?: string) => ({ type: 'journal', params: { kind, ...(message ? { message } : {}) } }) as const;
+const journal = (kind: StepEventKind, text?: Message) => ({ type: 'journal', params: { kind, ...(text ? { message: text } : {}) } }) as const;
 const journalFrom = (kind: StepEventKind, messageFrom: 'error' | 'waiting') => ({ type: 'journal', params: { kind, messageFrom } }) as const;
 const interrupt = { target: '#run.interrupted', actions: journal('interrupted') } as const;
 
@@ -215,7 +220,7 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) 
                 target: 'waiting',
                 actions: [
                   assign({
-                    waiting: ({ event }) => ({ reason: event.reason, message: event.message }),
+                    waiting: ({ event }) => ({ reason: event.reason, message: event.message, text: event.text }),
                     awaitingConfirm: ({ event }) => event.confirmable,
                   }),
                   journalFrom('waiting', 'waiting'),
@@ -256,9 +261,9 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) 
       interrupted: {
         entry: 'clearDeadline',
         on: {
-          DEVICE_BACK: { target: 'working', actions: journal('resumed', 'device is back') },
+          DEVICE_BACK: { target: 'working', actions: journal('resumed', message('event.device-back')) },
           // A run restored from mid-step (see restoredRun) was interrupted by the restart.
-          RESUME: { target: 'working', actions: journal('resumed', 'station restarted') },
+          RESUME: { target: 'working', actions: journal('resumed', message('event.station-restarted')) },
         },
       },
       failed: {
@@ -268,20 +273,20 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) 
             target: 'working',
             actions: [
               assign({ attempt: 1, retries: ({ context }) => context.retries + 1, error: null, failedStep: null }),
-              journal('retry', 'retried by technician'),
+              journal('retry', message('event.retried')),
             ],
           },
           SKIP: [
             {
               guard: and(['stepSkippable', 'isLastStep']),
               target: 'done',
-              actions: [journal('skip', 'skipped by technician'), assign({ error: null, failedStep: null })],
+              actions: [journal('skip', message('event.skipped')), assign({ error: null, failedStep: null })],
             },
             {
               guard: 'stepSkippable',
               target: 'working',
               actions: [
-                journal('skip', 'skipped by technician'),
+                journal('skip', message('event.skipped')),
                 assign({ stepIndex: ({ context }) => context.stepIndex + 1, attempt: 1, error: null, failedStep: null }),
               ],
             },
@@ -345,7 +350,7 @@ export function restoredRun(
     deadlineAt: record.deadlineAt,
     waiting: null,
     awaitingConfirm: false,
-    error: record.errorCode ? { code: record.errorCode, message: record.errorMessage ?? '', retryable: true } : null,
+    error: record.errorCode ? { code: record.errorCode, message: record.errorMessage ?? '', text: null, retryable: true } : null,
     failedStep: record.failedStep,
     captured: record.captured,
     finishedAt: record.finishedAt === null ? null : Date.parse(record.finishedAt),
@@ -362,6 +367,8 @@ function timeoutError(step: BlueprintStep): RunError {
   return {
     code: 'timeout',
     message: `"${stepLabel(step)}" did not finish within ${seconds >= 120 ? `${Math.round(seconds / 60)} min` : `${seconds} s`}. Check the device and the cable, then retry.`,
+    // The step's id stands in for its label: readers put the label in their own language in its place.
+    text: message('timeout', { step: step.id }),
     retryable: true,
   };
 }

@@ -1,3 +1,4 @@
+import { eventMessageProse } from './step-event-text.js';
 import type { Blueprint } from '../../shared/blueprint/schema.js';
 import type { RunRecord, StepEventInput } from '../store/records.js';
 
@@ -32,7 +33,8 @@ export function transitionOutbox(stationId: string, run: RunRecord, blueprint: B
       startedAt: run.startedAt,
       finishedAt: run.finishedAt,
     },
-    events,
+    // The hub gets the events' English words, as before issue 9: its exports and stations' stay byte-identical.
+    events: events.map((e) => ({ ...e, message: eventMessageProse(e.message) })),
   };
   return { kind: 'run.transition', payload: JSON.stringify(payload) };
 }

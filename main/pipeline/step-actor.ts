@@ -3,6 +3,8 @@ import type { BlueprintStep } from '../../shared/blueprint/schema.js';
 import type { WaitReason } from '../../shared/contract/run-state.js';
 import type { StepOutcome, StepProgress } from '../drivers/driver.js';
 import { StepAbortedError } from '../drivers/step-errors.js';
+import type { Message } from '../../shared/messages/catalogue.js';
+import { formatMessage } from '../../shared/messages/format.js';
 
 /** What one try of a step gets from the run: plain data. */
 export interface StepInput {
@@ -18,7 +20,8 @@ export interface StepInput {
 export interface StepSession {
   /** Aborted when the machine leaves the step (timeout, cancel, device gone, a failed commit). */
   signal: AbortSignal;
-  waitFor<T>(reason: WaitReason, message: string, until: Promise<T>): Promise<T>;
+  /** `message` is a catalogue message, or prose from a driver not converted yet. */
+  waitFor<T>(reason: WaitReason, message: Message | string, until: Promise<T>): Promise<T>;
   confirmByTechnician(message: string): Promise<void>;
   progress(report: StepProgress): void;
 }
@@ -27,7 +30,7 @@ export type StepExecutor = (input: StepInput, session: StepSession) => Promise<S
 
 /** Events the step sends back to its run. */
 export type StepReport =
-  | { type: 'WAIT'; reason: WaitReason; message: string; confirmable: boolean }
+  | { type: 'WAIT'; reason: WaitReason; message: string; text: Message | null; confirmable: boolean }
   | { type: 'PROCEED' }
   | { type: 'PROGRESS'; progress: StepProgress }
   | { type: 'STEP_DONE'; output: StepOutcome }
@@ -53,8 +56,9 @@ export function stepActor(execute: StepExecutor) {
         resolve();
       }
     });
-    const waitFor = async <T>(reason: WaitReason, message: string, until: Promise<T>, confirmable = false): Promise<T> => {
-      report({ type: 'WAIT', reason, message, confirmable });
+    const waitFor = async <T>(reason: WaitReason, message: Message | string, until: Promise<T>, confirmable = false): Promise<T> => {
+      const text = typeof message === 'string' ? null : message;
+      report({ type: 'WAIT', reason, message: text ? formatMessage(text, 'en') : (message as string), text, confirmable });
       try {
         return await until;
       } finally {

@@ -1,9 +1,11 @@
+import { formatMessage } from '../../shared/messages/format.js';
+import { message } from '../../shared/messages/catalogue.js';
+import { AppError } from '../../shared/contract/errors.js';
 import { isoTime, type Clock } from '../pipeline/clock.js';
 import type { LiveRun, RunTransition } from '../pipeline/run-controller.js';
 import type { Operators } from '../shifts/operators.js';
 import type { FloorStore, QuarantineRecord } from '../store/floor-store.js';
 import type { StationStore } from '../store/station-store.js';
-import { StationError } from '../station/station-error.js';
 
 export interface QuarantineDeps {
   readonly store: StationStore;
@@ -26,16 +28,16 @@ export class QuarantineService {
     const { store, floorStore, operators } = this.deps;
     const live = this.deps.liveRunForSerial(serial);
     const run = live?.record ?? store.latestRunForSerial(serial);
-    if (!run && !store.getDevice(serial)) throw new StationError('not_found', `Gerät ${serial} ist an dieser Station unbekannt.`);
+    if (!run && !store.getDevice(serial)) throw new AppError('not_found', message('quarantine.unknown-device', { serial }));
     const at = isoTime(this.deps.clock.now());
     const added = floorStore.quarantine({ serial, runId: run?.id ?? null, kind: 'technician', step: run?.failedStep ?? null, reason, at, ...operators.who() });
-    if (!added) throw new StationError('conflict', `Gerät ${serial} ist schon in Quarantäne.`);
+    if (!added) throw new AppError('conflict', message('quarantine.already', { serial }));
     if (live) this.deps.cancelLiveRun(live.id);
     operators.recordAction('quarantine', { serial, runId: run?.id ?? null, detail: reason });
   }
 
   releaseQuarantine(serial: string, note: string): void {
-    if (!this.deps.floorStore.release(serial, note, isoTime(this.deps.clock.now()))) throw new StationError('not_found', `Gerät ${serial} ist nicht in Quarantäne.`);
+    if (!this.deps.floorStore.release(serial, note, isoTime(this.deps.clock.now()))) throw new AppError('not_found', message('quarantine.not-in', { serial }));
     this.deps.operators.recordAction('quarantine-release', { serial, detail: note });
   }
 
@@ -53,7 +55,8 @@ export class QuarantineService {
       runId: run.id,
       kind: 'hardware',
       step: step.id,
-      reason: run.record.errorMessage ?? `Prüfung "${step.id}" nicht bestanden`,
+      // The list shows the reason as stored: the run's English error, like a technician's own words.
+      reason: run.record.errorMessage ?? formatMessage(message('quarantine.check-failed', { step: step.id }), 'en'),
       at: t.at,
       shiftId: run.shiftId,
       operator: run.record.operator,

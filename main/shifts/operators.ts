@@ -1,8 +1,9 @@
+import { message } from '../../shared/messages/catalogue.js';
+import { AppError } from '../../shared/contract/errors.js';
 import { isoTime, type Clock } from '../pipeline/clock.js';
 import type { FloorStore, Who } from '../store/floor-store.js';
 import type { ShiftRecord } from '../store/records.js';
 import { UNASSIGNED_OPERATOR, type StationStore } from '../store/station-store.js';
-import { StationError } from '../station/station-error.js';
 
 export interface OperatorsDeps {
   readonly store: StationStore;
@@ -53,13 +54,13 @@ export class Operators {
     let name = p.name?.trim();
     if (p.badge) {
       const owner = floorStore.operatorByBadge(p.badge);
-      if (owner && name && owner !== name) throw new StationError('conflict', `Ausweis ${p.badge} gehört ${owner}, nicht ${name}.`);
-      if (!owner && !name) throw new StationError('not_found', `Ausweis ${p.badge} ist noch keinem Namen zugeordnet: einmal mit Namen anmelden.`);
+      if (owner && name && owner !== name) throw new AppError('conflict', message('operator.badge-other', { badge: p.badge, owner, name }));
+      if (!owner && !name) throw new AppError('not_found', message('operator.badge-unknown', { badge: p.badge }));
       if (!owner && name) floorStore.setBadge(name, p.badge, now);
       name = owner ?? name;
     }
-    if (!name) throw new StationError('bad_request', 'Give a name or scan a badge.');
-    if (name === UNASSIGNED_OPERATOR) throw new StationError('bad_request', `"${UNASSIGNED_OPERATOR}" is reserved for runs without an operator.`);
+    if (!name) throw new AppError('bad_request', message('operator.name-missing'));
+    if (name === UNASSIGNED_OPERATOR) throw new AppError('bad_request', message('operator.name-reserved', { name: UNASSIGNED_OPERATOR }));
     const before = store.currentShift();
     const shift = store.openShift([name], now);
     // An automatically opened shift (operator "unassigned") becomes the first operator's shift.
@@ -73,9 +74,9 @@ export class Operators {
   signOut(name: string): void {
     const { store, floorStore } = this.deps;
     const shift = store.currentShift();
-    if (!shift) throw new StationError('conflict', 'No shift is open.');
+    if (!shift) throw new AppError('conflict', message('shift.none-open'));
     const now = this.now();
-    if (!floorStore.leaveShift(shift.id, name, now)) throw new StationError('not_found', `${name} is not signed in to shift ${shift.id}.`);
+    if (!floorStore.leaveShift(shift.id, name, now)) throw new AppError('not_found', message('operator.not-signed-in', { name, shiftId: shift.id }));
     floorStore.recordAction({ at: now, action: 'sign-out', shiftId: shift.id, operator: name });
     if (store.getSetting('active_operator') === name) store.setSetting('active_operator', '');
     this.deps.shiftChanged();

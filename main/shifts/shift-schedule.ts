@@ -15,19 +15,23 @@ export interface ShiftWindow {
   end: number;
 }
 
+/** A shift window that cannot be read; `text` says which and why, in the catalogue's words. */
 export class ShiftScheduleError extends Error {
   override name = 'ShiftScheduleError';
+  constructor(readonly text: Message<'shift.window-invalid' | 'shift.window-hours' | 'shift.window-empty'>) {
+    super(formatMessage(text, 'en'));
+  }
 }
 
 /** "06:00-14:00" -> minutes of the day. */
 export function parseWindows(windows: readonly string[]): ShiftWindow[] {
   return windows.map((w) => {
     const m = /^(\d{2}):(\d{2})-(\d{2}):(\d{2})$/.exec(w.trim());
-    if (!m) throw new ShiftScheduleError(`"${w}" is not a shift window such as 06:00-14:00.`);
+    if (!m) throw new ShiftScheduleError(message('shift.window-invalid', { window: w }));
     const start = Number(m[1]) * 60 + Number(m[2]);
     const end = Number(m[3]) * 60 + Number(m[4]);
-    if (start >= 24 * 60 || end > 24 * 60) throw new ShiftScheduleError(`"${w}": hours run from 00:00 to 24:00.`);
-    if (start === end) throw new ShiftScheduleError(`"${w}" is empty.`);
+    if (start >= 24 * 60 || end > 24 * 60) throw new ShiftScheduleError(message('shift.window-hours', { window: w }));
+    if (start === end) throw new ShiftScheduleError(message('shift.window-empty', { window: w }));
     return { start, end };
   });
 }
@@ -77,4 +81,6 @@ export function isDue(openedAt: number, now: number, windows: readonly ShiftWind
 /** Operators who joined shortly before the boundary: they belong to the next shift. */
 export function earlyJoiners(joins: readonly { name: string; joinedAt: number }[], boundary: number): string[] {
   return joins.filter((j) => j.joinedAt >= boundary - EARLY_SIGN_IN_MS && j.joinedAt <= boundary).map((j) => j.name);
-}
+}import { message, type Message } from '../../shared/messages/catalogue.js';
+import { formatMessage } from '../../shared/messages/format.js';
+

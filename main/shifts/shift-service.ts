@@ -1,3 +1,5 @@
+import { message } from '../../shared/messages/catalogue.js';
+import { AppError } from '../../shared/contract/errors.js';
 import type { ShiftStats } from '../../shared/contract/station-api.js';
 import { devicesPerHour } from '../../shared/metrics.js';
 import { StationShiftLogSource } from '../export/station-shift-source.js';
@@ -7,7 +9,6 @@ import type { FloorStore } from '../store/floor-store.js';
 import type { RunRecord, ShiftRecord } from '../store/records.js';
 import type { ShiftLogStore } from '../store/shift-log-store.js';
 import { UNASSIGNED_OPERATOR, type StationStore } from '../store/station-store.js';
-import { StationError } from '../station/station-error.js';
 import type { Operators } from './operators.js';
 import { earlyJoiners, isDue, parseWindows, scheduledClose, ShiftScheduleError } from './shift-schedule.js';
 
@@ -43,8 +44,8 @@ export class ShiftService {
     const { store, floorStore } = this.deps;
     const now = this.now();
     const shift = store.getShift(shiftId);
-    if (!shift) throw new StationError('not_found', `No shift ${shiftId}.`);
-    if (shift.closedAt) throw new StationError('conflict', `Shift ${shiftId} is already closed.`);
+    if (!shift) throw new AppError('not_found', message('shift.not-found', { shiftId }));
+    if (shift.closedAt) throw new AppError('conflict', message('shift.closed-already', { shiftId }));
     const early = reason === 'schedule' ? this.earlyCrew(shift, this.deps.clock.now()) : [];
     const inFlight = floorStore.inFlightRuns(shiftId);
     floorStore.recordAction({ at: now, action: 'shift-close', shiftId, operator: this.deps.operators.who().operator, detail: reason });
@@ -89,7 +90,7 @@ export class ShiftService {
     try {
       parseWindows(windows);
     } catch (err) {
-      if (err instanceof ShiftScheduleError) throw new StationError('bad_request', err.message);
+      if (err instanceof ShiftScheduleError) throw new AppError('bad_request', err.text);
       throw err;
     }
     this.deps.store.setSetting('shift_schedule', JSON.stringify(windows));

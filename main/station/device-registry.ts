@@ -1,3 +1,6 @@
+import { formatMessage } from '../../shared/messages/format.js';
+import { message, type Message } from '../../shared/messages/catalogue.js';
+import { AppError } from '../../shared/contract/errors.js';
 import type { Blueprint, BlueprintStep } from '../../shared/blueprint/schema.js';
 import type { DeviceView } from '../../shared/contract/station-api.js';
 import { renderTemplate } from '../../shared/templates/render-template.js';
@@ -6,8 +9,6 @@ import type { AttachedDevice, DeviceDriver, StepContext, StepOutcome } from '../
 import { DeviceGoneError } from '../drivers/step-errors.js';
 import type { LabelPrinting } from '../labels/label-printing.js';
 import { missingMessage, type LibraryRef } from '../library/library-service.js';
-import { formatMessage } from '../../shared/messages/format.js';
-import type { MessageParam } from '../../shared/messages/catalogue.js';
 import type { Logger } from '../logging/logger.js';
 import type { DeviceAssignment } from '../orders/assignment.js';
 import { isoTime, type Clock } from '../pipeline/clock.js';
@@ -17,7 +18,6 @@ import type { OrderStore } from '../store/order-store.js';
 import type { DeviceRecord, RunRecord } from '../store/records.js';
 import type { StationStore } from '../store/station-store.js';
 import { deviceView } from './run-views.js';
-import { StationError } from './station-error.js';
 import type { StationEvents } from './station-events.js';
 
 /** What the registry needs of the bench hardware (USB watcher, port tiles, learn mode). */
@@ -54,7 +54,8 @@ interface DeviceEntry {
   /** Plugged in during learn mode: its run starts when learn mode ends. */
   held?: boolean;
   /** Why no run could start (no blueprint for its platform, no order or batch, quarantine). */
-  problem: { code: string; message: string; params?: Record<string, MessageParam> } | null;
+  /** Why the device has no run; `message` is English (logs, the API), `text` what the technician reads. */
+  problem: { code: string; message: string; text: Message } | null;
 }
 
 /**
@@ -149,9 +150,8 @@ export class DeviceRegistry {
     const assigned = this.deps.assignment.assignmentFor(entry.record.serial, entry.record.platform);
     if (!assigned.ok) {
       const noBlueprint = assigned.code === 'needs_assignment' && this.deps.blueprints.defaultFor(entry.record.platform) === null && !this.deps.orders.orderOfSerial(entry.record.serial);
-      entry.problem = noBlueprint
-        ? { code: 'no_blueprint', message: `No blueprint for ${entry.record.platform} devices is loaded. Ask an admin to add one.` }
-        : { code: assigned.code, message: assigned.message };
+      const text: Message = noBlueprint ? message('no_blueprint') : assigned.text;
+      entry.problem = { code: noBlueprint ? 'no_blueprint' : assigned.code, message: formatMessage(text, 'en'), text };
       this.deps.logger.log('warn', entry.problem.message, { serial: entry.record.serial });
       return;
     }
@@ -184,7 +184,7 @@ export class DeviceRegistry {
       this.deps.logger.log('warn', `${formatMessage(msg, 'en')}; the simulated device installs without it`, { serial: entry.record.serial });
       return false;
     }
-    entry.problem = { code: msg.code, message: formatMessage(msg, 'de'), params: msg.params };
+    entry.problem = { code: msg.code, message: formatMessage(msg, 'en'), text: msg };
     this.deps.logger.log('warn', formatMessage(msg, 'en'), { serial: entry.record.serial, missing: missing.length });
     return true;
   }
@@ -192,11 +192,11 @@ export class DeviceRegistry {
   /** A device whose tile asked for an order, once it has one. */
   startWaitingDevice(serial: string): void {
     const entry = this.devices.get(serial);
-    if (!entry?.record.present) throw new StationError('conflict', `Gerät ${serial} ist nicht eingesteckt.`);
-    if (this.deps.controller.forSerial(serial)) throw new StationError('conflict', `Gerät ${serial} läuft schon.`);
+    if (!entry?.record.present) throw new AppError('conflict', message('device.not-plugged', { serial }));
+    if (this.deps.controller.forSerial(serial)) throw new AppError('conflict', message('device.running', { serial }));
     this.startRun(entry);
     this.deps.events.deviceChanged(serial);
-    if (entry.problem) throw new StationError('conflict', entry.problem.message);
+    if (entry.problem) throw new AppError('conflict', entry.problem.text);
   }
 
   executeStep(serial: string, ctx: StepContext): Promise<StepOutcome> {

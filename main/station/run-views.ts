@@ -1,3 +1,4 @@
+import { readEventMessage } from '../pipeline/step-event-text.js';
 import { labelPair, type Blueprint } from '../../shared/blueprint/schema.js';
 import type { DeviceView, RunDetail, RunError, RunSummary, StepTimelineEntry } from '../../shared/contract/station-api.js';
 import type { StepProgress } from '../drivers/driver.js';
@@ -92,7 +93,7 @@ export function runDetail(run: RunRecord, blueprint: Blueprint, events: StepEven
       startedAt,
       finishedAt,
       durationMs: startedAt && finishedAt ? Date.parse(finishedAt) - Date.parse(startedAt) : null,
-      message: last?.message ?? null,
+      ...readEventMessage(last?.message ?? null),
     };
   });
   const next = run.state === 'done' ? null : blueprint.steps[run.stepIndex + (run.state === 'failed' ? 0 : 1)];
@@ -100,7 +101,7 @@ export function runDetail(run: RunRecord, blueprint: Blueprint, events: StepEven
     run: runSummary(run, blueprint),
     steps,
     captured: run.captured,
-    events: events.map((e) => ({ at: e.at, step: e.step, kind: e.kind, attempt: e.attempt, message: e.message })),
+    events: events.map((e) => ({ at: e.at, step: e.step, kind: e.kind, attempt: e.attempt, ...readEventMessage(e.message) })),
     nextStep: next ? labelPair(next.label, next.id) : null,
   };
 }

@@ -2,6 +2,8 @@
 // controller, the device registry, the event fan-out and the feature services, starts them in
 // order, and (for `benchline station` and the Electron shell alike) serves the automation API and
 // reports to the hub. Nothing else constructs these parts.
+import { message } from '../../shared/messages/catalogue.js';
+import { AppError } from '../../shared/contract/errors.js';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { serialPortSettings } from '../../shared/blueprint/schema.js';
@@ -17,7 +19,7 @@ import type { SerialSettings } from '../drivers/serial/serial-link.js';
 import { loadSimProfiles } from '../drivers/simulated/sim-profiles.js';
 import { SimulatedDriver } from '../drivers/simulated/simulated-driver.js';
 import { TestUsbBackend } from '../drivers/usb/test-usb-backend.js';
-import { UsbUnavailableError, loadLibusbBackend, type UsbBackend } from '../drivers/usb/usb-backend.js';
+import { loadLibusbBackend, type UsbBackend } from '../drivers/usb/usb-backend.js';
 import { createFileLogger, redactingLogger, type Logger } from '../logging/logger.js';
 import { chooseKeyProvider, type OsKeyStore } from '../secrets/key-providers.js';
 import { SecretStore } from '../secrets/secret-store.js';
@@ -36,7 +38,6 @@ import { LibraryService } from '../library/library-service.js';
 import { OutboxSender, type HubLink, type OutboxSource } from './outbox-sender.js';
 import { defaultSimSlots } from './slot-layout.js';
 import { StationCore } from './station-core.js';
-import { StationError } from './station-error.js';
 import { StationEvents } from './station-events.js';
 
 export const DRIVER_NAMES = ['sim', 'usb', 'ios', 'android', 'serial'] as const;
@@ -147,16 +148,12 @@ function serialIdentifyScript(blueprints: BlueprintCatalog): SerialIdentifyScrip
 export async function openStationCore(config: StationConfig): Promise<StationCore> {
   const unsupported = config.drivers.filter((d) => d !== 'usb' && !DRIVER_FACTORIES[d]);
   if (unsupported.length > 0) {
-    throw new StationError('bad_request', `The ${unsupported.join(', ')} driver${unsupported.length > 1 ? 's are' : ' is'} not part of this build yet; use --drivers sim,usb,serial.`);
+    throw new AppError('bad_request', message('station.drivers-unbuilt', { drivers: unsupported.join(', ') }));
   }
   let usbBackend: UsbBackend | null = null;
   if (config.drivers.includes('usb')) {
-    try {
-      usbBackend = config.usbBackend ?? (await loadLibusbBackend());
-    } catch (err) {
-      if (err instanceof UsbUnavailableError) throw new StationError('unavailable', err.message);
-      throw err;
-    }
+    // A UsbUnavailableError is an AppError ('unavailable') with its catalogue message already.
+    usbBackend = config.usbBackend ?? (await loadLibusbBackend());
   }
   // Simulated devices run --sim-speed times faster; the pipeline's timeouts and backoffs follow.
   const clock = config.clock ?? clockAtSpeed(config.simSpeed);
@@ -360,7 +357,7 @@ export async function startStation(options: StationOptions): Promise<RunningStat
     await server.close().catch(() => {});
     await core.close();
     const code = (err as NodeJS.ErrnoException).code;
-    throw new StationError('unavailable', code === 'EADDRINUSE' ? `Port ${port} on ${host} is in use: is another station running? Use --port.` : `Cannot listen on ${host}:${port}: ${(err as Error).message}`);
+    throw new AppError('unavailable', code === 'EADDRINUSE' ? message('station.port-in-use', { port, host }) : message('station.listen-failed', { host, port, detail: (err as Error).message }));
   }
   const address = server.server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;

@@ -1,3 +1,5 @@
+import { message } from '../../shared/messages/catalogue.js';
+import { AppError } from '../../shared/contract/errors.js';
 import type { RunDetail, RunSummary, ShiftStats, ShiftView, SlotLayout, StationEvent, StationSnapshot, HubLinkView } from '../../shared/contract/station-api.js';
 import type { BlueprintCatalog } from '../blueprints/blueprint-catalog.js';
 import type { DeviceDriver } from '../drivers/driver.js';
@@ -18,7 +20,6 @@ import type { BenchHardware } from './bench-hardware.js';
 import type { DeviceRegistry } from './device-registry.js';
 import { runDetail, runSummary } from './run-views.js';
 import type { LibraryService } from '../library/library-service.js';
-import { StationError } from './station-error.js';
 import type { FeatureServices } from './feature-services.js';
 import type { StationEvents } from './station-events.js';
 
@@ -133,7 +134,7 @@ export class StationCore implements ExposedFeatures {
 
   resolveShift(id: string): ShiftView {
     const shift = id === 'current' ? this.store.currentShift() : id === 'last' ? this.store.lastShift() : this.store.getShift(id);
-    if (!shift) throw new StationError('not_found', id === 'current' ? 'No shift is open.' : `No shift ${id}.`);
+    if (!shift) throw new AppError('not_found', id === 'current' ? message('shift.none-open') : message('shift.not-found', { shiftId: id }));
     return shift;
   }
 
@@ -164,7 +165,7 @@ export class StationCore implements ExposedFeatures {
 
   runDetail(runId: string): RunDetail {
     const record = this.parts.controller.get(runId)?.record ?? this.store.getRun(runId);
-    if (!record) throw new StationError('not_found', `No run ${runId}.`);
+    if (!record) throw new AppError('not_found', message('run.not-found', { runId }));
     return runDetail(record, this.parts.blueprints.get(record.blueprintId), this.store.stepEvents(runId));
   }
 
@@ -180,7 +181,7 @@ export class StationCore implements ExposedFeatures {
   }
 
   deleteSlot(label: string): SlotLayout {
-    if (!this.bench.deleteSlot(label)) throw new StationError('not_found', `There is no slot ${label}.`);
+    if (!this.bench.deleteSlot(label)) throw new AppError('not_found', message('slot.not-found', { label }));
     return this.bench.layout();
   }
 
@@ -225,8 +226,8 @@ export class StationCore implements ExposedFeatures {
   private liveRun(runId: string): LiveRun {
     const live = this.parts.controller.get(runId);
     if (live) return live;
-    if (this.store.getRun(runId)) throw new StationError('conflict', `Run ${runId} is finished; there is nothing to change.`);
-    throw new StationError('not_found', `No run ${runId}.`);
+    if (this.store.getRun(runId)) throw new AppError('conflict', message('run.finished', { runId }));
+    throw new AppError('not_found', message('run.not-found', { runId }));
   }
 
   openShift(operators: string[]): ShiftView {
@@ -247,25 +248,25 @@ export class StationCore implements ExposedFeatures {
 
   unplugSimulated(serial: string): void {
     const sim = this.requireSimulator();
-    if (!sim.list().some((d) => d.serial === serial)) throw new StationError('not_found', `No simulated device ${serial}.`);
+    if (!sim.list().some((d) => d.serial === serial)) throw new AppError('not_found', message('simulator.no-device', { serial }));
     sim.unplug(serial);
   }
 
   replugSimulated(serial: string): void {
     const sim = this.requireSimulator();
-    if (!sim.list().some((d) => d.serial === serial)) throw new StationError('not_found', `No simulated device ${serial}.`);
+    if (!sim.list().some((d) => d.serial === serial)) throw new AppError('not_found', message('simulator.no-device', { serial }));
     sim.replug(serial);
   }
 
   /** A technician says another device is on this serial port: the port is asked who is there now. */
   reidentifyPort(portPath: string): void {
     const serial = this.parts.drivers.find((d): d is SerialDriver => d instanceof SerialDriver);
-    if (!serial) throw new StationError('unavailable', 'This station runs without the serial driver (--drivers has no "serial").');
-    if (!serial.reidentify(portPath)) throw new StationError('not_found', `No serial port ${portPath} is there.`);
+    if (!serial) throw new AppError('unavailable', message('station.no-serial-driver'));
+    if (!serial.reidentify(portPath)) throw new AppError('not_found', message('station.no-serial-port', { port: portPath }));
   }
 
   private requireSimulator(): SimulatedDriver {
-    if (!this.simulator) throw new StationError('unavailable', 'This station runs without the simulator (--drivers has no "sim").');
+    if (!this.simulator) throw new AppError('unavailable', message('station.no-simulator'));
     return this.simulator;
   }
 }

@@ -1,3 +1,6 @@
+import { formatMessage } from '../../shared/messages/format.js';
+import { message } from '../../shared/messages/catalogue.js';
+import { AppError } from '../../shared/contract/errors.js';
 import type { PackResult } from '../../shared/contract/floor-api.js';
 import type { LabelPrinting } from '../labels/label-printing.js';
 import { isoTime, type Clock } from '../pipeline/clock.js';
@@ -6,8 +9,7 @@ import type { Operators } from '../shifts/operators.js';
 import type { FloorStore } from '../store/floor-store.js';
 import type { StationStore } from '../store/station-store.js';
 import type { UnitItemRecord, UnitKind, UnitRecord, UnitStore } from '../store/unit-store.js';
-import { StationError } from '../station/station-error.js';
-import { checkPack } from './unit-rules.js';
+import { checkPack, type PackRefusal } from './unit-rules.js';
 
 export interface PackingDeps {
   readonly store: StationStore;
@@ -30,7 +32,7 @@ export class Packing {
 
   private unitOrThrow(id: string): UnitRecord {
     const u = this.deps.units.get(id.trim());
-    if (!u) throw new StationError('not_found', `Einheit ${id} gibt es nicht.`);
+    if (!u) throw new AppError('not_found', message('unit.not-found', { unitId: id }));
     return u;
   }
 
@@ -50,30 +52,36 @@ export class Packing {
     let orderId: string | null = null;
     if (p.fromSerial) {
       const run = this.deps.store.latestRunForSerial(p.fromSerial);
-      if (!run || run.state !== 'done') throw new StationError('conflict', `Gerät ${p.fromSerial} ist nicht fertig; eine Einheit beginnt mit einem fertigen Gerät.`);
-      if (!run.captured.school) throw new StationError('conflict', `Gerät ${p.fromSerial} ist keiner Schule zugeordnet.`);
-      if (school && school !== run.captured.school) throw new StationError('conflict', `Gerät ${p.fromSerial} gehört zu Schule ${run.captured.school}, nicht zu ${school}.`);
+      if (!run || run.state !== 'done') throw new AppError('conflict', message('unit.from-unfinished', { serial: p.fromSerial }));
+      if (!run.captured.school) throw new AppError('conflict', message('unit.from-no-school', { serial: p.fromSerial }));
+      if (school && school !== run.captured.school) throw new AppError('conflict', message('unit.from-other-school', { serial: p.fromSerial, school: run.captured.school, given: school }));
       school = run.captured.school;
       customer = run.captured.customer ?? null;
       orderId = run.captured.orderId ?? null;
     }
-    if (!school) throw new StationError('bad_request', 'Give the school, or scan a finished device of it.');
+    if (!school) throw new AppError('bad_request', message('unit.school-missing'));
     const seq = this.deps.store.nextSequence('unit');
     const id = `U-${this.deps.stationId.replace(/[^A-Za-z0-9]/g, '').slice(0, 4).toUpperCase()}-${String(seq).padStart(4, '0')}`;
     const unit = this.deps.units.create({ id, kind: p.kind, school, customer, orderId, capacity: p.capacity ?? null }, this.deps.operators.who(), this.now());
     this.deps.operators.recordAction('unit-create', { unitId: id, detail: school });
     if (p.fromSerial) {
-      const first = this.pack(id, p.fromSerial);
-      if (!first.ok) throw new StationError('conflict', first.message);
-      return first.unit as UnitRecord;
+      const first = this.packOrRefuse(id, p.fromSerial);
+      if (!first.ok) throw new AppError('conflict', first.refusal.text);
+      return first.unit;
     }
     return unit;
   }
 
   /** Scans a device into a unit; a device of another school or an unfinished one is refused with a clear message. */
   pack(unitId: string, serial: string): PackResult {
+    const r = this.packOrRefuse(unitId, serial);
+    if (r.ok) return r;
+    return { ok: false, code: r.refusal.code, message: formatMessage(r.refusal.text, 'en'), text: r.refusal.text };
+  }
+
+  private packOrRefuse(unitId: string, serial: string): { ok: true; already: boolean; unit: UnitRecord } | { ok: false; refusal: PackRefusal } {
     const { units, operators } = this.deps;
-    return units.transaction((): PackResult => {
+    return units.transaction(() => {
       const unit = this.unitOrThrow(unitId);
       const live = this.deps.liveRunForSerial(serial);
       const run = live?.record ?? this.deps.store.latestRunForSerial(serial);
@@ -85,20 +93,20 @@ export class Packing {
       });
       if (!verdict.ok) {
         operators.recordAction('pack-refused', { unitId: unit.id, serial, runId: run?.id ?? null, detail: verdict.refusal.code });
-        return { ok: false, code: verdict.refusal.code, message: verdict.refusal.message };
+        return { ok: false as const, refusal: verdict.refusal };
       }
       if (!verdict.already) {
         units.addItem(unit.id, serial, run!.id, operators.who(), this.now());
         operators.recordAction('pack', { unitId: unit.id, serial, runId: run!.id });
       }
-      return { ok: true, already: verdict.already, unit: units.get(unit.id)! };
+      return { ok: true as const, already: verdict.already, unit: units.get(unit.id)! };
     });
   }
 
   unpack(unitId: string, serial: string, reason: string): UnitRecord {
     const unit = this.unitOrThrow(unitId);
-    if (unit.state === 'closed') throw new StationError('conflict', `Einheit ${unit.id} ist geschlossen. Zum Ändern erst mit Begründung wieder öffnen.`);
-    if (!this.deps.units.removeItem(unit.id, serial, this.now())) throw new StationError('not_found', `Gerät ${serial} ist nicht in Einheit ${unit.id}.`);
+    if (unit.state === 'closed') throw new AppError('conflict', message('unit.locked', { unitId: unit.id }));
+    if (!this.deps.units.removeItem(unit.id, serial, this.now())) throw new AppError('not_found', message('unit.not-in-unit', { serial, unitId: unit.id }));
     this.deps.operators.recordAction('unpack', { unitId: unit.id, serial, detail: reason });
     return this.deps.units.get(unit.id)!;
   }
@@ -106,7 +114,7 @@ export class Packing {
   closeUnit(unitId: string): UnitRecord {
     const unit = this.unitOrThrow(unitId);
     if (unit.state === 'closed') return unit;
-    if (unit.count === 0) throw new StationError('conflict', `Einheit ${unit.id} ist leer; eine leere Einheit wird nicht geschlossen.`);
+    if (unit.count === 0) throw new AppError('conflict', message('unit.empty', { unitId: unit.id }));
     this.deps.units.setState(unit.id, 'closed', this.now());
     this.deps.operators.recordAction('unit-close', { unitId: unit.id, detail: `${unit.count} devices` });
     return this.deps.units.get(unit.id)!;

@@ -1,21 +1,15 @@
 import type { RunState } from '../../shared/contract/run-state.js';
 import { message, type Message } from '../../shared/messages/catalogue.js';
-import { formatMessage } from '../../shared/messages/format.js';
 
-/**
- * Why a device may not go into a unit. `text` is what the technician reads, as a catalogue message;
- * `message` is its German rendering, kept for floor-operations until phase B of issue 9 returns `text`.
- */
+/** Why a device may not go into a unit; `text` is what the technician reads, as a catalogue message. */
 export type PackRefusalCode = 'unit_closed' | 'unit_full' | 'no_run' | 'not_finished' | 'quarantined' | 'other_school' | 'in_other_unit';
 export interface PackRefusal {
   code: PackRefusalCode;
   text: Message<'unit.closed' | 'unit.full' | 'pack.no-run' | 'pack.not-finished' | 'pack.quarantined' | 'pack.other-school' | 'pack.no-school' | 'pack.in-other-unit'>;
-  /** @deprecated The German text of `text`; read `text` and render it in the reader's language. */
-  message: string;
 }
 
 function refuse(code: PackRefusalCode, text: PackRefusal['text']): { ok: false; refusal: PackRefusal } {
-  return { ok: false, refusal: { code, text, message: formatMessage(text, 'de') } };
+  return { ok: false, refusal: { code, text } };
 }
 
 export interface PackCandidate {

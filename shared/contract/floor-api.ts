@@ -1,3 +1,4 @@
+import { wireMessageSchema } from '../messages/schema.js';
 import { z } from 'zod';
 import { personText } from './text.js';
 
@@ -108,7 +109,9 @@ export const packResultSchema = z.discriminatedUnion('ok', [
   z.object({
     ok: z.literal(false),
     code: z.enum(['unit_closed', 'unit_full', 'no_run', 'not_finished', 'quarantined', 'other_school', 'in_other_unit']),
+    /** English, for logs and older clients; `text` is what the technician reads, in their language. */
     message: z.string(),
+    text: wireMessageSchema.optional(),
   }),
 ]);
 export type PackResult = z.infer<typeof packResultSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { messageParamSchema } from '../messages/schema.js';
+import { messageParamSchema, wireMessageSchema } from '../messages/schema.js';
 import { benchEventSchemas, benchMethods, portNoticeViewSchema } from './bench-api.js';
 import { floorMethods, operatorNameSchema } from './floor-api.js';
 import { libraryMethods } from './library-api.js';
@@ -95,7 +95,9 @@ export const stepTimelineEntrySchema = z.object({
   startedAt: isoTime.nullable(),
   finishedAt: isoTime.nullable(),
   durationMs: z.number().nullable(),
+  /** English words of the step's last message (older clients); `text` is the catalogue message, if it is one. */
   message: z.string().nullable(),
+  text: wireMessageSchema.nullable().optional(),
 });
 export type StepTimelineEntry = z.infer<typeof stepTimelineEntrySchema>;
 
@@ -105,6 +107,7 @@ export const stepEventViewSchema = z.object({
   kind: z.string(),
   attempt: z.number().int(),
   message: z.string().nullable(),
+  text: wireMessageSchema.nullable().optional(),
 });
 
 export const runDetailSchema = z.object({

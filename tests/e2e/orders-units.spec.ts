@@ -1,3 +1,5 @@
+import { message } from '../../shared/messages/catalogue.js';
+import { formatMessage } from '../../shared/messages/format.js';
 import fs from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { expect, openUi, scan, test, tile } from './station-fixture.js';
@@ -55,7 +57,8 @@ test.describe('orders, packing and the shift export', () => {
     await expect(panel.getByTestId('unit-items').locator('li')).toHaveCount(3);
     await panel.getByLabel('Scan a device into the unit').fill('NOSUCHDEVICE1');
     await panel.getByLabel('Scan a device into the unit').press('Enter');
-    await expect(panel.getByTestId('pack-result')).toHaveText('Gerät NOSUCHDEVICE1 wurde an dieser Station nicht eingerichtet.');
+    // The refusal in the UI's language (this suite runs in en-US): the catalogue's pack.no-run, no longer German in every UI.
+    await expect(panel.getByTestId('pack-result')).toHaveText(formatMessage(message('pack.no-run', { serial: 'NOSUCHDEVICE1' }), 'en'));
 
     // The label of a finished device, previewed with its own values.
     await panel.getByRole('tab', { name: 'Labels' }).click();

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatMessage } from '../../shared/messages/format.js';
+import type { WireMessage } from '../../shared/messages/schema.js';
 import { startFakeZplPrinter } from '../fixtures/fake-zpl-printer.js';
 import { tempDir } from '../fixtures/shift-seed.js';
 import { REPO, requireBuild, startStation, stopStation, type StationProcess } from './station-process.js';
@@ -81,9 +83,12 @@ describe('a station with orders, labels and units', () => {
     expect((await station.api('POST', `/api/v1/units/${unit.body.id}/devices`, { serial: SERIALS[1] })).status).toBe(200);
     await station.api('POST', '/api/v1/simulator/devices', { count: 1, serials: ['DMPXB0000001'] });
     await expect.poll(async () => (await devices()).find((d) => d.serial === 'DMPXB0000001')?.state, { timeout: 30_000 }).toBe('done');
-    const refused = await station.api<{ error: { code: string; message: string } }>('POST', `/api/v1/units/${unit.body.id}/devices`, { serial: 'DMPXB0000001' });
+    const refused = await station.api<{ error: { code: string; message: string; text: WireMessage } }>('POST', `/api/v1/units/${unit.body.id}/devices`, { serial: 'DMPXB0000001' });
     expect(refused.status).toBe(409);
-    expect(refused.body.error).toEqual({ code: 'other_school', message: 'Gerät DMPXB0000001 gehört zu Schule Gymnasium Süd, nicht zu GS Nord.' });
+    // The wire code as before; the words are the catalogue's, in German for the floor and English in `message`.
+    expect(refused.body.error.code).toBe('other_school');
+    expect(formatMessage(refused.body.error.text, 'de')).toBe('Gerät DMPXB0000001 gehört zu Schule Gymnasium Süd, nicht zu GS Nord.');
+    expect(refused.body.error.message).toBe('Device DMPXB0000001 belongs to school Gymnasium Süd, not to GS Nord.');
     const manifest = await fetch(`${station.baseUrl}/api/v1/units/${unit.body.id}/manifest?format=csv`, { headers: { authorization: `Bearer ${station.token}` } });
     const rows = parse(await manifest.text(), { columns: true }) as { serial: string }[];
     expect(rows.map((r) => r.serial)).toEqual([SERIALS[0], SERIALS[1]]);

@@ -4,7 +4,7 @@ import { parse } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../main/logging/logger.js';
 import { createFeatureServices, type FeatureHost, type FeatureServices } from '../../main/station/feature-services.js';
-import { StationError } from '../../main/station/station-error.js';
+import { AppError } from '../../shared/contract/errors.js';
 import { writeManifestCsv } from '../../main/units/unit-manifest.js';
 import { checkPack } from '../../main/units/unit-rules.js';
 import { formatMessage } from '../../shared/messages/format.js';
@@ -65,7 +65,7 @@ describe('packing rules', () => {
   ])('refuses %o with %s', (patch, code, message) => {
     const r = checkPack(unit, { serial: 'S', run: done, quarantined: false, currentUnit: null, ...patch });
     // The refusal is a catalogue message; its German rendering is the text the floor read before.
-    expect(r).toMatchObject({ ok: false, refusal: { code, message } });
+    expect(r).toMatchObject({ ok: false, refusal: { code } });
     expect(r.ok ? null : formatMessage(r.refusal.text, 'de')).toBe(message);
   });
   it('refuses a closed or full unit', () => {
@@ -80,13 +80,16 @@ describe('units on the station', () => {
     const unit = f.packing.createUnit({ kind: 'cart', fromSerial: 'DMPX00000000' });
     expect(unit).toMatchObject({ id: 'U-AB12-0001', school: 'GS Nord', customer: 'Stadt Musterstadt', count: 1, state: 'open' });
     expect(f.packing.pack(unit.id, 'DMPX00000004')).toMatchObject({ ok: true, already: false });
-    expect(f.packing.pack(unit.id, 'DMPX00000001')).toEqual({ ok: false, code: 'other_school', message: 'Gerät DMPX00000001 gehört zu Schule Gymnasium Süd, nicht zu GS Nord.' });
+    const refused = f.packing.pack(unit.id, 'DMPX00000001');
+    expect(refused).toMatchObject({ ok: false, code: 'other_school', text: { code: 'pack.other-school' } });
+    expect(refused.ok ? null : formatMessage(refused.text!, 'de')).toBe('Gerät DMPX00000001 gehört zu Schule Gymnasium Süd, nicht zu GS Nord.');
+    expect(refused.ok ? null : refused.message).toBe(refused.ok ? null : formatMessage(refused.text!, 'en'));
     expect(f.packing.pack(unit.id, 'DMPX00000009')).toMatchObject({ ok: false, code: 'not_finished' });
     const other = f.packing.createUnit({ kind: 'box', school: 'GS Nord' });
     expect(f.packing.pack(other.id, 'DMPX00000004')).toMatchObject({ ok: false, code: 'in_other_unit' });
     expect(f.packing.closeUnit(unit.id).state).toBe('closed');
     expect(f.packing.pack(unit.id, 'DMPX00000008')).toMatchObject({ ok: false, code: 'unit_closed' });
-    expect(() => f.packing.closeUnit(other.id)).toThrow(/leer/);
+    expect(thrownText(() => f.packing.closeUnit(other.id))).toMatch(/leer/);
     expect(f.packing.reopenUnit(unit.id, 'Gerät fehlte').state).toBe('open');
     const log = f.floorStore.actionsOfShift(s.shiftId).filter((a) => a.unitId === unit.id).map((a) => [a.action, a.detail]);
     expect(log).toContainEqual(['unit-reopen', 'Gerät fehlte']);
@@ -108,8 +111,8 @@ describe('operators and shifts', () => {
   it('signs in by name, registers a badge, then signs in by badge alone', () => {
     expect(f.operators.signIn({ name: 'Ben', badge: 'B-0042' })).toMatchObject({ operator: 'Ben', shiftId: s.shiftId });
     expect(f.operators.signIn({ badge: 'B-0042' }).operator).toBe('Ben');
-    expect(() => f.operators.signIn({ badge: 'B-9999' })).toThrow(/keinem Namen zugeordnet/);
-    expect(() => f.operators.signIn({ name: 'Cem', badge: 'B-0042' })).toThrow(/gehört Ben/);
+    expect(thrownText(() => f.operators.signIn({ badge: 'B-9999' }))).toMatch(/keinem Namen zugeordnet/);
+    expect(thrownText(() => f.operators.signIn({ name: 'Cem', badge: 'B-0042' }))).toMatch(/gehört Ben/);
     expect(f.operators.who()).toEqual({ shiftId: s.shiftId, operator: 'Ben' });
     f.operators.signOut('Ben');
     expect(f.floorStore.presentOperators(s.shiftId)).toEqual(['Anna Müller']);
@@ -122,7 +125,7 @@ describe('operators and shifts', () => {
     expect(next.id).not.toBe(s.shiftId);
     expect(moved.map(([r]) => r).sort()).toEqual(['run-000024']);
     expect(s.store.getRun('run-000024')!.shiftId).toBe(next.id);
-    expect(() => f.shifts.closeShift(s.shiftId, 'hand')).toThrow(StationError);
+    expect(() => f.shifts.closeShift(s.shiftId, 'hand')).toThrow(AppError);
 
     // The next shift runs to 14:00 local; at 12:45Z (13:45 CET) Cem signs in early for the late shift.
     f.shifts.setScheduleWindows(['06:00-14:00', '14:00-22:00']);
@@ -144,7 +147,7 @@ describe('operators and shifts', () => {
   });
 
   it('refuses a malformed schedule', () => {
-    expect(() => f.shifts.setScheduleWindows(['6-14'])).toThrow(/06:00-14:00/);
+    expect(thrownText(() => f.shifts.setScheduleWindows(['6-14']))).toMatch(/06:00-14:00/);
   });
 });
 
@@ -159,10 +162,22 @@ describe('assignment and quarantine', () => {
     expect(f.assignment.assignmentFor('NEW0001', 'ios')).toMatchObject({ ok: true, assignment: { source: 'batch', captured: { school: 'GS Ost', orderId: 'O-1' } } });
     f.quarantine.quarantineDevice('DMPX00000009', 'Display gesprungen');
     expect(f.assignment.assignmentFor('DMPX00000009', 'ios')).toMatchObject({ ok: false, code: 'quarantined' });
-    expect(() => f.quarantine.quarantineDevice('DMPX00000009', 'nochmal')).toThrow(/schon in Quarantäne/);
+    expect(thrownText(() => f.quarantine.quarantineDevice('DMPX00000009', 'nochmal'))).toMatch(/schon in Quarantäne/);
     expect(f.quarantine.listQuarantine(false).map((q) => [q.serial, q.kind, q.reason, q.school])).toEqual([['DMPX00000009', 'technician', 'Display gesprungen', 'Gymnasium Süd']]);
     f.quarantine.releaseQuarantine('DMPX00000009', 'Display getauscht');
     expect(f.quarantine.listQuarantine(false)).toEqual([]);
     expect(f.quarantine.listQuarantine(true)[0]).toMatchObject({ releaseNote: 'Display getauscht' });
   });
 });
+
+/** What a person reads of the error `fn` throws: its catalogue message rendered in German (the station's default). */
+function thrownText(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof AppError && err.text) return formatMessage(err.text, 'de');
+    if (err instanceof Error && 'text' in err) return formatMessage((err as Error & { text: Parameters<typeof formatMessage>[0] }).text, 'de');
+    throw err;
+  }
+  return 'no error';
+}

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Blueprint } from '../../shared/blueprint/schema.js';
-import { RunActionError, RunController, type LiveRun, type RunTransition } from '../../main/pipeline/run-controller.js';
+import { RunController, type LiveRun, type RunTransition } from '../../main/pipeline/run-controller.js';
 import type { RunRecord } from '../../main/store/records.js';
 import { StationStore } from '../../main/store/station-store.js';
 import { FakeExecutor, Held, fail, gone, hang, ok, trust } from '../fixtures/fake-executor.js';
@@ -263,7 +263,7 @@ describe('waiting', () => {
     await settle();
     expect(run(h, live.id).waitingReason).toBe('trust');
     const before = dump(h.store);
-    expect(() => h.controller.confirm(live.id)).toThrow(RunActionError);
+    expect(() => h.controller.confirm(live.id)).toThrow(expect.objectContaining({ name: 'AppError', code: 'conflict' }));
     expect(dump(h.store)).toEqual(before);
     tapTrust();
     await settle();
@@ -424,7 +424,7 @@ describe('technician actions', () => {
     h.exec.plan('a', hang);
     const live = start(h);
     await settle();
-    expect(() => h.controller.retry(live.id, true)).toThrow(RunActionError);
+    expect(() => h.controller.retry(live.id, true)).toThrow(expect.objectContaining({ name: 'AppError', code: 'conflict' }));
   });
 
   it('retry while the device is away leaves the run interrupted at the failed step', async () => {
@@ -474,7 +474,7 @@ describe('technician actions', () => {
     h.exec.plan('a', hang);
     const live = start(h);
     await settle();
-    expect(() => h.controller.skip(live.id)).toThrow(RunActionError);
+    expect(() => h.controller.skip(live.id)).toThrow(expect.objectContaining({ name: 'AppError', code: 'conflict' }));
   });
 });
 
@@ -669,7 +669,7 @@ describe('a commit that fails', () => {
     await settle();
     const before = dump(h.store);
     h.failNextCommit();
-    expect(() => h.controller.cancel(live.id)).toThrow(RunActionError);
+    expect(() => h.controller.cancel(live.id)).toThrow(expect.objectContaining({ name: 'AppError', code: 'conflict' }));
     expect(dump(h.store)).toEqual(before);
     await advance(60_000);
     expect(run(h, live.id).state).toBe('failed');

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../main/logging/logger.js';
 import type { DeviceView } from '../../shared/contract/station-api.js';
 import type { StationCore } from '../../main/station/station-core.js';
-import { StationError } from '../../main/station/station-error.js';
+import { AppError } from '../../shared/contract/errors.js';
 import { openStationCore, type StationConfig } from '../../main/station/start-station.js';
 import { StationStore } from '../../main/store/station-store.js';
 import { queuedRun, tempDir } from '../fixtures/store-helpers.js';
@@ -164,7 +164,7 @@ describe('StationCore', () => {
       try {
         fn();
       } catch (err) {
-        return err instanceof StationError ? err.code : (err as Error).name;
+        return err instanceof AppError ? err.code : (err as Error).name;
       }
       return 'no error';
     };
@@ -176,7 +176,7 @@ describe('StationCore', () => {
     const [bad] = core.plugSimulated({ count: 1, model: 'iPad (10th generation)', failAt: 'profile-youth-protection' });
     const failed = await until('failed', inState(core, bad!, 'failed'), 20_000);
     expect(failed.step).toBe('profile-youth-protection');
-    expect(catchCode(() => core.skipStep(failed.runId!))).toBe('RunActionError');
+    expect(catchCode(() => core.skipStep(failed.runId!))).toBe('conflict');
     expect(device(core, bad!)!.state).toBe('failed');
     core.cancelRun(failed.runId!);
     await until('cancelled', inState(core, bad!, 'cancelled'));

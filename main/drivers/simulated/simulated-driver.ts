@@ -163,12 +163,11 @@ export class SimulatedDriver implements DeviceDriver {
     const seconds = profile?.steps[step.type] ?? this.opts.profiles.defaultStepSeconds;
 
     if (step.type === 'wait-for-trust' && !record.state.trusted) {
-      const what = formatMessage(message(record.platform === 'android' ? 'wait.trust-android' : 'wait.trust-ios'), 'en');
-      await ctx.waitFor('trust', what, this.wait((profile?.trustSeconds ?? 0) * this.jitter(), signal));
+      await ctx.waitFor('trust', message(record.platform === 'android' ? 'wait.trust-android' : 'wait.trust-ios'), this.wait((profile?.trustSeconds ?? 0) * this.jitter(), signal));
       this.saveState(record, { ...record.state, trusted: true });
     }
     if (step.type === 'erase' && (record.state.battery ?? 100) < 30) {
-      await ctx.waitFor('battery', formatMessage(message('wait.battery', { percent: 30 }), 'en'), this.wait(60 * this.jitter(), signal));
+      await ctx.waitFor('battery', message('wait.battery', { percent: 30 }), this.wait(60 * this.jitter(), signal));
       this.saveState(record, { ...record.state, battery: 30 });
     }
     if (step.type === 'manual-check') {

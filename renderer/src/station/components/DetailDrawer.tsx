@@ -1,12 +1,12 @@
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { DeviceView, RunDetail } from '../../../../shared/contract/station-api.js';
+import type { DeviceView, Label, RunDetail } from '../../../../shared/contract/station-api.js';
 import { Icon } from '../../common/components/Icon.js';
 import { Modal } from '../../common/components/Modal.js';
 import { formatStepDuration, formatTime } from '../../common/format.js';
 import { currentLanguage } from '../../common/i18n/index.js';
 import { useStation } from '../state/context.js';
-import { instructionText, labelText, tileState, waitsForTechnician } from '../state/device-text.js';
+import { eventMessageText, instructionText, labelText, tileState, waitsForTechnician } from '../state/device-text.js';
 import { CancelButton } from './CancelButton.js';
 import type { TileAction } from './Tile.js';
 
@@ -67,6 +67,7 @@ export function DetailDrawer({
 }) {
   const { t } = useTranslation();
   const language = currentLanguage();
+  const eventText = (e: Parameters<typeof eventMessageText>[0], label: Label | null) => eventMessageText(e, label, t, language);
   const { detail, error } = useRunDetail(device, live);
   if (!device) return null;
   const state = tileState(device);
@@ -150,7 +151,7 @@ export function DetailDrawer({
                     <span className="timeline__duration">{formatStepDuration(step.durationMs, language)}</span>
                     {step.attempts > 1 ? <span className="timeline__attempts">{t('detail.stepAttempts', { count: step.attempts })}</span> : null}
                     {step.message && (step.status === 'failed' || step.status === 'waiting') ? (
-                      <span className="timeline__message">{step.message}</span>
+                      <span className="timeline__message">{eventText(step, step.label)}</span>
                     ) : null}
                   </li>
                 ))}
@@ -184,7 +185,7 @@ export function DetailDrawer({
                       <span className="log__time">{formatTime(e.at, language, true)}</span>
                       <span className="log__step">{e.step ?? ''}</span>
                       <span className="log__kind">{t(`detail.eventKinds.${e.kind}`, { defaultValue: e.kind })}</span>
-                      <span className="log__message">{e.message ?? ''}</span>
+                      <span className="log__message">{eventText(e, detail.steps.find((s) => s.id === e.step)?.label ?? null)}</span>
                     </li>
                   ))}
                 </ol>

@@ -1,7 +1,7 @@
 import type { TFunction } from 'i18next';
 import type { DeviceView, Label } from '../../../../shared/contract/station-api.js';
 import type { Language } from '../../common/i18n/index.js';
-import { messageText } from '../../common/i18n/messages.js';
+import { messageText, type WireMessageLike } from '../../common/i18n/messages.js';
 
 export type TileState = NonNullable<DeviceView['state']> | 'idle';
 
@@ -21,6 +21,16 @@ export function errorText(device: Pick<DeviceView, 'error' | 'stepLabel'>, t: TF
   const error = device.error;
   if (!error) return '';
   return messageText(t, language, error, { step: labelText(device.stepLabel, language) }) ?? (error.message || messageText(t, language, { code: 'run.failed' }) || '');
+}
+
+/**
+ * A step event's message in the current language: its catalogue message with the step's label in
+ * place of the step id the core puts in `step`; an old or blueprint-written message as stored.
+ */
+export function eventMessageText(e: { message: string | null; text?: WireMessageLike | null | undefined }, label: Label | null, t: TFunction, language: Language): string {
+  if (!e.text) return e.message ?? '';
+  const params = label && e.text.params && 'step' in e.text.params ? { ...e.text.params, step: labelText(label, language) } : e.text.params;
+  return messageText(t, language, { code: e.text.code, params }) ?? e.message ?? '';
 }
 
 /** What the technician should do now, one line. */

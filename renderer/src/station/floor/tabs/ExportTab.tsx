@@ -36,16 +36,16 @@ export function ExportTab({ shift, notify }: { shift: ShiftView | null; notify: 
           </select>
         </label>
         <div className="field-row">
-          <button type="button" className="btn" onClick={() => go('csv', undefined, 'schicht.csv')}>
+          <button type="button" className="btn" onClick={() => go('csv', undefined, `${t('floor.export.fileBase')}.csv`)}>
             {t('floor.export.csv')}
           </button>
-          <button type="button" className="btn" onClick={() => go('csv', 'excel-de', 'schicht-excel.csv')}>
+          <button type="button" className="btn" onClick={() => go('csv', 'excel-de', `${t('floor.export.fileBase')}-excel.csv`)}>
             {t('floor.export.excel')}
           </button>
-          <button type="button" className="btn" onClick={() => go('json', undefined, 'schicht.json')}>
+          <button type="button" className="btn" onClick={() => go('json', undefined, `${t('floor.export.fileBase')}.json`)}>
             {t('floor.export.json')}
           </button>
-          <button type="button" className="btn" onClick={() => go('pdf', undefined, 'schicht.pdf')}>
+          <button type="button" className="btn" onClick={() => go('pdf', undefined, `${t('floor.export.fileBase')}.pdf`)}>
             {t('floor.export.pdf')}
           </button>
         </div>

@@ -1,5 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { currentLanguage } from '../../../common/i18n/index.js';
+import { messageText } from '../../../common/i18n/messages.js';
 import { useStation } from '../../state/context.js';
 import { attempt, errorText, saveFile, type Say } from '../floor-feedback.js';
 import { useStationQuery } from '../use-station-query.js';
@@ -50,8 +52,10 @@ export function PackTab({ notify, initialUnit }: { notify: Say; initialUnit?: st
     setScan('');
     void attempt(notify, async () => {
       const r = await client.api.packDevice({ unitId: unit.id, serial });
-      setResult(r.ok ? { tone: 'info', text: t(r.already ? 'floor.pack.already' : 'floor.pack.packed', { serial, unit: unit.id }) } : { tone: 'error', text: r.message });
-      if (!r.ok) notify('error', r.message);
+      // A refusal in the technician's language; a station without catalogue messages sent its own words.
+      const refusal = r.ok ? '' : ((r.text && messageText(t, currentLanguage(), r.text)) ?? r.message);
+      setResult(r.ok ? { tone: 'info', text: t(r.already ? 'floor.pack.already' : 'floor.pack.packed', { serial, unit: unit.id }) } : { tone: 'error', text: refusal });
+      if (!r.ok) notify('error', refusal);
       open(unit.id);
     });
   };

@@ -30,6 +30,8 @@ export const runErrorSchema = z.object({
   message: z.string(),
   /** The code's parameters; absent from stations that did not store them (the UI then fills `step` itself). */
   params: z.record(z.string(), messageParamSchema).optional(),
+  /** The detailed message where it differs from the code (a device's problem: `needs_assignment` with the reason). */
+  text: wireMessageSchema.optional(),
 });
 export type RunError = z.infer<typeof runErrorSchema>;
 

@@ -6,6 +6,8 @@ import type { Logger } from '../../main/logging/logger.js';
 import { DeviceRegistry, type DeviceRegistryDeps } from '../../main/station/device-registry.js';
 import { StationStore } from '../../main/store/station-store.js';
 import { writeIpa } from '../fixtures/library-files.js';
+import type { Message } from '../../shared/messages/catalogue.js';
+import { formatMessage } from '../../shared/messages/format.js';
 import { tempDir, testBlueprint } from '../fixtures/store-helpers.js';
 
 const cleanups: (() => void)[] = [];
@@ -47,11 +49,13 @@ it('refuses a real device run whose app is not in the library, before it starts,
   const r = registry('ios', false);
   r.plug('A1');
   expect(r.started).toEqual([]);
-  expect(r.reg.view('A1')?.error).toEqual({
+  const error = r.reg.view('A1')?.error;
+  expect(error).toEqual({
     code: 'library.missing',
-    message: 'App com.apple.Pages fehlt in der Bibliothek',
-    params: { kind: { code: 'library.kind.app', params: {} }, identifier: 'com.apple.Pages' },
+    message: 'App com.apple.Pages is missing from the library',
+    text: { code: 'library.missing', params: { kind: { code: 'library.kind.app', params: {} }, identifier: 'com.apple.Pages' } },
   });
+  expect(formatMessage(error!.text as Message, 'de')).toBe('App com.apple.Pages fehlt in der Bibliothek');
   const ipa = await writeIpa(path.join(r.dir, 'Pages.ipa'), { CFBundleIdentifier: 'com.apple.Pages', CFBundleShortVersionString: '14.1' });
   await r.library.importFiles([{ path: ipa, name: 'Pages.ipa' }]);
   r.plug('A2');

@@ -20,7 +20,12 @@ export function labelText(label: Label | null, language: Language): string {
 export function errorText(device: Pick<DeviceView, 'error' | 'stepLabel'>, t: TFunction, language: Language): string {
   const error = device.error;
   if (!error) return '';
-  return messageText(t, language, error, { step: labelText(device.stepLabel, language) }) ?? (error.message || messageText(t, language, { code: 'run.failed' }) || '');
+  const extra = { step: labelText(device.stepLabel, language) };
+  return (
+    (error.text ? messageText(t, language, error.text, extra) : null) ??
+    messageText(t, language, error, extra) ??
+    (error.message || messageText(t, language, { code: 'run.failed' }) || '')
+  );
 }
 
 /**

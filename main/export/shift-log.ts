@@ -1,3 +1,5 @@
+import { isFinishedResult } from '../../shared/contract/run-state.js';
+
 /**
  * The shift log as CONTRACT.md pins it: one row per run, these columns in this order. The same
  * types serve the station's export and the hub's, which reads the same runs from its own store.
@@ -155,7 +157,7 @@ export type ShiftLogFormat = 'csv' | 'json' | 'pdf';
 export type CsvDialect = 'rfc4180' | 'excel-de';
 
 export function resultOf(state: string): ShiftLogResult {
-  return state === 'done' || state === 'failed' || state === 'cancelled' ? state : 'unfinished';
+  return isFinishedResult(state) ? state : 'unfinished';
 }
 
 /** Seconds between two ISO times, one decimal; null when unfinished. */

@@ -16,6 +16,7 @@ import type { StationStore } from '../store/station-store.js';
 import { deviceView } from './run-views.js';
 import { StationError } from './station-error.js';
 import type { StationEvents } from './station-events.js';
+import { isRunClosed } from '../../shared/contract/run-state.js';
 
 /** What the registry needs of the bench hardware (USB watcher, port tiles, learn mode). */
 export interface BenchPorts {
@@ -204,7 +205,7 @@ export class DeviceRegistry {
   /** A finished run stays on its tile while the device is plugged in; an unplugged device's tile goes. */
   afterTransition(t: RunTransition, run: LiveRun): void {
     const entry = this.devices.get(t.serial);
-    if (entry && (t.state === 'done' || t.state === 'cancelled')) {
+    if (entry && isRunClosed(t.state)) {
       entry.lastRun = { record: run.record, blueprint: run.blueprint };
       if (!entry.record.present) {
         this.devices.delete(t.serial);

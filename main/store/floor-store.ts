@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
+import { IN_PROGRESS_RUN_STATES, runStatesSql } from '../../shared/contract/run-state.js';
 
 export interface Who {
   shiftId: string | null;
@@ -57,9 +58,6 @@ export interface OperatorActionRecord {
 
 type Row = Record<string, unknown>;
 
-/** States of a run still in flight when its shift closes: those are handed over. */
-export const CARRIED_STATES = ['queued', 'running', 'waiting', 'interrupted'] as const;
-
 /**
  * Shift hand-over, operators present, badges, technician actions, quarantine and label jobs
  * (issue 5). Each method is one transaction.
@@ -80,7 +78,7 @@ export class FloorStore {
       badgeOwner: p('SELECT name FROM operators WHERE badge = ? AND name <> ?'),
       setBadge: p(`INSERT INTO operators (name, badge, created_at) VALUES (?, ?, ?)
         ON CONFLICT (name) DO UPDATE SET badge = excluded.badge`),
-      inFlight: p(`SELECT id AS runId, serial, state FROM runs WHERE shift_id = ? AND state IN (${CARRIED_STATES.map((s) => `'${s}'`).join(', ')})`),
+      inFlight: p(`SELECT id AS runId, serial, state FROM runs WHERE shift_id = ? AND state IN ${runStatesSql(IN_PROGRESS_RUN_STATES)}`),
       moveRun: p('UPDATE runs SET shift_id = ?, operator = coalesce(?, operator) WHERE id = ?'),
       insertCarry: p('INSERT OR IGNORE INTO shift_carryovers (run_id, from_shift, to_shift, state, at) VALUES (?, ?, ?, ?, ?)'),
       carryOutbox: p("INSERT INTO outbox (kind, payload, created_at) VALUES ('run.moved', ?, ?)"),

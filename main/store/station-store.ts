@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import type { Blueprint } from '../../shared/blueprint/schema.js';
-import type { RunState } from '../../shared/contract/run-state.js';
+import { CLOSED_RUN_STATES, runStatesSql, type RunState } from '../../shared/contract/run-state.js';
 import { openDatabase, type Db } from './database.js';
 import { STATION_MIGRATIONS } from './migrations/index.js';
 import type {
@@ -88,7 +88,7 @@ export class StationStore {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       insertOutbox: p('INSERT INTO outbox (kind, payload, created_at) VALUES (?, ?, ?)'),
       getRun: p('SELECT * FROM runs WHERE id = ?'),
-      openRuns: p(`SELECT * FROM runs WHERE state NOT IN ('done', 'cancelled') ORDER BY started_at`),
+      openRuns: p(`SELECT * FROM runs WHERE state NOT IN ${runStatesSql(CLOSED_RUN_STATES)} ORDER BY started_at`),
       latestRunForSerial: p('SELECT * FROM runs WHERE serial = ? ORDER BY started_at DESC, rowid DESC LIMIT 1'),
       runsOfShift: p('SELECT * FROM runs WHERE shift_id = ? ORDER BY started_at, rowid'),
       eventsOfRun: p('SELECT * FROM step_events WHERE run_id = ? ORDER BY id'),

@@ -1,13 +1,13 @@
 import type { Dashboard, StationTile, Summary } from '../../../shared/contract/hub-api.js';
+import { IN_PROGRESS_RUN_STATES, runStatesSql } from '../../../shared/contract/run-state.js';
 import { devicesPerHour, firstPassYield } from '../../../shared/metrics.js';
 import { iso, localDate, num, parseMs, str } from '../db/rows.js';
 import type { SqlDatabase } from '../db/sql.js';
 import { deadLetterCounts } from '../ingest/dead-letters.js';
 import { FAILURE_KINDS } from '../ingest/projections.js';
 
-/** Runs that still need the device or the technician (the station's "in progress"). */
-export const WIP_STATES = ['queued', 'running', 'waiting', 'interrupted'] as const;
-const WIP_SQL = `(${WIP_STATES.map((s) => `'${s}'`).join(', ')})`;
+/** Work in progress: runs without a result yet. */
+const WIP_SQL = runStatesSql(IN_PROGRESS_RUN_STATES);
 const FAILURE_KINDS_SQL = `(${FAILURE_KINDS.map((k) => `'${k}'`).join(', ')})`;
 
 export interface DashboardData {
@@ -85,7 +85,7 @@ export class DashboardQueries {
           online: lastSeen !== null && now - lastSeen <= opts.onlineWindowMs,
           lastSeen: lastSeen === null ? null : iso(lastSeen),
           shiftId: shift ? String(shift.shift_id) : (fallback.get(k) ?? null),
-          wip: WIP_STATES.reduce((sum, st) => sum + (c.states[st] ?? 0), 0),
+          wip: IN_PROGRESS_RUN_STATES.reduce((sum, st) => sum + (c.states[st] ?? 0), 0),
           done,
           failed,
           unitsPerHour: openedMs === null ? 0 : devicesPerHour(done, openedMs, closedMs),

@@ -6,6 +6,7 @@ import { currentLanguage } from '../../common/i18n/index.js';
 import { instructionText, labelText, tileState, waitsForTechnician } from '../state/device-text.js';
 import { PortLabel } from '../bench/PortLabel.js';
 import { Elapsed } from './Elapsed.js';
+import { isRunClosed } from '../../../../shared/contract/run-state.js';
 
 export type TileAction = 'retry' | 'skip' | 'cancel' | 'confirm' | 'details';
 
@@ -29,7 +30,7 @@ function TileView({ device, focused, tabStop, live, onAction, onSelect }: TilePr
   const state = tileState(device);
   const failed = state === 'failed';
   const confirmable = waitsForTechnician(device);
-  const finished = state === 'done' || state === 'cancelled';
+  const finished = isRunClosed(state);
   const stepLabel = labelText(device.stepLabel, language);
   const instruction = instructionText(device, t, language, focused);
   const title = device.name ?? device.serial;

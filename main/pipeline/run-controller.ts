@@ -18,7 +18,8 @@ import {
   type StepInput,
   type StepSession,
 } from './run-machine.js';
-import { transitionOutbox, type OutboxWrite } from './run-outbox.js';
+import type { RunTransitionPayload } from '../../shared/contract/outbox-events.js';
+import { transitionOutbox } from './run-outbox.js';
 
 type RunActor = Actor<RunMachine>;
 
@@ -32,17 +33,15 @@ export interface RunControllerDeps {
   clock: Clock;
   stationId: string;
   /** Persist a new run with its first event and outbox record, in one transaction. */
-  createRun(run: RunRecord, event: StepEventInput, outbox: OutboxWrite): void;
+  createRun(run: RunRecord, event: StepEventInput, outbox: RunTransitionPayload): void;
   /** Persist a transition with its events and outbox record, in one transaction. */
-  commitTransition(runId: string, shiftId: string, patch: RunPatch, events: readonly StepEventInput[], outbox: OutboxWrite, now: string): void;
+  commitTransition(runId: string, shiftId: string, patch: RunPatch, events: readonly StepEventInput[], outbox: RunTransitionPayload, now: string): void;
   /** Runs a step on the device through whichever driver serves it. */
   executeStep(serial: string, ctx: StepContext): Promise<StepOutcome>;
   /** The device name for a rename step; stable for a run once chosen. */
   deviceName(run: LiveRun, step: BlueprintStep): string | null;
   log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
 }
-
-export type { OutboxWrite } from './run-outbox.js';
 
 /** A committed transition, as published to listeners (SSE, the renderer, the hub's outbox). */
 export interface RunTransition {

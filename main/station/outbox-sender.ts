@@ -1,5 +1,7 @@
 // Over 400 lines: the send loop, its request, acknowledgement and failure handling share the link state; the dead-letter protocol is in hub-dead-letters.ts.
 import { ingestResponseSchema, type IngestBody } from '../../shared/contract/hub-api.js';
+import { parseOutboxEvent } from '../../shared/contract/outbox-events.js';
+import { isFinishedResult } from '../../shared/contract/run-state.js';
 import type { HubLinkView } from '../../shared/contract/station-api.js';
 import { stripControl } from '../../shared/contract/text.js';
 import type { Logger } from '../logging/logger.js';
@@ -349,11 +351,10 @@ export class OutboxSender {
     if (!this.o.source.getDevice) return [];
     const serials = new Set<string>();
     for (const e of events) {
-      if (e.kind !== 'run.transition') continue;
-      const p = e.payload as { run?: { serial?: unknown; state?: unknown }; events?: { kind?: unknown }[] };
-      const final = p.run?.state === 'done' || p.run?.state === 'failed' || p.run?.state === 'cancelled';
-      const created = Array.isArray(p.events) && p.events.some((x) => x.kind === 'created');
-      if ((final || created) && typeof p.run?.serial === 'string') serials.add(p.run.serial);
+      const parsed = parseOutboxEvent(e.kind, e.payload);
+      if (!parsed.known || !parsed.ok || parsed.event.type !== 'run.transition') continue;
+      const { run, events: steps } = parsed.event;
+      if (isFinishedResult(run.state) || steps.some((x) => x.kind === 'created')) serials.add(run.serial);
     }
     const out: NonNullable<IngestBody['devices']> = [];
     for (const serial of serials) {

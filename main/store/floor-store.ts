@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
-import { IN_PROGRESS_RUN_STATES, runStatesSql } from '../../shared/contract/run-state.js';
+import { IN_PROGRESS_RUN_STATES, runStatesSql, type InProgressRunState, type RunState } from '../../shared/contract/run-state.js';
+import { outboxRecord } from './outbox-record.js';
 
 export interface Who {
   shiftId: string | null;
@@ -10,7 +11,7 @@ export interface Who {
 export interface CarriedRun {
   runId: string;
   serial: string;
-  state: string;
+  state: InProgressRunState;
 }
 
 export interface QuarantineRecord {
@@ -153,7 +154,7 @@ export class FloorStore {
   }
 
   /** Moves one run (a failed run retried after its shift closed) to the open shift. */
-  moveRun(runId: string, fromShift: string, toShift: string, state: string, operator: string | null, now: string): void {
+  moveRun(runId: string, fromShift: string, toShift: string, state: RunState, operator: string | null, now: string): void {
     this.db.transaction(() => {
       this.s.insertCarry!.run(runId, fromShift, toShift, state, now);
       this.s.moveRun!.run(toShift, operator, runId);
@@ -162,10 +163,9 @@ export class FloorStore {
   }
 
   /** The hub's copy of a hand-over, in its transaction: the hub counts the run in its new shift at once. */
-  private carryToOutbox(runId: string, fromShift: string, toShift: string, state: string, operator: string | null, now: string): void {
-    const stationId = (this.s.stationId!.get() as { value: string } | undefined)?.value ?? null;
-    const payload = { type: 'run.moved', stationId, at: now, runId, fromShift, toShift, state, operator };
-    this.s.carryOutbox!.run(JSON.stringify(payload), now);
+  private carryToOutbox(runId: string, fromShift: string, toShift: string, state: RunState, operator: string | null, now: string): void {
+    const stationId = (this.s.stationId!.get() as { value: string } | undefined)?.value ?? '';
+    this.s.carryOutbox!.run(outboxRecord({ type: 'run.moved', stationId, at: now, runId, fromShift, toShift, state, operator }).payload, now);
   }
 
   carriedOut(shiftId: string): { runId: string; serial: string; toShift: string; state: string }[] {

@@ -2,7 +2,9 @@ import crypto from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import type { Blueprint } from '../../shared/blueprint/schema.js';
 import { CLOSED_RUN_STATES, runStatesSql, type RunState } from '../../shared/contract/run-state.js';
+import type { OutboxEvent, ShiftPayload } from '../../shared/contract/outbox-events.js';
 import { openDatabase, type Db } from './database.js';
+import { outboxRecord } from './outbox-record.js';
 import { STATION_MIGRATIONS } from './migrations/index.js';
 import type {
   DeviceRecord,
@@ -281,9 +283,9 @@ export class StationStore {
   }
 
   /** The hub's copy of a shift change (current shift and operators), in the shift change's transaction. */
-  private shiftOutbox(type: 'shift.opened' | 'shift.operators' | 'shift.closed', shift: ShiftRecord, now: string): void {
-    const payload = { type, stationId: this.stationId(), at: now, shift };
-    this.stmt.insertOutbox!.run(type, JSON.stringify(payload), now);
+  private shiftOutbox(type: ShiftPayload['type'], shift: ShiftRecord, now: string): void {
+    const record = outboxRecord({ type, stationId: this.stationId(), at: now, shift });
+    this.stmt.insertOutbox!.run(record.kind, record.payload, now);
   }
 
   private operatorId(name: string, now: string): number {
@@ -301,11 +303,12 @@ export class StationStore {
   // ---- runs ----------------------------------------------------------------------------------
 
   /** Creates a run with its first step event and outbox record, in one transaction. */
-  createRun(run: RunRecord, event: StepEventInput, outbox: { kind: string; payload: string }): void {
+  createRun(run: RunRecord, event: StepEventInput, outbox: OutboxEvent): void {
     this.db.transaction(() => {
+      const record = outboxRecord(outbox);
       this.stmt.insertRun!.run({ ...run, captured: JSON.stringify(run.captured) });
       this.insertEvent(run.id, run.shiftId, event, run.updatedAt);
-      this.stmt.insertOutbox!.run(outbox.kind, outbox.payload, run.updatedAt);
+      this.stmt.insertOutbox!.run(record.kind, record.payload, run.updatedAt);
     })();
   }
 
@@ -315,13 +318,14 @@ export class StationStore {
     shiftId: string,
     patch: RunPatch,
     events: readonly StepEventInput[],
-    outbox: { kind: string; payload: string },
+    outbox: OutboxEvent,
     now: string,
   ): void {
     this.db.transaction(() => {
+      const record = outboxRecord(outbox);
       this.stmt.updateRun!.run({ ...patch, captured: JSON.stringify(patch.captured), id: runId, updatedAt: now });
       for (const e of events) this.insertEvent(runId, shiftId, e, now);
-      this.stmt.insertOutbox!.run(outbox.kind, outbox.payload, now);
+      this.stmt.insertOutbox!.run(record.kind, record.payload, now);
     })();
   }
 

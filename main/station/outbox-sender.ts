@@ -9,6 +9,7 @@ import type { Db } from '../store/database.js';
 import { DeadLetterStore, type DeadLetterRecord } from '../store/dead-letter-store.js';
 import { BAD_BATCH_STATUSES, deadLetterOf, parseRejection, type DeadLetterSink, type RejectedEvent } from './hub-dead-letters.js';
 import type { OutboxRecord } from '../store/records.js';
+import { backoffDelay } from '../../shared/backoff.js';
 
 /** What the sender needs from the station's store: the durable outbox. */
 export interface OutboxSource {
@@ -368,7 +369,9 @@ export class OutboxSender {
     this.failures += 1;
     const refused = err instanceof HubRefusedError ? err : null;
     let state: HubLinkState = 'offline';
-    let exp = Math.min(this.o.maxDelayMs, this.o.minDelayMs * 2 ** (this.failures - 1));
+    // Full jitter; a Retry-After from the hub is the least we wait.
+    const backoff = { baseMs: this.o.minDelayMs, maxMs: this.o.maxDelayMs, jitter: 'full', random: this.o.random } as const;
+    let delay = backoffDelay(this.failures, backoff);
     if (refused && this.refusedBatch(refused)) {
       // Not a failure of the link: go on at once with the smaller batch, or the events after the dead letter.
       this.failures = 0;
@@ -377,14 +380,12 @@ export class OutboxSender {
     }
     if (refused?.status === 413 && this.batchSize > 1) {
       this.batchSize = Math.max(1, Math.floor(this.batchSize / 2));
-      exp = 0;
+      delay = 0;
     } else if (refused && refused.status >= 400 && refused.status < 500 && refused.status !== 408 && refused.status !== 429) {
       // Wrong token, a batch the hub refuses: nothing changes by retrying soon; an admin has to act.
       state = 'rejected';
-      exp = this.o.maxDelayMs;
+      delay = backoffDelay(1, { ...backoff, baseMs: this.o.maxDelayMs });
     }
-    // Full jitter; a Retry-After from the hub is the least we wait.
-    let delay = Math.round(this.o.random() * exp);
     if (refused?.retryAfterMs) delay = Math.max(delay, refused.retryAfterMs);
     const message = refused ? `hub refused the batch (${refused.status} ${refused.code}): ${refused.message}` : `hub not reachable: ${describe(err)}`;
     const changed = this.current.state !== state || this.current.lastError !== message;

@@ -28,7 +28,7 @@ import type { Db } from '../store/database.js';
 import { BenchHardware } from './bench-hardware.js';
 import { DeviceRegistry } from './device-registry.js';
 import { createFeatureServices } from './feature-services.js';
-import { OutboxSender, type HubLink, type OutboxSource } from './outbox-sender.js';
+import { OutboxSender, type HubLink, type OutboxSource } from '../hub-link/outbox-sender.js';
 import { defaultSimSlots } from './slot-layout.js';
 import { StationCore } from './station-core.js';
 import { StationError } from './station-error.js';

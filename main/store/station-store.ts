@@ -30,6 +30,12 @@ type Row = Record<string, unknown>;
 /**
  * The station's database: the only module that holds SQL. Every method is one transaction, so a
  * caller can never commit half of a transition.
+ *
+ * Why ~480 lines: it owns the connection and the transactions that must write several tables at
+ * once (a run, its step events and its outbox record; a shift change and its outbox record), so
+ * runs, shifts and the outbox stay together. Features with their own tables already have their own
+ * stores on this connection (FloorStore, UnitStore, ShiftLogStore, DeadLetterStore). Next to move
+ * out, when they grow: slots and the simulated hub's devices, which share no transaction with runs.
  */
 export class StationStore {
   readonly db: Db;

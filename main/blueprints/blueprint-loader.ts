@@ -85,11 +85,7 @@ function validate<T>(parsed: ParsedYaml, schema: z.ZodType<T>): T {
   throw new BlueprintError(issues);
 }
 
-/** Reads and validates one blueprint file (not yet merged with its baseline). */
-export function readBlueprintFile(file: string): BlueprintFile {
-  return readBlueprintFileLocated(file).bp;
-}
-
+/** Reads and validates one blueprint file (not yet merged with its baseline), with where each value stands in it. */
 function readBlueprintFileLocated(file: string): { bp: BlueprintFile; locate: Locator } {
   const parsed = parseYaml(file, readText(file));
   return { bp: validate(parsed, blueprintFileSchema), locate: (p) => locate(parsed, p) };

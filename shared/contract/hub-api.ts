@@ -134,8 +134,10 @@ export const stationTileSchema = z.object({
   wip: z.number().int(),
   done: z.number().int(),
   failed: z.number().int(),
+  /** Devices done per hour (CONTRACT.md's name; "unit" is a packing unit everywhere else): devicesPerHour is the same figure. */
   unitsPerHour: z.number(),
   firstPassYield: z.number().nullable(),
+  devicesPerHour: z.number(),
   shiftOpenedAt: z.string().nullable(),
   shiftOpen: z.boolean(),
   operators: z.array(z.string()),
@@ -161,7 +163,9 @@ export const summarySchema = z.object({
   wip: z.number().int(),
   stalled: z.number().int(),
   firstPassYield: z.number().nullable(),
+  /** Same figure as devicesPerHour, kept for existing scripts. */
   unitsPerHour: z.number(),
+  devicesPerHour: z.number(),
   /** Dead letters of all stations, ever. */
   deadLetters: z.number().int(),
 });

@@ -79,6 +79,7 @@ export class DashboardQueries {
         const shiftOpen = shift ? shift.closed_at === null : false;
         const openedMs = shift ? num(shift.opened_ms) : null;
         const closedMs = shift?.closed_at ? parseMs(String(shift.closed_at)) + num(s.clock_offset_ms) : now;
+        const perHour = openedMs === null ? 0 : devicesPerHour(done, openedMs, closedMs);
         return {
           stationId: str(s.station_uuid),
           name: String(s.name),
@@ -88,8 +89,9 @@ export class DashboardQueries {
           wip: IN_PROGRESS_RUN_STATES.reduce((sum, st) => sum + (c.states[st] ?? 0), 0),
           done,
           failed,
-          unitsPerHour: openedMs === null ? 0 : devicesPerHour(done, openedMs, closedMs),
+          unitsPerHour: perHour,
           firstPassYield: firstPassYield(c.firstPass, done, failed),
+          devicesPerHour: perHour,
           shiftOpenedAt: shift ? String(shift.opened_at) : null,
           shiftOpen,
           operators: shift ? (JSON.parse(String(shift.operators)) as string[]) : [],
@@ -123,6 +125,7 @@ export class DashboardQueries {
       const dead = await q.get('SELECT count(*) AS n FROM dead_letters');
       const done = num(fin?.done);
       const failed = num(fin?.failed);
+      const perHour = devicesPerHour(done, fromMs, Math.min(toMs, now));
       return {
         from: iso(fromMs),
         to: iso(toMs),
@@ -135,7 +138,8 @@ export class DashboardQueries {
         wip: num(wip?.n),
         stalled: num(wip?.stalled),
         firstPassYield: firstPassYield(num(fin?.first_pass), done, failed),
-        unitsPerHour: devicesPerHour(done, fromMs, Math.min(toMs, now)),
+        unitsPerHour: perHour,
+        devicesPerHour: perHour,
         deadLetters: num(dead?.n),
       };
     });

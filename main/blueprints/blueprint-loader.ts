@@ -87,11 +87,6 @@ function validate<T>(parsed: ParsedYaml, schema: z.ZodType<T>): T {
   throw new BlueprintError(issues);
 }
 
-/** Reads and validates one blueprint file (not yet merged with its baseline). */
-export function readBlueprintFile(file: string): BlueprintFile {
-  return validate(parseYaml(file, readText(file)), blueprintFileSchema);
-}
-
 export function readBaselineFile(file: string): BaselineFile {
   return validate(parseYaml(file, readText(file)), baselineFileSchema);
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { localize } from '../../shared/blueprint/schema.js';
+import { labelPair } from '../../shared/blueprint/schema.js';
 import { BlueprintError, formatIssue } from '../blueprints/blueprint-errors.js';
 import { loadDefinition } from '../blueprints/blueprint-loader.js';
 import { describeOrigin, type ResolvedBlueprint } from '../blueprints/blueprint-variants.js';
@@ -17,7 +17,7 @@ function printResolved({ blueprint, origins }: ResolvedBlueprint): void {
   for (const item of blueprint.library ?? []) printOut(`library: ${item.id}${item.version ? ` ${item.version}` : ''}`);
   blueprint.steps.forEach((step, i) => {
     const origin = origins[i];
-    printOut(`${String(i + 1).padStart(3)}. ${step.id} (${step.type}) "${localize(step.label, 'en', step.id)}" <- ${origin ? describeOrigin(origin) : '?'}`);
+    printOut(`${String(i + 1).padStart(3)}. ${step.id} (${step.type}) "${labelPair(step.label, step.id).en}" <- ${origin ? describeOrigin(origin) : '?'}`);
   });
 }
 

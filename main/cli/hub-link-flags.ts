@@ -1,4 +1,4 @@
-import type { HubLink } from '../station/outbox-sender.js';
+import type { HubLink } from '../hub-link/outbox-sender.js';
 
 /** Checks --hub/--hub-token; answers an error message a person can act on, or the link. */
 export function checkHubLink(url: string | undefined, token: string | undefined): HubLink | null | string {

@@ -51,25 +51,6 @@ export class StepAbortedError extends Error {
   }
 }
 
-/** Rejects when the signal aborts; for drivers that wait on something that cannot be cancelled. */
-export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new StepAbortedError());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new StepAbortedError());
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}
-
 /** Sleeps, or rejects with StepAbortedError when the signal aborts first. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.reject(new StepAbortedError());

@@ -1,3 +1,5 @@
+import { isFinishedResult } from '../../shared/contract/run-state.js';
+
 /**
  * The shift log as CONTRACT.md pins it: one row per run, these columns in this order. The same
  * types serve the station's export and the hub's, which reads the same runs from its own store.
@@ -160,7 +162,7 @@ export type ShiftLogFormat = 'csv' | 'json' | 'pdf';
 export type CsvDialect = 'rfc4180' | 'excel-de';
 
 export function resultOf(state: string): ShiftLogResult {
-  return state === 'done' || state === 'failed' || state === 'cancelled' ? state : 'unfinished';
+  return isFinishedResult(state) ? state : 'unfinished';
 }
 
 /** Seconds between two ISO times, one decimal; null when unfinished. */
@@ -170,31 +172,5 @@ export function durationSeconds(startedAt: string, finishedAt: string | null): n
   return Number.isFinite(ms) ? Math.round(ms / 100) / 10 : null;
 }
 
-const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
-
-/** The station's time zone (TZ, or the system's). */
-export function localTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone;
-}
-
-/**
- * An ISO 8601 time with the offset of `timeZone` at that instant: "2026-03-02T08:15:00+01:00".
- * Stored times are UTC; a supervisor reads local time, and the offset keeps it unambiguous.
- */
-export function isoWithOffset(iso: string, timeZone = localTimeZone()): string {
-  const ms = Date.parse(iso);
-  if (!Number.isFinite(ms)) return iso;
-  let fmt = offsetFormatters.get(timeZone);
-  if (!fmt) {
-    fmt = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' });
-    offsetFormatters.set(timeZone, fmt);
-  }
-  const name = fmt.formatToParts(ms).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
-  const m = /GMT([+-])(\d{2}):?(\d{2})?/.exec(name);
-  const sign = m?.[1] === '-' ? -1 : 1;
-  const offsetMin = m ? sign * (Number(m[2]) * 60 + Number(m[3] ?? 0)) : 0;
-  const local = new Date(ms + offsetMin * 60_000).toISOString().slice(0, 19);
-  if (offsetMin === 0) return `${local}+00:00`;
-  const abs = Math.abs(offsetMin);
-  return `${local}${sign < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
-}
+// The exports' local times with offset; re-exported so every export module finds them with the log's types.
+export { isoWithOffset, localTimeZone } from '../shifts/zoned-time.js';

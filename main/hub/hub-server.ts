@@ -33,6 +33,7 @@ import { registerLibraryRoutes } from './library-routes.js';
 import { HubShiftLogSource } from './hub-shift-source.js';
 import type { HubStore } from './hub-store.js';
 import { LiveFeed, localChanges, postgresChanges } from './live-feed.js';
+import { localTimeZone, startOfLocalDay } from '../shifts/zoned-time.js';
 
 /** The dashboard loads only its own files and talks only to its own origin. */
 export const DASHBOARD_CSP = PAGE_CSP;
@@ -91,10 +92,9 @@ export function hostNamesFromEnv(): string[] {
   return (process.env.BENCHLINE_HUB_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
 }
 
+/** Midnight of today in the hub's time zone. */
 function localDayStart(now: number): number {
-  const d = new Date(now);
-  d.setHours(0, 0, 0, 0);
-  return d.getTime();
+  return startOfLocalDay(now, localTimeZone());
 }
 
 /**

@@ -12,7 +12,7 @@ import { ShiftLogQueries, type HubShiftLog } from './shift-log-queries.js';
 import { Stations } from './stations.js';
 
 export { SESSION_HOURS } from './auth/sessions.js';
-export { WIP_STATES, type DashboardData } from './dashboard/queries.js';
+export type { DashboardData } from './dashboard/queries.js';
 export { HUB_CHANNEL, type IngestResult } from './ingest/ingest-writer.js';
 export type { HubShiftLog } from './shift-log-queries.js';
 

@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Logger } from '../logging/logger.js';
 import type { HubStore } from './hub-store.js';
 import { HUB_CHANNEL } from './ingest/ingest-writer.js';
+import { backoffDelay } from '../../shared/backoff.js';
 
 /**
  * "Something changed" for the dashboards connected to this hub instance. With SQLite there is one
@@ -71,7 +72,7 @@ export function postgresChanges(connectionString: string, logger: Logger): Chang
     client = null;
     void old?.end().catch(() => undefined);
     failures += 1;
-    const delay = Math.min(30_000, 500 * 2 ** Math.min(failures, 6)) * (0.5 + Math.random() / 2);
+    const delay = backoffDelay(failures + 1, { baseMs: 500, maxMs: 30_000, jitter: 'half' });
     retry = setTimeout(() => {
       retry = null;
       void connect();

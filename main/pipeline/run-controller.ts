@@ -23,7 +23,8 @@ import {
   type StepInput,
   type StepSession,
 } from './run-machine.js';
-import { transitionOutbox, type OutboxWrite } from './run-outbox.js';
+import type { RunTransitionPayload } from '../../shared/contract/outbox-events.js';
+import { transitionOutbox } from './run-outbox.js';
 
 type RunActor = Actor<RunMachine>;
 
@@ -37,9 +38,9 @@ export interface RunControllerDeps {
   clock: Clock;
   stationId: string;
   /** Persist a new run with its first event and outbox record, in one transaction. */
-  createRun(run: RunRecord, event: StepEventInput, outbox: OutboxWrite): void;
+  createRun(run: RunRecord, event: StepEventInput, outbox: RunTransitionPayload): void;
   /** Persist a transition with its events and outbox record, in one transaction. */
-  commitTransition(runId: string, shiftId: string, patch: RunPatch, events: readonly StepEventInput[], outbox: OutboxWrite, now: string): void;
+  commitTransition(runId: string, shiftId: string, patch: RunPatch, events: readonly StepEventInput[], outbox: RunTransitionPayload, now: string): void;
   /** Runs a step on the device through whichever driver serves it. */
   executeStep(serial: string, ctx: StepContext): Promise<StepOutcome>;
   /** The device name for a rename step; stable for a run once chosen. */
@@ -48,8 +49,6 @@ export interface RunControllerDeps {
   /** The station's secrets: a step reads one by name (ctx.secret); what the step reports back is redacted. */
   secrets?: SecretStore;
 }
-
-export type { OutboxWrite } from './run-outbox.js';
 
 /** A committed transition, as published to listeners (SSE, the renderer, the hub's outbox). */
 export interface RunTransition {

@@ -1,3 +1,5 @@
+import { addDays, localDayOf, zonedInstant } from './zoned-time.js';
+
 /**
  * Shift boundary rules (issue 5). A schedule is a list of windows in the station's local time,
  * "06:00-14:00", "14:00-22:00", "22:00-06:00" (a window may cross midnight; "24:00" is midnight).
@@ -36,34 +38,14 @@ export function parseWindows(windows: readonly string[]): ShiftWindow[] {
   });
 }
 
-function offsetMinutes(ms: number, timeZone: string): number {
-  const name = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' }).formatToParts(ms).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
-  const m = /GMT([+-])(\d{2}):?(\d{2})?/.exec(name);
-  if (!m) return 0;
-  return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0));
-}
-
-/** The local calendar day (y, m, d) of an instant in a zone. */
-function localDay(ms: number, timeZone: string): { y: number; m: number; d: number } {
-  const local = new Date(ms + offsetMinutes(ms, timeZone) * 60_000);
-  return { y: local.getUTCFullYear(), m: local.getUTCMonth(), d: local.getUTCDate() };
-}
-
-/** The instant of a local wall-clock time (minutes of day, possibly 1440) on a local day. */
-export function zonedInstant(day: { y: number; m: number; d: number }, minutes: number, timeZone: string): number {
-  const guess = Date.UTC(day.y, day.m, day.d) + minutes * 60_000;
-  let ms = guess - offsetMinutes(guess, timeZone) * 60_000;
-  ms = guess - offsetMinutes(ms, timeZone) * 60_000;
-  return ms;
-}
 
 /** When a shift opened at `openedAt` closes by the schedule: the first window end after it; null without a schedule. */
 export function scheduledClose(openedAt: number, windows: readonly ShiftWindow[], timeZone: string): number | null {
   if (windows.length === 0) return null;
-  const today = localDay(openedAt, timeZone);
+  const today = localDayOf(openedAt, timeZone);
   let best: number | null = null;
   for (let offset = -1; offset <= 2; offset++) {
-    const day = localDay(Date.UTC(today.y, today.m, today.d + offset, 12), 'UTC');
+    const day = addDays(today, offset);
     for (const w of windows) {
       const end = zonedInstant(day, w.end, timeZone);
       if (end > openedAt && (best === null || end < best)) best = end;

@@ -6,6 +6,7 @@ import { TestUsbBackend } from '../drivers/usb/test-usb-backend.js';
 import { UsbWatcher, type UsbDeviceInfo } from '../drivers/usb/usb-watcher.js';
 import type { Logger } from '../logging/logger.js';
 import type { StationStore } from '../store/station-store.js';
+import { slotPosition } from '../../shared/slot-label.js';
 
 /** What the bench needs from the station core. */
 export interface BenchHost {
@@ -26,15 +27,6 @@ export interface BenchHost {
 }
 
 const FAMILY_NAMES: Record<string, string> = { ios: 'iPhone/iPad', android: 'Android device', serial: 'USB-serial device' };
-
-/** Position of a slot in the grid: "B3" on 16-port hubs is 16 + 2. */
-function positionOf(label: string): number | null {
-  const m = /^([A-Z])(\d{1,2})$/i.exec(label);
-  if (!m) return null;
-  const n = Number(m[2]);
-  if (n < 1 || n > 16) return null;
-  return ((m[1] as string).toUpperCase().charCodeAt(0) - 65) * 16 + n - 1;
-}
 
 export function usbIdentity(info: UsbDeviceInfo): UsbIdentity {
   return {
@@ -225,7 +217,7 @@ export class BenchHardware {
     const slots = this.host.store.listSlots();
     const existing = slots.find((s) => s.label === label);
     if (existing) return existing.position;
-    return positionOf(label) ?? slots.reduce((max, s) => Math.max(max, s.position + 1), 0);
+    return slotPosition(label) ?? slots.reduce((max, s) => Math.max(max, s.position + 1), 0);
   }
 
   private changed(): void {

@@ -19,6 +19,7 @@ import type { DeviceRecord, RunRecord } from '../store/records.js';
 import type { StationStore } from '../store/station-store.js';
 import { deviceView } from './run-views.js';
 import type { StationEvents } from './station-events.js';
+import { isRunClosed } from '../../shared/contract/run-state.js';
 
 /** What the registry needs of the bench hardware (USB watcher, port tiles, learn mode). */
 export interface BenchPorts {
@@ -226,7 +227,7 @@ export class DeviceRegistry {
   /** A finished run stays on its tile while the device is plugged in; an unplugged device's tile goes. */
   afterTransition(t: RunTransition, run: LiveRun): void {
     const entry = this.devices.get(t.serial);
-    if (entry && (t.state === 'done' || t.state === 'cancelled')) {
+    if (entry && isRunClosed(t.state)) {
       entry.lastRun = { record: run.record, blueprint: run.blueprint };
       if (!entry.record.present) {
         this.devices.delete(t.serial);

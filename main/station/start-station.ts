@@ -35,7 +35,7 @@ import { DeviceRegistry } from './device-registry.js';
 import { createFeatureServices } from './feature-services.js';
 import { HubLibraryClient } from '../library/hub-library-client.js';
 import { LibraryService } from '../library/library-service.js';
-import { OutboxSender, type HubLink, type OutboxSource } from './outbox-sender.js';
+import { OutboxSender, type HubLink, type OutboxSource } from '../hub-link/outbox-sender.js';
 import { defaultSimSlots } from './slot-layout.js';
 import { StationCore } from './station-core.js';
 import { StationEvents } from './station-events.js';

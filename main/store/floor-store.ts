@@ -1,5 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
+import { IN_PROGRESS_RUN_STATES, runStatesSql, type InProgressRunState, type RunState } from '../../shared/contract/run-state.js';
+import { outboxRecord } from './outbox-record.js';
 
 export interface Who {
   shiftId: string | null;
@@ -9,7 +11,7 @@ export interface Who {
 export interface CarriedRun {
   runId: string;
   serial: string;
-  state: string;
+  state: InProgressRunState;
 }
 
 export interface QuarantineRecord {
@@ -57,9 +59,6 @@ export interface OperatorActionRecord {
 
 type Row = Record<string, unknown>;
 
-/** States of a run still in flight when its shift closes: those are handed over. */
-export const CARRIED_STATES = ['queued', 'running', 'waiting', 'interrupted'] as const;
-
 /**
  * Shift hand-over, operators present, badges, technician actions, quarantine and label jobs
  * (issue 5). Each method is one transaction.
@@ -80,7 +79,7 @@ export class FloorStore {
       badgeOwner: p('SELECT name FROM operators WHERE badge = ? AND name <> ?'),
       setBadge: p(`INSERT INTO operators (name, badge, created_at) VALUES (?, ?, ?)
         ON CONFLICT (name) DO UPDATE SET badge = excluded.badge`),
-      inFlight: p(`SELECT id AS runId, serial, state FROM runs WHERE shift_id = ? AND state IN (${CARRIED_STATES.map((s) => `'${s}'`).join(', ')})`),
+      inFlight: p(`SELECT id AS runId, serial, state FROM runs WHERE shift_id = ? AND state IN ${runStatesSql(IN_PROGRESS_RUN_STATES)}`),
       moveRun: p('UPDATE runs SET shift_id = ?, operator = coalesce(?, operator) WHERE id = ?'),
       insertCarry: p('INSERT OR IGNORE INTO shift_carryovers (run_id, from_shift, to_shift, state, at) VALUES (?, ?, ?, ?, ?)'),
       carryOutbox: p("INSERT INTO outbox (kind, payload, created_at) VALUES ('run.moved', ?, ?)"),
@@ -155,7 +154,7 @@ export class FloorStore {
   }
 
   /** Moves one run (a failed run retried after its shift closed) to the open shift. */
-  moveRun(runId: string, fromShift: string, toShift: string, state: string, operator: string | null, now: string): void {
+  moveRun(runId: string, fromShift: string, toShift: string, state: RunState, operator: string | null, now: string): void {
     this.db.transaction(() => {
       this.s.insertCarry!.run(runId, fromShift, toShift, state, now);
       this.s.moveRun!.run(toShift, operator, runId);
@@ -164,10 +163,9 @@ export class FloorStore {
   }
 
   /** The hub's copy of a hand-over, in its transaction: the hub counts the run in its new shift at once. */
-  private carryToOutbox(runId: string, fromShift: string, toShift: string, state: string, operator: string | null, now: string): void {
-    const stationId = (this.s.stationId!.get() as { value: string } | undefined)?.value ?? null;
-    const payload = { type: 'run.moved', stationId, at: now, runId, fromShift, toShift, state, operator };
-    this.s.carryOutbox!.run(JSON.stringify(payload), now);
+  private carryToOutbox(runId: string, fromShift: string, toShift: string, state: RunState, operator: string | null, now: string): void {
+    const stationId = (this.s.stationId!.get() as { value: string } | undefined)?.value ?? '';
+    this.s.carryOutbox!.run(outboxRecord({ type: 'run.moved', stationId, at: now, runId, fromShift, toShift, state, operator }).payload, now);
   }
 
   carriedOut(shiftId: string): { runId: string; serial: string; toShift: string; state: string }[] {

@@ -1,8 +1,10 @@
 import crypto from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import type { Blueprint } from '../../shared/blueprint/schema.js';
-import type { RunState } from '../../shared/contract/run-state.js';
+import { CLOSED_RUN_STATES, runStatesSql, type RunState } from '../../shared/contract/run-state.js';
+import type { OutboxEvent, ShiftPayload } from '../../shared/contract/outbox-events.js';
 import { openDatabase, type Db } from './database.js';
+import { outboxRecord } from './outbox-record.js';
 import { STATION_MIGRATIONS } from './migrations/index.js';
 import type {
   DeviceRecord,
@@ -28,6 +30,12 @@ type Row = Record<string, unknown>;
 /**
  * The station's database: the only module that holds SQL. Every method is one transaction, so a
  * caller can never commit half of a transition.
+ *
+ * Why ~480 lines: it owns the connection and the transactions that must write several tables at
+ * once (a run, its step events and its outbox record; a shift change and its outbox record), so
+ * runs, shifts and the outbox stay together. Features with their own tables already have their own
+ * stores on this connection (FloorStore, UnitStore, ShiftLogStore, DeadLetterStore). Next to move
+ * out, when they grow: slots and the simulated hub's devices, which share no transaction with runs.
  */
 export class StationStore {
   readonly db: Db;
@@ -88,7 +96,7 @@ export class StationStore {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       insertOutbox: p('INSERT INTO outbox (kind, payload, created_at) VALUES (?, ?, ?)'),
       getRun: p('SELECT * FROM runs WHERE id = ?'),
-      openRuns: p(`SELECT * FROM runs WHERE state NOT IN ('done', 'cancelled') ORDER BY started_at`),
+      openRuns: p(`SELECT * FROM runs WHERE state NOT IN ${runStatesSql(CLOSED_RUN_STATES)} ORDER BY started_at`),
       latestRunForSerial: p('SELECT * FROM runs WHERE serial = ? ORDER BY started_at DESC, rowid DESC LIMIT 1'),
       runsOfShift: p('SELECT * FROM runs WHERE shift_id = ? ORDER BY started_at, rowid'),
       eventsOfRun: p('SELECT * FROM step_events WHERE run_id = ? ORDER BY id'),
@@ -281,9 +289,9 @@ export class StationStore {
   }
 
   /** The hub's copy of a shift change (current shift and operators), in the shift change's transaction. */
-  private shiftOutbox(type: 'shift.opened' | 'shift.operators' | 'shift.closed', shift: ShiftRecord, now: string): void {
-    const payload = { type, stationId: this.stationId(), at: now, shift };
-    this.stmt.insertOutbox!.run(type, JSON.stringify(payload), now);
+  private shiftOutbox(type: ShiftPayload['type'], shift: ShiftRecord, now: string): void {
+    const record = outboxRecord({ type, stationId: this.stationId(), at: now, shift });
+    this.stmt.insertOutbox!.run(record.kind, record.payload, now);
   }
 
   private operatorId(name: string, now: string): number {
@@ -301,11 +309,12 @@ export class StationStore {
   // ---- runs ----------------------------------------------------------------------------------
 
   /** Creates a run with its first step event and outbox record, in one transaction. */
-  createRun(run: RunRecord, event: StepEventInput, outbox: { kind: string; payload: string }): void {
+  createRun(run: RunRecord, event: StepEventInput, outbox: OutboxEvent): void {
     this.db.transaction(() => {
+      const record = outboxRecord(outbox);
       this.stmt.insertRun!.run({ ...run, captured: JSON.stringify(run.captured) });
       this.insertEvent(run.id, run.shiftId, event, run.updatedAt);
-      this.stmt.insertOutbox!.run(outbox.kind, outbox.payload, run.updatedAt);
+      this.stmt.insertOutbox!.run(record.kind, record.payload, run.updatedAt);
     })();
   }
 
@@ -315,13 +324,14 @@ export class StationStore {
     shiftId: string,
     patch: RunPatch,
     events: readonly StepEventInput[],
-    outbox: { kind: string; payload: string },
+    outbox: OutboxEvent,
     now: string,
   ): void {
     this.db.transaction(() => {
+      const record = outboxRecord(outbox);
       this.stmt.updateRun!.run({ ...patch, captured: JSON.stringify(patch.captured), id: runId, updatedAt: now });
       for (const e of events) this.insertEvent(runId, shiftId, e, now);
-      this.stmt.insertOutbox!.run(outbox.kind, outbox.payload, now);
+      this.stmt.insertOutbox!.run(record.kind, record.payload, now);
     })();
   }
 

@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
+import { outboxRecord } from './outbox-record.js';
 import type { Who } from './floor-store.js';
 
 export type UnitKind = 'box' | 'cart';
@@ -121,8 +122,8 @@ export class UnitStore {
 
   /** The hub's copy of a device packed into a unit or taken out again (its export names the unit), in the same transaction. */
   private itemToOutbox(unitId: string, serial: string, runId: string | null, packed: boolean, now: string): void {
-    const stationId = (this.s.stationId!.get() as { value: string } | undefined)?.value ?? null;
-    this.s.itemOutbox!.run(JSON.stringify({ type: 'unit.item', stationId, at: now, unitId, serial, runId, packed }), now);
+    const stationId = (this.s.stationId!.get() as { value: string } | undefined)?.value ?? '';
+    this.s.itemOutbox!.run(outboxRecord({ type: 'unit.item', stationId, at: now, unitId, serial, runId, packed }).payload, now);
   }
 
   setState(id: string, state: 'open' | 'closed', now: string): void {

@@ -321,8 +321,3 @@ export function labelPair(text: LocalizedText | undefined, fallback: string): { 
   if (text === undefined) return { de: fallback, en: fallback };
   return typeof text === 'string' ? { de: text, en: text } : { de: text.de, en: text.en };
 }
-
-export function localize(text: LocalizedText | undefined, lang: 'de' | 'en', fallback: string): string {
-  if (text === undefined) return fallback;
-  return typeof text === 'string' ? text : text[lang];
-}

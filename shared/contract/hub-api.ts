@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { orderProgressSchema } from './floor-api.js';
-import { RUN_STATES } from './run-state.js';
+import { idSchema, isoTimeSchema } from './outbox-events.js';
 
 /**
  * The hub's API (CONTRACT.md "Hub API"): what stations send to POST /api/v1/ingest and what the
@@ -13,87 +13,22 @@ export const INGEST_MAX_EVENTS = 1000;
 /** Largest ingest body in bytes (413 above it). */
 export const INGEST_MAX_BYTES = 2 * 1024 * 1024;
 
-const isoTime = z.string().min(10).max(40).refine((s) => !Number.isNaN(Date.parse(s)), 'not an ISO 8601 time');
-const id = z.string().min(1).max(200);
+const isoTime = isoTimeSchema;
+const id = idSchema;
 
-export const stepEventPayloadSchema = z.object({
-  stepIndex: z.number().int().min(0).nullable(),
-  step: z.string().max(200).nullable(),
-  kind: z.string().min(1).max(40),
-  attempt: z.number().int().min(0),
-  message: z.string().max(10_000).nullable(),
-});
-
-/** A run's committed transition, as main/pipeline/run-controller.ts writes it to the outbox. */
-export const runTransitionPayloadSchema = z.object({
-  type: z.literal('run.transition'),
-  stationId: id,
-  at: isoTime,
-  run: z.object({
-    id,
-    serial: z.string().min(1).max(200),
-    shiftId: id,
-    slot: z.string().max(200).nullable(),
-    operator: z.string().max(2000).nullable(),
-    blueprint: z.string().min(1).max(200),
-    blueprintVersion: z.number().int(),
-    /** The resolved blueprint's sha-256 (issue 10); stations before it do not send it. */
-    blueprintHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
-    state: z.enum(RUN_STATES),
-    step: z.string().max(200).nullable(),
-    stepIndex: z.number().int().min(0),
-    attempts: z.number().int().min(0),
-    errorCode: z.string().max(200).nullable(),
-    errorMessage: z.string().max(10_000).nullable(),
-    failedStep: z.string().max(200).nullable(),
-    captured: z.record(z.string(), z.string()),
-    startedAt: isoTime,
-    finishedAt: isoTime.nullable(),
-  }),
-  events: z.array(stepEventPayloadSchema).max(1000),
-});
-export type RunTransitionPayload = z.infer<typeof runTransitionPayloadSchema>;
-
-export const SHIFT_EVENT_TYPES = ['shift.opened', 'shift.operators', 'shift.closed'] as const;
-
-/** A shift opened, joined by operators, or closed: the whole shift as it is after the change. */
-export const shiftPayloadSchema = z.object({
-  type: z.enum(SHIFT_EVENT_TYPES),
-  stationId: id,
-  at: isoTime,
-  shift: z.object({
-    id,
-    openedAt: isoTime,
-    closedAt: isoTime.nullable(),
-    operators: z.array(z.string().max(200)).max(200),
-  }),
-});
-export type ShiftPayload = z.infer<typeof shiftPayloadSchema>;
-
-/** A run handed over from one shift to the next when its shift closed while it was in flight. */
-export const runMovedPayloadSchema = z.object({
-  type: z.literal('run.moved'),
-  stationId: id,
-  at: isoTime,
-  runId: id,
-  fromShift: id,
-  toShift: id,
-  state: z.enum(RUN_STATES),
-  operator: z.string().max(2000).nullable(),
-});
-export type RunMovedPayload = z.infer<typeof runMovedPayloadSchema>;
-
-/** A device packed into a packing unit, or taken out of it again. */
-export const unitItemPayloadSchema = z.object({
-  type: z.literal('unit.item'),
-  stationId: id,
-  at: isoTime,
-  unitId: id,
-  serial: z.string().min(1).max(200),
-  runId: id.nullable(),
-  packed: z.boolean(),
-});
-export type UnitItemPayload = z.infer<typeof unitItemPayloadSchema>;
+// The outbox events' payloads are defined once, with the station's producers, in outbox-events.ts.
+export {
+  SHIFT_EVENT_TYPES,
+  runMovedPayloadSchema,
+  runTransitionPayloadSchema,
+  shiftPayloadSchema,
+  stepEventPayloadSchema,
+  unitItemPayloadSchema,
+  type RunMovedPayload,
+  type RunTransitionPayload,
+  type ShiftPayload,
+  type UnitItemPayload,
+} from './outbox-events.js';
 
 /**
  * One outbox record. Kinds the hub knows are validated and counted; other kinds (from a newer
@@ -199,8 +134,10 @@ export const stationTileSchema = z.object({
   wip: z.number().int(),
   done: z.number().int(),
   failed: z.number().int(),
+  /** Devices done per hour (CONTRACT.md's name; "unit" is a packing unit everywhere else): devicesPerHour is the same figure. */
   unitsPerHour: z.number(),
   firstPassYield: z.number().nullable(),
+  devicesPerHour: z.number(),
   shiftOpenedAt: z.string().nullable(),
   shiftOpen: z.boolean(),
   operators: z.array(z.string()),
@@ -226,7 +163,9 @@ export const summarySchema = z.object({
   wip: z.number().int(),
   stalled: z.number().int(),
   firstPassYield: z.number().nullable(),
+  /** Same figure as devicesPerHour, kept for existing scripts. */
   unitsPerHour: z.number(),
+  devicesPerHour: z.number(),
   /** Dead letters of all stations, ever. */
   deadLetters: z.number().int(),
 });

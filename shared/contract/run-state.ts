@@ -2,12 +2,61 @@
 export const RUN_STATES = ['queued', 'running', 'waiting', 'interrupted', 'done', 'failed', 'cancelled'] as const;
 export type RunState = (typeof RUN_STATES)[number];
 
-/** States a run never leaves by itself. */
-export const FINAL_RUN_STATES: readonly RunState[] = ['done', 'cancelled'];
+/*
+ * One taxonomy of run states for the station, the hub, the exports and the UI.
+ *
+ * "Final" means two different things, so it has two names here:
+ * - CLOSED: the station is through with the run (done, cancelled). Nothing reopens it, so its tile may
+ *   go and the station does not restore it at start.
+ * - FINISHED_RESULT: the run has a result to report (done, failed, cancelled). A failed run is not
+ *   closed: the technician can retry or skip it, and the station keeps it open. But as of now it has
+ *   a result, so exports and metrics count it as failed, and a later retry changes that result.
+ * IN_PROGRESS runs have no result yet (the hub's "WIP", carried over at a shift change);
+ * NEEDS_TECHNICIAN runs wait for a person (failed, or waiting on the bench).
+ */
 
-/** States in which a run still needs the device or the technician. */
-export function isRunActive(state: RunState): boolean {
-  return state !== 'done' && state !== 'cancelled' && state !== 'failed';
+/** The station is through with the run: nothing reopens it. */
+export const CLOSED_RUN_STATES = ['done', 'cancelled'] as const satisfies readonly RunState[];
+/** The station still holds the run: in progress, or failed and waiting for retry or skip. */
+export const OPEN_RUN_STATES = ['queued', 'running', 'waiting', 'interrupted', 'failed'] as const satisfies readonly RunState[];
+/** No result yet: still moving or paused (the hub's WIP; handed over when its shift closes). */
+export const IN_PROGRESS_RUN_STATES = ['queued', 'running', 'waiting', 'interrupted'] as const satisfies readonly RunState[];
+/** Has a result for exports and metrics; a failed run's result may still change by a retry. */
+export const FINISHED_RESULT_STATES = ['done', 'failed', 'cancelled'] as const satisfies readonly RunState[];
+/** Waits for a person: the tile comes first in the technician's attention list. */
+export const NEEDS_TECHNICIAN_STATES = ['failed', 'waiting'] as const satisfies readonly RunState[];
+
+export type ClosedRunState = (typeof CLOSED_RUN_STATES)[number];
+export type InProgressRunState = (typeof IN_PROGRESS_RUN_STATES)[number];
+export type FinishedResultState = (typeof FINISHED_RESULT_STATES)[number];
+
+function member<T extends string>(set: readonly T[], state: string | null | undefined): state is T {
+  return state != null && (set as readonly string[]).includes(state);
+}
+
+/** Done or cancelled: the station is through with the run. */
+export function isRunClosed(state: string | null | undefined): state is ClosedRunState {
+  return member(CLOSED_RUN_STATES, state);
+}
+
+/** Queued, running, waiting or interrupted: no result yet. */
+export function isRunInProgress(state: string | null | undefined): state is InProgressRunState {
+  return member(IN_PROGRESS_RUN_STATES, state);
+}
+
+/** Done, failed or cancelled: a result exports and metrics count. */
+export function isFinishedResult(state: string | null | undefined): state is FinishedResultState {
+  return member(FINISHED_RESULT_STATES, state);
+}
+
+/** Failed or waiting: a person has to act. */
+export function needsTechnician(state: string | null | undefined): boolean {
+  return member(NEEDS_TECHNICIAN_STATES, state);
+}
+
+/** A set as an SQL list, "('queued', 'running')", from the same constants (the states are plain words, safe to inline). */
+export function runStatesSql(states: readonly RunState[]): string {
+  return `(${states.map((s) => `'${s}'`).join(', ')})`;
 }
 
 /** Driver families: which driver talks to a device. */

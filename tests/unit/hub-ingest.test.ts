@@ -68,6 +68,8 @@ describeEachDb('hub ingest', (db) => {
     expect(await store.shiftCounts(st.id, st.shiftId)).toEqual({ done: 1 });
     const [tile] = await store.stationTiles(T0 + 130_000, opts);
     expect(tile).toMatchObject({ stationId: st.id, name: 'Bench 1', online: true, shiftId: st.shiftId, operators: ['Ana'], done: 1, wip: 0, failed: 0, firstPassYield: 1, ackSeq: 3 });
+    // The hub's unitsPerHour counts devices (CONTRACT.md keeps the name); devicesPerHour says so, same figure.
+    expect(tile).toMatchObject({ devicesPerHour: 4, unitsPerHour: 4 });
   });
 
   it('ignores a replayed batch and an overlapping one: nothing is counted twice', async () => {

@@ -7,7 +7,7 @@ import { createHubServer } from '../../main/hub/hub-server.js';
 import { HubStore } from '../../main/hub/hub-store.js';
 import { silentLogger } from '../../main/logging/logger.js';
 import { checkHubLink } from '../../main/cli/hub-link-flags.js';
-import { OutboxSender, type HubLinkStatus } from '../../main/station/outbox-sender.js';
+import { OutboxSender, type HubLinkStatus } from '../../main/hub-link/outbox-sender.js';
 import { openStationCore, startHubReporting } from '../../main/station/start-station.js';
 import type { StationEvent } from '../../shared/contract/station-api.js';
 import { DeadLetterStore } from '../../main/store/dead-letter-store.js';

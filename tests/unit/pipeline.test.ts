@@ -5,7 +5,7 @@ import { RunController, type LiveRun, type RunTransition } from '../../main/pipe
 import type { RunRecord } from '../../main/store/records.js';
 import { StationStore } from '../../main/store/station-store.js';
 import { FakeExecutor, Held, fail, gone, hang, ok, trust } from '../fixtures/fake-executor.js';
-import { dump, queuedRun, tempDir, testBlueprint, testDevice } from '../fixtures/store-helpers.js';
+import { dump, queuedRun, tempDir, testBlueprint, testDevice, testOutboxEvent } from '../fixtures/store-helpers.js';
 
 const T0 = Date.parse('2026-03-02T08:00:00.000Z');
 const SERIAL = 'DMPTEST00001';
@@ -482,7 +482,7 @@ describe('restore after a restart', () => {
   it('from queued (created, never started): starts at the first step', async () => {
     const h = harness(abc());
     const record = queuedRun('run-q', SERIAL, h.blueprintId, h.shiftId, new Date().toISOString());
-    h.store.createRun(record, { stepIndex: null, step: null, kind: 'created', attempt: 1, message: null }, { kind: 'run.transition', payload: '{}' });
+    h.store.createRun(record, { stepIndex: null, step: null, kind: 'created', attempt: 1, message: null }, testOutboxEvent());
     const h2 = h.restart();
     h2.controller.restore(run(h2, 'run-q'), h2.blueprint);
     await settle();

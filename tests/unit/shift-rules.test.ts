@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StationShiftLogSource } from '../../main/export/station-shift-source.js';
 import { earlyJoiners, isDue, parseWindows, scheduledClose, ShiftScheduleError } from '../../main/shifts/shift-schedule.js';
 import { seedShift, tempDir, type SeededShift } from '../fixtures/shift-seed.js';
+import { testOutboxEvent } from '../fixtures/store-helpers.js';
 
 const TZ = 'Europe/Berlin';
 const W = parseWindows(['06:00-14:00', '14:00-22:00', '22:00-06:00']);
@@ -92,7 +93,7 @@ describe('runs in flight at a shift boundary', () => {
     expect(a.header.carriedOut.map((c) => [c.runId, c.toShift])).toContainEqual(['run-000024', next.id]);
     expect(b.header.carriedIn.map((c) => [c.runId, c.fromShift])).toContainEqual(['run-000024', first]);
     // Events written after the hand-over belong to the new shift and its operator.
-    s.store.commitTransition('run-000024', first, { ...s.store.getRun('run-000024')!, state: 'done', phase: 'done', finishedAt: '2026-03-02T13:05:00.000Z' }, [{ stepIndex: 4, step: 'app-pages', kind: 'done', attempt: 1, message: null }], { kind: 'run.transition', payload: '{}' }, '2026-03-02T13:05:00.000Z');
+    s.store.commitTransition('run-000024', first, { ...s.store.getRun('run-000024')!, state: 'done', phase: 'done', finishedAt: '2026-03-02T13:05:00.000Z' }, [{ stepIndex: 4, step: 'app-pages', kind: 'done', attempt: 1, message: null }], testOutboxEvent(), '2026-03-02T13:05:00.000Z');
     const last = s.store.stepEvents('run-000024').at(-1)!;
     expect(last.shiftId).toBe(next.id);
     const op = s.store.db.prepare('SELECT operator FROM step_events WHERE id = ?').get(last.id) as { operator: string };

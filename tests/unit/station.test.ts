@@ -7,7 +7,7 @@ import type { StationCore } from '../../main/station/station-core.js';
 import { AppError } from '../../shared/contract/errors.js';
 import { openStationCore, type StationConfig } from '../../main/station/start-station.js';
 import { StationStore } from '../../main/store/station-store.js';
-import { queuedRun, tempDir } from '../fixtures/store-helpers.js';
+import { queuedRun, tempDir, testOutboxEvent } from '../fixtures/store-helpers.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -150,7 +150,7 @@ describe('StationCore', () => {
     store.upsertDevice({ serial, family: 'simulated', platform: 'ios', model: 'iPad (10th generation)', osVersion: '18.1', portPath: 'sim-1', present: true }, now);
     const bpId = (store.db.prepare("SELECT id FROM blueprints WHERE name = 'school-ipad'").get() as { id: number }).id;
     const shiftId = store.ensureShift(now).id;
-    store.createRun(queuedRun('run-left-queued', serial, bpId, shiftId, now), { stepIndex: null, step: null, kind: 'created', attempt: 1, message: null }, { kind: 'run.transition', payload: '{}' });
+    store.createRun(queuedRun('run-left-queued', serial, bpId, shiftId, now), { stepIndex: null, step: null, kind: 'created', attempt: 1, message: null }, testOutboxEvent());
     store.close();
     core = await station();
     await until('done', inState(core, serial, 'done'));

@@ -4,11 +4,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MigrationError, openDatabase } from '../../main/store/database.js';
 import { STATION_MIGRATIONS } from '../../main/store/migrations/index.js';
 import type { RunPatch, StepEventInput } from '../../main/store/records.js';
+import type { OutboxEvent } from '../../shared/contract/outbox-events.js';
 import { ShiftLogStore } from '../../main/store/shift-log-store.js';
 import { BlueprintVersionConflictError, StationStore, UNASSIGNED_OPERATOR } from '../../main/store/station-store.js';
 import { stepsOfRun } from '../../main/export/station-shift-source.js';
 import { runDetail } from '../../main/station/run-views.js';
-import { dump, queuedRun, tempDir, testBlueprint, testDevice } from '../fixtures/store-helpers.js';
+import { dump, queuedRun, tempDir, testBlueprint, testDevice, testOutboxEvent } from '../fixtures/store-helpers.js';
 
 const T0 = '2026-03-02T08:00:00.000Z';
 const T1 = '2026-03-02T08:00:01.000Z';
@@ -104,7 +105,7 @@ describe('StationStore', () => {
   afterEach(() => store.close());
 
   const created: StepEventInput = { stepIndex: null, step: null, kind: 'created', attempt: 1, message: null };
-  const outbox = (n: number) => ({ kind: 'run.transition', payload: JSON.stringify({ n }) });
+  const outbox = (n: number) => testOutboxEvent(n);
   const running: RunPatch = {
     state: 'running', phase: 'running', stepIndex: 0, attempt: 1, attemptsTotal: 1, deadlineAt: 12345,
     waitingReason: null, waitingMessage: null, errorCode: null, errorMessage: null, failedStep: null, captured: { a: '1' }, finishedAt: null,
@@ -132,12 +133,12 @@ describe('StationStore', () => {
     expect(run).toMatchObject({ state: 'running', phase: 'running', deadlineAt: 12345, captured: { a: '1' }, updatedAt: T1 });
     expect(store.stepEvents('r1').map((e) => e.kind)).toEqual(['created', 'start', 'waiting']);
     expect(store.outboxAfter(0, 100)).toHaveLength(outboxBefore + 1);
-    expect(JSON.parse(store.outboxAfter(0, 100).at(-1)!.payload)).toEqual({ n: 1 });
+    expect(JSON.parse(store.outboxAfter(0, 100).at(-1)!.payload)).toEqual(outbox(1));
   });
 
   it.each([
     ['the second step event', [startA, { ...startA, kind: null as unknown as 'start' }], outbox(1)],
-    ['the outbox record', [startA], { kind: 'run.transition', payload: null as unknown as string }],
+    ['the outbox record', [startA], null as unknown as OutboxEvent],
   ])('a transition whose %s fails leaves nothing of it visible', (_what, events, box) => {
     createRun('r1', 'SER1');
     const before = dump(store);
@@ -151,7 +152,7 @@ describe('StationStore', () => {
 
   it('a run whose outbox record fails is not created at all', () => {
     const before = dump(store);
-    expect(() => store.createRun(queuedRun('r1', 'SER1', blueprintId, shiftId, T0), created, { kind: 'x', payload: null as unknown as string })).toThrow();
+    expect(() => store.createRun(queuedRun('r1', 'SER1', blueprintId, shiftId, T0), created, null as unknown as OutboxEvent)).toThrow();
     expect(dump(store)).toEqual(before);
   });
 
@@ -182,8 +183,8 @@ describe('StationStore', () => {
     for (let i = 1; i <= 4; i++) store.commitTransition('r1', shiftId, running, [startA], outbox(i), T1);
     const first = store.outboxAfter(0, 2);
     const second = store.outboxAfter(first.at(-1)!.seq, 10);
-    expect(first.map((r) => JSON.parse(r.payload).n)).toEqual([0, 1]);
-    expect(second.map((r) => JSON.parse(r.payload).n)).toEqual([2, 3, 4]);
+    expect(first.map((r) => JSON.parse(r.payload).run.attempts)).toEqual([0, 1]);
+    expect(second.map((r) => JSON.parse(r.payload).run.attempts)).toEqual([2, 3, 4]);
   });
 
   it('a device has at most one open run; failed counts as open, done and cancelled do not', () => {

@@ -14,6 +14,7 @@ import { systemSerialPortLocator, type SerialPortLocator } from './port-locator.
 import { SerialGoneError, SerialLink, SerialOpenError, type SerialSettings } from './serial-link.js';
 import { SerialScriptError, runSerialScript, type SerialScriptLine } from './serial-script.js';
 import { runSerialStep, type SerialScriptRunner } from './serial-steps.js';
+import { backoffDelay } from '../../../shared/backoff.js';
 
 /** How a device tells who it is: the identify step of the station's serial blueprint. */
 export interface SerialIdentifyScript {
@@ -77,7 +78,7 @@ interface PortState {
   /** Aborted when the port goes away: stops identifying and retries. */
   present: AbortController;
   retryTimer: NodeJS.Timeout | null;
-  retryDelay: number;
+  retryAttempt: number;
   identifying: Promise<void> | null;
   /** Steps, identify runs and presence checks take turns on the port: one opener at a time. */
   turn: Promise<unknown>;
@@ -154,7 +155,7 @@ export class SerialDriver implements DeviceDriver {
     if (port.device) {
       if (!port.checking) port.checking = this.checkPresence(port, true).finally(() => (port.checking = null));
     } else {
-      port.retryDelay = this.opts.retryMs ?? 2000;
+      port.retryAttempt = 0;
       this.identifySoon(port, 0);
     }
     return true;
@@ -199,7 +200,7 @@ export class SerialDriver implements DeviceDriver {
       device: null,
       present: new AbortController(),
       retryTimer: null,
-      retryDelay: this.opts.retryMs ?? 2000,
+      retryAttempt: 0,
       identifying: null,
       turn: Promise.resolve(),
       stepsRunning: 0,
@@ -287,9 +288,8 @@ export class SerialDriver implements DeviceDriver {
 
   private retryLater(port: PortState): void {
     if (port.present.signal.aborted) return;
-    const delay = port.retryDelay;
-    port.retryDelay = Math.min(delay * 2, 60_000);
-    this.identifySoon(port, delay);
+    port.retryAttempt += 1;
+    this.identifySoon(port, backoffDelay(port.retryAttempt, { baseMs: this.opts.retryMs ?? 2000, maxMs: 60_000 }));
   }
 
   /** A port's notice tile: English in `message` (what stations before the catalogue showed), the catalogue message in `text`. */
@@ -350,7 +350,7 @@ export class SerialDriver implements DeviceDriver {
       this.retryLater(port);
       return;
     }
-    port.retryDelay = this.opts.retryMs ?? 2000;
+    port.retryAttempt = 0;
     port.misses = 0;
     port.lastUsed = Date.now();
     port.device = { ...identity, identifiedByScript: identity.byScript, presence: new AbortController() };

@@ -1,13 +1,13 @@
 import type { Dashboard, StationTile, Summary } from '../../../shared/contract/hub-api.js';
+import { IN_PROGRESS_RUN_STATES, runStatesSql } from '../../../shared/contract/run-state.js';
 import { devicesPerHour, firstPassYield } from '../../../shared/metrics.js';
 import { iso, localDate, num, parseMs, str } from '../db/rows.js';
 import type { SqlDatabase } from '../db/sql.js';
 import { deadLetterCounts } from '../ingest/dead-letters.js';
 import { FAILURE_KINDS } from '../ingest/projections.js';
 
-/** Runs that still need the device or the technician (the station's "in progress"). */
-export const WIP_STATES = ['queued', 'running', 'waiting', 'interrupted'] as const;
-const WIP_SQL = `(${WIP_STATES.map((s) => `'${s}'`).join(', ')})`;
+/** Work in progress: runs without a result yet. */
+const WIP_SQL = runStatesSql(IN_PROGRESS_RUN_STATES);
 const FAILURE_KINDS_SQL = `(${FAILURE_KINDS.map((k) => `'${k}'`).join(', ')})`;
 
 export interface DashboardData {
@@ -79,17 +79,19 @@ export class DashboardQueries {
         const shiftOpen = shift ? shift.closed_at === null : false;
         const openedMs = shift ? num(shift.opened_ms) : null;
         const closedMs = shift?.closed_at ? parseMs(String(shift.closed_at)) + num(s.clock_offset_ms) : now;
+        const perHour = openedMs === null ? 0 : devicesPerHour(done, openedMs, closedMs);
         return {
           stationId: str(s.station_uuid),
           name: String(s.name),
           online: lastSeen !== null && now - lastSeen <= opts.onlineWindowMs,
           lastSeen: lastSeen === null ? null : iso(lastSeen),
           shiftId: shift ? String(shift.shift_id) : (fallback.get(k) ?? null),
-          wip: WIP_STATES.reduce((sum, st) => sum + (c.states[st] ?? 0), 0),
+          wip: IN_PROGRESS_RUN_STATES.reduce((sum, st) => sum + (c.states[st] ?? 0), 0),
           done,
           failed,
-          unitsPerHour: openedMs === null ? 0 : devicesPerHour(done, openedMs, closedMs),
+          unitsPerHour: perHour,
           firstPassYield: firstPassYield(c.firstPass, done, failed),
+          devicesPerHour: perHour,
           shiftOpenedAt: shift ? String(shift.opened_at) : null,
           shiftOpen,
           operators: shift ? (JSON.parse(String(shift.operators)) as string[]) : [],
@@ -123,6 +125,7 @@ export class DashboardQueries {
       const dead = await q.get('SELECT count(*) AS n FROM dead_letters');
       const done = num(fin?.done);
       const failed = num(fin?.failed);
+      const perHour = devicesPerHour(done, fromMs, Math.min(toMs, now));
       return {
         from: iso(fromMs),
         to: iso(toMs),
@@ -135,7 +138,8 @@ export class DashboardQueries {
         wip: num(wip?.n),
         stalled: num(wip?.stalled),
         firstPassYield: firstPassYield(num(fin?.first_pass), done, failed),
-        unitsPerHour: devicesPerHour(done, fromMs, Math.min(toMs, now)),
+        unitsPerHour: perHour,
+        devicesPerHour: perHour,
         deadLetters: num(dead?.n),
       };
     });

@@ -1,4 +1,5 @@
 import type { Dialect, SqlClient, SqlValue } from './sql.js';
+import { localDateOf, localTimeZone } from '../../shifts/zoned-time.js';
 
 /** Reading result columns and writing rows the same way on SQLite and PostgreSQL. */
 
@@ -20,8 +21,7 @@ export function iso(ms: number): string {
 
 /** YYYY-MM-DD in the hub's time zone. */
 export function localDate(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  return localDateOf(ms, localTimeZone());
 }
 
 /**

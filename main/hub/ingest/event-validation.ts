@@ -1,19 +1,13 @@
+import { EVENT_MAX_DEPTH, FORBIDDEN_CONTROL_CHARACTERS, type DeadLetterCode, type IngestBody, type IngestEvent } from '../../../shared/contract/hub-api.js';
 import {
-  EVENT_MAX_DEPTH,
-  FORBIDDEN_CONTROL_CHARACTERS,
-  SHIFT_EVENT_TYPES,
-  runMovedPayloadSchema,
-  runTransitionPayloadSchema,
-  shiftPayloadSchema,
-  unitItemPayloadSchema,
-  type DeadLetterCode,
-  type IngestBody,
-  type IngestEvent,
+  describeOutboxIssues,
+  parseOutboxEvent,
+  type OutboxEvent,
   type RunMovedPayload,
   type RunTransitionPayload,
   type ShiftPayload,
   type UnitItemPayload,
-} from '../../../shared/contract/hub-api.js';
+} from '../../../shared/contract/outbox-events.js';
 import { AppError } from '../../../shared/contract/errors.js';
 import { message } from '../../../shared/messages/catalogue.js';
 
@@ -77,19 +71,20 @@ export function structuralProblem(value: unknown, label = 'event'): { code: Dead
   return null;
 }
 
-function issues(list: readonly { path: readonly PropertyKey[]; message: string }[]): string {
-  return list
-    .slice(0, 5)
-    .map((i) => `${i.path.map(String).join('.') || 'payload'}: ${i.message}`)
-    .join('; ');
+/** An event checked against the same schemas the station checked it with when it wrote it. */
+function knownEvent(seq: number, kind: string, at: string, raw: string, event: OutboxEvent): ParsedEvent {
+  const head = { seq, kind, at, raw };
+  switch (event.type) {
+    case 'run.transition':
+      return { ...head, known: 'run', payload: event };
+    case 'unit.item':
+      return { ...head, known: 'unit', payload: event };
+    case 'run.moved':
+      return { ...head, known: 'moved', payload: event };
+    default:
+      return { ...head, known: 'shift', payload: event };
+  }
 }
-
-const KNOWN = [
-  { test: (k: string) => k === 'run.transition', known: 'run', schema: runTransitionPayloadSchema },
-  { test: (k: string) => k === 'unit.item', known: 'unit', schema: unitItemPayloadSchema },
-  { test: (k: string) => k === 'run.moved', known: 'moved', schema: runMovedPayloadSchema },
-  { test: (k: string) => (SHIFT_EVENT_TYPES as readonly string[]).includes(k), known: 'shift', schema: shiftPayloadSchema },
-] as const;
 
 /**
  * Splits a batch into events to store and events to set aside. Problems of the whole batch (a seq
@@ -115,17 +110,16 @@ export function validateBatch(body: IngestBody): ValidatedBatch {
       return;
     }
     const raw = JSON.stringify(e.payload);
-    const kind = KNOWN.find((k) => k.test(e.kind));
-    if (!kind) {
+    const parsed = parseOutboxEvent(e.kind, e.payload);
+    if (!parsed.known) {
       events.push({ seq: e.seq, kind: e.kind, at: e.at, raw, known: null });
       return;
     }
-    const parsed = kind.schema.safeParse(e.payload);
-    if (!parsed.success) {
-      dead.push({ seq: e.seq, code: 'invalid_payload', message: escapeControlCharacters(`events[${i}] (seq ${e.seq}, ${e.kind}): ${issues(parsed.error.issues)}`), payload: deadPayload(e) });
+    if (!parsed.ok) {
+      dead.push({ seq: e.seq, code: 'invalid_payload', message: escapeControlCharacters(`events[${i}] (seq ${e.seq}, ${e.kind}): ${describeOutboxIssues(parsed.issues)}`), payload: deadPayload(e) });
       return;
     }
-    events.push({ seq: e.seq, kind: e.kind, at: e.at, raw, known: kind.known, payload: parsed.data } as ParsedEvent);
+    events.push(knownEvent(e.seq, e.kind, e.at, raw, parsed.event));
   });
   return { events, dead };
 }

@@ -1,6 +1,7 @@
 import { apiErrorSchema } from '../../../shared/contract/errors.js';
 import { dashboardSchema, loginResponseSchema, type Dashboard, type LoginResponse } from '../../../shared/contract/hub-api.js';
 import type { WireMessage } from '../../../shared/messages/schema.js';
+import { backoffDelay } from '../../../shared/backoff.js';
 
 const SESSION_KEY = 'benchline.hub.session';
 
@@ -154,7 +155,7 @@ export function openLive(token: string, handlers: LiveHandlers): () => void {
       if (stopped) return;
       failures += 1;
       handlers.onState('reconnecting');
-      await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * 2 ** Math.min(failures, 5)) * (0.5 + Math.random() / 2)));
+      await new Promise((r) => setTimeout(r, backoffDelay(failures + 1, { baseMs: 500, maxMs: 10_000, jitter: 'half' })));
     }
   };
   void run();

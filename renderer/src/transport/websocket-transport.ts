@@ -1,5 +1,6 @@
 import { wsServerFrameSchema } from '../../../shared/contract/station-api.js';
 import { TransportError, type ConnectionState, type Transport } from './transport.js';
+import { backoffDelay } from '../../../shared/backoff.js';
 
 export interface WebSocketTransportOptions {
   url: string | null;
@@ -120,9 +121,8 @@ export class WebSocketTransport implements Transport {
   private scheduleReconnect(): void {
     if (this.closed) return;
     this.setState('reconnecting');
-    const base = Math.min(this.maxDelay, this.minDelay * 2 ** this.attempt);
-    const delay = base / 2 + Math.random() * (base / 2);
     this.attempt++;
+    const delay = backoffDelay(this.attempt, { baseMs: this.minDelay, maxMs: this.maxDelay, jitter: 'half' });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       this.open();

@@ -42,7 +42,7 @@ export function StationTile({ tile, stallMinutes }: { tile: Tile; stallMinutes: 
         <Figure label={t('tile.wip')} value={n(tile.wip)} tone="running" testId="wip" />
         <Figure label={t('tile.done')} value={n(tile.done)} tone="done" testId="done" />
         <Figure label={t('tile.failed')} value={n(tile.failed)} tone={tile.failed > 0 ? 'failed' : undefined} testId="failed" />
-        <Figure label={t('tile.perHour')} value={n(tile.unitsPerHour, 1)} testId="per-hour" />
+        <Figure label={t('tile.perHour')} value={n(tile.devicesPerHour, 1)} testId="per-hour" />
         <Figure label={t('tile.fpy')} value={tile.firstPassYield === null ? '–' : `${n(tile.firstPassYield * 100, 1)} %`} testId="fpy" />
         <Figure label={t('tile.stalled', { minutes: stallMinutes })} value={n(tile.stalled)} tone={tile.stalled > 0 ? 'waiting' : undefined} testId="stalled" />
       </div>

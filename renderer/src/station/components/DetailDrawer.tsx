@@ -9,6 +9,7 @@ import { useStation } from '../state/context.js';
 import { eventMessageText, instructionText, labelText, tileState, waitsForTechnician } from '../state/device-text.js';
 import { CancelButton } from './CancelButton.js';
 import type { TileAction } from './Tile.js';
+import { isRunClosed } from '../../../../shared/contract/run-state.js';
 
 /** Re-reads the run at most this often while the device keeps changing. */
 const REFRESH_MS = 400;
@@ -111,7 +112,7 @@ export function DetailDrawer({
               </button>
             </>
           ) : null}
-          {device.runId && state !== 'done' && state !== 'cancelled' ? <CancelButton device={device} disabled={!live} onAction={onAction} /> : null}
+          {device.runId && !isRunClosed(state) ? <CancelButton device={device} disabled={!live} onAction={onAction} /> : null}
         </div>
       </header>
 

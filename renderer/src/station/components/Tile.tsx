@@ -7,6 +7,7 @@ import { instructionText, labelText, tileState, waitsForTechnician } from '../st
 import { reidentifiablePort } from '../state/new-device.js';
 import { PortLabel } from '../bench/PortLabel.js';
 import { Elapsed } from './Elapsed.js';
+import { isRunClosed } from '../../../../shared/contract/run-state.js';
 
 export type TileAction = 'retry' | 'skip' | 'cancel' | 'confirm' | 'details' | 'newDevice';
 
@@ -30,7 +31,7 @@ function TileView({ device, focused, tabStop, live, onAction, onSelect }: TilePr
   const state = tileState(device);
   const failed = state === 'failed';
   const confirmable = waitsForTechnician(device);
-  const finished = state === 'done' || state === 'cancelled';
+  const finished = isRunClosed(state);
   // A serial device sits on a fixed cable: the technician says when another one is on it.
   const swappable = reidentifiablePort(device) !== null;
   const stepLabel = labelText(device.stepLabel, language);

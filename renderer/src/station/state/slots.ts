@@ -1,28 +1,12 @@
 import type { DeviceView, PortNoticeView } from '../../../../shared/contract/station-api.js';
+import { hubIndexOf, parseSlotLabel } from '../../../../shared/slot-label.js';
 
-/** "A1".."P16" (and "AA1" past Z) in the physical order of the hubs; anything else sorts last. */
-const SLOT = /^([A-Z]+)(\d+)$/;
-
-export interface ParsedSlot {
-  hub: string;
-  position: number;
-}
-
-export function parseSlot(label: string | null): ParsedSlot | null {
-  const m = label ? SLOT.exec(label) : null;
-  return m ? { hub: m[1]!, position: Number(m[2]) } : null;
-}
-
-function hubRank(hub: string): number {
-  let n = 0;
-  for (const ch of hub) n = n * 26 + (ch.charCodeAt(0) - 64);
-  return n;
-}
+// "A1".."P16" (and "AA1" past Z) in the physical order of the hubs; anything else sorts last.
 
 export function compareSlots(a: string | null, b: string | null): number {
-  const pa = parseSlot(a);
-  const pb = parseSlot(b);
-  if (pa && pb) return hubRank(pa.hub) - hubRank(pb.hub) || pa.position - pb.position;
+  const pa = parseSlotLabel(a);
+  const pb = parseSlotLabel(b);
+  if (pa && pb) return pa.hubIndex - pb.hubIndex || pa.number - pb.number;
   if (pa) return -1;
   if (pb) return 1;
   return (a ?? '\uffff').localeCompare(b ?? '\uffff');
@@ -56,19 +40,19 @@ export function groupByHub(devices: readonly DeviceView[], notices: readonly Por
   const loose: DeviceView[] = [];
   const looseNotices: PortNoticeView[] = [];
   for (const d of devices) {
-    const slot = parseSlot(d.slot);
+    const slot = parseSlotLabel(d.slot);
     if (!slot) {
       loose.push(d);
       continue;
     }
     let positions = hubs.get(slot.hub);
     if (!positions) hubs.set(slot.hub, (positions = new Map()));
-    const list = positions.get(slot.position);
+    const list = positions.get(slot.number);
     if (list) list.push(d);
-    else positions.set(slot.position, [d]);
+    else positions.set(slot.number, [d]);
   }
   for (const n of notices) {
-    const slot = parseSlot(n.slot);
+    const slot = parseSlotLabel(n.slot);
     if (!slot) {
       looseNotices.push(n);
       continue;
@@ -76,12 +60,12 @@ export function groupByHub(devices: readonly DeviceView[], notices: readonly Por
     if (!hubs.has(slot.hub)) hubs.set(slot.hub, new Map());
     let positions = hubNotices.get(slot.hub);
     if (!positions) hubNotices.set(slot.hub, (positions = new Map()));
-    const list = positions.get(slot.position);
+    const list = positions.get(slot.number);
     if (list) list.push(n);
-    else positions.set(slot.position, [n]);
+    else positions.set(slot.number, [n]);
   }
   const groups: HubGroup[] = [...hubs.keys()]
-    .sort((a, b) => hubRank(a) - hubRank(b))
+    .sort((a, b) => hubIndexOf(a) - hubIndexOf(b))
     .map((hub) => {
       const positions = hubs.get(hub)!;
       const noticePositions = hubNotices.get(hub) ?? new Map<number, PortNoticeView[]>();

@@ -1,6 +1,7 @@
 import type { DeviceView, HubLinkView, PortNoticeView, ShiftStats, ShiftView, StationEvent } from '../../../../shared/contract/station-api.js';
 import type { ConnectionState, StationClient } from '../../transport/index.js';
 import { compareDevices } from './slots.js';
+import { needsTechnician as stateNeedsTechnician } from '../../../../shared/contract/run-state.js';
 
 export interface StationInfo {
   id: string;
@@ -61,7 +62,7 @@ const EMPTY: StationState = {
 };
 
 function needsTechnician(d: DeviceView): boolean {
-  return d.state === 'failed' || d.state === 'waiting';
+  return stateNeedsTechnician(d.state);
 }
 
 /**

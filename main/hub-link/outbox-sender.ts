@@ -1,5 +1,7 @@
 // Over 400 lines: the send loop, its request, acknowledgement and failure handling share the link state; the dead-letter protocol is in hub-dead-letters.ts.
 import { ingestResponseSchema, type IngestBody } from '../../shared/contract/hub-api.js';
+import { parseOutboxEvent } from '../../shared/contract/outbox-events.js';
+import { isFinishedResult } from '../../shared/contract/run-state.js';
 import type { HubLinkView } from '../../shared/contract/station-api.js';
 import { stripControl } from '../../shared/contract/text.js';
 import type { Logger } from '../logging/logger.js';
@@ -7,6 +9,7 @@ import type { Db } from '../store/database.js';
 import { DeadLetterStore, type DeadLetterRecord } from '../store/dead-letter-store.js';
 import { BAD_BATCH_STATUSES, deadLetterOf, parseRejection, type DeadLetterSink, type RejectedEvent } from './hub-dead-letters.js';
 import type { OutboxRecord } from '../store/records.js';
+import { backoffDelay } from '../../shared/backoff.js';
 
 /** What the sender needs from the station's store: the durable outbox. */
 export interface OutboxSource {
@@ -349,11 +352,10 @@ export class OutboxSender {
     if (!this.o.source.getDevice) return [];
     const serials = new Set<string>();
     for (const e of events) {
-      if (e.kind !== 'run.transition') continue;
-      const p = e.payload as { run?: { serial?: unknown; state?: unknown }; events?: { kind?: unknown }[] };
-      const final = p.run?.state === 'done' || p.run?.state === 'failed' || p.run?.state === 'cancelled';
-      const created = Array.isArray(p.events) && p.events.some((x) => x.kind === 'created');
-      if ((final || created) && typeof p.run?.serial === 'string') serials.add(p.run.serial);
+      const parsed = parseOutboxEvent(e.kind, e.payload);
+      if (!parsed.known || !parsed.ok || parsed.event.type !== 'run.transition') continue;
+      const { run, events: steps } = parsed.event;
+      if (isFinishedResult(run.state) || steps.some((x) => x.kind === 'created')) serials.add(run.serial);
     }
     const out: NonNullable<IngestBody['devices']> = [];
     for (const serial of serials) {
@@ -367,7 +369,9 @@ export class OutboxSender {
     this.failures += 1;
     const refused = err instanceof HubRefusedError ? err : null;
     let state: HubLinkState = 'offline';
-    let exp = Math.min(this.o.maxDelayMs, this.o.minDelayMs * 2 ** (this.failures - 1));
+    // Full jitter; a Retry-After from the hub is the least we wait.
+    const backoff = { baseMs: this.o.minDelayMs, maxMs: this.o.maxDelayMs, jitter: 'full', random: this.o.random } as const;
+    let delay = backoffDelay(this.failures, backoff);
     if (refused && this.refusedBatch(refused)) {
       // Not a failure of the link: go on at once with the smaller batch, or the events after the dead letter.
       this.failures = 0;
@@ -376,14 +380,12 @@ export class OutboxSender {
     }
     if (refused?.status === 413 && this.batchSize > 1) {
       this.batchSize = Math.max(1, Math.floor(this.batchSize / 2));
-      exp = 0;
+      delay = 0;
     } else if (refused && refused.status >= 400 && refused.status < 500 && refused.status !== 408 && refused.status !== 429) {
       // Wrong token, a batch the hub refuses: nothing changes by retrying soon; an admin has to act.
       state = 'rejected';
-      exp = this.o.maxDelayMs;
+      delay = backoffDelay(1, { ...backoff, baseMs: this.o.maxDelayMs });
     }
-    // Full jitter; a Retry-After from the hub is the least we wait.
-    let delay = Math.round(this.o.random() * exp);
     if (refused?.retryAfterMs) delay = Math.max(delay, refused.retryAfterMs);
     const message = refused ? `hub refused the batch (${refused.status} ${refused.code}): ${refused.message}` : `hub not reachable: ${describe(err)}`;
     const changed = this.current.state !== state || this.current.lastError !== message;

@@ -42,8 +42,8 @@ export async function start(args: string[], ready: RegExp, env: NodeJS.ProcessEn
         resolve(m);
       }
     };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', (d: Buffer) => {
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', (d: Buffer) => {
       out += d.toString();
     });
     proc.once('exit', (code) => {

@@ -156,8 +156,8 @@ describeEachDb('hub HTTP API', (db) => {
     }
     expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
     expect(statuses[5]).toBe(429);
-    expect(last.json()).toMatchObject({ error: { code: 'rate_limited' } });
-    expect(last.headers['retry-after']).toBeDefined();
+    expect(last!.json()).toMatchObject({ error: { code: 'rate_limited' } });
+    expect(last!.headers['retry-after']).toBeDefined();
   });
 
   it('pushes the dashboard live when a station reports', async () => {
@@ -170,7 +170,7 @@ describeEachDb('hub HTTP API', (db) => {
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     const events = sse(res.body!);
     const first = await events.next();
-    const d0 = dashboardSchema.parse(JSON.parse(first.value!.data));
+    const d0 = dashboardSchema.parse(JSON.parse(first.value!.data)) as Dashboard;
     expect(d0.stations[0]).toMatchObject({ name: 'Bench 1', done: 0 });
     expect((await ingest({ stationId, events: [shiftEvent(stationId, 1), doneEvent(stationId, 2, 'r1'), doneEvent(stationId, 3, 'r2')] })).statusCode).toBe(200);
     let latest = d0;

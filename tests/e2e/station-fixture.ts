@@ -40,12 +40,12 @@ export class Station {
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.opts.env } });
     this.child = child;
     this.output = '';
-    child.stdout!.setEncoding('utf8');
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => (this.output += chunk));
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => (this.output += chunk));
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`The station did not print its UI address within 20 s. Output:\n${this.output}`)), 20_000);
-      child.stdout!.on('data', (chunk: string) => {
+      child.stdout.on('data', (chunk: string) => {
         this.output += chunk;
         const m = /UI:\s+(http:\/\/\S+)/.exec(this.output);
         if (m) {

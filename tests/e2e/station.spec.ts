@@ -1,8 +1,4 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { ROOT, expect, openUi, scan, test, tile } from './station-fixture.js';
-
-const ARTIFACTS = path.join(ROOT, 'tests', 'artifacts');
+import { expect, openUi, scan, test, tile } from './station-fixture.js';
 
 test.describe('technician screen', () => {
   test('16 devices plugged from the simulator panel all reach done', async ({ page, station }) => {
@@ -194,30 +190,3 @@ test.describe('technician screen', () => {
   });
 });
 
-test.describe('screenshot', () => {
-  test.use({ stationOptions: { simSpeed: 40, simulate: 0 } });
-
-  test('the grid with every state, kept as tests/artifacts/station-grid.png', async ({ page, station }) => {
-    await page.setViewportSize({ width: 1600, height: 1250 });
-    await openUi(page, station);
-    await station.api('POST', 'shifts', { operators: ['Anna Schulz', 'Ben Okafor'] });
-    const finished = await station.plug(4);
-    const failing = await station.plug(2, { failAt: 'app-pages' });
-    for (const s of finished) await expect(tile(page, s)).toHaveAttribute('data-state', 'done', { timeout: 45_000 });
-    for (const s of failing) await expect(tile(page, s)).toHaveAttribute('data-state', 'failed', { timeout: 45_000 });
-
-    const notebooks = await station.plug(2, { model: 'Notebook 14 (Schule)' });
-    await station.plug(1, { model: 'Galaxy Tab A9+' });
-    const running = await station.plug(7);
-    await expect(tile(page, running[2]!)).toHaveAttribute('data-state', /running|waiting/, { timeout: 10_000 });
-    await station.unplug(running[2]!);
-    for (const s of notebooks) await expect(tile(page, s)).toHaveAttribute('data-state', 'waiting', { timeout: 10_000 });
-    await expect(tile(page, running[2]!)).toHaveAttribute('data-state', 'interrupted');
-    await tile(page, failing[0]!).focus();
-    await page.waitForTimeout(1000);
-
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: path.join(ARTIFACTS, 'station-grid.png'), animations: 'disabled' });
-    expect(fs.statSync(path.join(ARTIFACTS, 'station-grid.png')).size).toBeGreaterThan(10_000);
-  });
-});

@@ -42,8 +42,8 @@ export async function start(args: string[], ready: RegExp, env: NodeJS.ProcessEn
         resolve(m);
       }
     };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', (d: Buffer) => {
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', (d: Buffer) => {
       out += d.toString();
     });
     proc.once('exit', (code) => {
@@ -111,17 +111,4 @@ export class CuttableLink {
   }
 }
 
-export async function until<T>(check: () => Promise<T | false | null | undefined> | T | false | null | undefined, what: string, limitMs = 60_000): Promise<T> {
-  const end = Date.now() + limitMs;
-  let lastError: unknown = null;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+export { until } from '../fixtures/until.js';

@@ -108,24 +108,31 @@ describeEachDb('hub and two stations as processes', (db) => {
     // Both stations report.
     await until(async () => ((await tile('Bench A'))?.done ?? 0) > 0 && ((await tile('Bench B'))?.done ?? 0) > 0, 'both stations reporting done devices');
 
+    // Waits until a station has written `more` outbox records past `from`: it works on while the hub or its link is down.
+    const keepsWriting = (dir: string, from: number, more: number, what: string) => until(() => stationFacts(dir).written >= from + more, what);
+
     // The hub crashes mid-shift; work goes on at the benches, and station A crashes and restarts too.
     await hub.kill('SIGKILL');
     children.delete(hub);
+    const atHubCrash = { a: stationFacts(dirA).written, b: stationFacts(dirB).written };
     await plug(a, 3);
     await plug(b, 3);
-    await new Promise((r) => setTimeout(r, 1500));
+    await keepsWriting(dirA, atHubCrash.a, 3, 'station A working while the hub is down');
+    await keepsWriting(dirB, atHubCrash.b, 3, 'station B working while the hub is down');
     await a.child.kill('SIGKILL');
     children.delete(a.child);
     a = await startStation(dirA, hubUrl, tokenA);
+    const atRestartA = stationFacts(dirA).written;
     await plug(a, 2);
-    await new Promise((r) => setTimeout(r, 1500));
+    await keepsWriting(dirA, atRestartA, 3, 'station A working after its restart, the hub still down');
     hub = await startHub();
 
     // Station B is cut off for a while, and works on.
     link.setOffline(true);
+    const atCutB = stationFacts(dirB).written;
     await plug(b, 3);
     await until(async () => (await tile('Bench A'))?.online, 'station A back online');
-    await new Promise((r) => setTimeout(r, 3000));
+    await keepsWriting(dirB, atCutB, 6, 'station B working while cut off');
     // B kept working offline: its outbox holds what the hub has not seen.
     await until(() => stationFacts(dirB).waiting > 0, 'station B keeping records while offline');
     link.setOffline(false);

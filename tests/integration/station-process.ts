@@ -31,8 +31,8 @@ export async function startStation(dataDir: string, args: string[], timeoutMs = 
     env: { ...process.env, NODE_ENV: 'test' },
   });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),
   );
@@ -45,7 +45,7 @@ export async function startStation(dataDir: string, args: string[], timeoutMs = 
         resolve(m[1]!);
       }
     };
-    child.stdout!.on('data', check);
+    child.stdout.on('data', check);
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
       reject(new Error(`station exited (${code ?? signal}) before it was ready:\n${out}`));

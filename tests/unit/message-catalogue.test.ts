@@ -28,7 +28,7 @@ describe('the message catalogue', () => {
   it('has a German and an English text for every code, and no text without a code', () => {
     for (const language of LANGUAGES) {
       const texts = MESSAGE_TEXTS[language];
-      const missing = CODES.filter((c) => typeof texts[c] !== 'string' || texts[c]!.trim() === '');
+      const missing = CODES.filter((c) => typeof texts[c] !== 'string' || texts[c].trim() === '');
       expect(missing, `${language}: codes without text`).toEqual([]);
       expect(Object.keys(texts).filter((k) => !(k in MESSAGES)), `${language}: texts without code`).toEqual([]);
     }

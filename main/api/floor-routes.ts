@@ -11,6 +11,7 @@ import type { Logger } from '../logging/logger.js';
 import type { StationCore } from '../station/station-core.js';
 import { writeManifestCsv, writeManifestPdf } from '../units/unit-manifest.js';
 import { parseInput } from '../http/validate.js';
+import { stationLanguage } from '../store/station-language.js';
 import { callMethod } from './station-methods.js';
 
 /** Order files can be large (11,000 serials is ~0.8 MB); the rest of the API keeps its 1 MB limit. */
@@ -53,7 +54,7 @@ export async function registerFloorRoutes(app: FastifyInstance, core: StationCor
       throw new AppError('bad_request', message('api.invalid-params', { method: 'export', issues: (err as Error).message }));
     }
     const shift = core.resolveShift(req.params.id);
-    const opts: ShiftExportOptions = { format: q.format, dialect, locale: q.locale ?? 'de' };
+    const opts: ShiftExportOptions = { format: q.format, dialect, locale: q.locale ?? stationLanguage(core.store) };
     const source = shifts.shiftLogSource(shift);
     return stream(reply, logger, `export of shift ${shift.id}`, contentTypeOf(opts), exportFileName(shift.id, opts), (out) => writeShiftLog(source, out, opts));
   });

@@ -18,6 +18,7 @@ import { FloorStore } from '../store/floor-store.js';
 import { OrderStore } from '../store/order-store.js';
 import type { ShiftRecord } from '../store/records.js';
 import { ShiftLogStore } from '../store/shift-log-store.js';
+import { stationLanguage } from '../store/station-language.js';
 import { StationStore } from '../store/station-store.js';
 import { CliError } from './cli-error.js';
 import { printErr, printOut } from './terminal-output.js';
@@ -86,7 +87,7 @@ export async function exportCommand(opts: ExportCommandOptions): Promise<void> {
       { log: new ShiftLogStore(store.db), floor: new FloorStore(store.db), stationId: store.stationId(), stationName: store.getSetting('station_name') ?? 'Station' },
       shift,
     );
-    const exportOpts: ShiftExportOptions = { format, dialect, locale: opts.locale ?? 'de' };
+    const exportOpts: ShiftExportOptions = { format, dialect, locale: opts.locale ?? stationLanguage(store) };
     await writeExport(opts.out, (out) => writeShiftLog(source, out, exportOpts));
     if (opts.out === '-') return;
     const runs = source.summary().total;
@@ -151,7 +152,7 @@ export function addFloorCommands(program: Command): void {
     .addOption(new Option('--format <format>', 'csv, json or pdf (required for a shift log; --dead-letters: csv or json, default csv)').choices(['csv', 'json', 'pdf']))
     .option('--dead-letters', 'export the events the hub refused (all, or those of --shift) instead of a shift log')
     .option('--dialect <dialect>', 'excel-de: semicolon, UTF-8 BOM and decimal comma for German Excel')
-    .addOption(new Option('--locale <locale>', 'language of the PDF').choices(['de', 'en']).default('de'))
+    .addOption(new Option('--locale <locale>', 'language of the PDF (default: the station setting language, else de)').choices(['de', 'en']))
     .requiredOption('--out <file>', 'file to write ("-" for standard output)')
     .action((opts: ExportCommandOptions) => exportCommand(opts));
 

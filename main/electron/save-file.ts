@@ -8,6 +8,7 @@ import { writeFileAtomically } from '../export/atomic-file.js';
 import { exportFileName, writeShiftLog, type ShiftExportOptions } from '../export/export-shift.js';
 import { writeQuarantineCsv } from '../export/quarantine-csv.js';
 import type { Logger } from '../logging/logger.js';
+import { stationLanguage } from '../store/station-language.js';
 import type { StationCore } from '../station/station-core.js';
 import { writeManifestCsv, writeManifestPdf } from '../units/unit-manifest.js';
 import { isAppUrl } from './app-protocol.js';
@@ -46,7 +47,7 @@ function produce(core: StationCore, kind: SaveFileKind, params: SaveFileParams<S
     case 'shiftExport': {
       const p = params as SaveFileParams<'shiftExport'>;
       const shift = core.resolveShift(p.shiftId);
-      const opts: ShiftExportOptions = { format: p.format, dialect: p.dialect ?? 'rfc4180', locale: p.locale ?? 'de' };
+      const opts: ShiftExportOptions = { format: p.format, dialect: p.dialect ?? 'rfc4180', locale: p.locale ?? stationLanguage(core.store) };
       const source = shifts.shiftLogSource(shift);
       return { fileName: exportFileName(shift.id, opts), filter: FILTERS[p.format], write: (out) => writeShiftLog(source, out, opts) };
     }

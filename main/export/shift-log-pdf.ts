@@ -1,8 +1,6 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import PDFDocument from 'pdfkit';
-import { message } from '../../shared/messages/catalogue.js';
-import { formatMessage } from '../../shared/messages/format.js';
 import { isoWithOffset, localTimeZone, type ShiftLogRun, type ShiftLogSource, type ShiftLogSummary } from './shift-log.js';
 
 export type PdfLocale = 'de' | 'en';
@@ -88,11 +86,6 @@ function fit(text: string, width: number, size: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** A failure's cause: a step event's kind (no message was recorded) in words, else the recorded message. */
-function causeText(reason: string, locale: PdfLocale): string {
-  return reason === 'fail' || reason === 'timeout' || reason === 'interrupted' ? formatMessage(message(`cause.${reason}`), locale) : reason;
-}
-
 function resultText(r: ShiftLogRun['result'], t: (typeof TEXT)[PdfLocale]): string {
   return r === 'done' ? t.done : r === 'failed' ? t.failed : r === 'cancelled' ? t.cancelled : t.unfinished;
 }
@@ -141,6 +134,7 @@ export async function writeShiftPdf(source: ShiftLogSource, out: Writable, opts:
   const t = TEXT[locale];
   const header = source.header();
   const summary = source.summary();
+  const words = source.words(locale);
   const doc = new PDFDocument({ size: 'A4', layout: 'landscape', margin: PAGE.margin, bufferPages: false, info: { Title: `${t.title} ${header.id}`, Creator: 'Benchline' } });
   const finished = new Promise<void>((resolve, reject) => {
     out.once('finish', resolve);
@@ -206,14 +200,15 @@ export async function writeShiftPdf(source: ShiftLogSource, out: Writable, opts:
   doc.font('Helvetica-Bold').fontSize(12).text(t.failures, tx, y);
   let fy = y + 18;
   doc.fontSize(8);
-  if (summary.failures.length === 0) doc.font('Helvetica').text(t.noFailures, tx, fy);
+  const failures = words.failures();
+  if (failures.length === 0) doc.font('Helvetica').text(t.noFailures, tx, fy);
   else {
     doc.font('Helvetica-Bold').text(t.step, tx, fy, { width: 90, lineBreak: false }).text(t.reason, tx + 90, fy, { width: 240, lineBreak: false }).text(t.count, tx + 330, fy, { width: 35, align: 'right', lineBreak: false });
     fy += 11;
     doc.font('Helvetica');
-    for (const f of summary.failures.slice(0, 12)) {
+    for (const f of failures.slice(0, 12)) {
       doc.text(fit(f.step, 90, 8), tx, fy, { width: 90, lineBreak: false });
-      doc.text(fit(causeText(f.reason, locale), 240, 8), tx + 90, fy, { width: 240, lineBreak: false });
+      doc.text(fit(f.cause, 240, 8), tx + 90, fy, { width: 240, lineBreak: false });
       doc.text(String(f.count), tx + 330, fy, { width: 35, align: 'right', lineBreak: false });
       fy += 11;
     }
@@ -258,7 +253,7 @@ export async function writeShiftPdf(source: ShiftLogSource, out: Writable, opts:
       resultText(run.result, t),
       run.duration_s === null ? '' : fmtNumber(run.duration_s, locale),
       String(run.attempts),
-      run.result === 'failed' || run.error ? `${run.failed_step ?? ''}${run.error ? `: ${run.error}` : ''}` : '',
+      words.runFailure(run),
     ];
     let x = PAGE.margin;
     doc.fillColor(run.result === 'failed' ? '#b00020' : '#000');

@@ -1,4 +1,6 @@
 import { isFinishedResult } from '../../shared/contract/run-state.js';
+import type { MessageLanguage } from '../../shared/messages/catalogue.js';
+import type { ShiftLogWords } from './shift-log-words.js';
 
 /**
  * The shift log as CONTRACT.md pins it: one row per run, these columns in this order. The same
@@ -116,6 +118,8 @@ export interface ShiftLogSource {
   summary(): ShiftLogSummary;
   runs(): Iterable<ShiftLogRun>;
   steps(): Iterable<ShiftLogStep>;
+  /** What the PDF says about steps and failures in `language` (labels, catalogue words); the CSV/JSON never use it. */
+  words(language: MessageLanguage): ShiftLogWords;
   /** Events of the shift's time window the hub refused for good; a source without them leaves the key out. */
 }
 

@@ -1,3 +1,4 @@
+import type { MessageLanguage } from '../../shared/messages/catalogue.js';
 import { eventMessageProse } from '../pipeline/step-event-text.js';
 import type { DeadLetterRecord } from '../store/dead-letter-store.js';
 import type { ShiftRecord } from '../store/records.js';
@@ -16,6 +17,10 @@ import {
   type ShiftLogStep,
   type ShiftLogSummary,
 } from './shift-log.js';
+import { causeWords, runFailureText, StepLabels, type ShiftLogWords } from './shift-log-words.js';
+
+/** A step event's kind stored in place of a message (nothing more specific was recorded). */
+const BARE_KINDS = new Set(['fail', 'timeout', 'interrupted']);
 
 function capturedOf(json: string): Record<string, string> {
   try {
@@ -153,6 +158,20 @@ export class StationShiftLogSource implements ShiftLogSource {
     return summarizeShift(byState, firstPass, this.perHour(), failures);
   }
 
+  words(language: MessageLanguage): ShiftLogWords {
+    const labels = new StepLabels(this.deps.log.blueprintsOf(this.shift.id), language);
+    return {
+      failures: () => this.deps.log.failures(this.shift.id).map((f) => ({ step: labels.label(f.step), cause: causeWords(f.reason, language), count: f.n })),
+      runFailure: (run) => {
+        if (run.result !== 'failed' && !run.error) return '';
+        const step = run.failed_step ? labels.label(run.failed_step, { name: run.blueprint, version: run.blueprint_version }) : null;
+        // The failing step's event keeps the cause as a catalogue message; the run's own error column has English words only.
+        const stored = run.result === 'failed' ? this.deps.log.lastFailure(run.run_id) : null;
+        const cause = stored !== null && !BARE_KINDS.has(stored) ? causeWords(stored, language) : (run.error ?? (stored === null ? null : causeWords(stored, language)));
+        return runFailureText(step, cause);
+      },
+    };
+  }
 
   /** Every hour from the shift's start to its end (or its last finished device), gaps as zero. */
   private perHour(): ShiftLogSummary['perHour'] {

@@ -1,5 +1,7 @@
 import { isoWithOffset, localTimeZone, summarizeShift, type ShiftLogHeader, type ShiftLogRun, type ShiftLogSource, type ShiftLogStep, type ShiftLogSummary } from '../export/shift-log.js';
+import { causeWords, runFailureText, type ShiftLogWords } from '../export/shift-log-words.js';
 import { stepsOfRun, toShiftLogRun } from '../export/station-shift-source.js';
+import type { MessageLanguage } from '../../shared/messages/catalogue.js';
 import type { ShiftLogEventRow } from '../store/shift-log-store.js';
 import type { HubShiftLog } from './hub-store.js';
 
@@ -63,6 +65,17 @@ export class HubShiftLogSource implements ShiftLogSource {
         .sort((a, b) => b.count - a.count || (a.step < b.step ? -1 : a.step > b.step ? 1 : a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0))
         .slice(0, 30),
     );
+  }
+
+  /**
+   * The hub has no blueprints and its copy of the events has English words (stations send those),
+   * so its PDF names steps by id; causes it knows only as a kind get the language's word.
+   */
+  words(language: MessageLanguage): ShiftLogWords {
+    return {
+      failures: () => this.summary().failures.map((f) => ({ step: f.step, cause: causeWords(f.reason, language), count: f.count })),
+      runFailure: (run) => (run.result === 'failed' || run.error ? runFailureText(run.failed_step, run.error) : ''),
+    };
   }
 
   /** Every hour from the shift's start to its end (or its last finished device): as the station's export counts it. */

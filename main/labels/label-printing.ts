@@ -11,6 +11,7 @@ import type { LiveRun } from '../pipeline/run-controller.js';
 import type { Operators } from '../shifts/operators.js';
 import type { FloorStore, LabelJobRecord } from '../store/floor-store.js';
 import type { RunRecord } from '../store/records.js';
+import { stationLanguage } from '../store/station-language.js';
 import type { StationStore } from '../store/station-store.js';
 import type { UnitRecord } from '../store/unit-store.js';
 import { LabelService } from './label-service.js';
@@ -73,7 +74,7 @@ export class LabelPrinting {
 
   /** The station's language for what labels say ("Karton" or "Box", the date): German unless the setting `language` is en. */
   private language(): MessageLanguage {
-    return this.deps.store.getSetting('language') === 'en' ? 'en' : 'de';
+    return stationLanguage(this.deps.store);
   }
 
   autoPrint(): boolean {

@@ -67,6 +67,10 @@ export class ShiftLogStore {
       failures: p(`SELECT coalesce(e.step, '?') AS step, coalesce(e.message, e.kind) AS reason, count(*) AS n FROM step_events e
         WHERE e.run_id IN (SELECT id FROM runs WHERE shift_id = ?) AND e.kind IN ('fail', 'timeout')
         GROUP BY 1, 2 ORDER BY n DESC, step LIMIT ?`),
+      lastFailure: p(`SELECT coalesce(message, kind) AS reason FROM step_events
+        WHERE run_id = ? AND kind IN ('fail', 'timeout') ORDER BY id DESC LIMIT 1`),
+      blueprints: p(`SELECT name, version, definition FROM blueprints
+        WHERE id IN (SELECT DISTINCT blueprint_id FROM runs WHERE shift_id = ?) ORDER BY name, version`),
     };
   }
 
@@ -107,5 +111,15 @@ export class ShiftLogStore {
 
   failures(shiftId: string, limit = 30): { step: string; reason: string; n: number }[] {
     return this.s.failures!.all(shiftId, limit) as { step: string; reason: string; n: number }[];
+  }
+
+  /** A run's last step failure as stored (a catalogue message's JSON, prose, or the event's kind); null when none. */
+  lastFailure(runId: string): string | null {
+    return (this.s.lastFailure!.get(runId) as { reason: string } | undefined)?.reason ?? null;
+  }
+
+  /** The stored definitions of the blueprints a shift's runs executed (the PDF names steps by their labels). */
+  blueprintsOf(shiftId: string): { name: string; version: number; definition: string }[] {
+    return this.s.blueprints!.all(shiftId) as { name: string; version: number; definition: string }[];
   }
 }

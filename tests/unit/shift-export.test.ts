@@ -8,6 +8,9 @@ import { exportShiftToFile, writeShiftLog } from '../../main/export/export-shift
 import { CSV_DIALECTS, formatCell, parseCsvDialect } from '../../main/export/shift-log-csv.js';
 import { SHIFT_LOG_COLUMNS, isoWithOffset } from '../../main/export/shift-log.js';
 import { StationShiftLogSource, stepsOfRun } from '../../main/export/station-shift-source.js';
+import { message } from '../../shared/messages/catalogue.js';
+import { storedEventMessage } from '../../main/pipeline/step-event-text.js';
+import { stationLanguage } from '../../main/store/station-language.js';
 import { seedShift, tempDir, type SeededShift } from '../fixtures/shift-seed.js';
 
 const CONTRACT_HEADER =
@@ -198,10 +201,57 @@ describe('shift log PDF', () => {
   });
 });
 
+describe('shift log PDF in the station language', () => {
+  /** A small shift whose failed runs stored their cause as a catalogue message, as stations since issue 9 do. */
+  async function pdfText(locale: 'de' | 'en'): Promise<string> {
+    const own = tempDir();
+    const shiftSeed = seedShift(path.join(own.dir, 'station.db'), 20);
+    try {
+      shiftSeed.store.db.prepare(`UPDATE step_events SET message = ? WHERE kind = 'fail'`).run(storedEventMessage(message('sim.erase')));
+      const shift = shiftSeed.store.getShift(shiftSeed.shiftId)!;
+      const small = new StationShiftLogSource({ log: shiftSeed.log, floor: shiftSeed.floor, stationId: 'st-1', stationName: 'Bank 3' }, shift, { timeZone: 'Europe/Berlin' });
+      const file = path.join(own.dir, `shift-${locale}.pdf`);
+      await exportShiftToFile(small, file, { format: 'pdf', locale, timeZone: 'Europe/Berlin' });
+      return execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+    } finally {
+      shiftSeed.store.close();
+      own.cleanup();
+    }
+  }
+
+  it('names the failed step by its German label and its cause in German words', async () => {
+    const text = await pdfText('de');
+    expect(text).toMatch(/Löschen\s+Löschen startet nicht/); // failures by step: label, then cause
+    expect(text).toMatch(/Löschen: Löschen startet nicht/); // the failed run's row
+    expect(text).not.toMatch(/\berase\b/i); // neither the step id nor the English label
+    expect(text).not.toContain('did not start');
+  });
+
+  it('names them in English when printed in English', async () => {
+    const text = await pdfText('en');
+    expect(text).toMatch(/Erase: Erase did not start/);
+    expect(text).not.toContain('Löschen');
+    expect(text).not.toMatch(/\berase\b/); // the step id (the label is capitalised)
+  });
+
+  it('prints in the station setting language unless the reader asks for one', () => {
+    const own = tempDir();
+    const shiftSeed = seedShift(path.join(own.dir, 'station.db'), 1);
+    try {
+      expect(stationLanguage(shiftSeed.store)).toBe('de');
+      shiftSeed.store.setSetting('language', 'en');
+      expect(stationLanguage(shiftSeed.store)).toBe('en');
+    } finally {
+      shiftSeed.store.close();
+      own.cleanup();
+    }
+  });
+});
+
 describe('atomic export file', () => {
   it('leaves no file, not even a partial one, when the export fails', async () => {
     const file = path.join(tmp.dir, 'broken.csv');
-    const failing = { ...source, header: () => source.header(), summary: () => source.summary(), steps: () => source.steps(),
+    const failing = { ...source, header: () => source.header(), summary: () => source.summary(), steps: () => source.steps(), words: source.words.bind(source),
       *runs() {
         let n = 0;
         for (const r of source.runs()) {

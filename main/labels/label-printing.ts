@@ -4,7 +4,7 @@ import { AppError } from '../../shared/contract/errors.js';
 import path from 'node:path';
 import type { BlueprintStep } from '../../shared/blueprint/schema.js';
 import type { StepOutcome } from '../drivers/driver.js';
-import { StepFailedError, stepFailed } from '../drivers/step-errors.js';
+import { StepFailedError } from '../drivers/step-errors.js';
 import type { Logger } from '../logging/logger.js';
 import { isoTime, type Clock } from '../pipeline/clock.js';
 import type { LiveRun } from '../pipeline/run-controller.js';
@@ -15,7 +15,8 @@ import { stationLanguage } from '../store/station-language.js';
 import type { StationStore } from '../store/station-store.js';
 import type { UnitRecord } from '../store/unit-store.js';
 import { LabelService } from './label-service.js';
-import { LabelTemplateError, LabelValueMissingError, loadLabelTemplates, type LabelValues } from './label-template.js';
+import { LabelError } from './label-errors.js';
+import { loadLabelTemplates, type LabelValues } from './label-template.js';
 import { PrinterError, printerConfigSchema, type PrinterConfig } from './printers.js';
 
 export interface LabelPrintingDeps {
@@ -48,7 +49,6 @@ const PREVIEW_VALUES: LabelValues = {
   kindLabel: 'Karton',
 };
 
-const isLabelError = (err: unknown): err is Error => err instanceof PrinterError || err instanceof LabelValueMissingError || err instanceof LabelTemplateError;
 
 /** The label printer setting, previews, the print-label step, reprints and unit labels; every print is recorded as a label job. */
 export class LabelPrinting {
@@ -111,7 +111,8 @@ export class LabelPrinting {
     try {
       return this.labels.preview(template, values);
     } catch (err) {
-      if (err instanceof LabelTemplateError || err instanceof LabelValueMissingError) throw new AppError('bad_request', message('label.template'));
+      // The failing field or file stays in the message: the admin reads what to fix.
+      if (err instanceof LabelError) throw new AppError('bad_request', err.text);
       throw err;
     }
   }
@@ -155,10 +156,10 @@ export class LabelPrinting {
     try {
       await this.printJob({ kind: 'device', runId: run.id, unitId: null, serial: run.serial, template }, this.labelValues(run), `label-${run.serial}-${Date.now()}`);
     } catch (err) {
-      if (!isLabelError(err)) throw err;
+      if (!(err instanceof LabelError)) throw err;
       this.deps.logger.log('warn', `label for ${run.serial}: ${err.message}`, { runId: run.id });
-      // The detail (which printer, which field) is in the log line above; the technician reads what to do.
-      throw stepFailed(err instanceof PrinterError ? 'label.printer' : 'label.template', {}, err instanceof PrinterError || !asStep);
+      // The step fails with the printer's or template's own message (which printer, which field, what to do).
+      throw new StepFailedError(err.text, err instanceof PrinterError || !asStep);
     }
   }
 
@@ -168,7 +169,7 @@ export class LabelPrinting {
     try {
       await this.printJob({ kind: 'unit', runId: null, unitId: unit.id, serial: null, template: 'unit' }, values, `unit-${unit.id}`);
     } catch (err) {
-      if (isLabelError(err)) throw new AppError('conflict', message(err instanceof PrinterError ? 'label.printer' : 'label.template'));
+      if (err instanceof LabelError) throw new AppError('conflict', err.text);
       throw err;
     }
   }

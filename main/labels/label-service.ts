@@ -1,3 +1,4 @@
+import { message } from '../../shared/messages/catalogue.js';
 import { renderLabelPdf, renderLabelSvg } from './label-graphics.js';
 import { LabelTemplateError, resolveLabel, type LabelTemplate, type LabelValues, type ResolvedLabel } from './label-template.js';
 import { renderZpl } from './label-zpl.js';
@@ -36,7 +37,7 @@ export class LabelService {
 
   template(id: string): LabelTemplate {
     const t = this.templates.get(id);
-    if (!t) throw new LabelTemplateError(`No label template "${id}"; this station has ${this.templateIds().join(', ') || 'none'} (resources/labels).`);
+    if (!t) throw new LabelTemplateError(message('label.no-template', { template: id, known: this.templateIds().join(', ') || '-' }));
     return t;
   }
 

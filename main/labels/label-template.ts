@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { message } from '../../shared/messages/catalogue.js';
 import { renderTemplate } from '../../shared/templates/render-template.js';
+import { LabelError } from './label-errors.js';
 
 export const SYMBOLOGIES = ['code128', 'datamatrix', 'qr'] as const;
 export type Symbology = (typeof SYMBOLOGIES)[number];
@@ -61,25 +63,27 @@ export type ResolvedElement =
 
 export type LabelValues = Readonly<Record<string, string | number | null | undefined>>;
 
-export class LabelTemplateError extends Error {
+/** A template file that is not valid, or a template the station does not have. */
+export class LabelTemplateError extends LabelError {
   override name = 'LabelTemplateError';
 }
 
 /** A value the label needs is not known for this device (e.g. no asset tag without an order). */
-export class LabelValueMissingError extends Error {
+export class LabelValueMissingError extends LabelError {
   override name = 'LabelValueMissingError';
   constructor(
     readonly template: string,
     readonly missing: string[],
   ) {
-    super(`Label "${template}" needs ${missing.map((m) => `{${m}}`).join(', ')}, which this device does not have. Mark the element "optional" in the template or supply the value (e.g. from the order).`);
+    super(message('label.value-missing', { template, fields: missing.map((m) => `{${m}}`).join(', ') }));
   }
 }
 
 export function parseLabelTemplate(json: unknown, source: string): LabelTemplate {
   const parsed = labelTemplateSchema.safeParse(json);
   if (!parsed.success) {
-    throw new LabelTemplateError(`${source}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(template)'}: ${i.message}`).join('; ')}`);
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(template)'}: ${i.message}`).join('; ');
+    throw new LabelTemplateError(message('label.template-invalid', { source, issues }));
   }
   return parsed.data;
 }
@@ -94,7 +98,7 @@ export function loadLabelTemplates(dir: string): Map<string, LabelTemplate> {
     try {
       json = JSON.parse(fs.readFileSync(file, 'utf8'));
     } catch (err) {
-      throw new LabelTemplateError(`${file}: not valid JSON (${(err as Error).message})`);
+      throw new LabelTemplateError(message('label.template-json', { file, detail: (err as Error).message }));
     }
     const t = parseLabelTemplate(json, file);
     out.set(t.id, t);

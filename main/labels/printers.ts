@@ -4,12 +4,15 @@ import net from 'node:net';
 import path from 'node:path';
 import type { z } from 'zod';
 import { printerConfigViewSchema } from '../../shared/contract/floor-api.js';
+import { message } from '../../shared/messages/catalogue.js';
+import { LabelError, type LabelMessage } from './label-errors.js';
 
 /** Where labels go (zpl-tcp, system queue, pdf-file, none); stored as the station setting `label_printer`. */
 export const printerConfigSchema = printerConfigViewSchema;
 export type PrinterConfig = z.output<typeof printerConfigSchema>;
 
-export class PrinterError extends Error {
+/** The printer, its queue or its folder did not take the label. */
+export class PrinterError extends LabelError {
   override name = 'PrinterError';
 }
 
@@ -58,17 +61,18 @@ export function sendZpl(host: string, port: number, zpl: string, timeoutMs: numb
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
     let settled = false;
-    const fail = (message: string) => {
+    const printer = `${host}:${port}`;
+    const fail = (text: LabelMessage) => {
       if (settled) return;
       settled = true;
       socket.destroy();
-      reject(new PrinterError(message));
+      reject(new PrinterError(text));
     };
-    socket.setTimeout(timeoutMs, () => fail(`Label printer ${host}:${port} did not answer within ${Math.round(timeoutMs / 1000)} s. Is it switched on, online and not out of labels?`));
+    socket.setTimeout(timeoutMs, () => fail(message('label.printer-silent', { printer, seconds: Math.round(timeoutMs / 1000) })));
     socket.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ECONNREFUSED') fail(`Label printer ${host}:${port} refused the connection. Is it switched on, and is raw printing on port ${port} enabled?`);
-      else if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') fail(`Label printer host "${host}" is unknown. Check the printer's address in the station settings.`);
-      else fail(`Label printer ${host}:${port}: ${err.message}`);
+      if (err.code === 'ECONNREFUSED') fail(message('label.printer-refused', { printer, port }));
+      else if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') fail(message('label.printer-host', { host }));
+      else fail(message('label.printer-error', { printer, detail: err.message }));
     });
     socket.once('connect', () => {
       socket.end(zpl, 'utf8');
@@ -89,17 +93,17 @@ async function printToQueue(queue: string, format: 'pdf' | 'zpl', job: PrintJob,
     let stderr = '';
     const timer = setTimeout(() => {
       child.kill();
-      reject(new PrinterError(`The print queue "${queue}" did not take the label within ${Math.round(timeoutMs / 1000)} s.`));
+      reject(new PrinterError(message('label.queue-silent', { queue, seconds: Math.round(timeoutMs / 1000) })));
     }, timeoutMs);
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new PrinterError(err.code === 'ENOENT' ? `"${lp}" is not installed: install CUPS (cups-client) or choose a network or PDF printer.` : `${lp}: ${err.message}`));
+      reject(new PrinterError(err.code === 'ENOENT' ? message('label.lp-missing', { command: lp }) : message('label.lp-failed', { command: lp, detail: err.message })));
     });
     child.once('close', (code) => {
       clearTimeout(timer);
       if (code === 0) resolve();
-      else reject(new PrinterError(`The print queue "${queue}" refused the label: ${stderr.trim() || `lp exited with ${code}`}`));
+      else reject(new PrinterError(message('label.queue-refused', { queue, detail: stderr.trim() || `${lp}: exit ${code}` })));
     });
     child.stdin.on('error', () => undefined);
     child.stdin.end(data);
@@ -110,7 +114,7 @@ async function writePdf(dir: string, job: PrintJob): Promise<void> {
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (err) {
-    throw new PrinterError(`Cannot create the label folder ${dir}: ${(err as Error).message}`);
+    throw new PrinterError(message('label.folder', { dir, detail: (err as Error).message }));
   }
   const file = path.join(dir, `${job.name.replace(/[^A-Za-z0-9._-]/g, '_')}.pdf`);
   const tmp = `${file}.tmp`;

@@ -266,6 +266,19 @@ export const MESSAGES = {
   'unit.not-found': ['unitId'],
   'unit.not-in-unit': ['serial', 'unitId'],
   'unit.school-missing': [],
+  // Labels and printers, quarantine, the CLI (issue 9 item 2, the rest), sorted by code.
+  'label.folder': ['dir', 'detail'],
+  'label.lp-failed': ['command', 'detail'],
+  'label.lp-missing': ['command'],
+  'label.printer-error': ['printer', 'detail'],
+  'label.printer-host': ['host'],
+  'label.printer-refused': ['printer', 'port'],
+  'label.printer-silent': ['printer', 'seconds'],
+  'label.queue-refused': ['queue', 'detail'],
+  'label.queue-silent': ['queue', 'seconds'],
+  'label.template-invalid': ['source', 'issues'],
+  'label.template-json': ['file', 'detail'],
+  'label.value-missing': ['template', 'fields'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type MessageCode = keyof typeof MESSAGES;

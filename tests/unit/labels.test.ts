@@ -8,6 +8,13 @@ import { LabelService } from '../../main/labels/label-service.js';
 import { LabelValueMissingError, loadLabelTemplates, parseLabelTemplate, resolveLabel } from '../../main/labels/label-template.js';
 import { renderZpl, zplField } from '../../main/labels/label-zpl.js';
 import { PrinterError, createPrinter, printerConfigSchema } from '../../main/labels/printers.js';
+import { AppError } from '../../shared/contract/errors.js';
+import { formatMessage } from '../../shared/messages/format.js';
+import { LabelPrinting } from '../../main/labels/label-printing.js';
+import { Operators } from '../../main/shifts/operators.js';
+import { FloorStore } from '../../main/store/floor-store.js';
+import { StationStore } from '../../main/store/station-store.js';
+import { silentLogger } from '../../main/logging/logger.js';
 import { startFakeZplPrinter } from '../fixtures/fake-zpl-printer.js';
 import { REPO, tempDir } from '../fixtures/shift-seed.js';
 
@@ -36,6 +43,62 @@ describe('label templates', () => {
   it('refuses a template with a typo, naming the field', () => {
     const bad = { id: 'x', name: 'X', widthMm: 50, heightMm: 30, elements: [{ type: 'barcode', symbology: 'ean13', x: 1, y: 1, data: '{serial}' }] };
     expect(() => parseLabelTemplate(bad, 'x.json')).toThrow(/x\.json: elements\.0\.symbology/);
+  });
+});
+
+describe('label errors a person reads', () => {
+  it('names the missing field as a catalogue message, in German and English', () => {
+    const t = TEMPLATES.get('device-asset')!;
+    let caught: unknown;
+    try {
+      resolveLabel(t, { deviceName: 'GSN-1' });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(LabelValueMissingError);
+    const text = (caught as LabelValueMissingError).text;
+    expect(text.code).toBe('label.value-missing');
+    expect(text.params).toMatchObject({ template: 'device-asset' });
+    expect(formatMessage(text, 'de')).toMatch(/^Das Etikett „device-asset“ braucht .*\{serial\}/);
+    expect(formatMessage(text, 'en')).toMatch(/^Label "device-asset" needs .*\{serial\}/);
+  });
+
+  it('says in German why a printer refused, with the printer and port', async () => {
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => server.close(() => r()));
+    const err = await createPrinter({ kind: 'zpl-tcp', host: '127.0.0.1', port }).print({ name: 'x', zpl: '^XA^XZ', pdf: async () => Buffer.alloc(0) }).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(PrinterError);
+    expect((err as PrinterError).text).toEqual({ code: 'label.printer-refused', params: { printer: `127.0.0.1:${port}`, port } });
+    expect(formatMessage((err as PrinterError).text, 'de')).toContain('hat die Verbindung abgelehnt');
+  });
+
+  it('keeps the failing field in a label preview error instead of a generic text', () => {
+    const resources = path.join(tmp.dir, 'resources');
+    fs.mkdirSync(path.join(resources, 'labels'), { recursive: true });
+    // The preview's sample values have no OS version: this template needs one.
+    const needsOs = { id: 'needs-os', name: 'OS', widthMm: 50, heightMm: 30, elements: [{ type: 'text', x: 1, y: 1, size: 3, text: 'iOS {osVersion}' }] };
+    fs.writeFileSync(path.join(resources, 'labels', 'needs-os.json'), JSON.stringify(needsOs));
+    const store = new StationStore(path.join(tmp.dir, 'station.db'));
+    try {
+      const floorStore = new FloorStore(store.db);
+      const clock = { now: () => Date.parse('2026-03-02T08:00:00Z') };
+      const operators = new Operators({ store, floorStore, clock, shiftChanged: () => undefined });
+      const printing = new LabelPrinting({ store, floorStore, operators, clock, logger: silentLogger, dataDir: tmp.dir, resourcesDir: resources, liveRun: () => undefined });
+      let caught: unknown;
+      try {
+        printing.labelPreview('needs-os', undefined);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(AppError);
+      expect((caught as AppError).code).toBe('bad_request');
+      expect((caught as AppError).text).toEqual({ code: 'label.value-missing', params: { template: 'needs-os', fields: '{osVersion}' } });
+      expect(() => printing.labelPreview('no-such', undefined)).toThrow(/No label template "no-such"; this station has needs-os/);
+    } finally {
+      store.close();
+    }
   });
 });
 

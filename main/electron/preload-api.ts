@@ -1,5 +1,6 @@
 import { parseSaveFileRequest, type SaveFileResult } from '../../shared/contract/save-file.js';
 import { isStationMethod, stationMethods, type StationEvent } from '../../shared/contract/station-api.js';
+import type { WireMessage } from '../../shared/messages/schema.js';
 import { CALL_CHANNEL, EVENT_CHANNEL, SAVE_FILE_CHANNEL, type BridgeReply } from './bridge-channels.js';
 
 /**
@@ -27,10 +28,17 @@ export interface BridgeIpc {
 
 export interface BridgeError {
   code: string;
+  /** English, for logs; a person reads `text` in their language. */
   message: string;
+  text?: WireMessage;
 }
 
 const refuse = (message: string): Promise<never> => Promise.reject<never>({ code: 'bad_request', message } satisfies BridgeError);
+
+/** A refusal as it crosses contextBridge: plain fields only (an Error's extra fields would be stripped). */
+function bridgeError(error: BridgeError): BridgeError {
+  return { code: error.code, message: error.message, ...(error.text ? { text: error.text } : {}) };
+}
 
 export function createBenchlineBridge(ipc: BridgeIpc): BenchlineBridge {
   return {
@@ -42,14 +50,14 @@ export function createBenchlineBridge(ipc: BridgeIpc): BenchlineBridge {
       }
       const reply = (await ipc.invoke(CALL_CHANNEL, { method, params: parsed.data })) as BridgeReply;
       if (reply.ok) return reply.result;
-      throw { code: reply.error.code, message: reply.error.message } satisfies BridgeError;
+      throw bridgeError(reply.error);
     },
     async saveFile(kind: string, params?: unknown): Promise<SaveFileResult> {
       const request = parseSaveFileRequest(kind, params);
       if (!request.ok) return refuse(request.message);
       const reply = (await ipc.invoke(SAVE_FILE_CHANNEL, { kind: request.kind, params: request.params })) as BridgeReply;
       if (reply.ok) return reply.result as SaveFileResult;
-      throw { code: reply.error.code, message: reply.error.message } satisfies BridgeError;
+      throw bridgeError(reply.error);
     },
     onEvent(callback: (event: StationEvent) => void): () => void {
       if (typeof callback !== 'function') throw new TypeError('onEvent needs a callback.');

@@ -246,7 +246,8 @@ export const wsServerFrameSchema = z.union([
     kind: z.literal('result'),
     id: z.number().int(),
     ok: z.literal(false),
-    error: z.object({ code: z.string(), message: z.string() }),
+    // `text`: the message as catalogue code and params, rendered in the reader's language (older stations send none).
+    error: z.object({ code: z.string(), message: z.string(), text: wireMessageSchema.optional() }),
   }),
   z.object({ kind: z.literal('event'), event: z.unknown() }),
 ]);

@@ -1,3 +1,4 @@
+import { wireMessageSchema } from '../../../shared/messages/schema.js';
 import { TransportError, type ConnectionState, type Transport } from './transport.js';
 
 /** What Electron's preload script exposes (contextBridge); the renderer never sees ipcRenderer. */
@@ -19,12 +20,13 @@ export function preloadBridge(): BenchlineBridge | null {
   return bridge && typeof bridge.invoke === 'function' && typeof bridge.onEvent === 'function' ? bridge : null;
 }
 
-/** Errors from ipcRenderer.invoke arrive as "Error invoking remote method 'x': Error: message" or as {code, message}. */
+/** Errors from ipcRenderer.invoke arrive as "Error invoking remote method 'x': Error: message" or as {code, message, text?}. */
 export function toTransportError(err: unknown): TransportError {
   if (err && typeof err === 'object') {
-    const { code, message } = err as { code?: unknown; message?: unknown };
-    const text = typeof message === 'string' ? message.replace(/^Error invoking remote method '[^']*': (\w*Error: )?/, '') : String(err);
-    return new TransportError('remote', text, typeof code === 'string' ? code : null);
+    const { code, message, text } = err as { code?: unknown; message?: unknown; text?: unknown };
+    const words = typeof message === 'string' ? message.replace(/^Error invoking remote method '[^']*': (\w*Error: )?/, '') : String(err);
+    const parsed = wireMessageSchema.safeParse(text);
+    return new TransportError('remote', words, typeof code === 'string' ? code : null, parsed.success ? parsed.data : null);
   }
   return new TransportError('remote', String(err));
 }

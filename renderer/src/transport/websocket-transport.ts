@@ -154,7 +154,7 @@ export class WebSocketTransport implements Transport {
     this.pending.delete(frame.id);
     clearTimeout(pending.timer);
     if (frame.ok) pending.resolve(frame.result);
-    else pending.reject(new TransportError('remote', frame.error.message, frame.error.code));
+    else pending.reject(new TransportError('remote', frame.error.message, frame.error.code, frame.error.text ?? null));
   }
 }
 

@@ -1,12 +1,22 @@
-import type { TFunction } from 'i18next';
+import i18next, { type TFunction } from 'i18next';
+import { currentLanguage } from '../../common/i18n/index.js';
+import { messageText } from '../../common/i18n/messages.js';
+import { TransportError } from '../../transport/transport.js';
 import type { SaveFileRequest } from '../../transport/save-file.js';
 import { saveDownload } from './downloads.js';
 
 /** How a floor tab tells the technician what happened (the app's notices). */
 export type Say = (tone: 'info' | 'error', text: string) => void;
 
-/** The text of a failed call: the station's own message, which names what to fix. */
+/**
+ * The text of a failed call, which names what to fix: the station's catalogue message in the UI's
+ * language, else (an older station, a transport failure) the words the station or transport gave.
+ */
 export function errorText(err: unknown): string {
+  if (err instanceof TransportError && err.text) {
+    const text = messageText(i18next.t, currentLanguage(), err.text);
+    if (text !== undefined) return text;
+  }
   return err instanceof Error ? err.message : String(err);
 }
 

@@ -1,6 +1,7 @@
-import { formatMessage } from '../../shared/messages/format.js';
 import { message } from '../../shared/messages/catalogue.js';
+import type { WireMessage } from '../../shared/messages/schema.js';
 import { AppError } from '../../shared/contract/errors.js';
+import { readEventMessage, storedEventMessage } from '../pipeline/step-event-text.js';
 import { isoTime, type Clock } from '../pipeline/clock.js';
 import type { LiveRun, RunTransition } from '../pipeline/run-controller.js';
 import type { Operators } from '../shifts/operators.js';
@@ -15,6 +16,9 @@ export interface QuarantineDeps {
   liveRunForSerial(serial: string): LiveRun | undefined;
   cancelLiveRun(runId: string): void;
 }
+
+/** A quarantine entry as listed: a hardware check's reason also as a catalogue message, for the reader's language. */
+export type QuarantineEntry = QuarantineRecord & { reasonText: WireMessage | null };
 
 /** A step id that names a hardware check: a run failing it sends the device to quarantine. */
 const HARDWARE_CHECK = /^(check|hw|hardware)-/;
@@ -41,8 +45,17 @@ export class QuarantineService {
     this.deps.operators.recordAction('quarantine-release', { serial, detail: note });
   }
 
-  listQuarantine(includeReleased: boolean): QuarantineRecord[] {
-    return this.deps.floorStore.listQuarantine(includeReleased);
+  /**
+   * The list; `reason` in words (English for a hardware check, as the CSV has it) and `reasonText`
+   * the check's message. A technician's reason is their own words and never read as a message.
+   */
+  listQuarantine(includeReleased: boolean): QuarantineEntry[] {
+    return this.deps.floorStore.listQuarantine(includeReleased).map((q) => {
+      if (q.kind !== 'hardware') return { ...q, reasonText: null };
+      // Rows from before the catalogue hold English prose: readEventMessage leaves it as it is.
+      const { message: words, text } = readEventMessage(q.reason);
+      return { ...q, reason: words ?? q.reason, reasonText: text };
+    });
   }
 
   /** A run that failed a hardware check (a manual check, or a step named check-/hw-) goes to quarantine by itself. */
@@ -50,13 +63,14 @@ export class QuarantineService {
     if (t.state !== 'failed') return;
     const step = run.blueprint.steps[run.record.stepIndex];
     if (!step || !(step.type === 'manual-check' || HARDWARE_CHECK.test(step.id))) return;
+    // The failing step's event stores its cause as a catalogue message (JSON), rendered in each reader's language.
+    const failure = t.events.findLast((e) => e.kind === 'fail' || e.kind === 'timeout');
     this.deps.floorStore.quarantine({
       serial: run.serial,
       runId: run.id,
       kind: 'hardware',
       step: step.id,
-      // The list shows the reason as stored: the run's English error, like a technician's own words.
-      reason: run.record.errorMessage ?? formatMessage(message('quarantine.check-failed', { step: step.id }), 'en'),
+      reason: failure?.message ?? run.record.errorMessage ?? storedEventMessage(message('quarantine.check-failed', { step: step.id }))!,
       at: t.at,
       shiftId: run.shiftId,
       operator: run.record.operator,

@@ -123,6 +123,8 @@ export const quarantineViewSchema = z.object({
   kind: z.enum(['hardware', 'technician']),
   step: z.string().nullable(),
   reason: z.string(),
+  /** A failed hardware check's reason as a catalogue message (render it, else show `reason`); older stations send none. */
+  reasonText: wireMessageSchema.nullable().optional(),
   at: isoTime,
   shiftId: z.string().nullable(),
   operator: z.string().nullable(),

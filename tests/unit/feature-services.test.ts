@@ -8,6 +8,8 @@ import { AppError } from '../../shared/contract/errors.js';
 import { writeManifestCsv } from '../../main/units/unit-manifest.js';
 import { checkPack } from '../../main/units/unit-rules.js';
 import { formatMessage } from '../../shared/messages/format.js';
+import { message } from '../../shared/messages/catalogue.js';
+import { storedEventMessage } from '../../main/pipeline/step-event-text.js';
 import { REPO, seedShift, tempDir, type SeededShift } from '../fixtures/shift-seed.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -167,6 +169,27 @@ describe('assignment and quarantine', () => {
     f.quarantine.releaseQuarantine('DMPX00000009', 'Display getauscht');
     expect(f.quarantine.listQuarantine(false)).toEqual([]);
     expect(f.quarantine.listQuarantine(true)[0]).toMatchObject({ releaseNote: 'Display getauscht' });
+  });
+});
+
+describe('quarantine after a failed hardware check', () => {
+  it('stores the check\'s cause as a catalogue message, listed in both languages; older prose rows still show', () => {
+    const bp = s.store.getBlueprint(s.blueprintId);
+    const record = s.store.getRun('run-000009')!;
+    const checkBlueprint = { ...bp, steps: [{ ...bp.steps[0]!, id: 'check-battery' }] };
+    const cause = storedEventMessage(message('wait.battery', { percent: 12 }));
+    const run = { id: record.id, serial: record.serial, shiftId: record.shiftId, slot: record.slot, blueprintId: s.blueprintId, blueprint: checkBlueprint, startedAt: record.startedAt, record: { ...record, stepIndex: 0 }, progress: null };
+    const transition = { runId: record.id, serial: record.serial, shiftId: record.shiftId, state: 'failed' as const, phase: 'failed' as const, step: 'check-battery', stepIndex: 0, at: '2026-03-02T12:00:00.000Z',
+      events: [{ stepIndex: 0, step: 'check-battery', kind: 'fail' as const, attempt: 1, message: cause }] };
+    f.quarantine.afterTransition(transition, run);
+    // A row written before the catalogue: English prose, shown as it is.
+    s.floor.quarantine({ serial: 'DMPX00000019', runId: null, kind: 'hardware', step: 'check-boot', reason: 'Battery below 20 %.', at: '2026-03-02T11:00:00.000Z', shiftId: null, operator: null });
+    const list = f.quarantine.listQuarantine(false);
+    const checked = list.find((q) => q.serial === record.serial)!;
+    expect(checked).toMatchObject({ kind: 'hardware', step: 'check-battery', reasonText: { code: 'wait.battery', params: { percent: 12 } } });
+    expect(checked.reason).toBe(formatMessage(message('wait.battery', { percent: 12 }), 'en'));
+    expect(formatMessage(checked.reasonText!, 'de')).not.toBe(checked.reason);
+    expect(list.find((q) => q.serial === 'DMPX00000019')).toMatchObject({ reason: 'Battery below 20 %.', reasonText: null });
   });
 });
 

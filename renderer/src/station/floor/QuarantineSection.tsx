@@ -1,5 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { currentLanguage } from '../../common/i18n/index.js';
+import { messageText } from '../../common/i18n/messages.js';
 import { useStation } from '../state/context.js';
 import { attempt, errorText, type Say } from './floor-feedback.js';
 import { useStationQuery } from './use-station-query.js';
@@ -36,7 +38,7 @@ export function QuarantineSection({ notify }: { notify: Say }) {
         {list.data.map((q) => (
           <li key={q.serial}>
             <strong>{q.serial}</strong>
-            {` – ${q.reason}${q.school ? ` (${q.school})` : ''} `}
+            {` – ${(q.reasonText && messageText(t, currentLanguage(), q.reasonText)) || q.reason}${q.school ? ` (${q.school})` : ''} `}
             <button
               type="button"
               className="btn btn--small btn--quiet"

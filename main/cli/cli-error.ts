@@ -1,14 +1,15 @@
 import { CommanderError } from 'commander';
-import { printErr } from './terminal-output.js';
+import type { Message } from '../../shared/messages/catalogue.js';
+import { printErr, say } from './terminal-output.js';
 
-/** A command-line error: printed as one line, exit code 1 (or 2 for bad usage). */
+/** A command-line error: printed as one line (a catalogue message in English), exit code 1 (or 2 for bad usage). */
 export class CliError extends Error {
   override name = 'CliError';
   constructor(
-    message: string,
+    message: Message | string,
     readonly exitCode = 1,
   ) {
-    super(message);
+    super(typeof message === 'string' ? message : say(message));
   }
 }
 

@@ -20,28 +20,29 @@ import type { ShiftRecord } from '../store/records.js';
 import { ShiftLogStore } from '../store/shift-log-store.js';
 import { stationLanguage } from '../store/station-language.js';
 import { StationStore } from '../store/station-store.js';
+import { message } from '../../shared/messages/catalogue.js';
 import { CliError } from './cli-error.js';
-import { printErr, printOut } from './terminal-output.js';
+import { printErr, printOut, say } from './terminal-output.js';
 
 /** Opens an existing station database; a data dir without one is an error, not a new empty station. */
 function openStation(dataDir: string | undefined): StationStore {
   const dir = path.resolve(dataDir ?? defaultDataDir('station'));
   const file = path.join(dir, 'station.db');
-  if (!fs.existsSync(file)) throw new CliError(`${dir} holds no station database (station.db). Give the station's --data-dir.`);
+  if (!fs.existsSync(file)) throw new CliError(message('cli.no-database', { dir }));
   try {
     return new StationStore(file);
   } catch (err) {
-    throw new CliError(`Cannot open ${file}: ${(err as Error).message}`);
+    throw new CliError(message('cli.open-failed', { file, detail: (err as Error).message }));
   }
 }
 
 function resolveShift(store: StationStore, id: string): ShiftRecord {
   const shift = id === 'current' ? store.currentShift() : id === 'last' ? store.lastShift() : store.getShift(id);
   if (shift) return shift;
-  if (id === 'current') throw new CliError('No shift is open on this station; use --shift last or a shift id.');
-  if (id === 'last') throw new CliError('This station has no shift yet.');
+  if (id === 'current') throw new CliError(message('cli.no-open-shift'));
+  if (id === 'last') throw new CliError(message('cli.no-shift-yet'));
   const known = store.listShifts(5).map((s) => s.id);
-  throw new CliError(`No shift ${id}.${known.length ? ` Recent shifts: ${known.join(', ')}.` : ''}`);
+  throw new CliError(known.length ? message('cli.no-shift-recent', { shiftId: id, recent: known.join(', ') }) : message('cli.no-shift', { shiftId: id }));
 }
 
 export interface ExportCommandOptions {
@@ -63,7 +64,7 @@ async function writeExport(outPath: string, write: (out: Writable) => Promise<vo
   try {
     await writeFileAtomically(outPath, write);
   } catch (err) {
-    throw new CliError(`Could not write ${outPath}: ${(err as Error).message}`);
+    throw new CliError(message('cli.write-failed', { file: outPath, detail: (err as Error).message }));
   }
 }
 
@@ -76,10 +77,10 @@ export async function exportCommand(opts: ExportCommandOptions): Promise<void> {
     throw new CliError((err as Error).message, 2);
   }
   if (opts.deadLetters) return exportDeadLetters(opts, dialect);
-  if (!opts.shift) throw new CliError('--shift is required: a shift id, "current" or "last" (or --dead-letters for the events the hub refused).', 2);
-  if (!opts.format) throw new CliError('--format is required: csv, json or pdf.', 2);
+  if (!opts.shift) throw new CliError(message('cli.shift-required'), 2);
+  if (!opts.format) throw new CliError(message('cli.format-required'), 2);
   const format = opts.format;
-  if (opts.dialect && format !== 'csv') throw new CliError('--dialect applies to --format csv only.', 2);
+  if (opts.dialect && format !== 'csv') throw new CliError(message('cli.dialect-csv-only'), 2);
   const store = openStation(opts.dataDir);
   try {
     const shift = resolveShift(store, opts.shift);
@@ -91,7 +92,7 @@ export async function exportCommand(opts: ExportCommandOptions): Promise<void> {
     await writeExport(opts.out, (out) => writeShiftLog(source, out, exportOpts));
     if (opts.out === '-') return;
     const runs = source.summary().total;
-    printErr(`${opts.out}: shift ${shift.id}, ${runs} run${runs === 1 ? '' : 's'} (${format}${opts.dialect ? `, ${opts.dialect}` : ''})`);
+    printErr(say(message('cli.exported', { file: opts.out, shiftId: shift.id, runs, format: opts.dialect ? `${format}, ${opts.dialect}` : format })));
   } finally {
     store.close();
   }
@@ -103,8 +104,8 @@ export async function exportCommand(opts: ExportCommandOptions): Promise<void> {
  */
 async function exportDeadLetters(opts: ExportCommandOptions, dialect: CsvDialect): Promise<void> {
   const format = opts.format ?? 'csv';
-  if (format === 'pdf') throw new CliError('--dead-letters exports csv or json.', 2);
-  if (opts.dialect && format !== 'csv') throw new CliError('--dialect applies to --format csv only.', 2);
+  if (format === 'pdf') throw new CliError(message('cli.dead-letters-format'), 2);
+  if (opts.dialect && format !== 'csv') throw new CliError(message('cli.dialect-csv-only'), 2);
   const store = openStation(opts.dataDir);
   try {
     const shift = opts.shift ? resolveShift(store, opts.shift) : null;
@@ -113,7 +114,10 @@ async function exportDeadLetters(opts: ExportCommandOptions, dialect: CsvDialect
     await writeExport(opts.out, (out) =>
       format === 'csv' ? writeDeadLettersCsv(letters, out, dialect) : pipeline(Readable.from([`${JSON.stringify(letters, null, 1)}\n`]), out),
     );
-    if (opts.out !== '-') printErr(`${opts.out}: ${letters.length} event${letters.length === 1 ? '' : 's'} the hub refused${shift ? ` in shift ${shift.id}` : ''} (${format})`);
+    if (opts.out !== '-') {
+      const count = letters.length;
+      printErr(say(shift ? message('cli.dead-letters-exported-shift', { file: opts.out, count, shiftId: shift.id, format }) : message('cli.dead-letters-exported', { file: opts.out, count, format })));
+    }
   } finally {
     store.close();
   }
@@ -125,7 +129,7 @@ export function ordersImportCommand(file: string, opts: { dataDir?: string }): v
   try {
     bytes = fs.readFileSync(file);
   } catch (err) {
-    throw new CliError(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new CliError((err as NodeJS.ErrnoException).code === 'ENOENT' ? message('cli.no-file', { file }) : message('cli.read-failed', { file, detail: (err as Error).message }));
   }
   const store = openStation(opts.dataDir);
   try {
@@ -135,9 +139,9 @@ export function ordersImportCommand(file: string, opts: { dataDir?: string }): v
     const report = importOrderFile(orders, bytes, { fileName: path.basename(file), knownBlueprints: known, now: new Date().toISOString(), shiftId: shift?.id ?? null, operator: null });
     if (!report.ok) {
       for (const issue of report.issues) printErr(`${file}: ${formatOrderIssue(issue)}`);
-      throw new CliError(`${file}: ${report.issues.length} problem${report.issues.length > 1 ? 's' : ''}; nothing was imported.`);
+      throw new CliError(report.issues.length === 1 ? message('cli.order-problem', { file }) : message('cli.order-problems', { file, count: report.issues.length }));
     }
-    printOut(`${file}: imported ${report.orders} order${report.orders === 1 ? '' : 's'}, ${report.serials} serial${report.serials === 1 ? '' : 's'} (${report.newSerials} new), ${report.rows} rows`);
+    printOut(say(message('cli.orders-imported', { file, orders: report.orders, serials: report.serials, newSerials: report.newSerials, rows: report.rows })));
   } finally {
     store.close();
   }

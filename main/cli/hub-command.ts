@@ -6,12 +6,12 @@ import { MIN_PASSWORD_LENGTH } from '../hub/credentials.js';
 import { DatabaseConfigError, isPostgresUrl } from '../hub/db/sql.js';
 import { HubSchemaError } from '../hub/db/migrations.js';
 import { AppError } from '../../shared/contract/errors.js';
-import { message, type Message } from '../../shared/messages/catalogue.js';
-import { formatMessage } from '../../shared/messages/format.js';
+import { message } from '../../shared/messages/catalogue.js';
 import { createHubServer, hostNamesFromEnv } from '../hub/hub-server.js';
 import { HubStore } from '../hub/hub-store.js';
 import { createFileLogger } from '../logging/logger.js';
 import { allowedHostNames } from './allowed-hosts.js';
+import { say } from './terminal-output.js';
 import { CliError } from './cli-error.js';
 
 interface HubDbOptions {
@@ -26,10 +26,6 @@ interface HubServeOptions extends HubDbOptions {
   allowedHost: string[];
 }
 
-/** The hub's command line speaks English, as its --help does. */
-function say(msg: Message): string {
-  return formatMessage(msg, 'en');
-}
 
 function dataDirOf(opts: HubDbOptions): string {
   return path.resolve(opts.dataDir ?? defaultDataDir('hub'));

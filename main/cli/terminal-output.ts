@@ -1,4 +1,11 @@
 import { escapeControl } from '../../shared/contract/text.js';
+import type { Message } from '../../shared/messages/catalogue.js';
+import { formatMessage } from '../../shared/messages/format.js';
+
+/** The command line speaks English, as its --help does: a catalogue message in its English words. */
+export function say(msg: Message): string {
+  return formatMessage(msg, 'en');
+}
 
 /**
  * The only way main/cli/* prints: messages carry text from files (blueprints, order files), the

@@ -104,3 +104,25 @@ test.describe('orders, packing and the shift export', () => {
     await expect(page.getByText('Anna Krüger signed in.')).toBeVisible();
   });
 });
+
+test.describe('assignment problems on the tile', () => {
+  test("a tablet listed in an iPad order is refused on its tile in the UI's language", async ({ browser, station }) => {
+    const serial = 'R9WE2E000042';
+    const res = await fetch(`${station.origin}/api/v1/orders/import`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${station.token}`, 'content-type': 'text/csv' },
+      body: `customer,school,order_id,blueprint,deadline,serial,quantity\nStadt Musterstadt,Grundschule Nord,MS-E2E-2,school-ipad,2026-08-31,${serial},\n`,
+    });
+    expect(res.status).toBe(200);
+    await station.api('POST', 'simulator/devices', { count: 1, model: 'Galaxy Tab A9+', serials: [serial] });
+    const problem = message('order.platform-mismatch', { serial, orderId: 'MS-E2E-2', blueprint: 'school-ipad', blueprintPlatform: 'ios', platform: 'android' });
+    for (const [locale, language, other] of [['de-DE', 'de', 'en'], ['en-US', 'en', 'de']] as const) {
+      const context = await browser.newContext({ locale });
+      const page = await context.newPage();
+      await openUi(page, station);
+      await expect(tile(page, serial)).toContainText(formatMessage(problem, language));
+      await expect(tile(page, serial)).not.toContainText(formatMessage(problem, other));
+      await context.close();
+    }
+  });
+});

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { message } from '../../shared/messages/catalogue.js';
 import os from 'node:os';
 import { CliError } from './cli-error.js';
 
@@ -12,7 +13,7 @@ export function checkAllowedHost(value: string): string {
   const name = value.trim();
   const bare = name.startsWith('[') && name.endsWith(']') ? name.slice(1, -1) : name;
   if (HOST_NAME.test(name) || net.isIP(bare) !== 0) return name;
-  throw new CliError(`--allowed-host takes a host name or IP address without scheme or port (e.g. bench1.local), got "${value}".`, 2);
+  throw new CliError(message('cli.allowed-host', { value }), 2);
 }
 
 /** The unscoped addresses of this machine's interfaces (a scoped fe80::…%eth0 is no usable Host). */

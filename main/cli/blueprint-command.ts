@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { message } from '../../shared/messages/catalogue.js';
 import { labelPair } from '../../shared/blueprint/schema.js';
 import { BlueprintError, formatIssue } from '../blueprints/blueprint-errors.js';
 import { loadDefinition } from '../blueprints/blueprint-loader.js';
@@ -43,7 +44,7 @@ export function validateBlueprintCommand(file: string, opts: ValidateOptions = {
   } catch (err) {
     if (err instanceof BlueprintError) {
       for (const issue of err.issues) printErr(formatIssue(issue));
-      throw new CliError(`${file}: ${err.issues.length} problem${err.issues.length > 1 ? 's' : ''}; the blueprint was not accepted.`);
+      throw new CliError(message(err.issues.length > 1 ? 'cli.blueprint-problems' : 'cli.blueprint-problem', { file, count: err.issues.length }));
     }
     throw err;
   }

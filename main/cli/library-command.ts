@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { message } from '../../shared/messages/catalogue.js';
 import type { Command } from 'commander';
 import type { LibraryItem } from '../../shared/contract/library-api.js';
 import { AppError } from '../../shared/contract/errors.js';
@@ -19,7 +20,7 @@ async function withLibrary<T>(opts: DataDirOption, fn: (library: LibraryService)
   try {
     store = new StationStore(path.join(dir, 'station.db'));
   } catch (err) {
-    throw new CliError(`Cannot open the station database in ${dir}: ${(err as Error).message}`);
+    throw new CliError(message('cli.open-station-db', { dir, detail: (err as Error).message }));
   }
   try {
     const library = new LibraryService(store.db, dir);

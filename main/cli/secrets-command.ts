@@ -47,7 +47,7 @@ function valueOf(kind: SecretKind, text: string, ssid: string | undefined): Secr
     case 'text':
       return { kind, text };
     case 'identity':
-      throw new CliError('identities come from a .p12 file (secrets import-identity) or are made by the station (secrets create-identity)', 2);
+      throw new CliError(message('cli.identity-source'), 2);
   }
 }
 
@@ -66,7 +66,7 @@ export function addSecretsCommands(program: Command): void {
     .option('--ssid <ssid>', 'for --kind wifi: the network the password is for')
     .option('--data-dir <dir>', 'station data folder')
     .action((name: string, opts: DataDirOption & { kind: string; ssid?: string }) => {
-      if (!(SECRET_KINDS as readonly string[]).includes(opts.kind)) throw new CliError(`--kind must be one of ${SECRET_KINDS.join(', ')}`, 2);
+      if (!(SECRET_KINDS as readonly string[]).includes(opts.kind)) throw new CliError(message('cli.secret-kind', { kinds: SECRET_KINDS.join(', ') }), 2);
       const kind = opts.kind as SecretKind;
       checkNameOrFail(name);
       const value = valueOf(kind, readStdin(), opts.ssid);

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { message } from '../../shared/messages/catalogue.js';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { APP_ROOT, defaultDataDir, electronBinary } from '../app-paths.js';
@@ -6,7 +7,7 @@ import { DRIVER_NAMES, startStation, type DriverName, type StationOptions } from
 import { allowedHostNames } from './allowed-hosts.js';
 import { CliError } from './cli-error.js';
 import { checkHubLink } from './hub-link-flags.js';
-import { printErr, printOut } from './terminal-output.js';
+import { printErr, printOut, say } from './terminal-output.js';
 
 /** The station flags as commander hands them over (CONTRACT.md, `benchline station`). */
 export interface StationCommandOptions {
@@ -52,15 +53,15 @@ export function addStationOptions(command: Command): Command {
 
 function number(name: string, value: string, min: number, max = Number.POSITIVE_INFINITY): number {
   const n = value === 'max' || value === 'Infinity' ? Number.POSITIVE_INFINITY : Number(value);
-  if (!Number.isFinite(n) && !(n === Number.POSITIVE_INFINITY && name === '--sim-speed')) throw new CliError(`${name} must be a number, got "${value}".`, 2);
-  if (n < min || n > max) throw new CliError(`${name} must be between ${min} and ${max}, got ${value}.`, 2);
+  if (!Number.isFinite(n) && !(n === Number.POSITIVE_INFINITY && name === '--sim-speed')) throw new CliError(message('cli.flag-number', { flag: name, value }), 2);
+  if (n < min || n > max) throw new CliError(message('cli.flag-range', { flag: name, min, max, value }), 2);
   return n;
 }
 
 export function parseDrivers(value: string): DriverName[] {
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
   const bad = names.filter((n) => !(DRIVER_NAMES as readonly string[]).includes(n));
-  if (bad.length > 0 || names.length === 0) throw new CliError(`--drivers takes a list of ${DRIVER_NAMES.join(', ')}; got "${value}".`, 2);
+  if (bad.length > 0 || names.length === 0) throw new CliError(message('cli.drivers', { names: DRIVER_NAMES.join(', '), value }), 2);
   return names as DriverName[];
 }
 
@@ -69,7 +70,7 @@ export function resolveStationOptions(opts: StationCommandOptions, fallbackDataD
   const hub = checkHubLink(opts.hub, opts.hubToken);
   if (typeof hub === 'string') throw new CliError(hub, 2);
   const drivers = parseDrivers(opts.drivers);
-  if ((opts.serialPort ?? []).length > 0 && !drivers.includes('serial')) throw new CliError('--serial-port needs the serial driver: add "serial" to --drivers.', 2);
+  if ((opts.serialPort ?? []).length > 0 && !drivers.includes('serial')) throw new CliError(message('cli.serial-port-driver'), 2);
   return {
     hub,
     dataDir: path.resolve(opts.dataDir ?? fallbackDataDir),
@@ -97,7 +98,7 @@ export async function runStationCommand(opts: StationCommandOptions, argv: reado
       await new Promise<void>((resolve) => child.on('exit', (code) => { process.exitCode = code ?? 1; resolve(); }));
       return;
     }
-    printErr('No Electron binary in this install: starting headless. Open the URL below in a browser.');
+    printErr(say(message('cli.no-electron')));
   }
   const station = await startStation(resolveStationOptions(opts, defaultDataDir('station')));
   const { core, url, token, dataDir, logger } = station;

@@ -30,7 +30,13 @@ export interface BridgeError {
   message: string;
 }
 
-const refuse = (message: string): Promise<never> => Promise.reject<never>({ code: 'bad_request', message } satisfies BridgeError);
+/** Rejects with a plain BridgeError, which crosses contextBridge intact (an Error would lose `code`). */
+function bridgeFailure(error: BridgeError): Promise<never> {
+  // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- contextBridge strips an Error's extra fields; the renderer reads `code`
+  return Promise.reject({ code: error.code, message: error.message } satisfies BridgeError);
+}
+
+const refuse = (message: string): Promise<never> => bridgeFailure({ code: 'bad_request', message });
 
 export function createBenchlineBridge(ipc: BridgeIpc): BenchlineBridge {
   return {
@@ -42,14 +48,14 @@ export function createBenchlineBridge(ipc: BridgeIpc): BenchlineBridge {
       }
       const reply = (await ipc.invoke(CALL_CHANNEL, { method, params: parsed.data })) as BridgeReply;
       if (reply.ok) return reply.result;
-      throw { code: reply.error.code, message: reply.error.message } satisfies BridgeError;
+      return bridgeFailure(reply.error);
     },
     async saveFile(kind: string, params?: unknown): Promise<SaveFileResult> {
       const request = parseSaveFileRequest(kind, params);
       if (!request.ok) return refuse(request.message);
       const reply = (await ipc.invoke(SAVE_FILE_CHANNEL, { kind: request.kind, params: request.params })) as BridgeReply;
       if (reply.ok) return reply.result as SaveFileResult;
-      throw { code: reply.error.code, message: reply.error.message } satisfies BridgeError;
+      return bridgeFailure(reply.error);
     },
     onEvent(callback: (event: StationEvent) => void): () => void {
       if (typeof callback !== 'function') throw new TypeError('onEvent needs a callback.');

@@ -1,11 +1,11 @@
 // `npm test`: runs the suite's phases and prints how long each took ("phase build: 14.2 s"), so CI
 // logs show where the time goes. First the static checks and the build, two lanes side by side, one
-// per core (their output is printed when each ends): the build (build:main's tsc already checks main/
-// and shared/) then lint (ESLint + Prettier, ~50 s of one core), beside the type check of shared/,
-// the renderer and the tests, which takes about as long as both. A type or lint mistake, the commonest
-// newcomer failure, so ends the run within two minutes, before the slow tests start. Then vitest, then
-// Playwright, which need the build. The first failing phase stops the run (and the phases running
-// beside it) with its exit code.
+// per core (their output is printed when each ends): lint (type-aware ESLint + Prettier, the longest
+// single step) beside the build (build:main's tsc already checks main/ and shared/) followed by the
+// type check of shared/, the renderer and the tests; on a clean clone the two lanes take about as long.
+// A type or lint mistake, the commonest newcomer failure, so ends the run within about two minutes,
+// before the slow tests start. Then vitest, then Playwright, which need the build. The first failing
+// phase stops the run (and the phases running beside it) with its exit code.
 import { spawn, type ChildProcess } from 'node:child_process';
 import process from 'node:process';
 
@@ -18,8 +18,8 @@ interface Phase {
 /** Phases in a group run at the same time; groups run in order. */
 const GROUPS: Phase[][] = [
   [
-    { name: 'build, lint', scripts: ['build', 'lint'] },
-    { name: 'typecheck', scripts: ['typecheck:shared', 'typecheck:renderer', 'typecheck:tests'] },
+    { name: 'lint', scripts: ['lint'] },
+    { name: 'build, typecheck', scripts: ['build', 'typecheck:shared', 'typecheck:renderer', 'typecheck:tests'] },
   ],
   [{ name: 'vitest', scripts: ['test:vitest'] }],
   [{ name: 'e2e', scripts: ['test:e2e'] }],

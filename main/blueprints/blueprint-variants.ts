@@ -57,7 +57,7 @@ function overrideStep(step: BlueprintStep, ov: StepOverride): { step: BlueprintS
     timeout: `${ov.timeout ?? step.timeout}ms`,
     backoff: `${ov.backoff ?? step.backoff}ms`,
     retries: ov.retries ?? step.retries,
-    params: mergeParams(step.params as Record<string, unknown>, ov.params ?? {}),
+    params: mergeParams(step.params, ov.params ?? {}),
   };
   if (candidate.label === undefined) delete (candidate as { label?: unknown }).label;
   const parsed = blueprintStepSchema.safeParse(candidate);

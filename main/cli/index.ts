@@ -40,7 +40,7 @@ export function buildCli(): Command {
 
 export async function main(argv: readonly string[]): Promise<void> {
   try {
-    await buildCli().parseAsync(argv as string[]);
+    await buildCli().parseAsync(argv);
   } catch (err) {
     process.exitCode = reportCliError(err);
   }

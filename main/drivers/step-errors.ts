@@ -32,7 +32,7 @@ export class StepFailedError extends Error {
 
 /** A step failure with its message built and checked against the catalogue. */
 export function stepFailed<C extends StepErrorCode>(code: C, params: MessageParams<C>, retryable = true): StepFailedError {
-  return new StepFailedError(makeMessage(code, params) as StepMessage, retryable);
+  return new StepFailedError(makeMessage(code, params), retryable);
 }
 
 /** The device left while the step ran: the run is interrupted, not failed, and resumes when it returns. */

@@ -33,12 +33,13 @@ export interface BridgeError {
   text?: WireMessage;
 }
 
-const refuse = (message: string): Promise<never> => Promise.reject<never>({ code: 'bad_request', message } satisfies BridgeError);
-
-/** A refusal as it crosses contextBridge: plain fields only (an Error's extra fields would be stripped). */
-function bridgeError(error: BridgeError): BridgeError {
-  return { code: error.code, message: error.message, ...(error.text ? { text: error.text } : {}) };
+/** Rejects with a plain BridgeError, which crosses contextBridge intact (an Error would lose `code`). */
+function bridgeFailure(error: BridgeError): Promise<never> {
+  // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- contextBridge strips an Error's extra fields; the renderer reads `code`
+  return Promise.reject({ code: error.code, message: error.message, ...(error.text ? { text: error.text } : {}) } satisfies BridgeError);
 }
+
+const refuse = (message: string): Promise<never> => bridgeFailure({ code: 'bad_request', message });
 
 export function createBenchlineBridge(ipc: BridgeIpc): BenchlineBridge {
   return {
@@ -50,14 +51,14 @@ export function createBenchlineBridge(ipc: BridgeIpc): BenchlineBridge {
       }
       const reply = (await ipc.invoke(CALL_CHANNEL, { method, params: parsed.data })) as BridgeReply;
       if (reply.ok) return reply.result;
-      throw bridgeError(reply.error);
+      return bridgeFailure(reply.error);
     },
     async saveFile(kind: string, params?: unknown): Promise<SaveFileResult> {
       const request = parseSaveFileRequest(kind, params);
       if (!request.ok) return refuse(request.message);
       const reply = (await ipc.invoke(SAVE_FILE_CHANNEL, { kind: request.kind, params: request.params })) as BridgeReply;
       if (reply.ok) return reply.result as SaveFileResult;
-      throw bridgeError(reply.error);
+      return bridgeFailure(reply.error);
     },
     onEvent(callback: (event: StationEvent) => void): () => void {
       if (typeof callback !== 'function') throw new TypeError('onEvent needs a callback.');

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import PDFDocument from 'pdfkit';
-import { isoWithOffset, localTimeZone, type ShiftLogRun, type ShiftLogSource, type ShiftLogSummary } from './shift-log.js';
+import { localTimeZone, type ShiftLogRun, type ShiftLogSource, type ShiftLogSummary } from './shift-log.js';
 
 export type PdfLocale = 'de' | 'en';
 

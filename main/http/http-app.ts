@@ -135,7 +135,8 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     const text = body as string;
     if (tooDeep(text, MAX_JSON_DEPTH)) return done(new AppError('bad_request', message('http.json-too-deep', { depth: MAX_JSON_DEPTH })), undefined);
-    defaultJson(req, text, done);
+    // Called with `done`, the parser reports through it; the promise in its declared return type is for the callback-less form.
+    void defaultJson(req, text, done);
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {

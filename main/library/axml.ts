@@ -66,14 +66,21 @@ function readStringPool(buf: Buffer, start: number, size: number): string[] {
       const skip = (buf[pos] as number) & 0x80 ? 2 : 1;
       pos += skip;
       let bytes = buf[pos] as number;
-      if (bytes & 0x80) bytes = ((bytes & 0x7f) << 8) | (buf[pos + 1] as number), (pos += 2);
-      else pos += 1;
+      if (bytes & 0x80) {
+        bytes = ((bytes & 0x7f) << 8) | (buf[pos + 1] as number);
+        pos += 2;
+      } else {
+        pos += 1;
+      }
       check(pos + bytes <= end, 'UTF-8 string out of range');
       strings.push(buf.toString('utf8', pos, pos + bytes));
     } else {
       let units = buf.readUInt16LE(pos);
       pos += 2;
-      if (units & 0x8000) units = ((units & 0x7fff) << 16) | buf.readUInt16LE(pos), (pos += 2);
+      if (units & 0x8000) {
+        units = ((units & 0x7fff) << 16) | buf.readUInt16LE(pos);
+        pos += 2;
+      }
       check(pos + units * 2 <= end, 'UTF-16 string out of range');
       strings.push(buf.toString('utf16le', pos, pos + units * 2));
     }

@@ -470,9 +470,9 @@ export class RunController {
       captured: input.captured,
       deviceName: input.step.type === 'rename' ? this.deps.deviceName(entry, input.step) : (input.captured.deviceName ?? null),
       signal: session.signal,
-      waitFor: session.waitFor,
-      confirmByTechnician: session.confirmByTechnician,
-      progress: session.progress,
+      waitFor: session.waitFor.bind(session),
+      confirmByTechnician: session.confirmByTechnician.bind(session),
+      progress: session.progress.bind(session),
       log: (message) => this.deps.log('info', message, { runId: entry.id, serial: entry.serial, step: input.step.id }),
       secret: (name) => readSecret(this.deps.secrets, name),
     };

@@ -15,7 +15,6 @@ import { RENDERER_DIR, RESOURCES_DIR, appVersion } from '../app-paths.js';
 import { BlueprintCatalog } from '../blueprints/blueprint-catalog.js';
 import type { DeviceDriver, DriverEvents } from '../drivers/driver.js';
 import { SerialDriver, type SerialIdentifyScript } from '../drivers/serial/serial-driver.js';
-import type { SerialSettings } from '../drivers/serial/serial-link.js';
 import { loadSimProfiles } from '../drivers/simulated/sim-profiles.js';
 import { SimulatedDriver } from '../drivers/simulated/simulated-driver.js';
 import { TestUsbBackend } from '../drivers/usb/test-usb-backend.js';
@@ -139,7 +138,7 @@ const DRIVER_FACTORIES: Partial<Record<DriverName, (ctx: DriverContext) => Devic
 function serialIdentifyScript(blueprints: BlueprintCatalog): SerialIdentifyScript | null {
   const step = blueprints.defaultFor('serial')?.blueprint.steps.find((s) => s.type === 'identify');
   if (step?.type !== 'identify' || !step.params.script) return null;
-  return { port: (step.params.port ?? serialPortSettings.parse({})) as SerialSettings, script: step.params.script, errorPattern: step.params.errorPattern };
+  return { port: step.params.port ?? serialPortSettings.parse({}), script: step.params.script, errorPattern: step.params.errorPattern };
 }
 
 // ---- the core ----------------------------------------------------------------------------------
@@ -189,7 +188,9 @@ function buildStation(config: StationConfig, store: StationStore, clock: Clock, 
   const stationName = () => config.stationName ?? store.getSetting('station_name') ?? 'Station';
   const blueprints = new BlueprintCatalog(store);
   // The registry, events and features call each other back; each is used only after all are built.
+  // eslint-disable-next-line prefer-const -- assigned once below; the callbacks in between read it later
   let registry!: DeviceRegistry;
+  // eslint-disable-next-line prefer-const -- as above
   let events!: StationEvents;
   const controller = new RunController({
     clock,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Message } from '../messages/catalogue.js';
 import { formatMessage } from '../messages/format.js';
-import { wireMessageSchema, type WireMessage } from '../messages/schema.js';
+import { wireMessageSchema } from '../messages/schema.js';
 
 /**
  * The one error table: every error code an API answers with (station API, floor API, hub API,
@@ -68,7 +68,7 @@ export class AppError extends Error {
     return this.text?.params ?? null;
   }
   toBody(): ApiErrorBody {
-    return { error: { code: this.code, message: this.message, ...(this.text ? { text: this.text as WireMessage } : {}) } };
+    return { error: { code: this.code, message: this.message, ...(this.text ? { text: this.text } : {}) } };
   }
 }
 

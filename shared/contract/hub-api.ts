@@ -79,6 +79,7 @@ export type IngestResponse = z.infer<typeof ingestResponseSchema>;
  * Characters no event may carry in any string or key: C0 controls and DEL except tab, line feed and
  * carriage return. PostgreSQL cannot store NUL, and none of them belongs in a serial or a name.
  */
+// eslint-disable-next-line no-control-regex -- this pattern exists to find control characters
 export const FORBIDDEN_CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 /** Deepest nesting of objects and arrays an event may have (the known kinds need 5). */
 export const EVENT_MAX_DEPTH = 32;

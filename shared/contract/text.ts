@@ -11,6 +11,7 @@ import { z } from 'zod';
  * U+007F, C1 controls U+0080–U+009F, the bidi controls U+061C, U+200E, U+200F, U+202A–U+202E,
  * U+2066–U+2069, and the line/paragraph separators U+2028, U+2029.
  */
+// eslint-disable-next-line no-control-regex -- this pattern exists to find control characters
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/u;
 const CONTROL_ALL = new RegExp(CONTROL.source, 'gu');
 

@@ -74,7 +74,7 @@ test.describe('orders, packing and the shift export', () => {
     expect(text.split('\r\n')[0]).toBe(
       'run_id,station,shift_id,slot,serial,family,model,os_version,customer,school,order_id,blueprint,blueprint_version,operator,started_at,finished_at,duration_s,result,failed_step,error,attempts,device_name,asset_tag,unit_id',
     );
-    const rows = parse(text, { columns: true }) as Record<string, string>[];
+    const rows = parse<Record<string, string>>(text, { columns: true });
     expect(rows.map((r) => r.serial).sort()).toEqual([...SERIALS].sort());
     for (const r of rows) {
       expect(r).toMatchObject({ customer: 'Stadt Musterstadt', school: 'Grundschule Nord', order_id: 'MS-E2E-1', blueprint: 'school-ipad', result: 'done', unit_id: unitId });

@@ -90,7 +90,7 @@ describe('a station with orders, labels and units', () => {
     expect(formatMessage(refused.body.error.text, 'de')).toBe('Gerät DMPXB0000001 gehört zu Schule Gymnasium Süd, nicht zu GS Nord.');
     expect(refused.body.error.message).toBe('Device DMPXB0000001 belongs to school Gymnasium Süd, not to GS Nord.');
     const manifest = await fetch(`${station.baseUrl}/api/v1/units/${unit.body.id}/manifest?format=csv`, { headers: { authorization: `Bearer ${station.token}` } });
-    const rows = parse(await manifest.text(), { columns: true }) as { serial: string }[];
+    const rows = parse<{ serial: string }>(await manifest.text(), { columns: true });
     expect(rows.map((r) => r.serial)).toEqual([SERIALS[0], SERIALS[1]]);
     expect((await station.api('POST', `/api/v1/units/${unit.body.id}/close`)).status).toBe(200);
     expect((await station.api('POST', `/api/v1/units/${unit.body.id}/reopen`, { reason: 'x' })).status).toBe(400);
@@ -101,7 +101,7 @@ describe('a station with orders, labels and units', () => {
     const res = await fetch(`${station.baseUrl}/api/v1/shifts/current/export?format=csv&dialect=excel-de`, { headers: { authorization: `Bearer ${station.token}` } });
     expect(res.headers.get('content-type')).toContain('text/csv');
     const text = (await res.text()).replace(/^\uFEFF/, '');
-    const rows = parse(text, { delimiter: ';', columns: true }) as Record<string, string>[];
+    const rows = parse<Record<string, string>>(text, { delimiter: ';', columns: true });
     expect(text.split('\r\n')[0]!.split(';')[0]).toBe('run_id');
     expect(rows.filter((r) => r.result === 'done').map((r) => r.serial).sort()).toEqual([...SERIALS, 'DMPXB0000001'].sort());
     expect(rows.find((r) => r.serial === SERIALS[0])).toMatchObject({ customer: 'Stadt Musterstadt', school: 'GS Nord', order_id: 'MS-2026-001', asset_tag: 'INV-0001' });

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { dashboardSchema, type Dashboard } from '../../shared/contract/hub-api.js';
+import { dashboardSchema } from '../../shared/contract/hub-api.js';
 import { createHubServer } from '../../main/hub/hub-server.js';
 import type { HubStore } from '../../main/hub/hub-store.js';
 import { silentLogger } from '../../main/logging/logger.js';
@@ -72,7 +72,7 @@ describeEachDb('hub HTTP API', (db) => {
 
   const login = async (username: string, password: string) => {
     const res = await app.inject({ method: 'POST', url: '/api/v1/login', payload: { username, password } });
-    return { status: res.statusCode, body: res.json() as { token?: string; role?: string; error?: { code: string } } };
+    return { status: res.statusCode, body: res.json<{ token?: string; role?: string; error?: { code: string } }>() };
   };
   const ingest = (payload: unknown, token = stationToken, headers: Record<string, string> = {}) =>
     app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) });
@@ -148,16 +148,16 @@ describeEachDb('hub HTTP API', (db) => {
   });
 
   it('rate-limits login attempts with a 429 in the error shape', async () => {
-    const statuses: number[] = [];
-    let last;
+    const responses = [];
     for (let i = 0; i < 7; i++) {
-      last = await app.inject({ method: 'POST', url: '/api/v1/login', payload: { username: 'maria', password: 'guess-' + i } });
-      statuses.push(last.statusCode);
+      responses.push(await app.inject({ method: 'POST', url: '/api/v1/login', payload: { username: 'maria', password: 'guess-' + i } }));
     }
+    const statuses = responses.map((r) => r.statusCode);
+    const last = responses[6]!;
     expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
     expect(statuses[5]).toBe(429);
-    expect(last!.json()).toMatchObject({ error: { code: 'rate_limited' } });
-    expect(last!.headers['retry-after']).toBeDefined();
+    expect(last.json()).toMatchObject({ error: { code: 'rate_limited' } });
+    expect(last.headers['retry-after']).toBeDefined();
   });
 
   it('pushes the dashboard live when a station reports', async () => {
@@ -170,7 +170,7 @@ describeEachDb('hub HTTP API', (db) => {
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     const events = sse(res.body!);
     const first = await events.next();
-    const d0 = dashboardSchema.parse(JSON.parse(first.value!.data)) as Dashboard;
+    const d0 = dashboardSchema.parse(JSON.parse(first.value!.data));
     expect(d0.stations[0]).toMatchObject({ name: 'Bench 1', done: 0 });
     expect((await ingest({ stationId, events: [shiftEvent(stationId, 1), doneEvent(stationId, 2, 'r1'), doneEvent(stationId, 3, 'r2')] })).statusCode).toBe(200);
     let latest = d0;

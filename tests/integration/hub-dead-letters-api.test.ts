@@ -51,7 +51,7 @@ describeEachDb('hub dead letters over HTTP', (db) => {
       expect((await app.inject({ method: 'GET', url })).statusCode, url).toBe(401);
     }
     const login = await app.inject({ method: 'POST', url: '/api/v1/login', payload: { username: 'maria', password: 'supervisor-pass-1' } });
-    const auth = { authorization: `Bearer ${(login.json() as { token: string }).token}` };
+    const auth = { authorization: `Bearer ${login.json<{ token: string }>().token}` };
     const list = await app.inject({ method: 'GET', url: `/api/v1/dead-letters?station=${stationId}`, headers: auth });
     expect(list.statusCode).toBe(200);
     expect(deadLetterSchema.array().parse(list.json())).toMatchObject([{ stationId, stationName: 'Bench 1', seq: 2, code: 'control_character' }]);

@@ -53,7 +53,7 @@ describeEachDb('hub shift export', (db) => {
     expect((await plug(5)).status).toBe(201);
 
     // Let the devices finish, then unplug them all so nothing moves any more.
-    const devices = await until(async () => {
+    await until(async () => {
       const list = (await (await sGet('api/v1/devices')).json()) as { serial: string; state: string | null }[];
       return list.length === 5 && list.every((d) => d.state === 'done' || d.state === 'failed') ? list : false;
     }, 'the devices to finish', 60_000);

@@ -212,7 +212,7 @@ describe('outbox sender', () => {
   const fakeHub = (answer: (seqs: number[]) => { status: number; body: unknown }) => {
     const received: number[] = [];
     const fetchFn: typeof fetch = async (_input, init) => {
-      const body = JSON.parse(String(init?.body)) as { events: { seq: number }[] };
+      const body = JSON.parse(init?.body as string) as { events: { seq: number }[] };
       const seqs = body.events.map((e) => e.seq);
       const a = answer(seqs);
       if (a.status === 200 || a.status === 422) received.push(...seqs);

@@ -6,10 +6,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RENDERER_CSP } from '../../main/api/station-http-server.js';
 import { isAppUrl, serveAppRequest } from '../../main/electron/app-protocol.js';
-import { CALL_CHANNEL, EVENT_CHANNEL, SAVE_FILE_CHANNEL } from '../../main/electron/bridge-channels.js';
+import { CALL_CHANNEL, EVENT_CHANNEL, SAVE_FILE_CHANNEL, type BridgeReply } from '../../main/electron/bridge-channels.js';
+import type { BenchlineBridge } from '../../main/electron/preload-api.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const resourcesDir = path.join(repoRoot, 'resources');
@@ -34,7 +36,24 @@ function makeRendererDir(): string {
 
 // ---- a stand-in for the 'electron' module -----------------------------------------------------
 
-type Listener = (...args: any[]) => unknown;
+// The stand-in is handed to main.ts through vi.mock, which does not type-check it against Electron:
+// these types describe only what the tests read back.
+type Listener = (...args: unknown[]) => unknown;
+interface FakeWindowOptions {
+  webPreferences: Record<string, unknown>;
+  [option: string]: unknown;
+}
+interface FakeSaveDialogOptions {
+  defaultPath: string;
+  filters?: { name: string; extensions: string[] }[];
+}
+
+/** The result of an IPC reply that must have succeeded. */
+function okResult<T>(reply: unknown): T {
+  const r = reply as BridgeReply;
+  expect(r).toMatchObject({ ok: true });
+  return (r as { result: T }).result;
+}
 
 const fake = vi.hoisted(() => {
   class Emitter {
@@ -68,10 +87,10 @@ const fake = vi.hoisted(() => {
     userData: '',
     lock: true,
     app: new Emitter(),
-    windows: [] as Array<{ options: any; webContents: FakeWebContents }>,
+    windows: [] as Array<{ options: FakeWindowOptions; webContents: FakeWebContents }>,
     ipc: new Map<string, Listener>(),
     protocols: new Map<string, Listener>(),
-    privileged: [] as any[],
+    privileged: [] as unknown[],
     blocked: null as null | { filter: { urls: string[] }; fn: Listener },
     permissionRequest: null as null | Listener,
     quit: 0,
@@ -79,11 +98,11 @@ const fake = vi.hoisted(() => {
     errorBoxes: [] as string[],
     /** What the fake save dialog answers next (a path, or null for Cancel), and what it was asked. */
     saveAnswers: [] as Array<string | null>,
-    saveDialogs: [] as Array<{ window: unknown; options: any }>,
+    saveDialogs: [] as Array<{ window: unknown; options: FakeSaveDialogOptions }>,
   };
   class BrowserWindow extends Emitter {
     webContents = new FakeWebContents();
-    constructor(readonly options: any) {
+    constructor(readonly options: FakeWindowOptions) {
       super();
       state.windows.push(this);
     }
@@ -121,8 +140,8 @@ const fake = vi.hoisted(() => {
     dialog: {
       showErrorBox: (_title: string, message: string) => state.errorBoxes.push(message),
       // Electron's signature: showSaveDialog([window, ]options).
-      showSaveDialog: async (...args: any[]) => {
-        const options = args[args.length - 1];
+      showSaveDialog: async (...args: unknown[]) => {
+        const options = args[args.length - 1] as FakeSaveDialogOptions;
         state.saveDialogs.push({ window: args.length > 1 ? args[0] : null, options });
         const answer = state.saveAnswers.shift() ?? null;
         return answer === null ? { canceled: true, filePath: '' } : { canceled: false, filePath: answer };
@@ -131,7 +150,7 @@ const fake = vi.hoisted(() => {
     ipcMain: { handle: (channel: string, fn: Listener) => state.ipc.set(channel, fn) },
     Menu: { setApplicationMenu: () => {} },
     protocol: {
-      registerSchemesAsPrivileged: (schemes: any[]) => state.privileged.push(...schemes),
+      registerSchemesAsPrivileged: (schemes: unknown[]) => state.privileged.push(...schemes),
       handle: (scheme: string, fn: Listener) => state.protocols.set(scheme, fn),
     },
     session: {
@@ -304,9 +323,8 @@ describe('Electron main process', () => {
     const call = fake.state.ipc.get(CALL_CHANNEL)!;
     const fromApp = { senderFrame: { url: 'app://station/' } };
 
-    const snap = (await call(fromApp, { method: 'snapshot', params: {} })) as any;
-    expect(snap.ok).toBe(true);
-    expect(snap.result).toMatchObject({ version: '0.0.0-test', simulator: true, devices: [] });
+    const snap = okResult(await call(fromApp, { method: 'snapshot', params: {} }));
+    expect(snap).toMatchObject({ version: '0.0.0-test', simulator: true, devices: [] });
 
     expect(await call({ senderFrame: { url: 'https://evil.example/' } }, { method: 'snapshot' })).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
     expect(await call({ senderFrame: null }, { method: 'snapshot' })).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
@@ -316,11 +334,11 @@ describe('Electron main process', () => {
     expect(await call(fromApp, { method: 'runDetail', params: { runId: 'nope' } })).toMatchObject({ ok: false, error: { code: 'not_found' } });
 
     // Events from the core are pushed to the window.
-    const plugged = (await call(fromApp, { method: 'plugSimulated', params: { count: 1 } })) as any;
-    expect(plugged.ok).toBe(true);
+    const plugged = okResult<{ serials: string[] }>(await call(fromApp, { method: 'plugSimulated', params: { count: 1 } }));
     const wc = fake.state.windows[0]!.webContents;
-    const pushed = await until(() => wc.sent.find(([ch, e]) => ch === EVENT_CHANNEL && (e as any).type === 'device'), 'a device event');
-    expect((pushed[1] as any).device.serial).toBe(plugged.result.serials[0]);
+    type Pushed = { type: string; device?: { serial: string } };
+    const pushed = await until(() => wc.sent.find(([ch, e]) => ch === EVENT_CHANNEL && (e as Pushed).type === 'device'), 'a device event');
+    expect((pushed[1] as Pushed).device?.serial).toBe(plugged.serials[0]);
   });
 
   it('saveFile: the main process writes a shift export where the save dialog says, or nothing when cancelled', async () => {
@@ -328,15 +346,13 @@ describe('Electron main process', () => {
     const call = fake.state.ipc.get(CALL_CHANNEL)!;
     const save = fake.state.ipc.get(SAVE_FILE_CHANNEL)!;
     const fromApp = { senderFrame: { url: 'app://station/' } };
-    const shift = (await call(fromApp, { method: 'openShift', params: { operators: ['Anna'] } })) as any;
-    expect(shift.ok).toBe(true);
-    const shiftId = shift.result.id as string;
+    const shiftId = okResult<{ id: string }>(await call(fromApp, { method: 'openShift', params: { operators: ['Anna'] } })).id;
 
     // CSV: the dialog offers the HTTP route's file name and a CSV filter; the file has the contract header.
     const outDir = tmp('saved');
     const target = path.join(outDir, 'my-shift.csv');
     fake.state.saveAnswers.push(target);
-    const saved = (await save(fromApp, { kind: 'shiftExport', params: { shiftId, format: 'csv' } })) as any;
+    const saved = await save(fromApp, { kind: 'shiftExport', params: { shiftId, format: 'csv' } });
     expect(saved).toEqual({ ok: true, result: { saved: target } });
     expect(fake.state.saveDialogs).toHaveLength(1);
     const asked = fake.state.saveDialogs[0]!;
@@ -477,12 +493,13 @@ describe('preload bundle (window.benchline)', () => {
   }, 60_000);
 
   /** Runs the bundle as Electron runs a sandboxed preload: require() knows only 'electron'. */
-  function loadPreload(reply: (message: any) => unknown) {
-    const exposed: Record<string, any> = {};
+  function loadPreload(reply: (message: { method?: string; kind?: string }) => unknown) {
+    // Filled by the bundle through contextBridge.exposeInMainWorld; the first test checks it holds `benchline` only.
+    const exposed = {} as { benchline: BenchlineBridge };
     const listeners = new Map<string, Set<Listener>>();
-    const invoked: any[] = [];
+    const invoked: unknown[] = [];
     const ipcRenderer = {
-      invoke: async (channel: string, message: unknown) => {
+      invoke: async (channel: string, message: { method?: string; kind?: string }) => {
         invoked.push([channel, message]);
         return reply(message);
       },
@@ -495,11 +512,11 @@ describe('preload bundle (window.benchline)', () => {
     const required: string[] = [];
     const sandboxRequire = (name: string) => {
       required.push(name);
-      if (name === 'electron') return { contextBridge: { exposeInMainWorld: (key: string, api: unknown) => (exposed[key] = api) }, ipcRenderer };
+      if (name === 'electron') return { contextBridge: { exposeInMainWorld: (key: string, api: unknown) => ((exposed as Record<string, unknown>)[key] = api) }, ipcRenderer };
       throw new Error(`a sandboxed preload cannot require "${name}"`);
     };
     const module = { exports: {} };
-    new Function('require', 'module', 'exports', bundle)(sandboxRequire, module, module.exports);
+    vm.compileFunction(bundle, ['require', 'module', 'exports'])(sandboxRequire, module, module.exports);
     const emit = (channel: string, payload: unknown) => {
       for (const fn of listeners.get(channel) ?? []) fn({ sender: 'ipc-event-object' }, payload);
     };
@@ -558,6 +575,6 @@ describe('preload bundle (window.benchline)', () => {
     emit(EVENT_CHANNEL, { type: 'stats', stats: { done: 2 } });
     expect(seen).toEqual([{ type: 'stats', stats: { done: 1 } }]);
     expect(listeners.get(EVENT_CHANNEL)?.size).toBe(0);
-    expect(() => exposed.benchline.onEvent('not a function')).toThrow();
+    expect(() => (exposed.benchline.onEvent as (callback: unknown) => unknown)('not a function')).toThrow();
   });
 });

@@ -104,7 +104,7 @@ describe('formula cells in every CSV', () => {
     const run = Object.fromEntries(['run_id', 'station', 'shift_id', 'serial', 'result'].map((c) => [c, 'x'])) as unknown as ShiftLogRun;
     const runs = nasty.map((v, i) => ({ ...run, run_id: `r${i}`, device_name: v, operator: v, duration_s: -1.5 }));
     for (const [dialect, delimiter] of [['rfc4180', ','], ['excel-de', ';']] as const) {
-      const rows = parse(await collect((out) => writeShiftCsv(runs, out, dialect)), { columns: true, delimiter, bom: true }) as Record<string, string>[];
+      const rows = parse<Record<string, string>>(await collect((out) => writeShiftCsv(runs, out, dialect)), { columns: true, delimiter, bom: true });
       expect(rows.map((r) => r.device_name)).toEqual(nasty.map((v) => `'${v}`));
       expect(rows.map((r) => r.operator)).toEqual(nasty.map((v) => `'${v}`));
       // Numbers are numbers, not text to guard.
@@ -114,16 +114,16 @@ describe('formula cells in every CSV', () => {
 
   it('quarantine list, unit manifest and dead letters', async () => {
     const q = { id: 1, serial: 'S1', runId: null, kind: 'technician', step: null, reason: nasty[0], at: '2026-03-02T06:00:00.000Z', shiftId: null, operator: nasty[1], releasedAt: null, releaseNote: null, model: null, customer: nasty[3], school: 'GS', orderId: null } as QuarantineRecord;
-    const quarantine = parse(await collect((out) => writeQuarantineCsv([q], out)), { columns: true }) as Record<string, string>[];
+    const quarantine = parse<Record<string, string>>(await collect((out) => writeQuarantineCsv([q], out)), { columns: true });
     expect(quarantine[0]).toMatchObject({ reason: `'${nasty[0]}`, operator: `'${nasty[1]}`, customer: `'${nasty[3]}` });
 
     const unit = { id: 'U1', kind: 'box', school: '=school', customer: null, orderId: null, capacity: null, state: 'open', createdAt: '2026-03-02T06:00:00.000Z', closedAt: null, count: 1 } as const;
     const item = { unitId: 'U1', serial: 'S1', runId: 'r1', packedAt: '2026-03-02T06:00:00.000Z', operator: null, deviceName: '@name', assetTag: '-7', model: null, orderId: null };
-    const manifest = parse(await collect((out) => writeManifestCsv(unit, [item], out)), { columns: true }) as Record<string, string>[];
+    const manifest = parse<Record<string, string>>(await collect((out) => writeManifestCsv(unit, [item], out)), { columns: true });
     expect(manifest[0]).toMatchObject({ school: "'=school", device_name: "'@name", asset_tag: "'-7" });
 
     const letter = { seq: 4, kind: 'shift.operators', createdAt: 'a', rejectedAt: 'b', code: 'invalid_text', message: '=1+1', source: 'hub' as const, payload: { operators: ['x'] } };
-    const dead = parse(await collect((out) => writeDeadLettersCsv([letter], out, 'rfc4180')), { columns: true }) as Record<string, string>[];
+    const dead = parse<Record<string, string>>(await collect((out) => writeDeadLettersCsv([letter], out, 'rfc4180')), { columns: true });
     expect(dead[0]).toMatchObject({ seq: '4', message: "'=1+1", payload: '{"operators":["x"]}' });
   });
 });
@@ -166,7 +166,7 @@ describe('dead letters in the shift JSON export and the CLI', () => {
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       await exportCommand({ dataDir, deadLetters: true, out });
-      expect((parse(fs.readFileSync(out), { columns: true }) as { seq: string }[]).map((r) => r.seq)).toEqual(['2', '9']);
+      expect(parse<{ seq: string }>(fs.readFileSync(out), { columns: true }).map((r) => r.seq)).toEqual(['2', '9']);
       await exportCommand({ dataDir, deadLetters: true, shift: 'last', format: 'json', out: `${out}.json` });
       expect((JSON.parse(fs.readFileSync(`${out}.json`, 'utf8')) as { seq: number }[]).map((l) => l.seq)).toEqual([2]);
     } finally {
@@ -193,6 +193,7 @@ describe('the CLI prints control characters escaped', () => {
     expect(reportCliError(err)).toBe(1);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^benchline: No shift x\\x1b\[2J\\x1b\]0;owned\\x07\./);
+    // eslint-disable-next-line no-control-regex -- the message must carry no raw control character
     expect(lines[0]).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
     printErr('blueprint \u001b[31mx');
     expect(lines.at(-1)).toBe('blueprint \\x1b[31mx\n');
@@ -221,7 +222,7 @@ describe('person-entered text at the API', () => {
       const res = await server.inject({ method: 'POST', url: '/api/v1/operators/sign-in', headers: { authorization: `Bearer ${'t'.repeat(32)}` }, payload: { name: 'Ana\u0000Bauer' } });
       expect(res.statusCode).toBe(400);
       expect(res.json()).toMatchObject({ error: { code: 'bad_request' } });
-      expect((res.json() as { error: { message: string } }).error.message).toMatch(/operator name contains an invisible control character \(U\+0000/);
+      expect(res.json<{ error: { message: string } }>().error.message).toMatch(/operator name contains an invisible control character \(U\+0000/);
       expect(core.snapshot().shift).toBeNull();
     } finally {
       await server.close();

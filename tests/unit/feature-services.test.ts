@@ -101,7 +101,7 @@ describe('units on the station', () => {
     out.on('data', (c: Buffer) => chunks.push(c));
     const { unit: u, items } = f.packing.unitDetail(unit.id);
     await writeManifestCsv(u, items, out, 'rfc4180', 'UTC');
-    const rows = parse(Buffer.concat(chunks).toString(), { columns: true }) as Record<string, string>[];
+    const rows = parse<Record<string, string>>(Buffer.concat(chunks).toString(), { columns: true });
     expect(rows.map((r) => [r.unit_id, r.serial, r.school, r.device_name])).toEqual([
       [unit.id, 'DMPX00000000', 'GS Nord', 'GSN-000'],
       [unit.id, 'DMPX00000004', 'GS Nord', 'GSN-004'],

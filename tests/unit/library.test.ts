@@ -21,7 +21,10 @@ beforeAll(() => {
 
 const open: { store: StationStore; cleanup: () => void }[] = [];
 afterEach(() => {
-  for (const o of open.splice(0)) o.store.close(), o.cleanup();
+  for (const o of open.splice(0)) {
+    o.store.close();
+    o.cleanup();
+  }
 });
 
 function station(): { library: LibraryService; dir: string; store: StationStore } {

@@ -48,7 +48,7 @@ describe('shift log CSV (RFC 4180)', () => {
     expect(text.charCodeAt(0)).not.toBe(0xfeff);
     expect(text.split('\r\n')[0]).toBe(CONTRACT_HEADER);
     expect(SHIFT_LOG_COLUMNS.join(',')).toBe(CONTRACT_HEADER);
-    const rows = parse(text, { columns: true }) as Record<string, string>[];
+    const rows = parse<Record<string, string>>(text, { columns: true });
     expect(rows).toHaveLength(1000);
     expect(new Set(rows.map((r) => r.run_id)).size).toBe(1000);
     const counts = { done: 0, failed: 0, unfinished: 0 };
@@ -58,7 +58,7 @@ describe('shift log CSV (RFC 4180)', () => {
   });
 
   it('fills every column from the run, its blueprint, device and assignment', async () => {
-    const rows = parse(await collect((out) => writeShiftLog(source, out, { format: 'csv' })), { columns: true }) as Record<string, string>[];
+    const rows = parse<Record<string, string>>(await collect((out) => writeShiftLog(source, out, { format: 'csv' })), { columns: true });
     const done = rows.find((r) => r.run_id === 'run-000000')!;
     expect(done).toMatchObject({
       station: 'st-1',
@@ -102,7 +102,7 @@ describe('shift log CSV, excel-de dialect', () => {
     const text = buf.toString('utf8').slice(1);
     const lines = text.split('\r\n');
     expect(lines[0]).toBe(CONTRACT_HEADER.replaceAll(',', ';'));
-    const rows = parse(text, { delimiter: ';', columns: true }) as Record<string, string>[];
+    const rows = parse<Record<string, string>>(text, { delimiter: ';', columns: true });
     expect(rows).toHaveLength(1000);
     const done = rows.find((r) => r.run_id === 'run-000000')!;
     expect(done.duration_s).toBe('754,3');

@@ -123,7 +123,7 @@ export class SerialDriver implements DeviceDriver {
     // device that does not answer does not hold up the station for longer than a few seconds.
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.allSettled([...this.ports.values()].map((p) => p.identifying)),
+      Promise.allSettled([...this.ports.values()].flatMap((p) => p.identifying ?? [])),
       new Promise((resolve) => (timer = setTimeout(resolve, 10_000))),
     ]);
     clearTimeout(timer);
@@ -132,7 +132,7 @@ export class SerialDriver implements DeviceDriver {
   async stop(): Promise<void> {
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = null;
-    const pending = [...this.ports.values()].flatMap((p) => [p.identifying, p.checking]);
+    const pending = [...this.ports.values()].flatMap((p) => [p.identifying, p.checking]).filter((work) => work !== null);
     for (const port of [...this.ports.values()]) this.removePort(port, false);
     this.events = null;
     await Promise.allSettled(pending);
@@ -401,7 +401,7 @@ export class SerialDriver implements DeviceDriver {
     const signal = AbortSignal.any([ctx.signal, presence]);
     port.stepsRunning++;
     try {
-      const runScript: SerialScriptRunner = (settings, script, values, errorPattern) => this.runOnPort(port, settings, script, values, signal, errorPattern, ctx.log);
+      const runScript: SerialScriptRunner = (settings, script, values, errorPattern) => this.runOnPort(port, settings, script, values, signal, errorPattern, (line) => ctx.log(line));
       return await runSerialStep(runScript, { portPath: port.portPath, serial: device.serial, model: device.model, osVersion: device.osVersion, identifiedByScript: device.identifiedByScript }, ctx);
     } catch (err) {
       if (presence.aborted) throw new DeviceGoneError(ctx.serial);

@@ -23,7 +23,7 @@ export interface StepDevice {
   identifiedByScript: boolean;
 }
 
-const DEFAULT_SETTINGS = serialPortSettings.parse({}) as SerialSettings;
+const DEFAULT_SETTINGS = serialPortSettings.parse({});
 const NO_DEVICE_WORK = new Set<BlueprintStep['type']>(['verify', 'print-label', 'pack']);
 
 /** What each blueprint step type does on a serial device. */
@@ -35,18 +35,18 @@ export async function runSerialStep(runScript: SerialScriptRunner, device: StepD
       if (!step.params.script) {
         return { captured: { serialNumber: device.serial, model: device.model, ...(device.osVersion ? { firmware: device.osVersion } : {}) } };
       }
-      const captured = await runScript((step.params.port as SerialSettings | undefined) ?? DEFAULT_SETTINGS, step.params.script, values, step.params.errorPattern);
+      const captured = await runScript(step.params.port ?? DEFAULT_SETTINGS, step.params.script, values, step.params.errorPattern);
       if (device.identifiedByScript && captured.serialNumber !== undefined && captured.serialNumber.trim() !== device.serial) {
         throw stepFailed('serial.other-device', { port: device.portPath, found: captured.serialNumber, expected: device.serial }, false);
       }
       return { captured };
     }
     case 'serial-script': {
-      const captured = await runScript(step.params.port as SerialSettings, step.params.script, values, step.params.errorPattern);
+      const captured = await runScript(step.params.port, step.params.script, values, step.params.errorPattern);
       return { captured };
     }
     case 'serial-verify': {
-      const captured = await runScript(step.params.port as SerialSettings, step.params.script, values, step.params.errorPattern);
+      const captured = await runScript(step.params.port, step.params.script, values, step.params.errorPattern);
       const all = { ...values, ...captured };
       const wrong: Message<'serial.verify-field' | 'serial.verify-unread'>[] = [];
       for (const [key, template] of Object.entries(step.params.expectCaptured)) {

@@ -1,7 +1,6 @@
 import { AppError } from '../../../shared/contract/errors.js';
 import type { Platform } from '../../../shared/contract/run-state.js';
 import { message, type Message } from '../../../shared/messages/catalogue.js';
-import { formatMessage } from '../../../shared/messages/format.js';
 import type { SimDeviceRecord, SimDeviceState } from '../../store/records.js';
 import { stripControl } from '../../../shared/contract/text.js';
 import type { AttachedDevice, DeviceDriver, DriverEvents, StepContext, StepOutcome } from '../driver.js';

@@ -4,6 +4,7 @@
  */
 import { AppError } from '../../../shared/contract/errors.js';
 import { message, type Message } from '../../../shared/messages/catalogue.js';
+import type * as UsbModule from 'usb';
 
 export interface UsbBackendDeviceDescriptor {
   idVendor: number;
@@ -66,7 +67,7 @@ export class UsbUnavailableError extends AppError {
  * cannot start (no USB stack, missing native module).
  */
 export async function loadLibusbBackend(): Promise<UsbBackend> {
-  let mod: typeof import('usb');
+  let mod: typeof UsbModule;
   try {
     mod = await import('usb');
   } catch (err) {

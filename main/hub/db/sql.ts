@@ -203,10 +203,11 @@ export function openSqlite(file: string): SqlDatabase & { exec(sql: string): voi
 
 // int8 and numeric columns arrive as strings by default; every such value the hub stores (epoch ms,
 // sequences, counts) fits in a double exactly.
-const pgTypes = {
+const pgTypes: pg.CustomTypesConfig = {
   getTypeParser: (oid: number, format?: 'text' | 'binary') => {
     if (oid === 20 || oid === 1700) return (v: string) => (v === null ? null : Number(v));
-    return pg.types.getTypeParser(oid, format as 'text');
+    // pg-types declares its parsers as returning any.
+    return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
   },
 };
 

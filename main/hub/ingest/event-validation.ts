@@ -35,6 +35,7 @@ export interface ValidatedBatch {
 
 /** Makes control characters visible as \uXXXX: safe in PostgreSQL, in logs and in a CSV cell. */
 export function escapeControlCharacters(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is this function's job
   return text.replace(/[\u0000-\u001F\u007F]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
@@ -102,7 +103,7 @@ export function validateBatch(body: IngestBody): ValidatedBatch {
     seen.add(e.seq);
     const claimed = e.payload.stationId;
     if (claimed !== undefined && claimed !== body.stationId) {
-      throw new AppError('forbidden', message('hub.foreign-event', { index: i, seq: e.seq, claimed: escapeControlCharacters(String(claimed)), stationId: body.stationId }));
+      throw new AppError('forbidden', message('hub.foreign-event', { index: i, seq: e.seq, claimed: escapeControlCharacters(typeof claimed === 'string' ? claimed : JSON.stringify(claimed)), stationId: body.stationId }));
     }
     const problem = structuralProblem(e, `events[${i}]`);
     if (problem) {

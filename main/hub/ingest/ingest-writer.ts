@@ -72,16 +72,9 @@ export class IngestWriter {
     this.queue = new IngestQueue(db.dialect === 'postgres' ? 4 : 1, (group) => this.writeGroup(group));
   }
 
-  ingest(token: string | undefined, body: IngestBody, now = Date.now()): Promise<IngestResult> {
-    if (!token) {
-      return Promise.reject(new AppError('unauthorized', message('hub.station-token-missing')));
-    }
-    let batch;
-    try {
-      batch = validateBatch(body);
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
+  async ingest(token: string | undefined, body: IngestBody, now = Date.now()): Promise<IngestResult> {
+    if (!token) throw new AppError('unauthorized', message('hub.station-token-missing'));
+    const batch = validateBatch(body);
     return new Promise<IngestResult>((resolve, reject) => {
       this.queue.add({ stationHash: tokenHash(token), body, ...batch, offset: body.sentAt ? now - parseMs(body.sentAt) : null, now, resolve, reject });
     });

@@ -28,6 +28,14 @@ function subscribe(listener: () => void): () => void {
 
 const getNow = () => now;
 
+/**
+ * The clock's last reading, without subscribing: a time that stopped ticking (connection lost, run
+ * stopped) stays where the clock last was, and rendering stays pure.
+ */
+export function lastTick(): number {
+  return now;
+}
+
 /** The current time, re-rendering once a second. */
 export function useNow(): number {
   return useSyncExternalStore(subscribe, getNow);

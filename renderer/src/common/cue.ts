@@ -7,9 +7,14 @@ export type CueKind = 'waiting' | 'failed';
 export class CuePlayer {
   private context: AudioContext | null = null;
   private lastAt = 0;
-  enabled = true;
+  private enabled = true;
 
   constructor(private readonly minIntervalMs = 2500) {}
+
+  /** The technician's sound setting: off keeps every cue silent. */
+  setEnabled(enabled: boolean): void {
+    this.enabled = enabled;
+  }
 
   play(kind: CueKind, now = Date.now()): boolean {
     if (!this.enabled || now - this.lastAt < this.minIntervalMs) return false;

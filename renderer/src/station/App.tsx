@@ -102,7 +102,7 @@ export function App({ cue }: { cue: CuePlayer }) {
 
   // ---- sound cue ----------------------------------------------------------------------------
   useEffect(() => {
-    cue.enabled = sound;
+    cue.setEnabled(sound);
     try {
       window.localStorage.setItem(SOUND_KEY, sound ? '1' : '0');
     } catch {
@@ -332,11 +332,14 @@ export function App({ cue }: { cue: CuePlayer }) {
     [notify, describe, t],
   );
 
+  // For buttons: runAction reports its own failures as notices.
+  const onAction = useCallback((action: TileAction, device: DeviceView) => void runAction(action, device), [runAction]);
+
   const closeOverlay = useCallback(() => setOverlay(null), []);
   const drawerDevice = useStationState((s) => (overlay?.kind === 'details' ? s.devices.get(overlay.serial) : undefined));
-  useEffect(() => {
-    if (overlay?.kind === 'details' && !drawerDevice) setOverlay(null);
-  }, [overlay, drawerDevice]);
+  // The device whose details are open left the station: the drawer closes for good (adjusted while
+  // rendering, so it does not flash), and a device that comes back later does not reopen it.
+  if (overlay?.kind === 'details' && !drawerDevice) setOverlay(null);
 
   const selected = useStationState((s) => (focused ? s.devices.get(focused) : undefined));
 
@@ -389,7 +392,7 @@ export function App({ cue }: { cue: CuePlayer }) {
             focusedSerial={focused}
             live={live}
             simulator={station?.simulator ?? false}
-            onAction={runAction}
+            onAction={onAction}
             onSelect={onSelect}
           />
         ) : null}
@@ -413,7 +416,7 @@ export function App({ cue }: { cue: CuePlayer }) {
       <Notices notices={notices} onDismiss={(id) => setNotices((list) => list.filter((n) => n.id !== id))} />
 
       {overlay?.kind === 'details' && drawerDevice ? (
-        <DetailDrawer device={drawerDevice} live={live} onClose={closeOverlay} onAction={runAction} />
+        <DetailDrawer device={drawerDevice} live={live} onClose={closeOverlay} onAction={onAction} />
       ) : null}
       {overlay?.kind === 'help' ? <HelpOverlay onClose={closeOverlay} /> : null}
       {overlay?.kind === 'slots' ? <SlotLayoutDialog onClose={closeOverlay} /> : null}

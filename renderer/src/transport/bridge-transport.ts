@@ -24,7 +24,7 @@ export function preloadBridge(): BenchlineBridge | null {
 export function toTransportError(err: unknown): TransportError {
   if (err && typeof err === 'object') {
     const { code, message, text } = err as { code?: unknown; message?: unknown; text?: unknown };
-    const words = typeof message === 'string' ? message.replace(/^Error invoking remote method '[^']*': (\w*Error: )?/, '') : String(err);
+    const words = typeof message === 'string' ? message.replace(/^Error invoking remote method '[^']*': (\w*Error: )?/, '') : 'The station did not answer.';
     const parsed = wireMessageSchema.safeParse(text);
     return new TransportError('remote', words, typeof code === 'string' ? code : null, parsed.success ? parsed.data : null);
   }

@@ -56,7 +56,7 @@ export function ChartCanvas<T extends ChartType>({ type, data, options, label }:
     const c = chart.current;
     if (!c) return;
     c.data = data;
-    c.options = { ...options, animation: false, responsive: true, maintainAspectRatio: false } as typeof c.options;
+    c.options = { ...options, animation: false, responsive: true, maintainAspectRatio: false };
     c.update('none');
   }, [data, options]);
 

@@ -63,7 +63,12 @@ export function ParetoChart({ pareto }: { pareto: Dashboard['pareto'] }) {
   const { t } = useTranslation();
   const data = useMemo<ChartData<'bar' | 'line', number[], string>>(() => {
     const total = pareto.reduce((n, p) => n + p.count, 0);
+    const cumulativeShare: number[] = [];
     let running = 0;
+    for (const p of pareto) {
+      running += p.count;
+      cumulativeShare.push(total === 0 ? 0 : Math.round((running / total) * 1000) / 10);
+    }
     return {
       labels: pareto.map((p) => `${p.step} · ${p.reason}`),
       datasets: [
@@ -71,10 +76,7 @@ export function ParetoChart({ pareto }: { pareto: Dashboard['pareto'] }) {
         {
           type: 'line' as const,
           label: t('charts.paretoShare'),
-          data: pareto.map((p) => {
-            running += p.count;
-            return total === 0 ? 0 : Math.round((running / total) * 1000) / 10;
-          }),
+          data: cumulativeShare,
           borderColor: '#c9d2dc',
           backgroundColor: '#c9d2dc',
           pointRadius: 3,

@@ -16,8 +16,9 @@ const REFRESH_MS = 400;
 
 function useRunDetail(device: DeviceView | undefined, live: boolean) {
   const { client } = useStation();
-  const [detail, setDetail] = useState<RunDetail | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  // What was read last, with the run it belongs to: a drawer that moved to another run shows nothing
+  // of the previous one.
+  const [loaded, setLoaded] = useState<{ runId: string; detail: RunDetail | null; error: string | null } | null>(null);
   const runId = device?.runId ?? null;
   // The run the drawer shows now (null once it closed): an answer for another run is dropped.
   const currentRun = useRef(runId);
@@ -25,8 +26,6 @@ function useRunDetail(device: DeviceView | undefined, live: boolean) {
 
   useEffect(() => {
     currentRun.current = runId;
-    setDetail(null);
-    setError(null);
     lastLoad.current = 0;
     return () => void (currentRun.current = null);
   }, [runId]);
@@ -39,19 +38,19 @@ function useRunDetail(device: DeviceView | undefined, live: boolean) {
       lastLoad.current = Date.now();
       client.api.runDetail({ runId }).then(
         (d) => {
-          if (currentRun.current !== runId) return;
-          setDetail(d);
-          setError(null);
+          if (currentRun.current === runId) setLoaded({ runId, detail: d, error: null });
         },
         (err: Error) => {
-          if (currentRun.current === runId) setError(err.message);
+          // The last good timeline stays on screen beside the error.
+          if (currentRun.current === runId) setLoaded((prev) => ({ runId, detail: prev?.runId === runId ? prev.detail : null, error: err.message }));
         },
       );
     }, delay);
     return () => clearTimeout(timer);
   }, [client, runId, live, device]);
 
-  return { detail, error };
+  const current = loaded !== null && loaded.runId === runId ? loaded : null;
+  return { detail: current?.detail ?? null, error: current?.error ?? null };
 }
 
 /** Everything about one device: step timeline with durations, captured values, log, next step. */

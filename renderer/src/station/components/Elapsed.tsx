@@ -1,4 +1,4 @@
-import { useNow } from '../../common/clock.js';
+import { lastTick, useNow } from '../../common/clock.js';
 import { elapsedMs, formatDuration } from '../../common/format.js';
 
 function Ticking({ startedAt }: { startedAt: string }) {
@@ -11,7 +11,7 @@ function Ticking({ startedAt }: { startedAt: string }) {
 export function Elapsed({ startedAt, finishedAt, ticking }: { startedAt: string | null; finishedAt: string | null; ticking: boolean }) {
   if (!startedAt) return null;
   if (finishedAt || !ticking) {
-    const ms = elapsedMs(startedAt, finishedAt, Date.now());
+    const ms = elapsedMs(startedAt, finishedAt, lastTick());
     return <>{ms === null ? '' : formatDuration(ms)}</>;
   }
   return <Ticking startedAt={startedAt} />;

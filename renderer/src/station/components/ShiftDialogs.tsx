@@ -127,6 +127,13 @@ export function CloseShiftDialog({
 }) {
   const { t } = useTranslation();
   const [busy, setBusy] = useState(false);
+  // onConfirm reports its own failure and answers false: the dialog stays open for another try.
+  const confirm = async () => {
+    setBusy(true);
+    const ok = await onConfirm();
+    setBusy(false);
+    if (ok) onClose();
+  };
   return (
     <Modal variant="dialog" label={t('shift.closeTitle')} onClose={onClose} className="shift-dialog">
       <div className="dialog__head">
@@ -141,12 +148,7 @@ export function CloseShiftDialog({
           type="button"
           className="btn btn--danger"
           disabled={busy}
-          onClick={async () => {
-            setBusy(true);
-            const ok = await onConfirm();
-            setBusy(false);
-            if (ok) onClose();
-          }}
+          onClick={() => void confirm()}
         >
           {t('shift.closeConfirm')}
         </button>
@@ -207,7 +209,7 @@ export function ShiftScheduleDialog({ onClose, notify }: { onClose: () => void; 
         <h2>{t('schedule.title')}</h2>
       </div>
       <p className="muted">{t('schedule.hint')}</p>
-      <form onSubmit={save} noValidate>
+      <form onSubmit={(e) => void save(e)} noValidate>
         {windows === null && !error ? <p className="muted">{t('schedule.loading')}</p> : null}
         {windows?.length === 0 ? <p className="muted">{t('schedule.empty')}</p> : null}
         <ul className="schedule">

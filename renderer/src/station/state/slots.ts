@@ -46,7 +46,7 @@ export function groupByHub(devices: readonly DeviceView[], notices: readonly Por
       continue;
     }
     let positions = hubs.get(slot.hub);
-    if (!positions) hubs.set(slot.hub, (positions = new Map()));
+    if (!positions) hubs.set(slot.hub, (positions = new Map<number, DeviceView[]>()));
     const list = positions.get(slot.number);
     if (list) list.push(d);
     else positions.set(slot.number, [d]);
@@ -59,7 +59,7 @@ export function groupByHub(devices: readonly DeviceView[], notices: readonly Por
     }
     if (!hubs.has(slot.hub)) hubs.set(slot.hub, new Map());
     let positions = hubNotices.get(slot.hub);
-    if (!positions) hubNotices.set(slot.hub, (positions = new Map()));
+    if (!positions) hubNotices.set(slot.hub, (positions = new Map<number, PortNoticeView[]>()));
     const list = positions.get(slot.number);
     if (list) list.push(n);
     else positions.set(slot.number, [n]);

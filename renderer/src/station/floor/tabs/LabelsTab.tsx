@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { z } from 'zod';
 import type { labelSettingsSchema } from '../../../../../shared/contract/floor-api.js';
@@ -32,17 +32,19 @@ export function LabelsTab({ devices, notify }: { devices: ReadonlyMap<string, De
     clearOnError: true,
   });
 
-  // The printer form starts from the saved printer.
+  // The printer form starts from the saved printer, and follows it when it is saved or read again
+  // (adjusted while rendering, the way React recommends for state that follows a prop).
   const printer = settings.data?.printer;
-  useEffect(() => {
-    if (!printer) return;
+  const [formPrinter, setFormPrinter] = useState<typeof printer>(undefined);
+  if (printer && printer !== formPrinter) {
+    setFormPrinter(printer);
     setKind(printer.kind);
     if (printer.kind === 'zpl-tcp') {
       setHost(printer.host);
       setPort(String(printer.port));
     } else if (printer.kind === 'system') setQueue(printer.queue);
     else if (printer.kind === 'pdf-file') setDir(printer.dir);
-  }, [printer]);
+  }
 
   const savePrinter = (e: FormEvent) => {
     e.preventDefault();

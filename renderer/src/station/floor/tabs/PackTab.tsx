@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { currentLanguage } from '../../../common/i18n/index.js';
 import { messageText } from '../../../common/i18n/messages.js';
@@ -23,10 +23,13 @@ export function PackTab({ notify, initialUnit }: { notify: Say; initialUnit?: st
   const unit = detail.data?.unit ?? null;
   const items = detail.data?.items ?? [];
 
-  // A unit label scanned while the panel is open opens that unit.
-  useEffect(() => {
+  // A unit label scanned while the panel is open opens that unit (adjusted while rendering, the
+  // way React recommends for state that follows a prop).
+  const [scannedUnit, setScannedUnit] = useState(initialUnit);
+  if (initialUnit !== scannedUnit) {
+    setScannedUnit(initialUnit);
     if (initialUnit) setUnitId(initialUnit);
-  }, [initialUnit]);
+  }
 
   /** Shows `id` and reads the open units again; the same unit is read again too. */
   const open = (id: string) => {

@@ -5,7 +5,7 @@ import { afterEach, expect, it } from 'vitest';
 import { deadLetterSchema, stationTileSchema, type StationTile } from '../../shared/contract/hub-api.js';
 import { stationSnapshotSchema, type StationSnapshot } from '../../shared/contract/station-api.js';
 import { HubStore } from '../../main/hub/hub-store.js';
-import { describeEachDb, freshPgSchema, tempDir } from './hub-helpers.js';
+import { freshPgSchema, tempDir, type TestDb } from './hub-helpers.js';
 import { cli, freePort, start, until, type Child } from './hub-processes.js';
 
 /**
@@ -15,7 +15,9 @@ import { cli, freePort, start, until, type Child } from './hub-processes.js';
  * stopped, between normal events. The hub refuses it for good; everything after it still arrives,
  * both sides show it as a dead letter, and the station's backlog drains to 0.
  */
-describeEachDb('a NUL operator name in the outbox of a real station', (db) => {
+// Each database runs it from its own test file (dead-letters-process-sqlite/-postgres.test.ts), so the two
+// halves of this slow scenario run in parallel workers.
+export function nulOperatorNameScenario(db: TestDb): void {
   const cleanups: (() => Promise<void> | void)[] = [];
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c();
@@ -154,7 +156,7 @@ describeEachDb('a NUL operator name in the outbox of a real station', (db) => {
       await store.close();
     }
   }, 240_000);
-});
+}
 
 /** The station's snapshot over its WebSocket transport, as the renderer gets it. */
 async function stationSnapshot(station: { url: string; token: string }): Promise<StationSnapshot> {

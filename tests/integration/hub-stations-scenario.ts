@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { afterEach, expect, it } from 'vitest';
 import type { StationTile } from '../../shared/contract/hub-api.js';
 import { HubStore } from '../../main/hub/hub-store.js';
-import { describeEachDb, freshPgSchema, tempDir } from './hub-helpers.js';
+import { freshPgSchema, tempDir, type TestDb } from './hub-helpers.js';
 import { CuttableLink, cli, freePort, start, until, type Child } from './hub-processes.js';
 
 /**
@@ -13,7 +13,9 @@ import { CuttableLink, cli, freePort, start, until, type Child } from './hub-pro
  * the network for a while; at the end the hub's counts equal each station's and it holds every
  * outbox record exactly once.
  */
-describeEachDb('hub and two stations as processes', (db) => {
+// Each database runs it from its own test file (hub-stations-sqlite/-postgres.test.ts), so the two
+// halves of this slow scenario run in parallel workers.
+export function hubAndTwoStationsScenario(db: TestDb): void {
   const cleanups: (() => Promise<void> | void)[] = [];
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c();
@@ -180,4 +182,4 @@ describeEachDb('hub and two stations as processes', (db) => {
       await store.close();
     }
   }, 300_000);
-});
+}

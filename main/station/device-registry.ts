@@ -21,6 +21,9 @@ import { deviceView } from './run-views.js';
 import type { StationEvents } from './station-events.js';
 import { isRunClosed } from '../../shared/contract/run-state.js';
 
+/** Steps the station runs itself, whatever the device's driver: printing. */
+const STATION_STEPS: ReadonlySet<BlueprintStep['type']> = new Set(['print-label']);
+
 /** What the registry needs of the bench hardware (USB watcher, port tiles, learn mode). */
 export interface BenchPorts {
   readonly usbRunning: boolean;
@@ -157,6 +160,7 @@ export class DeviceRegistry {
       return;
     }
     const chosen = assigned.assignment;
+    if (this.refusedForCapability(entry, chosen.blueprint)) return;
     if (this.refusedForLibrary(entry, chosen.blueprint)) return;
     entry.problem = null;
     const open = store.currentShift();
@@ -172,6 +176,21 @@ export class DeviceRegistry {
       blueprintId: chosen.blueprintId,
       captured: chosen.captured,
     });
+  }
+
+  /**
+   * A run with a step the device's driver does not run is refused before it starts, naming the
+   * step: failing it in the middle would leave a half-configured device.
+   */
+  private refusedForCapability(entry: DeviceEntry, blueprint: Blueprint): boolean {
+    const driver = this.deps.drivers.get(entry.record.family);
+    if (!driver) return false;
+    const step = blueprint.steps.find((s) => !STATION_STEPS.has(s.type) && !driver.supportedSteps.has(s.type));
+    if (!step) return false;
+    const text = message('run.step-unsupported', { step: step.id, type: step.type, family: driver.family });
+    entry.problem = { code: text.code, message: formatMessage(text, 'en'), text };
+    this.deps.logger.log('warn', entry.problem.message, { serial: entry.record.serial, blueprint: blueprint.id });
+    return true;
   }
 
   /** A run whose app or profile is not in the library is refused before it starts (the simulator only warns). */

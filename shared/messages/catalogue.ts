@@ -266,6 +266,14 @@ export const MESSAGES = {
   'unit.not-found': ['unitId'],
   'unit.not-in-unit': ['serial', 'unitId'],
   'unit.school-missing': [],
+  // Driver platform: capability refusal, expected restarts, lanes and in-step progress.
+  'event.device-returned': [],
+  'event.restarting': [],
+  'progress.transfer': ['percent', 'done', 'total', 'rate'],
+  'run.reattach-timeout': ['step'],
+  'run.step-unsupported': ['step', 'type', 'family'],
+  'wait.lane': ['ahead'],
+  'wait.restart': [],
 } as const satisfies Record<string, readonly string[]>;
 
 export type MessageCode = keyof typeof MESSAGES;

@@ -1,4 +1,5 @@
 import { AppError } from '../../../shared/contract/errors.js';
+import { STEP_TYPES, type StepType } from '../../../shared/blueprint/schema.js';
 import type { Platform } from '../../../shared/contract/run-state.js';
 import { message, type Message } from '../../../shared/messages/catalogue.js';
 import { formatMessage } from '../../../shared/messages/format.js';
@@ -62,6 +63,8 @@ export class SimulatedDriver implements DeviceDriver {
   readonly family = 'simulated' as const;
   /** Simulated installs need no file: `npm start` works on an empty library (missing items are logged). */
   readonly installsWithoutLibrary = true;
+  /** Every tablet step; serial scripts need a serial device. */
+  readonly supportedSteps: ReadonlySet<StepType> = new Set(STEP_TYPES.filter((t) => t !== 'serial-script' && t !== 'serial-verify'));
   private events: DriverEvents | null = null;
   private readonly devices = new Map<string, LiveSimDevice>();
   private readonly random: () => number;

@@ -1,4 +1,4 @@
-import { message } from '../../shared/messages/catalogue.js';
+import { message, type Message } from '../../shared/messages/catalogue.js';
 import { AppError } from '../../shared/contract/errors.js';
 import crypto from 'node:crypto';
 import { createActor, type Actor } from 'xstate';
@@ -75,6 +75,8 @@ export interface LiveRun {
   readonly record: RunRecord;
   /** The running step's last progress report, if it gave one. */
   readonly progress: StepProgress | null;
+  /** What the run waits for now, as the catalogue message (live values such as a queue position). */
+  readonly waitingText: Message | null;
 }
 
 /** One run the controller drives: its last committed record and the actor that moves it on. */
@@ -117,6 +119,10 @@ class RunEntry implements LiveRun {
 
   get progress(): StepProgress | null {
     return this.actor?.getSnapshot().context.progress ?? null;
+  }
+
+  get waitingText(): Message | null {
+    return this.actor?.getSnapshot().context.waiting?.text ?? null;
   }
 }
 
@@ -473,6 +479,7 @@ export class RunController {
       waitFor: session.waitFor,
       confirmByTechnician: session.confirmByTechnician,
       progress: session.progress,
+      expectReattach: session.expectReattach,
       log: (message) => this.deps.log('info', message, { runId: entry.id, serial: entry.serial, step: input.step.id }),
       secret: (name) => readSecret(this.deps.secrets, name),
     };

@@ -6,6 +6,7 @@ import type { StepOutcome, StepProgress } from '../drivers/driver.js';
 import { DeviceGoneError, StepFailedError } from '../drivers/step-errors.js';
 import type { RunPhase, RunRecord, StepEventInput, StepEventKind } from '../store/records.js';
 import { message, type Message } from '../../shared/messages/catalogue.js';
+import { formatMessage } from '../../shared/messages/format.js';
 import { scaled, type Clock } from './clock.js';
 import { storedEventMessage } from './step-event-text.js';
 import { stepActor, type StepExecutor } from './step-actor.js';
@@ -42,6 +43,8 @@ export interface RunContext {
   finishedAt: number | null;
   /** The running step's last progress report; not persisted. */
   progress: StepProgress | null;
+  /** The running step said the device will leave and come back: its leaving completes the step. */
+  reattachExpected: boolean;
 }
 
 export type RunEvent =
@@ -58,6 +61,7 @@ export type RunEvent =
   | { type: 'WAIT'; reason: WaitReason; message: string; text: Message | null; confirmable: boolean }
   | { type: 'PROCEED' }
   | { type: 'PROGRESS'; progress: StepProgress }
+  | { type: 'EXPECT_REATTACH' }
   | { type: 'STEP_DONE'; output: StepOutcome }
   | { type: 'STEP_FAILED'; error: unknown };
 
@@ -105,6 +109,8 @@ function journalMessage(ctx: RunContext, params: JournalParams): Message | strin
 const journal = (kind: StepEventKind, text?: Message) => ({ type: 'journal', params: { kind, ...(text ? { message: text } : {}) } }) as const;
 const journalFrom = (kind: StepEventKind, messageFrom: 'error' | 'waiting') => ({ type: 'journal', params: { kind, messageFrom } }) as const;
 const interrupt = { target: '#run.interrupted', actions: journal('interrupted') } as const;
+/** The device left as its step said it would (erase, reboot): the run waits for it to come back. */
+const restart = { target: '#run.restarting', actions: journal('waiting', message('wait.restart')) } as const;
 
 /**
  * A run as a state machine: one actor per run, its steps taken from the blueprint and run by the
@@ -131,6 +137,7 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) 
       canRetryTimeout: ({ context }) => context.attempt <= currentStep(context).retries,
       stepSkippable: ({ context }) => currentStep(context).mandatory !== true,
       awaitsConfirm: ({ context }) => context.awaitingConfirm,
+      reattachExpected: ({ context }) => context.reattachExpected,
     },
     actions: {
       journal: emit(({ context }, params: JournalParams): JournalEvent => ({
@@ -150,8 +157,9 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) 
         waiting: null,
         awaitingConfirm: false,
         progress: null,
+        reattachExpected: false,
       }),
-      clearDeadline: assign({ deadlineAt: null, waiting: null, awaitingConfirm: false, progress: null }),
+      clearDeadline: assign({ deadlineAt: null, waiting: null, awaitingConfirm: false, progress: null, reattachExpected: false }),
       finish: assign({ finishedAt: () => clock.now() }),
     },
   }).createMachine({
@@ -189,6 +197,7 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) 
             },
           ],
           STEP_FAILED: [
+            { guard: and(['deviceGone', 'reattachExpected']), ...restart },
             { guard: 'deviceGone', ...interrupt },
             {
               guard: 'canRetryError',
@@ -210,7 +219,8 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) 
             },
           ],
           PROGRESS: { actions: assign({ progress: ({ event }) => event.progress }) },
-          DEVICE_LEFT: interrupt,
+          EXPECT_REATTACH: { actions: assign({ reattachExpected: true }) },
+          DEVICE_LEFT: [{ guard: 'reattachExpected', ...restart }, interrupt],
         },
         initial: 'active',
         states: {
@@ -256,6 +266,25 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) 
             actions: assign({ attempt: ({ context }) => context.attempt + 1, retries: ({ context }) => context.retries + 1 }),
           },
           DEVICE_LEFT: interrupt,
+        },
+      },
+      // The step's device restarts on purpose. The same serial coming back (whatever its port now)
+      // completes the step; the step's deadline still holds, so a device that never returns fails.
+      restarting: {
+        entry: assign({ waiting: RESTARTING, awaitingConfirm: false, progress: null }),
+        on: {
+          DEVICE_BACK: [
+            { guard: 'isLastStep', target: 'done', actions: journal('done', message('event.device-returned')) },
+            {
+              target: 'working',
+              actions: [journal('done', message('event.device-returned')), assign({ stepIndex: ({ context }) => context.stepIndex + 1, attempt: 1, error: null })],
+            },
+          ],
+          DEADLINE: {
+            guard: 'deadlinePassed',
+            target: 'failed',
+            actions: [assign({ error: ({ context }) => reattachTimeoutError(currentStep(context)) }), journalFrom('timeout', 'error')],
+          },
         },
       },
       interrupted: {
@@ -304,6 +333,7 @@ export type RunSnapshot = SnapshotFrom<RunMachine>;
 
 /** The run's phase, read from where its machine is: the only place phases come from. */
 export function phaseOf(snapshot: RunSnapshot): RunPhase {
+  if (snapshot.matches('restarting')) return 'restarting';
   if (snapshot.matches({ working: 'waiting' })) return 'waiting';
   if (snapshot.matches('working')) return 'running';
   if (snapshot.matches('backoff')) return 'backoff';
@@ -319,6 +349,9 @@ const STATE_OF_PHASE: Record<RunPhase, RunState> = {
   running: 'running',
   backoff: 'running',
   waiting: 'waiting',
+  // Nobody has to act: the device comes back by itself, or the run waits its turn.
+  restarting: 'running',
+  lane: 'queued',
   interrupted: 'interrupted',
   failed: 'failed',
   done: 'done',
@@ -348,18 +381,27 @@ export function restoredRun(
     attempt: record.attempt,
     retries: record.attemptsTotal - 1,
     deadlineAt: record.deadlineAt,
-    waiting: null,
+    waiting: record.phase === 'restarting' ? RESTARTING : null,
     awaitingConfirm: false,
     error: record.errorCode ? { code: record.errorCode, message: record.errorMessage ?? '', text: null, retryable: true } : null,
     failedStep: record.failedStep,
     captured: record.captured,
     finishedAt: record.finishedAt === null ? null : Date.parse(record.finishedAt),
     progress: null,
+    reattachExpected: false,
   };
   const midStep = record.phase === 'running' || record.phase === 'waiting';
   const value = midStep ? 'interrupted' : record.phase;
   const then: RunEvent | null = midStep ? { type: 'RESUME' } : record.phase === 'queued' ? { type: 'START' } : null;
   return { snapshot: machine.resolveState({ value, context }), then };
+}
+
+const RESTARTING_TEXT = message('wait.restart');
+const RESTARTING = { reason: 'restart', message: formatMessage(RESTARTING_TEXT, 'en'), text: RESTARTING_TEXT } as const;
+
+function reattachTimeoutError(step: BlueprintStep): RunError {
+  const text = message('run.reattach-timeout', { step: step.id });
+  return { code: text.code, message: formatMessage(message('run.reattach-timeout', { step: stepLabel(step) }), 'en'), text, retryable: true };
 }
 
 function timeoutError(step: BlueprintStep): RunError {

@@ -296,7 +296,7 @@ export class DeviceRegistry {
 
   private viewOf(entry: DeviceEntry): DeviceView {
     const live = this.deps.controller.forSerial(entry.record.serial);
-    const run = live ? { record: live.record, blueprint: live.blueprint, stepProgress: live.progress } : entry.lastRun;
+    const run = live ? { record: live.record, blueprint: live.blueprint, stepProgress: live.progress, waitingText: live.waitingText } : entry.lastRun;
     // The slot of the port the device is (or was last) in; null: an unmapped port.
     return deviceView(entry.record, entry.slot, run, entry.problem);
   }

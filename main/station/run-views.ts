@@ -3,6 +3,8 @@ import { labelPair, type Blueprint } from '../../shared/blueprint/schema.js';
 import type { DeviceView, RunDetail, RunError, RunSummary, StepTimelineEntry } from '../../shared/contract/station-api.js';
 import type { StepProgress } from '../drivers/driver.js';
 import type { DeviceRecord, RunRecord, StepEventRecord } from '../store/records.js';
+import type { Message } from '../../shared/messages/catalogue.js';
+import { isRunClosed } from '../../shared/contract/run-state.js';
 
 export function runSummary(run: RunRecord, blueprint: Blueprint): RunSummary {
   return {
@@ -24,7 +26,7 @@ export function runSummary(run: RunRecord, blueprint: Blueprint): RunSummary {
 export function deviceView(
   device: DeviceRecord,
   slot: string | null,
-  run: { record: RunRecord; blueprint: Blueprint; stepProgress?: StepProgress | null } | null,
+  run: { record: RunRecord; blueprint: Blueprint; stepProgress?: StepProgress | null; waitingText?: Message | null } | null,
   problem: RunError | null,
 ): DeviceView {
   const r = run?.record ?? null;
@@ -52,8 +54,9 @@ export function deviceView(
     blueprint: run?.blueprint.id ?? null,
     startedAt: r?.startedAt ?? null,
     finishedAt: r?.finishedAt ?? null,
-    waiting: r?.waitingReason ? { reason: r.waitingReason, message: r.waitingMessage ?? '' } : null,
+    waiting: r?.waitingReason ? { reason: r.waitingReason, message: r.waitingMessage ?? '', ...(run?.waitingText ? { text: run.waitingText } : {}) } : null,
     portPath: device.portPath,
+    stepProgress: r && !isRunClosed(r.state) ? (run?.stepProgress ?? null) : null,
   };
 }
 

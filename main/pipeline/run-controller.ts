@@ -1,4 +1,4 @@
-import { message, type Message } from '../../shared/messages/catalogue.js';
+import { message } from '../../shared/messages/catalogue.js';
 import { AppError } from '../../shared/contract/errors.js';
 import crypto from 'node:crypto';
 import { createActor, type Actor } from 'xstate';
@@ -25,6 +25,7 @@ import {
 } from './run-machine.js';
 import type { RunTransitionPayload } from '../../shared/contract/outbox-events.js';
 import { transitionOutbox } from './run-outbox.js';
+import { DEFAULT_LANE_CAPS, LaneScheduler, type LaneCaps } from './lanes.js';
 
 type RunActor = Actor<RunMachine>;
 
@@ -48,6 +49,10 @@ export interface RunControllerDeps {
   log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
   /** The station's secrets: a step reads one by name (ctx.secret); what the step reports back is redacted. */
   secrets?: SecretStore;
+  /** The lanes a device's heavy steps take (its driver's, its USB bus's); none: heavy steps only share the scheduler's one lane. */
+  laneKeys?(serial: string): readonly string[];
+  /** Caps on concurrent heavy steps (the station setting or --lane-cap); the defaults otherwise. */
+  laneCaps?: LaneCaps;
 }
 
 /** A committed transition, as published to listeners (SSE, the renderer, the hub's outbox). */
@@ -75,8 +80,8 @@ export interface LiveRun {
   readonly record: RunRecord;
   /** The running step's last progress report, if it gave one. */
   readonly progress: StepProgress | null;
-  /** What the run waits for now, as the catalogue message (live values such as a queue position). */
-  readonly waitingText: Message | null;
+  /** What the run waits for now, live (a lane's queue position changes without a commit). */
+  readonly waiting: RunContext['waiting'];
 }
 
 /** One run the controller drives: its last committed record and the actor that moves it on. */
@@ -100,6 +105,8 @@ class RunEntry implements LiveRun {
   /** The progress last published, when, and the trailing publication of a later one. */
   progressAt = 0;
   publishedProgress: StepProgress | null = null;
+  /** The wait last published (a lane's queue position changes without a commit). */
+  publishedWaiting: RunContext['waiting'] = null;
   progressTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -121,8 +128,8 @@ class RunEntry implements LiveRun {
     return this.actor?.getSnapshot().context.progress ?? null;
   }
 
-  get waitingText(): Message | null {
-    return this.actor?.getSnapshot().context.waiting?.text ?? null;
+  get waiting(): RunContext['waiting'] {
+    return this.actor ? this.actor.getSnapshot().context.waiting : null;
   }
 }
 
@@ -138,9 +145,19 @@ export class RunController {
   private readonly listeners = new Set<(t: RunTransition, run: LiveRun) => void>();
   private readonly progressListeners = new Set<(run: LiveRun) => void>();
   private readonly machine: RunMachine;
+  /** Heavy steps wait here for a free lane, first queued first served. */
+  readonly lanes: LaneScheduler;
 
   constructor(private readonly deps: RunControllerDeps) {
-    this.machine = createRunMachine({ clock: deps.clock, execute: (input, session) => this.execute(input, session) });
+    this.lanes = new LaneScheduler(deps.laneCaps ?? DEFAULT_LANE_CAPS);
+    this.machine = createRunMachine({
+      clock: deps.clock,
+      execute: (input, session) => this.execute(input, session),
+      lanes: {
+        request: (runId, serial, notify) => this.lanes.request(runId, this.deps.laneKeys?.(serial) ?? ['driver:any'], this.runs.get(runId)?.startedAt ?? '', notify),
+        release: (runId) => this.lanes.release(runId),
+      },
+    });
   }
 
   onTransition(listener: (t: RunTransition, run: LiveRun) => void): () => void {
@@ -333,7 +350,7 @@ export class RunController {
         this.recover(entry, actor, err);
         return;
       }
-    } else if (ctx.progress !== entry.publishedProgress) {
+    } else if (ctx.progress !== entry.publishedProgress || ctx.waiting !== entry.publishedWaiting) {
       this.publishProgress(entry);
     }
     this.armDeadline(entry, ctx.deadlineAt);
@@ -364,6 +381,8 @@ export class RunController {
   }
 
   private clearTimers(entry: RunEntry): void {
+    // Every path that stops a run's actor comes here: a lane it held goes to the next in line.
+    this.lanes.release(entry.id);
     if (entry.timer) clearTimeout(entry.timer);
     if (entry.recovery) clearTimeout(entry.recovery);
     if (entry.progressTimer) clearTimeout(entry.progressTimer);
@@ -452,6 +471,7 @@ export class RunController {
       entry.progressTimer = null;
       entry.progressAt = this.deps.clock.now();
       entry.publishedProgress = entry.progress;
+      entry.publishedWaiting = entry.waiting;
       for (const listener of this.progressListeners) {
         try {
           listener(entry);

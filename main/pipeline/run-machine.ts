@@ -10,8 +10,11 @@ import { formatMessage } from '../../shared/messages/format.js';
 import { scaled, type Clock } from './clock.js';
 import { storedEventMessage } from './step-event-text.js';
 import { stepActor, type StepExecutor } from './step-actor.js';
+import { isHeavyStep } from './lanes.js';
+import { laneActor, type RunLanes } from './lane-actor.js';
 
 export type { StepExecutor, StepInput, StepSession } from './step-actor.js';
+export type { RunLanes } from './lane-actor.js';
 
 export interface RunError {
   code: string;
@@ -62,6 +65,9 @@ export type RunEvent =
   | { type: 'PROCEED' }
   | { type: 'PROGRESS'; progress: StepProgress }
   | { type: 'EXPECT_REATTACH' }
+  // Sent by the lane actor while the run waits for a free lane.
+  | { type: 'LANE_GRANTED' }
+  | { type: 'LANE_QUEUED'; ahead: number }
   | { type: 'STEP_DONE'; output: StepOutcome }
   | { type: 'STEP_FAILED'; error: unknown };
 
@@ -118,7 +124,7 @@ const restart = { target: '#run.restarting', actions: journal('waiting', message
  * not xstate timers, so they survive a restart; the run controller sends DEADLINE when one passes.
  * The machine does no I/O: step events are emitted, and the controller commits each new snapshot.
  */
-export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) {
+export function createRunMachine(deps: { clock: Clock; execute: StepExecutor; lanes: RunLanes }) {
   const { clock } = deps;
   return setup({
     types: {
@@ -127,7 +133,7 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) 
       input: {} as RunContext,
       emitted: {} as JournalEvent,
     },
-    actors: { step: stepActor(deps.execute) },
+    actors: { step: stepActor(deps.execute), lane: laneActor(deps.lanes) },
     guards: {
       deadlinePassed: ({ context }) => context.deadlineAt !== null && clock.now() >= context.deadlineAt,
       isLastStep: ({ context }) => context.stepIndex >= context.steps.length - 1,
@@ -138,6 +144,7 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) 
       stepSkippable: ({ context }) => currentStep(context).mandatory !== true,
       awaitsConfirm: ({ context }) => context.awaitingConfirm,
       reattachExpected: ({ context }) => context.reattachExpected,
+      stepIsHeavy: ({ context }) => isHeavyStep(currentStep(context)),
     },
     actions: {
       journal: emit(({ context }, params: JournalParams): JournalEvent => ({
@@ -161,6 +168,8 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) 
       }),
       clearDeadline: assign({ deadlineAt: null, waiting: null, awaitingConfirm: false, progress: null, reattachExpected: false }),
       finish: assign({ finishedAt: () => clock.now() }),
+      /** The step ended: a heavy step's lane goes to the next in line. */
+      releaseLane: ({ context }) => deps.lanes.release(context.runId),
     },
   }).createMachine({
     id: 'run',
@@ -171,10 +180,24 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) 
     },
     states: {
       queued: {
-        on: { START: 'working', DEVICE_LEFT: interrupt },
+        on: { START: 'route', DEVICE_LEFT: interrupt },
+      },
+      // Where every step starts: a heavy step waits for a free lane, a light one never does.
+      route: {
+        always: [{ guard: 'stepIsHeavy', target: 'lane' }, { target: 'working' }],
+      },
+      lane: {
+        entry: assign({ deadlineAt: null, progress: null, awaitingConfirm: false, reattachExpected: false }),
+        invoke: { id: 'lane', src: 'lane', input: ({ context }) => ({ runId: context.runId, serial: context.serial }) },
+        on: {
+          LANE_GRANTED: { target: 'working', actions: assign({ waiting: null }) },
+          LANE_QUEUED: { actions: assign({ waiting: ({ event }) => laneWaiting(event.ahead) }) },
+          DEVICE_LEFT: interrupt,
+        },
       },
       working: {
         entry: ['startStepClock', journal('start')],
+        exit: 'releaseLane',
         invoke: {
           id: 'step',
           src: 'step',
@@ -191,8 +214,7 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) 
           STEP_DONE: [
             { guard: 'isLastStep', target: 'done', actions: ['advance', journal('done')] },
             {
-              target: 'working',
-              reenter: true,
+              target: 'route',
               actions: ['advance', journal('done'), assign({ stepIndex: ({ context }) => context.stepIndex + 1, attempt: 1 })],
             },
           ],
@@ -262,7 +284,7 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) 
         on: {
           DEADLINE: {
             guard: 'deadlinePassed',
-            target: 'working',
+            target: 'route',
             actions: assign({ attempt: ({ context }) => context.attempt + 1, retries: ({ context }) => context.retries + 1 }),
           },
           DEVICE_LEFT: interrupt,
@@ -276,7 +298,7 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) 
           DEVICE_BACK: [
             { guard: 'isLastStep', target: 'done', actions: journal('done', message('event.device-returned')) },
             {
-              target: 'working',
+              target: 'route',
               actions: [journal('done', message('event.device-returned')), assign({ stepIndex: ({ context }) => context.stepIndex + 1, attempt: 1, error: null })],
             },
           ],
@@ -290,16 +312,16 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) 
       interrupted: {
         entry: 'clearDeadline',
         on: {
-          DEVICE_BACK: { target: 'working', actions: journal('resumed', message('event.device-back')) },
+          DEVICE_BACK: { target: 'route', actions: journal('resumed', message('event.device-back')) },
           // A run restored from mid-step (see restoredRun) was interrupted by the restart.
-          RESUME: { target: 'working', actions: journal('resumed', message('event.station-restarted')) },
+          RESUME: { target: 'route', actions: journal('resumed', message('event.station-restarted')) },
         },
       },
       failed: {
         entry: [assign({ failedStep: ({ context }) => currentStep(context).id }), 'clearDeadline'],
         on: {
           RETRY: {
-            target: 'working',
+            target: 'route',
             actions: [
               assign({ attempt: 1, retries: ({ context }) => context.retries + 1, error: null, failedStep: null }),
               journal('retry', message('event.retried')),
@@ -313,7 +335,7 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) 
             },
             {
               guard: 'stepSkippable',
-              target: 'working',
+              target: 'route',
               actions: [
                 journal('skip', message('event.skipped')),
                 assign({ stepIndex: ({ context }) => context.stepIndex + 1, attempt: 1, error: null, failedStep: null }),
@@ -334,6 +356,7 @@ export type RunSnapshot = SnapshotFrom<RunMachine>;
 /** The run's phase, read from where its machine is: the only place phases come from. */
 export function phaseOf(snapshot: RunSnapshot): RunPhase {
   if (snapshot.matches('restarting')) return 'restarting';
+  if (snapshot.matches('lane')) return 'lane';
   if (snapshot.matches({ working: 'waiting' })) return 'waiting';
   if (snapshot.matches('working')) return 'running';
   if (snapshot.matches('backoff')) return 'backoff';
@@ -391,9 +414,16 @@ export function restoredRun(
     reattachExpected: false,
   };
   const midStep = record.phase === 'running' || record.phase === 'waiting';
-  const value = midStep ? 'interrupted' : record.phase;
-  const then: RunEvent | null = midStep ? { type: 'RESUME' } : record.phase === 'queued' ? { type: 'START' } : null;
+  // A run that waited for a lane asks again, in the order of its queued time.
+  const queued = record.phase === 'queued' || record.phase === 'lane';
+  const value = midStep ? 'interrupted' : queued ? 'queued' : record.phase;
+  const then: RunEvent | null = midStep ? { type: 'RESUME' } : queued ? { type: 'START' } : null;
   return { snapshot: machine.resolveState({ value, context }), then };
+}
+
+function laneWaiting(ahead: number): RunContext['waiting'] {
+  const text = message('wait.lane', { ahead });
+  return { reason: 'lane', message: formatMessage(text, 'en'), text };
 }
 
 const RESTARTING_TEXT = message('wait.restart');

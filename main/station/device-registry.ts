@@ -12,6 +12,7 @@ import { missingMessage, type LibraryRef } from '../library/library-service.js';
 import type { Logger } from '../logging/logger.js';
 import type { DeviceAssignment } from '../orders/assignment.js';
 import { isoTime, type Clock } from '../pipeline/clock.js';
+import { laneKeys } from '../pipeline/lanes.js';
 import type { LiveRun, RunController, RunTransition } from '../pipeline/run-controller.js';
 import type { Operators } from '../shifts/operators.js';
 import type { OrderStore } from '../store/order-store.js';
@@ -231,6 +232,12 @@ export class DeviceRegistry {
     return driver.executeStep(ctx);
   }
 
+  /** The lanes the device's heavy steps take: its driver's and its USB bus's (from the port it is in now). */
+  laneKeys(serial: string): string[] {
+    const device = this.devices.get(serial)?.record;
+    return device ? laneKeys(device.family, device.portPath) : [`driver:unknown`];
+  }
+
   /** Renders the blueprint's naming template; the sequence is per template and school. */
   deviceName(run: LiveRun, step: BlueprintStep): string | null {
     const { store } = this.deps;
@@ -296,7 +303,7 @@ export class DeviceRegistry {
 
   private viewOf(entry: DeviceEntry): DeviceView {
     const live = this.deps.controller.forSerial(entry.record.serial);
-    const run = live ? { record: live.record, blueprint: live.blueprint, stepProgress: live.progress, waitingText: live.waitingText } : entry.lastRun;
+    const run = live ? { record: live.record, blueprint: live.blueprint, stepProgress: live.progress, waiting: live.waiting } : entry.lastRun;
     // The slot of the port the device is (or was last) in; null: an unmapped port.
     return deviceView(entry.record, entry.slot, run, entry.problem);
   }

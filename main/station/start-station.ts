@@ -24,6 +24,7 @@ import { SecretStore } from '../secrets/secret-store.js';
 import { SecretRows } from '../store/secret-rows.js';
 import { clockAtSpeed, isoTime, type Clock } from '../pipeline/clock.js';
 import { RunController } from '../pipeline/run-controller.js';
+import { parseLaneCaps } from '../pipeline/lanes.js';
 import type { ShiftService } from '../shifts/shift-service.js';
 import { StationStore } from '../store/station-store.js';
 import { DeadLetterStore } from '../store/dead-letter-store.js';
@@ -55,6 +56,8 @@ export interface StationOptions {
   blueprintFiles: string[];
   /** Fixed serial ports for the serial driver (--serial-port), e.g. RS-232 or an emulator's PTY. */
   serialPorts?: string[];
+  /** Caps on concurrent heavy steps, "heavy=10,driver=25" (--lane-cap); over the station setting `lane_caps`. */
+  laneCaps?: string;
   /** Where the built renderer is; the automation API works without it. */
   rendererDir?: string | null;
   resourcesDir?: string;
@@ -96,6 +99,8 @@ export interface StationConfig {
   clock?: Clock;
   /** Fixed serial ports (RS-232, PTYs) the serial driver watches (--serial-port). */
   serialPorts?: readonly string[];
+  /** Caps on concurrent heavy steps, "heavy=10,driver=25" (--lane-cap); over the station setting `lane_caps`. */
+  laneCaps?: string;
   /** The `usb` boundary: libusb unless one is given (startStation passes the loopback test source for BENCHLINE_TEST_USB=1). */
   usbBackend?: UsbBackend;
   /** Quiet time after USB hotplug events before the bus is read (ms). */
@@ -183,6 +188,9 @@ function buildStation(config: StationConfig, store: StationStore, clock: Clock, 
     deviceName: (run, step) => registry.deviceName(run, step),
     log: (level, message, fields) => logger.log(level, message, fields),
     secrets,
+    laneKeys: (serial) => registry.laneKeys(serial),
+    // The command line wins over the station's setting, which wins over the defaults.
+    laneCaps: parseLaneCaps(config.laneCaps ?? '', parseLaneCaps(store.getSetting('lane_caps') ?? '')),
   });
   const features = createFeatureServices({
     store,
@@ -318,6 +326,7 @@ export async function startStation(options: StationOptions): Promise<RunningStat
     simSeed: options.simSeed,
     blueprintFiles: options.blueprintFiles,
     serialPorts: options.serialPorts ?? [],
+    ...(options.laneCaps ? { laneCaps: options.laneCaps } : {}),
     version,
     logger,
     ...(usbBackend ? { usbBackend } : {}),

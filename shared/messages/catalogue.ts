@@ -272,6 +272,7 @@ export const MESSAGES = {
   'progress.transfer': ['percent', 'done', 'total', 'rate'],
   'run.reattach-timeout': ['step'],
   'run.step-unsupported': ['step', 'type', 'family'],
+  'station.lane-cap-invalid': ['value'],
   'wait.lane': ['ahead'],
   'wait.restart': [],
 } as const satisfies Record<string, readonly string[]>;

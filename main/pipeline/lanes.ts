@@ -42,16 +42,13 @@ export function parseLaneCaps(value: string, base: LaneCaps = DEFAULT_LANE_CAPS)
   return caps;
 }
 
-export type LaneUpdate = { granted: true } | { granted: false; ahead: number };
-
 interface LaneRequest {
   runId: string;
   lanes: readonly string[];
   /** When the run was queued (its device plugged in): first plugged, first served. */
   queuedAt: string;
   seq: number;
-  notify(update: LaneUpdate): void;
-  ahead: number | null;
+  granted(): void;
 }
 
 /**
@@ -67,6 +64,7 @@ export class LaneScheduler {
   private waiting: LaneRequest[] = [];
   private seq = 0;
   private pending = false;
+  private readonly movedListeners = new Set<() => void>();
 
   constructor(private caps: LaneCaps = DEFAULT_LANE_CAPS) {}
 
@@ -75,9 +73,9 @@ export class LaneScheduler {
     this.schedule();
   }
 
-  /** Asks for the lanes; `notify` hears the position while waiting, then the grant. Returns the cancel (a no-op once granted). */
-  request(runId: string, lanes: readonly string[], queuedAt: string, notify: (update: LaneUpdate) => void): () => void {
-    const req: LaneRequest = { runId, lanes, queuedAt, seq: this.seq++, notify, ahead: null };
+  /** Asks for the lanes; `granted` is called when they are the run's. Returns the cancel (a no-op once granted). */
+  request(runId: string, lanes: readonly string[], queuedAt: string, granted: () => void): () => void {
+    const req: LaneRequest = { runId, lanes, queuedAt, seq: this.seq++, granted };
     this.waiting.push(req);
     this.waiting.sort((a, b) => (a.queuedAt < b.queuedAt ? -1 : a.queuedAt > b.queuedAt ? 1 : a.seq - b.seq));
     this.schedule();
@@ -95,6 +93,26 @@ export class LaneScheduler {
     this.held.delete(runId);
     for (const lane of lanes) this.inUse.set(lane, (this.inUse.get(lane) ?? 1) - 1);
     this.schedule();
+  }
+
+  /**
+   * How many requests wait before this run's in a lane it waits for; null when it does not wait.
+   * Computed when asked (a tile is drawn), not pushed: 1000 waiting runs would otherwise hear 1000
+   * position changes per grant.
+   */
+  position(runId: string): number | null {
+    const index = this.waiting.findIndex((r) => r.runId === runId);
+    const req = this.waiting[index];
+    if (!req) return null;
+    let ahead = 0;
+    for (let i = 0; i < index; i++) if (this.waiting[i]!.lanes.some((lane) => req.lanes.includes(lane))) ahead++;
+    return ahead;
+  }
+
+  /** Called once after every round that moved the queue (positions may have changed). */
+  onMoved(listener: () => void): () => void {
+    this.movedListeners.add(listener);
+    return () => this.movedListeners.delete(listener);
   }
 
   /** Heavy steps holding a lane now. */
@@ -136,13 +154,7 @@ export class LaneScheduler {
       }
     }
     this.waiting = still;
-    for (const req of granted) req.notify({ granted: true });
-    still.forEach((req, index) => {
-      const ahead = still.slice(0, index).filter((other) => other.lanes.some((lane) => req.lanes.includes(lane))).length;
-      if (ahead !== req.ahead) {
-        req.ahead = ahead;
-        req.notify({ granted: false, ahead });
-      }
-    });
+    for (const req of granted) req.granted();
+    if (still.length > 0) for (const listener of this.movedListeners) listener();
   }
 }

@@ -1,4 +1,5 @@
 import { message } from '../../shared/messages/catalogue.js';
+import { formatMessage } from '../../shared/messages/format.js';
 import { AppError } from '../../shared/contract/errors.js';
 import crypto from 'node:crypto';
 import { createActor, type Actor } from 'xstate';
@@ -105,13 +106,12 @@ class RunEntry implements LiveRun {
   /** The progress last published, when, and the trailing publication of a later one. */
   progressAt = 0;
   publishedProgress: StepProgress | null = null;
-  /** The wait last published (a lane's queue position changes without a commit). */
-  publishedWaiting: RunContext['waiting'] = null;
   progressTimer: NodeJS.Timeout | null = null;
 
   constructor(
     public record: RunRecord,
     readonly blueprint: Blueprint,
+    private readonly lanePosition: (runId: string) => number | null,
   ) {
     this.id = record.id;
     this.serial = record.serial;
@@ -129,7 +129,11 @@ class RunEntry implements LiveRun {
   }
 
   get waiting(): RunContext['waiting'] {
-    return this.actor ? this.actor.getSnapshot().context.waiting : null;
+    const waiting = this.actor ? this.actor.getSnapshot().context.waiting : null;
+    const ahead = waiting?.reason === 'lane' ? this.lanePosition(this.id) : null;
+    if (ahead === null) return waiting;
+    const text = message('wait.lane', { ahead });
+    return { reason: 'lane', message: formatMessage(text, 'en'), text };
   }
 }
 
@@ -154,11 +158,17 @@ export class RunController {
       clock: deps.clock,
       execute: (input, session) => this.execute(input, session),
       lanes: {
-        request: (runId, serial, notify) => this.lanes.request(runId, this.deps.laneKeys?.(serial) ?? ['driver:any'], this.runs.get(runId)?.startedAt ?? '', notify),
+        request: (runId, serial, granted) => this.lanes.request(runId, this.deps.laneKeys?.(serial) ?? ['driver:any'], this.runs.get(runId)?.startedAt ?? '', granted),
         release: (runId) => this.lanes.release(runId),
       },
     });
+    // The queue moved: waiting runs' tiles show their new place (throttled per run like progress).
+    this.lanes.onMoved(() => {
+      for (const entry of this.runs.values()) if (entry.record.phase === 'lane') this.publishProgress(entry);
+    });
   }
+
+  private readonly lanePosition = (runId: string): number | null => this.lanes.position(runId);
 
   onTransition(listener: (t: RunTransition, run: LiveRun) => void): () => void {
     this.listeners.add(listener);
@@ -215,7 +225,7 @@ export class RunController {
     );
     const created: StepEventInput = { stepIndex: null, step: null, kind: 'created', attempt: 1, message: `${params.blueprint.id} v${params.blueprint.version}` };
     this.deps.createRun(record, created, transitionOutbox(this.deps.stationId, record, params.blueprint, [created], iso));
-    const entry = new RunEntry(record, params.blueprint);
+    const entry = new RunEntry(record, params.blueprint, this.lanePosition);
     this.publish(entry, [created], iso);
     this.adopt(entry);
     return entry;
@@ -223,7 +233,7 @@ export class RunController {
 
   /** Recreates the actor of a run loaded from the database; it continues at its last committed step. */
   restore(record: RunRecord, blueprint: Blueprint): LiveRun {
-    const entry = new RunEntry(record, blueprint);
+    const entry = new RunEntry(record, blueprint, this.lanePosition);
     this.adopt(entry);
     return entry;
   }
@@ -350,7 +360,7 @@ export class RunController {
         this.recover(entry, actor, err);
         return;
       }
-    } else if (ctx.progress !== entry.publishedProgress || ctx.waiting !== entry.publishedWaiting) {
+    } else if (ctx.progress !== entry.publishedProgress) {
       this.publishProgress(entry);
     }
     this.armDeadline(entry, ctx.deadlineAt);
@@ -463,7 +473,7 @@ export class RunController {
     }
   }
 
-  /** Publishes the step's progress now, or once the run's interval has passed (the latest report wins). */
+  /** Publishes the step's progress (or lane position) now, or once the run's interval has passed (the latest wins). */
   private publishProgress(entry: RunEntry): void {
     if (entry.progressTimer) return;
     const wait = entry.progressAt + PROGRESS_INTERVAL_MS - this.deps.clock.now();
@@ -471,7 +481,6 @@ export class RunController {
       entry.progressTimer = null;
       entry.progressAt = this.deps.clock.now();
       entry.publishedProgress = entry.progress;
-      entry.publishedWaiting = entry.waiting;
       for (const listener of this.progressListeners) {
         try {
           listener(entry);

@@ -67,7 +67,6 @@ export type RunEvent =
   | { type: 'EXPECT_REATTACH' }
   // Sent by the lane actor while the run waits for a free lane.
   | { type: 'LANE_GRANTED' }
-  | { type: 'LANE_QUEUED'; ahead: number }
   | { type: 'STEP_DONE'; output: StepOutcome }
   | { type: 'STEP_FAILED'; error: unknown };
 
@@ -187,11 +186,10 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor; la
         always: [{ guard: 'stepIsHeavy', target: 'lane' }, { target: 'working' }],
       },
       lane: {
-        entry: assign({ deadlineAt: null, progress: null, awaitingConfirm: false, reattachExpected: false }),
+        entry: assign({ deadlineAt: null, progress: null, awaitingConfirm: false, reattachExpected: false, waiting: LANE_WAITING }),
         invoke: { id: 'lane', src: 'lane', input: ({ context }) => ({ runId: context.runId, serial: context.serial }) },
         on: {
           LANE_GRANTED: { target: 'working', actions: assign({ waiting: null }) },
-          LANE_QUEUED: { actions: assign({ waiting: ({ event }) => laneWaiting(event.ahead) }) },
           DEVICE_LEFT: interrupt,
         },
       },
@@ -421,10 +419,9 @@ export function restoredRun(
   return { snapshot: machine.resolveState({ value, context }), then };
 }
 
-function laneWaiting(ahead: number): RunContext['waiting'] {
-  const text = message('wait.lane', { ahead });
-  return { reason: 'lane', message: formatMessage(text, 'en'), text };
-}
+const LANE_TEXT = message('wait.lane-queued');
+/** The place in line is added when the run is shown (RunController's LiveRun.waiting). */
+const LANE_WAITING = { reason: 'lane', message: formatMessage(LANE_TEXT, 'en'), text: LANE_TEXT } as const;
 
 const RESTARTING_TEXT = message('wait.restart');
 const RESTARTING = { reason: 'restart', message: formatMessage(RESTARTING_TEXT, 'en'), text: RESTARTING_TEXT } as const;

@@ -274,6 +274,7 @@ export const MESSAGES = {
   'run.step-unsupported': ['step', 'type', 'family'],
   'station.lane-cap-invalid': ['value'],
   'wait.lane': ['ahead'],
+  'wait.lane-queued': [],
   'wait.restart': [],
 } as const satisfies Record<string, readonly string[]>;
 

@@ -47,7 +47,6 @@ interface LaneRequest {
   lanes: readonly string[];
   /** When the run was queued (its device plugged in): first plugged, first served. */
   queuedAt: string;
-  seq: number;
   granted(): void;
 }
 
@@ -62,7 +61,6 @@ export class LaneScheduler {
   private readonly held = new Map<string, readonly string[]>();
   private readonly inUse = new Map<string, number>();
   private waiting: LaneRequest[] = [];
-  private seq = 0;
   private pending = false;
   private readonly movedListeners = new Set<() => void>();
 
@@ -75,9 +73,16 @@ export class LaneScheduler {
 
   /** Asks for the lanes; `granted` is called when they are the run's. Returns the cancel (a no-op once granted). */
   request(runId: string, lanes: readonly string[], queuedAt: string, granted: () => void): () => void {
-    const req: LaneRequest = { runId, lanes, queuedAt, seq: this.seq++, granted };
-    this.waiting.push(req);
-    this.waiting.sort((a, b) => (a.queuedAt < b.queuedAt ? -1 : a.queuedAt > b.queuedAt ? 1 : a.seq - b.seq));
+    const req: LaneRequest = { runId, lanes, queuedAt, granted };
+    // Kept in queue order: after every request queued no later than this one (ties: asked first).
+    let lo = 0;
+    let hi = this.waiting.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.waiting[mid]!.queuedAt <= queuedAt) lo = mid + 1;
+      else hi = mid;
+    }
+    this.waiting.splice(lo, 0, req);
     this.schedule();
     return () => {
       const before = this.waiting.length;

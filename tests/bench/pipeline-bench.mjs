@@ -26,6 +26,7 @@ const { openStationCore } = await import(path.join(DIST, 'station', 'start-stati
 const { StationStore } = await import(path.join(DIST, 'store', 'station-store.js'));
 const { silentLogger } = await import(path.join(DIST, 'logging', 'logger.js'));
 const { LaneScheduler } = await import(path.join(DIST, 'pipeline', 'lanes.js'));
+const { transitionOutbox } = await import(path.join(DIST, 'pipeline', 'run-outbox.js'));
 
 const { values: args } = parseArgs({
   options: {
@@ -159,9 +160,10 @@ if (args.check && (result.ratio < 0.5 || result.rss_mb >= 300)) {
 function bareTransactions(name, count, eventTotal, payloadSize, stepCount) {
   const bare = new StationStore(path.join(dir, name, 'station.db'));
   const now = new Date().toISOString();
-  const bpId = bare.saveBlueprint({ id: 'bare', name: 'bare', version: 1, platform: 'ios', baseline: null, naming: null, steps: [], hash: 'x' }, null, now);
+  const bp = { id: 'bare', name: 'bare', version: 1, platform: 'ios', baseline: null, naming: null, steps: [], hash: '0'.repeat(64) };
+  const bpId = bare.saveBlueprint(bp, null, now);
   const shiftId = bare.ensureShift(now).id;
-  const runIds = [];
+  const runs = [];
   bare.db.transaction(() => {
     for (let i = 0; i < N; i++) {
       const serial = `BARE${String(i).padStart(8, '0')}`;
@@ -172,12 +174,16 @@ function bareTransactions(name, count, eventTotal, payloadSize, stepCount) {
         attemptsTotal: 1, deadlineAt: null, waitingReason: null, waitingMessage: null, errorCode: null, errorMessage: null, failedStep: null,
         captured: {}, startedAt: now, finishedAt: null, updatedAt: now,
       };
-      bare.createRun(run, { stepIndex: null, step: null, kind: 'created', attempt: 1, message: null }, { kind: 'run.transition', payload: '{}' });
-      runIds.push(id);
+      const created = { stepIndex: null, step: null, kind: 'created', attempt: 1, message: null };
+      // The store checks every outbox event against its contract: the bare runs send real ones.
+      bare.createRun(run, created, transitionOutbox('bare-station', run, bp, [created], now));
+      runs.push(run);
     }
   })();
-  const payload = 'x'.repeat(payloadSize);
   const captured = { serialNumber: 'DMPXXXXXXXXX', model: 'iPad (10th generation)', osVersion: '18.1' };
+  // Padded so the outbox payloads are as long as the pipeline's on average.
+  const sample = JSON.stringify(transitionOutbox('bare-station', { ...runs[0], captured }, bp, [], now)).length;
+  const paddedCaptured = { ...captured, pad: 'x'.repeat(Math.max(0, payloadSize - sample - 10)) };
   const start = process.hrtime.bigint();
   for (let i = 0; i < count; i++) {
     const stepIndex = i % stepCount;
@@ -189,7 +195,9 @@ function bareTransactions(name, count, eventTotal, payloadSize, stepCount) {
       state: 'running', phase: 'running', stepIndex, attempt: 1, attemptsTotal: 1, deadlineAt: Date.now() + 60_000, waitingReason: null,
       waitingMessage: null, errorCode: null, errorMessage: null, failedStep: null, captured, finishedAt: null,
     };
-    bare.commitTransition(runIds[i % N], shiftId, patch, events, { kind: 'run.transition', payload }, new Date().toISOString());
+    const run = runs[i % N];
+    const at = new Date().toISOString();
+    bare.commitTransition(run.id, shiftId, patch, events, transitionOutbox('bare-station', { ...run, ...patch, captured: paddedCaptured }, bp, [], at), at);
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   bare.close();

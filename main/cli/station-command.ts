@@ -3,6 +3,8 @@ import { message } from '../../shared/messages/catalogue.js';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { APP_ROOT, defaultDataDir, electronBinary } from '../app-paths.js';
+import { AppError } from '../../shared/contract/errors.js';
+import { parseLaneCaps } from '../pipeline/lanes.js';
 import { DRIVER_NAMES, startStation, type DriverName, type StationOptions } from '../station/start-station.js';
 import { allowedHostNames } from './allowed-hosts.js';
 import { CliError } from './cli-error.js';
@@ -24,6 +26,7 @@ export interface StationCommandOptions {
   simSeed: string;
   blueprint: string[];
   serialPort: string[];
+  laneCap?: string;
   allowedHost?: string[];
 }
 
@@ -48,7 +51,8 @@ export function addStationOptions(command: Command): Command {
     .option('--sim-fail-rate <p>', 'share of simulated steps that fail (0..1)', '0')
     .option('--sim-seed <s>', 'seed for repeatable simulated failures', '1')
     .addOption(new Option('--blueprint <file>', 'blueprint to use (repeatable)').argParser(collect).default([]))
-    .addOption(new Option('--serial-port <path>', 'a fixed serial port for the serial driver, e.g. /dev/ttyS0 or an emulator PTY (repeatable)').argParser(collect).default([]));
+    .addOption(new Option('--serial-port <path>', 'a fixed serial port for the serial driver, e.g. /dev/ttyS0 or an emulator PTY (repeatable)').argParser(collect).default([]))
+    .option('--lane-cap <caps>', 'heavy steps at once (erase, app install): per USB bus and per driver, e.g. heavy=10,driver=25');
 }
 
 function number(name: string, value: string, min: number, max = Number.POSITIVE_INFINITY): number {
@@ -84,7 +88,19 @@ export function resolveStationOptions(opts: StationCommandOptions, fallbackDataD
     simSeed: number('--sim-seed', opts.simSeed, 0),
     blueprintFiles: opts.blueprint,
     serialPorts: (opts.serialPort ?? []).map((p) => path.resolve(p)),
+    ...(opts.laneCap !== undefined ? { laneCaps: checkedLaneCaps(opts.laneCap) } : {}),
   };
+}
+
+/** --lane-cap as given, once it parses (the station parses it again over its own setting). */
+function checkedLaneCaps(value: string): string {
+  try {
+    parseLaneCaps(value);
+  } catch (err) {
+    if (err instanceof AppError) throw new CliError(err.message, 2);
+    throw err;
+  }
+  return value;
 }
 
 /** `benchline station`: headless here; in an Electron window where an Electron binary exists. */

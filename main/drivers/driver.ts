@@ -1,8 +1,7 @@
-import type { BlueprintStep } from '../../shared/blueprint/schema.js';
+import type { BlueprintStep, StepType } from '../../shared/blueprint/schema.js';
 import type { DeviceFamily, Platform, WaitReason } from '../../shared/contract/run-state.js';
 import type { PortNoticeKind } from '../../shared/contract/station-api.js';
 import type { Message } from '../../shared/messages/catalogue.js';
-import type { UsbDeviceInfo } from './usb/usb-watcher.js';
 
 /** A device a driver has found on a port. */
 export interface AttachedDevice {
@@ -27,7 +26,17 @@ export interface PortNotice {
   message: string;
   /** What the technician reads, from the catalogue; absent where a driver has not moved to it yet. */
   text?: Message;
-  usb: UsbDeviceInfo | null;
+  /** The USB ids of what is at the port, when it came over USB. */
+  usb: PortUsbIds | null;
+}
+
+/** What a notice shows of a USB device: its ids and strings (the watcher's UsbDeviceInfo has them). */
+export interface PortUsbIds {
+  vendorId: number;
+  productId: number;
+  serialNumber: string | null;
+  manufacturer: string | null;
+  product: string | null;
 }
 
 export interface DriverEvents {
@@ -64,6 +73,12 @@ export interface StepContext {
   confirmByTechnician(message: string): Promise<void>;
   /** Reports how far the step is (an image copy, an OS update); call it as often as convenient, the pipeline throttles. */
   progress?(report: StepProgress): void;
+  /**
+   * The device is about to leave and come back (erase, reboot, OS update): from now on its leaving
+   * completes this step, and the run goes on at the next step when the same serial returns, until
+   * the step's deadline. Call it before the command that makes the device go.
+   */
+  expectReattach?(): void;
   log(message: string): void;
   /**
    * A secret the blueprint names (`secret: wifi-school`), read when the step needs it. Fails the
@@ -89,8 +104,10 @@ export interface StepOutcome {
 }
 
 /**
- * One driver per device family. The pipeline only calls executeStep; it never knows which
- * driver it drives. Drivers report failures with the errors in step-errors.ts.
+ * One driver per device family. A driver finds its own devices (usbmuxd, the adb server, a serial
+ * port) and reports each with its port path; the bench layout maps that to a slot. The pipeline
+ * only calls executeStep; it never knows which driver it drives. Drivers report failures with the
+ * errors in step-errors.ts.
  */
 export interface DeviceDriver {
   readonly family: DeviceFamily;
@@ -104,9 +121,8 @@ export interface DeviceDriver {
    */
   readonly installsWithoutLibrary?: boolean;
   /**
-   * Drivers whose devices arrive over USB get the devices the USB watcher routed to their family
-   * (the watcher owns libusb; a driver then finds its way to the device, e.g. its serial port).
+   * The step types this driver runs: a blueprint with any other step is refused before its run
+   * starts (the station itself runs print-label).
    */
-  usbAttached?(device: UsbDeviceInfo): void;
-  usbDetached?(device: UsbDeviceInfo): void;
+  readonly supportedSteps: ReadonlySet<StepType>;
 }

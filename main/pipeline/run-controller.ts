@@ -1,4 +1,5 @@
 import { message } from '../../shared/messages/catalogue.js';
+import { formatMessage } from '../../shared/messages/format.js';
 import { AppError } from '../../shared/contract/errors.js';
 import crypto from 'node:crypto';
 import { createActor, type Actor } from 'xstate';
@@ -25,6 +26,7 @@ import {
 } from './run-machine.js';
 import type { RunTransitionPayload } from '../../shared/contract/outbox-events.js';
 import { transitionOutbox } from './run-outbox.js';
+import { DEFAULT_LANE_CAPS, LaneScheduler, type LaneCaps } from './lanes.js';
 
 type RunActor = Actor<RunMachine>;
 
@@ -48,6 +50,10 @@ export interface RunControllerDeps {
   log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
   /** The station's secrets: a step reads one by name (ctx.secret); what the step reports back is redacted. */
   secrets?: SecretStore;
+  /** The lanes a device's heavy steps take (its driver's, its USB bus's); none: heavy steps only share the scheduler's one lane. */
+  laneKeys?(serial: string): readonly string[];
+  /** Caps on concurrent heavy steps (the station setting or --lane-cap); the defaults otherwise. */
+  laneCaps?: LaneCaps;
 }
 
 /** A committed transition, as published to listeners (SSE, the renderer, the hub's outbox). */
@@ -75,6 +81,8 @@ export interface LiveRun {
   readonly record: RunRecord;
   /** The running step's last progress report, if it gave one. */
   readonly progress: StepProgress | null;
+  /** What the run waits for now, live (a lane's queue position changes without a commit). */
+  readonly waiting: RunContext['waiting'];
 }
 
 /** One run the controller drives: its last committed record and the actor that moves it on. */
@@ -103,6 +111,7 @@ class RunEntry implements LiveRun {
   constructor(
     public record: RunRecord,
     readonly blueprint: Blueprint,
+    private readonly lanePosition: (runId: string) => number | null,
   ) {
     this.id = record.id;
     this.serial = record.serial;
@@ -118,6 +127,14 @@ class RunEntry implements LiveRun {
   get progress(): StepProgress | null {
     return this.actor?.getSnapshot().context.progress ?? null;
   }
+
+  get waiting(): RunContext['waiting'] {
+    const waiting = this.actor ? this.actor.getSnapshot().context.waiting : null;
+    const ahead = waiting?.reason === 'lane' ? this.lanePosition(this.id) : null;
+    if (ahead === null) return waiting;
+    const text = message('wait.lane', { ahead });
+    return { reason: 'lane', message: formatMessage(text, 'en'), text };
+  }
 }
 
 /**
@@ -132,10 +149,26 @@ export class RunController {
   private readonly listeners = new Set<(t: RunTransition, run: LiveRun) => void>();
   private readonly progressListeners = new Set<(run: LiveRun) => void>();
   private readonly machine: RunMachine;
+  /** Heavy steps wait here for a free lane, first queued first served. */
+  readonly lanes: LaneScheduler;
 
   constructor(private readonly deps: RunControllerDeps) {
-    this.machine = createRunMachine({ clock: deps.clock, execute: (input, session) => this.execute(input, session) });
+    this.lanes = new LaneScheduler(deps.laneCaps ?? DEFAULT_LANE_CAPS);
+    this.machine = createRunMachine({
+      clock: deps.clock,
+      execute: (input, session) => this.execute(input, session),
+      lanes: {
+        request: (runId, serial, granted) => this.lanes.request(runId, this.deps.laneKeys?.(serial) ?? ['driver:any'], this.runs.get(runId)?.startedAt ?? '', granted),
+        release: (runId) => this.lanes.release(runId),
+      },
+    });
+    // The queue moved: waiting runs' tiles show their new place (throttled per run like progress).
+    this.lanes.onMoved(() => {
+      for (const entry of this.runs.values()) if (entry.record.phase === 'lane') this.publishProgress(entry);
+    });
   }
+
+  private readonly lanePosition = (runId: string): number | null => this.lanes.position(runId);
 
   onTransition(listener: (t: RunTransition, run: LiveRun) => void): () => void {
     this.listeners.add(listener);
@@ -192,7 +225,7 @@ export class RunController {
     );
     const created: StepEventInput = { stepIndex: null, step: null, kind: 'created', attempt: 1, message: `${params.blueprint.id} v${params.blueprint.version}` };
     this.deps.createRun(record, created, transitionOutbox(this.deps.stationId, record, params.blueprint, [created], iso));
-    const entry = new RunEntry(record, params.blueprint);
+    const entry = new RunEntry(record, params.blueprint, this.lanePosition);
     this.publish(entry, [created], iso);
     this.adopt(entry);
     return entry;
@@ -200,7 +233,7 @@ export class RunController {
 
   /** Recreates the actor of a run loaded from the database; it continues at its last committed step. */
   restore(record: RunRecord, blueprint: Blueprint): LiveRun {
-    const entry = new RunEntry(record, blueprint);
+    const entry = new RunEntry(record, blueprint, this.lanePosition);
     this.adopt(entry);
     return entry;
   }
@@ -358,6 +391,8 @@ export class RunController {
   }
 
   private clearTimers(entry: RunEntry): void {
+    // Every path that stops a run's actor comes here: a lane it held goes to the next in line.
+    this.lanes.release(entry.id);
     if (entry.timer) clearTimeout(entry.timer);
     if (entry.recovery) clearTimeout(entry.recovery);
     if (entry.progressTimer) clearTimeout(entry.progressTimer);
@@ -438,7 +473,7 @@ export class RunController {
     }
   }
 
-  /** Publishes the step's progress now, or once the run's interval has passed (the latest report wins). */
+  /** Publishes the step's progress (or lane position) now, or once the run's interval has passed (the latest wins). */
   private publishProgress(entry: RunEntry): void {
     if (entry.progressTimer) return;
     const wait = entry.progressAt + PROGRESS_INTERVAL_MS - this.deps.clock.now();
@@ -473,6 +508,7 @@ export class RunController {
       waitFor: session.waitFor.bind(session),
       confirmByTechnician: session.confirmByTechnician.bind(session),
       progress: session.progress.bind(session),
+      expectReattach: session.expectReattach.bind(session),
       log: (message) => this.deps.log('info', message, { runId: entry.id, serial: entry.serial, step: input.step.id }),
       secret: (name) => readSecret(this.deps.secrets, name),
     };

@@ -6,11 +6,15 @@ import type { StepOutcome, StepProgress } from '../drivers/driver.js';
 import { DeviceGoneError, StepFailedError } from '../drivers/step-errors.js';
 import type { RunPhase, RunRecord, StepEventInput, StepEventKind } from '../store/records.js';
 import { message, type Message } from '../../shared/messages/catalogue.js';
+import { formatMessage } from '../../shared/messages/format.js';
 import { scaled, type Clock } from './clock.js';
 import { storedEventMessage } from './step-event-text.js';
 import { stepActor, type StepExecutor } from './step-actor.js';
+import { isHeavyStep } from './lanes.js';
+import { laneActor, type RunLanes } from './lane-actor.js';
 
 export type { StepExecutor, StepInput, StepSession } from './step-actor.js';
+export type { RunLanes } from './lane-actor.js';
 
 export interface RunError {
   code: string;
@@ -42,6 +46,8 @@ export interface RunContext {
   finishedAt: number | null;
   /** The running step's last progress report; not persisted. */
   progress: StepProgress | null;
+  /** The running step said the device will leave and come back: its leaving completes the step. */
+  reattachExpected: boolean;
 }
 
 export type RunEvent =
@@ -58,6 +64,9 @@ export type RunEvent =
   | { type: 'WAIT'; reason: WaitReason; message: string; text: Message | null; confirmable: boolean }
   | { type: 'PROCEED' }
   | { type: 'PROGRESS'; progress: StepProgress }
+  | { type: 'EXPECT_REATTACH' }
+  // Sent by the lane actor while the run waits for a free lane.
+  | { type: 'LANE_GRANTED' }
   | { type: 'STEP_DONE'; output: StepOutcome }
   | { type: 'STEP_FAILED'; error: unknown };
 
@@ -105,6 +114,8 @@ function journalMessage(ctx: RunContext, params: JournalParams): Message | strin
 const journal = (kind: StepEventKind, text?: Message) => ({ type: 'journal', params: { kind, ...(text ? { message: text } : {}) } }) as const;
 const journalFrom = (kind: StepEventKind, messageFrom: 'error' | 'waiting') => ({ type: 'journal', params: { kind, messageFrom } }) as const;
 const interrupt = { target: '#run.interrupted', actions: journal('interrupted') } as const;
+/** The device left as its step said it would (erase, reboot): the run waits for it to come back. */
+const restart = { target: '#run.restarting', actions: journal('waiting', message('wait.restart')) } as const;
 
 /**
  * A run as a state machine: one actor per run, its steps taken from the blueprint and run by the
@@ -112,7 +123,7 @@ const interrupt = { target: '#run.interrupted', actions: journal('interrupted') 
  * not xstate timers, so they survive a restart; the run controller sends DEADLINE when one passes.
  * The machine does no I/O: step events are emitted, and the controller commits each new snapshot.
  */
-export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) {
+export function createRunMachine(deps: { clock: Clock; execute: StepExecutor; lanes: RunLanes }) {
   const { clock } = deps;
   return setup({
     types: {
@@ -121,7 +132,7 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) 
       input: {} as RunContext,
       emitted: {} as JournalEvent,
     },
-    actors: { step: stepActor(deps.execute) },
+    actors: { step: stepActor(deps.execute), lane: laneActor(deps.lanes) },
     guards: {
       deadlinePassed: ({ context }) => context.deadlineAt !== null && clock.now() >= context.deadlineAt,
       isLastStep: ({ context }) => context.stepIndex >= context.steps.length - 1,
@@ -131,6 +142,8 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) 
       canRetryTimeout: ({ context }) => context.attempt <= currentStep(context).retries,
       stepSkippable: ({ context }) => currentStep(context).mandatory !== true,
       awaitsConfirm: ({ context }) => context.awaitingConfirm,
+      reattachExpected: ({ context }) => context.reattachExpected,
+      stepIsHeavy: ({ context }) => isHeavyStep(currentStep(context)),
     },
     actions: {
       journal: emit(({ context }, params: JournalParams): JournalEvent => ({
@@ -150,9 +163,12 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) 
         waiting: null,
         awaitingConfirm: false,
         progress: null,
+        reattachExpected: false,
       }),
-      clearDeadline: assign({ deadlineAt: null, waiting: null, awaitingConfirm: false, progress: null }),
+      clearDeadline: assign({ deadlineAt: null, waiting: null, awaitingConfirm: false, progress: null, reattachExpected: false }),
       finish: assign({ finishedAt: () => clock.now() }),
+      /** The step ended: a heavy step's lane goes to the next in line. */
+      releaseLane: ({ context }) => deps.lanes.release(context.runId),
     },
   }).createMachine({
     id: 'run',
@@ -163,10 +179,23 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) 
     },
     states: {
       queued: {
-        on: { START: 'working', DEVICE_LEFT: interrupt },
+        on: { START: 'route', DEVICE_LEFT: interrupt },
+      },
+      // Where every step starts: a heavy step waits for a free lane, a light one never does.
+      route: {
+        always: [{ guard: 'stepIsHeavy', target: 'lane' }, { target: 'working' }],
+      },
+      lane: {
+        entry: assign({ deadlineAt: null, progress: null, awaitingConfirm: false, reattachExpected: false, waiting: LANE_WAITING }),
+        invoke: { id: 'lane', src: 'lane', input: ({ context }) => ({ runId: context.runId, serial: context.serial }) },
+        on: {
+          LANE_GRANTED: { target: 'working', actions: assign({ waiting: null }) },
+          DEVICE_LEFT: interrupt,
+        },
       },
       working: {
         entry: ['startStepClock', journal('start')],
+        exit: 'releaseLane',
         invoke: {
           id: 'step',
           src: 'step',
@@ -183,12 +212,12 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) 
           STEP_DONE: [
             { guard: 'isLastStep', target: 'done', actions: ['advance', journal('done')] },
             {
-              target: 'working',
-              reenter: true,
+              target: 'route',
               actions: ['advance', journal('done'), assign({ stepIndex: ({ context }) => context.stepIndex + 1, attempt: 1 })],
             },
           ],
           STEP_FAILED: [
+            { guard: and(['deviceGone', 'reattachExpected']), ...restart },
             { guard: 'deviceGone', ...interrupt },
             {
               guard: 'canRetryError',
@@ -210,7 +239,8 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) 
             },
           ],
           PROGRESS: { actions: assign({ progress: ({ event }) => event.progress }) },
-          DEVICE_LEFT: interrupt,
+          EXPECT_REATTACH: { actions: assign({ reattachExpected: true }) },
+          DEVICE_LEFT: [{ guard: 'reattachExpected', ...restart }, interrupt],
         },
         initial: 'active',
         states: {
@@ -252,25 +282,44 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) 
         on: {
           DEADLINE: {
             guard: 'deadlinePassed',
-            target: 'working',
+            target: 'route',
             actions: assign({ attempt: ({ context }) => context.attempt + 1, retries: ({ context }) => context.retries + 1 }),
           },
           DEVICE_LEFT: interrupt,
         },
       },
+      // The step's device restarts on purpose. The same serial coming back (whatever its port now)
+      // completes the step; the step's deadline still holds, so a device that never returns fails.
+      restarting: {
+        entry: assign({ waiting: RESTARTING, awaitingConfirm: false, progress: null }),
+        on: {
+          DEVICE_BACK: [
+            { guard: 'isLastStep', target: 'done', actions: journal('done', message('event.device-returned')) },
+            {
+              target: 'route',
+              actions: [journal('done', message('event.device-returned')), assign({ stepIndex: ({ context }) => context.stepIndex + 1, attempt: 1, error: null })],
+            },
+          ],
+          DEADLINE: {
+            guard: 'deadlinePassed',
+            target: 'failed',
+            actions: [assign({ error: ({ context }) => reattachTimeoutError(currentStep(context)) }), journalFrom('timeout', 'error')],
+          },
+        },
+      },
       interrupted: {
         entry: 'clearDeadline',
         on: {
-          DEVICE_BACK: { target: 'working', actions: journal('resumed', message('event.device-back')) },
+          DEVICE_BACK: { target: 'route', actions: journal('resumed', message('event.device-back')) },
           // A run restored from mid-step (see restoredRun) was interrupted by the restart.
-          RESUME: { target: 'working', actions: journal('resumed', message('event.station-restarted')) },
+          RESUME: { target: 'route', actions: journal('resumed', message('event.station-restarted')) },
         },
       },
       failed: {
         entry: [assign({ failedStep: ({ context }) => currentStep(context).id }), 'clearDeadline'],
         on: {
           RETRY: {
-            target: 'working',
+            target: 'route',
             actions: [
               assign({ attempt: 1, retries: ({ context }) => context.retries + 1, error: null, failedStep: null }),
               journal('retry', message('event.retried')),
@@ -284,7 +333,7 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor }) 
             },
             {
               guard: 'stepSkippable',
-              target: 'working',
+              target: 'route',
               actions: [
                 journal('skip', message('event.skipped')),
                 assign({ stepIndex: ({ context }) => context.stepIndex + 1, attempt: 1, error: null, failedStep: null }),
@@ -304,6 +353,8 @@ export type RunSnapshot = SnapshotFrom<RunMachine>;
 
 /** The run's phase, read from where its machine is: the only place phases come from. */
 export function phaseOf(snapshot: RunSnapshot): RunPhase {
+  if (snapshot.matches('restarting')) return 'restarting';
+  if (snapshot.matches('lane')) return 'lane';
   if (snapshot.matches({ working: 'waiting' })) return 'waiting';
   if (snapshot.matches('working')) return 'running';
   if (snapshot.matches('backoff')) return 'backoff';
@@ -319,6 +370,9 @@ const STATE_OF_PHASE: Record<RunPhase, RunState> = {
   running: 'running',
   backoff: 'running',
   waiting: 'waiting',
+  // Nobody has to act: the device comes back by itself, or the run waits its turn.
+  restarting: 'running',
+  lane: 'queued',
   interrupted: 'interrupted',
   failed: 'failed',
   done: 'done',
@@ -348,18 +402,33 @@ export function restoredRun(
     attempt: record.attempt,
     retries: record.attemptsTotal - 1,
     deadlineAt: record.deadlineAt,
-    waiting: null,
+    waiting: record.phase === 'restarting' ? RESTARTING : null,
     awaitingConfirm: false,
     error: record.errorCode ? { code: record.errorCode, message: record.errorMessage ?? '', text: null, retryable: true } : null,
     failedStep: record.failedStep,
     captured: record.captured,
     finishedAt: record.finishedAt === null ? null : Date.parse(record.finishedAt),
     progress: null,
+    reattachExpected: false,
   };
   const midStep = record.phase === 'running' || record.phase === 'waiting';
-  const value = midStep ? 'interrupted' : record.phase;
-  const then: RunEvent | null = midStep ? { type: 'RESUME' } : record.phase === 'queued' ? { type: 'START' } : null;
+  // A run that waited for a lane asks again, in the order of its queued time.
+  const queued = record.phase === 'queued' || record.phase === 'lane';
+  const value = midStep ? 'interrupted' : queued ? 'queued' : record.phase;
+  const then: RunEvent | null = midStep ? { type: 'RESUME' } : queued ? { type: 'START' } : null;
   return { snapshot: machine.resolveState({ value, context }), then };
+}
+
+const LANE_TEXT = message('wait.lane-queued');
+/** The place in line is added when the run is shown (RunController's LiveRun.waiting). */
+const LANE_WAITING = { reason: 'lane', message: formatMessage(LANE_TEXT, 'en'), text: LANE_TEXT } as const;
+
+const RESTARTING_TEXT = message('wait.restart');
+const RESTARTING = { reason: 'restart', message: formatMessage(RESTARTING_TEXT, 'en'), text: RESTARTING_TEXT } as const;
+
+function reattachTimeoutError(step: BlueprintStep): RunError {
+  const text = message('run.reattach-timeout', { step: step.id });
+  return { code: text.code, message: formatMessage(message('run.reattach-timeout', { step: stepLabel(step) }), 'en'), text, retryable: true };
 }
 
 function timeoutError(step: BlueprintStep): RunError {

@@ -24,6 +24,8 @@ export interface StepSession {
   waitFor<T>(reason: WaitReason, message: Message | string, until: Promise<T>): Promise<T>;
   confirmByTechnician(message: string): Promise<void>;
   progress(report: StepProgress): void;
+  /** The device will leave and come back during this step (see StepContext.expectReattach). */
+  expectReattach(): void;
 }
 
 export type StepExecutor = (input: StepInput, session: StepSession) => Promise<StepOutcome>;
@@ -33,6 +35,7 @@ export type StepReport =
   | { type: 'WAIT'; reason: WaitReason; message: string; text: Message | null; confirmable: boolean }
   | { type: 'PROCEED' }
   | { type: 'PROGRESS'; progress: StepProgress }
+  | { type: 'EXPECT_REATTACH' }
   | { type: 'STEP_DONE'; output: StepOutcome }
   | { type: 'STEP_FAILED'; error: unknown };
 
@@ -79,6 +82,7 @@ export function stepActor(execute: StepExecutor) {
           true,
         ),
       progress: (progress) => report({ type: 'PROGRESS', progress }),
+      expectReattach: () => report({ type: 'EXPECT_REATTACH' }),
     };
     new Promise<StepOutcome>((resolve) => resolve(execute(input, session))).then(
       (output) => report({ type: 'STEP_DONE', output }),

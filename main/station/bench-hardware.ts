@@ -1,5 +1,6 @@
 import type { PortNoticeView, SlotLayout, StationEvent, UsbIdentity } from '../../shared/contract/station-api.js';
-import type { DeviceDriver, PortNotice } from '../drivers/driver.js';
+import type { PortNotice, PortUsbIds } from '../drivers/driver.js';
+import type { UsbPortFeed } from '../drivers/usb/usb-port-feed.js';
 import { formatUsbId, hex4, vendorName } from '../drivers/usb/usb-ids.js';
 import type { UsbBackend } from '../drivers/usb/usb-backend.js';
 import { TestUsbBackend } from '../drivers/usb/test-usb-backend.js';
@@ -12,8 +13,10 @@ import { slotPosition } from '../../shared/slot-label.js';
 export interface BenchHost {
   readonly store: StationStore;
   readonly logger: Logger;
-  /** Drivers by family ("serial", "ios", ...). */
-  driver(family: string): DeviceDriver | undefined;
+  /** Whether the station runs the driver of a family ("serial", "ios", ...). */
+  driverRunning(family: string): boolean;
+  /** Where USB devices go for drivers that do not enumerate their own (USB-serial bridges). */
+  readonly usbPorts: UsbPortFeed | null;
   /** Devices plugged in now. */
   presentDevices(): { serial: string; portPath: string | null; model: string }[];
   /** Whether the simulator runs (its sim-N ports are then part of the layout). */
@@ -28,7 +31,7 @@ export interface BenchHost {
 
 const FAMILY_NAMES: Record<string, string> = { ios: 'iPhone/iPad', android: 'Android device', serial: 'USB-serial device' };
 
-export function usbIdentity(info: UsbDeviceInfo): UsbIdentity {
+export function usbIdentity(info: PortUsbIds): UsbIdentity {
   return {
     vendorId: hex4(info.vendorId),
     productId: hex4(info.productId),
@@ -39,8 +42,9 @@ export function usbIdentity(info: UsbDeviceInfo): UsbIdentity {
 }
 
 /**
- * The physical bench: the USB watcher and where its devices go (a driver, or a notice tile), the
- * port tiles themselves, the slot layout and its learn mode.
+ * The physical bench: the USB watcher (USB locations become port paths and port notices), the port
+ * tiles themselves, the slot layout and its learn mode. Drivers find their own devices and report
+ * them with the port path; the watcher only tells which ports are in use and by what.
  */
 export class BenchHardware {
   private watcher: UsbWatcher | null = null;
@@ -88,11 +92,10 @@ export class BenchHardware {
     const name = [info.manufacturer ?? vendorName(info.vendorId), info.product].filter(Boolean).join(' ');
     const route = info.route;
     if (route.kind === 'driver') {
-      const driver = this.host.driver(route.family);
-      if (driver?.usbAttached) {
-        driver.usbAttached(info);
-        return;
-      }
+      // A bridge with no enumerator of its own goes to its driver; a running driver that enumerates
+      // itself (usbmuxd, adb) reports the device at this port: one tile, never a notice beside it.
+      if (this.host.usbPorts?.attached(route.family, info)) return;
+      if (this.host.driverRunning(route.family) && info.access.ok) return;
     }
     if (!info.access.ok) {
       this.setNotice({ portPath: info.portPath, kind: info.access.problem === 'permission' ? 'no-access' : 'no-answer', message: info.access.message, usb: info });
@@ -116,7 +119,7 @@ export class BenchHardware {
   }
 
   private usbDetached(info: UsbDeviceInfo): void {
-    if (info.route.kind === 'driver') this.host.driver(info.route.family)?.usbDetached?.(info);
+    if (info.route.kind === 'driver') this.host.usbPorts?.detached(info.route.family, info);
     this.clearNotice(info.portPath);
   }
 

@@ -12,6 +12,7 @@ import { missingMessage, type LibraryRef } from '../library/library-service.js';
 import type { Logger } from '../logging/logger.js';
 import type { DeviceAssignment } from '../orders/assignment.js';
 import { isoTime, type Clock } from '../pipeline/clock.js';
+import { laneKeys } from '../pipeline/lanes.js';
 import type { LiveRun, RunController, RunTransition } from '../pipeline/run-controller.js';
 import type { Operators } from '../shifts/operators.js';
 import type { OrderStore } from '../store/order-store.js';
@@ -20,6 +21,9 @@ import type { StationStore } from '../store/station-store.js';
 import { deviceView } from './run-views.js';
 import type { StationEvents } from './station-events.js';
 import { isRunClosed } from '../../shared/contract/run-state.js';
+
+/** Steps the station runs itself, whatever the device's driver: printing. */
+const STATION_STEPS: ReadonlySet<BlueprintStep['type']> = new Set(['print-label']);
 
 /** What the registry needs of the bench hardware (USB watcher, port tiles, learn mode). */
 export interface BenchPorts {
@@ -157,6 +161,7 @@ export class DeviceRegistry {
       return;
     }
     const chosen = assigned.assignment;
+    if (this.refusedForCapability(entry, chosen.blueprint)) return;
     if (this.refusedForLibrary(entry, chosen.blueprint)) return;
     entry.problem = null;
     const open = store.currentShift();
@@ -172,6 +177,21 @@ export class DeviceRegistry {
       blueprintId: chosen.blueprintId,
       captured: chosen.captured,
     });
+  }
+
+  /**
+   * A run with a step the device's driver does not run is refused before it starts, naming the
+   * step: failing it in the middle would leave a half-configured device.
+   */
+  private refusedForCapability(entry: DeviceEntry, blueprint: Blueprint): boolean {
+    const driver = this.deps.drivers.get(entry.record.family);
+    if (!driver) return false;
+    const step = blueprint.steps.find((s) => !STATION_STEPS.has(s.type) && !driver.supportedSteps.has(s.type));
+    if (!step) return false;
+    const text = message('run.step-unsupported', { step: step.id, type: step.type, family: driver.family });
+    entry.problem = { code: text.code, message: formatMessage(text, 'en'), text };
+    this.deps.logger.log('warn', entry.problem.message, { serial: entry.record.serial, blueprint: blueprint.id });
+    return true;
   }
 
   /** A run whose app or profile is not in the library is refused before it starts (the simulator only warns). */
@@ -210,6 +230,12 @@ export class DeviceRegistry {
     const driver = entry ? this.deps.drivers.get(entry.record.family) : undefined;
     if (!entry?.record.present || !driver) return Promise.reject(new DeviceGoneError(serial));
     return driver.executeStep(ctx);
+  }
+
+  /** The lanes the device's heavy steps take: its driver's and its USB bus's (from the port it is in now). */
+  laneKeys(serial: string): string[] {
+    const device = this.devices.get(serial)?.record;
+    return device ? laneKeys(device.family, device.portPath) : [`driver:unknown`];
   }
 
   /** Renders the blueprint's naming template; the sequence is per template and school. */
@@ -277,7 +303,7 @@ export class DeviceRegistry {
 
   private viewOf(entry: DeviceEntry): DeviceView {
     const live = this.deps.controller.forSerial(entry.record.serial);
-    const run = live ? { record: live.record, blueprint: live.blueprint, stepProgress: live.progress } : entry.lastRun;
+    const run = live ? { record: live.record, blueprint: live.blueprint, stepProgress: live.progress, waiting: live.waiting } : entry.lastRun;
     // The slot of the port the device is (or was last) in; null: an unmapped port.
     return deviceView(entry.record, entry.slot, run, entry.problem);
   }

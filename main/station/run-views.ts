@@ -3,6 +3,8 @@ import { labelPair, type Blueprint } from '../../shared/blueprint/schema.js';
 import type { DeviceView, RunDetail, RunError, RunSummary, StepTimelineEntry } from '../../shared/contract/station-api.js';
 import type { StepProgress } from '../drivers/driver.js';
 import type { DeviceRecord, RunRecord, StepEventRecord } from '../store/records.js';
+import type { Message } from '../../shared/messages/catalogue.js';
+import { isRunClosed, type WaitReason } from '../../shared/contract/run-state.js';
 
 export function runSummary(run: RunRecord, blueprint: Blueprint): RunSummary {
   return {
@@ -24,7 +26,13 @@ export function runSummary(run: RunRecord, blueprint: Blueprint): RunSummary {
 export function deviceView(
   device: DeviceRecord,
   slot: string | null,
-  run: { record: RunRecord; blueprint: Blueprint; stepProgress?: StepProgress | null } | null,
+  run: {
+    record: RunRecord;
+    blueprint: Blueprint;
+    stepProgress?: StepProgress | null;
+    /** A live run's wait as its machine holds it now; a finished run's comes from its record. */
+    waiting?: { reason: WaitReason; message: string; text: Message | null } | null;
+  } | null,
   problem: RunError | null,
 ): DeviceView {
   const r = run?.record ?? null;
@@ -52,9 +60,16 @@ export function deviceView(
     blueprint: run?.blueprint.id ?? null,
     startedAt: r?.startedAt ?? null,
     finishedAt: r?.finishedAt ?? null,
-    waiting: r?.waitingReason ? { reason: r.waitingReason, message: r.waitingMessage ?? '' } : null,
+    waiting: waitingOf(r, run?.waiting),
     portPath: device.portPath,
+    stepProgress: r && !isRunClosed(r.state) ? (run?.stepProgress ?? null) : null,
   };
+}
+
+function waitingOf(r: RunRecord | null, live: { reason: WaitReason; message: string; text: Message | null } | null | undefined): DeviceView['waiting'] {
+  if (live) return { reason: live.reason, message: live.message, ...(live.text ? { text: live.text } : {}) };
+  if (live === null || !r?.waitingReason) return null;
+  return { reason: r.waitingReason, message: r.waitingMessage ?? '' };
 }
 
 /** How far the running step is, from its last progress report (0 without one). */

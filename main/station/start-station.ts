@@ -6,7 +6,6 @@ import { message } from '../../shared/messages/catalogue.js';
 import { AppError } from '../../shared/contract/errors.js';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { serialPortSettings } from '../../shared/blueprint/schema.js';
 import type { IngestBody } from '../../shared/contract/hub-api.js';
 import type { HubLinkView } from '../../shared/contract/station-api.js';
 import { ensureApiToken } from '../api/api-token.js';
@@ -14,9 +13,9 @@ import { createStationServer } from '../api/station-http-server.js';
 import { RENDERER_DIR, RESOURCES_DIR, appVersion } from '../app-paths.js';
 import { BlueprintCatalog } from '../blueprints/blueprint-catalog.js';
 import type { DeviceDriver, DriverEvents } from '../drivers/driver.js';
-import { SerialDriver, type SerialIdentifyScript } from '../drivers/serial/serial-driver.js';
-import { loadSimProfiles } from '../drivers/simulated/sim-profiles.js';
+import { resolveDrivers, type DriverName } from '../drivers/registry.js';
 import { SimulatedDriver } from '../drivers/simulated/simulated-driver.js';
+import { UsbPortFeed } from '../drivers/usb/usb-port-feed.js';
 import { TestUsbBackend } from '../drivers/usb/test-usb-backend.js';
 import { loadLibusbBackend, type UsbBackend } from '../drivers/usb/usb-backend.js';
 import { createFileLogger, redactingLogger, type Logger } from '../logging/logger.js';
@@ -25,6 +24,7 @@ import { SecretStore } from '../secrets/secret-store.js';
 import { SecretRows } from '../store/secret-rows.js';
 import { clockAtSpeed, isoTime, type Clock } from '../pipeline/clock.js';
 import { RunController } from '../pipeline/run-controller.js';
+import { parseLaneCaps } from '../pipeline/lanes.js';
 import type { ShiftService } from '../shifts/shift-service.js';
 import { StationStore } from '../store/station-store.js';
 import { DeadLetterStore } from '../store/dead-letter-store.js';
@@ -39,8 +39,7 @@ import { defaultSimSlots } from './slot-layout.js';
 import { StationCore } from './station-core.js';
 import { StationEvents } from './station-events.js';
 
-export const DRIVER_NAMES = ['sim', 'usb', 'ios', 'android', 'serial'] as const;
-export type DriverName = (typeof DRIVER_NAMES)[number];
+export { DRIVER_NAMES, type DriverName } from '../drivers/registry.js';
 
 /** Checked station settings: what `startStation` needs, in the CLI and in the Electron shell alike. */
 export interface StationOptions {
@@ -57,6 +56,8 @@ export interface StationOptions {
   blueprintFiles: string[];
   /** Fixed serial ports for the serial driver (--serial-port), e.g. RS-232 or an emulator's PTY. */
   serialPorts?: string[];
+  /** Caps on concurrent heavy steps, "heavy=10,driver=25" (--lane-cap); over the station setting `lane_caps`. */
+  laneCaps?: string;
   /** Where the built renderer is; the automation API works without it. */
   rendererDir?: string | null;
   resourcesDir?: string;
@@ -98,6 +99,8 @@ export interface StationConfig {
   clock?: Clock;
   /** Fixed serial ports (RS-232, PTYs) the serial driver watches (--serial-port). */
   serialPorts?: readonly string[];
+  /** Caps on concurrent heavy steps, "heavy=10,driver=25" (--lane-cap); over the station setting `lane_caps`. */
+  laneCaps?: string;
   /** The `usb` boundary: libusb unless one is given (startStation passes the loopback test source for BENCHLINE_TEST_USB=1). */
   usbBackend?: UsbBackend;
   /** Quiet time after USB hotplug events before the bus is read (ms). */
@@ -106,49 +109,35 @@ export interface StationConfig {
   osKeyStore?: OsKeyStore;
 }
 
-// ---- drivers -----------------------------------------------------------------------------------
+// ---- drivers ----------------------------------------------------------------------------------
 
-interface DriverContext {
-  readonly config: StationConfig;
-  readonly store: StationStore;
-  readonly blueprints: BlueprintCatalog;
-  readonly testUsb: TestUsbBackend | null;
-}
-
-/** One factory per device driver named in --drivers; `usb` is the bus watcher, not a driver. */
-const DRIVER_FACTORIES: Partial<Record<DriverName, (ctx: DriverContext) => DeviceDriver>> = {
-  sim: ({ config, store }) =>
-    new SimulatedDriver({
-      storage: store,
-      profiles: loadSimProfiles(path.join(config.resourcesDir, 'simulator', 'profiles.json')),
-      speed: config.simSpeed,
-      failRate: config.simFailRate,
-      seed: config.simSeed,
-    }),
-  serial: ({ config, blueprints, testUsb }) =>
-    new SerialDriver({
-      staticPorts: config.serialPorts ?? [],
-      identifyScript: () => serialIdentifyScript(blueprints),
-      ...(testUsb ? { locator: { locate: (usb) => Promise.resolve(testUsb.ttyFor(usb.portPath)) } } : {}),
-      log: (level, message, fields) => config.logger.log(level, message, fields),
-    }),
-};
-
-/** The identify script of the current serial blueprint: how a serial device tells its serial number. */
-function serialIdentifyScript(blueprints: BlueprintCatalog): SerialIdentifyScript | null {
-  const step = blueprints.defaultFor('serial')?.blueprint.steps.find((s) => s.type === 'identify');
-  if (step?.type !== 'identify' || !step.params.script) return null;
-  return { port: step.params.port ?? serialPortSettings.parse({}), script: step.params.script, errorPattern: step.params.errorPattern };
+/** The drivers named in --drivers, built by their registered modules (main/drivers/registry.ts). */
+function buildDrivers(config: StationConfig, store: StationStore, blueprints: BlueprintCatalog, usbPorts: UsbPortFeed | null, testUsb: TestUsbBackend | null, logger: Logger): Map<string, DeviceDriver> {
+  const drivers = new Map<string, DeviceDriver>();
+  for (const module of resolveDrivers(config.drivers)) {
+    const driver = module.build({
+      resourcesDir: config.resourcesDir,
+      simSpeed: config.simSpeed,
+      simFailRate: config.simFailRate,
+      simSeed: config.simSeed,
+      serialPorts: config.serialPorts ?? [],
+      simStorage: store,
+      blueprintFor: (platform) => blueprints.defaultFor(platform)?.blueprint ?? null,
+      usbPorts,
+      testTty: testUsb ? (portPath) => testUsb.ttyFor(portPath) : null,
+      log: (level, message, fields) => logger.log(level, message, fields),
+    });
+    drivers.set(driver.family, driver);
+  }
+  return drivers;
 }
 
 // ---- the core ----------------------------------------------------------------------------------
 
 /** Opens the data dir, loads blueprints, restores unfinished runs and starts the drivers. */
 export async function openStationCore(config: StationConfig): Promise<StationCore> {
-  const unsupported = config.drivers.filter((d) => d !== 'usb' && !DRIVER_FACTORIES[d]);
-  if (unsupported.length > 0) {
-    throw new AppError('bad_request', message('station.drivers-unbuilt', { drivers: unsupported.join(', ') }));
-  }
+  // Refuses a driver this build does not have before anything is opened.
+  resolveDrivers(config.drivers);
   let usbBackend: UsbBackend | null = null;
   if (config.drivers.includes('usb')) {
     // A UsbUnavailableError is an AppError ('unavailable') with its catalogue message already.
@@ -201,6 +190,9 @@ function buildStation(config: StationConfig, store: StationStore, clock: Clock, 
     deviceName: (run, step) => registry.deviceName(run, step),
     log: (level, message, fields) => logger.log(level, message, fields),
     secrets,
+    laneKeys: (serial) => registry.laneKeys(serial),
+    // The command line wins over the station's setting, which wins over the defaults.
+    laneCaps: parseLaneCaps(config.laneCaps ?? '', parseLaneCaps(store.getSetting('lane_caps') ?? '')),
   });
   const features = createFeatureServices({
     store,
@@ -221,18 +213,16 @@ function buildStation(config: StationConfig, store: StationStore, clock: Clock, 
   events = new StationEvents({ logger, deviceView: (serial) => registry.view(serial), stats: () => features.shifts.stats(), currentShift: () => store.currentShift() });
 
   const testUsb = usbBackend instanceof TestUsbBackend ? usbBackend : null;
-  const drivers = new Map<string, DeviceDriver>();
-  for (const name of config.drivers) {
-    const driver = DRIVER_FACTORIES[name]?.({ config, store, blueprints, testUsb });
-    if (driver) drivers.set(driver.family, driver);
-  }
+  const usbPorts = usbBackend ? new UsbPortFeed() : null;
+  const drivers = buildDrivers(config, store, blueprints, usbPorts, testUsb, logger);
   const simulated = drivers.get('simulated');
   const simulator = simulated instanceof SimulatedDriver ? simulated : null;
   const bench = new BenchHardware(
     {
       store,
       logger,
-      driver: (family) => drivers.get(family),
+      driverRunning: (family) => drivers.has(family),
+      usbPorts,
       presentDevices: () => registry.presentDevices(),
       simulatorOn: simulator !== null,
       emit: (event) => events.emit(event),
@@ -338,6 +328,7 @@ export async function startStation(options: StationOptions): Promise<RunningStat
     simSeed: options.simSeed,
     blueprintFiles: options.blueprintFiles,
     serialPorts: options.serialPorts ?? [],
+    ...(options.laneCaps ? { laneCaps: options.laneCaps } : {}),
     version,
     logger,
     ...(usbBackend ? { usbBackend } : {}),

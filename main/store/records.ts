@@ -1,7 +1,7 @@
 import type { DeviceFamily, Platform, RunState, WaitReason } from '../../shared/contract/run-state.js';
 
 /** Internal phase of a run's state machine, finer than the contract's RunState. */
-export type RunPhase = 'queued' | 'running' | 'waiting' | 'backoff' | 'interrupted' | 'failed' | 'done' | 'cancelled';
+export type RunPhase = 'queued' | 'lane' | 'running' | 'waiting' | 'restarting' | 'backoff' | 'interrupted' | 'failed' | 'done' | 'cancelled';
 
 export interface DeviceRecord {
   serial: string;

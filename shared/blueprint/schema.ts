@@ -139,6 +139,8 @@ const stepCommon = {
   timeout: duration.prefault('5m'),
   retries: z.number().int().min(0).max(10).default(0),
   backoff: duration.prefault('2s'),
+  /** Whether the step waits for a free lane (erase and app installs do by default; see main/pipeline/lanes.ts). */
+  heavy: z.boolean().optional(),
 };
 
 const stepSchemas = STEP_TYPES.map((type) =>
@@ -163,6 +165,8 @@ export type BlueprintStep = {
     params: z.output<(typeof paramsByType)[T]>;
     /** Set when a baseline requires the step: it cannot be skipped or changed. */
     mandatory?: boolean;
+    /** Overrides whether the step waits for a free lane (by default erase and app installs do). */
+    heavy?: boolean | undefined;
   };
 }[StepType];
 

@@ -67,6 +67,10 @@ export type DeviceFamily = (typeof DEVICE_FAMILIES)[number];
 export const PLATFORMS = ['ios', 'android', 'serial', 'notebook'] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
-/** Why a run waits; each has a technician-facing instruction in the renderer's locale files. */
-export const WAIT_REASONS = ['trust', 'battery', 'technician'] as const;
+/**
+ * Why a run waits; each has a technician-facing instruction in the renderer's locale files.
+ * `restart` (the device restarts on purpose) and `lane` (a free lane for a heavy step) need no
+ * person: their runs stay running and queued.
+ */
+export const WAIT_REASONS = ['trust', 'battery', 'technician', 'restart', 'lane'] as const;
 export type WaitReason = (typeof WAIT_REASONS)[number];

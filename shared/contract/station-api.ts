@@ -38,7 +38,18 @@ export type RunError = z.infer<typeof runErrorSchema>;
 export const waitingSchema = z.object({
   reason: z.enum(WAIT_REASONS),
   message: z.string(),
+  /** The catalogue message where it carries live values (a lane's queue position). */
+  text: wireMessageSchema.optional(),
 });
+
+/** How far the running step is (an upload, an OS update): live, never stored. */
+export const stepProgressSchema = z.object({
+  percent: z.number().min(0).max(100),
+  bytes: z.number().min(0).optional(),
+  total: z.number().min(0).optional(),
+  bytesPerSecond: z.number().min(0).optional(),
+});
+export type StepProgressView = z.infer<typeof stepProgressSchema>;
 
 /**
  * A device as the technician's tile and GET /api/v1/devices show it. The first ten fields are the
@@ -68,6 +79,8 @@ export const deviceViewSchema = z.object({
   waiting: waitingSchema.nullable(),
   /** The port the device is in ("1-4.2"); with slot null it shows as "unmapped port 1-4.2". */
   portPath: z.string().nullable().default(null),
+  /** The running step's own progress, when it reports one (throttled; absent from older stations). */
+  stepProgress: stepProgressSchema.nullable().optional(),
 });
 export type DeviceView = z.infer<typeof deviceViewSchema>;
 

@@ -309,6 +309,16 @@ export const MESSAGES = {
   'label.template-invalid': ['source', 'issues'],
   'label.template-json': ['file', 'detail'],
   'label.value-missing': ['template', 'fields'],
+  // Driver platform: capability refusal, expected restarts, lanes and in-step progress.
+  'event.device-returned': [],
+  'event.restarting': [],
+  'progress.transfer': ['percent', 'done', 'total', 'rate'],
+  'run.reattach-timeout': ['step'],
+  'run.step-unsupported': ['step', 'type', 'family'],
+  'station.lane-cap-invalid': ['value'],
+  'wait.lane': ['ahead'],
+  'wait.lane-queued': [],
+  'wait.restart': [],
 } as const satisfies Record<string, readonly string[]>;
 
 export type MessageCode = keyof typeof MESSAGES;

@@ -81,6 +81,21 @@ describe('StationCore', () => {
     expect(core.listDevices().map((d) => d.slot)).toEqual(['A1', 'A2', 'A3']);
   });
 
+  it('a simulated erase restarts the iPad: it leaves the bus, comes back, and the run goes on at the next step, one tile throughout', async () => {
+    const core = await station({ simulate: 2 });
+    await until('2 done', () => (core.listDevices().filter((d) => d.state === 'done').length === 2 ? true : undefined));
+    expect(core.listDevices()).toHaveLength(2);
+    for (const r of core.listRuns(core.currentShift()!.id)) {
+      const events = core.store.stepEvents(r.runId).map((e) => `${e.kind} ${e.step}`);
+      // Erase ran once: its restart ended the step, it was not interrupted and run again.
+      expect(events.filter((e) => e === 'start erase')).toHaveLength(1);
+      expect(events).toContain('waiting erase');
+      expect(events).not.toContain('interrupted erase');
+      expect(events.indexOf('done erase')).toBeGreaterThan(events.indexOf('waiting erase'));
+      expect(events.indexOf('start supervise')).toBeGreaterThan(events.indexOf('done erase'));
+    }
+  });
+
   it('tells renderers when it opens a shift for itself, as it does for one opened by hand', async () => {
     const core = await station();
     const shifts: (string | null)[] = [];

@@ -178,7 +178,7 @@ describe('quarantine after a failed hardware check', () => {
     const record = s.store.getRun('run-000009')!;
     const checkBlueprint = { ...bp, steps: [{ ...bp.steps[0]!, id: 'check-battery' }] };
     const cause = storedEventMessage(message('wait.battery', { percent: 12 }));
-    const run = { id: record.id, serial: record.serial, shiftId: record.shiftId, slot: record.slot, blueprintId: s.blueprintId, blueprint: checkBlueprint, startedAt: record.startedAt, record: { ...record, stepIndex: 0 }, progress: null };
+    const run = { id: record.id, serial: record.serial, shiftId: record.shiftId, slot: record.slot, blueprintId: s.blueprintId, blueprint: checkBlueprint, startedAt: record.startedAt, record: { ...record, stepIndex: 0 }, progress: null, waiting: null };
     const transition = { runId: record.id, serial: record.serial, shiftId: record.shiftId, state: 'failed' as const, phase: 'failed' as const, step: 'check-battery', stepIndex: 0, at: '2026-03-02T12:00:00.000Z',
       events: [{ stepIndex: 0, step: 'check-battery', kind: 'fail' as const, attempt: 1, message: cause }] };
     f.quarantine.afterTransition(transition, run);

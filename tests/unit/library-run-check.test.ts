@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import type { DeviceDriver } from '../../main/drivers/driver.js';
+import { STEP_TYPES } from '../../shared/blueprint/schema.js';
 import { LibraryService } from '../../main/library/library-service.js';
 import type { Logger } from '../../main/logging/logger.js';
 import { DeviceRegistry, type DeviceRegistryDeps } from '../../main/station/device-registry.js';
@@ -23,7 +24,7 @@ function registry(family: 'ios' | 'simulated', installsWithoutLibrary: boolean) 
   const started: string[] = [];
   const warnings: string[] = [];
   const logger: Logger = { log: (level, message) => void (level === 'warn' && warnings.push(message)) };
-  const driver = { family, installsWithoutLibrary } as unknown as DeviceDriver;
+  const driver = { family, installsWithoutLibrary, supportedSteps: new Set(STEP_TYPES) } as unknown as DeviceDriver;
   const deps = {
     store,
     clock: { now: () => Date.now() },

@@ -384,6 +384,91 @@ describe('device presence', () => {
   });
 });
 
+describe('expected restart', () => {
+  /** A step that says the device will restart, then waits until it leaves (as an erase does). */
+  const restarting: Parameters<FakeExecutor['plan']>[1] = (ctx) => {
+    ctx.expectReattach?.();
+    return hang(ctx);
+  };
+
+  it('shows restarting instead of interrupted, and goes on at the next step when the same serial returns', async () => {
+    const h = harness(abc());
+    h.exec.plan('b', restarting);
+    const live = start(h);
+    await settle();
+    h.controller.deviceLeft(SERIAL);
+    await settle();
+    expect(run(h, live.id)).toMatchObject({ state: 'running', phase: 'restarting', stepIndex: 1, waitingReason: 'restart', waitingMessage: 'Restarting – leave it plugged in' });
+    expect(h.exec.callsOf('b')[0]!.ctx.signal.aborted).toBe(true);
+    // The device re-enumerates (on a new USB address: presence goes by serial).
+    h.controller.deviceBack(SERIAL);
+    await settle();
+    expect(h.exec.callsOf('b')).toHaveLength(1);
+    expect(run(h, live.id).state).toBe('done');
+    expect(events(h, live.id)).toEqual(['created -', 'start a', 'done a', 'start b', 'waiting b', 'done b', 'start c', 'done c']);
+    expect(doneCounts(h, live.id)).toEqual({ a: 1, b: 1, c: 1 });
+  });
+
+  it('a driver reporting the device gone after saying it restarts counts as the restart too', async () => {
+    const h = harness(abc());
+    h.exec.plan('b', async (ctx) => {
+      ctx.expectReattach?.();
+      return gone(ctx);
+    });
+    const live = start(h);
+    await settle();
+    expect(run(h, live.id)).toMatchObject({ phase: 'restarting', stepIndex: 1 });
+    h.controller.deviceLeft(SERIAL); // the station's own notice of the same departure changes nothing
+    await settle();
+    h.controller.deviceBack(SERIAL);
+    await settle();
+    expect(run(h, live.id)).toMatchObject({ state: 'done', stepIndex: 2 });
+  });
+
+  it('fails with a clear message when the device does not come back before the step\'s deadline', async () => {
+    const h = harness(abc());
+    h.exec.plan('b', restarting);
+    const live = start(h);
+    await settle();
+    h.controller.deviceLeft(SERIAL);
+    await settle();
+    await advance(10_000);
+    expect(run(h, live.id)).toMatchObject({ state: 'failed', stepIndex: 1, failedStep: 'b', errorCode: 'run.reattach-timeout' });
+    expect(run(h, live.id).errorMessage).toBe('“b”: the device did not come back after restarting. Check the device and the cable, then retry.');
+    // Back too late: the failed run waits for the technician.
+    h.controller.deviceBack(SERIAL);
+    await settle();
+    expect(run(h, live.id).state).toBe('failed');
+  });
+
+  it('an unplug the step did not announce still interrupts, and the step runs again', async () => {
+    const h = harness(abc());
+    h.exec.plan('b', hang);
+    const live = start(h);
+    await settle();
+    h.controller.deviceLeft(SERIAL);
+    await settle();
+    expect(run(h, live.id)).toMatchObject({ state: 'interrupted', phase: 'interrupted' });
+  });
+
+  it('survives a station restart while the device is away: the same serial returning continues at the next step', async () => {
+    const h = harness(abc());
+    h.exec.plan('b', restarting);
+    const live = start(h);
+    await settle();
+    h.controller.deviceLeft(SERIAL);
+    await settle();
+    const h2 = h.restart();
+    h2.controller.restore(run(h2, live.id), h2.blueprint);
+    await settle();
+    expect(run(h2, live.id)).toMatchObject({ phase: 'restarting', stepIndex: 1 });
+    h2.controller.deviceBack(SERIAL);
+    await settle();
+    expect(run(h2, live.id)).toMatchObject({ state: 'done', stepIndex: 2 });
+    expect(h2.exec.callsOf('b')).toHaveLength(0);
+  });
+});
+
 describe('technician actions', () => {
   it('cancel stops the step and finishes the run; a late answer of the step changes nothing', async () => {
     const h = harness(abc());

@@ -189,3 +189,53 @@ describe('simulated steps', () => {
     expect(settled).toBe(true);
   });
 });
+
+describe('a real device\'s habits', () => {
+  it('after an erase the device leaves the bus, saying so first, and the same serial comes back on its own', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { d, attached, detached } = driver({ speed: 1000 });
+    const [serial] = d.plug({ count: 1, platform: 'ios' });
+    let announced = false;
+    let left = false;
+    const running = d.executeStep(ctx(serial!, step('erase'), { expectReattach: () => void (announced = true) }));
+    const outcome = running.catch((err: unknown) => {
+      left = detached.length === 1 && attached.length === 1;
+      return err;
+    });
+    await vi.advanceTimersByTimeAsync(400); // 240 s of erasing at 1000x, with jitter, then 40 s of restarting
+    expect(await outcome).toBeInstanceOf(DeviceGoneError);
+    expect(announced).toBe(true);
+    expect(left).toBe(true);
+    expect(detached).toEqual([serial]);
+    expect(attached.map((a) => a.serial)).toEqual([serial, serial]);
+    // The stored plug state never said "unplugged": a station restarted meanwhile finds it back.
+    expect(store.listSimDevices().find((r) => r.serial === serial)?.plugged).toBe(true);
+  });
+
+  it('a device pulled while it restarts does not come back by itself', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { d, attached, detached } = driver({ speed: 1000 });
+    const [serial] = d.plug({ count: 1, platform: 'ios' });
+    const erasing = d.executeStep(ctx(serial!, step('erase'), { expectReattach: () => {} })).catch(() => {});
+    await vi.advanceTimersByTimeAsync(240 * 1.25 + 1); // erased at the latest now, and restarting
+    await erasing;
+    expect(detached).toEqual([serial]); // away, restarting
+    d.unplug(serial!);
+    const before = attached.length;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(attached.length).toBe(before);
+    expect(store.listSimDevices().find((r) => r.serial === serial)?.plugged).toBe(false);
+  });
+
+  it('an app install reports percent, bytes and bytes per second as it uploads', async () => {
+    const { d } = driver();
+    const [serial] = d.plug({ count: 1, platform: 'ios' });
+    const reports: { percent: number; bytes?: number; total?: number; bytesPerSecond?: number }[] = [];
+    await d.executeStep(ctx(serial!, step('install-app'), { progress: (p) => void reports.push(p) }));
+    expect(reports.length).toBe(20);
+    expect(reports.map((r) => r.percent)).toEqual([...reports.map((r) => r.percent)].sort((a, b) => a - b));
+    expect(reports.at(-1)).toMatchObject({ percent: 100 });
+    expect(reports.at(-1)!.bytes).toBe(reports.at(-1)!.total);
+    expect(reports[0]!.bytesPerSecond).toBeGreaterThan(0);
+  });
+});

@@ -9,11 +9,12 @@ import { message, type Message } from '../../../shared/messages/catalogue.js';
 import { formatMessage } from '../../../shared/messages/format.js';
 import { DeviceGoneError, StepAbortedError, StepFailedError } from '../step-errors.js';
 import { formatUsbId } from '../usb/usb-ids.js';
+import type { UsbPortFeed } from '../usb/usb-port-feed.js';
 import type { UsbDeviceInfo } from '../usb/usb-watcher.js';
 import { systemSerialPortLocator, type SerialPortLocator } from './port-locator.js';
 import { SerialGoneError, SerialLink, SerialOpenError, type SerialSettings } from './serial-link.js';
 import { SerialScriptError, runSerialScript, type SerialScriptLine } from './serial-script.js';
-import { runSerialStep, type SerialScriptRunner } from './serial-steps.js';
+import { SERIAL_STEPS, runSerialStep, type SerialScriptRunner } from './serial-steps.js';
 import { backoffDelay } from '../../../shared/backoff.js';
 
 /** How a device tells who it is: the identify step of the station's serial blueprint. */
@@ -29,6 +30,8 @@ export interface SerialDriverOptions {
   staticPorts?: readonly string[];
   /** The identify script of the current serial blueprint, or null when it has none. */
   identifyScript(): SerialIdentifyScript | null;
+  /** The USB-serial bridges the bench's watcher sees (a bridge is only a tty: nothing else enumerates it). */
+  usbPorts?: UsbPortFeed;
   /** Finds the tty of a USB-serial device; the system's (sysfs, SerialPort.list) by default. */
   locator?: SerialPortLocator;
   /** How often fixed ports are checked for presence. */
@@ -101,6 +104,8 @@ interface PortState {
  */
 export class SerialDriver implements DeviceDriver {
   readonly family = 'serial' as const;
+  readonly supportedSteps = SERIAL_STEPS;
+  private unsubscribeUsb: (() => void) | null = null;
   private events: DriverEvents | null = null;
   private readonly ports = new Map<string, PortState>();
   private readonly bySerial = new Map<string, PortState>();
@@ -115,6 +120,7 @@ export class SerialDriver implements DeviceDriver {
 
   async start(events: DriverEvents): Promise<void> {
     this.events = events;
+    this.unsubscribeUsb = this.opts.usbPorts?.subscribe('serial', { attached: (usb) => this.usbAttached(usb), detached: (usb) => this.usbDetached(usb) }) ?? null;
     if (this.staticPorts.length > 0) {
       this.pollStaticPorts();
       this.pollTimer = setInterval(() => this.pollStaticPorts(), this.opts.pollMs ?? 500);
@@ -130,6 +136,8 @@ export class SerialDriver implements DeviceDriver {
   }
 
   async stop(): Promise<void> {
+    this.unsubscribeUsb?.();
+    this.unsubscribeUsb = null;
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = null;
     const pending = [...this.ports.values()].flatMap((p) => [p.identifying, p.checking]).filter((work) => work !== null);
@@ -163,14 +171,14 @@ export class SerialDriver implements DeviceDriver {
 
   // ---- presence --------------------------------------------------------------------------------
 
-  usbAttached(usb: UsbDeviceInfo): void {
+  private usbAttached(usb: UsbDeviceInfo): void {
     const existing = this.ports.get(usb.portPath);
     if (existing) this.removePort(existing, true);
     const port = this.addPort(usb.portPath, usb, null);
     this.identifySoon(port, 0);
   }
 
-  usbDetached(usb: UsbDeviceInfo): void {
+  private usbDetached(usb: UsbDeviceInfo): void {
     const port = this.ports.get(usb.portPath);
     if (port && port.usb?.id === usb.id) this.removePort(port, true);
   }

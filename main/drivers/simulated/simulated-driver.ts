@@ -1,4 +1,5 @@
 import { AppError } from '../../../shared/contract/errors.js';
+import { STEP_TYPES, type StepType } from '../../../shared/blueprint/schema.js';
 import type { Platform } from '../../../shared/contract/run-state.js';
 import { message, type Message } from '../../../shared/messages/catalogue.js';
 import type { SimDeviceRecord, SimDeviceState } from '../../store/records.js';
@@ -51,7 +52,14 @@ interface LiveSimDevice {
   record: SimDeviceRecord;
   /** Aborted when the device is unplugged: every step on it stops at once. */
   presence: AbortController;
+  /** Set while the device is away restarting (after an erase); it comes back when this fires. */
+  restart?: NodeJS.Timeout | null;
 }
+
+/** Step types after which a simulated device restarts: it leaves the bus and comes back, as an erased iPad does. */
+const RESTARTING_STEPS: ReadonlySet<StepType> = new Set(['erase']);
+/** Progress reports during a simulated upload. */
+const UPLOAD_CHUNKS = 20;
 
 /**
  * A virtual USB hub with simulated devices: the default driver, used for training, the end-to-end
@@ -61,6 +69,8 @@ export class SimulatedDriver implements DeviceDriver {
   readonly family = 'simulated' as const;
   /** Simulated installs need no file: `npm start` works on an empty library (missing items are logged). */
   readonly installsWithoutLibrary = true;
+  /** Every tablet step; serial scripts need a serial device. */
+  readonly supportedSteps: ReadonlySet<StepType> = new Set(STEP_TYPES.filter((t) => t !== 'serial-script' && t !== 'serial-verify'));
   private events: DriverEvents | null = null;
   private readonly devices = new Map<string, LiveSimDevice>();
   private readonly random: () => number;
@@ -83,6 +93,10 @@ export class SimulatedDriver implements DeviceDriver {
 
   async stop(): Promise<void> {
     this.events = null;
+    for (const live of this.devices.values()) {
+      if (live.restart) clearTimeout(live.restart);
+      live.restart = null;
+    }
   }
 
   list(): SimDeviceRecord[] {
@@ -126,6 +140,13 @@ export class SimulatedDriver implements DeviceDriver {
 
   unplug(serial: string): void {
     const live = this.require(serial);
+    if (live.restart) {
+      // Pulled while restarting: it does not come back by itself.
+      clearTimeout(live.restart);
+      live.restart = null;
+      this.opts.storage.setSimPlugged(serial, false);
+      return;
+    }
     if (!live.record.plugged) return;
     live.record.plugged = false;
     this.opts.storage.setSimPlugged(serial, false);
@@ -135,6 +156,8 @@ export class SimulatedDriver implements DeviceDriver {
 
   replug(serial: string): void {
     const live = this.require(serial);
+    if (live.restart) clearTimeout(live.restart);
+    live.restart = null;
     if (live.record.plugged) return;
     live.record.plugged = true;
     this.opts.storage.setSimPlugged(serial, true);
@@ -183,10 +206,47 @@ export class SimulatedDriver implements DeviceDriver {
       await this.wait(duration / 2, signal);
       throw isSimFailure(step.type) ? stepFailed(`sim.${step.type}`, {}) : stepFailed('step.failed', { step: step.id });
     }
-    await this.wait(duration, signal);
+    if (step.type === 'install-app' && ctx.progress) await this.upload(ctx, duration, signal);
+    else await this.wait(duration, signal);
+    const restartSeconds = profile?.restartSeconds ?? 0;
+    if (RESTARTING_STEPS.has(step.type) && restartSeconds > 0 && ctx.expectReattach) {
+      // Like an erased iPad: the device leaves the bus and comes back; the run goes on at the next step.
+      ctx.expectReattach();
+      this.restart(live, restartSeconds * this.jitter());
+      throw new DeviceGoneError(ctx.serial);
+    }
     const captured = this.captures(record, ctx);
     // What a device answers is stored, sent to the hub and printed: the same rule as a real driver's answers.
     return { captured: captured && Object.fromEntries(Object.entries(captured).map(([k, v]) => [k, stripControl(v)])) };
+  }
+
+  /** An app upload in chunks, reporting percent, bytes and bytes/s as a real install does. */
+  private async upload(ctx: StepContext, seconds: number, signal: AbortSignal): Promise<void> {
+    const total = Math.round((150 + this.random() * 1350) * 1024 * 1024);
+    const bytesPerSecond = Math.round(total / Math.max(seconds, 0.001));
+    for (let chunk = 1; chunk <= UPLOAD_CHUNKS; chunk++) {
+      await this.wait(seconds / UPLOAD_CHUNKS, signal);
+      const bytes = Math.round((total * chunk) / UPLOAD_CHUNKS);
+      ctx.progress?.({ percent: Math.round((100 * chunk) / UPLOAD_CHUNKS), bytes, total, bytesPerSecond });
+    }
+  }
+
+  /**
+   * The device leaves the bus now and comes back after `seconds` (scaled by the speed). Its stored
+   * plug state stays "plugged": a station restarted meanwhile finds it back.
+   */
+  private restart(live: LiveSimDevice, seconds: number): void {
+    const serial = live.record.serial;
+    live.record.plugged = false;
+    live.presence.abort();
+    this.events?.detached(serial);
+    const ms = (seconds * 1000) / this.opts.speed;
+    live.restart = setTimeout(() => {
+      live.restart = null;
+      live.record.plugged = true;
+      live.presence = new AbortController();
+      this.events?.attached(this.toAttached(live.record));
+    }, Number.isFinite(ms) ? Math.max(0, ms) : 0);
   }
 
   private captures(record: SimDeviceRecord, ctx: StepContext): Record<string, string> | undefined {

@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { DeviceView } from '../../../../shared/contract/station-api.js';
 import { Icon } from '../../common/components/Icon.js';
 import { currentLanguage } from '../../common/i18n/index.js';
-import { instructionText, labelText, tileState, waitsForTechnician } from '../state/device-text.js';
+import { instructionText, labelText, tileState, transferText, waitsForTechnician } from '../state/device-text.js';
 import { reidentifiablePort } from '../state/new-device.js';
 import { PortLabel } from '../bench/PortLabel.js';
 import { Elapsed } from './Elapsed.js';
@@ -36,6 +36,7 @@ function TileView({ device, focused, tabStop, live, onAction, onSelect }: TilePr
   const swappable = reidentifiablePort(device) !== null;
   const stepLabel = labelText(device.stepLabel, language);
   const instruction = instructionText(device, t, language, focused);
+  const transfer = transferText(device, t, language);
   const title = device.name ?? device.serial;
   const stepNumber = Math.min(device.stepIndex + 1, device.stepCount);
   // A device in a port the bench layout does not know keeps its tile, labelled with the port.
@@ -94,6 +95,7 @@ function TileView({ device, focused, tabStop, live, onAction, onSelect }: TilePr
         >
           <div className="progress__bar" style={{ transform: `scaleX(${device.progress})` }} />
         </div>
+        {transfer ? <div className="tile__transfer">{transfer}</div> : null}
         <div className="tile__meta">
           <span className="tile__elapsed" aria-label={t(finished ? 'tile.duration' : 'tile.elapsed')}>
             <Icon name="queued" size={18} />

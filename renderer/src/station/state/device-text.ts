@@ -41,6 +41,12 @@ export function eventMessageText(e: { message: string | null; text?: WireMessage
 /** What the technician should do now, one line. */
 export function instructionText(device: DeviceView, t: TFunction, language: Language, focused = false): string {
   const step = labelText(device.stepLabel, language);
+  // Waits nobody has to act on (a restart, a free lane) say what is going on in the catalogue's words.
+  const reason = device.waiting?.reason;
+  if ((reason === 'restart' || reason === 'lane') && device.state !== 'failed' && device.state !== 'done') {
+    const text = messageText(t, language, device.waiting?.text ?? { code: `wait.${reason}` });
+    if (text) return text;
+  }
   switch (device.state) {
     case 'waiting': {
       const reason = device.waiting?.reason;
@@ -63,4 +69,18 @@ export function instructionText(device: DeviceView, t: TFunction, language: Lang
 
 export function waitsForTechnician(device: DeviceView | undefined): boolean {
   return device?.state === 'waiting' && device.waiting?.reason === 'technician' && device.runId !== null;
+}
+
+/** An upload's line on the tile, "42 % · 630 MB of 1,500 MB · 35 MB/s"; empty for a step that reports no bytes. */
+export function transferText(device: Pick<DeviceView, 'stepProgress'>, t: TFunction, language: Language): string {
+  const p = device.stepProgress;
+  if (!p || p.bytes === undefined || p.total === undefined) return '';
+  const mb = new Intl.NumberFormat(language, { style: 'unit', unit: 'megabyte', maximumFractionDigits: 0 });
+  const size = (bytes: number) => mb.format(bytes / 1_000_000);
+  return (
+    messageText(t, language, {
+      code: 'progress.transfer',
+      params: { percent: Math.round(p.percent), done: size(p.bytes), total: size(p.total), rate: size(p.bytesPerSecond ?? 0) },
+    }) ?? ''
+  );
 }

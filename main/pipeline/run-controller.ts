@@ -1,3 +1,7 @@
+// Over 400 lines: the one place where live run actors meet the store. Starting, restoring, committing
+// each snapshot with its events and outbox record, recovery after a refused commit, presence, lanes and
+// technician actions all touch the same map of live runs; the machine itself (run-machine.ts), the step
+// actor (step-actor.ts), lanes (lanes.ts) and the outbox payload (run-outbox.ts) are their own modules.
 import { message } from '../../shared/messages/catalogue.js';
 import { formatMessage } from '../../shared/messages/format.js';
 import { AppError } from '../../shared/contract/errors.js';

@@ -1,3 +1,5 @@
+// Over 400 lines: one xstate machine is one `setup(...).createMachine(...)` expression (states, guards
+// and actions typed together); splitting it would scatter the run's lifecycle. It does no I/O.
 import { and, assign, emit, sendTo, setup, type SnapshotFrom } from 'xstate';
 import type { BlueprintStep } from '../../shared/blueprint/schema.js';
 import { backoffDelay } from '../../shared/backoff.js';

@@ -1,3 +1,6 @@
+// Over 400 lines: the station's run, device, blueprint, slot and outbox SQL share one connection and
+// its prepared statements, and a transition's rows commit in one transaction here; the feature stores
+// (orders, units, floor, dead letters, library, secrets) are their own modules beside it.
 import crypto from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import type { Blueprint } from '../../shared/blueprint/schema.js';

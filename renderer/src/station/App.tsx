@@ -1,3 +1,6 @@
+// Over 400 lines: the technician screen's keyboard and scanner handling (one key stream deciding what a
+// burst of keys means) and the dialogs it opens live together; the grid, tiles, drawer and floor tabs
+// are their own components.
 import { useCallback, useEffect, useEffectEvent, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { DeviceView } from '../../../shared/contract/station-api.js';

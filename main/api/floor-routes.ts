@@ -26,7 +26,14 @@ const exportQuery = z.object({
 });
 
 /** Streams what `write` produces as the response; a failure after the first byte ends the download short (and is logged). */
-function stream(reply: FastifyReply, logger: Logger, what: string, contentType: string, fileName: string | null, write: (out: Writable) => Promise<void>): FastifyReply {
+function stream(
+  reply: FastifyReply,
+  logger: Logger,
+  what: string,
+  contentType: string,
+  fileName: string | null,
+  write: (out: Writable) => Promise<void>,
+): FastifyReply {
   const body = new PassThrough();
   write(body).catch((err: unknown) => {
     logger.log('error', `${what} failed while streaming: ${(err as Error).stack ?? String(err)}`);
@@ -61,7 +68,11 @@ export async function registerFloorRoutes(app: FastifyInstance, core: StationCor
 
   // Order import: text/csv (or the raw bytes of the file); the report names every bad line.
   await app.register(async (scope) => {
-    scope.addContentTypeParser(['text/csv', 'text/plain', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: ORDER_IMPORT_LIMIT }, (_req, body, done) => done(null, body));
+    scope.addContentTypeParser(
+      ['text/csv', 'text/plain', 'application/octet-stream'],
+      { parseAs: 'buffer', bodyLimit: ORDER_IMPORT_LIMIT },
+      (_req, body, done) => done(null, body),
+    );
     scope.post('/api/v1/orders/import', { bodyLimit: ORDER_IMPORT_LIMIT }, async (req, reply) => {
       if (!Buffer.isBuffer(req.body)) throw new AppError('bad_request', message('order-file.body'));
       const fileName = typeof req.headers['x-file-name'] === 'string' ? req.headers['x-file-name'].slice(0, 255) : null;
@@ -78,7 +89,10 @@ export async function registerFloorRoutes(app: FastifyInstance, core: StationCor
   app.get('/api/v1/settings/current-batch', async () => ({ batch: await callMethod(core, 'currentBatch', {}) }));
   app.put('/api/v1/settings/current-batch', async (req) => ({ batch: await callMethod(core, 'setCurrentBatch', req.body) }));
   app.post<{ Params: { serial: string } }>('/api/v1/devices/:serial/assign', async (req) =>
-    callMethod(core, 'assignDevice', { serial: req.params.serial, orderId: parseInput(z.object({ orderId: z.string().min(1).max(64) }), req.body, 'Body').orderId }),
+    callMethod(core, 'assignDevice', {
+      serial: req.params.serial,
+      orderId: parseInput(z.object({ orderId: z.string().min(1).max(64) }), req.body, 'Body').orderId,
+    }),
   );
 
   // operators and shift schedule
@@ -120,13 +134,19 @@ export async function registerFloorRoutes(app: FastifyInstance, core: StationCor
     const { unit, items } = packing.unitDetail(req.params.id);
     const dialect = parseCsvDialect(q.dialect);
     return q.format === 'csv'
-      ? stream(reply, logger, `manifest ${unit.id}`, 'text/csv; charset=utf-8', `packliste-${unit.id}.csv`, (out) => writeManifestCsv(unit, items, out, dialect))
+      ? stream(reply, logger, `manifest ${unit.id}`, 'text/csv; charset=utf-8', `packliste-${unit.id}.csv`, (out) =>
+          writeManifestCsv(unit, items, out, dialect),
+        )
       : stream(reply, logger, `manifest ${unit.id}`, 'application/pdf', `packliste-${unit.id}.pdf`, (out) => writeManifestPdf(unit, items, out));
   });
 
   // quarantine / returns
   app.get('/api/v1/quarantine', async (req, reply) => {
-    const q = parseInput(z.object({ format: z.enum(['json', 'csv']).default('json'), dialect: z.string().optional(), all: z.enum(['0', '1']).optional() }), req.query, 'Query');
+    const q = parseInput(
+      z.object({ format: z.enum(['json', 'csv']).default('json'), dialect: z.string().optional(), all: z.enum(['0', '1']).optional() }),
+      req.query,
+      'Query',
+    );
     const list = await callMethod(core, 'listQuarantine', { includeReleased: q.all === '1' });
     if (q.format === 'json') return list;
     const dialect = parseCsvDialect(q.dialect);
@@ -136,7 +156,10 @@ export async function registerFloorRoutes(app: FastifyInstance, core: StationCor
     reply.code(201).send(await callMethod(core, 'quarantineDevice', { serial: req.params.serial, reason: parseInput(reasonBody, req.body, 'Body').reason })),
   );
   app.post<{ Params: { serial: string } }>('/api/v1/devices/:serial/release', async (req) =>
-    callMethod(core, 'releaseQuarantine', { serial: req.params.serial, note: parseInput(z.object({ note: z.string().trim().min(3).max(500) }), req.body, 'Body').note }),
+    callMethod(core, 'releaseQuarantine', {
+      serial: req.params.serial,
+      note: parseInput(z.object({ note: z.string().trim().min(3).max(500) }), req.body, 'Body').note,
+    }),
   );
 }
 

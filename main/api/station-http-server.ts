@@ -71,7 +71,9 @@ export async function createStationServer(opts: StationServerOptions): Promise<F
     hosts: { names: opts.hostNames ?? [], appOrigins: [APP_ORIGIN], anyIpLiteral: false, checkPort: true, httpsOrigins: false },
     mapError: (err) => stationHttpError(err),
     pageFallback: (_req, reply) =>
-      rendererDir ? sendPage(reply, path.join(rendererDir, 'index.html')) : reply.code(404).send(new AppError('not_found', message('api.page-not-found')).toBody()),
+      rendererDir
+        ? sendPage(reply, path.join(rendererDir, 'index.html'))
+        : reply.code(404).send(new AppError('not_found', message('api.page-not-found')).toBody()),
   });
   app.decorate('stationRoutes', routes);
 
@@ -82,7 +84,12 @@ export async function createStationServer(opts: StationServerOptions): Promise<F
       scope.addHook('onRoute', (route) => {
         route.config = { ...route.config, access: 'public' };
       });
-      await scope.register(fastifyStatic, { root: rendererDir, setHeaders: (reply) => { reply.header('content-security-policy', RENDERER_CSP); } });
+      await scope.register(fastifyStatic, {
+        root: rendererDir,
+        setHeaders: (reply) => {
+          reply.header('content-security-policy', RENDERER_CSP);
+        },
+      });
     });
   }
 
@@ -101,7 +108,9 @@ export async function createStationServer(opts: StationServerOptions): Promise<F
     app.post<{ Params: { runId: string } }>(`/api/v1/runs/:runId/${action}`, async (req) => callMethod(core, method, req.params));
   }
   app.get('/api/v1/shifts', async () => core.listShifts());
-  app.post('/api/v1/shifts', async (req, reply) => reply.code(201).send(await callMethod(core, 'openShift', parseInput(stationMethods.openShift.params.strict(), req.body, 'Body'))));
+  app.post('/api/v1/shifts', async (req, reply) =>
+    reply.code(201).send(await callMethod(core, 'openShift', parseInput(stationMethods.openShift.params.strict(), req.body, 'Body'))),
+  );
   app.post<{ Params: { id: string } }>('/api/v1/shifts/:id/close', async (req) => callMethod(core, 'closeShift', { shiftId: req.params.id }));
   app.post('/api/v1/simulator/devices', async (req, reply) =>
     reply.code(201).send(await callMethod(core, 'plugSimulated', parseInput(stationMethods.plugSimulated.params.strict(), req.body, 'Body'))),
@@ -109,7 +118,9 @@ export async function createStationServer(opts: StationServerOptions): Promise<F
   app.delete<{ Params: { serial: string } }>('/api/v1/simulator/devices/:serial', async (req) => callMethod(core, 'unplugSimulated', req.params));
   app.post<{ Params: { serial: string } }>('/api/v1/simulator/devices/:serial/replug', async (req) => callMethod(core, 'replugSimulated', req.params));
   // A technician's "new device" on a fixed serial cable: the port is asked who is there now.
-  app.post('/api/v1/ports/reidentify', async (req) => callMethod(core, 'reidentifyPort', parseInput(stationMethods.reidentifyPort.params.strict(), req.body, 'Body')));
+  app.post('/api/v1/ports/reidentify', async (req) =>
+    callMethod(core, 'reidentifyPort', parseInput(stationMethods.reidentifyPort.params.strict(), req.body, 'Body')),
+  );
 
   if (core.testUsb) registerTestUsbRoutes(app, core.testUsb);
 

@@ -60,7 +60,6 @@ export function callMethod<M extends StationMethodName>(core: StationCore, metho
   return handler(core, parsed.data);
 }
 
-
 /** The core's own errors (every one is an AppError) as HTTP errors; null for anything else (left to the HTTP layer). */
 export function stationHttpError(err: unknown): HttpError | null {
   return err instanceof AppError ? HttpError.of(err.code, err.text ?? err.message) : null;

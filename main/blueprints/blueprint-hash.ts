@@ -5,7 +5,11 @@ import type { Blueprint } from '../../shared/blueprint/schema.js';
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([k]) => k !== 'mandatory').sort(([a], [b]) => a.localeCompare(b)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>)
+            .filter(([k]) => k !== 'mandatory')
+            .sort(([a], [b]) => a.localeCompare(b)),
+        )
       : v,
   );
 }

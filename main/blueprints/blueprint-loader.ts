@@ -123,7 +123,9 @@ export function applyBaseline(file: string, bp: BlueprintFile, baseline: Baselin
           if (canonicalJson(own) !== canonicalJson(required.step)) {
             // Name the first field that differs, so the admin sees what to put back.
             const fields = [...new Set([...Object.keys(own), ...Object.keys(required.step)])].filter((k) => k !== 'mandatory');
-            const differs = fields.find((k) => canonicalJson((own as Record<string, unknown>)[k]) !== canonicalJson((required.step as Record<string, unknown>)[k]));
+            const differs = fields.find(
+              (k) => canonicalJson((own as Record<string, unknown>)[k]) !== canonicalJson((required.step as Record<string, unknown>)[k]),
+            );
             issue(
               differs ? ['steps', index, differs] : ['steps', index],
               `step "${own.id}" is required by baseline "${baseline.id}" and must not be changed; remove it or keep it exactly as the baseline has it`,
@@ -151,9 +153,7 @@ export function applyBaseline(file: string, bp: BlueprintFile, baseline: Baselin
 }
 
 /** What `benchline blueprint validate` can be given: a blueprint, a variant or a baseline. */
-export type LoadedDefinition =
-  | { kind: 'blueprint' | 'variant'; resolved: ResolvedBlueprint }
-  | { kind: 'baseline'; baseline: BaselineFile };
+export type LoadedDefinition = { kind: 'blueprint' | 'variant'; resolved: ResolvedBlueprint } | { kind: 'baseline'; baseline: BaselineFile };
 
 /** The kind a file declares; a file with `extends:` and no kind is a variant. */
 function kindOf(parsed: ParsedYaml): 'blueprint' | 'variant' | 'baseline' {
@@ -203,9 +203,11 @@ export function loadDefinition(file: string, baselineDirs: readonly string[], se
   const parentFile = parentDirs(file, baselineDirs)
     .map((d) => path.join(d, `${variant.extends}.yaml`))
     .find((f) => fs.existsSync(f) && path.resolve(f) !== path.resolve(file));
-  if (!parentFile) return refuse(`blueprint "${variant.extends}" was not found (looked for ${variant.extends}.yaml in ${parentDirs(file, baselineDirs).join(', ')})`);
+  if (!parentFile)
+    return refuse(`blueprint "${variant.extends}" was not found (looked for ${variant.extends}.yaml in ${parentDirs(file, baselineDirs).join(', ')})`);
   const parent = loadDefinition(parentFile, baselineDirs, [...seen, variant.id]);
-  if (parent.kind === 'baseline') return refuse(`"${variant.extends}" is a baseline; a variant extends a blueprint (a blueprint names its baseline with "baseline:")`);
+  if (parent.kind === 'baseline')
+    return refuse(`"${variant.extends}" is a baseline; a variant extends a blueprint (a blueprint names its baseline with "baseline:")`);
   return { kind, resolved: applyVariant(file, variant, parent.resolved, locateInFile) };
 }
 
@@ -213,7 +215,9 @@ export function loadDefinition(file: string, baselineDirs: readonly string[], se
 export function loadBlueprint(file: string, baselineDirs: readonly string[]): Blueprint {
   const loaded = loadDefinition(file, baselineDirs);
   if (loaded.kind === 'baseline') {
-    throw new BlueprintError([{ file, line: null, column: null, path: 'kind', message: 'a baseline is not run on its own; blueprints name it with "baseline:"' }]);
+    throw new BlueprintError([
+      { file, line: null, column: null, path: 'kind', message: 'a baseline is not run on its own; blueprints name it with "baseline:"' },
+    ]);
   }
   return loaded.resolved.blueprint;
 }
@@ -226,7 +230,11 @@ export interface BlueprintSource {
 
 function yamlFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort().map((f) => path.join(dir, f));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+    .sort()
+    .map((f) => path.join(dir, f));
 }
 
 function loadAll(files: readonly string[], baselineDir: string): BlueprintSource[] {

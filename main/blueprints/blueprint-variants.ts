@@ -1,18 +1,10 @@
-import {
-  blueprintStepSchema,
-  type Blueprint,
-  type BlueprintStep,
-  type StepOverride,
-  type VariantFile,
-} from '../../shared/blueprint/schema.js';
+import { blueprintStepSchema, type Blueprint, type BlueprintStep, type StepOverride, type VariantFile } from '../../shared/blueprint/schema.js';
 import { BlueprintError, formatPath, type BlueprintIssue } from './blueprint-errors.js';
 import { sealBlueprint } from './blueprint-hash.js';
 
 /** Where a step of a resolved blueprint comes from (`benchline blueprint validate --resolved`). */
 export type StepOrigin =
-  | { source: 'baseline'; name: string }
-  | { source: 'blueprint'; name: string }
-  | { source: 'variant'; name: string; change: 'added' | 'overridden' };
+  { source: 'baseline'; name: string } | { source: 'blueprint'; name: string } | { source: 'variant'; name: string; change: 'added' | 'overridden' };
 
 /** A blueprint with the origin of each of its steps (same order as `blueprint.steps`). */
 export interface ResolvedBlueprint {
@@ -119,7 +111,8 @@ export function applyVariant(file: string, variant: VariantFile, parent: Resolve
 
   variant.add.forEach((add, i) => {
     const anchor = (add.after ?? add.before) as string;
-    if (steps.some((s) => s.id === add.step.id)) return issue(['add', i, 'step', 'id'], `step id "${add.step.id}" is already used in "${base.id}"; choose another id`);
+    if (steps.some((s) => s.id === add.step.id))
+      return issue(['add', i, 'step', 'id'], `step id "${add.step.id}" is already used in "${base.id}"; choose another id`);
     const at = steps.findIndex((s) => s.id === anchor);
     if (at < 0) return issue(['add', i, add.after ? 'after' : 'before'], `step "${anchor}" is not in "${base.id}"; its steps are: ${known()}`);
     const insertAt = add.after ? at + 1 : at;

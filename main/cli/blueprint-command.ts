@@ -33,13 +33,16 @@ export function validateBlueprintCommand(file: string, opts: ValidateOptions = {
     if (loaded.kind === 'baseline') {
       const b = loaded.baseline;
       printOut(`${file}: valid: baseline ${b.id} (${b.platform}), ${b.steps.length} required step${b.steps.length > 1 ? 's' : ''}`);
-      if (opts.resolved) b.steps.forEach((s, i) => printOut(`${String(i + 1).padStart(3)}. ${s.step.id} (${s.step.type}) before the first ${s.before} <- baseline ${b.id}`));
+      if (opts.resolved)
+        b.steps.forEach((s, i) => printOut(`${String(i + 1).padStart(3)}. ${s.step.id} (${s.step.type}) before the first ${s.before} <- baseline ${b.id}`));
       return;
     }
     const bp = loaded.resolved.blueprint;
     const required = bp.steps.filter((s) => s.mandatory).length;
     const parent = bp.extends ? `, variant of ${bp.extends}` : '';
-    printOut(`${file}: valid: ${bp.id} v${bp.version} (${bp.platform})${parent}, ${bp.steps.length} steps${required ? `, ${required} from baseline ${bp.baseline}` : ''}`);
+    printOut(
+      `${file}: valid: ${bp.id} v${bp.version} (${bp.platform})${parent}, ${bp.steps.length} steps${required ? `, ${required} from baseline ${bp.baseline}` : ''}`,
+    );
     if (opts.resolved) printResolved(loaded.resolved);
   } catch (err) {
     if (err instanceof BlueprintError) {

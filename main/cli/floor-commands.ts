@@ -85,7 +85,12 @@ export async function exportCommand(opts: ExportCommandOptions): Promise<void> {
   try {
     const shift = resolveShift(store, opts.shift);
     const source = new StationShiftLogSource(
-      { log: new ShiftLogStore(store.db), floor: new FloorStore(store.db), stationId: store.stationId(), stationName: store.getSetting('station_name') ?? 'Station' },
+      {
+        log: new ShiftLogStore(store.db),
+        floor: new FloorStore(store.db),
+        stationId: store.stationId(),
+        stationName: store.getSetting('station_name') ?? 'Station',
+      },
       shift,
     );
     const exportOpts: ShiftExportOptions = { format, dialect, locale: opts.locale ?? stationLanguage(store) };
@@ -110,13 +115,21 @@ async function exportDeadLetters(opts: ExportCommandOptions, dialect: CsvDialect
   try {
     const shift = opts.shift ? resolveShift(store, opts.shift) : null;
     const tz = localTimeZone();
-    const letters = new DeadLetterStore(store.db).list(shift ? { from: shift.openedAt, to: shift.closedAt } : undefined).map((l) => toShiftLogDeadLetter(l, tz));
+    const letters = new DeadLetterStore(store.db)
+      .list(shift ? { from: shift.openedAt, to: shift.closedAt } : undefined)
+      .map((l) => toShiftLogDeadLetter(l, tz));
     await writeExport(opts.out, (out) =>
       format === 'csv' ? writeDeadLettersCsv(letters, out, dialect) : pipeline(Readable.from([`${JSON.stringify(letters, null, 1)}\n`]), out),
     );
     if (opts.out !== '-') {
       const count = letters.length;
-      printErr(say(shift ? message('cli.dead-letters-exported-shift', { file: opts.out, count, shiftId: shift.id, format }) : message('cli.dead-letters-exported', { file: opts.out, count, format })));
+      printErr(
+        say(
+          shift
+            ? message('cli.dead-letters-exported-shift', { file: opts.out, count, shiftId: shift.id, format })
+            : message('cli.dead-letters-exported', { file: opts.out, count, format }),
+        ),
+      );
     }
   } finally {
     store.close();
@@ -129,17 +142,29 @@ export function ordersImportCommand(file: string, opts: { dataDir?: string }): v
   try {
     bytes = fs.readFileSync(file);
   } catch (err) {
-    throw new CliError((err as NodeJS.ErrnoException).code === 'ENOENT' ? message('cli.no-file', { file }) : message('cli.read-failed', { file, detail: (err as Error).message }));
+    throw new CliError(
+      (err as NodeJS.ErrnoException).code === 'ENOENT'
+        ? message('cli.no-file', { file })
+        : message('cli.read-failed', { file, detail: (err as Error).message }),
+    );
   }
   const store = openStation(opts.dataDir);
   try {
     const orders = new OrderStore(store.db);
     const known = new Set([...loadBlueprintSources(path.join(RESOURCES_DIR, 'blueprints')).map((s) => s.blueprint.id), ...orders.blueprintNames()]);
     const shift = store.currentShift();
-    const report = importOrderFile(orders, bytes, { fileName: path.basename(file), knownBlueprints: known, now: new Date().toISOString(), shiftId: shift?.id ?? null, operator: null });
+    const report = importOrderFile(orders, bytes, {
+      fileName: path.basename(file),
+      knownBlueprints: known,
+      now: new Date().toISOString(),
+      shiftId: shift?.id ?? null,
+      operator: null,
+    });
     if (!report.ok) {
       for (const issue of report.issues) printErr(`${file}: ${formatOrderIssue(issue)}`);
-      throw new CliError(report.issues.length === 1 ? message('cli.order-problem', { file }) : message('cli.order-problems', { file, count: report.issues.length }));
+      throw new CliError(
+        report.issues.length === 1 ? message('cli.order-problem', { file }) : message('cli.order-problems', { file, count: report.issues.length }),
+      );
     }
     printOut(say(message('cli.orders-imported', { file, orders: report.orders, serials: report.serials, newSerials: report.newSerials, rows: report.rows })));
   } finally {
@@ -153,7 +178,9 @@ export function addFloorCommands(program: Command): void {
     .description("write a shift's log (CSV, JSON or PDF), or with --dead-letters the events the hub refused; the file appears only when complete")
     .option('--data-dir <dir>', "the station's data dir")
     .option('--shift <id>', 'a shift id, "current" or "last" (required for a shift log)')
-    .addOption(new Option('--format <format>', 'csv, json or pdf (required for a shift log; --dead-letters: csv or json, default csv)').choices(['csv', 'json', 'pdf']))
+    .addOption(
+      new Option('--format <format>', 'csv, json or pdf (required for a shift log; --dead-letters: csv or json, default csv)').choices(['csv', 'json', 'pdf']),
+    )
     .option('--dead-letters', 'export the events the hub refused (all, or those of --shift) instead of a shift log')
     .option('--dialect <dialect>', 'excel-de: semicolon, UTF-8 BOM and decimal comma for German Excel')
     .addOption(new Option('--locale <locale>', 'language of the PDF (default: the station setting language, else de)').choices(['de', 'en']))

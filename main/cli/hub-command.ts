@@ -26,7 +26,6 @@ interface HubServeOptions extends HubDbOptions {
   allowedHost: string[];
 }
 
-
 function dataDirOf(opts: HubDbOptions): string {
   return path.resolve(opts.dataDir ?? defaultDataDir('hub'));
 }
@@ -83,7 +82,11 @@ async function serve(opts: HubServeOptions): Promise<void> {
     await store.close();
     const code = (err as NodeJS.ErrnoException).code;
     throw new CliError(
-      say(code === 'EADDRINUSE' ? message('hub.cli-port-in-use', { host: opts.host, port: listenPort }) : message('hub.cli-cannot-listen', { host: opts.host, port: listenPort, detail: (err as Error).message })),
+      say(
+        code === 'EADDRINUSE'
+          ? message('hub.cli-port-in-use', { host: opts.host, port: listenPort })
+          : message('hub.cli-cannot-listen', { host: opts.host, port: listenPort, detail: (err as Error).message }),
+      ),
     );
   }
   const address = app.server.address();

@@ -16,12 +16,11 @@ export function buildCli(): Command {
     .exitOverride()
     .configureOutput({ writeErr: writeErrRaw, writeOut: writeOutRaw });
 
-  addStationOptions(
-    program.command('station').description('start a bench station (Electron window, or --headless on loopback)'),
-  )
-    .action(async (opts: StationCommandOptions) => {
+  addStationOptions(program.command('station').description('start a bench station (Electron window, or --headless on loopback)')).action(
+    async (opts: StationCommandOptions) => {
       await runStationCommand(opts, process.argv.slice(3));
-    });
+    },
+  );
 
   addHubCommand(program);
   addFloorCommands(program);

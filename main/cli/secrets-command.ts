@@ -80,7 +80,12 @@ export function addSecretsCommands(program: Command): void {
     .option('--name <name>', 'secret name (default: the file name without .p12)')
     .option('--data-dir <dir>', 'station data folder')
     .action((file: string, opts: DataDirOption & { name?: string }) => {
-      const name = opts.name ?? path.basename(file).replace(/\.(p12|pfx)$/i, '').toLowerCase();
+      const name =
+        opts.name ??
+        path
+          .basename(file)
+          .replace(/\.(p12|pfx)$/i, '')
+          .toLowerCase();
       checkNameOrFail(name);
       let bytes: Buffer;
       try {

@@ -42,7 +42,7 @@ export function addStationOptions(command: Command): Command {
     .option('--data-dir <dir>', 'where the station keeps its database and api-token')
     .option('--host <host>', 'address to listen on; browsers may also use it as Host', '127.0.0.1')
     .option('--port <port>', 'port to listen on', '4780')
-    .addOption(new Option('--allowed-host <name>', 'another Host name browsers may use, e.g. a reverse proxy\'s (repeatable)').argParser(collect).default([]))
+    .addOption(new Option('--allowed-host <name>', "another Host name browsers may use, e.g. a reverse proxy's (repeatable)").argParser(collect).default([]))
     .option('--hub <url>', 'hub to report to')
     .option('--hub-token <token>', "this station's token from `benchline hub register-station`")
     .option('--drivers <list>', 'device drivers: sim,usb,ios,android,serial', 'sim')
@@ -51,19 +51,27 @@ export function addStationOptions(command: Command): Command {
     .option('--sim-fail-rate <p>', 'share of simulated steps that fail (0..1)', '0')
     .option('--sim-seed <s>', 'seed for repeatable simulated failures', '1')
     .addOption(new Option('--blueprint <file>', 'blueprint to use (repeatable)').argParser(collect).default([]))
-    .addOption(new Option('--serial-port <path>', 'a fixed serial port for the serial driver, e.g. /dev/ttyS0 or an emulator PTY (repeatable)').argParser(collect).default([]))
+    .addOption(
+      new Option('--serial-port <path>', 'a fixed serial port for the serial driver, e.g. /dev/ttyS0 or an emulator PTY (repeatable)')
+        .argParser(collect)
+        .default([]),
+    )
     .option('--lane-cap <caps>', 'heavy steps at once (erase, app install): per USB bus and per driver, e.g. heavy=10,driver=25');
 }
 
 function number(name: string, value: string, min: number, max = Number.POSITIVE_INFINITY): number {
   const n = value === 'max' || value === 'Infinity' ? Number.POSITIVE_INFINITY : Number(value);
-  if (!Number.isFinite(n) && !(n === Number.POSITIVE_INFINITY && name === '--sim-speed')) throw new CliError(message('cli.flag-number', { flag: name, value }), 2);
+  if (!Number.isFinite(n) && !(n === Number.POSITIVE_INFINITY && name === '--sim-speed'))
+    throw new CliError(message('cli.flag-number', { flag: name, value }), 2);
   if (n < min || n > max) throw new CliError(message('cli.flag-range', { flag: name, min, max, value }), 2);
   return n;
 }
 
 export function parseDrivers(value: string): DriverName[] {
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = names.filter((n) => !(DRIVER_NAMES as readonly string[]).includes(n));
   if (bad.length > 0 || names.length === 0) throw new CliError(message('cli.drivers', { names: DRIVER_NAMES.join(', '), value }), 2);
   return names as DriverName[];
@@ -111,14 +119,21 @@ export async function runStationCommand(opts: StationCommandOptions, argv: reado
     resolveStationOptions(opts, defaultDataDir('station'));
     if (electron) {
       const child = spawn(electron, [path.join(APP_ROOT, 'dist', 'main', 'electron', 'main.js'), ...argv], { stdio: 'inherit' });
-      await new Promise<void>((resolve) => child.on('exit', (code) => { process.exitCode = code ?? 1; resolve(); }));
+      await new Promise<void>((resolve) =>
+        child.on('exit', (code) => {
+          process.exitCode = code ?? 1;
+          resolve();
+        }),
+      );
       return;
     }
     printErr(say(message('cli.no-electron')));
   }
   const station = await startStation(resolveStationOptions(opts, defaultDataDir('station')));
   const { core, url, token, dataDir, logger } = station;
-  printOut(`Benchline station ${core.stationId} ready\n  UI:   ${url}#token=${token}\n  API:  ${url}api/v1/ (Bearer token in ${path.join(dataDir, 'api-token')})\n  Data: ${dataDir}${station.hubSender ? `\n  Hub:  ${station.hubSender.status().hub} (reporting)` : ''}`);
+  printOut(
+    `Benchline station ${core.stationId} ready\n  UI:   ${url}#token=${token}\n  API:  ${url}api/v1/ (Bearer token in ${path.join(dataDir, 'api-token')})\n  Data: ${dataDir}${station.hubSender ? `\n  Hub:  ${station.hubSender.status().hub} (reporting)` : ''}`,
+  );
 
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -10,6 +10,4 @@ export const EVENT_CHANNEL = 'benchline:event';
 export const SAVE_FILE_CHANNEL = 'benchline:save-file';
 
 /** What the main process answers on CALL_CHANNEL. */
-export type BridgeReply =
-  | { ok: true; result: unknown }
-  | { ok: false; error: { code: string; message: string; text?: WireMessage } };
+export type BridgeReply = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string; text?: WireMessage } };

@@ -11,7 +11,12 @@ import type { BridgeReply } from './bridge-channels.js';
  * frame's URL must be app://station/...); the method and its parameters are checked against the
  * shared contract by `callStationMethod`, exactly as for the WebSocket transport.
  */
-export function handleBridgeCall(core: StationCore, senderUrl: string | null | undefined, message: unknown, logger: Logger): BridgeReply | Promise<BridgeReply> {
+export function handleBridgeCall(
+  core: StationCore,
+  senderUrl: string | null | undefined,
+  message: unknown,
+  logger: Logger,
+): BridgeReply | Promise<BridgeReply> {
   if (!isAppUrl(senderUrl)) {
     logger.log('warn', `refused a bridge call from ${String(senderUrl)}`);
     return { ok: false, error: new AppError('unauthorized', text('api.ui-only')).toBody().error };
@@ -26,7 +31,11 @@ export function handleBridgeCall(core: StationCore, senderUrl: string | null | u
     if (typeof method !== 'string') throw new AppError('bad_request', text('api.method-name'));
     const result = callStationMethod(core, method, params);
     // Printing methods (reprintLabel, printUnitLabel) answer with a promise; ipcMain.handle awaits it.
-    if (result instanceof Promise) return result.then((r: unknown): BridgeReply => ({ ok: true, result: r }), (err: unknown) => failed(err));
+    if (result instanceof Promise)
+      return result.then(
+        (r: unknown): BridgeReply => ({ ok: true, result: r }),
+        (err: unknown) => failed(err),
+      );
     return { ok: true, result };
   } catch (err) {
     return failed(err);

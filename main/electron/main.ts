@@ -57,7 +57,14 @@ export function parseShellArgs(argv: readonly string[]): ShellArgs {
     .exitOverride()
     .allowUnknownOption()
     .allowExcessArguments()
-    .configureOutput({ writeOut: (s) => { output += s; }, writeErr: (s) => { output += s; } });
+    .configureOutput({
+      writeOut: (s) => {
+        output += s;
+      },
+      writeErr: (s) => {
+        output += s;
+      },
+    });
   try {
     command.parse([...argv], { from: 'user' });
   } catch (err) {
@@ -85,9 +92,7 @@ function harden(contents: WebContents): void {
 /** Starts the shell; resolves once the station is serving and the window (unless --headless) is open. */
 export async function runElectronShell(argv: readonly string[], overrides: ShellOverrides = {}): Promise<void> {
   // Both must happen before the app is ready.
-  protocol.registerSchemesAsPrivileged([
-    { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } },
-  ]);
+  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } }]);
   app.enableSandbox();
   if (!app.isPackaged) app.setName('Benchline');
 

@@ -105,7 +105,8 @@ export async function handleSaveFile(
       // Writing the file failed (disk full, no permission...): say so, the station is fine.
       logger.log('error', `save-file ${String(kind)} failed: ${(err as Error).stack ?? String(err)}`);
       const code = (err as NodeJS.ErrnoException).code;
-      if (typeof code === 'string') return { ok: false, error: new AppError('internal', text('save.write-failed', { detail: (err as Error).message })).toBody().error };
+      if (typeof code === 'string')
+        return { ok: false, error: new AppError('internal', text('save.write-failed', { detail: (err as Error).message })).toBody().error };
     }
     return { ok: false, error: error.toBody().error };
   }

@@ -97,7 +97,14 @@ async function drain(out: Writable): Promise<void> {
 
 function drawChart(doc: Doc, summary: ShiftLogSummary, x: number, y: number, w: number, h: number, tz: string, locale: PdfLocale): void {
   const bars = summary.perHour;
-  doc.save().lineWidth(0.5).strokeColor('#888').moveTo(x, y + h).lineTo(x + w, y + h).stroke().restore();
+  doc
+    .save()
+    .lineWidth(0.5)
+    .strokeColor('#888')
+    .moveTo(x, y + h)
+    .lineTo(x + w, y + h)
+    .stroke()
+    .restore();
   if (bars.length === 0) return;
   const max = Math.max(1, ...bars.map((b) => b.done));
   const slot = w / Math.max(bars.length, 8);
@@ -119,7 +126,13 @@ function tableHeader(doc: Doc, t: (typeof TEXT)[PdfLocale], y: number): number {
     doc.text(c, x, y, { width: COL_WIDTHS[i]!, lineBreak: false });
     x += COL_WIDTHS[i]!;
   });
-  doc.save().lineWidth(0.5).moveTo(PAGE.margin, y + ROW_H - 2).lineTo(PAGE.width - PAGE.margin, y + ROW_H - 2).stroke().restore();
+  doc
+    .save()
+    .lineWidth(0.5)
+    .moveTo(PAGE.margin, y + ROW_H - 2)
+    .lineTo(PAGE.width - PAGE.margin, y + ROW_H - 2)
+    .stroke()
+    .restore();
   doc.font('Helvetica');
   return y + ROW_H + 1;
 }
@@ -135,7 +148,13 @@ export async function writeShiftPdf(source: ShiftLogSource, out: Writable, opts:
   const header = source.header();
   const summary = source.summary();
   const words = source.words(locale);
-  const doc = new PDFDocument({ size: 'A4', layout: 'landscape', margin: PAGE.margin, bufferPages: false, info: { Title: `${t.title} ${header.id}`, Creator: 'Benchline' } });
+  const doc = new PDFDocument({
+    size: 'A4',
+    layout: 'landscape',
+    margin: PAGE.margin,
+    bufferPages: false,
+    info: { Title: `${t.title} ${header.id}`, Creator: 'Benchline' },
+  });
   const finished = new Promise<void>((resolve, reject) => {
     out.once('finish', resolve);
     out.once('error', reject);
@@ -147,11 +166,14 @@ export async function writeShiftPdf(source: ShiftLogSource, out: Writable, opts:
     // Below the bottom margin: without lifting it, pdfkit would start a new page for the footer.
     const bottom = doc.page.margins.bottom;
     doc.page.margins.bottom = 0;
-    doc.fontSize(7).fillColor('#555').text(`${t.title} ${header.id} · ${header.stationName} · ${t.page} ${pageNo}`, PAGE.margin, PAGE.height - PAGE.margin + 8, {
-      width: PAGE.width - 2 * PAGE.margin,
-      align: 'right',
-      lineBreak: false,
-    });
+    doc
+      .fontSize(7)
+      .fillColor('#555')
+      .text(`${t.title} ${header.id} · ${header.stationName} · ${t.page} ${pageNo}`, PAGE.margin, PAGE.height - PAGE.margin + 8, {
+        width: PAGE.width - 2 * PAGE.margin,
+        align: 'right',
+        lineBreak: false,
+      });
     doc.page.margins.bottom = bottom;
     doc.fillColor('#000');
   };
@@ -175,7 +197,10 @@ export async function writeShiftPdf(source: ShiftLogSource, out: Writable, opts:
   // Totals, right of the shift info.
   const tx = PAGE.margin + 440;
   let ty = PAGE.margin + 28;
-  doc.font('Helvetica-Bold').fontSize(12).text(t.totals, tx, ty - 2);
+  doc
+    .font('Helvetica-Bold')
+    .fontSize(12)
+    .text(t.totals, tx, ty - 2);
   ty += 16;
   const totals: [string, string][] = [
     [t.total, String(summary.total)],
@@ -203,7 +228,11 @@ export async function writeShiftPdf(source: ShiftLogSource, out: Writable, opts:
   const failures = words.failures();
   if (failures.length === 0) doc.font('Helvetica').text(t.noFailures, tx, fy);
   else {
-    doc.font('Helvetica-Bold').text(t.step, tx, fy, { width: 90, lineBreak: false }).text(t.reason, tx + 90, fy, { width: 240, lineBreak: false }).text(t.count, tx + 330, fy, { width: 35, align: 'right', lineBreak: false });
+    doc
+      .font('Helvetica-Bold')
+      .text(t.step, tx, fy, { width: 90, lineBreak: false })
+      .text(t.reason, tx + 90, fy, { width: 240, lineBreak: false })
+      .text(t.count, tx + 330, fy, { width: 35, align: 'right', lineBreak: false });
     fy += 11;
     doc.font('Helvetica');
     for (const f of failures.slice(0, 12)) {
@@ -216,11 +245,27 @@ export async function writeShiftPdf(source: ShiftLogSource, out: Writable, opts:
   y = Math.max(y + 18 + 130 + 20, fy + 8);
   doc.fontSize(8).font('Helvetica');
   if (header.carriedIn.length) {
-    doc.text(`${t.carriedIn}: ${header.carriedIn.length} (${header.carriedIn.slice(0, 8).map((c) => c.serial).join(', ')}${header.carriedIn.length > 8 ? ', …' : ''})`, PAGE.margin, y, { lineBreak: false });
+    doc.text(
+      `${t.carriedIn}: ${header.carriedIn.length} (${header.carriedIn
+        .slice(0, 8)
+        .map((c) => c.serial)
+        .join(', ')}${header.carriedIn.length > 8 ? ', …' : ''})`,
+      PAGE.margin,
+      y,
+      { lineBreak: false },
+    );
     y += 11;
   }
   if (header.carriedOut.length) {
-    doc.text(`${t.carriedOut}: ${header.carriedOut.length} (${header.carriedOut.slice(0, 8).map((c) => c.serial).join(', ')}${header.carriedOut.length > 8 ? ', …' : ''})`, PAGE.margin, y, { lineBreak: false });
+    doc.text(
+      `${t.carriedOut}: ${header.carriedOut.length} (${header.carriedOut
+        .slice(0, 8)
+        .map((c) => c.serial)
+        .join(', ')}${header.carriedOut.length > 8 ? ', …' : ''})`,
+      PAGE.margin,
+      y,
+      { lineBreak: false },
+    );
     y += 11;
   }
   footer();

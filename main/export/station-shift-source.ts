@@ -39,7 +39,16 @@ export function toShiftLogDeadLetter(l: DeadLetterRecord, tz: string): ShiftLogD
   } catch {
     payload = l.payload;
   }
-  return { seq: l.seq, kind: l.kind, createdAt: isoWithOffset(l.createdAt, tz), rejectedAt: isoWithOffset(l.rejectedAt, tz), code: l.code, message: l.message, source: l.source, payload };
+  return {
+    seq: l.seq,
+    kind: l.kind,
+    createdAt: isoWithOffset(l.createdAt, tz),
+    rejectedAt: isoWithOffset(l.rejectedAt, tz),
+    code: l.code,
+    message: l.message,
+    source: l.source,
+    payload,
+  };
 }
 
 /** Maps a stored run to the contract's row. */
@@ -167,7 +176,8 @@ export class StationShiftLogSource implements ShiftLogSource {
         const step = run.failed_step ? labels.label(run.failed_step, { name: run.blueprint, version: run.blueprint_version }) : null;
         // The failing step's event keeps the cause as a catalogue message; the run's own error column has English words only.
         const stored = run.result === 'failed' ? this.deps.log.lastFailure(run.run_id) : null;
-        const cause = stored !== null && !BARE_KINDS.has(stored) ? causeWords(stored, language) : (run.error ?? (stored === null ? null : causeWords(stored, language)));
+        const cause =
+          stored !== null && !BARE_KINDS.has(stored) ? causeWords(stored, language) : (run.error ?? (stored === null ? null : causeWords(stored, language)));
         return runFailureText(step, cause);
       },
     };

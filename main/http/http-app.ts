@@ -86,7 +86,12 @@ export function noRoute(req: FastifyRequest): AppError {
  */
 export function createHttpApp(opts: HttpAppOptions): HttpApp {
   const { logger } = opts;
-  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimit, return503OnClosing: true, forceCloseConnections: opts.fastify?.forceCloseConnections ?? 'idle' });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: opts.bodyLimit,
+    return503OnClosing: true,
+    forceCloseConnections: opts.fastify?.forceCloseConnections ?? 'idle',
+  });
   const routes: RouteInfo[] = [];
   const guard = new RequestGuard(opts.hosts, () => {
     const a = app.server.address();
@@ -97,12 +102,21 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
     // Read when asked, not now: hooks of inner scopes (the page's files) set their access after this one.
     const accessOf = (): RouteAccess => route.config?.access ?? opts.defaultAccess;
     for (const method of [route.method].flat()) {
-      routes.push({ method, url: route.url, get access() { return accessOf(); }, anyHost: route.config?.anyHost === true, websocket: (route as { websocket?: boolean }).websocket === true });
+      routes.push({
+        method,
+        url: route.url,
+        get access() {
+          return accessOf();
+        },
+        anyHost: route.config?.anyHost === true,
+        websocket: (route as { websocket?: boolean }).websocket === true,
+      });
     }
   });
   app.addHook('onReady', async () => {
     for (const r of routes) {
-      if (r.access !== 'public' && !opts.authenticators[r.access]) throw new Error(`route ${r.method} ${r.url} asks for "${r.access}" access, which this server does not have`);
+      if (r.access !== 'public' && !opts.authenticators[r.access])
+        throw new Error(`route ${r.method} ${r.url} asks for "${r.access}" access, which this server does not have`);
     }
   });
 
@@ -156,9 +170,11 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
       const limit = req.routeOptions.bodyLimit ?? opts.bodyLimit;
       return new AppError('payload_too_large', message('http.body-too-large', { limit: formatBytes(limit) }));
     }
-    if (status === 415) return new AppError('unsupported_media_type', message('http.media-type', { contentType: String(req.headers['content-type'] ?? '').slice(0, 100) }));
+    if (status === 415)
+      return new AppError('unsupported_media_type', message('http.media-type', { contentType: String(req.headers['content-type'] ?? '').slice(0, 100) }));
     if (status === 429) return new AppError('rate_limited', message('http.rate-limited'));
-    if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) return new AppError('bad_request', message('http.malformed-json', { detail: err.message }));
+    if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError)
+      return new AppError('bad_request', message('http.malformed-json', { detail: err.message }));
     if (status === 403) return new AppError('forbidden', message('http.path-refused', { detail: err.message }));
     if (status === 404) return new AppError('not_found', message('http.not-found', { detail: err.message }));
     if (status >= 400 && status < 500) return new AppError('bad_request', message('http.bad-request', { detail: err.message }));

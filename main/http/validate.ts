@@ -14,6 +14,11 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what:
 
 /** zod's pretty error on one line ("✖ msg → at path; ✖ ..."), cut to a readable length. */
 export function issuesText(error: z.ZodError): string {
-  const text = z.prettifyError(error).split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+  const text = z
+    .prettifyError(error)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ');
   return text.length > 600 ? `${text.slice(0, 600)}…` : text;
 }

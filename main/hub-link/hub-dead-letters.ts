@@ -34,5 +34,13 @@ export function parseRejection(text: string): z.infer<typeof eventsRejectedSchem
 
 /** A dead letter of an outbox record; the hub's words are cleaned of control characters before they are stored or shown. */
 export function deadLetterOf(record: OutboxRecord, code: string, message: string, rejectedAt: string): Omit<DeadLetterRecord, 'source'> {
-  return { seq: record.seq, kind: record.kind, payload: record.payload, createdAt: record.createdAt, code: stripControl(code).slice(0, 100), message: stripControl(message).slice(0, 1000), rejectedAt };
+  return {
+    seq: record.seq,
+    kind: record.kind,
+    payload: record.payload,
+    createdAt: record.createdAt,
+    code: stripControl(code).slice(0, 100),
+    message: stripControl(message).slice(0, 1000),
+    rejectedAt,
+  };
 }

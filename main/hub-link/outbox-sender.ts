@@ -120,7 +120,16 @@ export class OutboxSender {
     };
     this.batchSize = this.o.batchSize;
     this.endpoint = new URL('api/v1/ingest', options.hubUrl.endsWith('/') ? options.hubUrl : `${options.hubUrl}/`).toString();
-    this.current = { state: 'starting', hub: options.hubUrl, lastAckSeq: null, lastAckAt: null, backlog: 0, lastError: null, nextAttemptAt: null, deadLetters: 0 };
+    this.current = {
+      state: 'starting',
+      hub: options.hubUrl,
+      lastAckSeq: null,
+      lastAckAt: null,
+      backlog: 0,
+      lastError: null,
+      nextAttemptAt: null,
+      deadLetters: 0,
+    };
   }
 
   status(): HubLinkStatus {
@@ -197,13 +206,18 @@ export class OutboxSender {
         await this.send(records, state);
         this.failures = 0;
         if (this.current.state !== 'online') {
-          this.o.logger.log('info', `hub ${this.o.hubUrl} reachable: reporting`, { backlog: this.o.source.outboxState().count, ackSeq: this.current.lastAckSeq });
+          this.o.logger.log('info', `hub ${this.o.hubUrl} reachable: reporting`, {
+            backlog: this.o.source.outboxState().count,
+            ackSeq: this.current.lastAckSeq,
+          });
         }
         this.setStatus({ state: 'online', lastError: null, nextAttemptAt: null });
         if (this.o.now() - this.lastStatusLog >= STATUS_LOG_MS) {
           this.lastStatusLog = this.o.now();
           const s = this.status();
-          this.o.logger.log('info', `hub link online: last ack seq ${s.lastAckSeq ?? '-'} at ${s.lastAckAt ?? '-'}, ${s.backlog} records waiting`, { hub: this.o.hubUrl });
+          this.o.logger.log('info', `hub link online: last ack seq ${s.lastAckSeq ?? '-'} at ${s.lastAckAt ?? '-'}, ${s.backlog} records waiting`, {
+            hub: this.o.hubUrl,
+          });
         }
         // More waiting: go on at once; otherwise idle until notified or polled.
         if (this.o.source.outboxState().count === 0) await this.sleep(this.o.pollMs);
@@ -260,7 +274,13 @@ export class OutboxSender {
         // not JSON: a proxy's page; keep the text
       }
       const retryAfter = Number(res.headers.get('retry-after'));
-      throw new HubRefusedError(res.status, stripControl(code), stripControl(message), Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : null, records);
+      throw new HubRefusedError(
+        res.status,
+        stripControl(code),
+        stripControl(message),
+        Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : null,
+        records,
+      );
     }
     let ackSeq: number;
     if (rejection) ackSeq = rejection.ackSeq;
@@ -272,7 +292,10 @@ export class OutboxSender {
     // Never delete past what this station has written: a larger ack means the hub counts another station's stream.
     const upTo = Math.min(ackSeq, state.lastWritten);
     if (ackSeq > state.lastWritten) {
-      this.o.logger.log('warn', `hub acknowledged seq ${ackSeq}, but this station has written only up to ${state.lastWritten}; is its token used by another station?`);
+      this.o.logger.log(
+        'warn',
+        `hub acknowledged seq ${ackSeq}, but this station has written only up to ${state.lastWritten}; is its token used by another station?`,
+      );
     }
     const letters = rejection ? this.lettersOf(rejection.rejected, records, upTo) : [];
     if (letters.length > 0) this.o.deadLetters.record(letters, upTo);
@@ -301,7 +324,11 @@ export class OutboxSender {
         continue;
       }
       const letter = { ...deadLetterOf(record, r.code, r.message, rejectedAt), source: 'hub' as const };
-      this.o.logger.log('error', `hub refused event seq ${r.seq} (${record.kind}) for good: ${letter.code}: ${letter.message}; kept as a dead letter, later events go on`, { hub: this.o.hubUrl });
+      this.o.logger.log(
+        'error',
+        `hub refused event seq ${r.seq} (${record.kind}) for good: ${letter.code}: ${letter.message}; kept as a dead letter, later events go on`,
+        { hub: this.o.hubUrl },
+      );
       letters.push(letter);
     }
     return letters;
@@ -316,15 +343,27 @@ export class OutboxSender {
     if (!BAD_BATCH_STATUSES.has(refused.status) || refused.batch.length === 0) return false;
     if (refused.batch.length > 1) {
       this.probeSize = Math.max(1, Math.floor(refused.batch.length / 2));
-      this.o.logger.log('warn', `hub refused a batch of ${refused.batch.length} events (${refused.status} ${refused.code}): ${refused.message}; trying ${this.probeSize} at a time to find the event it refuses`, { hub: this.o.hubUrl });
+      this.o.logger.log(
+        'warn',
+        `hub refused a batch of ${refused.batch.length} events (${refused.status} ${refused.code}): ${refused.message}; trying ${this.probeSize} at a time to find the event it refuses`,
+        { hub: this.o.hubUrl },
+      );
       return true;
     }
     const record = refused.batch[0]!;
     const letter = { ...deadLetterOf(record, refused.code, refused.message, new Date(this.o.now()).toISOString()), source: 'station' as const };
     this.o.deadLetters.record([letter], record.seq);
     this.probeSize = null;
-    this.o.logger.log('error', `hub refused event seq ${record.seq} (${record.kind}) alone (${refused.status} ${letter.code}): ${letter.message}; kept as a dead letter on this station, later events go on`, { hub: this.o.hubUrl });
-    this.o.logger.log('warn', `the hub never stored event seq ${record.seq}: it will show a gap there; the event is in this station's dead letters (benchline export --dead-letters)`, { hub: this.o.hubUrl });
+    this.o.logger.log(
+      'error',
+      `hub refused event seq ${record.seq} (${record.kind}) alone (${refused.status} ${letter.code}): ${letter.message}; kept as a dead letter on this station, later events go on`,
+      { hub: this.o.hubUrl },
+    );
+    this.o.logger.log(
+      'warn',
+      `the hub never stored event seq ${record.seq}: it will show a gap there; the event is in this station's dead letters (benchline export --dead-letters)`,
+      { hub: this.o.hubUrl },
+    );
     return true;
   }
 
@@ -390,10 +429,14 @@ export class OutboxSender {
     const changed = this.current.state !== state || this.current.lastError !== message;
     this.setStatus({ state, lastError: message, nextAttemptAt: new Date(this.o.now() + delay).toISOString() });
     if (changed) {
-      this.o.logger.log(state === 'rejected' ? 'error' : 'warn', `${message}; outbox keeps ${this.o.source.outboxState().count} records, retrying in ${Math.round(delay / 1000)} s`, {
-        hub: this.o.hubUrl,
-        failures: this.failures,
-      });
+      this.o.logger.log(
+        state === 'rejected' ? 'error' : 'warn',
+        `${message}; outbox keeps ${this.o.source.outboxState().count} records, retrying in ${Math.round(delay / 1000)} s`,
+        {
+          hub: this.o.hubUrl,
+          failures: this.failures,
+        },
+      );
     }
     await this.sleep(delay);
   }

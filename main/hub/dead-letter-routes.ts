@@ -20,10 +20,7 @@ const deadLettersQuery = z
  * GET /api/v1/dead-letters[?station=ID][&format=csv[&dialect=excel-de]]: the events the hub set aside,
  * for a supervisor session, as JSON or as a CSV file (formulas guarded).
  */
-export function registerDeadLetterRoutes(
-  app: FastifyInstance,
-  deps: { store: HubStore; logger: Logger; config: Record<string, unknown> },
-): void {
+export function registerDeadLetterRoutes(app: FastifyInstance, deps: { store: HubStore; logger: Logger; config: Record<string, unknown> }): void {
   // Supervisor access: the hub's default for a route that names none (main/http/http-app.ts).
   app.get('/api/v1/dead-letters', { config: deps.config }, async (req, reply) => {
     const q = parseInput(deadLettersQuery, req.query, 'query');

@@ -4,14 +4,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import {
-  INGEST_MAX_BYTES,
-  ingestBodySchema,
-  loginBodySchema,
-  targetBodySchema,
-  type Dashboard,
-  type UserRole,
-} from '../../shared/contract/hub-api.js';
+import { INGEST_MAX_BYTES, ingestBodySchema, loginBodySchema, targetBodySchema, type Dashboard, type UserRole } from '../../shared/contract/hub-api.js';
 import { PassThrough } from 'node:stream';
 import { PAGE_CSP, sendPage } from '../http/csp.js';
 import { AppError } from '../../shared/contract/errors.js';
@@ -89,7 +82,10 @@ const parse = parseInput;
 
 /** BENCHLINE_HUB_HOSTS: comma-separated host names (`benchline hub --allowed-host` adds to them). */
 export function hostNamesFromEnv(): string[] {
-  return (process.env.BENCHLINE_HUB_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+  return (process.env.BENCHLINE_HUB_HOSTS ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
 }
 
 /** Midnight of today in the hub's time zone. */
@@ -131,9 +127,7 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
       if (req.url.startsWith('/api/v1/ingest') && err.status < 500) logger.log('warn', `ingest refused (${err.code}): ${err.message}`);
     },
     pageFallback: (req, reply) =>
-      rendererDir && req.method === 'GET'
-        ? sendPage(reply, path.join(rendererDir, 'hub.html'))
-        : reply.code(404).send(noRoute(req).toBody()),
+      rendererDir && req.method === 'GET' ? sendPage(reply, path.join(rendererDir, 'hub.html')) : reply.code(404).send(noRoute(req).toBody()),
   });
   app.decorate('hubRoutes', routes);
 
@@ -152,9 +146,13 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
 
   await app.register(fastifyRateLimit, {
     global: false,
-    errorResponseBuilder: (_req, ctx) => Object.assign(new AppError('rate_limited', message('hub.too-many-requests', { max: ctx.max, seconds: Math.max(1, Math.ceil(ctx.ttl / 1000)) })), { statusCode: 429 }),
+    errorResponseBuilder: (_req, ctx) =>
+      Object.assign(new AppError('rate_limited', message('hub.too-many-requests', { max: ctx.max, seconds: Math.max(1, Math.ceil(ctx.ttl / 1000)) })), {
+        statusCode: 429,
+      }),
   });
-  if (opts.rendererDir && !rendererDir) logger.log('warn', `no dashboard build in ${opts.rendererDir} (hub.html missing); run "npm run build". The API works without it.`);
+  if (opts.rendererDir && !rendererDir)
+    logger.log('warn', `no dashboard build in ${opts.rendererDir} (hub.html missing); run "npm run build". The API works without it.`);
   if (rendererDir) {
     // The dashboard's files are public (the session lives in the page, never in its URL).
     await app.register(async (scope) => {
@@ -177,7 +175,12 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
   if (rendererDir) {
     app.get('/', publicPage, (_req, reply) => sendPage(reply, path.join(rendererDir, 'hub.html')));
   } else {
-    app.get('/', publicPage, (_req, reply) => reply.code(503).type('text/plain').send(formatMessage(message('hub.not-built'), 'en')));
+    app.get('/', publicPage, (_req, reply) =>
+      reply
+        .code(503)
+        .type('text/plain')
+        .send(formatMessage(message('hub.not-built'), 'en')),
+    );
   }
 
   // Supervisor access is the default (createHttpApp): routes below name only what differs.
@@ -232,14 +235,18 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
 
   app.get('/api/v1/me', { config: apiLimit }, async (req) => req.user);
 
-  app.get('/api/v1/stations', { config: apiLimit }, async () =>
-    store.stationTiles(Date.now(), { onlineWindowMs, stallMs }),
-  );
+  app.get('/api/v1/stations', { config: apiLimit }, async () => store.stationTiles(Date.now(), { onlineWindowMs, stallMs }));
 
   const summaryQuery = z
     .object({
-      from: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not an ISO 8601 time').optional(),
-      to: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not an ISO 8601 time').optional(),
+      from: z
+        .string()
+        .refine((s) => !Number.isNaN(Date.parse(s)), 'not an ISO 8601 time')
+        .optional(),
+      to: z
+        .string()
+        .refine((s) => !Number.isNaN(Date.parse(s)), 'not an ISO 8601 time')
+        .optional(),
     })
     .strict();
   app.get('/api/v1/summary', { config: apiLimit }, async (req) => {

@@ -1,4 +1,13 @@
-import { isoWithOffset, localTimeZone, summarizeShift, type ShiftLogHeader, type ShiftLogRun, type ShiftLogSource, type ShiftLogStep, type ShiftLogSummary } from '../export/shift-log.js';
+import {
+  isoWithOffset,
+  localTimeZone,
+  summarizeShift,
+  type ShiftLogHeader,
+  type ShiftLogRun,
+  type ShiftLogSource,
+  type ShiftLogStep,
+  type ShiftLogSummary,
+} from '../export/shift-log.js';
 import { causeWords, runFailureText, type ShiftLogWords } from '../export/shift-log-words.js';
 import { stepsOfRun, toShiftLogRun } from '../export/station-shift-source.js';
 import type { MessageLanguage } from '../../shared/messages/catalogue.js';

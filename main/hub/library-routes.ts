@@ -29,7 +29,8 @@ export function registerLibraryRoutes(app: FastifyInstance, deps: { store: HubSt
   content.sweepTemps();
   const metaPath = (sha256: string) => `${content.pathOf(sha256)}.json`;
   const stationOnly = async (req: FastifyRequest) => {
-    if (!(await deps.store.stationOfToken(bearer(req)))) throw HttpError.of('unauthorized', 'Unknown station token: register the station (benchline hub register-station).');
+    if (!(await deps.store.stationOfToken(bearer(req))))
+      throw HttpError.of('unauthorized', 'Unknown station token: register the station (benchline hub register-station).');
   };
 
   app.get('/api/v1/library', { config: { access: 'station' } }, async (req) => {
@@ -50,8 +51,12 @@ export function registerLibraryRoutes(app: FastifyInstance, deps: { store: HubSt
     const size = fs.statSync(content.pathOf(sha256)).size;
     const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     const start = range ? Number(range[1]) : 0;
-    if (start > size) return reply.code(416).header('content-range', `bytes */${size}`).send(HttpError.of('bad_request', 'Range beyond the end of the file.').toBody());
-    reply.header('accept-ranges', 'bytes').header('content-length', String(size - start)).type('application/octet-stream');
+    if (start > size)
+      return reply.code(416).header('content-range', `bytes */${size}`).send(HttpError.of('bad_request', 'Range beyond the end of the file.').toBody());
+    reply
+      .header('accept-ranges', 'bytes')
+      .header('content-length', String(size - start))
+      .type('application/octet-stream');
     if (range) reply.code(206).header('content-range', `bytes ${start}-${size - 1}/${size}`);
     return reply.send(size - start === 0 ? Buffer.alloc(0) : fs.createReadStream(content.pathOf(sha256), { start }));
   });

@@ -56,7 +56,15 @@ export class ShiftLogQueries {
           [key, ...chunk],
         );
         for (const e of rows) {
-          events.push({ id: num(e.seq) * 10_000 + num(e.idx), run_id: String(e.run_id), step: str(e.step), kind: String(e.kind), attempt: num(e.attempt), at: String(e.at), message: str(e.message) });
+          events.push({
+            id: num(e.seq) * 10_000 + num(e.idx),
+            run_id: String(e.run_id),
+            step: str(e.step),
+            kind: String(e.kind),
+            attempt: num(e.attempt),
+            at: String(e.at),
+            message: str(e.message),
+          });
         }
       }
       events.sort((a, b) => a.id - b.id);
@@ -66,8 +74,18 @@ export class ShiftLogQueries {
            WHERE c.station_id = $1 AND c.${column} = $2 ORDER BY c.at, r.serial`,
           [key, shiftId],
         );
-      const carriedOut = (await carried('from_shift')).map((c) => ({ runId: String(c.run_id), serial: String(c.serial), toShift: String(c.to_shift), state: String(c.state) }));
-      const carriedIn = (await carried('to_shift')).map((c) => ({ runId: String(c.run_id), serial: String(c.serial), fromShift: String(c.from_shift), state: String(c.state) }));
+      const carriedOut = (await carried('from_shift')).map((c) => ({
+        runId: String(c.run_id),
+        serial: String(c.serial),
+        toShift: String(c.to_shift),
+        state: String(c.state),
+      }));
+      const carriedIn = (await carried('to_shift')).map((c) => ({
+        runId: String(c.run_id),
+        serial: String(c.serial),
+        fromShift: String(c.from_shift),
+        state: String(c.state),
+      }));
       return {
         stationId: stationUuid,
         stationName: str(st.reported_name) ?? String(st.name),

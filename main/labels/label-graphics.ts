@@ -25,7 +25,9 @@ export function renderLabelSvg(label: ResolvedLabel): string {
     if (e.type === 'text') {
       const len = e.maxWidth ? ` textLength="${e.maxWidth}" lengthAdjust="spacingAndGlyphs"` : '';
       const fit = e.maxWidth && e.text.length * e.size * 0.6 > e.maxWidth ? len : '';
-      parts.push(`<text x="${e.x}" y="${e.y + e.size}" font-family="Helvetica, Arial, sans-serif" font-size="${(e.size * 1.35).toFixed(2)}"${e.bold ? ' font-weight="bold"' : ''}${fit}>${xml(e.text)}</text>`);
+      parts.push(
+        `<text x="${e.x}" y="${e.y + e.size}" font-family="Helvetica, Arial, sans-serif" font-size="${(e.size * 1.35).toFixed(2)}"${e.bold ? ' font-weight="bold"' : ''}${fit}>${xml(e.text)}</text>`,
+      );
     } else if (e.type === 'barcode') {
       const svg = bwipjs.toSVG({ bcid: BCID[e.symbology], text: e.data, scale: 1, height: e.height });
       const m = /viewBox="0 0 ([\d.]+) ([\d.]+)"/.exec(svg);
@@ -33,7 +35,9 @@ export function renderLabelSvg(label: ResolvedLabel): string {
       const vh = Number(m?.[2] ?? 10);
       const box = barcodeBox(e, vw, vh);
       const inner = svg.replace(/^<svg[^>]*>/, '').replace(/<\/svg>\s*$/, '');
-      parts.push(`<svg x="${e.x}" y="${e.y}" width="${box.w.toFixed(2)}" height="${box.h.toFixed(2)}" viewBox="0 0 ${vw} ${vh}" preserveAspectRatio="none">${inner}</svg>`);
+      parts.push(
+        `<svg x="${e.x}" y="${e.y}" width="${box.w.toFixed(2)}" height="${box.h.toFixed(2)}" viewBox="0 0 ${vw} ${vh}" preserveAspectRatio="none">${inner}</svg>`,
+      );
     } else {
       parts.push(`<rect x="${e.x}" y="${e.y}" width="${e.w}" height="${e.h}" fill="none" stroke="#000" stroke-width="${e.thickness}"/>`);
     }
@@ -48,7 +52,12 @@ const PT = 72 / 25.4;
 export async function renderLabelPdf(labels: readonly ResolvedLabel[]): Promise<Buffer> {
   const first = labels[0];
   if (!first) throw new Error('No label to render.');
-  const doc = new PDFDocument({ size: [first.widthMm * PT, first.heightMm * PT], margin: 0, autoFirstPage: false, info: { Title: `Label ${first.template}`, Creator: 'Benchline' } });
+  const doc = new PDFDocument({
+    size: [first.widthMm * PT, first.heightMm * PT],
+    margin: 0,
+    autoFirstPage: false,
+    info: { Title: `Label ${first.template}`, Creator: 'Benchline' },
+  });
   const chunks: Buffer[] = [];
   doc.on('data', (c: Buffer) => chunks.push(c));
   const done = new Promise<void>((resolve, reject) => {
@@ -60,7 +69,12 @@ export async function renderLabelPdf(labels: readonly ResolvedLabel[]): Promise<
     for (const e of label.elements) {
       if (e.type === 'text') {
         doc.font(e.bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(e.size * 1.35 * PT);
-        doc.text(e.text, e.x * PT, e.y * PT - e.size * 0.25 * PT, { lineBreak: false, width: e.maxWidth ? e.maxWidth * PT : undefined, ellipsis: e.maxWidth ? true : undefined, height: e.maxWidth ? e.size * 1.6 * PT : undefined });
+        doc.text(e.text, e.x * PT, e.y * PT - e.size * 0.25 * PT, {
+          lineBreak: false,
+          width: e.maxWidth ? e.maxWidth * PT : undefined,
+          ellipsis: e.maxWidth ? true : undefined,
+          height: e.maxWidth ? e.size * 1.6 * PT : undefined,
+        });
       } else if (e.type === 'barcode') {
         const svg = bwipjs.toSVG({ bcid: BCID[e.symbology], text: e.data, scale: 1, height: e.height });
         const m = /viewBox="0 0 ([\d.]+) ([\d.]+)"/.exec(svg);
@@ -68,7 +82,10 @@ export async function renderLabelPdf(labels: readonly ResolvedLabel[]): Promise<
         const png = await bwipjs.toBuffer({ bcid: BCID[e.symbology], text: e.data, scale: 4, height: e.height });
         doc.image(png, e.x * PT, e.y * PT, { width: box.w * PT, height: box.h * PT });
       } else {
-        doc.lineWidth(e.thickness * PT).rect(e.x * PT, e.y * PT, e.w * PT, e.h * PT).stroke();
+        doc
+          .lineWidth(e.thickness * PT)
+          .rect(e.x * PT, e.y * PT, e.w * PT, e.h * PT)
+          .stroke();
       }
     }
   }

@@ -49,7 +49,6 @@ const PREVIEW_VALUES: LabelValues = {
   kindLabel: 'Karton',
 };
 
-
 /** The label printer setting, previews, the print-label step, reprints and unit labels; every print is recorded as a label job. */
 export class LabelPrinting {
   readonly labels: LabelService;
@@ -82,7 +81,12 @@ export class LabelPrinting {
   }
 
   labelSettings(): LabelSettings {
-    return { printer: this.labels.printerConfig, description: this.labels.printerDescription, templates: this.labels.templateIds(), autoPrint: this.autoPrint() };
+    return {
+      printer: this.labels.printerConfig,
+      description: this.labels.printerDescription,
+      templates: this.labels.templateIds(),
+      autoPrint: this.autoPrint(),
+    };
   }
 
   setLabelPrinter(config: PrinterConfig, autoPrint?: boolean): LabelSettings {
@@ -154,7 +158,11 @@ export class LabelPrinting {
 
   private async printDeviceLabel(run: RunRecord, template: string, asStep: boolean): Promise<void> {
     try {
-      await this.printJob({ kind: 'device', runId: run.id, unitId: null, serial: run.serial, template }, this.labelValues(run), `label-${run.serial}-${Date.now()}`);
+      await this.printJob(
+        { kind: 'device', runId: run.id, unitId: null, serial: run.serial, template },
+        this.labelValues(run),
+        `label-${run.serial}-${Date.now()}`,
+      );
     } catch (err) {
       if (!(err instanceof LabelError)) throw err;
       this.deps.logger.log('warn', `label for ${run.serial}: ${err.message}`, { runId: run.id });
@@ -165,7 +173,14 @@ export class LabelPrinting {
 
   /** Prints a packing unit's label (box or cart). */
   async printUnitLabel(unit: UnitRecord): Promise<void> {
-    const values = { unitId: unit.id, school: unit.school, customer: unit.customer, orderId: unit.orderId, count: unit.count, kindLabel: formatMessage(message(unit.kind === 'cart' ? 'label.kind-cart' : 'label.kind-box'), this.language()) };
+    const values = {
+      unitId: unit.id,
+      school: unit.school,
+      customer: unit.customer,
+      orderId: unit.orderId,
+      count: unit.count,
+      kindLabel: formatMessage(message(unit.kind === 'cart' ? 'label.kind-cart' : 'label.kind-box'), this.language()),
+    };
     try {
       await this.printJob({ kind: 'unit', runId: null, unitId: unit.id, serial: null, template: 'unit' }, values, `unit-${unit.id}`);
     } catch (err) {

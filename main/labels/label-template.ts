@@ -10,42 +10,48 @@ export type Symbology = (typeof SYMBOLOGIES)[number];
 
 const mm = z.number().min(0).max(300);
 const elementSchema = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('text'),
-    x: mm,
-    y: mm,
-    /** Character height in mm. */
-    size: z.number().min(0.8).max(40),
-    text: z.string().min(1),
-    bold: z.boolean().default(false),
-    /** Cut to this width (mm); the text never runs off the label. */
-    maxWidth: mm.optional(),
-    optional: z.boolean().default(false),
-  }).strict(),
-  z.object({
-    type: z.literal('barcode'),
-    symbology: z.enum(SYMBOLOGIES),
-    x: mm,
-    y: mm,
-    data: z.string().min(1),
-    /** Narrowest bar / module size in mm. */
-    module: z.number().min(0.1).max(3).default(0.3),
-    /** Bar height for Code 128, mm. */
-    height: z.number().min(2).max(100).default(8),
-    optional: z.boolean().default(false),
-  }).strict(),
+  z
+    .object({
+      type: z.literal('text'),
+      x: mm,
+      y: mm,
+      /** Character height in mm. */
+      size: z.number().min(0.8).max(40),
+      text: z.string().min(1),
+      bold: z.boolean().default(false),
+      /** Cut to this width (mm); the text never runs off the label. */
+      maxWidth: mm.optional(),
+      optional: z.boolean().default(false),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('barcode'),
+      symbology: z.enum(SYMBOLOGIES),
+      x: mm,
+      y: mm,
+      data: z.string().min(1),
+      /** Narrowest bar / module size in mm. */
+      module: z.number().min(0.1).max(3).default(0.3),
+      /** Bar height for Code 128, mm. */
+      height: z.number().min(2).max(100).default(8),
+      optional: z.boolean().default(false),
+    })
+    .strict(),
   z.object({ type: z.literal('box'), x: mm, y: mm, w: mm, h: mm, thickness: z.number().min(0.1).max(5).default(0.3) }).strict(),
 ]);
 export type LabelElement = z.output<typeof elementSchema>;
 
-export const labelTemplateSchema = z.object({
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
-  name: z.string().min(1),
-  widthMm: z.number().min(10).max(300),
-  heightMm: z.number().min(10).max(300),
-  dpi: z.union([z.literal(203), z.literal(300), z.literal(600)]).default(203),
-  elements: z.array(elementSchema).min(1),
-}).strict();
+export const labelTemplateSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+    name: z.string().min(1),
+    widthMm: z.number().min(10).max(300),
+    heightMm: z.number().min(10).max(300),
+    dpi: z.union([z.literal(203), z.literal(300), z.literal(600)]).default(203),
+    elements: z.array(elementSchema).min(1),
+  })
+  .strict();
 export type LabelTemplate = z.output<typeof labelTemplateSchema>;
 
 /** A label with every placeholder filled: what the ZPL, SVG and PDF renderers draw. */
@@ -92,7 +98,10 @@ export function parseLabelTemplate(json: unknown, source: string): LabelTemplate
 export function loadLabelTemplates(dir: string): Map<string, LabelTemplate> {
   const out = new Map<string, LabelTemplate>();
   if (!fs.existsSync(dir)) return out;
-  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+  for (const f of fs
+    .readdirSync(dir)
+    .filter((n) => n.endsWith('.json'))
+    .sort()) {
     const file = path.join(dir, f);
     let json: unknown;
     try {

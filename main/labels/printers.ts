@@ -98,7 +98,11 @@ async function printToQueue(queue: string, format: 'pdf' | 'zpl', job: PrintJob,
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new PrinterError(err.code === 'ENOENT' ? message('label.lp-missing', { command: lp }) : message('label.lp-failed', { command: lp, detail: err.message })));
+      reject(
+        new PrinterError(
+          err.code === 'ENOENT' ? message('label.lp-missing', { command: lp }) : message('label.lp-failed', { command: lp, detail: err.message }),
+        ),
+      );
     });
     child.once('close', (code) => {
       clearTimeout(timer);

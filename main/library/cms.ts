@@ -34,8 +34,15 @@ export function readSignedData(der: Buffer): SignedData {
   const signerInfos = signed.children.at(-1);
   const sid = signerInfos?.tag === TAG.set ? signerInfos.children[0]?.children[1] : undefined;
   const serial = sid?.tag === TAG.sequence ? sid.children[1] : undefined;
-  const serialHex = serial?.tag === TAG.integer ? serial.content.toString('hex').replace(/^(00)+(?=.)/, '').toUpperCase() : null;
-  const signer = certificates.find((c) => serialHex !== null && c.serialNumber.replace(/^(00)+(?=.)/, '').toUpperCase() === serialHex) ?? certificates[0] ?? null;
+  const serialHex =
+    serial?.tag === TAG.integer
+      ? serial.content
+          .toString('hex')
+          .replace(/^(00)+(?=.)/, '')
+          .toUpperCase()
+      : null;
+  const signer =
+    certificates.find((c) => serialHex !== null && c.serialNumber.replace(/^(00)+(?=.)/, '').toUpperCase() === serialHex) ?? certificates[0] ?? null;
   return { content, certificates, signer };
 }
 

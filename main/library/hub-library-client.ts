@@ -91,7 +91,18 @@ export class HubLibraryClient {
   async fetchMissingNow(refs: readonly LibraryRef[]): Promise<LibraryItem[]> {
     const hub = await this.hubItems();
     const wanted = refs
-      .map((ref) => hub.filter((i) => ref.kinds.includes(i.kind) && (i.identifier === ref.identifier || (i.kind === 'profile' && i.fileName === ref.identifier)) && (ref.version === null || i.version === ref.version) && i.details['split'] == null).sort((a, b) => b.importedAt.localeCompare(a.importedAt))[0])
+      .map(
+        (ref) =>
+          hub
+            .filter(
+              (i) =>
+                ref.kinds.includes(i.kind) &&
+                (i.identifier === ref.identifier || (i.kind === 'profile' && i.fileName === ref.identifier)) &&
+                (ref.version === null || i.version === ref.version) &&
+                i.details['split'] == null,
+            )
+            .sort((a, b) => b.importedAt.localeCompare(a.importedAt))[0],
+      )
       .filter((i): i is LibraryItem => i !== undefined);
     const imported: LibraryItem[] = [];
     for (const item of wanted) imported.push(await this.download(item));

@@ -20,7 +20,11 @@ export interface LibraryRef {
 
 /** A reference a station lacks, as a catalogue message ("App com.apple.Pages fehlt in der Bibliothek"). */
 export function missingMessage(ref: LibraryRef): Message<'library.missing'> {
-  const kind = ref.kinds.includes('profile') ? message('library.kind.profile') : ref.kinds.includes('file') ? message('library.kind.file') : message('library.kind.app');
+  const kind = ref.kinds.includes('profile')
+    ? message('library.kind.profile')
+    : ref.kinds.includes('file')
+      ? message('library.kind.file')
+      : message('library.kind.app');
   return message('library.missing', { kind, identifier: ref.version ? `${ref.identifier} ${ref.version}` : ref.identifier });
 }
 
@@ -152,7 +156,9 @@ export class LibraryService {
     return (
       this.store
         .withIdentifier(ref.identifier)
-        .find((i) => ref.kinds.includes(i.kind) && (ref.version === null || i.version === ref.version) && i.details['split'] == null && this.content.has(i.sha256)) ?? null
+        .find(
+          (i) => ref.kinds.includes(i.kind) && (ref.version === null || i.version === ref.version) && i.details['split'] == null && this.content.has(i.sha256),
+        ) ?? null
     );
   }
 

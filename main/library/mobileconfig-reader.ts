@@ -33,11 +33,14 @@ export function readMobileconfig(data: Buffer): ItemFacts {
   } catch (err) {
     throw new LibraryRefusal(message('library.reason.not-profile', { detail: (err as Error).message }));
   }
-  if (plistString(profile, 'PayloadType') !== 'Configuration') throw new LibraryRefusal(message('library.reason.profile-field', { field: 'PayloadType = Configuration' }));
+  if (plistString(profile, 'PayloadType') !== 'Configuration')
+    throw new LibraryRefusal(message('library.reason.profile-field', { field: 'PayloadType = Configuration' }));
   const identifier = plistString(profile, 'PayloadIdentifier');
   if (!identifier) throw new LibraryRefusal(message('library.reason.profile-field', { field: 'PayloadIdentifier' }));
   const content_ = Array.isArray(profile['PayloadContent']) ? (profile['PayloadContent'] as unknown[]) : [];
-  const payloadTypes = content_.map((p) => (p && typeof p === 'object' ? (p as Record<string, unknown>)['PayloadType'] : null)).filter((t): t is string => typeof t === 'string');
+  const payloadTypes = content_
+    .map((p) => (p && typeof p === 'object' ? (p as Record<string, unknown>)['PayloadType'] : null))
+    .filter((t): t is string => typeof t === 'string');
   const version = profile['PayloadVersion'];
   return {
     kind: 'profile',

@@ -19,7 +19,9 @@ export class ZipArchive {
 
   static async open(file: string): Promise<ZipArchive> {
     const zip = await new Promise<ZipFile>((resolve, reject) => {
-      yauzl.open(file, { lazyEntries: true, autoClose: false, strictFileNames: false }, (err, z) => (err || !z ? reject(new ZipError(err?.message ?? 'not a zip archive')) : resolve(z)));
+      yauzl.open(file, { lazyEntries: true, autoClose: false, strictFileNames: false }, (err, z) =>
+        err || !z ? reject(new ZipError(err?.message ?? 'not a zip archive')) : resolve(z),
+      );
     });
     const entries = new Map<string, Entry>();
     await new Promise<void>((resolve, reject) => {

@@ -46,7 +46,8 @@ export class DeviceAssignment {
       if (!o) throw new AppError('not_found', message('order.not-found', { orderId: p.orderId }));
       batch = { orderId: o.id, blueprint: o.blueprint, customer: o.customer, school: o.school };
     } else {
-      if (!this.deps.blueprints.byName(p.blueprint)) throw new AppError('bad_request', message('order.unknown-blueprint', { blueprint: p.blueprint, known: this.deps.blueprints.names().join(', ') }));
+      if (!this.deps.blueprints.byName(p.blueprint))
+        throw new AppError('bad_request', message('order.unknown-blueprint', { blueprint: p.blueprint, known: this.deps.blueprints.names().join(', ') }));
       batch = { orderId: null, blueprint: p.blueprint, customer: p.customer, school: p.school };
     }
     this.deps.store.setSetting('current_batch', batch ? JSON.stringify(batch) : '');
@@ -70,15 +71,31 @@ export class DeviceAssignment {
       const bp = blueprints.byName(order.blueprint);
       if (!bp) return { ok: false, code: 'needs_assignment', text: message('order.blueprint-missing', { orderId: order.id, blueprint: order.blueprint }) };
       if (bp.blueprint.platform !== platform) {
-        return { ok: false, code: 'needs_assignment', text: message('order.platform-mismatch', { serial, orderId: order.id, blueprint: order.blueprint, blueprintPlatform: bp.blueprint.platform, platform }) };
+        return {
+          ok: false,
+          code: 'needs_assignment',
+          text: message('order.platform-mismatch', {
+            serial,
+            orderId: order.id,
+            blueprint: order.blueprint,
+            blueprintPlatform: bp.blueprint.platform,
+            platform,
+          }),
+        };
       }
-      return { ok: true, assignment: { source: 'order', ...bp, blueprintId: bp.id, captured: orderCaptured(order.id, order.customer, order.school, listed.assetTag) } };
+      return {
+        ok: true,
+        assignment: { source: 'order', ...bp, blueprintId: bp.id, captured: orderCaptured(order.id, order.customer, order.school, listed.assetTag) },
+      };
     }
     const batch = this.currentBatch();
     if (batch) {
       const bp = blueprints.byName(batch.blueprint);
       if (bp && bp.blueprint.platform === platform) {
-        return { ok: true, assignment: { source: 'batch', ...bp, blueprintId: bp.id, captured: orderCaptured(batch.orderId, batch.customer, batch.school, null) } };
+        return {
+          ok: true,
+          assignment: { source: 'batch', ...bp, blueprintId: bp.id, captured: orderCaptured(batch.orderId, batch.customer, batch.school, null) },
+        };
       }
     }
     if (orders.listOrders().length === 0 && !batch) {

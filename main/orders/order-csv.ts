@@ -40,9 +40,7 @@ export interface OrderCsvContext {
   existingOrder(id: string): ExistingOrder | null;
 }
 
-export type OrderCsvResult =
-  | { ok: true; orders: ParsedOrder[]; rows: number; delimiter: ',' | ';' }
-  | { ok: false; issues: OrderCsvIssue[] };
+export type OrderCsvResult = { ok: true; orders: ParsedOrder[]; rows: number; delimiter: ',' | ';' } | { ok: false; issues: OrderCsvIssue[] };
 
 export const MAX_ORDER_ROWS = 200_000;
 const SERIAL = /^[A-Za-z0-9][A-Za-z0-9._:-]{2,63}$/;
@@ -91,7 +89,8 @@ export function parseOrderCsv(input: string | Uint8Array, ctx: OrderCsvContext):
   const decoded = decode(input);
   if (typeof decoded !== 'string') return { ok: false, issues: [decoded] };
   const text = decoded;
-  if (text.trim() === '') return { ok: false, issues: [{ line: 1, column: null, message: 'The file is empty; expected a header row and at least one order row.' }] };
+  if (text.trim() === '')
+    return { ok: false, issues: [{ line: 1, column: null, message: 'The file is empty; expected a header row and at least one order row.' }] };
   const delimiter = detectDelimiter(text);
   if (!delimiter) {
     return {
@@ -133,7 +132,11 @@ export function parseOrderCsv(input: string | Uint8Array, ctx: OrderCsvContext):
   const allowed = new Set<string>([...ORDER_COLUMNS, ...OPTIONAL_ORDER_COLUMNS]);
   names.forEach((name, i) => {
     if (!allowed.has(name)) {
-      issues.push({ line: head.info.lines, column: name || `#${i + 1}`, message: `Unknown column "${head.record[i]}"; the columns are ${ORDER_COLUMNS.join(', ')} (and optionally asset_tag).` });
+      issues.push({
+        line: head.info.lines,
+        column: name || `#${i + 1}`,
+        message: `Unknown column "${head.record[i]}"; the columns are ${ORDER_COLUMNS.join(', ')} (and optionally asset_tag).`,
+      });
     } else if (index.has(name as OrderColumn)) {
       issues.push({ line: head.info.lines, column: name, message: `Column "${name}" appears twice in the header.` });
     } else index.set(name as OrderColumn, i);
@@ -144,7 +147,10 @@ export function parseOrderCsv(input: string | Uint8Array, ctx: OrderCsvContext):
   if (issues.length) return { ok: false, issues };
   if (rows.length === 0) return { ok: false, issues: [{ line: head.info.lines + 1, column: null, message: 'The file has a header but no order rows.' }] };
   if (rows.length > MAX_ORDER_ROWS) {
-    return { ok: false, issues: [{ line: head.info.lines, column: null, message: `The file has ${rows.length} rows; split it into files of at most ${MAX_ORDER_ROWS}.` }] };
+    return {
+      ok: false,
+      issues: [{ line: head.info.lines, column: null, message: `The file has ${rows.length} rows; split it into files of at most ${MAX_ORDER_ROWS}.` }],
+    };
   }
 
   const orders = new Map<string, ParsedOrder>();
@@ -156,7 +162,10 @@ export function parseOrderCsv(input: string | Uint8Array, ctx: OrderCsvContext):
     const line = info.lines;
     const bad = (column: string | null, message: string) => issues.push({ line, column, message });
     if (record.length !== names.length) {
-      bad(null, `The row has ${record.length} fields; the header has ${names.length}. Check for a missing or extra ${delimiter === ';' ? 'semicolon' : 'comma'}.`);
+      bad(
+        null,
+        `The row has ${record.length} fields; the header has ${names.length}. Check for a missing or extra ${delimiter === ';' ? 'semicolon' : 'comma'}.`,
+      );
       continue;
     }
     if (controls(record, line, (i) => names[i] || `#${i + 1}`)) continue;
@@ -205,8 +214,17 @@ export function parseOrderCsv(input: string | Uint8Array, ctx: OrderCsvContext):
     }
     if (assetTag.length > 64) bad('asset_tag', 'The asset tag is longer than 64 characters.');
     // Names go into every export again; one a spreadsheet would run as a formula is refused here.
-    for (const [col, value] of [['customer', customer], ['school', school], ['order_id', orderId], ['asset_tag', assetTag]] as const) {
-      if (FORMULA_START.test(value)) bad(col, `"${value.slice(0, 80)}" starts with "${value[0] === '\t' ? 'tab' : value[0]}", which a spreadsheet runs as a formula; remove that first character.`);
+    for (const [col, value] of [
+      ['customer', customer],
+      ['school', school],
+      ['order_id', orderId],
+      ['asset_tag', assetTag],
+    ] as const) {
+      if (FORMULA_START.test(value))
+        bad(
+          col,
+          `"${value.slice(0, 80)}" starts with "${value[0] === '\t' ? 'tab' : value[0]}", which a spreadsheet runs as a formula; remove that first character.`,
+        );
     }
 
     if (orderId) {

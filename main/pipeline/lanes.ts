@@ -31,7 +31,10 @@ export function laneKeys(family: string, portPath: string | null): string[] {
 /** "heavy=10,driver=25" (either part may be left out) as caps over `base`. */
 export function parseLaneCaps(value: string, base: LaneCaps = DEFAULT_LANE_CAPS): LaneCaps {
   const caps = { ...base };
-  for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [name, raw] = part.split('=');
     const n = Number(raw);
     if ((name !== 'heavy' && name !== 'driver') || !Number.isInteger(n) || n < 1) {

@@ -162,7 +162,8 @@ export class RunController {
       clock: deps.clock,
       execute: (input, session) => this.execute(input, session),
       lanes: {
-        request: (runId, serial, granted) => this.lanes.request(runId, this.deps.laneKeys?.(serial) ?? ['driver:any'], this.runs.get(runId)?.startedAt ?? '', granted),
+        request: (runId, serial, granted) =>
+          this.lanes.request(runId, this.deps.laneKeys?.(serial) ?? ['driver:any'], this.runs.get(runId)?.startedAt ?? '', granted),
         release: (runId) => this.lanes.release(runId),
       },
     });
@@ -227,7 +228,13 @@ export class RunController {
       },
       iso,
     );
-    const created: StepEventInput = { stepIndex: null, step: null, kind: 'created', attempt: 1, message: `${params.blueprint.id} v${params.blueprint.version}` };
+    const created: StepEventInput = {
+      stepIndex: null,
+      step: null,
+      kind: 'created',
+      attempt: 1,
+      message: `${params.blueprint.id} v${params.blueprint.version}`,
+    };
     this.deps.createRun(record, created, transitionOutbox(this.deps.stationId, record, params.blueprint, [created], iso));
     const entry = new RunEntry(record, params.blueprint, this.lanePosition);
     this.publish(entry, [created], iso);
@@ -418,15 +425,18 @@ export class RunController {
     entry.armedDeadline = deadline;
     if (deadline === null) return;
     const delay = Math.max(0, deadline - this.deps.clock.now());
-    entry.timer = setTimeout(() => {
-      entry.timer = null;
-      entry.armedDeadline = null;
-      const actor = entry.actor;
-      if (!actor) return;
-      actor.send({ type: 'DEADLINE' });
-      // A deadline the clock has not reached yet (timer fired early) is armed again.
-      if (entry.actor === actor && actor.getSnapshot().status === 'active') this.armDeadline(entry, actor.getSnapshot().context.deadlineAt);
-    }, Math.min(delay, 2 ** 31 - 1));
+    entry.timer = setTimeout(
+      () => {
+        entry.timer = null;
+        entry.armedDeadline = null;
+        const actor = entry.actor;
+        if (!actor) return;
+        actor.send({ type: 'DEADLINE' });
+        // A deadline the clock has not reached yet (timer fired early) is armed again.
+        if (entry.actor === actor && actor.getSnapshot().status === 'active') this.armDeadline(entry, actor.getSnapshot().context.deadlineAt);
+      },
+      Math.min(delay, 2 ** 31 - 1),
+    );
   }
 
   private commit(entry: RunEntry, phase: RunPhase, ctx: RunContext): void {

@@ -86,11 +86,12 @@ function currentStep(ctx: RunContext): BlueprintStep {
 }
 
 function stepLabel(step: BlueprintStep): string {
-  return typeof step.label === 'string' ? step.label : step.label?.en ?? step.id;
+  return typeof step.label === 'string' ? step.label : (step.label?.en ?? step.id);
 }
 
 function toRunError(error: unknown): RunError {
-  if (error instanceof StepFailedError) return { code: error.code, message: error.message, text: { code: error.code, params: error.params } as Message, retryable: error.retryable };
+  if (error instanceof StepFailedError)
+    return { code: error.code, message: error.message, text: { code: error.code, params: error.params } as Message, retryable: error.retryable };
   if (error instanceof Error) return { code: 'internal', message: error.message, text: message('internal'), retryable: true };
   return { code: 'internal', message: String(error), text: message('internal'), retryable: true };
 }
@@ -299,7 +300,10 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor; la
             { guard: 'isLastStep', target: 'done', actions: journal('done', message('event.device-returned')) },
             {
               target: 'route',
-              actions: [journal('done', message('event.device-returned')), assign({ stepIndex: ({ context }) => context.stepIndex + 1, attempt: 1, error: null })],
+              actions: [
+                journal('done', message('event.device-returned')),
+                assign({ stepIndex: ({ context }) => context.stepIndex + 1, attempt: 1, error: null }),
+              ],
             },
           ],
           DEADLINE: {
@@ -391,11 +395,7 @@ export function runStateOf(phase: RunPhase): RunState {
  * mid-step (running, waiting) was interrupted by the restart and resumes that step; a queued run
  * starts; the others wait where they were, with their stored deadline, error and failed step.
  */
-export function restoredRun(
-  machine: RunMachine,
-  record: RunRecord,
-  steps: readonly BlueprintStep[],
-): { snapshot: RunSnapshot; then: RunEvent | null } {
+export function restoredRun(machine: RunMachine, record: RunRecord, steps: readonly BlueprintStep[]): { snapshot: RunSnapshot; then: RunEvent | null } {
   const context: RunContext = {
     runId: record.id,
     serial: record.serial,

@@ -37,7 +37,10 @@ export function createSupervisionIdentity(organization: string, now = new Date()
   cert.serialNumber = `00${crypto.randomBytes(16).toString('hex')}`; // leading 00: always positive
   cert.validity.notBefore = now;
   cert.validity.notAfter = new Date(now.getTime() + 10 * 365 * 24 * 3600 * 1000);
-  const subject = [{ name: 'commonName', value: organization }, { name: 'organizationName', value: organization }];
+  const subject = [
+    { name: 'commonName', value: organization },
+    { name: 'organizationName', value: organization },
+  ];
   cert.setSubject(subject);
   cert.setIssuer(subject);
   cert.setExtensions([

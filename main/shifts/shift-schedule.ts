@@ -38,7 +38,6 @@ export function parseWindows(windows: readonly string[]): ShiftWindow[] {
   });
 }
 
-
 /** When a shift opened at `openedAt` closes by the schedule: the first window end after it; null without a schedule. */
 export function scheduledClose(openedAt: number, windows: readonly ShiftWindow[], timeZone: string): number | null {
   if (windows.length === 0) return null;
@@ -63,6 +62,6 @@ export function isDue(openedAt: number, now: number, windows: readonly ShiftWind
 /** Operators who joined shortly before the boundary: they belong to the next shift. */
 export function earlyJoiners(joins: readonly { name: string; joinedAt: number }[], boundary: number): string[] {
   return joins.filter((j) => j.joinedAt >= boundary - EARLY_SIGN_IN_MS && j.joinedAt <= boundary).map((j) => j.name);
-}import { message, type Message } from '../../shared/messages/catalogue.js';
+}
+import { message, type Message } from '../../shared/messages/catalogue.js';
 import { formatMessage } from '../../shared/messages/format.js';
-

@@ -64,7 +64,10 @@ export class ShiftService {
     const rows = this.deps.floorStore.signedInSince(shift.id);
     // Only the people who joined after the shift's own first sign-in can be the next crew.
     const first = Math.min(...rows.map((r) => Date.parse(r.joinedAt)));
-    return earlyJoiners(rows.filter((r) => Date.parse(r.joinedAt) > first && r.name !== UNASSIGNED_OPERATOR).map((r) => ({ name: r.name, joinedAt: Date.parse(r.joinedAt) })), boundary);
+    return earlyJoiners(
+      rows.filter((r) => Date.parse(r.joinedAt) > first && r.name !== UNASSIGNED_OPERATOR).map((r) => ({ name: r.name, joinedAt: Date.parse(r.joinedAt) })),
+      boundary,
+    );
   }
 
   /** A failed run retried after its shift closed moves to the open shift, where its result will count. */
@@ -145,6 +148,9 @@ export class ShiftService {
 
   /** What the shift log export of one shift reads. */
   shiftLogSource(shift: ShiftRecord): StationShiftLogSource {
-    return new StationShiftLogSource({ log: this.deps.shiftLog, floor: this.deps.floorStore, stationId: this.deps.stationId, stationName: this.deps.stationName() }, shift);
+    return new StationShiftLogSource(
+      { log: this.deps.shiftLog, floor: this.deps.floorStore, stationId: this.deps.stationId, stationName: this.deps.stationName() },
+      shift,
+    );
   }
 }

@@ -98,7 +98,12 @@ export class BenchHardware {
       if (this.host.driverRunning(route.family) && info.access.ok) return;
     }
     if (!info.access.ok) {
-      this.setNotice({ portPath: info.portPath, kind: info.access.problem === 'permission' ? 'no-access' : 'no-answer', message: info.access.message, usb: info });
+      this.setNotice({
+        portPath: info.portPath,
+        kind: info.access.problem === 'permission' ? 'no-access' : 'no-answer',
+        message: info.access.message,
+        usb: info,
+      });
       return;
     }
     if (route.kind === 'driver') {
@@ -171,7 +176,9 @@ export class BenchHardware {
     return {
       slots,
       learn: this.learn ? { labels: [...this.learn.labels], next: this.learn.next, learned: this.learn.learned.map((l) => ({ ...l })) } : null,
-      ports: [...ports].map(([portPath, what]) => ({ portPath, slot: this.host.store.slotForPort(portPath), what })).sort((a, b) => a.portPath.localeCompare(b.portPath)),
+      ports: [...ports]
+        .map(([portPath, what]) => ({ portPath, slot: this.host.store.slotForPort(portPath), what }))
+        .sort((a, b) => a.portPath.localeCompare(b.portPath)),
     };
   }
 

@@ -154,7 +154,10 @@ export class DeviceRegistry {
     entry.held = false;
     const assigned = this.deps.assignment.assignmentFor(entry.record.serial, entry.record.platform);
     if (!assigned.ok) {
-      const noBlueprint = assigned.code === 'needs_assignment' && this.deps.blueprints.defaultFor(entry.record.platform) === null && !this.deps.orders.orderOfSerial(entry.record.serial);
+      const noBlueprint =
+        assigned.code === 'needs_assignment' &&
+        this.deps.blueprints.defaultFor(entry.record.platform) === null &&
+        !this.deps.orders.orderOfSerial(entry.record.serial);
       const text: Message = noBlueprint ? message('no_blueprint') : assigned.text;
       entry.problem = { code: noBlueprint ? 'no_blueprint' : assigned.code, message: formatMessage(text, 'en'), text };
       this.deps.logger.log('warn', entry.problem.message, { serial: entry.record.serial });
@@ -292,7 +295,9 @@ export class DeviceRegistry {
   }
 
   presentDevices(): { serial: string; portPath: string | null; model: string }[] {
-    return [...this.devices.values()].filter((e) => e.record.present).map((e) => ({ serial: e.record.serial, portPath: e.record.portPath, model: e.record.model }));
+    return [...this.devices.values()]
+      .filter((e) => e.record.present)
+      .map((e) => ({ serial: e.record.serial, portPath: e.record.portPath, model: e.record.model }));
   }
 
   /** The device's tile; undefined when the station does not hold it. */

@@ -58,7 +58,16 @@ export function createFeatureServices(host: FeatureHost): FeatureServices {
   const units = new UnitStore(db);
   const floorStore = new FloorStore(db);
   const operators = new Operators({ store, floorStore, clock, shiftChanged: () => host.shiftChanged() });
-  const labels = new LabelPrinting({ store, floorStore, operators, clock, logger, dataDir: host.dataDir, resourcesDir: host.resourcesDir, liveRun: (id) => host.liveRun(id) });
+  const labels = new LabelPrinting({
+    store,
+    floorStore,
+    operators,
+    clock,
+    logger,
+    dataDir: host.dataDir,
+    resourcesDir: host.resourcesDir,
+    liveRun: (id) => host.liveRun(id),
+  });
   return {
     orders,
     units,
@@ -77,9 +86,25 @@ export function createFeatureServices(host: FeatureHost): FeatureServices {
       moveLiveRun: (runId, shiftId, operator) => host.moveLiveRun(runId, shiftId, operator),
       shiftChanged: () => host.shiftChanged(),
     }),
-    assignment: new DeviceAssignment({ store, orders, floorStore, operators, blueprints: host.blueprints, startWaitingDevice: (serial) => host.startWaitingDevice(serial) }),
+    assignment: new DeviceAssignment({
+      store,
+      orders,
+      floorStore,
+      operators,
+      blueprints: host.blueprints,
+      startWaitingDevice: (serial) => host.startWaitingDevice(serial),
+    }),
     receipt: new OrderReceipt({ orders, floorStore, operators, clock, blueprints: host.blueprints }),
-    packing: new Packing({ store, units, floorStore, operators, labelPrinting: labels, clock, stationId, liveRunForSerial: (serial) => host.liveRunForSerial(serial) }),
+    packing: new Packing({
+      store,
+      units,
+      floorStore,
+      operators,
+      labelPrinting: labels,
+      clock,
+      stationId,
+      liveRunForSerial: (serial) => host.liveRunForSerial(serial),
+    }),
     quarantine: new QuarantineService({
       store,
       floorStore,

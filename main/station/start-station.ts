@@ -112,7 +112,14 @@ export interface StationConfig {
 // ---- drivers ----------------------------------------------------------------------------------
 
 /** The drivers named in --drivers, built by their registered modules (main/drivers/registry.ts). */
-function buildDrivers(config: StationConfig, store: StationStore, blueprints: BlueprintCatalog, usbPorts: UsbPortFeed | null, testUsb: TestUsbBackend | null, logger: Logger): Map<string, DeviceDriver> {
+function buildDrivers(
+  config: StationConfig,
+  store: StationStore,
+  blueprints: BlueprintCatalog,
+  usbPorts: UsbPortFeed | null,
+  testUsb: TestUsbBackend | null,
+  logger: Logger,
+): Map<string, DeviceDriver> {
   const drivers = new Map<string, DeviceDriver>();
   for (const module of resolveDrivers(config.drivers)) {
     const driver = module.build({
@@ -210,7 +217,12 @@ function buildStation(config: StationConfig, store: StationStore, clock: Clock, 
     startWaitingDevice: (serial) => registry.startWaitingDevice(serial),
     shiftChanged: () => events.shiftChanged(),
   });
-  events = new StationEvents({ logger, deviceView: (serial) => registry.view(serial), stats: () => features.shifts.stats(), currentShift: () => store.currentShift() });
+  events = new StationEvents({
+    logger,
+    deviceView: (serial) => registry.view(serial),
+    stats: () => features.shifts.stats(),
+    currentShift: () => store.currentShift(),
+  });
 
   const testUsb = usbBackend instanceof TestUsbBackend ? usbBackend : null;
   const usbPorts = usbBackend ? new UsbPortFeed() : null;
@@ -338,7 +350,14 @@ export async function startStation(options: StationOptions): Promise<RunningStat
   let token: string;
   try {
     token = ensureApiToken(dataDir);
-    server = await createStationServer({ core, token, rendererDir: options.rendererDir === undefined ? RENDERER_DIR : options.rendererDir, logger, version, hostNames: options.hostNames ?? [] });
+    server = await createStationServer({
+      core,
+      token,
+      rendererDir: options.rendererDir === undefined ? RENDERER_DIR : options.rendererDir,
+      logger,
+      version,
+      hostNames: options.hostNames ?? [],
+    });
   } catch (err) {
     await core.close();
     throw err;
@@ -349,7 +368,10 @@ export async function startStation(options: StationOptions): Promise<RunningStat
     await server.close().catch(() => {});
     await core.close();
     const code = (err as NodeJS.ErrnoException).code;
-    throw new AppError('unavailable', code === 'EADDRINUSE' ? message('station.port-in-use', { port, host }) : message('station.listen-failed', { host, port, detail: (err as Error).message }));
+    throw new AppError(
+      'unavailable',
+      code === 'EADDRINUSE' ? message('station.port-in-use', { port, host }) : message('station.listen-failed', { host, port, detail: (err as Error).message }),
+    );
   }
   const address = server.server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
@@ -390,9 +412,22 @@ export function startHubReporting(
   const stationName = () => core.store.getSetting('station_name') ?? 'Station';
   const receipt = core.receipt;
   const orders = receipt ? () => receipt.orderProgress() : undefined;
-  const sender = new OutboxSender({ source: core.store, deadLetters: new DeadLetterStore(core.store.db), stationId: core.stationId, hubUrl: link.url, token: link.token, logger, version, stationName, ...(orders ? { orders } : {}) });
+  const sender = new OutboxSender({
+    source: core.store,
+    deadLetters: new DeadLetterStore(core.store.db),
+    stationId: core.stationId,
+    hubUrl: link.url,
+    token: link.token,
+    logger,
+    version,
+    stationName,
+    ...(orders ? { orders } : {}),
+  });
   sender.onStop(core.onCommitted(() => sender.notify()));
-  core.setHubLink?.(() => sender.status(), (listener) => sender.onStatus(listener));
+  core.setHubLink?.(
+    () => sender.status(),
+    (listener) => sender.onStatus(listener),
+  );
   sender.onStop(() => core.setHubLink?.(null));
   const library = core.library;
   if (library) {

@@ -1,6 +1,15 @@
 import { message } from '../../shared/messages/catalogue.js';
 import { AppError } from '../../shared/contract/errors.js';
-import type { RunDetail, RunSummary, ShiftStats, ShiftView, SlotLayout, StationEvent, StationSnapshot, HubLinkView } from '../../shared/contract/station-api.js';
+import type {
+  RunDetail,
+  RunSummary,
+  ShiftStats,
+  ShiftView,
+  SlotLayout,
+  StationEvent,
+  StationSnapshot,
+  HubLinkView,
+} from '../../shared/contract/station-api.js';
 import type { BlueprintCatalog } from '../blueprints/blueprint-catalog.js';
 import type { DeviceDriver } from '../drivers/driver.js';
 import { SerialDriver } from '../drivers/serial/serial-driver.js';

@@ -117,7 +117,11 @@ export class OrderStore {
   }
 
   /** Writes a validated import, all of it in one transaction; importing the same file again changes nothing. */
-  importOrders(write: OrderImportWrite, now: string, who: { shiftId: string | null; operator: string | null }): { importId: number; orders: number; serials: number; newSerials: number } {
+  importOrders(
+    write: OrderImportWrite,
+    now: string,
+    who: { shiftId: string | null; operator: string | null },
+  ): { importId: number; orders: number; serials: number; newSerials: number } {
     return this.db.transaction(() => {
       const importId = Number(this.s.insertImport!.run(write.fileName, write.sha256, write.rows, now, who.shiftId, who.operator).lastInsertRowid);
       let serials = 0;

@@ -20,7 +20,10 @@ export function outboxRecord(event: OutboxEvent): { kind: OutboxEventKind; paylo
   const parsed = outboxEventSchema.safeParse(event);
   if (!parsed.success) {
     const kind = typeof (event as { type?: unknown } | null)?.type === 'string' ? (event as { type: string }).type : '(no type)';
-    throw new InvalidOutboxEventError(kind, `The station built an invalid ${kind} outbox event and did not save it (a bug): ${describeOutboxIssues(parsed.error.issues)}`);
+    throw new InvalidOutboxEventError(
+      kind,
+      `The station built an invalid ${kind} outbox event and did not save it (a bug): ${describeOutboxIssues(parsed.error.issues)}`,
+    );
   }
   return { kind: parsed.data.type, payload: JSON.stringify(event) };
 }

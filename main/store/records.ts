@@ -56,19 +56,7 @@ export type RunPatch = Pick<
 >;
 
 export type StepEventKind =
-  | 'created'
-  | 'start'
-  | 'done'
-  | 'fail'
-  | 'retry-scheduled'
-  | 'waiting'
-  | 'proceed'
-  | 'interrupted'
-  | 'resumed'
-  | 'retry'
-  | 'skip'
-  | 'cancel'
-  | 'timeout';
+  'created' | 'start' | 'done' | 'fail' | 'retry-scheduled' | 'waiting' | 'proceed' | 'interrupted' | 'resumed' | 'retry' | 'skip' | 'cancel' | 'timeout';
 
 export interface StepEventInput {
   stepIndex: number | null;
@@ -123,10 +111,7 @@ export interface OutboxRecord {
 }
 
 /** A run as it is created: queued at its first step, nothing tried yet. */
-export function newRunRecord(
-  fields: Pick<RunRecord, 'id' | 'serial' | 'blueprintId' | 'shiftId' | 'slot' | 'operator' | 'captured'>,
-  at: string,
-): RunRecord {
+export function newRunRecord(fields: Pick<RunRecord, 'id' | 'serial' | 'blueprintId' | 'shiftId' | 'slot' | 'operator' | 'captured'>, at: string): RunRecord {
   return {
     ...fields,
     state: 'queued',

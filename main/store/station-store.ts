@@ -51,9 +51,7 @@ export class StationStore {
       getSetting: p('SELECT value FROM settings WHERE key = ?'),
       setSetting: p('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       blueprintByName: p('SELECT id, hash FROM blueprints WHERE name = ? AND version = ?'),
-      insertBlueprint: p(
-        'INSERT INTO blueprints (name, version, hash, definition, source_path, loaded_at) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
+      insertBlueprint: p('INSERT INTO blueprints (name, version, hash, definition, source_path, loaded_at) VALUES (?, ?, ?, ?, ?, ?)'),
       blueprintById: p('SELECT definition FROM blueprints WHERE id = ?'),
       listSlots: p('SELECT label, port_path AS portPath, position FROM slots ORDER BY position, label'),
       slotForPort: p('SELECT label FROM slots WHERE port_path = ?'),
@@ -322,14 +320,7 @@ export class StationStore {
   }
 
   /** A run's transition: its new state, its step events and one outbox record, in one transaction. */
-  commitTransition(
-    runId: string,
-    shiftId: string,
-    patch: RunPatch,
-    events: readonly StepEventInput[],
-    outbox: OutboxEvent,
-    now: string,
-  ): void {
+  commitTransition(runId: string, shiftId: string, patch: RunPatch, events: readonly StepEventInput[], outbox: OutboxEvent, now: string): void {
     this.db.transaction(() => {
       const record = outboxRecord(outbox);
       this.stmt.updateRun!.run({ ...patch, captured: JSON.stringify(patch.captured), id: runId, updatedAt: now });

@@ -73,7 +73,11 @@ export class UnitStore {
     };
   }
 
-  create(u: { id: string; kind: UnitKind; school: string; customer: string | null; orderId: string | null; capacity: number | null }, who: Who, now: string): UnitRecord {
+  create(
+    u: { id: string; kind: UnitKind; school: string; customer: string | null; orderId: string | null; capacity: number | null },
+    who: Who,
+    now: string,
+  ): UnitRecord {
     this.s.insert!.run({ ...u, now, ...who });
     return this.get(u.id)!;
   }

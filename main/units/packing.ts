@@ -54,14 +54,18 @@ export class Packing {
       const run = this.deps.store.latestRunForSerial(p.fromSerial);
       if (!run || run.state !== 'done') throw new AppError('conflict', message('unit.from-unfinished', { serial: p.fromSerial }));
       if (!run.captured.school) throw new AppError('conflict', message('unit.from-no-school', { serial: p.fromSerial }));
-      if (school && school !== run.captured.school) throw new AppError('conflict', message('unit.from-other-school', { serial: p.fromSerial, school: run.captured.school, given: school }));
+      if (school && school !== run.captured.school)
+        throw new AppError('conflict', message('unit.from-other-school', { serial: p.fromSerial, school: run.captured.school, given: school }));
       school = run.captured.school;
       customer = run.captured.customer ?? null;
       orderId = run.captured.orderId ?? null;
     }
     if (!school) throw new AppError('bad_request', message('unit.school-missing'));
     const seq = this.deps.store.nextSequence('unit');
-    const id = `U-${this.deps.stationId.replace(/[^A-Za-z0-9]/g, '').slice(0, 4).toUpperCase()}-${String(seq).padStart(4, '0')}`;
+    const id = `U-${this.deps.stationId
+      .replace(/[^A-Za-z0-9]/g, '')
+      .slice(0, 4)
+      .toUpperCase()}-${String(seq).padStart(4, '0')}`;
     const unit = this.deps.units.create({ id, kind: p.kind, school, customer, orderId, capacity: p.capacity ?? null }, this.deps.operators.who(), this.now());
     this.deps.operators.recordAction('unit-create', { unitId: id, detail: school });
     if (p.fromSerial) {

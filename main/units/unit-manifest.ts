@@ -6,16 +6,54 @@ import { message, type MessageLanguage } from '../../shared/messages/catalogue.j
 import { formatMessage } from '../../shared/messages/format.js';
 import type { UnitItemRecord, UnitRecord } from '../store/unit-store.js';
 
-export const MANIFEST_COLUMNS = ['unit_id', 'kind', 'school', 'customer', 'order_id', 'serial', 'device_name', 'asset_tag', 'model', 'packed_at', 'operator', 'run_id'] as const;
+export const MANIFEST_COLUMNS = [
+  'unit_id',
+  'kind',
+  'school',
+  'customer',
+  'order_id',
+  'serial',
+  'device_name',
+  'asset_tag',
+  'model',
+  'packed_at',
+  'operator',
+  'run_id',
+] as const;
 
 /** The unit's manifest as CSV: one row per device in it. */
-export async function writeManifestCsv(unit: UnitRecord, items: readonly UnitItemRecord[], out: Writable, dialect: CsvDialect = 'rfc4180', tz = localTimeZone()): Promise<void> {
-  const rows = items.map((i) => [unit.id, unit.kind, unit.school, unit.customer, i.orderId ?? unit.orderId, i.serial, i.deviceName, i.assetTag, i.model, isoWithOffset(i.packedAt, tz), i.operator, i.runId]);
+export async function writeManifestCsv(
+  unit: UnitRecord,
+  items: readonly UnitItemRecord[],
+  out: Writable,
+  dialect: CsvDialect = 'rfc4180',
+  tz = localTimeZone(),
+): Promise<void> {
+  const rows = items.map((i) => [
+    unit.id,
+    unit.kind,
+    unit.school,
+    unit.customer,
+    i.orderId ?? unit.orderId,
+    i.serial,
+    i.deviceName,
+    i.assetTag,
+    i.model,
+    isoWithOffset(i.packedAt, tz),
+    i.operator,
+    i.runId,
+  ]);
   await writeCsv(MANIFEST_COLUMNS, rows, out, dialect);
 }
 
 /** The unit's manifest as a printable A4 page (or more): school, unit, and the list of serials, in the reader's language. */
-export async function writeManifestPdf(unit: UnitRecord, items: readonly UnitItemRecord[], out: Writable, tz = localTimeZone(), language: MessageLanguage = 'de'): Promise<void> {
+export async function writeManifestPdf(
+  unit: UnitRecord,
+  items: readonly UnitItemRecord[],
+  out: Writable,
+  tz = localTimeZone(),
+  language: MessageLanguage = 'de',
+): Promise<void> {
   const say = (m: Parameters<typeof formatMessage>[0]) => formatMessage(m, language);
   const title = say(message('manifest.title', { unitId: unit.id }));
   const doc = new PDFDocument({ size: 'A4', margin: 40, info: { Title: title, Creator: 'Benchline' } });

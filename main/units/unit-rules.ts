@@ -5,7 +5,9 @@ import { message, type Message } from '../../shared/messages/catalogue.js';
 export type PackRefusalCode = 'unit_closed' | 'unit_full' | 'no_run' | 'not_finished' | 'quarantined' | 'other_school' | 'in_other_unit';
 export interface PackRefusal {
   code: PackRefusalCode;
-  text: Message<'unit.closed' | 'unit.full' | 'pack.no-run' | 'pack.not-finished' | 'pack.quarantined' | 'pack.other-school' | 'pack.no-school' | 'pack.in-other-unit'>;
+  text: Message<
+    'unit.closed' | 'unit.full' | 'pack.no-run' | 'pack.not-finished' | 'pack.quarantined' | 'pack.other-school' | 'pack.no-school' | 'pack.in-other-unit'
+  >;
 }
 
 function refuse(code: PackRefusalCode, text: PackRefusal['text']): { ok: false; refusal: PackRefusal } {

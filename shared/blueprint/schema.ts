@@ -23,20 +23,16 @@ export const STEP_TYPES = [
 ] as const;
 export type StepType = (typeof STEP_TYPES)[number];
 
-const slug = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes, e.g. "install-profile-wifi"');
+const slug = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes, e.g. "install-profile-wifi"');
 
-const duration = z
-  .union([z.string(), z.number()])
-  .transform((value, ctx) => {
-    const ms = parseDuration(value);
-    if (ms === null || ms <= 0) {
-      ctx.addIssue({ code: 'custom', message: 'expected a duration such as "30s", "10m" or "1h30m"' });
-      return z.NEVER;
-    }
-    return ms;
-  });
+const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === null || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration such as "30s", "10m" or "1h30m"' });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 /** A text shown to technicians: one string, or one per language. */
 const localizedText = z.union([z.string().min(1), z.object({ de: z.string().min(1), en: z.string().min(1) }).strict()]);
@@ -69,7 +65,8 @@ const regexText = z.string().superRefine((text, ctx) => {
   if (!safeRegex(text)) {
     ctx.addIssue({
       code: 'custom',
-      message: 'this regular expression can take exponential time on some device answers (a repetition inside a repetition, e.g. "(\\w+)+"); write it without nested repetition, e.g. "\\w+"',
+      message:
+        'this regular expression can take exponential time on some device answers (a repetition inside a repetition, e.g. "(\\w+)+"); write it without nested repetition, e.g. "\\w+"',
     });
   }
 });
@@ -118,7 +115,9 @@ const paramsByType = {
   rename: z.object({ template: z.string().min(1) }).strict(),
   wifi: z.object({ ssid: z.string().min(1), security: z.enum(['open', 'wpa2', 'wpa3']).default('wpa2'), secret: slug.optional() }).strict(),
   'set-device-owner': z.object({ component: z.string().min(1) }).strict(),
-  'serial-script': z.object({ port: serialPortSettings.prefault({}), script: z.array(serialScriptLine).min(1), errorPattern: errorPattern.optional() }).strict(),
+  'serial-script': z
+    .object({ port: serialPortSettings.prefault({}), script: z.array(serialScriptLine).min(1), errorPattern: errorPattern.optional() })
+    .strict(),
   'serial-verify': z
     .object({
       port: serialPortSettings.prefault({}),
@@ -129,7 +128,10 @@ const paramsByType = {
     .strict(),
   'manual-check': z.object({ prompt: localizedText }).strict(),
   verify: z.object({ checks: z.array(z.string().min(1)).default([]) }).strict(),
-  'print-label': z.object({ template: z.string().min(1).default('device-asset') }).strict().default({ template: 'device-asset' }),
+  'print-label': z
+    .object({ template: z.string().min(1).default('device-asset') })
+    .strict()
+    .default({ template: 'device-asset' }),
   pack: noParams,
 } satisfies Record<StepType, z.ZodType>;
 
@@ -143,11 +145,7 @@ const stepCommon = {
   heavy: z.boolean().optional(),
 };
 
-const stepSchemas = STEP_TYPES.map((type) =>
-  z
-    .object({ ...stepCommon, type: z.literal(type), params: paramsByType[type] })
-    .strict(),
-);
+const stepSchemas = STEP_TYPES.map((type) => z.object({ ...stepCommon, type: z.literal(type), params: paramsByType[type] }).strict());
 
 export const blueprintStepSchema: z.ZodType<BlueprintStep, unknown> = z.discriminatedUnion(
   'type',
@@ -188,10 +186,18 @@ function serialStepsFit(platform: string, steps: readonly BlueprintStep[], ctx: 
   steps.forEach((step, index) => {
     if (platform !== 'serial') {
       if (step.type === 'serial-script' || step.type === 'serial-verify') {
-        ctx.addIssue({ code: 'custom', path: ['steps', index, 'type'], message: `"${step.type}" runs on serial devices only; this blueprint is for platform ${platform}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', index, 'type'],
+          message: `"${step.type}" runs on serial devices only; this blueprint is for platform ${platform}`,
+        });
       }
       if (step.type === 'identify' && (step.params.script || step.params.port)) {
-        ctx.addIssue({ code: 'custom', path: ['steps', index, 'params'], message: `an identify script is for serial devices only; this blueprint is for platform ${platform}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', index, 'params'],
+          message: `an identify script is for serial devices only; this blueprint is for platform ${platform}`,
+        });
       }
       return;
     }
@@ -236,7 +242,9 @@ export const blueprintFileSchema = z
     uniqueStepIds(bp.steps, ctx);
     serialStepsFit(bp.platform, bp.steps, ctx);
   })
-  .transform((bp) => (bp.serialErrorPattern === undefined ? bp : { ...bp, steps: bp.steps.map((s) => withErrorPattern(s, bp.serialErrorPattern as string | false)) }));
+  .transform((bp) =>
+    bp.serialErrorPattern === undefined ? bp : { ...bp, steps: bp.steps.map((s) => withErrorPattern(s, bp.serialErrorPattern as string | false)) },
+  );
 export type BlueprintFile = z.infer<typeof blueprintFileSchema>;
 
 /** A policy baseline: steps every blueprint that names it gets, and cannot drop or change. */
@@ -248,10 +256,12 @@ export const baselineFileSchema = z
     platform: z.enum(PLATFORMS),
     steps: z
       .array(
-        z.object({
-          before: z.enum(STEP_TYPES).describe('the required step is placed before the first step of this type'),
-          step: blueprintStepSchema,
-        }).strict(),
+        z
+          .object({
+            before: z.enum(STEP_TYPES).describe('the required step is placed before the first step of this type'),
+            step: blueprintStepSchema,
+          })
+          .strict(),
       )
       .min(1),
   })
@@ -294,7 +304,9 @@ export const variantFileSchema = z
         z
           .object({ after: slug.optional(), before: slug.optional(), step: blueprintStepSchema })
           .strict()
-          .refine((a) => (a.after === undefined) !== (a.before === undefined), { message: 'an added step needs exactly one of "after: STEP-ID" or "before: STEP-ID"' }),
+          .refine((a) => (a.after === undefined) !== (a.before === undefined), {
+            message: 'an added step needs exactly one of "after: STEP-ID" or "before: STEP-ID"',
+          }),
       )
       .default([]),
     remove: z.array(slug).default([]),

@@ -148,19 +148,28 @@ export const signInResultSchema = z.object({
 export const floorMethods = {
   // shifts and operators
   signIn: {
-    params: z.object({ name: operatorName.optional(), badge: badge.optional() }).refine((p) => p.name !== undefined || p.badge !== undefined, 'give a name or scan a badge'),
+    params: z
+      .object({ name: operatorName.optional(), badge: badge.optional() })
+      .refine((p) => p.name !== undefined || p.badge !== undefined, 'give a name or scan a badge'),
     result: signInResultSchema,
   },
   signOut: { params: z.object({ name: operatorName }), result: ok },
   shiftSchedule: { params: z.object({}), result: z.object({ windows: shiftScheduleSchema }) },
   setShiftSchedule: { params: z.object({ windows: shiftScheduleSchema }), result: z.object({ windows: shiftScheduleSchema }) },
   // orders and goods receipt
-  importOrders: { params: z.object({ csv: z.string().max(20_000_000), fileName: personText('file name', { max: 255 }).optional() }), result: orderImportReportSchema },
+  importOrders: {
+    params: z.object({ csv: z.string().max(20_000_000), fileName: personText('file name', { max: 255 }).optional() }),
+    result: orderImportReportSchema,
+  },
   listOrders: { params: z.object({}), result: z.array(orderProgressSchema) },
   receiveSerial: { params: z.object({ serial, orderId: orderId.optional() }), result: receiptSchema },
   currentBatch: { params: z.object({}), result: currentBatchSchema.nullable() },
   setCurrentBatch: {
-    params: z.union([z.object({ orderId }).strict(), z.object({ blueprint: personText('blueprint', { max: 120 }), customer: customerName, school: schoolName }).strict(), z.object({ clear: z.literal(true) }).strict()]),
+    params: z.union([
+      z.object({ orderId }).strict(),
+      z.object({ blueprint: personText('blueprint', { max: 120 }), customer: customerName, school: schoolName }).strict(),
+      z.object({ clear: z.literal(true) }).strict(),
+    ]),
     result: currentBatchSchema.nullable(),
   },
   /** The tile asked: start this device's run for an order. */
@@ -168,12 +177,22 @@ export const floorMethods = {
   // labels
   labelSettings: { params: z.object({}), result: labelSettingsSchema },
   setLabelPrinter: { params: z.object({ printer: printerConfigViewSchema, autoPrint: z.boolean().optional() }), result: labelSettingsSchema },
-  labelPreview: { params: z.object({ template: personText('template', { max: 64 }), runId: runId.optional() }), result: z.object({ svg: z.string(), zpl: z.string() }) },
+  labelPreview: {
+    params: z.object({ template: personText('template', { max: 64 }), runId: runId.optional() }),
+    result: z.object({ svg: z.string(), zpl: z.string() }),
+  },
   reprintLabel: { params: z.object({ runId }), result: ok },
   // packing units
   listUnits: { params: z.object({ state: z.enum(['open', 'closed']).optional() }), result: z.array(unitViewSchema) },
   createUnit: {
-    params: z.object({ kind: z.enum(['box', 'cart']).default('box'), school: schoolName.optional(), fromSerial: serial.optional(), capacity: z.number().int().min(1).max(500).optional() }).refine((p) => p.school !== undefined || p.fromSerial !== undefined, 'give the school, or scan a finished device of it'),
+    params: z
+      .object({
+        kind: z.enum(['box', 'cart']).default('box'),
+        school: schoolName.optional(),
+        fromSerial: serial.optional(),
+        capacity: z.number().int().min(1).max(500).optional(),
+      })
+      .refine((p) => p.school !== undefined || p.fromSerial !== undefined, 'give the school, or scan a finished device of it'),
     result: unitViewSchema,
   },
   unitDetail: { params: z.object({ unitId }), result: z.object({ unit: unitViewSchema, items: z.array(unitItemViewSchema) }) },

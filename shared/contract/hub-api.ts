@@ -61,7 +61,12 @@ export const ingestBodySchema = z
     devices: z
       .array(
         z
-          .object({ serial: z.string().min(1).max(200), family: z.string().max(40).nullable(), model: z.string().max(200).nullable(), osVersion: z.string().max(100).nullable() })
+          .object({
+            serial: z.string().min(1).max(200),
+            family: z.string().max(40).nullable(),
+            model: z.string().max(200).nullable(),
+            osVersion: z.string().max(100).nullable(),
+          })
           .strict(),
       )
       .max(INGEST_MAX_EVENTS)

@@ -7,7 +7,11 @@ import { RUN_STATES } from './run-state.js';
  * the same schemas, and the hub validates what it receives against them (CONTRACT.md "Hub API").
  */
 
-export const isoTimeSchema = z.string().min(10).max(40).refine((s) => !Number.isNaN(Date.parse(s)), 'not an ISO 8601 time');
+export const isoTimeSchema = z
+  .string()
+  .min(10)
+  .max(40)
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'not an ISO 8601 time');
 export const idSchema = z.string().min(1).max(200);
 const isoTime = isoTimeSchema;
 const id = idSchema;
@@ -37,7 +41,10 @@ export const runTransitionPayloadSchema = z.object({
     blueprint: z.string().min(1).max(200),
     blueprintVersion: z.number().int(),
     /** The resolved blueprint's sha-256 (issue 10); stations before it do not send it. */
-    blueprintHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    blueprintHash: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
     state: z.enum(RUN_STATES),
     step: z.string().max(200).nullable(),
     stepIndex: z.number().int().min(0),

@@ -46,11 +46,17 @@ export const saveFileResultSchema = z.union([z.object({ saved: z.string() }).str
 export type SaveFileResult = z.infer<typeof saveFileResultSchema>;
 
 /** Checks a save request; the message names what is wrong. */
-export function parseSaveFileRequest(kind: unknown, params: unknown): { ok: true; kind: SaveFileKind; params: SaveFileParams<SaveFileKind> } | { ok: false; message: string } {
+export function parseSaveFileRequest(
+  kind: unknown,
+  params: unknown,
+): { ok: true; kind: SaveFileKind; params: SaveFileParams<SaveFileKind> } | { ok: false; message: string } {
   if (!isSaveFileKind(kind)) return { ok: false, message: `Unknown file kind "${String(kind)}".` };
   const parsed = saveFileKinds[kind].safeParse(params ?? {});
   if (!parsed.success) {
-    return { ok: false, message: `Invalid parameters for ${kind}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(params)'} ${i.message}`).join('; ')}` };
+    return {
+      ok: false,
+      message: `Invalid parameters for ${kind}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(params)'} ${i.message}`).join('; ')}`,
+    };
   }
   return { ok: true, kind, params: parsed.data };
 }

@@ -189,7 +189,11 @@ export const plugSimulatedParamsSchema = z.object({
   model: personText('model', { max: 60 }).optional(),
   failAt: personText('failing step', { max: 60 }).optional(),
   /** Plug devices with these serials (e.g. an order's); as many as `count`. */
-  serials: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{2,63}$/, 'a serial of 3-64 letters, digits, "-", ".", ":" or "_"')).min(1).max(256).optional(),
+  serials: z
+    .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{2,63}$/, 'a serial of 3-64 letters, digits, "-", ".", ":" or "_"'))
+    .min(1)
+    .max(256)
+    .optional(),
 });
 
 /**

@@ -36,22 +36,75 @@ store.db.transaction(() => {
   for (let i = 0; i < RUNS; i++) {
     const serial = `DMPX${String(i).padStart(8, '0')}`;
     const t = start + i * spacing;
-    store.upsertDevice({ serial, family: 'simulated', platform: 'ios', model: 'iPad (10th generation)', osVersion: '18.1', portPath: `sim-${(i % 16) + 1}`, present: false }, iso(t));
-    const rec = { id: `run-${String(i).padStart(6, '0')}`, serial, blueprintId: bpId, shiftId: shift.id, slot: `A${(i % 16) + 1}`, operator: 'Anna Müller', state: 'queued', phase: 'queued', stepIndex: 0, attempt: 1, attemptsTotal: 1, deadlineAt: null, waitingReason: null, waitingMessage: null, errorCode: null, errorMessage: null, failedStep: null, captured: {}, startedAt: iso(t), finishedAt: null, updatedAt: iso(t) };
+    store.upsertDevice(
+      { serial, family: 'simulated', platform: 'ios', model: 'iPad (10th generation)', osVersion: '18.1', portPath: `sim-${(i % 16) + 1}`, present: false },
+      iso(t),
+    );
+    const rec = {
+      id: `run-${String(i).padStart(6, '0')}`,
+      serial,
+      blueprintId: bpId,
+      shiftId: shift.id,
+      slot: `A${(i % 16) + 1}`,
+      operator: 'Anna Müller',
+      state: 'queued',
+      phase: 'queued',
+      stepIndex: 0,
+      attempt: 1,
+      attemptsTotal: 1,
+      deadlineAt: null,
+      waitingReason: null,
+      waitingMessage: null,
+      errorCode: null,
+      errorMessage: null,
+      failedStep: null,
+      captured: {},
+      startedAt: iso(t),
+      finishedAt: null,
+      updatedAt: iso(t),
+    };
     store.createRun(rec, { stepIndex: null, step: null, kind: 'created', attempt: 1, message: 'school-ipad v1' }, outbox);
     const fails = i % 20 === 19;
     const last = fails ? 2 : bp.steps.length - 1;
     const events = [];
     for (let s = 0; s <= last; s++) {
       events.push({ stepIndex: s, step: bp.steps[s].id, kind: 'start', attempt: 1, message: null });
-      events.push({ stepIndex: s, step: bp.steps[s].id, kind: fails && s === last ? 'fail' : 'done', attempt: 1, message: fails && s === last ? 'Erase failed: device busy' : null });
+      events.push({
+        stepIndex: s,
+        step: bp.steps[s].id,
+        kind: fails && s === last ? 'fail' : 'done',
+        attempt: 1,
+        message: fails && s === last ? 'Erase failed: device busy' : null,
+      });
     }
-    store.commitTransition(rec.id, shift.id, {
-      state: fails ? 'failed' : 'done', phase: fails ? 'failed' : 'done', stepIndex: last, attempt: 1, attemptsTotal: 1, deadlineAt: null,
-      waitingReason: null, waitingMessage: null, errorCode: fails ? 'sim.erase' : null, errorMessage: fails ? 'Erase failed: device busy' : null,
-      failedStep: fails ? 'erase' : null, finishedAt: iso(t + 750_000),
-      captured: { customer: 'Stadt Musterstadt', school: schools[i % 4], orderId: `MS-${i % 27}`, osVersion: '18.1', ...(fails ? {} : { deviceName: `GSN-${i}`, assetTag: `INV-${i}` }) },
-    }, events, outbox, iso(t + 750_000));
+    store.commitTransition(
+      rec.id,
+      shift.id,
+      {
+        state: fails ? 'failed' : 'done',
+        phase: fails ? 'failed' : 'done',
+        stepIndex: last,
+        attempt: 1,
+        attemptsTotal: 1,
+        deadlineAt: null,
+        waitingReason: null,
+        waitingMessage: null,
+        errorCode: fails ? 'sim.erase' : null,
+        errorMessage: fails ? 'Erase failed: device busy' : null,
+        failedStep: fails ? 'erase' : null,
+        finishedAt: iso(t + 750_000),
+        captured: {
+          customer: 'Stadt Musterstadt',
+          school: schools[i % 4],
+          orderId: `MS-${i % 27}`,
+          osVersion: '18.1',
+          ...(fails ? {} : { deviceName: `GSN-${i}`, assetTag: `INV-${i}` }),
+        },
+      },
+      events,
+      outbox,
+      iso(t + 750_000),
+    );
   }
 })();
 store.close();
@@ -72,7 +125,9 @@ for (const [label, args, file] of [
 ]) {
   const out = path.join(dir, file);
   const t = performance.now();
-  const r = spawnSync(process.execPath, ['--import', preload, bin, 'export', '--data-dir', dataDir, '--shift', 'last', ...args, '--out', out], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', preload, bin, 'export', '--data-dir', dataDir, '--shift', 'last', ...args, '--out', out], {
+    encoding: 'utf8',
+  });
   const s = (performance.now() - t) / 1000;
   if (r.status !== 0) {
     console.error(r.stderr);
@@ -85,4 +140,3 @@ const header = fs.readFileSync(path.join(dir, 'shift.csv'), 'utf8').split('\r\n'
 console.log(`\nCSV header: ${header}`);
 if (process.env.KEEP !== '1') fs.rmSync(dir, { recursive: true, force: true });
 else console.log(`kept ${dir}`);
-

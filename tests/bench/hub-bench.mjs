@@ -82,9 +82,23 @@ function transition(stationId, seq, runNo, state, at) {
       stationId,
       at,
       run: {
-        id: `${stationId}-r${runNo}`, serial: `SIM${runNo}`, shiftId: 'bench-shift', slot: `A${runNo % 16}`, operator: 'bench',
-        blueprint: 'school-ipad', blueprintVersion: 1, state, step: 'install-apps', stepIndex: 4, attempts: 1,
-        errorCode: null, errorMessage: null, failedStep: null, captured: {}, startedAt: at, finishedAt: state === 'done' ? at : null,
+        id: `${stationId}-r${runNo}`,
+        serial: `SIM${runNo}`,
+        shiftId: 'bench-shift',
+        slot: `A${runNo % 16}`,
+        operator: 'bench',
+        blueprint: 'school-ipad',
+        blueprintVersion: 1,
+        state,
+        step: 'install-apps',
+        stepIndex: 4,
+        attempts: 1,
+        errorCode: null,
+        errorMessage: null,
+        failedStep: null,
+        captured: {},
+        startedAt: at,
+        finishedAt: state === 'done' ? at : null,
       },
       events: [{ stepIndex: 4, step: 'install-apps', kind: state === 'done' ? 'done' : 'start', attempt: 1, message: null }],
     },
@@ -132,7 +146,14 @@ async function measure(db) {
       const data = JSON.stringify(body);
       const t0 = process.hrtime.bigint();
       const req = http.request(
-        { host: '127.0.0.1', port, path: '/api/v1/ingest', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data), authorization: `Bearer ${s.token}` } },
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/api/v1/ingest',
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data), authorization: `Bearer ${s.token}` },
+        },
         (res) => {
           let text = '';
           res.on('data', (d) => (text += d));
@@ -181,7 +202,9 @@ async function measure(db) {
   const p = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? null;
   const line = { stations: STATIONS, events_per_s: Math.round(events / elapsed), p99_ms: Math.round(p(0.99) * 10) / 10, db };
   process.stdout.write(`${JSON.stringify(line)}\n`);
-  process.stderr.write(`  ${db}: ${latencies.length} requests in ${elapsed.toFixed(1)} s, p50 ${p(0.5)?.toFixed(1)} ms, p99 ${p(0.99)?.toFixed(1)} ms, max ${latencies.at(-1)?.toFixed(1)} ms, errors ${errors}${firstError ? ` (first: ${firstError})` : ''}\n`);
+  process.stderr.write(
+    `  ${db}: ${latencies.length} requests in ${elapsed.toFixed(1)} s, p50 ${p(0.5)?.toFixed(1)} ms, p99 ${p(0.99)?.toFixed(1)} ms, max ${latencies.at(-1)?.toFixed(1)} ms, errors ${errors}${firstError ? ` (first: ${firstError})` : ''}\n`,
+  );
   return errors === 0;
 }
 

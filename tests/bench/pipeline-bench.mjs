@@ -170,9 +170,27 @@ function bareTransactions(name, count, eventTotal, payloadSize, stepCount) {
       bare.upsertDevice({ serial, family: 'simulated', platform: 'ios', model: 'iPad', osVersion: '18', portPath: `sim-${i + 1}`, present: true }, now);
       const id = crypto.randomUUID();
       const run = {
-        id, serial, blueprintId: bpId, shiftId, slot: `A${i + 1}`, operator: 'unassigned', state: 'queued', phase: 'queued', stepIndex: 0, attempt: 1,
-        attemptsTotal: 1, deadlineAt: null, waitingReason: null, waitingMessage: null, errorCode: null, errorMessage: null, failedStep: null,
-        captured: {}, startedAt: now, finishedAt: null, updatedAt: now,
+        id,
+        serial,
+        blueprintId: bpId,
+        shiftId,
+        slot: `A${i + 1}`,
+        operator: 'unassigned',
+        state: 'queued',
+        phase: 'queued',
+        stepIndex: 0,
+        attempt: 1,
+        attemptsTotal: 1,
+        deadlineAt: null,
+        waitingReason: null,
+        waitingMessage: null,
+        errorCode: null,
+        errorMessage: null,
+        failedStep: null,
+        captured: {},
+        startedAt: now,
+        finishedAt: null,
+        updatedAt: now,
       };
       const created = { stepIndex: null, step: null, kind: 'created', attempt: 1, message: null };
       // The store checks every outbox event against its contract: the bare runs send real ones.
@@ -192,8 +210,19 @@ function bareTransactions(name, count, eventTotal, payloadSize, stepCount) {
     const events = [];
     for (let e = 0; e < eventCount; e++) events.push({ stepIndex, step: 'install-app', kind: e === 0 ? 'done' : 'start', attempt: 1, message: null });
     const patch = {
-      state: 'running', phase: 'running', stepIndex, attempt: 1, attemptsTotal: 1, deadlineAt: Date.now() + 60_000, waitingReason: null,
-      waitingMessage: null, errorCode: null, errorMessage: null, failedStep: null, captured, finishedAt: null,
+      state: 'running',
+      phase: 'running',
+      stepIndex,
+      attempt: 1,
+      attemptsTotal: 1,
+      deadlineAt: Date.now() + 60_000,
+      waitingReason: null,
+      waitingMessage: null,
+      errorCode: null,
+      errorMessage: null,
+      failedStep: null,
+      captured,
+      finishedAt: null,
     };
     const run = runs[i % N];
     const at = new Date().toISOString();

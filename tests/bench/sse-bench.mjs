@@ -20,7 +20,25 @@ function rssMb(pid) {
 
 async function startStation() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'benchline-sse-bench-'));
-  const child = spawn(process.execPath, [path.join(ROOT, 'main/bin/benchline.mjs'), 'station', '--headless', '--data-dir', dataDir, '--port', '0', '--simulate', '0', '--sim-speed', '1000', '--sim-seed', '1'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, 'main/bin/benchline.mjs'),
+      'station',
+      '--headless',
+      '--data-dir',
+      dataDir,
+      '--port',
+      '0',
+      '--simulate',
+      '0',
+      '--sim-speed',
+      '1000',
+      '--sim-seed',
+      '1',
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   child.stderr.on('data', (c) => (out += c));
   const url = await new Promise((resolve, reject) => {
@@ -39,7 +57,14 @@ async function startStation() {
 function traffic(station) {
   let wave = 0;
   let stop = false;
-  const api = (method, route, body) => fetch(`${station.origin}/api/v1/${route}`, { method, headers: { authorization: `Bearer ${station.token}`, 'content-type': 'application/json' }, body: body && JSON.stringify(body) }).then((r) => r.json()).catch(() => null);
+  const api = (method, route, body) =>
+    fetch(`${station.origin}/api/v1/${route}`, {
+      method,
+      headers: { authorization: `Bearer ${station.token}`, 'content-type': 'application/json' },
+      body: body && JSON.stringify(body),
+    })
+      .then((r) => r.json())
+      .catch(() => null);
   const loop = (async () => {
     let previous = [];
     while (!stop) {
@@ -61,7 +86,9 @@ function traffic(station) {
 function stalledClients(station, count) {
   const sockets = [];
   for (let i = 0; i < count; i++) {
-    const s = net.connect(station.port, '127.0.0.1', () => s.write(`GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1:${station.port}\r\nAuthorization: Bearer ${station.token}\r\n\r\n`));
+    const s = net.connect(station.port, '127.0.0.1', () =>
+      s.write(`GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1:${station.port}\r\nAuthorization: Bearer ${station.token}\r\n\r\n`),
+    );
     s.on('error', () => {});
     s.pause();
     sockets.push(s);
@@ -97,6 +124,8 @@ console.log(`SSE bench: ${SECONDS} s per run, ${CLIENTS} non-reading clients, si
 const without = await run(false);
 console.log(`without clients: start ${fmt(without.start)}, peak ${fmt(without.peak)}, end ${fmt(without.end)}, after ${fmt(without.after)}`);
 const withC = await run(true);
-console.log(`with ${CLIENTS} clients: start ${fmt(withC.start)}, peak ${fmt(withC.peak)}, end ${fmt(withC.end)}, after closing ${fmt(withC.after)}, clients dropped (log lines): ${withC.dropped}`);
+console.log(
+  `with ${CLIENTS} clients: start ${fmt(withC.start)}, peak ${fmt(withC.peak)}, end ${fmt(withC.end)}, after closing ${fmt(withC.after)}, clients dropped (log lines): ${withC.dropped}`,
+);
 const diff = withC.peak - without.peak;
 console.log(`peak difference: ${fmt(diff)} (target: within 50 MB) -> ${diff <= 50 ? 'OK' : 'OVER'}`);

@@ -21,8 +21,7 @@ function electronBinary(): string | null {
 const binary = electronBinary();
 const MAIN = path.join(ROOT, 'dist', 'main', 'electron', 'main.js');
 
-const SKIP_REASON =
-  'No Electron binary in this install (ELECTRON_SKIP_BINARY_DOWNLOAD); the same renderer is tested headless in station.spec.ts';
+const SKIP_REASON = 'No Electron binary in this install (ELECTRON_SKIP_BINARY_DOWNLOAD); the same renderer is tested headless in station.spec.ts';
 
 test.describe('Electron app', () => {
   test.skip(!binary, SKIP_REASON);

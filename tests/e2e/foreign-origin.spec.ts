@@ -28,10 +28,24 @@ test('a page on another loopback port can neither drive nor read the station', a
           s.onopen = () => resolve('opened');
           s.onclose = () => resolve('refused');
         });
-        const read = await fetch(`${origin}/api/v1/devices`, { headers: { authorization: `Bearer ${token}` } }).then(() => 'read', () => 'blocked');
+        const read = await fetch(`${origin}/api/v1/devices`, { headers: { authorization: `Bearer ${token}` } }).then(
+          () => 'read',
+          () => 'blocked',
+        );
         // A "simple" request needs no preflight: it reaches the server, which must refuse it.
-        const write = await fetch(`${origin}/api/v1/shifts`, { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: '{"operators":["Mallory"]}' }).then(() => 'sent', () => 'blocked');
-        const encoded = await fetch(`${origin}/%61pi/v1/devices`).then((r) => r.status, () => 'blocked');
+        const write = await fetch(`${origin}/api/v1/shifts`, {
+          method: 'POST',
+          mode: 'no-cors',
+          headers: { 'content-type': 'text/plain' },
+          body: '{"operators":["Mallory"]}',
+        }).then(
+          () => 'sent',
+          () => 'blocked',
+        );
+        const encoded = await fetch(`${origin}/%61pi/v1/devices`).then(
+          (r) => r.status,
+          () => 'blocked',
+        );
         return { ws, read, write, encoded };
       },
       { origin: station.origin, token: station.token },
@@ -53,7 +67,7 @@ test('a DNS-rebound name for 127.0.0.1 gets 421, not the station', async ({ page
   expect(api).toBe(421);
 });
 
-test('the station\'s own page still connects with its token', async ({ page, station }) => {
+test("the station's own page still connects with its token", async ({ page, station }) => {
   await page.goto(station.url);
   await expect(page.locator('.conn')).toHaveAttribute('data-connection', 'online');
 });

@@ -17,7 +17,7 @@ test.describe('hub dashboard', () => {
     if (root) fs.rmSync(root, { recursive: true, force: true });
   });
 
-  test('a supervisor signs in and sees three stations\' numbers change live', async ({ page }) => {
+  test("a supervisor signs in and sees three stations' numbers change live", async ({ page }) => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'benchline-e2e-hub-'));
     const hubDir = path.join(root, 'hub');
     const names = ['Bench 1', 'Bench 2', 'Bench 3'];
@@ -33,7 +33,24 @@ test.describe('hub dashboard', () => {
     const stations: { url: string; token: string }[] = [];
     for (const [i, name] of names.entries()) {
       const { child, match } = await start(
-        ['station', '--headless', '--data-dir', path.join(root, `s${i}`), '--port', '0', '--hub', hubUrl, '--hub-token', tokens[i]!, '--simulate', '0', '--sim-speed', '300', '--sim-seed', String(i + 1)],
+        [
+          'station',
+          '--headless',
+          '--data-dir',
+          path.join(root, `s${i}`),
+          '--port',
+          '0',
+          '--hub',
+          hubUrl,
+          '--hub-token',
+          tokens[i]!,
+          '--simulate',
+          '0',
+          '--sim-speed',
+          '300',
+          '--sim-seed',
+          String(i + 1),
+        ],
         /UI: +(http:\/\/127\.0\.0\.1:\d+\/)#token=(\S+)/,
       );
       children.push(child);

@@ -7,8 +7,49 @@ import { expect, openUi, test, tile, type Station } from './station-fixture.js';
  * the header. The words are ones the station really says in each language (tile states, actions,
  * the failure texts, the header's stats and shift line).
  */
-const GERMAN_WORDS = ['Fehler', 'fehlgeschlagen', 'Fehlgeschlagen', 'Wiederholen', 'wiederholen', 'Schritt', 'Gerät', 'Geräte', 'Steckplatz', 'Einheit', 'geschlossen', 'Verbunden', 'Schicht', 'prüfen', 'dann', 'und', 'nicht', 'Netzwerk', 'Fertig', 'Überspringen'];
-const ENGLISH_WORDS = ['failed', 'Failed', 'Retry', 'retry', 'step', 'Step', 'device', 'Device', 'Slot', 'Unit', 'closed', 'Connected', 'Shift', 'Check', 'then', 'the', 'network', 'Done', 'Skip'];
+const GERMAN_WORDS = [
+  'Fehler',
+  'fehlgeschlagen',
+  'Fehlgeschlagen',
+  'Wiederholen',
+  'wiederholen',
+  'Schritt',
+  'Gerät',
+  'Geräte',
+  'Steckplatz',
+  'Einheit',
+  'geschlossen',
+  'Verbunden',
+  'Schicht',
+  'prüfen',
+  'dann',
+  'und',
+  'nicht',
+  'Netzwerk',
+  'Fertig',
+  'Überspringen',
+];
+const ENGLISH_WORDS = [
+  'failed',
+  'Failed',
+  'Retry',
+  'retry',
+  'step',
+  'Step',
+  'device',
+  'Device',
+  'Slot',
+  'Unit',
+  'closed',
+  'Connected',
+  'Shift',
+  'Check',
+  'then',
+  'the',
+  'network',
+  'Done',
+  'Skip',
+];
 
 /** The words of `words` that occur as whole words in `text` (letters of any script count as word characters). */
 function foreignWords(text: string, words: readonly string[]): string[] {
@@ -47,8 +88,18 @@ async function failedDeviceIn(browser: Browser, station: Station, locale: string
 
 test.describe('one language at a time', () => {
   for (const { locale, language, foreign, sample } of [
-    { locale: 'en-US', language: 'English', foreign: GERMAN_WORDS, sample: 'The app download failed (network). Check the Wi-Fi / proxy of the bench, then retry.' },
-    { locale: 'de-DE', language: 'German', foreign: ENGLISH_WORDS, sample: 'App-Download fehlgeschlagen (Netzwerk). WLAN / Proxy des Arbeitsplatzes prüfen, dann wiederholen.' },
+    {
+      locale: 'en-US',
+      language: 'English',
+      foreign: GERMAN_WORDS,
+      sample: 'The app download failed (network). Check the Wi-Fi / proxy of the bench, then retry.',
+    },
+    {
+      locale: 'de-DE',
+      language: 'German',
+      foreign: ENGLISH_WORDS,
+      sample: 'App-Download fehlgeschlagen (Netzwerk). WLAN / Proxy des Arbeitsplatzes prüfen, dann wiederholen.',
+    },
   ]) {
     test(`a failing device in ${language}: tile, drawer and header hold no word of the other language`, async ({ browser, station }) => {
       const ui = await failedDeviceIn(browser, station, locale);

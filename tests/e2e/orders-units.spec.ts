@@ -77,7 +77,14 @@ test.describe('orders, packing and the shift export', () => {
     const rows = parse<Record<string, string>>(text, { columns: true });
     expect(rows.map((r) => r.serial).sort()).toEqual([...SERIALS].sort());
     for (const r of rows) {
-      expect(r).toMatchObject({ customer: 'Stadt Musterstadt', school: 'Grundschule Nord', order_id: 'MS-E2E-1', blueprint: 'school-ipad', result: 'done', unit_id: unitId });
+      expect(r).toMatchObject({
+        customer: 'Stadt Musterstadt',
+        school: 'Grundschule Nord',
+        order_id: 'MS-E2E-1',
+        blueprint: 'school-ipad',
+        result: 'done',
+        unit_id: unitId,
+      });
       expect(r.asset_tag).toBe(`INV-10${SERIALS.indexOf(r.serial!)}`);
     }
 
@@ -88,7 +95,10 @@ test.describe('orders, packing and the shift export', () => {
     await expect(panel.getByTestId('unit-id')).toHaveText(unitId);
     await panel.getByRole('button', { name: 'Close', exact: true }).click();
     // Signing in once with name and scanned badge in the shift dialog registers the badge.
-    await page.locator('.shift').getByRole('button', { name: /^(Sign in|Open shift)$/ }).click();
+    await page
+      .locator('.shift')
+      .getByRole('button', { name: /^(Sign in|Open shift)$/ })
+      .click();
     const signIn = page.getByRole('dialog', { name: /^(Sign in to the shift|Open a shift)$/ });
     await signIn.getByRole('textbox', { name: /^Name/ }).fill('Anna Krüger');
     await signIn.getByRole('textbox', { name: /^Scan badge/ }).focus();
@@ -115,8 +125,17 @@ test.describe('assignment problems on the tile', () => {
     });
     expect(res.status).toBe(200);
     await station.api('POST', 'simulator/devices', { count: 1, model: 'Galaxy Tab A9+', serials: [serial] });
-    const problem = message('order.platform-mismatch', { serial, orderId: 'MS-E2E-2', blueprint: 'school-ipad', blueprintPlatform: 'ios', platform: 'android' });
-    for (const [locale, language, other] of [['de-DE', 'de', 'en'], ['en-US', 'en', 'de']] as const) {
+    const problem = message('order.platform-mismatch', {
+      serial,
+      orderId: 'MS-E2E-2',
+      blueprint: 'school-ipad',
+      blueprintPlatform: 'ios',
+      platform: 'android',
+    });
+    for (const [locale, language, other] of [
+      ['de-DE', 'de', 'en'],
+      ['en-US', 'en', 'de'],
+    ] as const) {
       const context = await browser.newContext({ locale });
       const page = await context.newPage();
       await openUi(page, station);

@@ -34,7 +34,21 @@ export class Station {
   ) {}
 
   async start(port = 0): Promise<void> {
-    const args = [CLI, 'station', '--headless', '--data-dir', this.dataDir, '--port', String(port), '--simulate', String(this.opts.simulate), '--sim-speed', String(this.opts.simSpeed), '--sim-seed', '7'];
+    const args = [
+      CLI,
+      'station',
+      '--headless',
+      '--data-dir',
+      this.dataDir,
+      '--port',
+      String(port),
+      '--simulate',
+      String(this.opts.simulate),
+      '--sim-speed',
+      String(this.opts.simSpeed),
+      '--sim-seed',
+      '7',
+    ];
     if (this.opts.drivers) args.push('--drivers', this.opts.drivers);
     args.push(...(this.opts.args ?? []));
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.opts.env } });

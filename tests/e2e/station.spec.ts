@@ -189,4 +189,3 @@ test.describe('technician screen', () => {
     await expect(tile(page, later!)).toBeVisible();
   });
 });
-

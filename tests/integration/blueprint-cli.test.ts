@@ -5,7 +5,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO, requireBuild } from './station-process.js';
 
 function validate(file: string, ...flags: string[]): { status: number | null; stdout: string; stderr: string } {
-  const res = spawnSync(process.execPath, [path.join(REPO, 'main', 'bin', 'benchline.mjs'), 'blueprint', 'validate', file, ...flags], { cwd: REPO, encoding: 'utf8' });
+  const res = spawnSync(process.execPath, [path.join(REPO, 'main', 'bin', 'benchline.mjs'), 'blueprint', 'validate', file, ...flags], {
+    cwd: REPO,
+    encoding: 'utf8',
+  });
   return { status: res.status, stdout: res.stdout, stderr: res.stderr };
 }
 
@@ -65,6 +68,8 @@ describe('benchline blueprint validate', () => {
     const res = validate(path.join('tests', 'fixtures', 'blueprints', 'invalid', 'variant-removes-baseline-step.yaml'));
     expect(res.status).toBe(1);
     expect(res.stdout).toBe('');
-    expect(res.stderr).toMatch(/variant-removes-baseline-step\.yaml:9:\d+: remove\[1\]: step "profile-youth-protection" is required by baseline "school-policy-ios" and cannot be removed/);
+    expect(res.stderr).toMatch(
+      /variant-removes-baseline-step\.yaml:9:\d+: remove\[1\]: step "profile-youth-protection" is required by baseline "school-policy-ios" and cannot be removed/,
+    );
   });
 });

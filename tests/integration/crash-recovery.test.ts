@@ -43,12 +43,17 @@ describe('crash recovery', () => {
   it('SIGKILL at three moments loses nothing and does nothing twice', async () => {
     // 1. Kill while some runs are done and others are in the middle of their pipeline.
     station = await startStation(tmp.dir, ARGS);
-    await waitFor('some runs done, others mid-run', async () => {
-      const list = await devices(station!);
-      const done = list.filter((d) => d.state === 'done').length;
-      const mid = list.filter((d) => d.state !== null && MID_RUN.has(d.state)).length;
-      return done >= 3 && mid >= 8 ? true : undefined;
-    }, 60_000, 50);
+    await waitFor(
+      'some runs done, others mid-run',
+      async () => {
+        const list = await devices(station!);
+        const done = list.filter((d) => d.state === 'done').length;
+        const mid = list.filter((d) => d.state !== null && MID_RUN.has(d.state)).length;
+        return done >= 3 && mid >= 8 ? true : undefined;
+      },
+      60_000,
+      50,
+    );
     await kill(station);
 
     // 2. Kill right after the restart, while the restored runs are starting their steps again.
@@ -59,19 +64,29 @@ describe('crash recovery', () => {
 
     // 3. Kill late, when most are done.
     station = await startStation(tmp.dir, ARGS);
-    await waitFor('most runs done', async () => {
-      const list = await devices(station!);
-      const done = list.filter((d) => d.state === 'done').length;
-      return done >= DEVICES * 0.7 && done < DEVICES ? true : done === DEVICES ? true : undefined;
-    }, 60_000, 50);
+    await waitFor(
+      'most runs done',
+      async () => {
+        const list = await devices(station!);
+        const done = list.filter((d) => d.state === 'done').length;
+        return done >= DEVICES * 0.7 && done < DEVICES ? true : done === DEVICES ? true : undefined;
+      },
+      60_000,
+      50,
+    );
     await kill(station);
 
     // 4. The last start finishes everything.
     station = await startStation(tmp.dir, ARGS);
-    const final = await waitFor('all devices done', async () => {
-      const list = await devices(station!);
-      return list.length === DEVICES && list.every((d) => d.state === 'done') ? list : undefined;
-    }, 90_000, 200);
+    const final = await waitFor(
+      'all devices done',
+      async () => {
+        const list = await devices(station!);
+        return list.length === DEVICES && list.every((d) => d.state === 'done') ? list : undefined;
+      },
+      90_000,
+      200,
+    );
     expect(new Set(final.map((d) => d.serial)).size).toBe(DEVICES);
 
     // The export and the run details after the kills: no step row left running in a finished
@@ -79,7 +94,8 @@ describe('crash recovery', () => {
     const shifts = await station.api<{ id: string }[]>('GET', '/api/v1/shifts');
     expect(shifts.body).toHaveLength(1);
     const exported = await station.api<{ steps: { runId: string; step: string; status: string; attempt: number; finishedAt: string | null }[] }>(
-      'GET', `/api/v1/shifts/${shifts.body[0]!.id}/export?format=json`,
+      'GET',
+      `/api/v1/shifts/${shifts.body[0]!.id}/export?format=json`,
     );
     expect(exported.status).toBe(200);
     expect(exported.body.steps.filter((s) => s.status === 'running' || s.finishedAt === null)).toEqual([]);
@@ -95,7 +111,10 @@ describe('crash recovery', () => {
       }
       const detail = await station.api<{ steps: { id: string; attempts: number }[] }>('GET', `/api/v1/runs/${d.runId}`);
       // No failures at --sim-fail-rate 0: every step took exactly one attempt, however often it was cut off.
-      expect(detail.body.steps.map((s) => `${s.id} x${s.attempts}`), `run ${d.runId}`).toEqual(detail.body.steps.map((s) => `${s.id} x1`));
+      expect(
+        detail.body.steps.map((s) => `${s.id} x${s.attempts}`),
+        `run ${d.runId}`,
+      ).toEqual(detail.body.steps.map((s) => `${s.id} x1`));
     }
     expect(cutOff).toBeGreaterThan(0);
     await stopStation(station, 'SIGTERM');
@@ -109,7 +128,12 @@ describe('crash recovery', () => {
       expect(sims).toHaveLength(DEVICES);
 
       const runs = db.prepare('SELECT id, serial, state, blueprint_id, shift_id, finished_at FROM runs').all() as {
-        id: string; serial: string; state: string; blueprint_id: number; shift_id: string; finished_at: string | null;
+        id: string;
+        serial: string;
+        state: string;
+        blueprint_id: number;
+        shift_id: string;
+        finished_at: string | null;
       }[];
       // Exactly one run per device, every one done.
       expect(runs.map((r) => r.serial).sort()).toEqual(sims.map((s) => s.serial).sort());
@@ -125,7 +149,10 @@ describe('crash recovery', () => {
         ]),
       );
       const events = db.prepare('SELECT id, run_id, step, kind FROM step_events ORDER BY id').all() as {
-        id: number; run_id: string; step: string | null; kind: string;
+        id: number;
+        run_id: string;
+        step: string | null;
+        kind: string;
       }[];
       let restarts = 0;
       for (const run of runs) {

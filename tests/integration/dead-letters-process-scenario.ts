@@ -71,14 +71,22 @@ export function nulOperatorNameScenario(db: TestDb): void {
     let session = '';
     const hubGet = async (p: string): Promise<unknown> => {
       if (!session) {
-        const login = await fetch(`${hubUrl}/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'maria', password: 'maria-password-1' }) });
+        const login = await fetch(`${hubUrl}/api/v1/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'maria', password: 'maria-password-1' }),
+        });
         session = ((await login.json()) as { token: string }).token;
       }
       const res = await fetch(`${hubUrl}${p}`, { headers: { authorization: `Bearer ${session}` } });
       if (!res.ok) throw new Error(`hub ${p}: ${res.status}`);
       return res.json();
     };
-    const tile = async (): Promise<StationTile | undefined> => stationTileSchema.array().parse(await hubGet('/api/v1/stations')).find((t) => t.name === 'Bench 1');
+    const tile = async (): Promise<StationTile | undefined> =>
+      stationTileSchema
+        .array()
+        .parse(await hubGet('/api/v1/stations'))
+        .find((t) => t.name === 'Bench 1');
     const outboxFacts = () => {
       const sdb = new Database(path.join(stationDir, 'station.db'), { readonly: true, fileMustExist: true });
       try {
@@ -108,16 +116,27 @@ export function nulOperatorNameScenario(db: TestDb): void {
     const at = new Date().toISOString();
     const operators = ['Ana', 'B\u0000b'];
     const badSeq = Number(
-      sdb
-        .prepare('INSERT INTO outbox (kind, payload, created_at) VALUES (?, ?, ?)')
-        .run('shift.operators', JSON.stringify({ type: 'shift.operators', stationId, at, shift: { id: shift.id, openedAt: shift.openedAt, closedAt: null, operators, present: operators } }), at).lastInsertRowid,
+      sdb.prepare('INSERT INTO outbox (kind, payload, created_at) VALUES (?, ?, ?)').run(
+        'shift.operators',
+        JSON.stringify({
+          type: 'shift.operators',
+          stationId,
+          at,
+          shift: { id: shift.id, openedAt: shift.openedAt, closedAt: null, operators, present: operators },
+        }),
+        at,
+      ).lastInsertRowid,
     );
     sdb.close();
 
     // 3. Back at work: another operator joins and simulated devices run; all of it comes after the bad record.
     station = await startStation(['--simulate', '2']);
     await api(station, 'POST', 'api/v1/shifts', { operators: ['Cem'] });
-    await until(async () => ((await api(station, 'GET', 'api/v1/runs')) as { state: string }[]).filter((r) => r.state === 'done').length >= 2, 'two devices done', 90_000);
+    await until(
+      async () => ((await api(station, 'GET', 'api/v1/runs')) as { state: string }[]).filter((r) => r.state === 'done').length >= 2,
+      'two devices done',
+      90_000,
+    );
     for (const d of (await api(station, 'GET', 'api/v1/devices')) as { serial: string; present: boolean }[]) {
       if (d.present) await api(station, 'DELETE', `api/v1/simulator/devices/${encodeURIComponent(d.serial)}`);
     }

@@ -17,7 +17,13 @@ const ORDER = [
   'Stadt Musterstadt,Gymnasium Süd,MS-2026-002,school-ipad,2026-08-31,DMPXB0000001,,',
 ].join('\n');
 
-interface Device { serial: string; state: string | null; name: string | null; blueprint: string | null; error: { code: string; message: string } | null }
+interface Device {
+  serial: string;
+  state: string | null;
+  name: string | null;
+  blueprint: string | null;
+  error: { code: string; message: string } | null;
+}
 
 let tmp: ReturnType<typeof tempDir>;
 let station: StationProcess;
@@ -41,7 +47,12 @@ async function devices(): Promise<Device[]> {
 
 describe('a station with orders, labels and units', () => {
   it('refuses a bad order file whole, then imports a good one', async () => {
-    const bad = await station.api<{ error: { code: string }; report: { issues: { line: number; column: string }[] } }>('POST', '/api/v1/orders/import', `${ORDER}\nStadt,GS Nord,MS-9,school-ipad,31.08.2026,DMPXC0000001,,`, { 'content-type': 'text/csv' });
+    const bad = await station.api<{ error: { code: string }; report: { issues: { line: number; column: string }[] } }>(
+      'POST',
+      '/api/v1/orders/import',
+      `${ORDER}\nStadt,GS Nord,MS-9,school-ipad,31.08.2026,DMPXC0000001,,`,
+      { 'content-type': 'text/csv' },
+    );
     expect(bad.status).toBe(422);
     expect(bad.body.report.issues).toEqual([{ line: 6, column: 'deadline', message: '"31.08.2026" is not an ISO date such as 2026-08-31.' }]);
     expect((await station.api<unknown[]>('GET', '/api/v1/orders')).body).toEqual([]);
@@ -52,7 +63,11 @@ describe('a station with orders, labels and units', () => {
   it('gives plugged devices their order blueprint and school unasked, and prints each label as ZPL over TCP 9100', async () => {
     const set = await station.api('PUT', '/api/v1/settings/label-printer', { printer: { kind: 'zpl-tcp', host: '127.0.0.1', port: printer.port } });
     expect(set.status).toBe(200);
-    const plugged = await station.api<{ serials: string[] }>('POST', '/api/v1/simulator/devices', { count: 3, serials: SERIALS, model: 'iPad (10th generation)' });
+    const plugged = await station.api<{ serials: string[] }>('POST', '/api/v1/simulator/devices', {
+      count: 3,
+      serials: SERIALS,
+      model: 'iPad (10th generation)',
+    });
     expect(plugged.body.serials).toEqual(SERIALS);
     await expect.poll(async () => (await devices()).filter((d) => d.state === 'done').length, { timeout: 30_000, interval: 200 }).toBe(3);
     for (const d of await devices()) {
@@ -83,13 +98,17 @@ describe('a station with orders, labels and units', () => {
     expect((await station.api('POST', `/api/v1/units/${unit.body.id}/devices`, { serial: SERIALS[1] })).status).toBe(200);
     await station.api('POST', '/api/v1/simulator/devices', { count: 1, serials: ['DMPXB0000001'] });
     await expect.poll(async () => (await devices()).find((d) => d.serial === 'DMPXB0000001')?.state, { timeout: 30_000 }).toBe('done');
-    const refused = await station.api<{ error: { code: string; message: string; text: WireMessage } }>('POST', `/api/v1/units/${unit.body.id}/devices`, { serial: 'DMPXB0000001' });
+    const refused = await station.api<{ error: { code: string; message: string; text: WireMessage } }>('POST', `/api/v1/units/${unit.body.id}/devices`, {
+      serial: 'DMPXB0000001',
+    });
     expect(refused.status).toBe(409);
     // The wire code as before; the words are the catalogue's, in German for the floor and English in `message`.
     expect(refused.body.error.code).toBe('other_school');
     expect(formatMessage(refused.body.error.text, 'de')).toBe('Gerät DMPXB0000001 gehört zu Schule Gymnasium Süd, nicht zu GS Nord.');
     expect(refused.body.error.message).toBe('Device DMPXB0000001 belongs to school Gymnasium Süd, not to GS Nord.');
-    const manifest = await fetch(`${station.baseUrl}/api/v1/units/${unit.body.id}/manifest?format=csv`, { headers: { authorization: `Bearer ${station.token}` } });
+    const manifest = await fetch(`${station.baseUrl}/api/v1/units/${unit.body.id}/manifest?format=csv`, {
+      headers: { authorization: `Bearer ${station.token}` },
+    });
     const rows = parse<{ serial: string }>(await manifest.text(), { columns: true });
     expect(rows.map((r) => r.serial)).toEqual([SERIALS[0], SERIALS[1]]);
     expect((await station.api('POST', `/api/v1/units/${unit.body.id}/close`)).status).toBe(200);
@@ -98,21 +117,39 @@ describe('a station with orders, labels and units', () => {
   });
 
   it('exports the shift over HTTP and with `benchline export`, with the contract header and one row per run', async () => {
-    const res = await fetch(`${station.baseUrl}/api/v1/shifts/current/export?format=csv&dialect=excel-de`, { headers: { authorization: `Bearer ${station.token}` } });
+    const res = await fetch(`${station.baseUrl}/api/v1/shifts/current/export?format=csv&dialect=excel-de`, {
+      headers: { authorization: `Bearer ${station.token}` },
+    });
     expect(res.headers.get('content-type')).toContain('text/csv');
     const text = (await res.text()).replace(/^\uFEFF/, '');
     const rows = parse<Record<string, string>>(text, { delimiter: ';', columns: true });
     expect(text.split('\r\n')[0]!.split(';')[0]).toBe('run_id');
-    expect(rows.filter((r) => r.result === 'done').map((r) => r.serial).sort()).toEqual([...SERIALS, 'DMPXB0000001'].sort());
-    expect(rows.find((r) => r.serial === SERIALS[0])).toMatchObject({ customer: 'Stadt Musterstadt', school: 'GS Nord', order_id: 'MS-2026-001', asset_tag: 'INV-0001' });
+    expect(
+      rows
+        .filter((r) => r.result === 'done')
+        .map((r) => r.serial)
+        .sort(),
+    ).toEqual([...SERIALS, 'DMPXB0000001'].sort());
+    expect(rows.find((r) => r.serial === SERIALS[0])).toMatchObject({
+      customer: 'Stadt Musterstadt',
+      school: 'GS Nord',
+      order_id: 'MS-2026-001',
+      asset_tag: 'INV-0001',
+    });
     expect(rows.find((r) => r.serial === SERIALS[0])!.unit_id).toMatch(/^U-/);
 
     const out = path.join(tmp.dir, 'shift.csv');
-    execFileSync(process.execPath, [BIN, 'export', '--data-dir', path.join(tmp.dir, 'data'), '--shift', 'current', '--format', 'csv', '--out', out], { cwd: REPO });
+    execFileSync(process.execPath, [BIN, 'export', '--data-dir', path.join(tmp.dir, 'data'), '--shift', 'current', '--format', 'csv', '--out', out], {
+      cwd: REPO,
+    });
     expect(fs.readFileSync(out, 'utf8').split('\r\n')[0]).toMatch(/^run_id,station,shift_id,slot,serial,/);
     const bad = (() => {
       try {
-        execFileSync(process.execPath, [BIN, 'export', '--data-dir', path.join(tmp.dir, 'data'), '--shift', 'nope', '--format', 'csv', '--out', path.join(tmp.dir, 'x.csv')], { cwd: REPO, stdio: 'pipe' });
+        execFileSync(
+          process.execPath,
+          [BIN, 'export', '--data-dir', path.join(tmp.dir, 'data'), '--shift', 'nope', '--format', 'csv', '--out', path.join(tmp.dir, 'x.csv')],
+          { cwd: REPO, stdio: 'pipe' },
+        );
         return null;
       } catch (err) {
         return err as { status: number; stderr: Buffer };

@@ -42,13 +42,16 @@ async function startStation(args: string[]): Promise<{ port: number; token: stri
   return { port: Number(match[1]), token: match[2]! };
 }
 
-const devices = (port: number, token: string, host: string) => rawRequest(port, 'GET', '/api/v1/devices', { host: `${host}:${port}`, authorization: `Bearer ${token}` });
+const devices = (port: number, token: string, host: string) =>
+  rawRequest(port, 'GET', '/api/v1/devices', { host: `${host}:${port}`, authorization: `Bearer ${token}` });
 
 describe('station --host / --allowed-host', () => {
   it('answers the name given as --host (not only loopback names) and refuses any other Host with 421', async (ctx) => {
     const name = await loopbackHostName();
     if (!name) {
-      ctx.skip(`neither "${os.hostname()}" nor localhost.localdomain resolves to 127.x here, so no station can be started on a non-loopback-looking name that stays on loopback`);
+      ctx.skip(
+        `neither "${os.hostname()}" nor localhost.localdomain resolves to 127.x here, so no station can be started on a non-loopback-looking name that stays on loopback`,
+      );
       return;
     }
     const { port, token } = await startStation(['--host', name]);
@@ -60,8 +63,13 @@ describe('station --host / --allowed-host', () => {
     expect(evil.status).toBe(421);
     expect(JSON.parse(evil.body)).toMatchObject({ error: { code: 'misdirected_request' } });
     // An Origin of the station's own name is its own page; another origin is still refused.
-    expect((await rawRequest(port, 'GET', '/api/v1/devices', { host: `${name}:${port}`, origin: `http://${name}:${port}`, authorization: `Bearer ${token}` })).status).toBe(200);
-    expect((await rawRequest(port, 'GET', '/api/v1/devices', { host: `${name}:${port}`, origin: 'http://evil.example', authorization: `Bearer ${token}` })).status).toBe(403);
+    expect(
+      (await rawRequest(port, 'GET', '/api/v1/devices', { host: `${name}:${port}`, origin: `http://${name}:${port}`, authorization: `Bearer ${token}` }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await rawRequest(port, 'GET', '/api/v1/devices', { host: `${name}:${port}`, origin: 'http://evil.example', authorization: `Bearer ${token}` })).status,
+    ).toBe(403);
   }, 60_000);
 
   it('answers each --allowed-host name (a reverse proxy in front) besides loopback, nothing else', async () => {
@@ -84,9 +92,13 @@ describe('station --host / --allowed-host', () => {
 
 describe('hub --allowed-host and BENCHLINE_HUB_HOSTS', () => {
   it('answers names from both and refuses any other name with 421', async () => {
-    const { child, match } = await start(['hub', '--data-dir', dir('hosts-hub'), '--port', '0', '--allowed-host', 'hub.example.org'], /Dashboard: http:\/\/\S+?:(\d+)\//, {
-      BENCHLINE_HUB_HOSTS: 'hub-env.example.org',
-    });
+    const { child, match } = await start(
+      ['hub', '--data-dir', dir('hosts-hub'), '--port', '0', '--allowed-host', 'hub.example.org'],
+      /Dashboard: http:\/\/\S+?:(\d+)\//,
+      {
+        BENCHLINE_HUB_HOSTS: 'hub-env.example.org',
+      },
+    );
     children.push(child);
     const port = Number(match[1]);
     // Without a session a supervisor route answers 401: the Host passed, authentication decided.

@@ -9,7 +9,12 @@ import { describeEachDb, openTestStore } from './hub-helpers.js';
 
 function shiftEvent(stationId: string, seq: number) {
   const at = new Date().toISOString();
-  return { seq, kind: 'shift.opened', at, payload: { type: 'shift.opened', stationId, at, shift: { id: 'S1', openedAt: at, closedAt: null, operators: ['Ana'] } } };
+  return {
+    seq,
+    kind: 'shift.opened',
+    at,
+    payload: { type: 'shift.opened', stationId, at, shift: { id: 'S1', openedAt: at, closedAt: null, operators: ['Ana'] } },
+  };
 }
 
 function doneEvent(stationId: string, seq: number, runId: string) {
@@ -19,8 +24,28 @@ function doneEvent(stationId: string, seq: number, runId: string) {
     kind: 'run.transition',
     at,
     payload: {
-      type: 'run.transition', stationId, at,
-      run: { id: runId, serial: `X${runId}`, shiftId: 'S1', slot: 'A1', operator: 'Ana', blueprint: 'school-ipad', blueprintVersion: 1, state: 'done', step: 'pack', stepIndex: 5, attempts: 1, errorCode: null, errorMessage: null, failedStep: null, captured: {}, startedAt: at, finishedAt: at },
+      type: 'run.transition',
+      stationId,
+      at,
+      run: {
+        id: runId,
+        serial: `X${runId}`,
+        shiftId: 'S1',
+        slot: 'A1',
+        operator: 'Ana',
+        blueprint: 'school-ipad',
+        blueprintVersion: 1,
+        state: 'done',
+        step: 'pack',
+        stepIndex: 5,
+        attempts: 1,
+        errorCode: null,
+        errorMessage: null,
+        failedStep: null,
+        captured: {},
+        startedAt: at,
+        finishedAt: at,
+      },
       events: [{ stepIndex: 5, step: 'pack', kind: 'done', attempt: 1, message: null }],
     },
   };
@@ -61,8 +86,13 @@ describeEachDb('hub HTTP API', (db) => {
     await store.upsertUser('maria', 'supervisor-pass-1', 'supervisor');
     await store.upsertUser('root', 'admin-pass-12345', 'admin');
     app = await createHubServer({
-      store, logger: silentLogger, version: 'test', rendererDir: null, listenUrl: opened.dbUrl ?? null,
-      limits: { loginPerMinute: 5 }, live: { minIntervalMs: 50, refreshMs: 60_000 },
+      store,
+      logger: silentLogger,
+      version: 'test',
+      rendererDir: null,
+      listenUrl: opened.dbUrl ?? null,
+      limits: { loginPerMinute: 5 },
+      live: { minIntervalMs: 50, refreshMs: 60_000 },
     });
   });
   afterEach(async () => {
@@ -75,7 +105,12 @@ describeEachDb('hub HTTP API', (db) => {
     return { status: res.statusCode, body: res.json<{ token?: string; role?: string; error?: { code: string } }>() };
   };
   const ingest = (payload: unknown, token = stationToken, headers: Record<string, string> = {}) =>
-    app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) });
+    app.inject({
+      method: 'POST',
+      url: '/api/v1/ingest',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+      payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+    });
 
   it('every supervisor endpoint needs a session; a wrong password gets none', async () => {
     for (const url of ['/api/v1/stations', '/api/v1/summary', '/api/v1/dashboard', '/api/v1/live', '/api/v1/me']) {
@@ -95,10 +130,11 @@ describeEachDb('hub HTTP API', (db) => {
     expect((await app.inject({ method: 'GET', url: '/api/v1/stations', headers: { authorization: `Bearer ${ok.body.token}` } })).statusCode).toBe(401);
   });
 
-  it('only an admin sets the day\'s target', async () => {
+  it("only an admin sets the day's target", async () => {
     const sup = await login('maria', 'supervisor-pass-1');
     const adm = await login('root', 'admin-pass-12345');
-    const put = (token: string | undefined, payload: unknown) => app.inject({ method: 'PUT', url: '/api/v1/target', headers: { authorization: `Bearer ${token}` }, payload: payload as object });
+    const put = (token: string | undefined, payload: unknown) =>
+      app.inject({ method: 'PUT', url: '/api/v1/target', headers: { authorization: `Bearer ${token}` }, payload: payload as object });
     expect((await put(sup.body.token, { devices: 400 })).statusCode).toBe(403);
     expect((await put(adm.body.token, { devices: 'many' })).statusCode).toBe(400);
     expect((await put(adm.body.token, { devices: 400 })).statusCode).toBe(200);
@@ -113,13 +149,28 @@ describeEachDb('hub HTTP API', (db) => {
       { name: 'wrong type', res: await ingest({ stationId, events: [{ ...shiftEvent(stationId, 1), seq: 'one' }] }), status: 400, code: 'bad_request' },
       { name: 'unknown field', res: await ingest({ ...good, extra: true }), status: 400, code: 'bad_request' },
       // One bad event no longer refuses the batch (issue 8): it becomes a dead letter and the answer is 422.
-      { name: 'bad payload of a known kind', res: await ingest({ stationId, events: [{ ...shiftEvent(stationId, 5), payload: { type: 'shift.opened', stationId, at: 'yesterday', shift: {} } }] }), status: 422, code: 'events_rejected' },
-      { name: 'too large', res: await ingest({ stationId, events: [{ ...shiftEvent(stationId, 1), payload: { stationId, blob: 'x'.repeat(3 * 1024 * 1024) } }] }), status: 413, code: 'payload_too_large' },
+      {
+        name: 'bad payload of a known kind',
+        res: await ingest({ stationId, events: [{ ...shiftEvent(stationId, 5), payload: { type: 'shift.opened', stationId, at: 'yesterday', shift: {} } }] }),
+        status: 422,
+        code: 'events_rejected',
+      },
+      {
+        name: 'too large',
+        res: await ingest({ stationId, events: [{ ...shiftEvent(stationId, 1), payload: { stationId, blob: 'x'.repeat(3 * 1024 * 1024) } }] }),
+        status: 413,
+        code: 'payload_too_large',
+      },
       { name: 'not JSON', res: await ingest('seq=1', stationToken, { 'content-type': 'text/plain' }), status: 415, code: 'unsupported_media_type' },
       { name: 'wrong token', res: await ingest(good, 'bls_not-a-token'), status: 401, code: 'unauthorized' },
       { name: 'no token', res: await app.inject({ method: 'POST', url: '/api/v1/ingest', payload: good }), status: 401, code: 'unauthorized' },
       { name: 'seq of another station', res: await ingest({ stationId, events: [shiftEvent(crypto.randomUUID(), 1)] }), status: 403, code: 'forbidden' },
-      { name: 'seq twice in a batch', res: await ingest({ stationId, events: [shiftEvent(stationId, 1), shiftEvent(stationId, 1)] }), status: 400, code: 'bad_request' },
+      {
+        name: 'seq twice in a batch',
+        res: await ingest({ stationId, events: [shiftEvent(stationId, 1), shiftEvent(stationId, 1)] }),
+        status: 400,
+        code: 'bad_request',
+      },
       { name: 'seq 0', res: await ingest({ stationId, events: [shiftEvent(stationId, 0)] }), status: 400, code: 'bad_request' },
     ];
     for (const c of cases) {
@@ -134,7 +185,9 @@ describeEachDb('hub HTTP API', (db) => {
   });
 
   it('sums up all stations between from and to, and refuses a bad range', async () => {
-    expect((await ingest({ stationId, events: [shiftEvent(stationId, 1), doneEvent(stationId, 2, 'r1'), doneEvent(stationId, 3, 'r2')] })).statusCode).toBe(200);
+    expect((await ingest({ stationId, events: [shiftEvent(stationId, 1), doneEvent(stationId, 2, 'r1'), doneEvent(stationId, 3, 'r2')] })).statusCode).toBe(
+      200,
+    );
     const { body } = await login('maria', 'supervisor-pass-1');
     const get = (url: string) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${body.token}` } });
     const from = new Date(Date.now() - 3_600_000).toISOString();
@@ -172,7 +225,9 @@ describeEachDb('hub HTTP API', (db) => {
     const first = await events.next();
     const d0 = dashboardSchema.parse(JSON.parse(first.value!.data));
     expect(d0.stations[0]).toMatchObject({ name: 'Bench 1', done: 0 });
-    expect((await ingest({ stationId, events: [shiftEvent(stationId, 1), doneEvent(stationId, 2, 'r1'), doneEvent(stationId, 3, 'r2')] })).statusCode).toBe(200);
+    expect((await ingest({ stationId, events: [shiftEvent(stationId, 1), doneEvent(stationId, 2, 'r1'), doneEvent(stationId, 3, 'r2')] })).statusCode).toBe(
+      200,
+    );
     let latest = d0;
     while (latest.stations[0]?.done !== 2) {
       const next = await events.next();

@@ -31,7 +31,14 @@ describePostgres('two hub instances on one database', () => {
         token = (await store.registerStation('Bench 1')).token;
         await store.upsertUser('maria', 'maria-password-1', 'supervisor');
       }
-      const app = await createHubServer({ store, logger: silentLogger, version: 'test', rendererDir: null, listenUrl: schema.url, live: { minIntervalMs: 50, refreshMs: 60_000 } });
+      const app = await createHubServer({
+        store,
+        logger: silentLogger,
+        version: 'test',
+        rendererDir: null,
+        listenUrl: schema.url,
+        live: { minIntervalMs: 50, refreshMs: 60_000 },
+      });
       cleanups.push(async () => {
         await app.close();
         await store.close();
@@ -43,7 +50,11 @@ describePostgres('two hub instances on one database', () => {
     const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
 
     // Signed in on A, reading B's live feed.
-    const login = await fetch(`${a.url}api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'maria', password: 'maria-password-1' }) });
+    const login = await fetch(`${a.url}api/v1/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'maria', password: 'maria-password-1' }),
+    });
     const { token: session } = (await login.json()) as { token: string };
     const ac = new AbortController();
     cleanups.push(() => ac.abort());
@@ -72,10 +83,32 @@ describePostgres('two hub instances on one database', () => {
     const stationId = crypto.randomUUID();
     const at = new Date().toISOString();
     const run = (seq: number, id: string) => ({
-      seq, kind: 'run.transition', at,
+      seq,
+      kind: 'run.transition',
+      at,
       payload: {
-        type: 'run.transition', stationId, at,
-        run: { id, serial: `S-${id}`, shiftId: 'S1', slot: 'A1', operator: null, blueprint: 'school-ipad', blueprintVersion: 1, state: 'done', step: 'pack', stepIndex: 3, attempts: 1, errorCode: null, errorMessage: null, failedStep: null, captured: {}, startedAt: at, finishedAt: at },
+        type: 'run.transition',
+        stationId,
+        at,
+        run: {
+          id,
+          serial: `S-${id}`,
+          shiftId: 'S1',
+          slot: 'A1',
+          operator: null,
+          blueprint: 'school-ipad',
+          blueprintVersion: 1,
+          state: 'done',
+          step: 'pack',
+          stepIndex: 3,
+          attempts: 1,
+          errorCode: null,
+          errorMessage: null,
+          failedStep: null,
+          captured: {},
+          startedAt: at,
+          finishedAt: at,
+        },
         events: [{ stepIndex: 3, step: 'pack', kind: 'done', attempt: 1, message: null }],
       },
     });

@@ -9,7 +9,12 @@ import { describeEachDb, openTestStore } from './hub-helpers.js';
 
 function shiftEvent(stationId: string, seq: number, operators: string[]) {
   const at = new Date().toISOString();
-  return { seq, kind: 'shift.operators', at, payload: { type: 'shift.operators', stationId, at, shift: { id: 'S1', openedAt: at, closedAt: null, operators } } };
+  return {
+    seq,
+    kind: 'shift.operators',
+    at,
+    payload: { type: 'shift.operators', stationId, at, shift: { id: 'S1', openedAt: at, closedAt: null, operators } },
+  };
 }
 
 describeEachDb('hub dead letters over HTTP', (db) => {
@@ -33,7 +38,12 @@ describeEachDb('hub dead letters over HTTP', (db) => {
   });
 
   const ingest = (payload: unknown) =>
-    app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${stationToken}`, 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+    app.inject({
+      method: 'POST',
+      url: '/api/v1/ingest',
+      headers: { authorization: `Bearer ${stationToken}`, 'content-type': 'application/json' },
+      payload: JSON.stringify(payload),
+    });
 
   it('answers a batch with a NUL operator name 422, stores the rest, and shows and exports the dead letter to supervisors only', async () => {
     const events = [shiftEvent(stationId, 1, ['Ana']), shiftEvent(stationId, 2, ['Ana', 'B\u0000b']), shiftEvent(stationId, 3, ['Ana', 'Cem'])];

@@ -17,10 +17,27 @@ function transition(stationId: string, seq: number, runId: string, fields: { ope
     kind: 'run.transition',
     at,
     payload: {
-      type: 'run.transition', stationId, at,
+      type: 'run.transition',
+      stationId,
+      at,
       run: {
-        id: runId, serial: fields.serial ?? `SER-${runId}`, shiftId: 'S1', slot: 'A1', operator: fields.operator ?? 'Ana', blueprint: 'school-ipad', blueprintVersion: 1,
-        state: 'done', step: 'pack', stepIndex: 5, attempts: 1, errorCode: null, errorMessage: null, failedStep: null, captured: {}, startedAt: at, finishedAt: at,
+        id: runId,
+        serial: fields.serial ?? `SER-${runId}`,
+        shiftId: 'S1',
+        slot: 'A1',
+        operator: fields.operator ?? 'Ana',
+        blueprint: 'school-ipad',
+        blueprintVersion: 1,
+        state: 'done',
+        step: 'pack',
+        stepIndex: 5,
+        attempts: 1,
+        errorCode: null,
+        errorMessage: null,
+        failedStep: null,
+        captured: {},
+        startedAt: at,
+        finishedAt: at,
       },
       events: [{ stepIndex: 5, step: 'pack', kind: 'done', attempt: 1, message: null }],
     },
@@ -56,13 +73,24 @@ describeEachDb('hub dead letters', (db) => {
     const events = [transition(stationId, 1, 'r1'), transition(stationId, 2, 'r2', { operator: 'An\u0000a' }), transition(stationId, 3, 'r3')];
     const err = await rejected(store.ingest(token, body(events), T0 + 10_000));
     expect(err.status).toBe(422);
-    expect(err.toBody()).toMatchObject({ error: { code: 'events_rejected' }, ackSeq: 3, rejected: [{ seq: 2, code: 'control_character', message: expect.stringContaining('U+0000') }] });
+    expect(err.toBody()).toMatchObject({
+      error: { code: 'events_rejected' },
+      ackSeq: 3,
+      rejected: [{ seq: 2, code: 'control_character', message: expect.stringContaining('U+0000') }],
+    });
     expect(await store.eventCount(stationId)).toBe(2);
     expect(await store.shiftCounts(stationId, 'S1')).toEqual({ done: 2 });
     const [tile] = await store.stationTiles(T0 + 10_000, opts);
     expect(tile).toMatchObject({ ackSeq: 3, done: 2, deadLetters: 1 });
     expect(await store.deadLetters(stationId)).toEqual([
-      { stationId, stationName: 'Bench 1', seq: 2, code: 'control_character', message: expect.stringContaining('U+0000'), receivedAt: new Date(T0 + 10_000).toISOString() },
+      {
+        stationId,
+        stationName: 'Bench 1',
+        seq: 2,
+        code: 'control_character',
+        message: expect.stringContaining('U+0000'),
+        receivedAt: new Date(T0 + 10_000).toISOString(),
+      },
     ]);
     // The stored payload keeps the event, with the NUL escaped.
     const row = await store.db.get('SELECT payload FROM dead_letters WHERE seq = 2');
@@ -100,7 +128,10 @@ describeEachDb('hub dead letters', (db) => {
     expect(mine.status).toBe('rejected');
     const err = (mine as PromiseRejectedResult).reason as unknown;
     expect(err).toBeInstanceOf(EventsRejectedError);
-    expect((err as EventsRejectedError).toBody()).toMatchObject({ ackSeq: 3, rejected: [{ seq: 2, code: 'event_unstorable', message: expect.stringContaining('serial refused') }] });
+    expect((err as EventsRejectedError).toBody()).toMatchObject({
+      ackSeq: 3,
+      rejected: [{ seq: 2, code: 'event_unstorable', message: expect.stringContaining('serial refused') }],
+    });
     expect(await store.eventCount(stationId)).toBe(2);
     expect(await store.shiftCounts(stationId, 'S1')).toEqual({ done: 2 });
     expect(await store.deadLetters(stationId)).toMatchObject([{ seq: 2, code: 'event_unstorable' }]);
@@ -115,7 +146,13 @@ describeEachDb('hub dead letters', (db) => {
       { seq: 3, kind: 'bad\u0007kind', at: new Date(T0).toISOString(), payload: { stationId } },
     ];
     const err = await rejected(store.ingest(token, body(events)));
-    expect(err.toBody()).toMatchObject({ ackSeq: 3, rejected: [{ seq: 2, code: 'payload_too_deep' }, { seq: 3, code: 'control_character' }] });
+    expect(err.toBody()).toMatchObject({
+      ackSeq: 3,
+      rejected: [
+        { seq: 2, code: 'payload_too_deep' },
+        { seq: 3, code: 'control_character' },
+      ],
+    });
     expect(await store.eventCount(stationId)).toBe(1);
   });
 });
@@ -124,7 +161,10 @@ it('writes dead letters as CSV with formulas guarded in every dialect', async ()
   const out = new PassThrough();
   const chunks: Buffer[] = [];
   out.on('data', (c: Buffer) => chunks.push(c));
-  await writeDeadLettersCsv([{ stationId: 's-1', stationName: 'Bench 1', seq: 7, code: 'invalid_payload', message: '=HYPERLINK("x")', receivedAt: '2026-03-02T08:00:00.000Z' }], out);
+  await writeDeadLettersCsv(
+    [{ stationId: 's-1', stationName: 'Bench 1', seq: 7, code: 'invalid_payload', message: '=HYPERLINK("x")', receivedAt: '2026-03-02T08:00:00.000Z' }],
+    out,
+  );
   const text = Buffer.concat(chunks).toString('utf8');
   expect(text.split('\r\n')[0]).toBe('station_id,station_name,seq,code,message,received_at');
   expect(text).toContain(`s-1,Bench 1,7,invalid_payload,"'=HYPERLINK(""x"")",2026-03-02T08:00:00.000Z`);

@@ -28,7 +28,26 @@ describeEachDb('hub shift export', (db) => {
 
     const dataDir = path.join(opened.dataDir, 'station');
     const { child, match } = await start(
-      ['station', '--headless', '--data-dir', dataDir, '--port', '0', '--hub', hubUrl, '--hub-token', token, '--simulate', '0', '--sim-speed', '400', '--sim-fail-rate', '0.2', '--sim-seed', '3'],
+      [
+        'station',
+        '--headless',
+        '--data-dir',
+        dataDir,
+        '--port',
+        '0',
+        '--hub',
+        hubUrl,
+        '--hub-token',
+        token,
+        '--simulate',
+        '0',
+        '--sim-speed',
+        '400',
+        '--sim-fail-rate',
+        '0.2',
+        '--sim-seed',
+        '3',
+      ],
       /UI: +(http:\/\/127\.0\.0\.1:\d+\/)#token=(\S+)/,
     );
     const station: Child = child;
@@ -49,29 +68,46 @@ describeEachDb('hub shift export', (db) => {
     });
     expect(batch.status, await batch.clone().text()).toBe(200);
     const plug = (count: number) =>
-      fetch(new URL('api/v1/simulator/devices', sUrl), { method: 'POST', headers: { ...sAuth, 'content-type': 'application/json' }, body: JSON.stringify({ count, model: 'iPad (10th generation)' }) });
+      fetch(new URL('api/v1/simulator/devices', sUrl), {
+        method: 'POST',
+        headers: { ...sAuth, 'content-type': 'application/json' },
+        body: JSON.stringify({ count, model: 'iPad (10th generation)' }),
+      });
     expect((await plug(5)).status).toBe(201);
 
     // Let the devices finish, then unplug them all so nothing moves any more.
-    await until(async () => {
-      const list = (await (await sGet('api/v1/devices')).json()) as { serial: string; state: string | null }[];
-      return list.length === 5 && list.every((d) => d.state === 'done' || d.state === 'failed') ? list : false;
-    }, 'the devices to finish', 60_000);
+    await until(
+      async () => {
+        const list = (await (await sGet('api/v1/devices')).json()) as { serial: string; state: string | null }[];
+        return list.length === 5 && list.every((d) => d.state === 'done' || d.state === 'failed') ? list : false;
+      },
+      'the devices to finish',
+      60_000,
+    );
     // Two more devices, and the shift is closed while they are in flight: they are handed over.
     const firstShift = ((await (await sGet('api/v1/shifts')).json()) as { id: string }[])[0]!.id;
     expect((await plug(2)).status).toBe(201);
-    await until(async () => {
-      const list = (await (await sGet('api/v1/devices')) .json()) as { state: string | null }[];
-      return list.some((d) => d.state === 'running' || d.state === 'waiting');
-    }, 'a device in flight', 30_000);
+    await until(
+      async () => {
+        const list = (await (await sGet('api/v1/devices')).json()) as { state: string | null }[];
+        return list.some((d) => d.state === 'running' || d.state === 'waiting');
+      },
+      'a device in flight',
+      30_000,
+    );
     const closed = await fetch(new URL(`api/v1/shifts/${firstShift}/close`, sUrl), { method: 'POST', headers: sAuth });
     expect(closed.status).toBe(200);
-    const all = await until(async () => {
-      const list = (await (await sGet('api/v1/devices')).json()) as { serial: string; state: string | null }[];
-      return list.length === 7 && list.every((d) => d.state === 'done' || d.state === 'failed') ? list : false;
-    }, 'all devices to finish', 60_000);
+    const all = await until(
+      async () => {
+        const list = (await (await sGet('api/v1/devices')).json()) as { serial: string; state: string | null }[];
+        return list.length === 7 && list.every((d) => d.state === 'done' || d.state === 'failed') ? list : false;
+      },
+      'all devices to finish',
+      60_000,
+    );
     // Finished devices go into a packing unit; one is taken out again.
-    const post = (p: string, body: unknown) => fetch(new URL(p, sUrl), { method: 'POST', headers: { ...sAuth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (p: string, body: unknown) =>
+      fetch(new URL(p, sUrl), { method: 'POST', headers: { ...sAuth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const doneSerials = all.filter((d) => d.state === 'done').map((d) => d.serial);
     expect(doneSerials.length).toBeGreaterThan(1);
     const unitRes = await post('api/v1/units', { fromSerial: doneSerials[0] });
@@ -95,7 +131,13 @@ describeEachDb('hub shift export', (db) => {
     expect(shifts.length).toBe(2);
     const health = (await (await sGet('api/v1/health')).json()) as { stationId: string };
 
-    const session = (await (await fetch(`${hubUrl}api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'maria', password: 'maria-password-1' }) })).json()) as { token: string };
+    const session = (await (
+      await fetch(`${hubUrl}api/v1/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'maria', password: 'maria-password-1' }),
+      })
+    ).json()) as { token: string };
     const hubGet = (p: string) => fetch(`${hubUrl}${p}`, { headers: { authorization: `Bearer ${session.token}` } });
 
     for (const { id } of shifts) {
@@ -127,7 +169,11 @@ describeEachDb('hub shift export', (db) => {
     const shiftId = firstShift;
     const pdf = await hubGet(`api/v1/stations/${health.stationId}/shifts/${shiftId}/export?format=pdf`);
     expect(pdf.headers.get('content-type')).toBe('application/pdf');
-    expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
+    expect(
+      Buffer.from(await pdf.arrayBuffer())
+        .subarray(0, 5)
+        .toString(),
+    ).toBe('%PDF-');
 
     expect((await hubGet(`api/v1/stations/${health.stationId}/shifts/nope/export?format=csv`)).status).toBe(404);
     expect((await hubGet(`api/v1/stations/${health.stationId}/shifts/${shiftId}/export?format=xls`)).status).toBe(400);

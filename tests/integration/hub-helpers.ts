@@ -24,7 +24,9 @@ export function describeEachDb(name: string, body: (db: TestDb) => void): void {
   } else if (process.env.CI) {
     describe(`${name} [postgres]`, () => {
       it('needs PostgreSQL', () => {
-        throw new Error('BENCHLINE_TEST_PG_URL is not set: .ci/run must start PostgreSQL and export it (postgres://benchline:...@127.0.0.1:5432/benchline_test).');
+        throw new Error(
+          'BENCHLINE_TEST_PG_URL is not set: .ci/run must start PostgreSQL and export it (postgres://benchline:...@127.0.0.1:5432/benchline_test).',
+        );
       });
     });
   } else {

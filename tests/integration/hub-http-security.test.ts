@@ -13,7 +13,12 @@ let routes: RouteInfo[];
 let session: string;
 
 /** The hub's API routes that need no session; every other one must (deny by default). */
-const EXPECTED: Record<string, RouteInfo['access']> = { 'GET /api/v1/health': 'public', 'POST /api/v1/login': 'public', 'POST /api/v1/ingest': 'station', 'PUT /api/v1/target': 'admin' };
+const EXPECTED: Record<string, RouteInfo['access']> = {
+  'GET /api/v1/health': 'public',
+  'POST /api/v1/login': 'public',
+  'POST /api/v1/ingest': 'station',
+  'PUT /api/v1/target': 'admin',
+};
 
 beforeAll(async () => {
   const opened = await openTestStore('sqlite');
@@ -33,19 +38,27 @@ afterAll(async () => {
 
 describe('hub HTTP: every route', () => {
   it('the route list comes from the server and every API route not named here needs a session', () => {
-    expect(routes.map((r) => `${r.method} ${r.url}`)).toEqual(expect.arrayContaining(['GET /api/v1/stations', 'GET /api/v1/live', 'POST /api/v1/ingest', 'POST /api/v1/logout']));
-    for (const r of routes.filter((x) => x.url.startsWith('/api/'))) expect(r.access, `${r.method} ${r.url}`).toBe(EXPECTED[`${r.method} ${r.url}`] ?? 'supervisor');
+    expect(routes.map((r) => `${r.method} ${r.url}`)).toEqual(
+      expect.arrayContaining(['GET /api/v1/stations', 'GET /api/v1/live', 'POST /api/v1/ingest', 'POST /api/v1/logout']),
+    );
+    for (const r of routes.filter((x) => x.url.startsWith('/api/')))
+      expect(r.access, `${r.method} ${r.url}`).toBe(EXPECTED[`${r.method} ${r.url}`] ?? 'supervisor');
   });
 
   it('answers 401 without a session or token, with a wrong one, and to every encoded spelling of the path', async () => {
     const failures: string[] = [];
     for (const r of routes.filter((x) => x.access !== 'public')) {
       const p = concretePath(r.url);
-      for (const t of [{ name: 'none', path: p, headers: {} }, { name: 'wrong', path: p, headers: { authorization: 'Bearer blu_forged' } }, ...pathVariants(p).map((v) => ({ ...v, headers: {} }))]) {
+      for (const t of [
+        { name: 'none', path: p, headers: {} },
+        { name: 'wrong', path: p, headers: { authorization: 'Bearer blu_forged' } },
+        ...pathVariants(p).map((v) => ({ ...v, headers: {} })),
+      ]) {
         // A well-formed batch: the station token is checked by the store once the batch validates.
         const body = r.url === '/api/v1/ingest' ? '{"stationId":"x","events":[]}' : probeBody(r.method);
         const res = await rawRequest(port, r.method, t.path, t.headers, body);
-        if (res.status !== 401 || !isErrorBody(res.body, 'unauthorized')) failures.push(`${r.method} ${t.path} (${t.name}): ${res.status} ${res.body.slice(0, 80)}`);
+        if (res.status !== 401 || !isErrorBody(res.body, 'unauthorized'))
+          failures.push(`${r.method} ${t.path} (${t.name}): ${res.status} ${res.body.slice(0, 80)}`);
       }
     }
     expect(failures).toEqual([]);
@@ -68,11 +81,19 @@ describe('hub HTTP: every route', () => {
 
   it('answers its configured name, IP addresses and its own origin; stations reach ingest under any name', async () => {
     const auth = { authorization: `Bearer ${session}` };
-    for (const headers of [{ host: 'hub.example.org' }, { host: '10.0.0.5:4790' }, { origin: `http://127.0.0.1:${port}` }, { origin: 'https://hub.example.org' }, {}]) {
+    for (const headers of [
+      { host: 'hub.example.org' },
+      { host: '10.0.0.5:4790' },
+      { origin: `http://127.0.0.1:${port}` },
+      { origin: 'https://hub.example.org' },
+      {},
+    ]) {
       expect((await rawRequest(port, 'GET', '/api/v1/me', { ...auth, ...headers })).status, JSON.stringify(headers)).toBe(200);
     }
     // Ingest is machine-to-machine behind proxies: the Host does not matter, the station token does.
-    expect((await rawRequest(port, 'POST', '/api/v1/ingest', { host: 'proxy.internal', authorization: 'Bearer bls_wrong' }, '{"stationId":"x","events":[]}')).status).toBe(401);
+    expect(
+      (await rawRequest(port, 'POST', '/api/v1/ingest', { host: 'proxy.internal', authorization: 'Bearer bls_wrong' }, '{"stationId":"x","events":[]}')).status,
+    ).toBe(401);
   });
 
   it('deeply nested ingest JSON is a 400 with a clear message, not a 500', async () => {

@@ -19,9 +19,20 @@ class FakeStation {
   }
   shiftOpened(ms = T0): IngestEvent {
     const at = this.at(ms);
-    return { seq: ++this.seq, kind: 'shift.opened', at, payload: { type: 'shift.opened', stationId: this.id, at, shift: { id: this.shiftId, openedAt: at, closedAt: null, operators: ['Ana'] } } };
+    return {
+      seq: ++this.seq,
+      kind: 'shift.opened',
+      at,
+      payload: { type: 'shift.opened', stationId: this.id, at, shift: { id: this.shiftId, openedAt: at, closedAt: null, operators: ['Ana'] } },
+    };
   }
-  transition(runId: string, state: 'queued' | 'running' | 'done' | 'failed', ms: number, events: { kind: string; step: string | null }[] = [], errorCode: string | null = null): IngestEvent {
+  transition(
+    runId: string,
+    state: 'queued' | 'running' | 'done' | 'failed',
+    ms: number,
+    events: { kind: string; step: string | null }[] = [],
+    errorCode: string | null = null,
+  ): IngestEvent {
     const at = this.at(ms);
     return {
       seq: ++this.seq,
@@ -32,9 +43,23 @@ class FakeStation {
         stationId: this.id,
         at,
         run: {
-          id: runId, serial: `SER-${runId}`, shiftId: this.shiftId, slot: 'A1', operator: 'Ana', blueprint: 'school-ipad', blueprintVersion: 3,
-          state, step: 'erase', stepIndex: 1, attempts: 1, errorCode, errorMessage: errorCode ? 'it broke' : null, failedStep: state === 'failed' ? 'erase' : null,
-          captured: {}, startedAt: this.at(T0 + 60_000), finishedAt: state === 'done' || state === 'failed' ? at : null,
+          id: runId,
+          serial: `SER-${runId}`,
+          shiftId: this.shiftId,
+          slot: 'A1',
+          operator: 'Ana',
+          blueprint: 'school-ipad',
+          blueprintVersion: 3,
+          state,
+          step: 'erase',
+          stepIndex: 1,
+          attempts: 1,
+          errorCode,
+          errorMessage: errorCode ? 'it broke' : null,
+          failedStep: state === 'failed' ? 'erase' : null,
+          captured: {},
+          startedAt: this.at(T0 + 60_000),
+          finishedAt: state === 'done' || state === 'failed' ? at : null,
         },
         events: events.map((e) => ({ stepIndex: 1, step: e.step, kind: e.kind, attempt: 1, message: e.kind === 'fail' ? 'it broke' : null })),
       },
@@ -67,7 +92,18 @@ describeEachDb('hub ingest', (db) => {
     expect(res.stored).toBe(3);
     expect(await store.shiftCounts(st.id, st.shiftId)).toEqual({ done: 1 });
     const [tile] = await store.stationTiles(T0 + 130_000, opts);
-    expect(tile).toMatchObject({ stationId: st.id, name: 'Bench 1', online: true, shiftId: st.shiftId, operators: ['Ana'], done: 1, wip: 0, failed: 0, firstPassYield: 1, ackSeq: 3 });
+    expect(tile).toMatchObject({
+      stationId: st.id,
+      name: 'Bench 1',
+      online: true,
+      shiftId: st.shiftId,
+      operators: ['Ana'],
+      done: 1,
+      wip: 0,
+      failed: 0,
+      firstPassYield: 1,
+      ackSeq: 3,
+    });
     // The hub's unitsPerHour counts devices (CONTRACT.md keeps the name); devicesPerHour says so, same figure.
     expect(tile).toMatchObject({ devicesPerHour: 4, unitsPerHour: 4 });
   });
@@ -88,7 +124,12 @@ describeEachDb('hub ingest', (db) => {
   });
 
   it('keeps events after a gap but acknowledges only up to the gap, and catches up when it is filled', async () => {
-    const e = [st.shiftOpened(), st.transition('r1', 'queued', T0 + 1000), st.transition('r1', 'running', T0 + 2000), st.transition('r1', 'done', T0 + 3000, [{ kind: 'done', step: 'erase' }])];
+    const e = [
+      st.shiftOpened(),
+      st.transition('r1', 'queued', T0 + 1000),
+      st.transition('r1', 'running', T0 + 2000),
+      st.transition('r1', 'done', T0 + 3000, [{ kind: 'done', step: 'erase' }]),
+    ];
     expect((await store.ingest(token, st.body([e[0]!, e[1]!]), T0)).ackSeq).toBe(2);
     // seq 3 is lost on the way; 4 arrives: stored, counted, but not acknowledged.
     expect((await store.ingest(token, st.body([e[3]!]), T0)).ackSeq).toBe(2);
@@ -101,7 +142,16 @@ describeEachDb('hub ingest', (db) => {
   it('first-pass yield counts a run that failed a step and was then done as not first pass', async () => {
     const events = [
       st.shiftOpened(),
-      st.transition('r1', 'running', T0 + 1000, [{ kind: 'fail', step: 'erase' }, { kind: 'retry-scheduled', step: 'erase' }], 'E_USB'),
+      st.transition(
+        'r1',
+        'running',
+        T0 + 1000,
+        [
+          { kind: 'fail', step: 'erase' },
+          { kind: 'retry-scheduled', step: 'erase' },
+        ],
+        'E_USB',
+      ),
       st.transition('r1', 'done', T0 + 2000, [{ kind: 'done', step: 'erase' }]),
       st.transition('r2', 'done', T0 + 3000, [{ kind: 'done', step: 'erase' }]),
     ];
@@ -140,14 +190,14 @@ describeEachDb('hub ingest', (db) => {
     expect((await store.ingest(rotated.token, st.body([]))).ackSeq).toBe(1);
   });
 
-  it('takes a station\'s word for records another hub database acknowledged before, and carries on from there', async () => {
+  it("takes a station's word for records another hub database acknowledged before, and carries on from there", async () => {
     st.seq = 40;
     const res = await store.ingest(token, st.body([st.shiftOpened()], { acked: 40 }));
     expect(res.ackSeq).toBe(41);
     expect(res.warning).toMatch(/1\.\.40/);
   });
 
-  it('measures clock skew: a station three hours ahead is on time on the hub\'s clock', async () => {
+  it("measures clock skew: a station three hours ahead is on time on the hub's clock", async () => {
     const skewed = new FakeStation(3 * 3_600_000);
     const t2 = (await store.registerStation('Bench 2')).token;
     const now = T0 + 600_000;
@@ -162,23 +212,41 @@ describeEachDb('hub ingest', (db) => {
   });
 
   it('stores records of kinds it does not know, so a newer station is never stuck', async () => {
-    const res = await store.ingest(token, st.body([{ seq: 1, kind: 'order.received', at: new Date(T0).toISOString(), payload: { stationId: st.id, anything: [1, 2] } }]));
+    const res = await store.ingest(
+      token,
+      st.body([{ seq: 1, kind: 'order.received', at: new Date(T0).toISOString(), payload: { stationId: st.id, anything: [1, 2] } }]),
+    );
     expect(res.ackSeq).toBe(1);
   });
 
   it('two requests with the same batch at once store it once', async () => {
     const events = Array.from({ length: 50 }, (_, i) => st.transition(`r${i}`, 'done', T0 + i * 1000, [{ kind: 'done', step: 'erase' }]));
-    const results = await Promise.all([store.ingest(token, st.body(events)), store.ingest(token, st.body(events)), store.ingest(token, st.body(events.slice(10)))]);
+    const results = await Promise.all([
+      store.ingest(token, st.body(events)),
+      store.ingest(token, st.body(events)),
+      store.ingest(token, st.body(events.slice(10))),
+    ]);
     expect(results.map((r) => r.ackSeq)).toEqual([50, 50, 50]);
     expect(results.reduce((n, r) => n + r.stored, 0)).toBe(50);
     expect(await store.eventCount(st.id)).toBe(50);
   });
 
-  it('adds the stations\' order snapshots up and forecasts the completion date at the last 24 hours\' rate', async () => {
+  it("adds the stations' order snapshots up and forecasts the completion date at the last 24 hours' rate", async () => {
     const now = Date.parse('2026-03-10T12:00:00.000Z');
     const order = (id: string, deadline: string, expected: number, configured: number) => ({
-      id, customer: 'Stadt A', school: 'GS Nord', blueprint: 'school-ipad', deadline, quantity: null, importedAt: '2026-03-01T08:00:00.000Z',
-      expected, received: configured, missing: expected - configured, unexpected: 0, configured, packed: configured,
+      id,
+      customer: 'Stadt A',
+      school: 'GS Nord',
+      blueprint: 'school-ipad',
+      deadline,
+      quantity: null,
+      importedAt: '2026-03-01T08:00:00.000Z',
+      expected,
+      received: configured,
+      missing: expected - configured,
+      unexpected: 0,
+      configured,
+      packed: configured,
     });
     // 20 devices of order O-1 done in the last 24 hours: 20 a day; 60 to go take 3 days.
     const done = Array.from({ length: 20 }, (_, i) => {

@@ -18,8 +18,13 @@ beforeEach(async () => {
   await store.upsertUser('maria', 'supervisor-pass-1', 'supervisor');
   // A generous per-address limit, so the per-account backoff is what answers here.
   app = await createHubServer({
-    store, logger: silentLogger, version: 'test', rendererDir: null, listenUrl: null,
-    limits: { loginPerMinute: 1000 }, loginThrottle: new LoginThrottle({ now: () => clock }),
+    store,
+    logger: silentLogger,
+    version: 'test',
+    rendererDir: null,
+    listenUrl: null,
+    limits: { loginPerMinute: 1000 },
+    loginThrottle: new LoginThrottle({ now: () => clock }),
   });
 });
 afterEach(async () => {
@@ -62,12 +67,23 @@ it('backs an account off after repeated wrong passwords from one address, but le
 });
 
 it('keeps the per-address limit', async () => {
-  const strict = await createHubServer({ store, logger: silentLogger, version: 'test', rendererDir: null, listenUrl: null, limits: { loginPerMinute: 3 }, loginThrottle: new LoginThrottle({ now: () => clock }) });
+  const strict = await createHubServer({
+    store,
+    logger: silentLogger,
+    version: 'test',
+    rendererDir: null,
+    listenUrl: null,
+    limits: { loginPerMinute: 3 },
+    loginThrottle: new LoginThrottle({ now: () => clock }),
+  });
   try {
     const statuses: number[] = [];
     // Different accounts each time: only the per-address limit can stop the fourth.
     for (let i = 0; i < 4; i++) {
-      statuses.push((await strict.inject({ method: 'POST', url: '/api/v1/login', payload: { username: `user-${i}`, password: 'x-password' }, remoteAddress: '10.0.0.9' })).statusCode);
+      statuses.push(
+        (await strict.inject({ method: 'POST', url: '/api/v1/login', payload: { username: `user-${i}`, password: 'x-password' }, remoteAddress: '10.0.0.9' }))
+          .statusCode,
+      );
     }
     expect(statuses).toEqual([401, 401, 401, 429]);
   } finally {

@@ -59,8 +59,24 @@ export function hubAndTwoStationsScenario(db: TestDb): void {
     cleanups.push(() => link.close());
 
     const stationArgs = (dir: string, via: string, token: string) => [
-      'station', '--headless', '--data-dir', dir, '--port', '0', '--hub', via, '--hub-token', token,
-      '--simulate', '3', '--sim-speed', '400', '--sim-fail-rate', '0.15', '--sim-seed', '11',
+      'station',
+      '--headless',
+      '--data-dir',
+      dir,
+      '--port',
+      '0',
+      '--hub',
+      via,
+      '--hub-token',
+      token,
+      '--simulate',
+      '3',
+      '--sim-speed',
+      '400',
+      '--sim-fail-rate',
+      '0.15',
+      '--sim-seed',
+      '11',
     ];
     const startStation = async (dir: string, via: string, token: string) => {
       const { child, match } = await start(stationArgs(dir, via, token), /UI: +(http:\/\/127\.0\.0\.1:\d+\/)#token=(\S+)/);
@@ -85,7 +101,11 @@ export function hubAndTwoStationsScenario(db: TestDb): void {
     let session = '';
     const tiles = async (): Promise<StationTile[]> => {
       if (!session) {
-        const res = await fetch(`${hubUrl}/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'maria', password: 'maria-password-1' }) });
+        const res = await fetch(`${hubUrl}/api/v1/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'maria', password: 'maria-password-1' }),
+        });
         session = ((await res.json()) as { token: string }).token;
       }
       const res = await fetch(`${hubUrl}/api/v1/stations`, { headers: { authorization: `Bearer ${session}` } });
@@ -100,7 +120,11 @@ export function hubAndTwoStationsScenario(db: TestDb): void {
       try {
         const written = (sdb.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").get() as { seq: number }).seq;
         const waiting = (sdb.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
-        const counts = sdb.prepare('SELECT shift_id AS shift, state, count(*) AS n FROM runs GROUP BY shift_id, state').all() as { shift: string; state: string; n: number }[];
+        const counts = sdb.prepare('SELECT shift_id AS shift, state, count(*) AS n FROM runs GROUP BY shift_id, state').all() as {
+          shift: string;
+          state: string;
+          n: number;
+        }[];
         const stationId = (sdb.prepare("SELECT value FROM settings WHERE key = 'station_id'").get() as { value: string }).value;
         return { written, waiting, counts, stationId };
       } finally {
@@ -144,25 +168,45 @@ export function hubAndTwoStationsScenario(db: TestDb): void {
     // Let some devices finish, then quiet the benches: unplug every device (a run in flight becomes
     // interrupted), so no run moves any more.
     for (const s of [a, b]) {
-      await until(async () => ((await api(s, 'GET', 'api/v1/runs')) as { state: string }[]).filter((r) => r.state === 'done').length >= 4, 'four devices done', 60_000);
+      await until(
+        async () => ((await api(s, 'GET', 'api/v1/runs')) as { state: string }[]).filter((r) => r.state === 'done').length >= 4,
+        'four devices done',
+        60_000,
+      );
       const devices = (await api(s, 'GET', 'api/v1/devices')) as { serial: string; present: boolean }[];
       for (const d of devices) if (d.present) await api(s, 'DELETE', `api/v1/simulator/devices/${encodeURIComponent(d.serial)}`);
     }
 
     // Everything is delivered: the outboxes are empty and the hub acknowledged every record written.
-    for (const [name, dir] of [['Bench A', dirA], ['Bench B', dirB]] as const) {
-      await until(async () => {
-        const f = stationFacts(dir);
-        const t = await tile(name);
-        return f.waiting === 0 && t?.ackSeq === f.written;
-      }, `${name} delivered its outbox`, 90_000);
+    for (const [name, dir] of [
+      ['Bench A', dirA],
+      ['Bench B', dirB],
+    ] as const) {
+      await until(
+        async () => {
+          const f = stationFacts(dir);
+          const t = await tile(name);
+          return f.waiting === 0 && t?.ackSeq === f.written;
+        },
+        `${name} delivered its outbox`,
+        90_000,
+      );
     }
     // The tiles show the station's own numbers for its current shift.
-    for (const [name, s] of [['Bench A', a], ['Bench B', b]] as const) {
+    for (const [name, s] of [
+      ['Bench A', a],
+      ['Bench B', b],
+    ] as const) {
       const runs = (await api(s, 'GET', 'api/v1/runs')) as { state: string; shiftId: string }[];
       const t = await tile(name);
       const n = (st: string[]) => runs.filter((r) => st.includes(r.state)).length;
-      expect(t).toMatchObject({ shiftId: runs[0]?.shiftId, done: n(['done']), failed: n(['failed']), cancelled: n(['cancelled']), wip: n(['queued', 'running', 'waiting', 'interrupted']) });
+      expect(t).toMatchObject({
+        shiftId: runs[0]?.shiftId,
+        done: n(['done']),
+        failed: n(['failed']),
+        cancelled: n(['cancelled']),
+        wip: n(['queued', 'running', 'waiting', 'interrupted']),
+      });
       expect(t!.done).toBeGreaterThan(3);
     }
 

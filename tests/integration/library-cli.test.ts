@@ -12,7 +12,10 @@ beforeEach(() => (t = tempDir('benchline-libcli-')));
 afterEach(() => t.cleanup());
 
 function cli(...args: string[]) {
-  return spawnSync(process.execPath, [path.join(REPO, 'main', 'bin', 'benchline.mjs'), 'library', ...args, '--data-dir', path.join(t.dir, 'station')], { cwd: REPO, encoding: 'utf8' });
+  return spawnSync(process.execPath, [path.join(REPO, 'main', 'bin', 'benchline.mjs'), 'library', ...args, '--data-dir', path.join(t.dir, 'station')], {
+    cwd: REPO,
+    encoding: 'utf8',
+  });
 }
 
 it('imports, lists (text and JSON) and removes; a file that is not what its name says stores nothing and exits 1', async () => {
@@ -29,7 +32,10 @@ it('imports, lists (text and JSON) and removes; a file that is not what its name
 
   const ok = cli('import', ipa, profile);
   expect(ok.status).toBe(0);
-  const lines = ok.stdout.trim().split('\n').map((l) => l.split('\t'));
+  const lines = ok.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split('\t'));
   expect(lines.map((l) => l.slice(0, 3))).toEqual([
     ['ipa', 'com.apple.Pages', '14.1'],
     ['profile', 'de.schule.wifi', '1'],

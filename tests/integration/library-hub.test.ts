@@ -36,8 +36,20 @@ describeEachDb('a station fetches a library item it misses from its hub', (db) =
     fs.mkdirSync(path.join(dir.dir, 'hub'));
     app = await createHubServer({ store, logger: silentLogger, version: 'test', rendererDir: null, listenUrl: null, dataDir: path.join(dir.dir, 'hub') });
     hubUrl = await app.listen({ port: 0, host: '127.0.0.1' });
-    adminToken = (await (await fetch(`${hubUrl}/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'root', password: 'admin-pass-12345' }) })).json()).token;
-    const file = await writeIpa(path.join(dir.dir, 'Pages.ipa'), { CFBundleIdentifier: 'com.apple.Pages', CFBundleShortVersionString: '14.1', MinimumOSVersion: '16.0' });
+    adminToken = (
+      await (
+        await fetch(`${hubUrl}/api/v1/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'root', password: 'admin-pass-12345' }),
+        })
+      ).json()
+    ).token;
+    const file = await writeIpa(path.join(dir.dir, 'Pages.ipa'), {
+      CFBundleIdentifier: 'com.apple.Pages',
+      CFBundleShortVersionString: '14.1',
+      MinimumOSVersion: '16.0',
+    });
     ipa = fs.readFileSync(file);
     sha = createHash('sha256').update(ipa).digest('hex');
   });
@@ -49,7 +61,11 @@ describeEachDb('a station fetches a library item it misses from its hub', (db) =
   });
 
   const put = (hash: string, body: Buffer, token = adminToken) =>
-    fetch(`${hubUrl}/api/v1/library/${hash}?name=Pages.ipa`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: new Uint8Array(body) });
+    fetch(`${hubUrl}/api/v1/library/${hash}?name=Pages.ipa`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+      body: new Uint8Array(body),
+    });
 
   function station(name: string): LibraryService {
     const d = path.join(dir.dir, name);
@@ -103,7 +119,10 @@ describeEachDb('a station fetches a library item it misses from its hub', (db) =
     const partial = path.join(library.content.dir, `.partial-${sha}`);
     fs.writeFileSync(partial, Buffer.alloc(100, 0xee));
     const client = new HubLibraryClient({ library, hubUrl, token: stationToken, logger: silentLogger });
-    const err = await client.download({ sha256: sha, fileName: 'Pages.ipa' }).then(() => null, (e: unknown) => e);
+    const err = await client.download({ sha256: sha, fileName: 'Pages.ipa' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).text?.code).toBe('library.hash-mismatch');
     expect(fs.existsSync(partial)).toBe(false);

@@ -40,7 +40,20 @@ describe('outbox sender', () => {
     }
   };
   const sender = (extra: Partial<ConstructorParameters<typeof OutboxSender>[0]> = {}) => {
-    const s = new OutboxSender({ source: station, deadLetters: new DeadLetterStore(station.db), stationId: station.stationId(), hubUrl, token, logger: silentLogger, minDelayMs: 10, maxDelayMs: 50, pollMs: 20, lingerMs: 5, heartbeatMs: 60_000, ...extra });
+    const s = new OutboxSender({
+      source: station,
+      deadLetters: new DeadLetterStore(station.db),
+      stationId: station.stationId(),
+      hubUrl,
+      token,
+      logger: silentLogger,
+      minDelayMs: 10,
+      maxDelayMs: 50,
+      pollMs: 20,
+      lingerMs: 5,
+      heartbeatMs: 60_000,
+      ...extra,
+    });
     senders.push(s);
     return s;
   };
@@ -167,7 +180,9 @@ describe('outbox sender', () => {
   it('never deletes past what the station wrote, whatever the hub answers', async () => {
     writeShifts(2);
     const written = station.outboxState().lastWritten;
-    const s = sender({ fetch: async () => new Response(JSON.stringify({ ackSeq: written + 100 }), { status: 200, headers: { 'content-type': 'application/json' } }) });
+    const s = sender({
+      fetch: async () => new Response(JSON.stringify({ ackSeq: written + 100 }), { status: 200, headers: { 'content-type': 'application/json' } }),
+    });
     s.start();
     await until(() => station.outboxState().count === 0, 'an empty outbox');
     writeShifts(1);
@@ -196,10 +211,19 @@ describe('outbox sender', () => {
       expect(core.snapshot().hub).toMatchObject({ hub: hubUrl });
       const shift = core.openShift(['Ana', 'Ben']);
       await until(() => core.snapshot().hub?.state === 'online' && core.snapshot().hub?.backlog === 0, 'the link online with nothing waiting');
-      await until(() => hubEvents.some((e) => e.type === 'hub' && e.hub.state === 'online' && e.hub.backlog === 0), 'a hub event saying online with nothing waiting');
+      await until(
+        () => hubEvents.some((e) => e.type === 'hub' && e.hub.state === 'online' && e.hub.backlog === 0),
+        'a hub event saying online with nothing waiting',
+      );
       expect(hubEvents.every((e) => e.type === 'hub' && e.hub.hub === hubUrl)).toBe(true);
       off();
-      await until(async () => (await hubStore.stationTiles(Date.now(), { onlineWindowMs: 30_000, stallMs: 600_000 })).some((t) => t.name === 'Bench Core' && t.shiftId === shift.id), 'the shift on the hub');
+      await until(
+        async () =>
+          (await hubStore.stationTiles(Date.now(), { onlineWindowMs: 30_000, stallMs: 600_000 })).some(
+            (t) => t.name === 'Bench Core' && t.shiftId === shift.id,
+          ),
+        'the shift on the hub',
+      );
       const tile = (await hubStore.stationTiles(Date.now(), { onlineWindowMs: 30_000, stallMs: 600_000 })).find((t) => t.name === 'Bench Core');
       expect(tile).toMatchObject({ stationId: core.stationId, online: true, shiftOpen: true, operators: ['Ana', 'Ben'] });
     } finally {
@@ -233,7 +257,14 @@ describe('outbox sender', () => {
     const hub = fakeHub((seqs) => {
       const ackSeq = seqs.length ? Math.max(...seqs) : written;
       if (!seqs.includes(bad)) return { status: 200, body: { ackSeq } };
-      return { status: 422, body: { error: { code: 'events_rejected', message: '1 event refused' }, ackSeq, rejected: [{ seq: bad, code: 'invalid_text', message: 'operator contains U+0000\u001b[31m' }] } };
+      return {
+        status: 422,
+        body: {
+          error: { code: 'events_rejected', message: '1 event refused' },
+          ackSeq,
+          rejected: [{ seq: bad, code: 'invalid_text', message: 'operator contains U+0000\u001b[31m' }],
+        },
+      };
     });
     const original = station.outboxAfter(bad - 1, 1)[0];
     const log = capture();

@@ -59,11 +59,16 @@ describe('a secret used by a run', () => {
     );
     station = await startStation(dataDir, ['--simulate', '1', '--sim-speed', '100', '--sim-fail-rate', '0', '--sim-seed', '5', '--blueprint', variant]);
     const s = station;
-    const device = await waitFor('the simulated iPad done', async () => {
-      const res = await s.api<{ serial: string; state: string | null; runId: string | null }[]>('GET', '/api/v1/devices');
-      const d = res.body[0];
-      return d?.state === 'done' || d?.state === 'failed' ? d : undefined;
-    }, 60_000, 200);
+    const device = await waitFor(
+      'the simulated iPad done',
+      async () => {
+        const res = await s.api<{ serial: string; state: string | null; runId: string | null }[]>('GET', '/api/v1/devices');
+        const d = res.body[0];
+        return d?.state === 'done' || d?.state === 'failed' ? d : undefined;
+      },
+      60_000,
+      200,
+    );
     expect(device.state).toBe('done');
     const detail = await s.api<{ steps: { id: string }[] }>('GET', `/api/v1/runs/${device.runId}`);
     expect(detail.body.steps.map((st) => st.id)).toContain('wifi');
@@ -100,10 +105,15 @@ describe('a secret used by a run', () => {
     );
     station = await startStation(dataDir, ['--simulate', '1', '--sim-speed', '100', '--sim-fail-rate', '0', '--sim-seed', '5', '--blueprint', variant]);
     const s = station;
-    const device = await waitFor('the run failed', async () => {
-      const res = await s.api<{ state: string | null; runId: string | null }[]>('GET', '/api/v1/devices');
-      return res.body[0]?.state === 'failed' ? res.body[0] : undefined;
-    }, 60_000, 200);
+    const device = await waitFor(
+      'the run failed',
+      async () => {
+        const res = await s.api<{ state: string | null; runId: string | null }[]>('GET', '/api/v1/devices');
+        return res.body[0]?.state === 'failed' ? res.body[0] : undefined;
+      },
+      60_000,
+      200,
+    );
     const run = await s.api<Record<string, unknown>>('GET', `/api/v1/runs/${device.runId}`);
     expect(JSON.stringify(run.body)).toContain('wifi-gym');
     expect(JSON.stringify(run.body)).toContain('secret.missing');

@@ -2,20 +2,40 @@ import http from 'node:http';
 import type { RouteInfo } from '../../main/http/http-app.js';
 
 /** One raw HTTP exchange: the path goes out byte for byte (fetch would normalize %2e%2e and //). */
-export function rawRequest(port: number, method: string, path: string, given: Record<string, string | undefined> = {}, body?: string): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+export function rawRequest(
+  port: number,
+  method: string,
+  path: string,
+  given: Record<string, string | undefined> = {},
+  body?: string,
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   const headers = Object.fromEntries(Object.entries(given).filter((e): e is [string, string] => e[1] !== undefined));
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers: { host: `127.0.0.1:${port}`, ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }) }, setHost: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        // SSE answers never end: the status and first bytes are all a probe needs.
-        text += c;
-        if (res.headers['content-type']?.startsWith('text/event-stream')) res.destroy();
-      });
-      res.on('close', () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers }));
-      res.on('error', () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers }));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        headers: {
+          host: `127.0.0.1:${port}`,
+          ...headers,
+          ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }),
+        },
+        setHost: false,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          // SSE answers never end: the status and first bytes are all a probe needs.
+          text += c;
+          if (res.headers['content-type']?.startsWith('text/event-stream')) res.destroy();
+        });
+        res.on('close', () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers }));
+        res.on('error', () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });

@@ -135,7 +135,10 @@ function readEvents(until: (events: { id: number; event: string; data: unknown }
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
           const fields = Object.fromEntries(
-            block.split('\n').filter((l) => !l.startsWith(':') && l.includes(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
+            block
+              .split('\n')
+              .filter((l) => !l.startsWith(':') && l.includes(':'))
+              .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
           );
           if (fields.data === undefined) continue;
           events.push({ id: Number(fields.id), event: String(fields.event), data: JSON.parse(String(fields.data)) });
@@ -180,10 +183,14 @@ describe('server-sent events', () => {
     expect(detail.status).toBe(200);
     expect(transitions.flatMap((t) => t.events.map((e) => `${e.kind} ${e.step}`))).toEqual(detail.body.events.map((e) => `${e.kind} ${e.step}`));
     // The device is listed as done, and a technician action on the finished run is a conflict.
-    const device = await waitFor('device listed done', async () => {
-      const list = (await station.api<DeviceView[]>('GET', '/api/v1/devices')).body;
-      return list.find((d) => d.runId === runId && d.state === 'done');
-    }, 10_000);
+    const device = await waitFor(
+      'device listed done',
+      async () => {
+        const list = (await station.api<DeviceView[]>('GET', '/api/v1/devices')).body;
+        return list.find((d) => d.runId === runId && d.state === 'done');
+      },
+      10_000,
+    );
     expect(device.progress).toBe(1);
     expectError(await station.api('POST', `/api/v1/runs/${runId}/retry`), 409, 'conflict');
     // And it is in the current shift's runs.

@@ -63,7 +63,10 @@ const device = (core: StationCore, serial: string): DeviceView | undefined => co
 const inState = (core: StationCore, serial: string, state: string) => () => (device(core, serial)?.state === state ? device(core, serial) : undefined);
 
 function doneSteps(core: StationCore, runId: string): string[] {
-  return core.store.stepEvents(runId).filter((e) => e.kind === 'done').map((e) => e.step!);
+  return core.store
+    .stepEvents(runId)
+    .filter((e) => e.kind === 'done')
+    .map((e) => e.step!);
 }
 
 describe('StationCore', () => {
@@ -161,11 +164,27 @@ describe('StationCore', () => {
     const store = new StationStore(path.join(tmp.dir, 'station.db'));
     const now = new Date().toISOString();
     const serial = 'DMPQUEUED0001';
-    store.saveSimDevice({ serial, platform: 'ios', model: 'iPad (10th generation)', osVersion: '18.1', portPath: 'sim-1', plugged: true, failAt: null, state: {} });
-    store.upsertDevice({ serial, family: 'simulated', platform: 'ios', model: 'iPad (10th generation)', osVersion: '18.1', portPath: 'sim-1', present: true }, now);
+    store.saveSimDevice({
+      serial,
+      platform: 'ios',
+      model: 'iPad (10th generation)',
+      osVersion: '18.1',
+      portPath: 'sim-1',
+      plugged: true,
+      failAt: null,
+      state: {},
+    });
+    store.upsertDevice(
+      { serial, family: 'simulated', platform: 'ios', model: 'iPad (10th generation)', osVersion: '18.1', portPath: 'sim-1', present: true },
+      now,
+    );
     const bpId = (store.db.prepare("SELECT id FROM blueprints WHERE name = 'school-ipad'").get() as { id: number }).id;
     const shiftId = store.ensureShift(now).id;
-    store.createRun(queuedRun('run-left-queued', serial, bpId, shiftId, now), { stepIndex: null, step: null, kind: 'created', attempt: 1, message: null }, testOutboxEvent());
+    store.createRun(
+      queuedRun('run-left-queued', serial, bpId, shiftId, now),
+      { stepIndex: null, step: null, kind: 'created', attempt: 1, message: null },
+      testOutboxEvent(),
+    );
     store.close();
     core = await station();
     await until('done', inState(core, serial, 'done'));

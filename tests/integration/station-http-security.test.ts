@@ -26,8 +26,18 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>station</title>');
   process.env.BENCHLINE_TEST_USB = '1';
   station = await startStation({
-    dataDir: path.join(tmp.dir, 'data'), host: '127.0.0.1', port: 0, drivers: ['sim', 'usb'], simulate: 0, simSpeed: 1000, simFailRate: 0, simSeed: 1,
-    blueprintFiles: [], rendererDir, resourcesDir: path.join(ROOT, 'resources'), version: 'test',
+    dataDir: path.join(tmp.dir, 'data'),
+    host: '127.0.0.1',
+    port: 0,
+    drivers: ['sim', 'usb'],
+    simulate: 0,
+    simSpeed: 1000,
+    simFailRate: 0,
+    simSeed: 1,
+    blueprintFiles: [],
+    rendererDir,
+    resourcesDir: path.join(ROOT, 'resources'),
+    version: 'test',
   });
   port = Number(new URL(station.url).port);
   routes = probeRoutes(station.server.stationRoutes ?? []);
@@ -43,7 +53,14 @@ const auth = () => ({ authorization: `Bearer ${station.token}` });
 describe('station HTTP: every route', () => {
   it('the route list comes from the server and every non-public route needs the token', () => {
     expect(routes.length).toBeGreaterThan(40);
-    for (const must of ['GET /api/v1/devices', 'POST /api/v1/shifts/:id/close', 'POST /api/v1/orders/import', 'GET /api/v1/ws', 'GET /api/v1/events', 'GET /api/v1/test/usb/devices']) {
+    for (const must of [
+      'GET /api/v1/devices',
+      'POST /api/v1/shifts/:id/close',
+      'POST /api/v1/orders/import',
+      'GET /api/v1/ws',
+      'GET /api/v1/events',
+      'GET /api/v1/test/usb/devices',
+    ]) {
       expect(routes.map((r) => `${r.method} ${r.url}`)).toContain(must);
     }
     for (const r of routes) expect(r.access, `${r.method} ${r.url}`).toBe(expectedAccess(r));
@@ -61,7 +78,8 @@ describe('station HTTP: every route', () => {
       ];
       for (const t of tries) {
         const res = await rawRequest(port, r.method, t.path, t.headers, probeBody(r.method));
-        if (res.status !== 401 || !isErrorBody(res.body, 'unauthorized')) failures.push(`${r.method} ${t.path} (${t.name}): ${res.status} ${res.body.slice(0, 80)}`);
+        if (res.status !== 401 || !isErrorBody(res.body, 'unauthorized'))
+          failures.push(`${r.method} ${t.path} (${t.name}): ${res.status} ${res.body.slice(0, 80)}`);
       }
     }
     expect(failures).toEqual([]);
@@ -116,8 +134,14 @@ describe('station HTTP: every route', () => {
     expect(isErrorBody(unknown.body, 'not_found')).toBe(true);
   });
 
-  it('an order file over the limit gets a 413 naming the endpoint\'s limit', async () => {
-    const res = await rawRequest(port, 'POST', '/api/v1/orders/import', { ...auth(), 'content-type': 'text/csv', 'content-length': String(ORDER_IMPORT_LIMIT + 1) }, undefined);
+  it("an order file over the limit gets a 413 naming the endpoint's limit", async () => {
+    const res = await rawRequest(
+      port,
+      'POST',
+      '/api/v1/orders/import',
+      { ...auth(), 'content-type': 'text/csv', 'content-length': String(ORDER_IMPORT_LIMIT + 1) },
+      undefined,
+    );
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body).error.message).toContain('20 MB');
     const json = await rawRequest(port, 'POST', '/api/v1/shifts', { ...auth(), 'content-type': 'application/json', 'content-length': String(2_000_000) });

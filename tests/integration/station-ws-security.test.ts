@@ -12,8 +12,18 @@ let port: number;
 beforeAll(async () => {
   tmp = tempDir('benchline-wssec-');
   station = await startStation({
-    dataDir: tmp.dir, host: '127.0.0.1', port: 0, drivers: ['sim'], simulate: 0, simSpeed: 1000, simFailRate: 0, simSeed: 1,
-    blueprintFiles: [], rendererDir: null, resourcesDir: path.resolve(import.meta.dirname, '../../resources'), version: 'test',
+    dataDir: tmp.dir,
+    host: '127.0.0.1',
+    port: 0,
+    drivers: ['sim'],
+    simulate: 0,
+    simSpeed: 1000,
+    simFailRate: 0,
+    simSeed: 1,
+    blueprintFiles: [],
+    rendererDir: null,
+    resourcesDir: path.resolve(import.meta.dirname, '../../resources'),
+    version: 'test',
   });
   port = Number(new URL(station.url).port);
 }, 30_000);
@@ -68,7 +78,14 @@ describe('station WebSocket', () => {
 
   it('refuses pages of other origins and rebound host names, even when they know the token', async () => {
     const q = `/api/v1/ws?token=${encodeURIComponent(station.token)}`;
-    for (const origin of ['http://evil.example', `http://127.0.0.1:${port + 1}`, `http://localhost:${port + 1}`, 'null', 'app://evil', `https://127.0.0.1:${port}`]) {
+    for (const origin of [
+      'http://evil.example',
+      `http://127.0.0.1:${port + 1}`,
+      `http://localhost:${port + 1}`,
+      'null',
+      'app://evil',
+      `https://127.0.0.1:${port}`,
+    ]) {
       expect(await connect(q, { origin }), origin).toMatchObject({ opened: false, status: 403 });
     }
     for (const host of [`evil.example:${port}`, `127.0.0.1.nip.io:${port}`, `127.0.0.1:${port + 1}`]) {

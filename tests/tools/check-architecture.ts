@@ -81,7 +81,8 @@ function check(file: string, specifier: string): Array<{ rule: string; message: 
   }
 
   if (under(file, 'renderer') && !isToolConfig(file)) {
-    if (fileTarget && under(fileTarget, 'main')) out.push({ rule: 'renderer-not-main', message: 'the renderer must not import main/ (talk to the StationApi)' });
+    if (fileTarget && under(fileTarget, 'main'))
+      out.push({ rule: 'renderer-not-main', message: 'the renderer must not import main/ (talk to the StationApi)' });
     if (target.kind === 'node-builtin') out.push({ rule: 'renderer-no-node', message: `the renderer must not import the Node builtin "${target.name}"` });
     if (target.kind === 'package' && isNativePackage(target.name) && target.name !== 'electron') {
       out.push({ rule: 'renderer-no-native', message: `the renderer must not import the Node-only package "${target.name}"` });
@@ -92,7 +93,8 @@ function check(file: string, specifier: string): Array<{ rule: string; message: 
     if (fileTarget && (under(fileTarget, 'main') || under(fileTarget, 'renderer'))) {
       out.push({ rule: 'shared-imports-neither', message: 'shared/ must import neither main/ nor renderer/' });
     }
-    if (target.kind === 'node-builtin') out.push({ rule: 'shared-no-node', message: `shared/ runs on both sides and must not import the Node builtin "${target.name}"` });
+    if (target.kind === 'node-builtin')
+      out.push({ rule: 'shared-no-node', message: `shared/ runs on both sides and must not import the Node builtin "${target.name}"` });
     if (target.kind === 'package' && isNativePackage(target.name) && target.name !== 'electron') {
       out.push({ rule: 'shared-no-native', message: `shared/ runs on both sides and must not import "${target.name}"` });
     }
@@ -110,7 +112,10 @@ function check(file: string, specifier: string): Array<{ rule: string; message: 
   out.push(...checkDriversNeverImportStation(file, fileTarget));
 
   if (under(file, 'main/pipeline') && fileTarget && under(fileTarget, 'main/drivers') && !PIPELINE_MAY_IMPORT_FROM_DRIVERS.includes(fileTarget)) {
-    out.push({ rule: 'pipeline-driver-agnostic', message: 'the pipeline may import only main/drivers/driver.ts and main/drivers/step-errors.ts, not a specific driver' });
+    out.push({
+      rule: 'pipeline-driver-agnostic',
+      message: 'the pipeline may import only main/drivers/driver.ts and main/drivers/step-errors.ts, not a specific driver',
+    });
   }
   return out;
 }
@@ -123,7 +128,9 @@ function check(file: string, specifier: string): Array<{ rule: string; message: 
 function checkDriversNeverImportStation(file: string, fileTarget: string | null): Array<{ rule: string; message: string }> {
   if (!under(file, 'main/drivers') || !fileTarget || !under(fileTarget, 'main')) return [];
   if (DRIVERS_MAY_IMPORT.some((dir) => under(fileTarget, dir)) || ABOVE_DRIVERS_AND_STORE.some((dir) => under(fileTarget, dir))) return [];
-  return [{ rule: 'drivers-never-import-station', message: `a driver must not import ${fileTarget} (it gets what it needs through the DeviceDriver interface)` }];
+  return [
+    { rule: 'drivers-never-import-station', message: `a driver must not import ${fileTarget} (it gets what it needs through the DeviceDriver interface)` },
+  ];
 }
 
 // ---- SQL only in the store ---------------------------------------------------------------------
@@ -142,7 +149,8 @@ const DB_RECEIVER = /^(db|database|sqlite|pool|client|tx)$/i;
  * UPDATE t SET, DELETE FROM, CREATE/DROP/ALTER TABLE|INDEX|VIEW|TRIGGER, PRAGMA x), so prose such
  * as "select a slot from the list" does not count: the keywords must be upper case.
  */
-const SQL_TEXT = /^\s*(SELECT\b[\s\S]*\bFROM\b|INSERT\s+(OR\s+[A-Z]+\s+)?INTO\b|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\b|(CREATE|DROP|ALTER)\s+(UNIQUE\s+)?(TABLE|INDEX|VIEW|TRIGGER)\b|PRAGMA\s+\w+|WITH\s+\w+\s+AS\s*\()/;
+const SQL_TEXT =
+  /^\s*(SELECT\b[\s\S]*\bFROM\b|INSERT\s+(OR\s+[A-Z]+\s+)?INTO\b|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\b|(CREATE|DROP|ALTER)\s+(UNIQUE\s+)?(TABLE|INDEX|VIEW|TRIGGER)\b|PRAGMA\s+\w+|WITH\s+\w+\s+AS\s*\()/;
 
 /** The name a call's receiver ends in: `this.host.store.db.prepare` -> "db". */
 function receiverName(expr: ts.Expression): string | null {
@@ -157,13 +165,20 @@ export function checkSqlOnlyInStore(file: SourceFile): Violation[] {
   const out: Violation[] = [];
   const source = ts.createSourceFile(file.path, file.text, ts.ScriptTarget.Latest, true);
   const report = (node: ts.Node, what: string, message: string) =>
-    out.push({ file: file.path, line: source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1, specifier: what, rule: 'sql-only-in-store', message });
+    out.push({
+      file: file.path,
+      line: source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1,
+      specifier: what,
+      rule: 'sql-only-in-store',
+      message,
+    });
   const visit = (node: ts.Node): void => {
     if ((ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateHead(node)) && SQL_TEXT.test(node.text)) {
       report(node, node.text.trim().split(/\s+/).slice(0, 3).join(' '), 'SQL belongs in a store module (main/store/): add a store method');
     } else if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && SQL_METHODS.has(node.expression.name.text)) {
       const receiver = receiverName(node.expression.expression);
-      if (receiver && DB_RECEIVER.test(receiver)) report(node, `${receiver}.${node.expression.name.text}()`, 'only store modules (main/store/) use the database handle: add a store method');
+      if (receiver && DB_RECEIVER.test(receiver))
+        report(node, `${receiver}.${node.expression.name.text}()`, 'only store modules (main/store/) use the database handle: add a store method');
     }
     ts.forEachChild(node, visit);
   };
@@ -190,9 +205,11 @@ function tabComponents(file: SourceFile): Array<{ name: string; exported: boolea
   for (const statement of source.statements) {
     const exported = ts.canHaveModifiers(statement) && (ts.getModifiers(statement) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
     const line = source.getLineAndCharacterOfPosition(statement.getStart(source)).line + 1;
-    if (ts.isFunctionDeclaration(statement) && statement.name && TAB_COMPONENT.test(statement.name.text)) found.push({ name: statement.name.text, exported, line });
+    if (ts.isFunctionDeclaration(statement) && statement.name && TAB_COMPONENT.test(statement.name.text))
+      found.push({ name: statement.name.text, exported, line });
     if (ts.isVariableStatement(statement)) {
-      for (const d of statement.declarationList.declarations) if (ts.isIdentifier(d.name) && TAB_COMPONENT.test(d.name.text)) found.push({ name: d.name.text, exported, line });
+      for (const d of statement.declarationList.declarations)
+        if (ts.isIdentifier(d.name) && TAB_COMPONENT.test(d.name.text)) found.push({ name: d.name.text, exported, line });
     }
     if (ts.isExportDeclaration(statement) && !statement.moduleSpecifier && statement.exportClause && ts.isNamedExports(statement.exportClause)) {
       for (const e of statement.exportClause.elements) exportedNames.add((e.propertyName ?? e.name).text);
@@ -210,7 +227,9 @@ function checkFloorTabs(file: SourceFile): Violation[] {
     return components.map((c) => at(c.line, 'floor-tab-own-file', `the floor tab ${c.name} belongs in its own file ${FLOOR_TABS_DIR}/${c.name}.tsx`));
   }
   const own = withoutExtension(path.posix.basename(file.path));
-  const out = components.filter((c) => c.name !== own).map((c) => at(c.line, 'floor-tab-one-per-file', `${file.path} is the home of ${own} only; ${c.name} belongs in its own file`));
+  const out = components
+    .filter((c) => c.name !== own)
+    .map((c) => at(c.line, 'floor-tab-one-per-file', `${file.path} is the home of ${own} only; ${c.name} belongs in its own file`));
   const mine = components.find((c) => c.name === own);
   if (!mine?.exported) out.push(at(mine?.line ?? 1, 'floor-tab-one-per-file', `${file.path} must export the tab component ${own}`));
   return out;

@@ -80,7 +80,8 @@ async function runPhase(phase: Phase, buffered: boolean): Promise<Outcome> {
       stopped = true;
       break;
     }
-    if (buffered && result.output) process.stdout.write(`---- ${phase.name}: npm run ${script} (${((performance.now() - scriptStarted) / 1000).toFixed(1)} s)\n${result.output}`);
+    if (buffered && result.output)
+      process.stdout.write(`---- ${phase.name}: npm run ${script} (${((performance.now() - scriptStarted) / 1000).toFixed(1)} s)\n${result.output}`);
     code = result.code;
     if (code !== 0) {
       stopRunning();

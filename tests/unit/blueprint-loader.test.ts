@@ -35,9 +35,18 @@ describe('default blueprints', () => {
     const bp = loadBlueprint(path.join(defaultsDir, 'school-ipad.yaml'), baselines);
     const ids = bp.steps.map((s) => s.id);
     expect(ids).toEqual([
-      'identify', 'trust', 'erase', 'supervise',
-      'profile-youth-protection', 'profile-data-protection',
-      'app-pages', 'app-keynote', 'app-schoolwork', 'rename', 'verify', 'label',
+      'identify',
+      'trust',
+      'erase',
+      'supervise',
+      'profile-youth-protection',
+      'profile-data-protection',
+      'app-pages',
+      'app-keynote',
+      'app-schoolwork',
+      'rename',
+      'verify',
+      'label',
     ]);
     expect(bp.steps.filter((s) => s.mandatory).map((s) => s.id)).toEqual(['profile-youth-protection', 'profile-data-protection']);
     const erase = bp.steps.find((s) => s.id === 'erase')!;
@@ -89,7 +98,10 @@ describe('serial error answers', () => {
 
 describe('malformed blueprints are refused with file, line and field path', () => {
   const dir = path.join(fixtures, 'invalid');
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
 
   it('the corpus is there', () => {
     expect(files.length).toBeGreaterThanOrEqual(20);
@@ -109,7 +121,9 @@ describe('malformed blueprints are refused with file, line and field path', () =
       }
       const match = err.issues.find((i) => i.line === Number(line) && (i.path || '(file)') === field && i.message.includes(message));
       expect(match, `expected ${line} ${field} "${message}" among:\n${err.message}`).toBeDefined();
-      expect(formatIssue(match!)).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${line}:\\d+: ${field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
+      expect(formatIssue(match!)).toMatch(
+        new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${line}:\\d+: ${field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `),
+      );
     });
   }
 
@@ -122,7 +136,10 @@ describe('malformed blueprints are refused with file, line and field path', () =
   it('several problems in one file are all reported', () => {
     const tmp = fs.mkdtempSync(path.join(fs.realpathSync(process.env.TMPDIR ?? '/tmp'), 'bp-'));
     const file = path.join(tmp, 'many.yaml');
-    fs.writeFileSync(file, 'id: many\nname: Many\nversion: 1\nplatform: ios\nsteps:\n  - { id: a, type: identify, retires: 1 }\n  - { id: b, type: erase, timeout: soon }\n');
+    fs.writeFileSync(
+      file,
+      'id: many\nname: Many\nversion: 1\nplatform: ios\nsteps:\n  - { id: a, type: identify, retires: 1 }\n  - { id: b, type: erase, timeout: soon }\n',
+    );
     const err = refusal(file);
     expect(err.issues.map((i) => `${i.line} ${i.path}`).sort()).toEqual(['6 steps[0].retires', '7 steps[1].timeout']);
     fs.rmSync(tmp, { recursive: true, force: true });

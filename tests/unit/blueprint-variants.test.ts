@@ -37,9 +37,18 @@ describe('a customer variant', () => {
     expect(blueprint.naming).toBe('MS-{school}-{seq:000}');
     expect(blueprint.library).toEqual([{ id: 'de.musterstadt.schulportal', version: '2.4.1' }]);
     expect(blueprint.steps.map((s) => s.id)).toEqual([
-      'identify', 'trust', 'erase', 'supervise',
-      'profile-youth-protection', 'profile-data-protection',
-      'app-pages', 'app-schoolwork', 'app-schulportal', 'rename', 'verify', 'label',
+      'identify',
+      'trust',
+      'erase',
+      'supervise',
+      'profile-youth-protection',
+      'profile-data-protection',
+      'app-pages',
+      'app-schoolwork',
+      'app-schulportal',
+      'rename',
+      'verify',
+      'label',
     ]);
     const originOf = (id: string) => describeOrigin(origins[blueprint.steps.findIndex((s) => s.id === id)]!);
     expect(originOf('identify')).toBe('blueprint school-ipad');

@@ -66,23 +66,39 @@ describe('import directions (ARCHITECTURE.md)', () => {
       expect(one('main/store/station-store.ts', `import x from '../${layer}.js';`), layer).toEqual(['drivers-store-below']);
     }
     expect(one('main/store/station-store.ts', "import { openDatabase } from './database.js';\nimport type { DeviceRecord } from './records.js';")).toEqual([]);
-    expect(one('main/drivers/simulated/simulated-driver.ts', "import type { DeviceDriver } from '../driver.js';\nimport { DeviceGoneError } from '../step-errors.js';")).toEqual([]);
+    expect(
+      one(
+        'main/drivers/simulated/simulated-driver.ts',
+        "import type { DeviceDriver } from '../driver.js';\nimport { DeviceGoneError } from '../step-errors.js';",
+      ),
+    ).toEqual([]);
   });
 
   it('the pipeline does not know which driver it drives', () => {
-    expect(one('main/pipeline/run-controller.ts', "import type { StepOutcome } from '../drivers/driver.js';\nimport { StepError } from '../drivers/step-errors.js';")).toEqual([]);
-    expect(one('main/pipeline/run-controller.ts', "import { SimulatedDriver } from '../drivers/simulated/simulated-driver.js';")).toEqual(['pipeline-driver-agnostic']);
+    expect(
+      one(
+        'main/pipeline/run-controller.ts',
+        "import type { StepOutcome } from '../drivers/driver.js';\nimport { StepError } from '../drivers/step-errors.js';",
+      ),
+    ).toEqual([]);
+    expect(one('main/pipeline/run-controller.ts', "import { SimulatedDriver } from '../drivers/simulated/simulated-driver.js';")).toEqual([
+      'pipeline-driver-agnostic',
+    ]);
     expect(one('main/pipeline/run-machine.ts', "export * from '../drivers/ios/ios-driver.js';")).toEqual(['pipeline-driver-agnostic']);
   });
 
   it("the renderer's floor tabs, one file each", () => {
     const tab = (name: string) => `export function ${name}({ notify }: { notify: Say }) {\n  return <section />;\n}\n`;
-    expect(one('renderer/src/station/floor/tabs/OrdersTab.tsx', `import { useState } from 'react';\n${tab('OrdersTab')}function AssignRow() {\n  return null;\n}\n`)).toEqual([]);
+    expect(
+      one('renderer/src/station/floor/tabs/OrdersTab.tsx', `import { useState } from 'react';\n${tab('OrdersTab')}function AssignRow() {\n  return null;\n}\n`),
+    ).toEqual([]);
     expect(one('renderer/src/station/floor/tabs/PackTab.tsx', `function PackTab() {\n  return null;\n}\nexport { PackTab };\n`)).toEqual([]);
     // A second tab in a tab's file, or one declared in the panel or beside it.
     expect(one('renderer/src/station/floor/tabs/OrdersTab.tsx', `${tab('OrdersTab')}${tab('PackTab')}`)).toEqual(['floor-tab-one-per-file']);
     expect(one('renderer/src/station/floor/tabs/OrdersTab.tsx', `${tab('OrdersTab')}const LabelsTab = () => null;\n`)).toEqual(['floor-tab-one-per-file']);
-    expect(one('renderer/src/station/floor/FloorPanel.tsx', `export function FloorPanel() {\n  return null;\n}\nfunction ExportTab() {\n  return null;\n}\n`)).toEqual(['floor-tab-own-file']);
+    expect(
+      one('renderer/src/station/floor/FloorPanel.tsx', `export function FloorPanel() {\n  return null;\n}\nfunction ExportTab() {\n  return null;\n}\n`),
+    ).toEqual(['floor-tab-own-file']);
     expect(one('renderer/src/station/floor/QuarantineSection.tsx', tab('QuarantineTab'))).toEqual(['floor-tab-own-file']);
     // The file is named for its tab, and exports it.
     expect(one('renderer/src/station/floor/tabs/OrdersTab.tsx', 'function OrdersTab() {\n  return null;\n}\n')).toEqual(['floor-tab-one-per-file']);
@@ -111,9 +127,9 @@ describe('SQL only in the store modules', () => {
 
   it('a statement in a string or template literal elsewhere in main/ is a violation', () => {
     expect(one('main/shifts/shift-service.ts', "const q = 'SELECT name FROM operators WHERE badge = ?';")).toEqual(['sql-only-in-store']);
-    expect(one('main/orders/assignment.ts', "run(\"INSERT INTO order_serials (serial) VALUES (?)\");")).toEqual(['sql-only-in-store']);
+    expect(one('main/orders/assignment.ts', 'run("INSERT INTO order_serials (serial) VALUES (?)");')).toEqual(['sql-only-in-store']);
     expect(one('main/station/x.ts', 'const q = `UPDATE runs SET state = ${state} WHERE id = ?`;')).toEqual(['sql-only-in-store']);
-    expect(one('main/units/packing.ts', "const q = `DELETE FROM unit_items`;")).toEqual(['sql-only-in-store']);
+    expect(one('main/units/packing.ts', 'const q = `DELETE FROM unit_items`;')).toEqual(['sql-only-in-store']);
   });
 
   it('using the database handle elsewhere in main/ is a violation, other prepare/exec calls are not', () => {
@@ -133,7 +149,9 @@ describe('SQL only in the store modules', () => {
   it('names file, line and the statement', () => {
     const [v] = checkArchitecture([{ path: 'main/station/a.ts', text: "import x from './x.js';\n\nconst q = 'SELECT id FROM runs';\n" }]);
     expect(v).toMatchObject({ file: 'main/station/a.ts', line: 3, rule: 'sql-only-in-store' });
-    expect(formatViolation(v!)).toBe('main/station/a.ts:3: SQL "SELECT id FROM": SQL belongs in a store module (main/store/): add a store method [sql-only-in-store]');
+    expect(formatViolation(v!)).toBe(
+      'main/station/a.ts:3: SQL "SELECT id FROM": SQL belongs in a store module (main/store/): add a store method [sql-only-in-store]',
+    );
   });
 });
 
@@ -148,7 +166,16 @@ describe('drivers never import the station', () => {
   });
 
   it("the station's feature folders and the shell are above a driver", () => {
-    for (const target of ['shifts/operators', 'orders/assignment', 'labels/label-printing', 'units/packing', 'quarantine/quarantine-service', 'blueprints/blueprint-catalog', 'electron/main', 'app-paths']) {
+    for (const target of [
+      'shifts/operators',
+      'orders/assignment',
+      'labels/label-printing',
+      'units/packing',
+      'quarantine/quarantine-service',
+      'blueprints/blueprint-catalog',
+      'electron/main',
+      'app-paths',
+    ]) {
       expect(one('main/drivers/ios/ios-driver.ts', `import x from '../../${target}.js';`), target).toEqual(['drivers-never-import-station']);
     }
   });

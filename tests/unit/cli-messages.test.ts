@@ -7,7 +7,12 @@ import { formatMessage } from '../../shared/messages/format.js';
 import { tempDir } from '../fixtures/shift-seed.js';
 
 async function refusal(run: () => unknown): Promise<CliError> {
-  const err = await Promise.resolve().then(run).then(() => null, (e: unknown) => e);
+  const err = await Promise.resolve()
+    .then(run)
+    .then(
+      () => null,
+      (e: unknown) => e,
+    );
   expect(err).toBeInstanceOf(CliError);
   return err as CliError;
 }

@@ -100,10 +100,13 @@ describe('capability check at the start of a run', () => {
   }
 
   it('refuses a blueprint with a step the driver cannot run before the run starts, naming the step', () => {
-    const r = registry(['identify', 'verify'], [
-      { id: 'identify', type: 'identify', params: {} },
-      { id: 'wipe', type: 'erase', params: {} },
-    ]);
+    const r = registry(
+      ['identify', 'verify'],
+      [
+        { id: 'identify', type: 'identify', params: {} },
+        { id: 'wipe', type: 'erase', params: {} },
+      ],
+    );
     expect(r.started).toEqual([]);
     const error = r.reg.view('S1')?.error;
     expect(error?.code).toBe('run.step-unsupported');
@@ -111,11 +114,14 @@ describe('capability check at the start of a run', () => {
     expect(formatMessage(error!.text as Message, 'de')).toContain('„wipe“');
   });
 
-  it('starts a run whose steps the driver runs; printing is the station\'s and needs no driver support', () => {
-    const r = registry(['identify'], [
-      { id: 'identify', type: 'identify', params: {} },
-      { id: 'label', type: 'print-label', params: { template: 'asset' } },
-    ]);
+  it("starts a run whose steps the driver runs; printing is the station's and needs no driver support", () => {
+    const r = registry(
+      ['identify'],
+      [
+        { id: 'identify', type: 'identify', params: {} },
+        { id: 'label', type: 'print-label', params: { template: 'asset' } },
+      ],
+    );
     expect(r.started).toEqual(['S1']);
     expect(r.reg.view('S1')?.error).toBeNull();
   });

@@ -75,7 +75,10 @@ describe('electron-builder.yml', () => {
     expect(config.productName).toBe('Benchline');
     const output = config.directories?.output;
     expect(output).toBe('release');
-    const ignored = fs.readFileSync(path.join(repoRoot, '.gitignore'), 'utf8').split('\n').map((l) => l.trim());
+    const ignored = fs
+      .readFileSync(path.join(repoRoot, '.gitignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     expect(ignored).toContain(`${output}/`);
   });
 

@@ -210,7 +210,17 @@ describe('app://station/ protocol', () => {
   it('accepts only the app origin', () => {
     expect(isAppUrl('app://station/')).toBe(true);
     expect(isAppUrl('app://station/assets/app.js?x=1#y')).toBe(true);
-    for (const url of ['app://evil/', 'https://station/', 'file:///index.html', 'app://station:81/', 'app://u:p@station/', 'javascript:alert(1)', '', null, undefined]) {
+    for (const url of [
+      'app://evil/',
+      'https://station/',
+      'file:///index.html',
+      'app://station:81/',
+      'app://u:p@station/',
+      'javascript:alert(1)',
+      '',
+      null,
+      undefined,
+    ]) {
       expect(isAppUrl(url), String(url)).toBe(false);
     }
   });
@@ -236,7 +246,13 @@ describe('app://station/ protocol', () => {
 
   it('never serves anything outside the renderer folder, nor other hosts or methods', async () => {
     const secret = `${path.basename(rendererDir)}-secret.txt`;
-    for (const url of [`app://station/../${secret}`, `app://station/%2e%2e/${secret}`, `app://station/assets/..%2f..%2f${secret}`, 'app://station/..%5c..%5cetc%5cpasswd', 'app://station/%00']) {
+    for (const url of [
+      `app://station/../${secret}`,
+      `app://station/%2e%2e/${secret}`,
+      `app://station/assets/..%2f..%2f${secret}`,
+      'app://station/..%5c..%5cetc%5cpasswd',
+      'app://station/%00',
+    ]) {
       const res = await serveAppRequest(rendererDir, url);
       expect(res.status, url).toBeGreaterThanOrEqual(400);
       expect(await res.text(), url).not.toContain('secret');
@@ -267,8 +283,7 @@ describe('Electron main process', () => {
     await new Promise((r) => setTimeout(r, 50));
   });
 
-  const start = (argv: string[], rendererDir = makeRendererDir()) =>
-    runElectronShell(argv, { rendererDir, resourcesDir, version: '0.0.0-test' });
+  const start = (argv: string[], rendererDir = makeRendererDir()) => runElectronShell(argv, { rendererDir, resourcesDir, version: '0.0.0-test' });
 
   it('opens a sandboxed, isolated window on app://station/ and the automation API on loopback', async () => {
     await start(['--port', '0', '--simulate', '2', '--sim-speed', '1000']);
@@ -368,7 +383,10 @@ describe('Electron main process', () => {
     // Excel-de and PDF go through the same writers as the HTTP routes.
     const excel = path.join(outDir, 'excel.csv');
     fake.state.saveAnswers.push(excel);
-    expect(await save(fromApp, { kind: 'shiftExport', params: { shiftId: 'current', format: 'csv', dialect: 'excel-de' } })).toEqual({ ok: true, result: { saved: excel } });
+    expect(await save(fromApp, { kind: 'shiftExport', params: { shiftId: 'current', format: 'csv', dialect: 'excel-de' } })).toEqual({
+      ok: true,
+      result: { saved: excel },
+    });
     expect(fs.readFileSync(excel).subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
     expect(fs.readFileSync(excel, 'utf8')).toContain('run_id;station;shift_id');
     expect(path.basename(fake.state.saveDialogs[1]!.options.defaultPath)).toMatch(/-excel\.csv$/);
@@ -391,7 +409,10 @@ describe('Electron main process', () => {
     expect(path.basename(fake.state.saveDialogs[4]!.options.defaultPath)).toBe('quarantaene.csv');
     const dialogs = fake.state.saveDialogs.length;
     expect(await save(fromApp, { kind: 'unitManifest', params: { unitId: 'nope', format: 'pdf' } })).toMatchObject({ ok: false, error: { code: 'not_found' } });
-    expect(await save(fromApp, { kind: 'shiftExport', params: { shiftId: 'no-such-shift', format: 'csv' } })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await save(fromApp, { kind: 'shiftExport', params: { shiftId: 'no-such-shift', format: 'csv' } })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
     expect(fake.state.saveDialogs).toHaveLength(dialogs); // nothing to save: no dialog
   });
 
@@ -512,7 +533,8 @@ describe('preload bundle (window.benchline)', () => {
     const required: string[] = [];
     const sandboxRequire = (name: string) => {
       required.push(name);
-      if (name === 'electron') return { contextBridge: { exposeInMainWorld: (key: string, api: unknown) => ((exposed as Record<string, unknown>)[key] = api) }, ipcRenderer };
+      if (name === 'electron')
+        return { contextBridge: { exposeInMainWorld: (key: string, api: unknown) => ((exposed as Record<string, unknown>)[key] = api) }, ipcRenderer };
       throw new Error(`a sandboxed preload cannot require "${name}"`);
     };
     const module = { exports: {} };
@@ -534,7 +556,10 @@ describe('preload bundle (window.benchline)', () => {
     const { exposed, invoked } = loadPreload(() => ({ ok: true, result: null }));
     await expect(exposed.benchline.invoke('dropDatabase', {})).rejects.toEqual({ code: 'bad_request', message: 'Unknown method "dropDatabase".' });
     await expect(exposed.benchline.invoke('__proto__', {})).rejects.toMatchObject({ code: 'bad_request' });
-    await expect(exposed.benchline.invoke('plugSimulated', { count: 0 })).rejects.toMatchObject({ code: 'bad_request', message: expect.stringContaining('count') });
+    await expect(exposed.benchline.invoke('plugSimulated', { count: 0 })).rejects.toMatchObject({
+      code: 'bad_request',
+      message: expect.stringContaining('count'),
+    });
     await expect(exposed.benchline.invoke('openShift', { operators: [] })).rejects.toMatchObject({ code: 'bad_request' });
     expect(invoked).toEqual([]);
   });
@@ -556,7 +581,10 @@ describe('preload bundle (window.benchline)', () => {
       m.kind === 'shiftExport' ? { ok: true, result: { saved: '/home/t/schicht.csv' } } : { ok: false, error: { code: 'not_found', message: 'No unit u9.' } },
     );
     await expect(exposed.benchline.saveFile('database', {})).rejects.toEqual({ code: 'bad_request', message: 'Unknown file kind "database".' });
-    await expect(exposed.benchline.saveFile('shiftExport', { shiftId: 'last', format: 'xlsx' })).rejects.toMatchObject({ code: 'bad_request', message: expect.stringContaining('format') });
+    await expect(exposed.benchline.saveFile('shiftExport', { shiftId: 'last', format: 'xlsx' })).rejects.toMatchObject({
+      code: 'bad_request',
+      message: expect.stringContaining('format'),
+    });
     expect(invoked).toEqual([]);
     await expect(exposed.benchline.saveFile('shiftExport', { shiftId: 'last', format: 'csv' })).resolves.toEqual({ saved: '/home/t/schicht.csv' });
     await expect(exposed.benchline.saveFile('unitManifest', { unitId: 'u9', format: 'pdf' })).rejects.toEqual({ code: 'not_found', message: 'No unit u9.' });

@@ -93,7 +93,9 @@ describe('export target (benchline export --out)', () => {
     seeded.store.close();
     const link = path.join(tmp.dir, 'cli', 'out.csv');
     fs.symlinkSync('/etc/hostname', link);
-    await expect(exportCommand({ dataDir: path.join(tmp.dir, 'cli'), shift: 'last', format: 'csv', out: link })).rejects.toThrow(/Could not write .*symbolic link/);
+    await expect(exportCommand({ dataDir: path.join(tmp.dir, 'cli'), shift: 'last', format: 'csv', out: link })).rejects.toThrow(
+      /Could not write .*symbolic link/,
+    );
   });
 });
 
@@ -103,7 +105,10 @@ describe('formula cells in every CSV', () => {
   it('shift log, in both dialects', async () => {
     const run = Object.fromEntries(['run_id', 'station', 'shift_id', 'serial', 'result'].map((c) => [c, 'x'])) as unknown as ShiftLogRun;
     const runs = nasty.map((v, i) => ({ ...run, run_id: `r${i}`, device_name: v, operator: v, duration_s: -1.5 }));
-    for (const [dialect, delimiter] of [['rfc4180', ','], ['excel-de', ';']] as const) {
+    for (const [dialect, delimiter] of [
+      ['rfc4180', ','],
+      ['excel-de', ';'],
+    ] as const) {
       const rows = parse<Record<string, string>>(await collect((out) => writeShiftCsv(runs, out, dialect)), { columns: true, delimiter, bom: true });
       expect(rows.map((r) => r.device_name)).toEqual(nasty.map((v) => `'${v}`));
       expect(rows.map((r) => r.operator)).toEqual(nasty.map((v) => `'${v}`));
@@ -113,16 +118,62 @@ describe('formula cells in every CSV', () => {
   });
 
   it('quarantine list, unit manifest and dead letters', async () => {
-    const q = { id: 1, serial: 'S1', runId: null, kind: 'technician', step: null, reason: nasty[0], at: '2026-03-02T06:00:00.000Z', shiftId: null, operator: nasty[1], releasedAt: null, releaseNote: null, model: null, customer: nasty[3], school: 'GS', orderId: null } as QuarantineRecord;
+    const q = {
+      id: 1,
+      serial: 'S1',
+      runId: null,
+      kind: 'technician',
+      step: null,
+      reason: nasty[0],
+      at: '2026-03-02T06:00:00.000Z',
+      shiftId: null,
+      operator: nasty[1],
+      releasedAt: null,
+      releaseNote: null,
+      model: null,
+      customer: nasty[3],
+      school: 'GS',
+      orderId: null,
+    } as QuarantineRecord;
     const quarantine = parse<Record<string, string>>(await collect((out) => writeQuarantineCsv([q], out)), { columns: true });
     expect(quarantine[0]).toMatchObject({ reason: `'${nasty[0]}`, operator: `'${nasty[1]}`, customer: `'${nasty[3]}` });
 
-    const unit = { id: 'U1', kind: 'box', school: '=school', customer: null, orderId: null, capacity: null, state: 'open', createdAt: '2026-03-02T06:00:00.000Z', closedAt: null, count: 1 } as const;
-    const item = { unitId: 'U1', serial: 'S1', runId: 'r1', packedAt: '2026-03-02T06:00:00.000Z', operator: null, deviceName: '@name', assetTag: '-7', model: null, orderId: null };
+    const unit = {
+      id: 'U1',
+      kind: 'box',
+      school: '=school',
+      customer: null,
+      orderId: null,
+      capacity: null,
+      state: 'open',
+      createdAt: '2026-03-02T06:00:00.000Z',
+      closedAt: null,
+      count: 1,
+    } as const;
+    const item = {
+      unitId: 'U1',
+      serial: 'S1',
+      runId: 'r1',
+      packedAt: '2026-03-02T06:00:00.000Z',
+      operator: null,
+      deviceName: '@name',
+      assetTag: '-7',
+      model: null,
+      orderId: null,
+    };
     const manifest = parse<Record<string, string>>(await collect((out) => writeManifestCsv(unit, [item], out)), { columns: true });
     expect(manifest[0]).toMatchObject({ school: "'=school", device_name: "'@name", asset_tag: "'-7" });
 
-    const letter = { seq: 4, kind: 'shift.operators', createdAt: 'a', rejectedAt: 'b', code: 'invalid_text', message: '=1+1', source: 'hub' as const, payload: { operators: ['x'] } };
+    const letter = {
+      seq: 4,
+      kind: 'shift.operators',
+      createdAt: 'a',
+      rejectedAt: 'b',
+      code: 'invalid_text',
+      message: '=1+1',
+      source: 'hub' as const,
+      payload: { operators: ['x'] },
+    };
     const dead = parse<Record<string, string>>(await collect((out) => writeDeadLettersCsv([letter], out, 'rfc4180')), { columns: true });
     expect(dead[0]).toMatchObject({ seq: '4', message: "'=1+1", payload: '{"operators":["x"]}' });
   });
@@ -136,8 +187,26 @@ describe('dead letters in the shift JSON export and the CLI', () => {
     const inShift = new Date(Date.parse(shift.openedAt) + 60_000).toISOString();
     new DeadLetterStore(seeded.store.db).record(
       [
-        { seq: 2, kind: 'run.transition', payload: '{"run":{"serial":"A\\u0000"}}', createdAt: inShift, code: 'invalid_text', message: 'NUL in serial', rejectedAt: inShift, source: 'hub' },
-        { seq: 9, kind: 'shift.operators', payload: '{}', createdAt: '2020-01-01T00:00:00.000Z', code: 'bad_request', message: 'old', rejectedAt: '2020-01-01T00:00:00.000Z', source: 'station' },
+        {
+          seq: 2,
+          kind: 'run.transition',
+          payload: '{"run":{"serial":"A\\u0000"}}',
+          createdAt: inShift,
+          code: 'invalid_text',
+          message: 'NUL in serial',
+          rejectedAt: inShift,
+          source: 'hub',
+        },
+        {
+          seq: 9,
+          kind: 'shift.operators',
+          payload: '{}',
+          createdAt: '2020-01-01T00:00:00.000Z',
+          code: 'bad_request',
+          message: 'old',
+          rejectedAt: '2020-01-01T00:00:00.000Z',
+          source: 'station',
+        },
       ],
       0,
     );
@@ -145,7 +214,11 @@ describe('dead letters in the shift JSON export and the CLI', () => {
   afterAll(() => seeded.store.close());
 
   it('the shift JSON stays the hub’s twin (no dead letters in it); the dead-letter JSON of the shift window keeps the payload', async () => {
-    const source = new StationShiftLogSource({ log: seeded.log, floor: seeded.floor, stationId: 'st-1', stationName: 'Bank' }, seeded.store.getShift(seeded.shiftId)!, { timeZone: 'UTC' });
+    const source = new StationShiftLogSource(
+      { log: seeded.log, floor: seeded.floor, stationId: 'st-1', stationName: 'Bank' },
+      seeded.store.getShift(seeded.shiftId)!,
+      { timeZone: 'UTC' },
+    );
     const json = JSON.parse(await collect((out) => writeShiftLog(source, out, { format: 'json' }))) as Record<string, unknown> & { runs: unknown[] };
     expect(json.runs).toHaveLength(5);
     expect(Object.keys(json)).toEqual(['shift', 'runs', 'steps']);
@@ -157,7 +230,9 @@ describe('dead letters in the shift JSON export and the CLI', () => {
     } finally {
       stderr.mockRestore();
     }
-    expect(JSON.parse(fs.readFileSync(out, 'utf8'))).toEqual([expect.objectContaining({ seq: 2, code: 'invalid_text', source: 'hub', payload: { run: { serial: 'A\u0000' } } })]);
+    expect(JSON.parse(fs.readFileSync(out, 'utf8'))).toEqual([
+      expect.objectContaining({ seq: 2, code: 'invalid_text', source: 'hub', payload: { run: { serial: 'A\u0000' } } }),
+    ]);
   });
 
   it('benchline export --dead-letters writes them all as CSV, or a shift window', async () => {
@@ -189,7 +264,9 @@ describe('the CLI prints control characters escaped', () => {
     vi.spyOn(process.stderr, 'write').mockImplementation((s) => (lines.push(String(s)), true));
     const seeded = seedShift(path.join(tmp.dir, 'esc', 'station.db'), 1);
     seeded.store.close();
-    const err = await exportCommand({ dataDir: path.join(tmp.dir, 'esc'), shift: 'x\u001b[2J\u001b]0;owned\u0007', format: 'csv', out: '-' }).catch((e: unknown) => e);
+    const err = await exportCommand({ dataDir: path.join(tmp.dir, 'esc'), shift: 'x\u001b[2J\u001b]0;owned\u0007', format: 'csv', out: '-' }).catch(
+      (e: unknown) => e,
+    );
     expect(reportCliError(err)).toBe(1);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^benchline: No shift x\\x1b\[2J\\x1b\]0;owned\\x07\./);
@@ -215,11 +292,23 @@ describe('person-entered text at the API', () => {
     const core = await openStationCore({
       dataDir,
       resourcesDir: path.join(fileURLToPath(new URL('../..', import.meta.url)), 'resources'),
-      drivers: ['sim'], simulate: 0, simSpeed: Number.POSITIVE_INFINITY, simFailRate: 0, simSeed: 1, blueprintFiles: [], version: 'test', logger: silentLogger,
+      drivers: ['sim'],
+      simulate: 0,
+      simSpeed: Number.POSITIVE_INFINITY,
+      simFailRate: 0,
+      simSeed: 1,
+      blueprintFiles: [],
+      version: 'test',
+      logger: silentLogger,
     });
     const server = await createStationServer({ core, token: 't'.repeat(32), rendererDir: null, logger: silentLogger, version: 'test' });
     try {
-      const res = await server.inject({ method: 'POST', url: '/api/v1/operators/sign-in', headers: { authorization: `Bearer ${'t'.repeat(32)}` }, payload: { name: 'Ana\u0000Bauer' } });
+      const res = await server.inject({
+        method: 'POST',
+        url: '/api/v1/operators/sign-in',
+        headers: { authorization: `Bearer ${'t'.repeat(32)}` },
+        payload: { name: 'Ana\u0000Bauer' },
+      });
       expect(res.statusCode).toBe(400);
       expect(res.json()).toMatchObject({ error: { code: 'bad_request' } });
       expect(res.json<{ error: { message: string } }>().error.message).toMatch(/operator name contains an invisible control character \(U\+0000/);

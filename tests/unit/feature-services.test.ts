@@ -71,8 +71,14 @@ describe('packing rules', () => {
     expect(r.ok ? null : formatMessage(r.refusal.text, 'de')).toBe(message);
   });
   it('refuses a closed or full unit', () => {
-    expect(checkPack({ ...unit, state: 'closed' }, { serial: 'S', run: done, quarantined: false, currentUnit: null })).toMatchObject({ ok: false, refusal: { code: 'unit_closed' } });
-    expect(checkPack({ ...unit, count: 2 }, { serial: 'S', run: done, quarantined: false, currentUnit: null })).toMatchObject({ ok: false, refusal: { code: 'unit_full' } });
+    expect(checkPack({ ...unit, state: 'closed' }, { serial: 'S', run: done, quarantined: false, currentUnit: null })).toMatchObject({
+      ok: false,
+      refusal: { code: 'unit_closed' },
+    });
+    expect(checkPack({ ...unit, count: 2 }, { serial: 'S', run: done, quarantined: false, currentUnit: null })).toMatchObject({
+      ok: false,
+      refusal: { code: 'unit_full' },
+    });
   });
 });
 
@@ -93,7 +99,10 @@ describe('units on the station', () => {
     expect(f.packing.pack(unit.id, 'DMPX00000008')).toMatchObject({ ok: false, code: 'unit_closed' });
     expect(thrownText(() => f.packing.closeUnit(other.id))).toMatch(/leer/);
     expect(f.packing.reopenUnit(unit.id, 'Gerät fehlte').state).toBe('open');
-    const log = f.floorStore.actionsOfShift(s.shiftId).filter((a) => a.unitId === unit.id).map((a) => [a.action, a.detail]);
+    const log = f.floorStore
+      .actionsOfShift(s.shiftId)
+      .filter((a) => a.unitId === unit.id)
+      .map((a) => [a.action, a.detail]);
     expect(log).toContainEqual(['unit-reopen', 'Gerät fehlte']);
     expect(log).toContainEqual(['pack-refused', 'other_school']);
     const chunks: Buffer[] = [];
@@ -157,15 +166,23 @@ describe('assignment and quarantine', () => {
   it('order serial -> its blueprint and school; else batch; else default without orders; else ask', () => {
     expect(f.assignment.assignmentFor('NEW0001', 'ios')).toMatchObject({ ok: true, assignment: { source: 'default' } });
     f.receipt.importOrders('customer,school,order_id,blueprint,deadline,serial,quantity\nStadt,GS Ost,O-1,school-ipad,2026-08-31,NEW0002,\n', 'o.csv');
-    expect(f.assignment.assignmentFor('NEW0002', 'ios')).toMatchObject({ ok: true, assignment: { source: 'order', captured: { school: 'GS Ost', customer: 'Stadt', orderId: 'O-1' } } });
+    expect(f.assignment.assignmentFor('NEW0002', 'ios')).toMatchObject({
+      ok: true,
+      assignment: { source: 'order', captured: { school: 'GS Ost', customer: 'Stadt', orderId: 'O-1' } },
+    });
     expect(f.assignment.assignmentFor('NEW0002', 'android')).toMatchObject({ ok: false, code: 'needs_assignment' });
     expect(f.assignment.assignmentFor('NEW0001', 'ios')).toMatchObject({ ok: false, code: 'needs_assignment' });
     f.assignment.setCurrentBatch({ orderId: 'O-1' });
-    expect(f.assignment.assignmentFor('NEW0001', 'ios')).toMatchObject({ ok: true, assignment: { source: 'batch', captured: { school: 'GS Ost', orderId: 'O-1' } } });
+    expect(f.assignment.assignmentFor('NEW0001', 'ios')).toMatchObject({
+      ok: true,
+      assignment: { source: 'batch', captured: { school: 'GS Ost', orderId: 'O-1' } },
+    });
     f.quarantine.quarantineDevice('DMPX00000009', 'Display gesprungen');
     expect(f.assignment.assignmentFor('DMPX00000009', 'ios')).toMatchObject({ ok: false, code: 'quarantined' });
     expect(thrownText(() => f.quarantine.quarantineDevice('DMPX00000009', 'nochmal'))).toMatch(/schon in Quarantäne/);
-    expect(f.quarantine.listQuarantine(false).map((q) => [q.serial, q.kind, q.reason, q.school])).toEqual([['DMPX00000009', 'technician', 'Display gesprungen', 'Gymnasium Süd']]);
+    expect(f.quarantine.listQuarantine(false).map((q) => [q.serial, q.kind, q.reason, q.school])).toEqual([
+      ['DMPX00000009', 'technician', 'Display gesprungen', 'Gymnasium Süd'],
+    ]);
     f.quarantine.releaseQuarantine('DMPX00000009', 'Display getauscht');
     expect(f.quarantine.listQuarantine(false)).toEqual([]);
     expect(f.quarantine.listQuarantine(true)[0]).toMatchObject({ releaseNote: 'Display getauscht' });
@@ -173,17 +190,46 @@ describe('assignment and quarantine', () => {
 });
 
 describe('quarantine after a failed hardware check', () => {
-  it('stores the check\'s cause as a catalogue message, listed in both languages; older prose rows still show', () => {
+  it("stores the check's cause as a catalogue message, listed in both languages; older prose rows still show", () => {
     const bp = s.store.getBlueprint(s.blueprintId);
     const record = s.store.getRun('run-000009')!;
     const checkBlueprint = { ...bp, steps: [{ ...bp.steps[0]!, id: 'check-battery' }] };
     const cause = storedEventMessage(message('wait.battery', { percent: 12 }));
-    const run = { id: record.id, serial: record.serial, shiftId: record.shiftId, slot: record.slot, blueprintId: s.blueprintId, blueprint: checkBlueprint, startedAt: record.startedAt, record: { ...record, stepIndex: 0 }, progress: null, waiting: null };
-    const transition = { runId: record.id, serial: record.serial, shiftId: record.shiftId, state: 'failed' as const, phase: 'failed' as const, step: 'check-battery', stepIndex: 0, at: '2026-03-02T12:00:00.000Z',
-      events: [{ stepIndex: 0, step: 'check-battery', kind: 'fail' as const, attempt: 1, message: cause }] };
+    const run = {
+      id: record.id,
+      serial: record.serial,
+      shiftId: record.shiftId,
+      slot: record.slot,
+      blueprintId: s.blueprintId,
+      blueprint: checkBlueprint,
+      startedAt: record.startedAt,
+      record: { ...record, stepIndex: 0 },
+      progress: null,
+      waiting: null,
+    };
+    const transition = {
+      runId: record.id,
+      serial: record.serial,
+      shiftId: record.shiftId,
+      state: 'failed' as const,
+      phase: 'failed' as const,
+      step: 'check-battery',
+      stepIndex: 0,
+      at: '2026-03-02T12:00:00.000Z',
+      events: [{ stepIndex: 0, step: 'check-battery', kind: 'fail' as const, attempt: 1, message: cause }],
+    };
     f.quarantine.afterTransition(transition, run);
     // A row written before the catalogue: English prose, shown as it is.
-    s.floor.quarantine({ serial: 'DMPX00000019', runId: null, kind: 'hardware', step: 'check-boot', reason: 'Battery below 20 %.', at: '2026-03-02T11:00:00.000Z', shiftId: null, operator: null });
+    s.floor.quarantine({
+      serial: 'DMPX00000019',
+      runId: null,
+      kind: 'hardware',
+      step: 'check-boot',
+      reason: 'Battery below 20 %.',
+      at: '2026-03-02T11:00:00.000Z',
+      shiftId: null,
+      operator: null,
+    });
     const list = f.quarantine.listQuarantine(false);
     const checked = list.find((q) => q.serial === record.serial)!;
     expect(checked).toMatchObject({ kind: 'hardware', step: 'check-battery', reasonText: { code: 'wait.battery', params: { percent: 12 } } });

@@ -68,7 +68,12 @@ describe('label errors a person reads', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as net.AddressInfo).port;
     await new Promise<void>((r) => server.close(() => r()));
-    const err = await createPrinter({ kind: 'zpl-tcp', host: '127.0.0.1', port }).print({ name: 'x', zpl: '^XA^XZ', pdf: async () => Buffer.alloc(0) }).then(() => null, (e: unknown) => e);
+    const err = await createPrinter({ kind: 'zpl-tcp', host: '127.0.0.1', port })
+      .print({ name: 'x', zpl: '^XA^XZ', pdf: async () => Buffer.alloc(0) })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(PrinterError);
     expect((err as PrinterError).text).toEqual({ code: 'label.printer-refused', params: { printer: `127.0.0.1:${port}`, port } });
     expect(formatMessage((err as PrinterError).text, 'de')).toContain('hat die Verbindung abgelehnt');
@@ -85,7 +90,16 @@ describe('label errors a person reads', () => {
       const floorStore = new FloorStore(store.db);
       const clock = { now: () => Date.parse('2026-03-02T08:00:00Z') };
       const operators = new Operators({ store, floorStore, clock, shiftChanged: () => undefined });
-      const printing = new LabelPrinting({ store, floorStore, operators, clock, logger: silentLogger, dataDir: tmp.dir, resourcesDir: resources, liveRun: () => undefined });
+      const printing = new LabelPrinting({
+        store,
+        floorStore,
+        operators,
+        clock,
+        logger: silentLogger,
+        dataDir: tmp.dir,
+        resourcesDir: resources,
+        liveRun: () => undefined,
+      });
       let caught: unknown;
       try {
         printing.labelPreview('needs-os', undefined);
@@ -213,7 +227,9 @@ describe('printers', () => {
     const lp = path.join(tmp.dir, 'lp-fail');
     fs.writeFileSync(lp, '#!/bin/sh\ncat >/dev/null\necho "lp: The printer or class does not exist." >&2\nexit 1\n', { mode: 0o755 });
     const refusing = createPrinter({ kind: 'system', queue: 'q', format: 'zpl' }, { lpCommand: lp });
-    await expect(refusing.print({ name: 'x', zpl: '^XA^XZ', pdf: async () => Buffer.alloc(0) })).rejects.toThrow('The print queue "q" refused the label: lp: The printer or class does not exist.');
+    await expect(refusing.print({ name: 'x', zpl: '^XA^XZ', pdf: async () => Buffer.alloc(0) })).rejects.toThrow(
+      'The print queue "q" refused the label: lp: The printer or class does not exist.',
+    );
   });
 
   it('writes PDF files into a folder', async () => {

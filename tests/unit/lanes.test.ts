@@ -24,7 +24,14 @@ describe('lane scheduler', () => {
     let moved = 0;
     s.onMoved(() => moved++);
     // Asked in another order than plugged (as after a restart): served by plug time.
-    for (const [id, at] of [['r3', '08:03'], ['r1', '08:01'], ['r5', '08:05'], ['r2', '08:02'], ['r4', '08:04']] as const) ask(s, id, ['bus:1'], at, granted);
+    for (const [id, at] of [
+      ['r3', '08:03'],
+      ['r1', '08:01'],
+      ['r5', '08:05'],
+      ['r2', '08:02'],
+      ['r4', '08:04'],
+    ] as const)
+      ask(s, id, ['bus:1'], at, granted);
     await settle();
     expect(granted).toEqual(['r1', 'r2']);
     expect(places(s, ['r1', 'r2', 'r3', 'r4', 'r5'])).toEqual([null, null, 0, 1, 2]);

@@ -35,7 +35,10 @@ function station(): { library: LibraryService; dir: string; store: StationStore 
 }
 
 async function refusal(p: Promise<unknown>): Promise<AppError> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(AppError);
   return err as AppError;
 }
@@ -58,10 +61,30 @@ describe('binary AndroidManifest.xml', () => {
 describe('library import', () => {
   it('reads an IPA (XML and binary Info.plist) and stores it under its sha256', async () => {
     const { library, dir } = station();
-    const xml = await writeIpa(path.join(dir, 'Pages.ipa'), { CFBundleIdentifier: 'com.apple.iWork.Pages', CFBundleShortVersionString: '14.1', CFBundleVersion: '7031', MinimumOSVersion: '16.0', CFBundleDisplayName: 'Pages' });
-    const bin = await writeIpa(path.join(dir, 'Keynote.ipa'), { CFBundleIdentifier: 'com.apple.iWork.Keynote', CFBundleShortVersionString: '13.2', MinimumOSVersion: '15.0' }, true);
-    const [pages, keynote] = await library.importFiles([{ path: xml, name: 'Pages.ipa' }, { path: bin, name: 'Keynote.ipa' }]);
-    expect(pages).toMatchObject({ kind: 'ipa', identifier: 'com.apple.iWork.Pages', version: '14.1', minOs: '16.0', displayName: 'Pages', fileName: 'Pages.ipa' });
+    const xml = await writeIpa(path.join(dir, 'Pages.ipa'), {
+      CFBundleIdentifier: 'com.apple.iWork.Pages',
+      CFBundleShortVersionString: '14.1',
+      CFBundleVersion: '7031',
+      MinimumOSVersion: '16.0',
+      CFBundleDisplayName: 'Pages',
+    });
+    const bin = await writeIpa(
+      path.join(dir, 'Keynote.ipa'),
+      { CFBundleIdentifier: 'com.apple.iWork.Keynote', CFBundleShortVersionString: '13.2', MinimumOSVersion: '15.0' },
+      true,
+    );
+    const [pages, keynote] = await library.importFiles([
+      { path: xml, name: 'Pages.ipa' },
+      { path: bin, name: 'Keynote.ipa' },
+    ]);
+    expect(pages).toMatchObject({
+      kind: 'ipa',
+      identifier: 'com.apple.iWork.Pages',
+      version: '14.1',
+      minOs: '16.0',
+      displayName: 'Pages',
+      fileName: 'Pages.ipa',
+    });
     expect(keynote).toMatchObject({ kind: 'ipa', identifier: 'com.apple.iWork.Keynote', version: '13.2', minOs: '15.0' });
     const sha = createHash('sha256').update(fs.readFileSync(xml)).digest('hex');
     expect(pages?.sha256).toBe(sha);
@@ -70,7 +93,13 @@ describe('library import', () => {
 
   it('reads an APK: binary manifest and the v1 signing certificate SHA-256', async () => {
     const { library, dir } = station();
-    const apk = await writeApk(path.join(dir, 'firefox.apk'), certDir.dir, { package: 'org.mozilla.firefox', versionCode: 2015, versionName: '128.0', minSdk: 24 }, cert, true);
+    const apk = await writeApk(
+      path.join(dir, 'firefox.apk'),
+      certDir.dir,
+      { package: 'org.mozilla.firefox', versionCode: 2015, versionName: '128.0', minSdk: 24 },
+      cert,
+      true,
+    );
     const [item] = await library.importFiles([{ path: apk, name: 'firefox.apk' }]);
     expect(item).toMatchObject({ kind: 'apk', identifier: 'org.mozilla.firefox', version: '128.0', minOs: '24' });
     expect(item?.details).toEqual({ versionCode: 2015, split: null, signerSha256: createHash('sha256').update(cert.der).digest('hex') });
@@ -78,11 +107,21 @@ describe('library import', () => {
 
   it('keeps a split APK apart from its base: only the base satisfies a blueprint', async () => {
     const { library, dir } = station();
-    const split = await writeApk(path.join(dir, 'split_config.arm64_v8a.apk'), certDir.dir, { package: 'org.mozilla.firefox', versionCode: 2015, versionName: '128.0', minSdk: 24, split: 'config.arm64_v8a' }, cert);
+    const split = await writeApk(
+      path.join(dir, 'split_config.arm64_v8a.apk'),
+      certDir.dir,
+      { package: 'org.mozilla.firefox', versionCode: 2015, versionName: '128.0', minSdk: 24, split: 'config.arm64_v8a' },
+      cert,
+    );
     const [item] = await library.importFiles([{ path: split, name: 'split_config.arm64_v8a.apk' }]);
     expect(item?.details['split']).toBe('config.arm64_v8a');
     expect(library.find({ kinds: ['apk'], identifier: 'org.mozilla.firefox', version: null })).toBeNull();
-    const base = await writeApk(path.join(dir, 'base.apk'), certDir.dir, { package: 'org.mozilla.firefox', versionCode: 2015, versionName: '128.0', minSdk: 24 }, cert);
+    const base = await writeApk(
+      path.join(dir, 'base.apk'),
+      certDir.dir,
+      { package: 'org.mozilla.firefox', versionCode: 2015, versionName: '128.0', minSdk: 24 },
+      cert,
+    );
     await library.importFiles([{ path: base, name: 'base.apk' }]);
     expect(library.find({ kinds: ['apk'], identifier: 'org.mozilla.firefox', version: '128.0' })?.fileName).toBe('base.apk');
   });
@@ -93,8 +132,17 @@ describe('library import', () => {
     fs.writeFileSync(plain, profilePlist('de.schule.youth', 'Jugendschutz'));
     const signed = path.join(dir, 'wifi.mobileconfig');
     fs.writeFileSync(signed, signCms(certDir.dir, profilePlist('de.schule.wifi', 'WLAN Schule'), cert, true));
-    const [u, s] = await library.importFiles([{ path: plain, name: 'youth.mobileconfig' }, { path: signed, name: 'wifi.mobileconfig' }]);
-    expect(u).toMatchObject({ kind: 'profile', identifier: 'de.schule.youth', displayName: 'Jugendschutz', version: '1', details: { payloadTypes: ['com.apple.wifi.managed', 'com.apple.applicationaccess'], signedBy: null } });
+    const [u, s] = await library.importFiles([
+      { path: plain, name: 'youth.mobileconfig' },
+      { path: signed, name: 'wifi.mobileconfig' },
+    ]);
+    expect(u).toMatchObject({
+      kind: 'profile',
+      identifier: 'de.schule.youth',
+      displayName: 'Jugendschutz',
+      version: '1',
+      details: { payloadTypes: ['com.apple.wifi.managed', 'com.apple.applicationaccess'], signedBy: null },
+    });
     expect(s).toMatchObject({ kind: 'profile', identifier: 'de.schule.wifi', displayName: 'WLAN Schule' });
     expect(s?.details['signedBy']).toBe('CN=Schultraeger MDM, O=Benchline Test');
     // A baseline names a profile by its file name: that finds it too.
@@ -122,7 +170,12 @@ describe('library import', () => {
     const fake = path.join(dir, 'Pages.ipa');
     fs.writeFileSync(fake, 'this is a text file');
     const apkWithoutManifest = await writeApk(path.join(dir, 'x.apk'), certDir.dir, { package: 'a.b', versionCode: 1, versionName: '1', minSdk: 21 }, null);
-    const err = await refusal(library.importFiles([{ path: good, name: 'ok.mobileconfig' }, { path: fake, name: 'Pages.ipa' }]));
+    const err = await refusal(
+      library.importFiles([
+        { path: good, name: 'ok.mobileconfig' },
+        { path: fake, name: 'Pages.ipa' },
+      ]),
+    );
     expect(err.code).toBe('bad_request');
     expect(err.message).toBe('Pages.ipa was not imported: not a ZIP archive');
     expect(formatMessage(err.text!, 'de')).toBe('Pages.ipa wurde nicht übernommen: keine ZIP-Datei');

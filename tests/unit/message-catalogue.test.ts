@@ -30,7 +30,10 @@ describe('the message catalogue', () => {
       const texts = MESSAGE_TEXTS[language];
       const missing = CODES.filter((c) => typeof texts[c] !== 'string' || texts[c].trim() === '');
       expect(missing, `${language}: codes without text`).toEqual([]);
-      expect(Object.keys(texts).filter((k) => !(k in MESSAGES)), `${language}: texts without code`).toEqual([]);
+      expect(
+        Object.keys(texts).filter((k) => !(k in MESSAGES)),
+        `${language}: texts without code`,
+      ).toEqual([]);
     }
   });
 
@@ -67,7 +70,10 @@ describe('the message catalogue', () => {
   });
 
   it('renders params, nested messages and both languages', () => {
-    const refusal = checkPack({ id: 'U-1', school: 'GS Nord', state: 'open', capacity: null, count: 0 }, { serial: 'S1', run: { id: 'r', state: 'running', school: 'GS Nord' }, quarantined: false, currentUnit: null });
+    const refusal = checkPack(
+      { id: 'U-1', school: 'GS Nord', state: 'open', capacity: null, count: 0 },
+      { serial: 'S1', run: { id: 'r', state: 'running', school: 'GS Nord' }, quarantined: false, currentUnit: null },
+    );
     expect(refusal.ok).toBe(false);
     const text = refusal.ok ? null : refusal.refusal.text;
     expect(text).toEqual({ code: 'pack.not-finished', params: { serial: 'S1', state: { code: 'run-state.running', params: {} } } });
@@ -81,13 +87,24 @@ describe('errors', () => {
   it('a step error carries its code and params, and English for the log', () => {
     const err = stepFailed('step.failed', { step: 'Erase' }, false);
     expect(err).toBeInstanceOf(StepFailedError);
-    expect({ code: err.code, params: err.params, retryable: err.retryable, message: err.message }).toEqual({ code: 'step.failed', params: { step: 'Erase' }, retryable: false, message: '“Erase” failed on the device. Retry.' });
+    expect({ code: err.code, params: err.params, retryable: err.retryable, message: err.message }).toEqual({
+      code: 'step.failed',
+      params: { step: 'Erase' },
+      retryable: false,
+      message: '“Erase” failed on the device. Retry.',
+    });
   });
 
   it('AppError takes status and retryable from the one table and answers in the contract shape plus the message', () => {
     const err = new AppError('conflict', message('unit.closed', { unitId: 'U-7' }));
     expect([err.status, err.retryable]).toEqual([409, false]);
-    expect(err.toBody()).toEqual({ error: { code: 'conflict', message: 'Unit U-7 is closed. To change it, reopen it with a reason first.', text: { code: 'unit.closed', params: { unitId: 'U-7' } } } });
+    expect(err.toBody()).toEqual({
+      error: {
+        code: 'conflict',
+        message: 'Unit U-7 is closed. To change it, reopen it with a reason first.',
+        text: { code: 'unit.closed', params: { unitId: 'U-7' } },
+      },
+    });
     expect(new AppError('unavailable', message('internal')).retryable).toBe(true);
     expect(Object.values(ERROR_TABLE).every((e) => e.status >= 400 && e.status < 600)).toBe(true);
   });

@@ -35,16 +35,27 @@ function tableCounts(): { orders: number; serials: number; imports: number } {
 
 /** Every bad file of the corpus, with the (line, column) of each problem it must report. */
 const CORPUS: Record<string, [number, string | null][]> = {
-  'bad-deadline.csv': [[3, 'deadline'], [4, 'deadline']],
+  'bad-deadline.csv': [
+    [3, 'deadline'],
+    [4, 'deadline'],
+  ],
   'unknown-blueprint.csv': [[2, 'blueprint']],
   'duplicate-serial.csv': [[4, 'serial']],
   'missing-column.csv': [[1, 'deadline']],
   'unknown-column.csv': [[1, 'seriel']],
   'wrong-field-count.csv': [[3, null]],
   'no-serial-no-quantity.csv': [[2, 'quantity']],
-  'bad-quantity.csv': [[2, 'quantity'], [3, 'quantity'], [4, 'quantity']],
+  'bad-quantity.csv': [
+    [2, 'quantity'],
+    [3, 'quantity'],
+    [4, 'quantity'],
+  ],
   'inconsistent-order.csv': [[3, 'school']],
-  'empty-fields.csv': [[2, 'customer'], [3, 'school'], [3, 'order_id']],
+  'empty-fields.csv': [
+    [2, 'customer'],
+    [3, 'school'],
+    [3, 'order_id'],
+  ],
   'bad-serial.csv': [[2, 'serial']],
   'unclosed-quote.csv': [[3, null]],
   'header-only.csv': [[2, null]],
@@ -105,17 +116,22 @@ describe('order import: good files', () => {
 
   it('refuses a serial that another order already holds, and an order changing its school', () => {
     importFile('good.csv');
-    const csv = 'customer,school,order_id,blueprint,deadline,serial,quantity\nStadt Musterstadt,GS Nord,MS-2026-009,school-ipad,2026-08-31,DMPXA0000001,\nStadt Musterstadt,GS Ost,MS-2026-001,school-ipad,2026-08-31,DMPXA0000009,\n';
+    const csv =
+      'customer,school,order_id,blueprint,deadline,serial,quantity\nStadt Musterstadt,GS Nord,MS-2026-009,school-ipad,2026-08-31,DMPXA0000001,\nStadt Musterstadt,GS Ost,MS-2026-001,school-ipad,2026-08-31,DMPXA0000009,\n';
     const report = importOrderFile(orders, csv, { fileName: null, knownBlueprints: BLUEPRINTS, now: NOW, shiftId: null, operator: null });
     expect(report.ok).toBe(false);
-    expect(report.issues.map((i) => [i.line, i.column])).toEqual([[2, 'serial'], [3, 'school']]);
+    expect(report.issues.map((i) => [i.line, i.column])).toEqual([
+      [2, 'serial'],
+      [3, 'school'],
+    ]);
     expect(report.issues[0]!.message).toBe('Serial DMPXA0000001 already belongs to order MS-2026-001.');
     expect(orders.getOrder('MS-2026-009')).toBeNull();
     expect(orders.orderOfSerial('DMPXA0000009')).toBeNull();
   });
 
   it('skips blank lines and trims cells, and counts lines as an editor shows them', () => {
-    const csv = 'customer,school,order_id,blueprint,deadline,serial,quantity\n\n Stadt , GS Nord ,MS-1,school-ipad,2026-08-31, DMPXE0000001 ,\n\nStadt,GS Nord,MS-1,school-ipad,2026-08-31,bad serial,\n';
+    const csv =
+      'customer,school,order_id,blueprint,deadline,serial,quantity\n\n Stadt , GS Nord ,MS-1,school-ipad,2026-08-31, DMPXE0000001 ,\n\nStadt,GS Nord,MS-1,school-ipad,2026-08-31,bad serial,\n';
     const result = parseOrderCsv(csv, { knownBlueprints: BLUEPRINTS, orderOfSerial: () => null, existingOrder: () => null });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.issues.map((i) => i.line)).toEqual([5]);
@@ -152,12 +168,18 @@ describe('goods receipt', () => {
 
 describe('order import: control characters and formula-like names', () => {
   const HEADER = 'customer,school,order_id,blueprint,deadline,serial,quantity';
-  const run = (csv: string) => importOrderFile(orders, Buffer.from(csv, 'utf8'), { fileName: 'x.csv', knownBlueprints: BLUEPRINTS, now: NOW, shiftId: null, operator: null });
+  const run = (csv: string) =>
+    importOrderFile(orders, Buffer.from(csv, 'utf8'), { fileName: 'x.csv', knownBlueprints: BLUEPRINTS, now: NOW, shiftId: null, operator: null });
 
   it('refuses a cell with a control character, naming its line and column, and imports nothing', () => {
-    const report = run(`${HEADER}\nStadt A,GS Nord,A-1,school-ipad,2026-08-31,DMPX00000001,\nStadt A,GS N\u0000ord,A-1,school-ipad,2026-08-31,DMPX00000002,\nStadt A,GS Nord,A-1,school-ipad,2026-08-31,DMPX00000003,\u001b[2J\n`);
+    const report = run(
+      `${HEADER}\nStadt A,GS Nord,A-1,school-ipad,2026-08-31,DMPX00000001,\nStadt A,GS N\u0000ord,A-1,school-ipad,2026-08-31,DMPX00000002,\nStadt A,GS Nord,A-1,school-ipad,2026-08-31,DMPX00000003,\u001b[2J\n`,
+    );
     expect(report.ok).toBe(false);
-    expect(report.issues.map((i) => [i.line, i.column])).toEqual([[3, 'school'], [4, 'quantity']]);
+    expect(report.issues.map((i) => [i.line, i.column])).toEqual([
+      [3, 'school'],
+      [4, 'quantity'],
+    ]);
     expect(report.issues[0]!.message).toMatch(/school.*U\+0000 at position 5/);
     expect(report.issues[1]!.message).toContain('U+001B');
     expect(tableCounts()).toEqual({ orders: 0, serials: 0, imports: 0 });
@@ -170,9 +192,20 @@ describe('order import: control characters and formula-like names', () => {
 
   it('refuses names a spreadsheet would run as a formula, each by line and column', () => {
     const report = run(
-      [HEADER, '"=HYPERLINK(""http://x"")",GS Nord,A-1,school-ipad,2026-08-31,DMPX00000001,', 'Stadt B,+SUM(A1),B-1,school-ipad,2026-08-31,DMPX00000002,', 'Stadt C,GS Süd,@C-1,school-ipad,2026-08-31,DMPX00000003,', 'Stadt D,GS Ost,-D1,school-ipad,2026-08-31,DMPX00000004,'].join('\n'),
+      [
+        HEADER,
+        '"=HYPERLINK(""http://x"")",GS Nord,A-1,school-ipad,2026-08-31,DMPX00000001,',
+        'Stadt B,+SUM(A1),B-1,school-ipad,2026-08-31,DMPX00000002,',
+        'Stadt C,GS Süd,@C-1,school-ipad,2026-08-31,DMPX00000003,',
+        'Stadt D,GS Ost,-D1,school-ipad,2026-08-31,DMPX00000004,',
+      ].join('\n'),
     );
-    expect(report.issues.map((i) => [i.line, i.column])).toEqual([[2, 'customer'], [3, 'school'], [4, 'order_id'], [5, 'order_id']]);
+    expect(report.issues.map((i) => [i.line, i.column])).toEqual([
+      [2, 'customer'],
+      [3, 'school'],
+      [4, 'order_id'],
+      [5, 'order_id'],
+    ]);
     expect(report.issues[0]!.message).toMatch(/formula/);
     expect(tableCounts()).toEqual({ orders: 0, serials: 0, imports: 0 });
   });

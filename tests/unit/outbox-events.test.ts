@@ -30,7 +30,11 @@ describe('outbox events: one definition for the station that writes them and the
 
   it('every record the store wrote parses under its own kind', () => {
     const run = queuedRun('r1', 'SER1', blueprintId, shiftId, T0);
-    store.createRun(run, { stepIndex: null, step: null, kind: 'created', attempt: 1, message: null }, transitionOutbox(store.stationId(), run, testBlueprint([{ id: 'a' }]), [], T0));
+    store.createRun(
+      run,
+      { stepIndex: null, step: null, kind: 'created', attempt: 1, message: null },
+      transitionOutbox(store.stationId(), run, testBlueprint([{ id: 'a' }]), [], T0),
+    );
     store.closeShift(shiftId, T1);
     const records = store.outboxAfter(0, 100);
     expect(records.map((r) => r.kind)).toEqual(['shift.opened', 'run.transition', 'shift.closed']);
@@ -43,16 +47,24 @@ describe('outbox events: one definition for the station that writes them and the
   it('the store refuses an event that breaks the contract and writes nothing of its transaction', () => {
     const before = dump(store);
     const bad = { ...testOutboxEvent(), run: { ...testOutboxEvent().run, state: 'exploded' } } as unknown as OutboxEvent;
-    expect(() => store.createRun(queuedRun('r1', 'SER1', blueprintId, shiftId, T0), { stepIndex: null, step: null, kind: 'created', attempt: 1, message: null }, bad)).toThrow(
-      InvalidOutboxEventError,
-    );
-    expect(() => store.createRun(queuedRun('r1', 'SER1', blueprintId, shiftId, T0), { stepIndex: null, step: null, kind: 'created', attempt: 1, message: null }, bad)).toThrow(/run\.state/);
+    expect(() =>
+      store.createRun(queuedRun('r1', 'SER1', blueprintId, shiftId, T0), { stepIndex: null, step: null, kind: 'created', attempt: 1, message: null }, bad),
+    ).toThrow(InvalidOutboxEventError);
+    expect(() =>
+      store.createRun(queuedRun('r1', 'SER1', blueprintId, shiftId, T0), { stepIndex: null, step: null, kind: 'created', attempt: 1, message: null }, bad),
+    ).toThrow(/run\.state/);
     expect(dump(store)).toEqual(before);
   });
 
   it('a device error longer than the contract allows is clipped, so the transition is still saved', () => {
     const run = { ...queuedRun('r1', 'SER1', blueprintId, shiftId, T0), state: 'failed' as const, errorMessage: 'x'.repeat(OUTBOX_TEXT_MAX + 50) };
-    const event = transitionOutbox('station-1', run, testBlueprint([{ id: 'a' }]), [{ stepIndex: 0, step: 'a', kind: 'fail', attempt: 1, message: 'y'.repeat(OUTBOX_TEXT_MAX + 1) }], T0);
+    const event = transitionOutbox(
+      'station-1',
+      run,
+      testBlueprint([{ id: 'a' }]),
+      [{ stepIndex: 0, step: 'a', kind: 'fail', attempt: 1, message: 'y'.repeat(OUTBOX_TEXT_MAX + 1) }],
+      T0,
+    );
     expect(event.run.errorMessage).toHaveLength(OUTBOX_TEXT_MAX);
     expect(event.events[0]!.message).toHaveLength(OUTBOX_TEXT_MAX);
     expect(parseOutboxEvent('run.transition', event)).toMatchObject({ ok: true });

@@ -59,7 +59,7 @@ describe('port tiles in the station store', () => {
 });
 
 describe('the grid with port tiles', () => {
-  it('puts a port tile in its slot, keeps the hub\'s other slots, and shows unmapped ports after the hubs', () => {
+  it("puts a port tile in its slot, keeps the hub's other slots, and shows unmapped ports after the hubs", () => {
     const groups = groupByHub([device('SN1', 'A2', '1-4.2'), device('SN2', null, '1-9')], [notice('1-4.3', 'A3'), notice('2-1', null), notice('1-5.1', 'B1')]);
     expect(groups.map((g) => g.hub)).toEqual(['A', 'B', null]);
     expect(groups[0]?.cells).toHaveLength(16);

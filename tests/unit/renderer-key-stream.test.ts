@@ -26,7 +26,13 @@ describe('KeyStream: scanner or person', () => {
 
   it('accepts an Enter that is dispatched late after the burst', () => {
     const { scans, feed } = setup();
-    feed([['A', 0], ['B', 10], ['C', 20], ['D', 30], ['Enter', 450]]);
+    feed([
+      ['A', 0],
+      ['B', 10],
+      ['C', 20],
+      ['D', 30],
+      ['Enter', 450],
+    ]);
     expect(scans).toEqual(['ABCD']);
   });
 
@@ -54,14 +60,27 @@ describe('KeyStream: scanner or person', () => {
 
   it('a burst interrupted by a pause is dropped, not half-scanned', () => {
     const { scans, keys, feed } = setup();
-    feed([['A', 0], ['B', 10], ['C', 20], ['X', 400], ['Y', 410], ['Z', 420], ['Enter', 430]]);
+    feed([
+      ['A', 0],
+      ['B', 10],
+      ['C', 20],
+      ['X', 400],
+      ['Y', 410],
+      ['Z', 420],
+      ['Enter', 430],
+    ]);
     expect(scans).toEqual(['XYZ']);
     expect(keys).toEqual([]);
   });
 
   it('navigation keys pass through at once; modifiers and Space never enter a scan', () => {
     const { scans, keys, feed } = setup();
-    const taken = feed([['ArrowRight', 0], ['Shift', 5], [' ', 10], ['Escape', 20]]);
+    const taken = feed([
+      ['ArrowRight', 0],
+      ['Shift', 5],
+      [' ', 10],
+      ['Escape', 20],
+    ]);
     expect(keys).toEqual(['ArrowRight', ' ', 'Escape']);
     expect(scans).toEqual([]);
     expect(taken).toEqual([false, false, false, false]);
@@ -69,14 +88,26 @@ describe('KeyStream: scanner or person', () => {
 
   it('a code shorter than the minimum is not a scan', () => {
     const { scans, keys, feed } = setup();
-    feed([['A', 0], ['B', 5], ['Enter', 10]]);
+    feed([
+      ['A', 0],
+      ['B', 5],
+      ['Enter', 10],
+    ]);
     expect(scans).toEqual([]);
     expect(keys).toEqual(['Enter']);
   });
 
   it('Shift held for capitals inside a burst does not break it', () => {
     const { scans, feed } = setup();
-    feed([['Shift', 0], ['H', 2], ['Shift', 6], ['4', 9], ['Shift', 12], ['R', 14], ['Enter', 20]]);
+    feed([
+      ['Shift', 0],
+      ['H', 2],
+      ['Shift', 6],
+      ['4', 9],
+      ['Shift', 12],
+      ['R', 14],
+      ['Enter', 20],
+    ]);
     expect(scans).toEqual(['H4R']);
   });
 });

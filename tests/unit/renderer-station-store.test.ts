@@ -133,7 +133,15 @@ describe('station store', () => {
     vi.useFakeTimers();
     try {
       const { transport, store, runFrame } = setup([device('A', 'A1')]);
-      const hub = { state: 'offline' as const, hub: 'http://127.0.0.1:9/', lastAckSeq: null, lastAckAt: null, backlog: 3, lastError: 'connect ECONNREFUSED', nextAttemptAt: null };
+      const hub = {
+        state: 'offline' as const,
+        hub: 'http://127.0.0.1:9/',
+        lastAckSeq: null,
+        lastAckAt: null,
+        backlog: 3,
+        lastError: 'connect ECONNREFUSED',
+        nextAttemptAt: null,
+      };
       transport.snapshot.hub = hub;
       transport.setConnection('online');
       await vi.advanceTimersByTimeAsync(0);

@@ -13,11 +13,21 @@ import { WebSocketTransport } from '../../renderer/src/transport/websocket-trans
 const REFUSAL = new AppError('conflict', message('unit.closed', { unitId: 'U-0007' })).toBody().error;
 
 beforeAll(async () => {
-  await i18next.init({ resources: i18nResources({ de: {}, en: {} }), lng: 'de', fallbackLng: 'en', nsSeparator: false, interpolation: { escapeValue: false }, initAsync: false });
+  await i18next.init({
+    resources: i18nResources({ de: {}, en: {} }),
+    lng: 'de',
+    fallbackLng: 'en',
+    nsSeparator: false,
+    interpolation: { escapeValue: false },
+    initAsync: false,
+  });
 });
 
 async function refusalOf(call: Promise<unknown>): Promise<TransportError> {
-  const err = await call.then(() => null, (e: unknown) => e);
+  const err = await call.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(TransportError);
   return err as TransportError;
 }

@@ -84,7 +84,15 @@ function harness(blueprint: Blueprint, exec = new FakeExecutor(), existing?: Sta
   controller.onTransition((t) => transitions.push(t));
   controller.onProgress((r) => progress.push({ runId: r.id, percent: r.progress?.percent ?? null, at: Date.now() }));
   const h: Harness = {
-    store, exec, controller, blueprint, blueprintId, shiftId, transitions, logs, progress,
+    store,
+    exec,
+    controller,
+    blueprint,
+    blueprintId,
+    shiftId,
+    transitions,
+    logs,
+    progress,
     failNextCommit: () => {
       failNext = true;
     },
@@ -150,7 +158,9 @@ describe('happy path', () => {
     const h = harness(abc());
     const live = start(h);
     await settle();
-    const payloads = runOutbox(h).map((r) => JSON.parse(r.payload) as { type: string; stationId: string; run: { id: string; step: string | null }; events: { kind: string }[] });
+    const payloads = runOutbox(h).map(
+      (r) => JSON.parse(r.payload) as { type: string; stationId: string; run: { id: string; step: string | null }; events: { kind: string }[] },
+    );
     expect(payloads.every((p) => p.type === 'run.transition' && p.stationId === 'station-test' && p.run.id === live.id)).toBe(true);
     expect(payloads.map((p) => p.run.step)).toEqual(['a', 'a', 'b', 'c', 'c']);
     expect(payloads.flatMap((p) => p.events.map((e) => e.kind))).toEqual(h.store.stepEvents(live.id).map((e) => e.kind));
@@ -176,10 +186,17 @@ describe('retries and deadlines', () => {
     expect(h.exec.callsOf('b').map((c) => c.attempt)).toEqual([1, 2, 3, 4]);
     expect(run(h, live.id)).toMatchObject({ state: 'done', attemptsTotal: 4, errorCode: null });
     expect(events(h, live.id).slice(3)).toEqual([
-      'start b', 'fail b', 'retry-scheduled b',
-      'start b', 'fail b', 'retry-scheduled b',
-      'start b', 'fail b', 'retry-scheduled b',
-      'start b', 'done b',
+      'start b',
+      'fail b',
+      'retry-scheduled b',
+      'start b',
+      'fail b',
+      'retry-scheduled b',
+      'start b',
+      'fail b',
+      'retry-scheduled b',
+      'start b',
+      'done b',
     ]);
   });
 
@@ -189,7 +206,14 @@ describe('retries and deadlines', () => {
     const live = start(h);
     await settle();
     await advance(500);
-    expect(run(h, live.id)).toMatchObject({ state: 'failed', phase: 'failed', failedStep: 'a', errorCode: 'sim.erase', errorMessage: 'step failed (sim.erase)', deadlineAt: null });
+    expect(run(h, live.id)).toMatchObject({
+      state: 'failed',
+      phase: 'failed',
+      failedStep: 'a',
+      errorCode: 'sim.erase',
+      errorMessage: 'step failed (sim.erase)',
+      deadlineAt: null,
+    });
     expect(h.exec.callsOf('b')).toHaveLength(0);
     expect(h.controller.get(live.id)).toBeDefined();
   });
@@ -233,7 +257,13 @@ describe('waiting', () => {
     h.exec.plan('b', trust(new Promise<void>((resolve) => (tapTrust = resolve))));
     const live = start(h);
     await settle();
-    expect(run(h, live.id)).toMatchObject({ state: 'waiting', phase: 'waiting', stepIndex: 1, waitingReason: 'trust', waitingMessage: 'Tap "Trust" on the iPad' });
+    expect(run(h, live.id)).toMatchObject({
+      state: 'waiting',
+      phase: 'waiting',
+      stepIndex: 1,
+      waitingReason: 'trust',
+      waitingMessage: 'Tap "Trust" on the iPad',
+    });
     tapTrust();
     await settle();
     expect(run(h, live.id)).toMatchObject({ state: 'done', waitingReason: null });
@@ -302,8 +332,16 @@ describe('progress', () => {
 });
 
 describe('--sim-speed', () => {
-  it('shrinks backoffs by the clock\'s speed, and timeouts too down to a floor', async () => {
-    const h = harness(testBlueprint([{ id: 'a', retries: 2, backoff: 10_000 }, { id: 'b', timeout: 600_000 }]), new FakeExecutor(), undefined, 100);
+  it("shrinks backoffs by the clock's speed, and timeouts too down to a floor", async () => {
+    const h = harness(
+      testBlueprint([
+        { id: 'a', retries: 2, backoff: 10_000 },
+        { id: 'b', timeout: 600_000 },
+      ]),
+      new FakeExecutor(),
+      undefined,
+      100,
+    );
     h.exec.plan('a', fail(), fail()).plan('b', hang);
     const live = start(h);
     await settle();
@@ -398,7 +436,13 @@ describe('expected restart', () => {
     await settle();
     h.controller.deviceLeft(SERIAL);
     await settle();
-    expect(run(h, live.id)).toMatchObject({ state: 'running', phase: 'restarting', stepIndex: 1, waitingReason: 'restart', waitingMessage: 'Restarting – leave it plugged in' });
+    expect(run(h, live.id)).toMatchObject({
+      state: 'running',
+      phase: 'restarting',
+      stepIndex: 1,
+      waitingReason: 'restart',
+      waitingMessage: 'Restarting – leave it plugged in',
+    });
     expect(h.exec.callsOf('b')[0]!.ctx.signal.aborted).toBe(true);
     // The device re-enumerates (on a new USB address: presence goes by serial).
     h.controller.deviceBack(SERIAL);
@@ -425,7 +469,7 @@ describe('expected restart', () => {
     expect(run(h, live.id)).toMatchObject({ state: 'done', stepIndex: 2 });
   });
 
-  it('fails with a clear message when the device does not come back before the step\'s deadline', async () => {
+  it("fails with a clear message when the device does not come back before the step's deadline", async () => {
     const h = harness(abc());
     h.exec.plan('b', restarting);
     const live = start(h);
@@ -592,7 +636,16 @@ describe('restore after a restart', () => {
     expect(h2.exec.calls.map((c) => c.step)).toEqual(['b', 'c']);
     expect(run(h2, live.id).state).toBe('done');
     expect(events(h2, live.id)).toEqual([
-      'created -', 'start a', 'done a', 'start b', ...(phase === 'waiting' ? ['waiting b'] : []), 'resumed b', 'start b', 'done b', 'start c', 'done c',
+      'created -',
+      'start a',
+      'done a',
+      'start b',
+      ...(phase === 'waiting' ? ['waiting b'] : []),
+      'resumed b',
+      'start b',
+      'done b',
+      'start c',
+      'done c',
     ]);
   });
 

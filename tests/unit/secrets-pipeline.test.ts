@@ -64,7 +64,9 @@ describe('a step that uses a secret', () => {
       log: (level, message, fields) => logger.log(level, message, fields),
       secrets,
     });
-    const finished = new Promise<string>((resolve) => controller!.onTransition((t) => (t.state === 'failed' || t.state === 'done' ? resolve(t.state) : undefined)));
+    const finished = new Promise<string>((resolve) =>
+      controller!.onTransition((t) => (t.state === 'failed' || t.state === 'done' ? resolve(t.state) : undefined)),
+    );
     const live = controller.start({ serial: SERIAL, shiftId, slot: 'A1', operator: null, blueprint, blueprintId });
     expect(await finished).toBe('failed');
 

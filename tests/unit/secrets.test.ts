@@ -62,7 +62,9 @@ describe('the secret store', () => {
     secrets.set('a', { kind: 'text', text: PASSWORD });
     secrets.set('b', { kind: 'text', text: 'something-else' });
     const db = stores[0]!.db;
-    db.prepare("UPDATE secrets SET nonce = (SELECT nonce FROM secrets WHERE name = 'a'), ciphertext = (SELECT ciphertext FROM secrets WHERE name = 'a'), tag = (SELECT tag FROM secrets WHERE name = 'a') WHERE name = 'b'").run();
+    db.prepare(
+      "UPDATE secrets SET nonce = (SELECT nonce FROM secrets WHERE name = 'a'), ciphertext = (SELECT ciphertext FROM secrets WHERE name = 'a'), tag = (SELECT tag FROM secrets WHERE name = 'a') WHERE name = 'b'",
+    ).run();
     expect(() => secrets.get('b')).toThrow(/cannot be decrypted/);
     const other = new SecretStore(new SecretRows(db), { kind: 'key-file', dataKey: () => crypto.randomBytes(32) });
     expect(() => other.get('a')).toThrow(/cannot be decrypted/);
@@ -105,8 +107,15 @@ describe('the secret store', () => {
 describe('supervision identities', () => {
   it('imports certificate and key from a .p12 made by openssl; a wrong password is one clear error', () => {
     const dir = tempDir();
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-subj', '/CN=Schultraeger Test', '-days', '2'], { cwd: dir, stdio: 'ignore' });
-    execFileSync('openssl', ['pkcs12', '-export', '-in', 'c.pem', '-inkey', 'k.pem', '-out', 'id.p12', '-passout', 'pass:p12-pass'], { cwd: dir, stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-subj', '/CN=Schultraeger Test', '-days', '2'],
+      { cwd: dir, stdio: 'ignore' },
+    );
+    execFileSync('openssl', ['pkcs12', '-export', '-in', 'c.pem', '-inkey', 'k.pem', '-out', 'id.p12', '-passout', 'pass:p12-pass'], {
+      cwd: dir,
+      stdio: 'ignore',
+    });
     const bytes = fs.readFileSync(path.join(dir, 'id.p12'));
     const id = identityFromP12('id.p12', bytes, 'p12-pass');
     const cert = new crypto.X509Certificate(id.certificatePem);

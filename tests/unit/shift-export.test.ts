@@ -25,7 +25,10 @@ beforeAll(() => {
   seeded = seedShift(path.join(tmp.dir, 'station.db'), 1000);
   const shift = seeded.store.getShift(seeded.shiftId)!;
   // Small pages, so the paging itself is exercised across many page boundaries.
-  source = new StationShiftLogSource({ log: seeded.log, floor: seeded.floor, stationId: 'st-1', stationName: 'Bank 3' }, shift, { timeZone: 'Europe/Berlin', pageSize: 37 });
+  source = new StationShiftLogSource({ log: seeded.log, floor: seeded.floor, stationId: 'st-1', stationName: 'Bank 3' }, shift, {
+    timeZone: 'Europe/Berlin',
+    pageSize: 37,
+  });
 });
 afterAll(() => {
   seeded.store.close();
@@ -152,9 +155,24 @@ describe('shift log JSON', () => {
 
 describe('step log folding', () => {
   it('pairs starts with their outcome, keeps retries apart, and records a skip without a start', () => {
-    const ev = (id: number, step: string | null, kind: string, attempt = 1, message: string | null = null) => ({ id, run_id: 'r', step, kind, attempt, at: `2026-03-02T05:00:0${id}.000Z`, message });
+    const ev = (id: number, step: string | null, kind: string, attempt = 1, message: string | null = null) => ({
+      id,
+      run_id: 'r',
+      step,
+      kind,
+      attempt,
+      at: `2026-03-02T05:00:0${id}.000Z`,
+      message,
+    });
     const steps = stepsOfRun(
-      [ev(1, null, 'created'), ev(2, 'erase', 'start'), ev(3, 'erase', 'fail', 1, 'busy'), ev(4, 'erase', 'start', 2), ev(5, 'erase', 'timeout', 2, 'took too long'), ev(6, 'erase', 'skip', 2)],
+      [
+        ev(1, null, 'created'),
+        ev(2, 'erase', 'start'),
+        ev(3, 'erase', 'fail', 1, 'busy'),
+        ev(4, 'erase', 'start', 2),
+        ev(5, 'erase', 'timeout', 2, 'took too long'),
+        ev(6, 'erase', 'skip', 2),
+      ],
       'UTC',
     );
     expect(steps.map((s) => [s.step, s.status, s.attempt, s.message])).toEqual([
@@ -209,7 +227,9 @@ describe('shift log PDF in the station language', () => {
     try {
       shiftSeed.store.db.prepare(`UPDATE step_events SET message = ? WHERE kind = 'fail'`).run(storedEventMessage(message('sim.erase')));
       const shift = shiftSeed.store.getShift(shiftSeed.shiftId)!;
-      const small = new StationShiftLogSource({ log: shiftSeed.log, floor: shiftSeed.floor, stationId: 'st-1', stationName: 'Bank 3' }, shift, { timeZone: 'Europe/Berlin' });
+      const small = new StationShiftLogSource({ log: shiftSeed.log, floor: shiftSeed.floor, stationId: 'st-1', stationName: 'Bank 3' }, shift, {
+        timeZone: 'Europe/Berlin',
+      });
       const file = path.join(own.dir, `shift-${locale}.pdf`);
       await exportShiftToFile(small, file, { format: 'pdf', locale, timeZone: 'Europe/Berlin' });
       return execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
@@ -251,14 +271,20 @@ describe('shift log PDF in the station language', () => {
 describe('atomic export file', () => {
   it('leaves no file, not even a partial one, when the export fails', async () => {
     const file = path.join(tmp.dir, 'broken.csv');
-    const failing = { ...source, header: () => source.header(), summary: () => source.summary(), steps: () => source.steps(), words: source.words.bind(source),
+    const failing = {
+      ...source,
+      header: () => source.header(),
+      summary: () => source.summary(),
+      steps: () => source.steps(),
+      words: source.words.bind(source),
       *runs() {
         let n = 0;
         for (const r of source.runs()) {
           if (++n === 500) throw new Error('disk gone');
           yield r;
         }
-      } };
+      },
+    };
     await expect(exportShiftToFile(failing, file, { format: 'csv' })).rejects.toThrow('disk gone');
     expect(fs.existsSync(file)).toBe(false);
     expect(fs.readdirSync(tmp.dir).filter((f) => f.includes('broken'))).toEqual([]);

@@ -44,11 +44,16 @@ describe('shift schedule', () => {
 
   it('moves operators who signed in just before the boundary to the next shift', () => {
     const b = at('2026-01-15T13:00:00Z');
-    expect(earlyJoiners([
-      { name: 'Anna', joinedAt: at('2026-01-15T05:05:00Z') },
-      { name: 'Ben', joinedAt: at('2026-01-15T12:45:00Z') },
-      { name: 'Cem', joinedAt: at('2026-01-15T12:20:00Z') },
-    ], b)).toEqual(['Ben']);
+    expect(
+      earlyJoiners(
+        [
+          { name: 'Anna', joinedAt: at('2026-01-15T05:05:00Z') },
+          { name: 'Ben', joinedAt: at('2026-01-15T12:45:00Z') },
+          { name: 'Cem', joinedAt: at('2026-01-15T12:20:00Z') },
+        ],
+        b,
+      ),
+    ).toEqual(['Ben']);
   });
 
   it('refuses malformed windows', () => {
@@ -93,7 +98,14 @@ describe('runs in flight at a shift boundary', () => {
     expect(a.header.carriedOut.map((c) => [c.runId, c.toShift])).toContainEqual(['run-000024', next.id]);
     expect(b.header.carriedIn.map((c) => [c.runId, c.fromShift])).toContainEqual(['run-000024', first]);
     // Events written after the hand-over belong to the new shift and its operator.
-    s.store.commitTransition('run-000024', first, { ...s.store.getRun('run-000024')!, state: 'done', phase: 'done', finishedAt: '2026-03-02T13:05:00.000Z' }, [{ stepIndex: 4, step: 'app-pages', kind: 'done', attempt: 1, message: null }], testOutboxEvent(), '2026-03-02T13:05:00.000Z');
+    s.store.commitTransition(
+      'run-000024',
+      first,
+      { ...s.store.getRun('run-000024')!, state: 'done', phase: 'done', finishedAt: '2026-03-02T13:05:00.000Z' },
+      [{ stepIndex: 4, step: 'app-pages', kind: 'done', attempt: 1, message: null }],
+      testOutboxEvent(),
+      '2026-03-02T13:05:00.000Z',
+    );
     const last = s.store.stepEvents('run-000024').at(-1)!;
     expect(last.shiftId).toBe(next.id);
     const op = s.store.db.prepare('SELECT operator FROM step_events WHERE id = ?').get(last.id) as { operator: string };

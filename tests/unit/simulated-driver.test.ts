@@ -24,7 +24,13 @@ afterEach(() => {
 });
 
 function driver(opts: { speed?: number; failRate?: number; seed?: number } = {}) {
-  const d = new SimulatedDriver({ storage: store, profiles, speed: opts.speed ?? Number.POSITIVE_INFINITY, failRate: opts.failRate ?? 0, seed: opts.seed ?? 1 });
+  const d = new SimulatedDriver({
+    storage: store,
+    profiles,
+    speed: opts.speed ?? Number.POSITIVE_INFINITY,
+    failRate: opts.failRate ?? 0,
+    seed: opts.seed ?? 1,
+  });
   const attached: AttachedDevice[] = [];
   const detached: string[] = [];
   void d.start({ attached: (a) => attached.push(a), detached: (s) => detached.push(s) });
@@ -147,7 +153,13 @@ describe('simulated steps', () => {
       const { d } = driver({ failRate: 0.3, seed: 9 });
       const [serial] = d.plug({ count: 1 });
       const results: boolean[] = [];
-      for (let i = 0; i < 40; i++) results.push(await d.executeStep(ctx(serial!, step('verify'))).then(() => true, () => false));
+      for (let i = 0; i < 40; i++)
+        results.push(
+          await d.executeStep(ctx(serial!, step('verify'))).then(
+            () => true,
+            () => false,
+          ),
+        );
       return results;
     };
     const one = await outcomes();
@@ -190,7 +202,7 @@ describe('simulated steps', () => {
   });
 });
 
-describe('a real device\'s habits', () => {
+describe("a real device's habits", () => {
   it('after an erase the device leaves the bus, saying so first, and the same serial comes back on its own', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const { d, attached, detached } = driver({ speed: 1000 });

@@ -107,8 +107,19 @@ describe('StationStore', () => {
   const created: StepEventInput = { stepIndex: null, step: null, kind: 'created', attempt: 1, message: null };
   const outbox = (n: number) => testOutboxEvent(n);
   const running: RunPatch = {
-    state: 'running', phase: 'running', stepIndex: 0, attempt: 1, attemptsTotal: 1, deadlineAt: 12345,
-    waitingReason: null, waitingMessage: null, errorCode: null, errorMessage: null, failedStep: null, captured: { a: '1' }, finishedAt: null,
+    state: 'running',
+    phase: 'running',
+    stepIndex: 0,
+    attempt: 1,
+    attemptsTotal: 1,
+    deadlineAt: 12345,
+    waitingReason: null,
+    waitingMessage: null,
+    errorCode: null,
+    errorMessage: null,
+    failedStep: null,
+    captured: { a: '1' },
+    finishedAt: null,
   };
   const startA: StepEventInput = { stepIndex: 0, step: 'a', kind: 'start', attempt: 1, message: null };
 
@@ -191,14 +202,22 @@ describe('StationStore', () => {
     createRun('r1', 'SER1');
     expect(() => createRun('r2', 'SER1')).toThrow(/UNIQUE/);
     createRun('r3', 'SER2'); // another device is fine
-    for (const [state, blocks] of [['failed', true], ['done', false]] as const) {
+    for (const [state, blocks] of [
+      ['failed', true],
+      ['done', false],
+    ] as const) {
       store.commitTransition('r1', shiftId, { ...running, state, phase: state }, [], outbox(9), T1);
       if (blocks) expect(() => createRun('r2', 'SER1')).toThrow(/UNIQUE/);
       else createRun('r2', 'SER1');
     }
     store.commitTransition('r2', shiftId, { ...running, state: 'cancelled', phase: 'cancelled' }, [], outbox(10), T1);
     createRun('r4', 'SER1');
-    expect(store.openRuns().map((r) => r.id).sort()).toEqual(['r3', 'r4']);
+    expect(
+      store
+        .openRuns()
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(['r3', 'r4']);
     expect(store.latestRunForSerial('SER1')!.id).toBe('r4');
   });
 
@@ -246,7 +265,18 @@ describe('StationStore', () => {
     expect(store.getDevice('SER3')!.present).toBe(false);
     expect(store.listSimDevices().find((d) => d.serial === 'SER3')).toMatchObject({ plugged: false, state: { trusted: true } });
     // Also when the write fails.
-    expect(() => store.saveSimDevice({ serial: 'SER4', platform: 'ios', model: null as unknown as string, osVersion: '18', portPath: 'sim-4', plugged: true, failAt: null, state: {} })).toThrow();
+    expect(() =>
+      store.saveSimDevice({
+        serial: 'SER4',
+        platform: 'ios',
+        model: null as unknown as string,
+        osVersion: '18',
+        portPath: 'sim-4',
+        plugged: true,
+        failAt: null,
+        state: {},
+      }),
+    ).toThrow();
     expect(sync()).toBe(2);
     // And inside a transaction they are simply part of it.
     store.db.transaction(() => store.upsertDevice(testDevice('SER5'), T1))();

@@ -18,15 +18,38 @@ async function translator(lng: 'de' | 'en') {
 
 function device(over: Partial<DeviceView>): DeviceView {
   return {
-    serial: 'DMP1', family: 'simulated', model: 'iPad', slot: 'A1', runId: 'r1', state: 'running', step: 'erase', progress: 0.3, attempts: 1,
-    error: null, platform: 'ios', present: true, name: null, osVersion: '18.1', stepLabel: { de: 'Löschen', en: 'Erase' }, stepIndex: 1, stepCount: 4,
-    blueprint: 'bp', startedAt: null, finishedAt: null, waiting: null, portPath: '1-4.2', ...over,
+    serial: 'DMP1',
+    family: 'simulated',
+    model: 'iPad',
+    slot: 'A1',
+    runId: 'r1',
+    state: 'running',
+    step: 'erase',
+    progress: 0.3,
+    attempts: 1,
+    error: null,
+    platform: 'ios',
+    present: true,
+    name: null,
+    osVersion: '18.1',
+    stepLabel: { de: 'Löschen', en: 'Erase' },
+    stepIndex: 1,
+    stepCount: 4,
+    blueprint: 'bp',
+    startedAt: null,
+    finishedAt: null,
+    waiting: null,
+    portPath: '1-4.2',
+    ...over,
   };
 }
 
 describe('what the tile says while nobody has to act', () => {
   it('a run waiting for a lane shows its place in the queue, in the UI language', async () => {
-    const lane = device({ state: 'queued', waiting: { reason: 'lane', message: 'Waiting for a free lane (3 ahead)', text: { code: 'wait.lane', params: { ahead: 3 } } } });
+    const lane = device({
+      state: 'queued',
+      waiting: { reason: 'lane', message: 'Waiting for a free lane (3 ahead)', text: { code: 'wait.lane', params: { ahead: 3 } } },
+    });
     expect(instructionText(lane, await translator('de'), 'de')).toBe('Wartet auf freie Leitung (3 vor dir)');
     expect(instructionText(lane, await translator('en'), 'en')).toBe('Waiting for a free lane (3 ahead)');
   });

@@ -62,7 +62,10 @@ export function systemSerialPortLocator(opts: SystemLocatorOptions = {}): Serial
 export function ttyFromSysfs(root: string, portPath: string): string | null {
   let entries: string[];
   try {
-    entries = fs.readdirSync(root).filter((e) => e.startsWith(`${portPath}:`)).sort();
+    entries = fs
+      .readdirSync(root)
+      .filter((e) => e.startsWith(`${portPath}:`))
+      .sort();
   } catch {
     return null;
   }

@@ -120,7 +120,8 @@ export class SerialDriver implements DeviceDriver {
 
   async start(events: DriverEvents): Promise<void> {
     this.events = events;
-    this.unsubscribeUsb = this.opts.usbPorts?.subscribe('serial', { attached: (usb) => this.usbAttached(usb), detached: (usb) => this.usbDetached(usb) }) ?? null;
+    this.unsubscribeUsb =
+      this.opts.usbPorts?.subscribe('serial', { attached: (usb) => this.usbAttached(usb), detached: (usb) => this.usbDetached(usb) }) ?? null;
     if (this.staticPorts.length > 0) {
       this.pollStaticPorts();
       this.pollTimer = setInterval(() => this.pollStaticPorts(), this.opts.pollMs ?? 500);
@@ -409,8 +410,13 @@ export class SerialDriver implements DeviceDriver {
     const signal = AbortSignal.any([ctx.signal, presence]);
     port.stepsRunning++;
     try {
-      const runScript: SerialScriptRunner = (settings, script, values, errorPattern) => this.runOnPort(port, settings, script, values, signal, errorPattern, (line) => ctx.log(line));
-      return await runSerialStep(runScript, { portPath: port.portPath, serial: device.serial, model: device.model, osVersion: device.osVersion, identifiedByScript: device.identifiedByScript }, ctx);
+      const runScript: SerialScriptRunner = (settings, script, values, errorPattern) =>
+        this.runOnPort(port, settings, script, values, signal, errorPattern, (line) => ctx.log(line));
+      return await runSerialStep(
+        runScript,
+        { portPath: port.portPath, serial: device.serial, model: device.model, osVersion: device.osVersion, identifiedByScript: device.identifiedByScript },
+        ctx,
+      );
     } catch (err) {
       if (presence.aborted) throw new DeviceGoneError(ctx.serial);
       if (err instanceof SerialGoneError || (err instanceof SerialOpenError && err.problem === 'missing')) {

@@ -127,7 +127,11 @@ function explain(link: SerialLink, line: SerialScriptLine, send: string | undefi
   }
   const last = seen.at(-1);
   if (last !== undefined) {
-    return new SerialScriptError('unexpected', index, message('serial.unexpected', { command, answer: printable(last), line: index + 1, expect: line.expect ?? '' }));
+    return new SerialScriptError(
+      'unexpected',
+      index,
+      message('serial.unexpected', { command, answer: printable(last), line: index + 1, expect: line.expect ?? '' }),
+    );
   }
   return new SerialScriptError('no-answer', index, message('serial.no-answer', { command, seconds: Math.round(line.timeout / 100) / 10 }));
 }
@@ -137,7 +141,8 @@ function matchOrFail(pattern: RegExp, received: string, index: number): RegExpEx
   try {
     return boundedMatch(pattern, received);
   } catch (err) {
-    if (err instanceof MatchTimeoutError) throw new SerialScriptError('slow-pattern', index, message('serial.slow-pattern', { pattern: err.pattern, ms: MATCH_TIMEOUT_MS }));
+    if (err instanceof MatchTimeoutError)
+      throw new SerialScriptError('slow-pattern', index, message('serial.slow-pattern', { pattern: err.pattern, ms: MATCH_TIMEOUT_MS }));
     throw err;
   }
 }

@@ -27,7 +27,14 @@ const DEFAULT_SETTINGS = serialPortSettings.parse({});
 const NO_DEVICE_WORK = new Set<BlueprintStep['type']>(['verify', 'print-label', 'pack']);
 
 /** The step types runSerialStep handles: what the serial driver declares it runs. */
-export const SERIAL_STEPS: ReadonlySet<BlueprintStep['type']> = new Set<BlueprintStep['type']>(['identify', 'serial-script', 'serial-verify', 'rename', 'manual-check', ...NO_DEVICE_WORK]);
+export const SERIAL_STEPS: ReadonlySet<BlueprintStep['type']> = new Set<BlueprintStep['type']>([
+  'identify',
+  'serial-script',
+  'serial-verify',
+  'rename',
+  'manual-check',
+  ...NO_DEVICE_WORK,
+]);
 
 /** What each blueprint step type does on a serial device. */
 export async function runSerialStep(runScript: SerialScriptRunner, device: StepDevice, ctx: StepContext): Promise<StepOutcome> {

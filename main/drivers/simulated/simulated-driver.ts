@@ -113,7 +113,8 @@ export class SimulatedDriver implements DeviceDriver {
       throw new SimulatorError(message('simulator.unknown-model', { model: request.model ?? '', known: profile.models.map((m) => m.model).join(', ') }));
     }
     if (request.serials) {
-      if (request.serials.length !== request.count) throw new SimulatorError(message('simulator.serial-count', { count: request.count, given: request.serials.length }));
+      if (request.serials.length !== request.count)
+        throw new SimulatorError(message('simulator.serial-count', { count: request.count, given: request.serials.length }));
       const taken = request.serials.filter((s, i) => this.devices.has(s) || request.serials!.indexOf(s) !== i);
       if (taken.length) throw new SimulatorError(message('simulator.serials-taken', { serials: taken.join(', ') }));
     }
@@ -185,7 +186,11 @@ export class SimulatedDriver implements DeviceDriver {
     const seconds = profile?.steps[step.type] ?? this.opts.profiles.defaultStepSeconds;
 
     if (step.type === 'wait-for-trust' && !record.state.trusted) {
-      await ctx.waitFor('trust', message(record.platform === 'android' ? 'wait.trust-android' : 'wait.trust-ios'), this.wait((profile?.trustSeconds ?? 0) * this.jitter(), signal));
+      await ctx.waitFor(
+        'trust',
+        message(record.platform === 'android' ? 'wait.trust-android' : 'wait.trust-ios'),
+        this.wait((profile?.trustSeconds ?? 0) * this.jitter(), signal),
+      );
       this.saveState(record, { ...record.state, trusted: true });
     }
     if (step.type === 'erase' && (record.state.battery ?? 100) < 30) {
@@ -241,12 +246,15 @@ export class SimulatedDriver implements DeviceDriver {
     live.presence.abort();
     this.events?.detached(serial);
     const ms = (seconds * 1000) / this.opts.speed;
-    live.restart = setTimeout(() => {
-      live.restart = null;
-      live.record.plugged = true;
-      live.presence = new AbortController();
-      this.events?.attached(this.toAttached(live.record));
-    }, Number.isFinite(ms) ? Math.max(0, ms) : 0);
+    live.restart = setTimeout(
+      () => {
+        live.restart = null;
+        live.record.plugged = true;
+        live.presence = new AbortController();
+        this.events?.attached(this.toAttached(live.record));
+      },
+      Number.isFinite(ms) ? Math.max(0, ms) : 0,
+    );
   }
 
   private captures(record: SimDeviceRecord, ctx: StepContext): Record<string, string> | undefined {

@@ -9,7 +9,13 @@ import { LIBUSB_ERROR, type UsbBackend, type UsbBackendDevice, type UsbBackendDe
  * It is off unless a station is started with BENCHLINE_TEST_USB=1.
  */
 
-const hexId = z.union([z.number().int().min(0).max(0xffff), z.string().regex(/^(0x)?[0-9a-fA-F]{1,4}$/).transform((s) => parseInt(s.replace(/^0x/, ''), 16))]);
+const hexId = z.union([
+  z.number().int().min(0).max(0xffff),
+  z
+    .string()
+    .regex(/^(0x)?[0-9a-fA-F]{1,4}$/)
+    .transform((s) => parseInt(s.replace(/^0x/, ''), 16)),
+]);
 
 export const testUsbDeviceSchema = z
   .object({
@@ -20,7 +26,10 @@ export const testUsbDeviceSchema = z
     serialNumber: z.string().max(126).optional(),
     manufacturer: z.string().max(126).optional(),
     product: z.string().max(126).optional(),
-    interfaces: z.array(z.object({ class: z.number().int(), subclass: z.number().int(), protocol: z.number().int() })).max(32).default([]),
+    interfaces: z
+      .array(z.object({ class: z.number().int(), subclass: z.number().int(), protocol: z.number().int() }))
+      .max(32)
+      .default([]),
     /** libusb cannot open it: "permission" (no udev rule) or "unreadable" (a broken device). */
     deny: z.enum(['permission', 'unreadable']).optional(),
     /** The serial port (a PTY in tests) that this device's USB-serial bridge provides. */

@@ -245,7 +245,14 @@ export class UsbWatcher {
           },
         };
       }
-      return { ...none, access: { ok: false, problem: 'unreadable', message: `USB device ${id} does not answer (${(err as Error).message}). Plug it in again or try another cable.` } };
+      return {
+        ...none,
+        access: {
+          ok: false,
+          problem: 'unreadable',
+          message: `USB device ${id} does not answer (${(err as Error).message}). Plug it in again or try another cable.`,
+        },
+      };
     }
     try {
       const serialNumber = await this.readString(device, d.iSerialNumber);
@@ -253,7 +260,14 @@ export class UsbWatcher {
       const product = await this.readString(device, d.iProduct);
       return { serialNumber, manufacturer, product, access: { ok: true } };
     } catch (err) {
-      return { ...none, access: { ok: false, problem: 'unreadable', message: `USB device ${id} does not tell its serial number (${(err as Error).message}). Plug it in again or try another cable.` } };
+      return {
+        ...none,
+        access: {
+          ok: false,
+          problem: 'unreadable',
+          message: `USB device ${id} does not tell its serial number (${(err as Error).message}). Plug it in again or try another cable.`,
+        },
+      };
     } finally {
       try {
         device.close();

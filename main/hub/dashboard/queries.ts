@@ -117,10 +117,9 @@ export class DashboardQueries {
         [fromMs, toMs],
       );
       const started = await q.get('SELECT count(*) AS n FROM runs WHERE started_ms >= $1 AND started_ms < $2', [fromMs, toMs]);
-      const wip = await q.get(
-        `SELECT count(*) AS n, sum(CASE WHEN updated_ms < $1 THEN 1 ELSE 0 END) AS stalled FROM runs WHERE state IN ${WIP_SQL}`,
-        [now - opts.stallMs],
-      );
+      const wip = await q.get(`SELECT count(*) AS n, sum(CASE WHEN updated_ms < $1 THEN 1 ELSE 0 END) AS stalled FROM runs WHERE state IN ${WIP_SQL}`, [
+        now - opts.stallMs,
+      ]);
       const st = await q.get('SELECT count(*) AS n, sum(CASE WHEN last_seen >= $1 THEN 1 ELSE 0 END) AS online FROM stations', [now - opts.onlineWindowMs]);
       const dead = await q.get('SELECT count(*) AS n FROM dead_letters');
       const done = num(fin?.done);
@@ -247,5 +246,4 @@ export class DashboardQueries {
       });
     });
   }
-
 }

@@ -29,7 +29,13 @@ export function localDate(ms: number): string {
  * trip); on SQLite, which has no round trips, one cached single-row statement per row (a statement
  * text that changes with the row count would be compiled again every time).
  */
-export async function multiRow(tx: SqlClient, dialect: Dialect, head: string, rows: readonly (readonly SqlValue[])[], tail: string): Promise<Record<string, SqlValue>[]> {
+export async function multiRow(
+  tx: SqlClient,
+  dialect: Dialect,
+  head: string,
+  rows: readonly (readonly SqlValue[])[],
+  tail: string,
+): Promise<Record<string, SqlValue>[]> {
   if (rows.length === 0) return [];
   if (dialect === 'sqlite') {
     const first = rows[0]!;

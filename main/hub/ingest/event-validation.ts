@@ -44,7 +44,12 @@ function deadPayload(e: IngestEvent): string {
   try {
     return escapeControlCharacters(JSON.stringify(e));
   } catch {
-    return JSON.stringify({ seq: e.seq, kind: escapeControlCharacters(e.kind), at: escapeControlCharacters(e.at), payload: '(not kept: nested too deep to serialise)' });
+    return JSON.stringify({
+      seq: e.seq,
+      kind: escapeControlCharacters(e.kind),
+      at: escapeControlCharacters(e.at),
+      payload: '(not kept: nested too deep to serialise)',
+    });
   }
 }
 
@@ -58,14 +63,22 @@ export function structuralProblem(value: unknown, label = 'event'): { code: Dead
     const { v, depth, path } = stack.pop()!;
     if (typeof v === 'string') {
       const m = FORBIDDEN_CONTROL_CHARACTERS.exec(v);
-      if (m) return { code: 'control_character', message: `${path} contains the control character U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}, which no record may carry.` };
+      if (m)
+        return {
+          code: 'control_character',
+          message: `${path} contains the control character U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}, which no record may carry.`,
+        };
       continue;
     }
     if (v === null || typeof v !== 'object') continue;
     if (depth >= EVENT_MAX_DEPTH) return { code: 'payload_too_deep', message: `${path} is nested deeper than ${EVENT_MAX_DEPTH} levels.` };
     for (const [k, child] of Object.entries(v)) {
       const m = FORBIDDEN_CONTROL_CHARACTERS.exec(k);
-      if (m) return { code: 'control_character', message: `A key in ${path} contains the control character U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}.` };
+      if (m)
+        return {
+          code: 'control_character',
+          message: `A key in ${path} contains the control character U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}.`,
+        };
       stack.push({ v: child, depth: depth + 1, path: `${path}.${k.slice(0, 60)}` });
     }
   }
@@ -103,7 +116,15 @@ export function validateBatch(body: IngestBody): ValidatedBatch {
     seen.add(e.seq);
     const claimed = e.payload.stationId;
     if (claimed !== undefined && claimed !== body.stationId) {
-      throw new AppError('forbidden', message('hub.foreign-event', { index: i, seq: e.seq, claimed: escapeControlCharacters(typeof claimed === 'string' ? claimed : JSON.stringify(claimed)), stationId: body.stationId }));
+      throw new AppError(
+        'forbidden',
+        message('hub.foreign-event', {
+          index: i,
+          seq: e.seq,
+          claimed: escapeControlCharacters(typeof claimed === 'string' ? claimed : JSON.stringify(claimed)),
+          stationId: body.stationId,
+        }),
+      );
     }
     const problem = structuralProblem(e, `events[${i}]`);
     if (problem) {
@@ -117,7 +138,12 @@ export function validateBatch(body: IngestBody): ValidatedBatch {
       return;
     }
     if (!parsed.ok) {
-      dead.push({ seq: e.seq, code: 'invalid_payload', message: escapeControlCharacters(`events[${i}] (seq ${e.seq}, ${e.kind}): ${describeOutboxIssues(parsed.issues)}`), payload: deadPayload(e) });
+      dead.push({
+        seq: e.seq,
+        code: 'invalid_payload',
+        message: escapeControlCharacters(`events[${i}] (seq ${e.seq}, ${e.kind}): ${describeOutboxIssues(parsed.issues)}`),
+        payload: deadPayload(e),
+      });
       return;
     }
     events.push(knownEvent(e.seq, e.kind, e.at, raw, parsed.event));

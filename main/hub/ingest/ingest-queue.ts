@@ -37,7 +37,7 @@ export class IngestQueue<T extends QueuedBatch> {
       while (this.inFlight < this.maxGroups && this.pending.length > 0) {
         const group: T[] = [];
         const inGroup = new Set<string>();
-        for (let i = 0; i < this.pending.length && group.length < this.maxGroupSize; ) {
+        for (let i = 0; i < this.pending.length && group.length < this.maxGroupSize;) {
           const item = this.pending[i]!;
           if (this.busy.has(item.stationHash) || inGroup.has(item.stationHash)) {
             i += 1;

@@ -146,10 +146,7 @@ export class IngestWriter {
         }
         await tx.run('UPDATE stations SET station_uuid = $1 WHERE id = $2', [uuid, key]);
       } else if (st.station_uuid !== uuid) {
-        outcome.set(
-          item,
-          new AppError('forbidden', message('hub.token-other-station', { name, boundId: String(st.station_uuid), stationId: uuid })),
-        );
+        outcome.set(item, new AppError('forbidden', message('hub.token-other-station', { name, boundId: String(st.station_uuid), stationId: uuid })));
         continue;
       }
       let ack = num(st.ack_seq);
@@ -160,8 +157,17 @@ export class IngestWriter {
         ack = acked;
       }
       accepted.push({
-        item, key, name, createdAt: num(st.created_at), ack, maxSeq: num(st.max_seq), offset: item.offset ?? num(st.clock_offset_ms), warning,
-        fresh: [], freshDead: [], dead: [...item.dead],
+        item,
+        key,
+        name,
+        createdAt: num(st.created_at),
+        ack,
+        maxSeq: num(st.max_seq),
+        offset: item.offset ?? num(st.clock_offset_ms),
+        warning,
+        fresh: [],
+        freshDead: [],
+        dead: [...item.dead],
       });
     }
     return accepted;
@@ -174,7 +180,13 @@ export class IngestWriter {
     if (eventByEvent) for (const a of accepted) await this.storeOneByOne(tx, a);
     else await this.storeTogether(tx, accepted);
     for (const a of accepted) {
-      a.freshDead = await storeDeadLetters(tx, this.db.dialect, a.key, a.dead.filter((d) => d.seq > a.ack), a.item.now);
+      a.freshDead = await storeDeadLetters(
+        tx,
+        this.db.dialect,
+        a.key,
+        a.dead.filter((d) => d.seq > a.ack),
+        a.item.now,
+      );
     }
 
     for (const a of accepted) {
@@ -197,7 +209,19 @@ export class IngestWriter {
         'INSERT INTO stations (id, name, token_hash, created_at, last_seen, ack_seq, max_seq, clock_offset_ms, backlog, version, reported_name) VALUES',
         accepted
           .slice(i, i + 200)
-          .map((a) => [a.key, a.name, a.item.stationHash, a.createdAt, a.item.now, a.ack, a.maxSeq, a.offset, a.item.body.backlog ?? null, a.item.body.version ?? null, a.item.body.name ?? null]),
+          .map((a) => [
+            a.key,
+            a.name,
+            a.item.stationHash,
+            a.createdAt,
+            a.item.now,
+            a.ack,
+            a.maxSeq,
+            a.offset,
+            a.item.body.backlog ?? null,
+            a.item.body.version ?? null,
+            a.item.body.name ?? null,
+          ]),
         `ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen, ack_seq = excluded.ack_seq, max_seq = excluded.max_seq,
            clock_offset_ms = excluded.clock_offset_ms, backlog = excluded.backlog, version = coalesce(excluded.version, stations.version),
            reported_name = coalesce(excluded.reported_name, stations.reported_name)
@@ -212,7 +236,15 @@ export class IngestWriter {
         received === total && a.freshDead.length === 0
           ? []
           : await deadLettersAmong(tx, a.key, [...a.item.events.map((e) => e.seq), ...a.item.dead.map((d) => d.seq)]);
-      outcome.set(a.item, { ackSeq: a.ack, stationKey: a.key, stationName: a.name, stored: a.fresh.length, duplicates: total - received, rejected, warning: a.warning });
+      outcome.set(a.item, {
+        ackSeq: a.ack,
+        stationKey: a.key,
+        stationName: a.name,
+        stored: a.fresh.length,
+        duplicates: total - received,
+        rejected,
+        warning: a.warning,
+      });
     }
   }
 
@@ -245,9 +277,10 @@ export class IngestWriter {
       if (e.seq <= a.ack) continue;
       await tx.run('SAVEPOINT ingest_event');
       try {
-        const inserted = await tx.all('INSERT INTO events (station_id, seq, kind, at, received_at, payload) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (station_id, seq) DO NOTHING RETURNING seq', [
-          a.key, e.seq, e.kind, e.at, a.item.now, e.raw,
-        ]);
+        const inserted = await tx.all(
+          'INSERT INTO events (station_id, seq, kind, at, received_at, payload) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (station_id, seq) DO NOTHING RETURNING seq',
+          [a.key, e.seq, e.kind, e.at, a.item.now, e.raw],
+        );
         if (inserted.length > 0) {
           await projectEvents(tx, this.db.dialect, [{ key: a.key, events: [e], offset: a.offset }]);
           a.fresh.push(e);
@@ -294,7 +327,9 @@ export class IngestWriter {
           tx,
           this.db.dialect,
           'INSERT INTO order_progress (station_id, order_id, customer, school, blueprint, deadline, expected, received, configured, packed, updated_at) VALUES',
-          orders.slice(i, i + 200).map((o) => [a.key, o.id, o.customer, o.school, o.blueprint, o.deadline, o.expected, o.received, o.configured, o.packed, a.item.now]),
+          orders
+            .slice(i, i + 200)
+            .map((o) => [a.key, o.id, o.customer, o.school, o.blueprint, o.deadline, o.expected, o.received, o.configured, o.packed, a.item.now]),
           '',
         );
       }

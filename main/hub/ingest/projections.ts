@@ -53,7 +53,21 @@ export async function projectEvents(tx: SqlClient, dialect: Dialect, batches: { 
         e.payload.events.forEach((ev, idx) => {
           const failure = (FAILURE_KINDS as readonly string[]).includes(ev.kind);
           if (failure) failed.add(run.id);
-          stepRows.push([key, e.seq, idx, run.id, run.shiftId, ev.stepIndex, ev.step, ev.kind, ev.attempt, e.payload.at, atMs, ev.message, failure ? (run.errorCode ?? ev.message) : null]);
+          stepRows.push([
+            key,
+            e.seq,
+            idx,
+            run.id,
+            run.shiftId,
+            ev.stepIndex,
+            ev.step,
+            ev.kind,
+            ev.attempt,
+            e.payload.at,
+            atMs,
+            ev.message,
+            failure ? (run.errorCode ?? ev.message) : null,
+          ]);
         });
         if (run.state === 'failed') failed.add(run.id);
       }
@@ -61,9 +75,32 @@ export async function projectEvents(tx: SqlClient, dialect: Dialect, batches: { 
     for (const e of latestRun.values()) {
       const r = e.payload.run;
       runRows.push([
-        key, r.id, r.shiftId, r.serial, r.slot, r.operator, r.blueprint, r.blueprintVersion, r.blueprintHash ?? null, r.state, r.step, r.stepIndex,
-        r.attempts, r.errorCode, r.errorMessage, r.failedStep, JSON.stringify(r.captured), r.startedAt, parseMs(r.startedAt) + offset,
-        r.finishedAt, r.finishedAt === null ? null : parseMs(r.finishedAt) + offset, e.payload.at, parseMs(e.payload.at) + offset, 0, e.seq, e.seq,
+        key,
+        r.id,
+        r.shiftId,
+        r.serial,
+        r.slot,
+        r.operator,
+        r.blueprint,
+        r.blueprintVersion,
+        r.blueprintHash ?? null,
+        r.state,
+        r.step,
+        r.stepIndex,
+        r.attempts,
+        r.errorCode,
+        r.errorMessage,
+        r.failedStep,
+        JSON.stringify(r.captured),
+        r.startedAt,
+        parseMs(r.startedAt) + offset,
+        r.finishedAt,
+        r.finishedAt === null ? null : parseMs(r.finishedAt) + offset,
+        e.payload.at,
+        parseMs(e.payload.at) + offset,
+        0,
+        e.seq,
+        e.seq,
       ]);
     }
     for (const runId of failed) failedRuns.push([key, runId]);

@@ -28,7 +28,15 @@ const SOUND_KEY = 'benchline.sound';
 const UNIT_LABEL = /^U-[A-Z0-9]{1,4}-\d{4,}$/;
 const NOTICE_MS = 6000;
 
-type Overlay = { kind: 'details'; serial: string } | { kind: 'help' } | { kind: 'open-shift' } | { kind: 'shift-schedule' } | { kind: 'close-shift' } | { kind: 'floor'; unit?: string } | { kind: 'slots' } | null;
+type Overlay =
+  | { kind: 'details'; serial: string }
+  | { kind: 'help' }
+  | { kind: 'open-shift' }
+  | { kind: 'shift-schedule' }
+  | { kind: 'close-shift' }
+  | { kind: 'floor'; unit?: string }
+  | { kind: 'slots' }
+  | null;
 
 function isTextField(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
@@ -99,7 +107,8 @@ export function App({ cue }: { cue: CuePlayer }) {
   }, []);
 
   const describe = useCallback(
-    (err: unknown) => (err instanceof TransportError && err.code === 'disconnected' ? t('notice.disconnected') : err instanceof Error ? err.message : String(err)),
+    (err: unknown) =>
+      err instanceof TransportError && err.code === 'disconnected' ? t('notice.disconnected') : err instanceof Error ? err.message : String(err),
     [t],
   );
 
@@ -390,15 +399,7 @@ export function App({ cue }: { cue: CuePlayer }) {
       </div>
 
       <main className="main">
-        {loaded ? (
-          <LiveGrid
-            focusedSerial={focused}
-            live={live}
-            simulator={station?.simulator ?? false}
-            onAction={onAction}
-            onSelect={onSelect}
-          />
-        ) : null}
+        {loaded ? <LiveGrid focusedSerial={focused} live={live} simulator={station?.simulator ?? false} onAction={onAction} onSelect={onSelect} /> : null}
       </main>
 
       {station?.simulator ? (
@@ -418,9 +419,7 @@ export function App({ cue }: { cue: CuePlayer }) {
 
       <Notices notices={notices} onDismiss={(id) => setNotices((list) => list.filter((n) => n.id !== id))} />
 
-      {overlay?.kind === 'details' && drawerDevice ? (
-        <DetailDrawer device={drawerDevice} live={live} onClose={closeOverlay} onAction={onAction} />
-      ) : null}
+      {overlay?.kind === 'details' && drawerDevice ? <DetailDrawer device={drawerDevice} live={live} onClose={closeOverlay} onAction={onAction} /> : null}
       {overlay?.kind === 'help' ? <HelpOverlay onClose={closeOverlay} /> : null}
       {overlay?.kind === 'slots' ? <SlotLayoutDialog onClose={closeOverlay} /> : null}
       {overlay?.kind === 'floor' ? <FloorPanel onClose={closeOverlay} notify={notify} unit={overlay.unit} /> : null}

@@ -1,10 +1,4 @@
-import {
-  stationEventSchema,
-  stationMethods,
-  type StationApi,
-  type StationEvent,
-  type StationMethodName,
-} from '../../../shared/contract/station-api.js';
+import { stationEventSchema, stationMethods, type StationApi, type StationEvent, type StationMethodName } from '../../../shared/contract/station-api.js';
 import { TransportError, type ConnectionState, type Transport } from './transport.js';
 
 /**

@@ -225,11 +225,18 @@ describe('serial scripts read only the answer to their own command', () => {
     expect(SerialLink.openCount()).toBe(0);
   });
 
-  it('uses the step\'s own error pattern instead of ^ERROR', async () => {
+  it("uses the step's own error pattern instead of ^ERROR", async () => {
     const dev = await emulator('dev-errpat', 'SN-ERRPAT');
     const d = await startDriver([dev.link]);
-    const strict = step({ id: 'set', type: 'serial-script', params: { errorPattern: '^ERR ', script: [{ send: 'set colour red', expect: '^OK', timeout: '5s' }] } });
-    await expect(d.executeStep(ctx(dev.serial, strict))).rejects.toMatchObject({ code: 'serial.device-error', message: expect.stringContaining('ERR unknown setting colour') });
+    const strict = step({
+      id: 'set',
+      type: 'serial-script',
+      params: { errorPattern: '^ERR ', script: [{ send: 'set colour red', expect: '^OK', timeout: '5s' }] },
+    });
+    await expect(d.executeStep(ctx(dev.serial, strict))).rejects.toMatchObject({
+      code: 'serial.device-error',
+      message: expect.stringContaining('ERR unknown setting colour'),
+    });
   });
 });
 

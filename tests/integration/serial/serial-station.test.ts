@@ -56,7 +56,10 @@ describe('serial devices through a whole station', () => {
     const emus: EmulatedDevice[] = await Promise.all(
       Array.from({ length: 8 }, (_, i) => startEmulator({ dir, name: `dev${i + 1}`, serial: `SN-PAR-${String(i + 1).padStart(3, '0')}` })),
     );
-    const s = await start(dir, emus.map((e) => e.link));
+    const s = await start(
+      dir,
+      emus.map((e) => e.link),
+    );
 
     await vi.waitFor(
       async () => {
@@ -89,7 +92,14 @@ describe('serial devices through a whole station', () => {
 
     const detail = await api<RunDetail>(s, `runs/${list[0]?.runId}`);
     expect(detail.captured).toMatchObject({ serialNumber: list[0]?.serial, firmware: '2.4.1', model: 'BL-SENSOR-2', interval: '300' });
-    expect(detail.steps.map((st) => `${st.id}:${st.status}`)).toEqual(['identify:done', 'rename:done', 'configure:done', 'reboot:done', 'verify:done', 'label:done']);
+    expect(detail.steps.map((st) => `${st.id}:${st.status}`)).toEqual([
+      'identify:done',
+      'rename:done',
+      'configure:done',
+      'reboot:done',
+      'verify:done',
+      'label:done',
+    ]);
 
     // The shift log names every device by the serial number its identify script read.
     const shift = s.core.currentShift();
@@ -114,7 +124,11 @@ describe('serial devices through a whole station', () => {
       startEmulator({ dir, name: 'vanishing', serial: 'SN-VANISH', fault: ['vanish@save'] }),
     ]);
     const emus = [garbled, stalled, partial, vanishing] as EmulatedDevice[];
-    const s = await start(dir, emus.map((e) => e.link), [FAST]);
+    const s = await start(
+      dir,
+      emus.map((e) => e.link),
+      [FAST],
+    );
 
     await vi.waitFor(
       async () => {
@@ -167,6 +181,8 @@ describe('serial devices through a whole station', () => {
     const tiles = await bySerial(s);
     expect(tiles.get('SN-SWAP-002')).toMatchObject({ portPath: dev.link, present: true });
     expect(tiles.get('SN-SWAP-001')?.present ?? false).toBe(false);
-    await expect(Promise.resolve().then(() => callStationMethod(s.core, 'reidentifyPort', { portPath: path.join(dir, 'not-a-port') }))).rejects.toMatchObject({ code: 'not_found' });
+    await expect(Promise.resolve().then(() => callStationMethod(s.core, 'reidentifyPort', { portPath: path.join(dir, 'not-a-port') }))).rejects.toMatchObject({
+      code: 'not_found',
+    });
   });
 });

@@ -57,7 +57,11 @@ describe('USB bench: routing, port tiles, slot layout, learn mode', () => {
     usb.plug({ portPath: '1-4', vendorId: 0x2109, productId: 0x2817, deviceClass: 0x09 });
     await vi.waitFor(() => expect(c.snapshot().notices).toHaveLength(3));
 
-    expect(noticeAt(c, '1-1')).toMatchObject({ kind: 'unsupported', slot: null, usb: { vendorId: '046d', productId: 'c52b', manufacturer: 'Logitech', product: 'USB Receiver' } });
+    expect(noticeAt(c, '1-1')).toMatchObject({
+      kind: 'unsupported',
+      slot: null,
+      usb: { vendorId: '046d', productId: 'c52b', manufacturer: 'Logitech', product: 'USB Receiver' },
+    });
     expect(noticeAt(c, '1-1')?.message).toContain('046d:c52b');
     expect(noticeAt(c, '1-2')).toMatchObject({ kind: 'no-access' });
     expect(noticeAt(c, '1-2')?.message).toMatch(/udev rule from the README/);

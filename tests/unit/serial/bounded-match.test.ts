@@ -33,7 +33,7 @@ describe('bounded matching of device output', () => {
 });
 
 describe('stripControl', () => {
-  it('removes control characters and escape sequences\' ESC, keeps text, turns tabs into spaces', () => {
+  it("removes control characters and escape sequences' ESC, keeps text, turns tabs into spaces", () => {
     expect(stripControl('SN\u0000-12\u001b[0m\u0007\tX\u0085')).toBe('SN-12[0m X');
     expect(stripControl('Gerät 7')).toBe('Gerät 7');
   });

@@ -31,7 +31,7 @@ describe('finding the serial port of a USB-serial device', () => {
   fs.mkdirSync(path.join(root, '1-4.3:1.1'), { recursive: true });
   fs.mkdirSync(path.join(root, '1-4.20:1.0', 'ttyUSB9'), { recursive: true });
 
-  it('reads the tty under the device\'s own port path in sysfs, and not the one of port 1-4.20 for 1-4.2', () => {
+  it("reads the tty under the device's own port path in sysfs, and not the one of port 1-4.20 for 1-4.2", () => {
     expect(ttyFromSysfs(root, '1-4.2')).toBe('/dev/ttyUSB3');
     expect(ttyFromSysfs(root, '1-4.3')).toBe('/dev/ttyACM0');
     expect(ttyFromSysfs(root, '1-4.9')).toBeNull();

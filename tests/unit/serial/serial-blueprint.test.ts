@@ -37,7 +37,17 @@ describe('serial blueprints', () => {
     expect(
       issuesOf(
         'ipad.yaml',
-        ['id: x', 'name: X', 'version: 1', 'platform: ios', 'steps:', '  - id: s', '    type: serial-script', '    params: { script: [{ send: "a" }] }', ''].join('\n'),
+        [
+          'id: x',
+          'name: X',
+          'version: 1',
+          'platform: ios',
+          'steps:',
+          '  - id: s',
+          '    type: serial-script',
+          '    params: { script: [{ send: "a" }] }',
+          '',
+        ].join('\n'),
       ),
     ).toEqual(['7:steps[0].type: "serial-script" runs on serial devices only; this blueprint is for platform ios']);
     expect(issuesOf('sensor.yaml', ['id: x', 'name: X', 'version: 1', 'platform: serial', 'steps:', '  - { id: e, type: erase }', ''].join('\n'))).toEqual([
@@ -49,7 +59,15 @@ describe('serial blueprints', () => {
     const head = ['id: x', 'name: X', 'version: 1', 'platform: serial', 'steps:'];
     const noSerial = issuesOf(
       'noserial.yaml',
-      [...head, '  - id: identify', '    type: identify', '    params:', '      script:', '        - { send: identify, expect: "^ID (?<model>\\\\S+)" }', ''].join('\n'),
+      [
+        ...head,
+        '  - id: identify',
+        '    type: identify',
+        '    params:',
+        '      script:',
+        '        - { send: identify, expect: "^ID (?<model>\\\\S+)" }',
+        '',
+      ].join('\n'),
     );
     expect(noSerial).toHaveLength(1);
     expect(noSerial[0]).toMatch(/^9:steps\[0\]\.params\.script: the identify script must capture the serial number/);

@@ -18,7 +18,7 @@ describe('udev rule for USB permissions', () => {
     expect(rules).toMatch(/KERNEL=="ttyUSB\[0-9\]\*\|ttyACM\[0-9\]\*", MODE="0660", GROUP="dialout"/);
   });
 
-  it('is in the README, where the station\'s permission message sends the technician', () => {
+  it("is in the README, where the station's permission message sends the technician", () => {
     expect(readme).toMatch(/### USB permissions/);
     expect(vendors(readme)).toEqual(vendors(rules));
   });

@@ -52,7 +52,17 @@ describe('USB routing table', () => {
 
   it('routes CDC-ACM devices to serial, by device class or by interface', () => {
     expect(familyOf(dev(0x2341, 0x0043, { deviceClass: 0x02 }))).toBe('serial');
-    expect(familyOf(dev(0x2e8a, 0x000a, { deviceClass: 0xef, interfaces: [{ class: 0x02, subclass: 0x02, protocol: 0x00 }, { class: 0x0a, subclass: 0, protocol: 0 }] }))).toBe('serial');
+    expect(
+      familyOf(
+        dev(0x2e8a, 0x000a, {
+          deviceClass: 0xef,
+          interfaces: [
+            { class: 0x02, subclass: 0x02, protocol: 0x00 },
+            { class: 0x0a, subclass: 0, protocol: 0 },
+          ],
+        }),
+      ),
+    ).toBe('serial');
   });
 
   it('treats hubs and root hubs as bench infrastructure, not as devices', () => {

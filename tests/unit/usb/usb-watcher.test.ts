@@ -161,7 +161,8 @@ describe('UsbWatcher', () => {
     try {
       const dir = path.join(root, '1-8');
       fs.mkdirSync(dir);
-      for (const [f, v] of Object.entries({ idVendor: '0403', idProduct: '6001', serial: 'FTSYSFS1', manufacturer: 'FTDI', product: 'FT232R' })) fs.writeFileSync(path.join(dir, f), `${v}\n`);
+      for (const [f, v] of Object.entries({ idVendor: '0403', idProduct: '6001', serial: 'FTSYSFS1', manufacturer: 'FTDI', product: 'FT232R' }))
+        fs.writeFileSync(path.join(dir, f), `${v}\n`);
       const t = setup({ sysfsRoot: root });
       current = t.watcher;
       t.backend.plug({ ...ftdi('1-8'), deny: 'permission' });

@@ -23,7 +23,20 @@ Chart.defaults.font.family = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Not
 Chart.defaults.font.size = 14;
 
 /** Colours for series, distinguishable on the dark background (and by legend label, never colour alone). */
-export const SERIES_COLOURS = ['#60a5fa', '#4ade80', '#f5a524', '#f472b6', '#a78bfa', '#22d3ee', '#fb7185', '#facc15', '#34d399', '#c084fc', '#f97316', '#94a3b8'];
+export const SERIES_COLOURS = [
+  '#60a5fa',
+  '#4ade80',
+  '#f5a524',
+  '#f472b6',
+  '#a78bfa',
+  '#22d3ee',
+  '#fb7185',
+  '#facc15',
+  '#34d399',
+  '#c084fc',
+  '#f97316',
+  '#94a3b8',
+];
 
 interface Props<T extends ChartType> {
   type: T;

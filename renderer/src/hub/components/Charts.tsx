@@ -43,14 +43,32 @@ export function CumulativeChart({ cumulative, target }: { cumulative: Dashboard[
   const data = useMemo<ChartData<'line'>>(() => {
     const labels = cumulative.points.map((p) => formatTime(p.at, lang));
     const datasets: ChartData<'line'>['datasets'] = [
-      { label: t('charts.cumulativeDone'), data: cumulative.points.map((p) => p.done), borderColor: '#4ade80', backgroundColor: '#4ade80', pointRadius: 2, borderWidth: 3 },
+      {
+        label: t('charts.cumulativeDone'),
+        data: cumulative.points.map((p) => p.done),
+        borderColor: '#4ade80',
+        backgroundColor: '#4ade80',
+        pointRadius: 2,
+        borderWidth: 3,
+      },
     ];
     if (target !== null) {
-      datasets.push({ label: t('charts.target'), data: labels.map(() => target), borderColor: '#f5a524', backgroundColor: '#f5a524', borderDash: [8, 6], pointRadius: 0, borderWidth: 2 });
+      datasets.push({
+        label: t('charts.target'),
+        data: labels.map(() => target),
+        borderColor: '#f5a524',
+        backgroundColor: '#f5a524',
+        borderDash: [8, 6],
+        pointRadius: 0,
+        borderWidth: 2,
+      });
     }
     return { labels, datasets };
   }, [cumulative, target, lang, t]);
-  const options = useMemo<ChartOptions<'line'>>(() => ({ scales: { y: { beginAtZero: true, ticks: { precision: 0 } } }, plugins: { legend: { position: 'bottom' } } }), []);
+  const options = useMemo<ChartOptions<'line'>>(
+    () => ({ scales: { y: { beginAtZero: true, ticks: { precision: 0 } } }, plugins: { legend: { position: 'bottom' } } }),
+    [],
+  );
   return (
     <section className="panel" aria-labelledby="chart-cumulative">
       <h2 id="chart-cumulative">{t('charts.cumulative')}</h2>

@@ -47,10 +47,38 @@ function Totals({ data }: { data: DashboardData }) {
   const today = data.cumulative.points.at(-1)?.done ?? 0;
   const items: [string, string, string][] = [
     ['stations', t('summary.stations'), `${sum((s) => (s.online ? 1 : 0))} / ${data.stations.length}`],
-    ['wip', t('summary.wip'), formatNumber(sum((s) => s.wip), lang)],
-    ['done', t('summary.done'), formatNumber(sum((s) => s.done), lang)],
-    ['failed', t('summary.failed'), formatNumber(sum((s) => s.failed), lang)],
-    ['stalled', t('summary.stalled'), formatNumber(sum((s) => s.stalled), lang)],
+    [
+      'wip',
+      t('summary.wip'),
+      formatNumber(
+        sum((s) => s.wip),
+        lang,
+      ),
+    ],
+    [
+      'done',
+      t('summary.done'),
+      formatNumber(
+        sum((s) => s.done),
+        lang,
+      ),
+    ],
+    [
+      'failed',
+      t('summary.failed'),
+      formatNumber(
+        sum((s) => s.failed),
+        lang,
+      ),
+    ],
+    [
+      'stalled',
+      t('summary.stalled'),
+      formatNumber(
+        sum((s) => s.stalled),
+        lang,
+      ),
+    ],
     ['today', t('summary.today'), formatNumber(today, lang)],
     ['target', t('summary.target'), data.dailyTarget === null ? t('summary.noTarget') : formatNumber(data.dailyTarget, lang)],
   ];
@@ -85,7 +113,11 @@ export function Dashboard({ session, onLogout, onExpired }: { session: LoginResp
         </div>
         <p className={`conn conn--${state}`} role="status" data-testid="live-state">
           <span aria-hidden="true">{state === 'live' ? '●' : '◌'}</span>{' '}
-          {state === 'live' ? t('conn.live') : state === 'connecting' ? t('conn.connecting') : t('conn.reconnecting', { time: data ? formatTime(data.serverTime, lang, true) : '–' })}
+          {state === 'live'
+            ? t('conn.live')
+            : state === 'connecting'
+              ? t('conn.connecting')
+              : t('conn.reconnecting', { time: data ? formatTime(data.serverTime, lang, true) : '–' })}
         </p>
         <div className="hub__actions">
           <label className="field field--narrow">

@@ -32,14 +32,26 @@ export function Login({ onLogin, notice }: { onLogin: (s: LoginResponse) => void
       <form className="login__form panel" onSubmit={(e) => void submit(e)} aria-labelledby="login-title">
         <h1 id="login-title">{t('app.title')}</h1>
         <p className="muted">{t('login.title')}</p>
-        {notice && <p className="login__notice" role="status">{notice}</p>}
+        {notice && (
+          <p className="login__notice" role="status">
+            {notice}
+          </p>
+        )}
         <label className="field">
           <span className="field__label">{t('login.username')}</span>
           <input className="input" name="username" autoComplete="username" required value={username} onChange={(e) => setUsername(e.target.value)} autoFocus />
         </label>
         <label className="field">
           <span className="field__label">{t('login.password')}</span>
-          <input className="input" name="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+          <input
+            className="input"
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
         </label>
         {error && (
           <p className="login__error" role="alert">

@@ -31,11 +31,21 @@ export function Orders({ orders }: { orders: Dashboard['orders'] }) {
               <tr>
                 <th scope="col">{t('orders.order')}</th>
                 <th scope="col">{t('orders.customer')}</th>
-                <th scope="col" className="num">{t('orders.expected')}</th>
-                <th scope="col" className="num">{t('orders.received')}</th>
-                <th scope="col" className="num">{t('orders.configured')}</th>
-                <th scope="col" className="num">{t('orders.packed')}</th>
-                <th scope="col" className="num">{t('orders.perDay')}</th>
+                <th scope="col" className="num">
+                  {t('orders.expected')}
+                </th>
+                <th scope="col" className="num">
+                  {t('orders.received')}
+                </th>
+                <th scope="col" className="num">
+                  {t('orders.configured')}
+                </th>
+                <th scope="col" className="num">
+                  {t('orders.packed')}
+                </th>
+                <th scope="col" className="num">
+                  {t('orders.perDay')}
+                </th>
                 <th scope="col">{t('orders.deadline')}</th>
                 <th scope="col">{t('orders.forecast')}</th>
               </tr>

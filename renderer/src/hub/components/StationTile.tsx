@@ -28,9 +28,7 @@ export function StationTile({ tile, stallMinutes }: { tile: Tile; stallMinutes: 
           <span aria-hidden="true">{tile.online ? '●' : '○'}</span> {tile.online ? t('tile.online') : t('tile.offline')}
         </span>
       </header>
-      <p className="station__meta">
-        {tile.lastSeen ? t('tile.lastSeen', { time: formatTime(tile.lastSeen, lang, true) }) : t('tile.neverSeen')}
-      </p>
+      <p className="station__meta">{tile.lastSeen ? t('tile.lastSeen', { time: formatTime(tile.lastSeen, lang, true) }) : t('tile.neverSeen')}</p>
       <p className="station__meta">
         {tile.shiftId ? (tile.shiftOpen ? t('tile.shift', { id: tile.shiftId }) : t('tile.shiftClosed', { id: tile.shiftId })) : t('tile.noShift')}
       </p>

@@ -8,7 +8,8 @@ export function PortLabel({ port }: { port: string }) {
   const { t } = useTranslation();
   return (
     <span className="tile__slot tile__slot--port">
-      <span className="tile__port-caption">{t('bench.unmappedCaption')}</span> <span className="tile__port-path" title={port}>
+      <span className="tile__port-caption">{t('bench.unmappedCaption')}</span>{' '}
+      <span className="tile__port-path" title={port}>
         <bdi>{port}</bdi>
       </span>
     </span>

@@ -170,7 +170,12 @@ export function SlotLayoutDialog({ onClose }: { onClose: () => void }) {
                     >
                       {t('bench.edit')}
                     </button>
-                    <button type="button" className="btn btn--small btn--quiet" disabled={busy} onClick={() => void run(() => client.api.deleteSlot({ label: s.label }))}>
+                    <button
+                      type="button"
+                      className="btn btn--small btn--quiet"
+                      disabled={busy}
+                      onClick={() => void run(() => client.api.deleteSlot({ label: s.label }))}
+                    >
                       {t('bench.remove', { slot: s.label })}
                     </button>
                   </td>
@@ -189,11 +194,26 @@ export function SlotLayoutDialog({ onClose }: { onClose: () => void }) {
         <form className="field-row slot-form" onSubmit={onSave} aria-label={t('bench.mapTitle')}>
           <label className="field field--narrow">
             <span className="field__label">{t('bench.slot')}</span>
-            <input className="input" value={label} maxLength={16} placeholder={t('bench.labelExample')} onChange={(e) => setLabel(e.target.value)} autoComplete="off" />
+            <input
+              className="input"
+              value={label}
+              maxLength={16}
+              placeholder={t('bench.labelExample')}
+              onChange={(e) => setLabel(e.target.value)}
+              autoComplete="off"
+            />
           </label>
           <label className="field">
             <span className="field__label">{t('bench.port')}</span>
-            <input className="input mono" value={port} maxLength={300} placeholder="1-4.7" list="bench-ports" onChange={(e) => setPort(e.target.value)} autoComplete="off" />
+            <input
+              className="input mono"
+              value={port}
+              maxLength={300}
+              placeholder="1-4.7"
+              list="bench-ports"
+              onChange={(e) => setPort(e.target.value)}
+              autoComplete="off"
+            />
             <datalist id="bench-ports">
               {ports.map((p) => (
                 <option key={p.portPath} value={p.portPath}>

@@ -4,7 +4,15 @@ import type { DeviceView } from '../../../../shared/contract/station-api.js';
 import type { TileAction } from './Tile.js';
 
 /** Cancelling a run cannot be undone: the first press arms the button, the second (within 4 s) cancels. */
-export function CancelButton({ device, disabled, onAction }: { device: DeviceView; disabled: boolean; onAction: (action: TileAction, device: DeviceView) => void }) {
+export function CancelButton({
+  device,
+  disabled,
+  onAction,
+}: {
+  device: DeviceView;
+  disabled: boolean;
+  onAction: (action: TileAction, device: DeviceView) => void;
+}) {
   const { t } = useTranslation();
   const [armed, setArmed] = useState(false);
   useEffect(() => {

@@ -142,7 +142,11 @@ export function Header(props: HeaderProps) {
           </button>
         </div>
 
-        <div className={`stats${live ? '' : ' stats--stale'}`} aria-label={live ? t('header.stats') : `${t('header.stats')} (${t('header.notLive')})`} data-live={live}>
+        <div
+          className={`stats${live ? '' : ' stats--stale'}`}
+          aria-label={live ? t('header.stats') : `${t('header.stats')} (${t('header.notLive')})`}
+          data-live={live}
+        >
           <Stat tone="done" label={t('header.done')} value={show(stats?.done)} />
           <Stat tone="failed" label={t('header.failed')} value={show(stats?.failed)} />
           <Stat tone="running" label={t('header.inProgress')} value={show(stats?.inProgress)} />

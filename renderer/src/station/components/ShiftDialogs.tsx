@@ -97,7 +97,12 @@ export function OpenShiftDialog({
           return (
             <span key={entryKey(n)} className="chip">
               {label}
-              <button type="button" className="chip__remove" aria-label={t('shift.remove', { name: label })} onClick={() => setEntries(entries.filter((x) => x !== n))}>
+              <button
+                type="button"
+                className="chip__remove"
+                aria-label={t('shift.remove', { name: label })}
+                onClick={() => setEntries(entries.filter((x) => x !== n))}
+              >
                 <Icon name="close" size={16} />
               </button>
             </span>
@@ -116,15 +121,7 @@ export function OpenShiftDialog({
   );
 }
 
-export function CloseShiftDialog({
-  stats,
-  onConfirm,
-  onClose,
-}: {
-  stats: ShiftStats | null;
-  onConfirm: () => Promise<boolean>;
-  onClose: () => void;
-}) {
+export function CloseShiftDialog({ stats, onConfirm, onClose }: { stats: ShiftStats | null; onConfirm: () => Promise<boolean>; onClose: () => void }) {
   const { t } = useTranslation();
   const [busy, setBusy] = useState(false);
   // onConfirm reports its own failure and answers false: the dialog stays open for another try.
@@ -144,12 +141,7 @@ export function CloseShiftDialog({
         <button type="button" className="btn btn--quiet" onClick={onClose} data-autofocus>
           {t('shift.cancel')}
         </button>
-        <button
-          type="button"
-          className="btn btn--danger"
-          disabled={busy}
-          onClick={() => void confirm()}
-        >
+        <button type="button" className="btn btn--danger" disabled={busy} onClick={() => void confirm()}>
           {t('shift.closeConfirm')}
         </button>
       </div>
@@ -227,7 +219,12 @@ export function ShiftScheduleDialog({ onClose, notify }: { onClose: () => void; 
                 {...(i === windows!.length - 1 ? { 'data-autofocus': true } : {})}
                 onChange={(e) => setWindows(windows!.map((x, j) => (j === i ? e.target.value : x)))}
               />
-              <button type="button" className="btn btn--quiet" aria-label={t('schedule.remove', { n: i + 1 })} onClick={() => setWindows(windows!.filter((_, j) => j !== i))}>
+              <button
+                type="button"
+                className="btn btn--quiet"
+                aria-label={t('schedule.remove', { n: i + 1 })}
+                onClick={() => setWindows(windows!.filter((_, j) => j !== i))}
+              >
                 <Icon name="close" size={16} />
               </button>
             </li>

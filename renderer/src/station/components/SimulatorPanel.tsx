@@ -91,9 +91,7 @@ export function SimulatorPanel({
         </button>
       </form>
       <div className="sim__row">
-        <span className="sim__selected">
-          {selected ? t('sim.selected', { slot: selected.slot ?? '', serial: selected.serial }) : t('sim.noSelection')}
-        </span>
+        <span className="sim__selected">{selected ? t('sim.selected', { slot: selected.slot ?? '', serial: selected.serial }) : t('sim.noSelection')}</span>
         <button type="button" className="btn" disabled={!live || !selected || !selected.present} onClick={() => selected && onUnplug(selected.serial)}>
           {t('sim.unplug')}
         </button>

@@ -27,8 +27,22 @@ export function QuarantineSection({ notify }: { notify: Say }) {
     <section className="drawer__section" data-testid="quarantine">
       <h3>{t('floor.quarantine.title')}</h3>
       <form className="field-row" onSubmit={add}>
-        <input className="input" value={serial} onChange={(e) => setSerial(e.target.value)} placeholder={t('floor.quarantine.serial')} aria-label={t('floor.quarantine.serial')} autoComplete="off" spellCheck={false} />
-        <input className="input" value={reason} onChange={(e) => setReason(e.target.value)} placeholder={t('floor.quarantine.reason')} aria-label={t('floor.quarantine.reason')} />
+        <input
+          className="input"
+          value={serial}
+          onChange={(e) => setSerial(e.target.value)}
+          placeholder={t('floor.quarantine.serial')}
+          aria-label={t('floor.quarantine.serial')}
+          autoComplete="off"
+          spellCheck={false}
+        />
+        <input
+          className="input"
+          value={reason}
+          onChange={(e) => setReason(e.target.value)}
+          placeholder={t('floor.quarantine.reason')}
+          aria-label={t('floor.quarantine.reason')}
+        />
         <button type="submit" className="btn btn--danger" disabled={!serial.trim() || reason.trim().length < 3}>
           {t('floor.quarantine.add')}
         </button>
@@ -42,7 +56,11 @@ export function QuarantineSection({ notify }: { notify: Say }) {
             <button
               type="button"
               className="btn btn--small btn--quiet"
-              onClick={() => void attempt(notify, () => client.api.releaseQuarantine({ serial: q.serial, note: t('floor.quarantine.releaseNote') })).then((ok) => ok && list.reload())}
+              onClick={() =>
+                void attempt(notify, () => client.api.releaseQuarantine({ serial: q.serial, note: t('floor.quarantine.releaseNote') })).then(
+                  (ok) => ok && list.reload(),
+                )
+              }
             >
               {t('floor.quarantine.release')}
             </button>

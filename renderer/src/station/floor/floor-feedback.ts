@@ -33,7 +33,14 @@ export async function attempt(say: Say, action: () => Promise<unknown>, done?: s
 }
 
 /** A download button's action: saved by the app (says where), cancelled (says nothing), or the browser's download. */
-export function saveFile(t: TFunction, say: Say, request: SaveFileRequest, route: string, fallbackName: string, failed: (text: string) => string = (text) => text): void {
+export function saveFile(
+  t: TFunction,
+  say: Say,
+  request: SaveFileRequest,
+  route: string,
+  fallbackName: string,
+  failed: (text: string) => string = (text) => text,
+): void {
   void saveDownload(request, route, fallbackName).then(
     (outcome) => {
       if ('saved' in outcome) say('info', t('floor.export.saved', { path: outcome.saved }));

@@ -25,7 +25,10 @@ export interface StationQueryOptions<T> {
  * `reload()`. An answer that arrives after a newer read started is dropped, so a slow answer never
  * overwrites a fresh one. `read` always sees the component's current values (useEffectEvent).
  */
-export function useStationQuery<T>(read: (api: StationApi) => Promise<T>, { initial, key, onError, clearOnError = false }: StationQueryOptions<T>): StationQuery<T> {
+export function useStationQuery<T>(
+  read: (api: StationApi) => Promise<T>,
+  { initial, key, onError, clearOnError = false }: StationQueryOptions<T>,
+): StationQuery<T> {
   const { client } = useStation();
   const [data, setData] = useState<T>(initial);
   const [version, setVersion] = useState(0);

@@ -32,7 +32,12 @@ export function errorText(device: Pick<DeviceView, 'error' | 'stepLabel'>, t: TF
  * A step event's message in the current language: its catalogue message with the step's label in
  * place of the step id the core puts in `step`; an old or blueprint-written message as stored.
  */
-export function eventMessageText(e: { message: string | null; text?: WireMessageLike | null | undefined }, label: Label | null, t: TFunction, language: Language): string {
+export function eventMessageText(
+  e: { message: string | null; text?: WireMessageLike | null | undefined },
+  label: Label | null,
+  t: TFunction,
+  language: Language,
+): string {
   if (!e.text) return e.message ?? '';
   const params = label && e.text.params && 'step' in e.text.params ? { ...e.text.params, step: labelText(label, language) } : e.text.params;
   return messageText(t, language, { code: e.text.code, params }) ?? e.message ?? '';
@@ -50,7 +55,8 @@ export function instructionText(device: DeviceView, t: TFunction, language: Lang
   switch (device.state) {
     case 'waiting': {
       const reason = device.waiting?.reason;
-      if (reason === 'trust') return t(device.platform === 'ios' ? 'instruction.trust_ios' : device.platform === 'android' ? 'instruction.trust_android' : 'instruction.trust_other');
+      if (reason === 'trust')
+        return t(device.platform === 'ios' ? 'instruction.trust_ios' : device.platform === 'android' ? 'instruction.trust_android' : 'instruction.trust_other');
       if (reason === 'battery') return t('instruction.battery');
       return t(focused ? 'instruction.technicianFocused' : 'instruction.technician', { step });
     }

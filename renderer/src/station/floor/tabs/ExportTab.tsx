@@ -53,7 +53,15 @@ export function ExportTab({ shift, notify }: { shift: ShiftView | null; notify: 
           <button
             type="button"
             className="btn btn--quiet"
-            onClick={() => saveFile(t, notify, { kind: 'quarantineList', params: { dialect: 'excel-de', all: true } }, '/api/v1/quarantine?format=csv&dialect=excel-de&all=1', 'quarantaene.csv')}
+            onClick={() =>
+              saveFile(
+                t,
+                notify,
+                { kind: 'quarantineList', params: { dialect: 'excel-de', all: true } },
+                '/api/v1/quarantine?format=csv&dialect=excel-de&all=1',
+                'quarantaene.csv',
+              )
+            }
           >
             {t('floor.export.quarantine')}
           </button>

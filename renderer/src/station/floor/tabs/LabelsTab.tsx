@@ -49,7 +49,13 @@ export function LabelsTab({ devices, notify }: { devices: ReadonlyMap<string, De
   const savePrinter = (e: FormEvent) => {
     e.preventDefault();
     const next =
-      kind === 'zpl-tcp' ? { kind, host: host.trim(), port: Number(port) } : kind === 'system' ? { kind, queue: queue.trim(), format: 'pdf' as const } : kind === 'pdf-file' ? { kind, dir: dir.trim() } : { kind };
+      kind === 'zpl-tcp'
+        ? { kind, host: host.trim(), port: Number(port) }
+        : kind === 'system'
+          ? { kind, queue: queue.trim(), format: 'pdf' as const }
+          : kind === 'pdf-file'
+            ? { kind, dir: dir.trim() }
+            : { kind };
     void attempt(notify, async () => settings.setData(await client.api.setLabelPrinter({ printer: next })), t('floor.labels.saved'));
   };
 
@@ -88,7 +94,12 @@ export function LabelsTab({ devices, notify }: { devices: ReadonlyMap<string, De
           </button>
         </div>
         {preview.data ? (
-          <img className="floor-label-preview" alt={t('floor.labels.preview')} data-testid="label-preview" src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(preview.data)}`} />
+          <img
+            className="floor-label-preview"
+            alt={t('floor.labels.preview')}
+            data-testid="label-preview"
+            src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(preview.data)}`}
+          />
         ) : null}
       </section>
       <section className="drawer__section">
@@ -103,12 +114,34 @@ export function LabelsTab({ devices, notify }: { devices: ReadonlyMap<string, De
           </select>
           {kind === 'zpl-tcp' ? (
             <>
-              <input className="input" value={host} onChange={(e) => setHost(e.target.value)} placeholder={t('floor.labels.host')} aria-label={t('floor.labels.host')} />
+              <input
+                className="input"
+                value={host}
+                onChange={(e) => setHost(e.target.value)}
+                placeholder={t('floor.labels.host')}
+                aria-label={t('floor.labels.host')}
+              />
               <input className="input" value={port} onChange={(e) => setPort(e.target.value)} inputMode="numeric" aria-label={t('floor.labels.port')} />
             </>
           ) : null}
-          {kind === 'system' ? <input className="input" value={queue} onChange={(e) => setQueue(e.target.value)} placeholder={t('floor.labels.queue')} aria-label={t('floor.labels.queue')} /> : null}
-          {kind === 'pdf-file' ? <input className="input" value={dir} onChange={(e) => setDir(e.target.value)} placeholder={t('floor.labels.dir')} aria-label={t('floor.labels.dir')} /> : null}
+          {kind === 'system' ? (
+            <input
+              className="input"
+              value={queue}
+              onChange={(e) => setQueue(e.target.value)}
+              placeholder={t('floor.labels.queue')}
+              aria-label={t('floor.labels.queue')}
+            />
+          ) : null}
+          {kind === 'pdf-file' ? (
+            <input
+              className="input"
+              value={dir}
+              onChange={(e) => setDir(e.target.value)}
+              placeholder={t('floor.labels.dir')}
+              aria-label={t('floor.labels.dir')}
+            />
+          ) : null}
           <button type="submit" className="btn btn--primary">
             {t('floor.labels.save')}
           </button>

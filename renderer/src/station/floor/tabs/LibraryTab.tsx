@@ -45,7 +45,9 @@ export function LibraryTab({ notify }: { notify: Say }) {
     void importFiles([...e.dataTransfer.files]);
   };
   const remove = (item: LibraryItem) =>
-    void attempt(notify, () => client.api.removeLibraryItem({ id: item.sha256 }), t('floor.library.removed', { identifier: item.identifier })).then(() => items.reload());
+    void attempt(notify, () => client.api.removeLibraryItem({ id: item.sha256 }), t('floor.library.removed', { identifier: item.identifier })).then(() =>
+      items.reload(),
+    );
 
   return (
     <>
@@ -62,7 +64,14 @@ export function LibraryTab({ notify }: { notify: Say }) {
         <p>{busy ? t('floor.library.importing') : t('floor.library.drop')}</p>
         <label className="btn">
           {t('floor.library.choose')}
-          <input type="file" multiple hidden accept=".ipa,.apk,.mobileconfig,*/*" onChange={(e) => void importFiles([...(e.target.files ?? [])])} data-testid="library-file" />
+          <input
+            type="file"
+            multiple
+            hidden
+            accept=".ipa,.apk,.mobileconfig,*/*"
+            onChange={(e) => void importFiles([...(e.target.files ?? [])])}
+            data-testid="library-file"
+          />
         </label>
       </section>
       <section className="drawer__section">

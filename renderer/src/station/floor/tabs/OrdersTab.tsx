@@ -27,7 +27,10 @@ export function OrdersTab({ devices, notify }: { devices: ReadonlyMap<string, De
     void attempt(notify, async () => {
       const r = await client.api.importOrders({ csv: await file.text(), fileName: file.name });
       setReport(r);
-      notify(r.ok ? 'info' : 'error', r.ok ? t('floor.orders.imported', { file: file.name, ...r }) : t('floor.orders.refused', { file: file.name, count: r.issues.length }));
+      notify(
+        r.ok ? 'info' : 'error',
+        r.ok ? t('floor.orders.imported', { file: file.name, ...r }) : t('floor.orders.refused', { file: file.name, count: r.issues.length }),
+      );
       reload();
     });
   };
@@ -52,7 +55,13 @@ export function OrdersTab({ devices, notify }: { devices: ReadonlyMap<string, De
     <>
       <section className="drawer__section">
         <h3>{t('floor.orders.import')}</h3>
-        <input type="file" accept=".csv,text/csv" aria-label={t('floor.orders.import')} data-testid="order-file" onChange={(e) => onFile(e.currentTarget.files?.[0])} />
+        <input
+          type="file"
+          accept=".csv,text/csv"
+          aria-label={t('floor.orders.import')}
+          data-testid="order-file"
+          onChange={(e) => onFile(e.currentTarget.files?.[0])}
+        />
         <p className="field__hint">{t('floor.orders.importHint')}</p>
         {report && !report.ok ? (
           <ul className="floor-issues" role="alert" data-testid="order-issues">
@@ -140,7 +149,14 @@ export function OrdersTab({ devices, notify }: { devices: ReadonlyMap<string, De
       <section className="drawer__section">
         <h3>{t('floor.orders.receipt')}</h3>
         <form className="field-row" onSubmit={receive}>
-          <input className="input" value={serial} onChange={(e) => setSerial(e.target.value)} aria-label={t('floor.orders.receipt')} autoComplete="off" spellCheck={false} />
+          <input
+            className="input"
+            value={serial}
+            onChange={(e) => setSerial(e.target.value)}
+            aria-label={t('floor.orders.receipt')}
+            autoComplete="off"
+            spellCheck={false}
+          />
           <select className="input" value={receiptOrder} onChange={(e) => setReceiptOrder(e.target.value)} aria-label={t('floor.orders.receiptOrder')}>
             <option value="">{t('floor.orders.receiptAny')}</option>
             {orders.data.map((o) => (
@@ -177,7 +193,13 @@ function AssignRow({ device, orders, notify }: { device: DeviceView; orders: Ord
         type="button"
         className="btn"
         disabled={!order}
-        onClick={() => void attempt(notify, () => client.api.assignDevice({ serial: device.serial, orderId: order }), t('floor.orders.assigned', { serial: device.serial, order }))}
+        onClick={() =>
+          void attempt(
+            notify,
+            () => client.api.assignDevice({ serial: device.serial, orderId: order }),
+            t('floor.orders.assigned', { serial: device.serial, order }),
+          )
+        }
       >
         {t('floor.orders.assign')}
       </button>

@@ -41,7 +41,11 @@ export function PackTab({ notify, initialUnit }: { notify: Say; initialUnit?: st
   const create = (e: FormEvent) => {
     e.preventDefault();
     void attempt(notify, async () => {
-      const u = await client.api.createUnit({ kind, ...(school.trim() ? { school: school.trim() } : {}), ...(first.trim() ? { fromSerial: first.trim() } : {}) });
+      const u = await client.api.createUnit({
+        kind,
+        ...(school.trim() ? { school: school.trim() } : {}),
+        ...(first.trim() ? { fromSerial: first.trim() } : {}),
+      });
       setSchool('');
       setFirst('');
       open(u.id);
@@ -57,7 +61,9 @@ export function PackTab({ notify, initialUnit }: { notify: Say; initialUnit?: st
       const r = await client.api.packDevice({ unitId: unit.id, serial });
       // A refusal in the technician's language; a station without catalogue messages sent its own words.
       const refusal = r.ok ? '' : ((r.text && messageText(t, currentLanguage(), r.text)) ?? r.message);
-      setResult(r.ok ? { tone: 'info', text: t(r.already ? 'floor.pack.already' : 'floor.pack.packed', { serial, unit: unit.id }) } : { tone: 'error', text: refusal });
+      setResult(
+        r.ok ? { tone: 'info', text: t(r.already ? 'floor.pack.already' : 'floor.pack.packed', { serial, unit: unit.id }) } : { tone: 'error', text: refusal },
+      );
       if (!r.ok) notify('error', refusal);
       open(unit.id);
     });
@@ -66,7 +72,13 @@ export function PackTab({ notify, initialUnit }: { notify: Say; initialUnit?: st
   const act = (id: string, action: () => Promise<unknown>, done?: string) => attempt(notify, action, done).finally(() => open(id));
 
   const dl = (id: string, format: 'pdf' | 'csv') =>
-    saveFile(t, notify, { kind: 'unitManifest', params: { unitId: id, format } }, `/api/v1/units/${encodeURIComponent(id)}/manifest?format=${format}`, `packliste-${id}.${format}`);
+    saveFile(
+      t,
+      notify,
+      { kind: 'unitManifest', params: { unitId: id, format } },
+      `/api/v1/units/${encodeURIComponent(id)}/manifest?format=${format}`,
+      `packliste-${id}.${format}`,
+    );
 
   return (
     <>
@@ -77,8 +89,22 @@ export function PackTab({ notify, initialUnit }: { notify: Say; initialUnit?: st
             <option value="box">{t('floor.pack.box')}</option>
             <option value="cart">{t('floor.pack.cart')}</option>
           </select>
-          <input className="input" value={school} onChange={(e) => setSchool(e.target.value)} placeholder={t('floor.pack.school')} aria-label={t('floor.pack.school')} />
-          <input className="input" value={first} onChange={(e) => setFirst(e.target.value)} placeholder={t('floor.pack.orFirst')} aria-label={t('floor.pack.orFirst')} autoComplete="off" spellCheck={false} />
+          <input
+            className="input"
+            value={school}
+            onChange={(e) => setSchool(e.target.value)}
+            placeholder={t('floor.pack.school')}
+            aria-label={t('floor.pack.school')}
+          />
+          <input
+            className="input"
+            value={first}
+            onChange={(e) => setFirst(e.target.value)}
+            placeholder={t('floor.pack.orFirst')}
+            aria-label={t('floor.pack.orFirst')}
+            autoComplete="off"
+            spellCheck={false}
+          />
           <button type="submit" className="btn btn--primary" disabled={!school.trim() && !first.trim()}>
             {t('floor.pack.create')}
           </button>
@@ -103,11 +129,24 @@ export function PackTab({ notify, initialUnit }: { notify: Say; initialUnit?: st
             </h3>
             {unit.state === 'open' ? (
               <form className="field-row" onSubmit={pack}>
-                <input className="input" value={scan} onChange={(e) => setScan(e.target.value)} aria-label={t('floor.pack.scan')} placeholder={t('floor.pack.scan')} autoComplete="off" spellCheck={false} data-autofocus />
+                <input
+                  className="input"
+                  value={scan}
+                  onChange={(e) => setScan(e.target.value)}
+                  aria-label={t('floor.pack.scan')}
+                  placeholder={t('floor.pack.scan')}
+                  autoComplete="off"
+                  spellCheck={false}
+                  data-autofocus
+                />
               </form>
             ) : null}
             {result ? (
-              <p className={result.tone === 'error' ? 'drawer__error' : undefined} role={result.tone === 'error' ? 'alert' : 'status'} data-testid="pack-result">
+              <p
+                className={result.tone === 'error' ? 'drawer__error' : undefined}
+                role={result.tone === 'error' ? 'alert' : 'status'}
+                data-testid="pack-result"
+              >
                 {result.text}
               </p>
             ) : null}
@@ -121,18 +160,38 @@ export function PackTab({ notify, initialUnit }: { notify: Say; initialUnit?: st
             </ul>
             <div className="field-row">
               {unit.state === 'open' ? (
-                <button type="button" className="btn" disabled={unit.count === 0} onClick={() => void act(unit.id, () => client.api.closeUnit({ unitId: unit.id }))}>
+                <button
+                  type="button"
+                  className="btn"
+                  disabled={unit.count === 0}
+                  onClick={() => void act(unit.id, () => client.api.closeUnit({ unitId: unit.id }))}
+                >
                   {t('floor.pack.closeUnit')}
                 </button>
               ) : (
                 <>
-                  <input className="input" value={reason} onChange={(e) => setReason(e.target.value)} placeholder={t('floor.pack.reason')} aria-label={t('floor.pack.reason')} />
-                  <button type="button" className="btn" disabled={reason.trim().length < 3} onClick={() => void act(unit.id, () => client.api.reopenUnit({ unitId: unit.id, reason: reason.trim() })).then(() => setReason(''))}>
+                  <input
+                    className="input"
+                    value={reason}
+                    onChange={(e) => setReason(e.target.value)}
+                    placeholder={t('floor.pack.reason')}
+                    aria-label={t('floor.pack.reason')}
+                  />
+                  <button
+                    type="button"
+                    className="btn"
+                    disabled={reason.trim().length < 3}
+                    onClick={() => void act(unit.id, () => client.api.reopenUnit({ unitId: unit.id, reason: reason.trim() })).then(() => setReason(''))}
+                  >
                     {t('floor.pack.reopen')}
                   </button>
                 </>
               )}
-              <button type="button" className="btn" onClick={() => void act(unit.id, () => client.api.printUnitLabel({ unitId: unit.id }), t('floor.pack.labelPrinted', { unit: unit.id }))}>
+              <button
+                type="button"
+                className="btn"
+                onClick={() => void act(unit.id, () => client.api.printUnitLabel({ unitId: unit.id }), t('floor.pack.labelPrinted', { unit: unit.id }))}
+              >
                 {t('floor.pack.label')}
               </button>
               <button type="button" className="btn btn--quiet" onClick={() => dl(unit.id, 'pdf')}>

@@ -5,8 +5,9 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 
 /**
  * End-to-end tests of the technician's UI against a real headless station (built dist/, simulated
- * hub). Chromium is Debian's: this install never downloads browsers. One worker: the machine is
- * shared and every test starts its own station.
+ * hub). Chromium is Debian's: this install never downloads browsers. Two workers, one per core of
+ * these machines: every test starts its own station on its own port and data dir, and most of a
+ * test's time is the simulated devices' timers (BENCHLINE_E2E_WORKERS=1 for a busy machine).
  */
 export default defineConfig({
   testDir: here,
@@ -15,7 +16,7 @@ export default defineConfig({
   // would wipe each other's: Playwright empties it at start).
   outputDir: process.env.BENCHLINE_E2E_OUT ?? fileURLToPath(new URL('../artifacts/playwright', import.meta.url)),
   globalSetup: fileURLToPath(new URL('./global-setup.ts', import.meta.url)),
-  workers: 1,
+  workers: Number(process.env.BENCHLINE_E2E_WORKERS ?? 2),
   fullyParallel: false,
   retries: 0,
   timeout: 60_000,

@@ -176,6 +176,16 @@ export function hubAndTwoStationsScenario(db: TestDb): void {
       const devices = (await api(s, 'GET', 'api/v1/devices')) as { serial: string; present: boolean }[];
       for (const d of devices) if (d.present) await api(s, 'DELETE', `api/v1/simulator/devices/${encodeURIComponent(d.serial)}`);
     }
+    // A device pulled while it restarts after an erase (an expected disconnect) keeps its run
+    // "running" until the step's deadline, then fails: wait until every run has stopped moving.
+    for (const s of [a, b]) {
+      await until(
+        async () =>
+          ((await api(s, 'GET', 'api/v1/runs')) as { state: string }[]).every((r) => ['done', 'failed', 'cancelled', 'interrupted'].includes(r.state)),
+        'every run settled',
+        90_000,
+      );
+    }
 
     // Everything is delivered: the outboxes are empty and the hub acknowledged every record written.
     for (const [name, dir] of [

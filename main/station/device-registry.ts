@@ -205,7 +205,8 @@ export class DeviceRegistry {
     const msg = missingMessage(first);
     this.deps.library.fetchMissing?.(missing);
     if (this.deps.drivers.get(entry.record.family)?.installsWithoutLibrary) {
-      this.deps.logger.log('warn', `${formatMessage(msg, 'en')}; the simulated device installs without it`, { serial: entry.record.serial });
+      // Info, not a warning: a simulator installs nothing, and 16 demo devices would flood the terminal.
+      this.deps.logger.log('info', `${formatMessage(msg, 'en')}; the simulated device installs without it`, { serial: entry.record.serial });
       return false;
     }
     entry.problem = { code: msg.code, message: formatMessage(msg, 'en'), text: msg };

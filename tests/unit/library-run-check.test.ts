@@ -22,8 +22,8 @@ function registry(family: 'ios' | 'simulated', installsWithoutLibrary: boolean) 
   const library = new LibraryService(store.db, t.dir);
   const blueprint = testBlueprint([{ id: 'pages', type: 'install-app', params: { app: 'com.apple.Pages' } }]);
   const started: string[] = [];
-  const warnings: string[] = [];
-  const logger: Logger = { log: (level, message) => void (level === 'warn' && warnings.push(message)) };
+  const logged: string[] = [];
+  const logger: Logger = { log: (_level, message) => void logged.push(message) };
   const driver = { family, installsWithoutLibrary, supportedSteps: new Set(STEP_TYPES) } as unknown as DeviceDriver;
   const deps = {
     store,
@@ -43,7 +43,7 @@ function registry(family: 'ios' | 'simulated', installsWithoutLibrary: boolean) 
   const reg = new DeviceRegistry(deps);
   reg.restore();
   const plug = (serial: string) => reg.deviceAttached({ serial, family, platform: 'ios', model: 'iPad', osVersion: '17.0', portPath: `1-${serial}` });
-  return { reg, library, plug, started, warnings, dir: t.dir };
+  return { reg, library, plug, started, logged, dir: t.dir };
 }
 
 it('refuses a real device run whose app is not in the library, before it starts, and starts it once imported', async () => {
@@ -63,9 +63,9 @@ it('refuses a real device run whose app is not in the library, before it starts,
   expect(r.started).toEqual(['A2']);
 });
 
-it('lets a simulated device run without the item, with a warning', () => {
+it('lets a simulated device run without the item, with a line in the log', () => {
   const r = registry('simulated', true);
   r.plug('S1');
   expect(r.started).toEqual(['S1']);
-  expect(r.warnings).toEqual(['App com.apple.Pages is missing from the library; the simulated device installs without it']);
+  expect(r.logged).toEqual(['App com.apple.Pages is missing from the library; the simulated device installs without it']);
 });

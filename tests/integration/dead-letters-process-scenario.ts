@@ -1,11 +1,10 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, expect, it } from 'vitest';
 import { deadLetterSchema, stationTileSchema, type StationTile } from '../../shared/contract/hub-api.js';
 import { stationSnapshotSchema, type StationSnapshot } from '../../shared/contract/station-api.js';
 import { HubStore } from '../../main/hub/hub-store.js';
-import { freshPgSchema, tempDir, type TestDb } from './hub-helpers.js';
+import { scenarioFooting, type TestDb } from './hub-helpers.js';
 import { cli, freePort, start, until, type Child } from './hub-processes.js';
 
 /**
@@ -24,18 +23,9 @@ export function nulOperatorNameScenario(db: TestDb): void {
   });
 
   it('becomes a dead letter on hub and station while the events after it reach the hub', async () => {
-    const root = tempDir('deadletters');
-    cleanups.push(() => fs.rmSync(root, { recursive: true, force: true }));
+    const { root, dbArgs, dbUrl } = await scenarioFooting(db, 'deadletters', cleanups);
     const hubDir = path.join(root, 'hub');
     const stationDir = path.join(root, 'station');
-    let dbArgs: string[] = [];
-    let dbUrl: string | undefined;
-    if (db === 'postgres') {
-      const schema = await freshPgSchema();
-      cleanups.push(() => schema.drop());
-      dbUrl = schema.url;
-      dbArgs = ['--db', schema.url];
-    }
     const registered = cli(['hub', 'register-station', 'Bench 1', '--data-dir', hubDir, ...dbArgs]);
     expect(registered.status, registered.stderr).toBe(0);
     const hubToken = registered.stdout.trim();

@@ -103,3 +103,20 @@ export async function openTestStore(db: TestDb): Promise<{ store: HubStore; dbUr
     },
   };
 }
+
+/**
+ * A process scenario's footing: a temp root and, on PostgreSQL, a fresh schema, with the `--db`
+ * arguments for the hub's command line. `cleanups` runs them after the test.
+ */
+export async function scenarioFooting(
+  db: TestDb,
+  prefix: string,
+  cleanups: (() => Promise<void> | void)[],
+): Promise<{ root: string; dbArgs: string[]; dbUrl: string | undefined }> {
+  const root = tempDir(prefix);
+  cleanups.push(() => fs.rmSync(root, { recursive: true, force: true }));
+  if (db !== 'postgres') return { root, dbArgs: [], dbUrl: undefined };
+  const schema = await freshPgSchema();
+  cleanups.push(() => schema.drop());
+  return { root, dbArgs: ['--db', schema.url], dbUrl: schema.url };
+}

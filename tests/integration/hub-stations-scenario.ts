@@ -1,10 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, expect, it } from 'vitest';
 import type { StationTile } from '../../shared/contract/hub-api.js';
 import { HubStore } from '../../main/hub/hub-store.js';
-import { freshPgSchema, tempDir, type TestDb } from './hub-helpers.js';
+import { scenarioFooting, type TestDb } from './hub-helpers.js';
 import { CuttableLink, cli, freePort, start, until, type Child } from './hub-processes.js';
 
 /**
@@ -22,17 +21,8 @@ export function hubAndTwoStationsScenario(db: TestDb): void {
   });
 
   it('counts every device once through a hub crash, a station crash and a station offline', async () => {
-    const root = tempDir('hubproc');
-    cleanups.push(() => fs.rmSync(root, { recursive: true, force: true }));
+    const { root, dbArgs, dbUrl } = await scenarioFooting(db, 'hubproc', cleanups);
     const hubDir = path.join(root, 'hub');
-    let dbArgs: string[] = [];
-    let dbUrl: string | undefined;
-    if (db === 'postgres') {
-      const schema = await freshPgSchema();
-      cleanups.push(() => schema.drop());
-      dbUrl = schema.url;
-      dbArgs = ['--db', schema.url];
-    }
     const reg = (name: string) => {
       const r = cli(['hub', 'register-station', name, '--data-dir', hubDir, ...dbArgs]);
       expect(r.status, r.stderr).toBe(0);

@@ -6,6 +6,7 @@ import { createHubServer } from '../../main/hub/hub-server.js';
 import type { HubStore } from '../../main/hub/hub-store.js';
 import { silentLogger } from '../../main/logging/logger.js';
 import { describeEachDb, openTestStore } from './hub-helpers.js';
+import { doneRunEvent } from '../fixtures/ingest-events.js';
 
 function shiftEvent(stationId: string, seq: number) {
   const at = new Date().toISOString();
@@ -14,40 +15,6 @@ function shiftEvent(stationId: string, seq: number) {
     kind: 'shift.opened',
     at,
     payload: { type: 'shift.opened', stationId, at, shift: { id: 'S1', openedAt: at, closedAt: null, operators: ['Ana'] } },
-  };
-}
-
-function doneEvent(stationId: string, seq: number, runId: string) {
-  const at = new Date().toISOString();
-  return {
-    seq,
-    kind: 'run.transition',
-    at,
-    payload: {
-      type: 'run.transition',
-      stationId,
-      at,
-      run: {
-        id: runId,
-        serial: `X${runId}`,
-        shiftId: 'S1',
-        slot: 'A1',
-        operator: 'Ana',
-        blueprint: 'school-ipad',
-        blueprintVersion: 1,
-        state: 'done',
-        step: 'pack',
-        stepIndex: 5,
-        attempts: 1,
-        errorCode: null,
-        errorMessage: null,
-        failedStep: null,
-        captured: {},
-        startedAt: at,
-        finishedAt: at,
-      },
-      events: [{ stepIndex: 5, step: 'pack', kind: 'done', attempt: 1, message: null }],
-    },
   };
 }
 
@@ -185,9 +152,9 @@ describeEachDb('hub HTTP API', (db) => {
   });
 
   it('sums up all stations between from and to, and refuses a bad range', async () => {
-    expect((await ingest({ stationId, events: [shiftEvent(stationId, 1), doneEvent(stationId, 2, 'r1'), doneEvent(stationId, 3, 'r2')] })).statusCode).toBe(
-      200,
-    );
+    expect(
+      (await ingest({ stationId, events: [shiftEvent(stationId, 1), doneRunEvent(stationId, 2, 'r1'), doneRunEvent(stationId, 3, 'r2')] })).statusCode,
+    ).toBe(200);
     const { body } = await login('maria', 'supervisor-pass-1');
     const get = (url: string) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${body.token}` } });
     const from = new Date(Date.now() - 3_600_000).toISOString();
@@ -225,9 +192,9 @@ describeEachDb('hub HTTP API', (db) => {
     const first = await events.next();
     const d0 = dashboardSchema.parse(JSON.parse(first.value!.data));
     expect(d0.stations[0]).toMatchObject({ name: 'Bench 1', done: 0 });
-    expect((await ingest({ stationId, events: [shiftEvent(stationId, 1), doneEvent(stationId, 2, 'r1'), doneEvent(stationId, 3, 'r2')] })).statusCode).toBe(
-      200,
-    );
+    expect(
+      (await ingest({ stationId, events: [shiftEvent(stationId, 1), doneRunEvent(stationId, 2, 'r1'), doneRunEvent(stationId, 3, 'r2')] })).statusCode,
+    ).toBe(200);
     let latest = d0;
     while (latest.stations[0]?.done !== 2) {
       const next = await events.next();

@@ -6,43 +6,14 @@ import { EventsRejectedError } from '../../main/hub/hub-errors.js';
 import type { HubStore } from '../../main/hub/hub-store.js';
 import { writeDeadLettersCsv } from '../../main/hub/ingest/dead-letters.js';
 import { describeEachDb, openTestStore } from '../integration/hub-helpers.js';
+import { doneRunEvent } from '../fixtures/ingest-events.js';
 
 const T0 = Date.parse('2026-03-02T08:00:00.000Z');
 const opts = { onlineWindowMs: 30_000, stallMs: 10 * 60_000 };
 
-function transition(stationId: string, seq: number, runId: string, fields: { operator?: string; serial?: string } = {}): IngestEvent {
-  const at = new Date(T0 + seq * 1000).toISOString();
-  return {
-    seq,
-    kind: 'run.transition',
-    at,
-    payload: {
-      type: 'run.transition',
-      stationId,
-      at,
-      run: {
-        id: runId,
-        serial: fields.serial ?? `SER-${runId}`,
-        shiftId: 'S1',
-        slot: 'A1',
-        operator: fields.operator ?? 'Ana',
-        blueprint: 'school-ipad',
-        blueprintVersion: 1,
-        state: 'done',
-        step: 'pack',
-        stepIndex: 5,
-        attempts: 1,
-        errorCode: null,
-        errorMessage: null,
-        failedStep: null,
-        captured: {},
-        startedAt: at,
-        finishedAt: at,
-      },
-      events: [{ stepIndex: 5, step: 'pack', kind: 'done', attempt: 1, message: null }],
-    },
-  };
-}
+/** A finished run's record at T0 + seq s. */
+const transition = (stationId: string, seq: number, runId: string, fields: { operator?: string; serial?: string } = {}): IngestEvent =>
+  doneRunEvent(stationId, seq, runId, { ...fields, at: new Date(T0 + seq * 1000).toISOString() });
 
 /** Runs an ingest that must answer 422 and gives back what it answered. */
 async function rejected(p: Promise<unknown>): Promise<EventsRejectedError> {

@@ -16,6 +16,8 @@ if (!fs.existsSync(fileURLToPath(dist('cli/index.js')))) {
 }
 const { StationStore } = await import(dist('store/station-store.js'));
 const { loadBlueprint } = await import(dist('blueprints/blueprint-loader.js'));
+const { newRunRecord } = await import(dist('store/records.js'));
+const { transitionOutbox } = await import(dist('pipeline/run-outbox.js'));
 
 const RUNS = Number(process.argv[2] ?? 10_000);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'benchline-export-bench-'));
@@ -28,7 +30,6 @@ const bp = loadBlueprint(path.join(REPO, 'resources/blueprints/school-ipad.yaml'
 const start = Date.parse('2026-03-02T05:00:00.000Z');
 const bpId = store.saveBlueprint(bp, null, new Date(start).toISOString());
 const shift = store.openShift(['Anna Müller', 'Ben Yılmaz'], new Date(start).toISOString());
-const outbox = { kind: 'run.transition', payload: '{}' };
 const spacing = Math.floor((8 * 3_600_000) / RUNS);
 const iso = (ms) => new Date(ms).toISOString();
 const schools = ['GS Nord', 'Gymnasium Süd', 'Realschule am Wehr', 'IGS Mitte'];
@@ -40,30 +41,21 @@ store.db.transaction(() => {
       { serial, family: 'simulated', platform: 'ios', model: 'iPad (10th generation)', osVersion: '18.1', portPath: `sim-${(i % 16) + 1}`, present: false },
       iso(t),
     );
-    const rec = {
-      id: `run-${String(i).padStart(6, '0')}`,
-      serial,
-      blueprintId: bpId,
-      shiftId: shift.id,
-      slot: `A${(i % 16) + 1}`,
-      operator: 'Anna Müller',
-      state: 'queued',
-      phase: 'queued',
-      stepIndex: 0,
-      attempt: 1,
-      attemptsTotal: 1,
-      deadlineAt: null,
-      waitingReason: null,
-      waitingMessage: null,
-      errorCode: null,
-      errorMessage: null,
-      failedStep: null,
-      captured: {},
-      startedAt: iso(t),
-      finishedAt: null,
-      updatedAt: iso(t),
-    };
-    store.createRun(rec, { stepIndex: null, step: null, kind: 'created', attempt: 1, message: 'school-ipad v1' }, outbox);
+    const rec = newRunRecord(
+      {
+        id: `run-${String(i).padStart(6, '0')}`,
+        serial,
+        blueprintId: bpId,
+        shiftId: shift.id,
+        slot: `A${(i % 16) + 1}`,
+        operator: 'Anna Müller',
+        captured: {},
+      },
+      iso(t),
+    );
+    // The store checks every outbox event against its contract: the seeded runs send real ones.
+    const created = { stepIndex: null, step: null, kind: 'created', attempt: 1, message: 'school-ipad v1' };
+    store.createRun(rec, created, transitionOutbox(store.stationId(), rec, bp, [created], iso(t)));
     const fails = i % 20 === 19;
     const last = fails ? 2 : bp.steps.length - 1;
     const events = [];
@@ -77,33 +69,35 @@ store.db.transaction(() => {
         message: fails && s === last ? 'Erase failed: device busy' : null,
       });
     }
+    const finished = {
+      state: fails ? 'failed' : 'done',
+      phase: fails ? 'failed' : 'done',
+      stepIndex: last,
+      attempt: 1,
+      attemptsTotal: 1,
+      deadlineAt: null,
+      waitingReason: null,
+      waitingMessage: null,
+      errorCode: fails ? 'sim.erase' : null,
+      errorMessage: fails ? 'Erase failed: device busy' : null,
+      failedStep: fails ? 'erase' : null,
+      finishedAt: iso(t + 750_000),
+      captured: {
+        customer: 'Stadt Musterstadt',
+        school: schools[i % 4],
+        orderId: `MS-${i % 27}`,
+        osVersion: '18.1',
+        ...(fails ? {} : { deviceName: `GSN-${i}`, assetTag: `INV-${i}` }),
+      },
+    };
+    const end = iso(t + 750_000);
     store.commitTransition(
       rec.id,
       shift.id,
-      {
-        state: fails ? 'failed' : 'done',
-        phase: fails ? 'failed' : 'done',
-        stepIndex: last,
-        attempt: 1,
-        attemptsTotal: 1,
-        deadlineAt: null,
-        waitingReason: null,
-        waitingMessage: null,
-        errorCode: fails ? 'sim.erase' : null,
-        errorMessage: fails ? 'Erase failed: device busy' : null,
-        failedStep: fails ? 'erase' : null,
-        finishedAt: iso(t + 750_000),
-        captured: {
-          customer: 'Stadt Musterstadt',
-          school: schools[i % 4],
-          orderId: `MS-${i % 27}`,
-          osVersion: '18.1',
-          ...(fails ? {} : { deviceName: `GSN-${i}`, assetTag: `INV-${i}` }),
-        },
-      },
+      finished,
       events,
-      outbox,
-      iso(t + 750_000),
+      transitionOutbox(store.stationId(), { ...rec, ...finished, updatedAt: end }, bp, events, end),
+      end,
     );
   }
 })();

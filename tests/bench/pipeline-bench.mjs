@@ -27,6 +27,7 @@ const { StationStore } = await import(path.join(DIST, 'store', 'station-store.js
 const { silentLogger } = await import(path.join(DIST, 'logging', 'logger.js'));
 const { LaneScheduler } = await import(path.join(DIST, 'pipeline', 'lanes.js'));
 const { transitionOutbox } = await import(path.join(DIST, 'pipeline', 'run-outbox.js'));
+const { newRunRecord } = await import(path.join(DIST, 'store', 'records.js'));
 
 const { values: args } = parseArgs({
   options: {
@@ -169,29 +170,7 @@ function bareTransactions(name, count, eventTotal, payloadSize, stepCount) {
       const serial = `BARE${String(i).padStart(8, '0')}`;
       bare.upsertDevice({ serial, family: 'simulated', platform: 'ios', model: 'iPad', osVersion: '18', portPath: `sim-${i + 1}`, present: true }, now);
       const id = crypto.randomUUID();
-      const run = {
-        id,
-        serial,
-        blueprintId: bpId,
-        shiftId,
-        slot: `A${i + 1}`,
-        operator: 'unassigned',
-        state: 'queued',
-        phase: 'queued',
-        stepIndex: 0,
-        attempt: 1,
-        attemptsTotal: 1,
-        deadlineAt: null,
-        waitingReason: null,
-        waitingMessage: null,
-        errorCode: null,
-        errorMessage: null,
-        failedStep: null,
-        captured: {},
-        startedAt: now,
-        finishedAt: null,
-        updatedAt: now,
-      };
+      const run = newRunRecord({ id, serial, blueprintId: bpId, shiftId, slot: `A${i + 1}`, operator: 'unassigned', captured: {} }, now);
       const created = { stepIndex: null, step: null, kind: 'created', attempt: 1, message: null };
       // The store checks every outbox event against its contract: the bare runs send real ones.
       bare.createRun(run, created, transitionOutbox('bare-station', run, bp, [created], now));

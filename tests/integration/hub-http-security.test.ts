@@ -18,13 +18,17 @@ const EXPECTED: Record<string, RouteInfo['access']> = {
   'POST /api/v1/login': 'public',
   'POST /api/v1/ingest': 'station',
   'PUT /api/v1/target': 'admin',
+  // The centre's device library: stations fetch items with their token, an admin puts them.
+  'GET /api/v1/library': 'station',
+  'GET /api/v1/library/:sha256': 'station',
+  'PUT /api/v1/library/:sha256': 'admin',
 };
 
 beforeAll(async () => {
   const opened = await openTestStore('sqlite');
   close = opened.close;
   await opened.store.upsertUser('root', 'admin-pass-12345', 'admin');
-  app = await createHubServer({ store: opened.store, logger: silentLogger, version: 'test', rendererDir: null, hostNames: ['hub.example.org'] });
+  app = await createHubServer({ store: opened.store, logger: silentLogger, version: 'test', rendererDir: null, dataDir: opened.dataDir, hostNames: ['hub.example.org'] });
   await app.listen({ host: '127.0.0.1', port: 0 });
   port = (app.server.address() as { port: number }).port;
   routes = probeRoutes(app.hubRoutes ?? []);

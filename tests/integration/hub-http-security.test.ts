@@ -28,7 +28,14 @@ beforeAll(async () => {
   const opened = await openTestStore('sqlite');
   close = opened.close;
   await opened.store.upsertUser('root', 'admin-pass-12345', 'admin');
-  app = await createHubServer({ store: opened.store, logger: silentLogger, version: 'test', rendererDir: null, dataDir: opened.dataDir, hostNames: ['hub.example.org'] });
+  app = await createHubServer({
+    store: opened.store,
+    logger: silentLogger,
+    version: 'test',
+    rendererDir: null,
+    dataDir: opened.dataDir,
+    hostNames: ['hub.example.org'],
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   port = (app.server.address() as { port: number }).port;
   routes = probeRoutes(app.hubRoutes ?? []);

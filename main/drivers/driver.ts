@@ -86,6 +86,29 @@ export interface StepContext {
    * device only: what the step logs or reports is redacted, but a driver must not echo it anyway.
    */
   secret?(name: string): Promise<SecretValue>;
+  /**
+   * The library file a step installs (an IPA, an APK, a profile), by the blueprint's identifier and
+   * optional version: its path on disk (read-only, named by content hash) and what the library read
+   * from it. Fails the step with "not in the library" when the station lacks it.
+   */
+  libraryItem?(ref: LibraryItemRef): Promise<LibraryFile>;
+}
+
+/** What a step names of a library item. */
+export interface LibraryItemRef {
+  kind: 'ipa' | 'apk' | 'profile' | 'file';
+  identifier: string;
+  version?: string | null | undefined;
+}
+
+/** A library item a step may read: the stored file and its facts (shared/contract/library-api.ts). */
+export interface LibraryFile {
+  path: string;
+  identifier: string;
+  version: string | null;
+  displayName: string | null;
+  sha256: string;
+  size: number;
 }
 
 /** How far a long step is; shown on the tile, never persisted (a restarted step starts again at 0). */

@@ -34,7 +34,7 @@ export function blueprintRefs(blueprint: Pick<Blueprint, 'platform' | 'steps'>):
   const refs: LibraryRef[] = [];
   for (const step of blueprint.steps) {
     if (step.type === 'install-app') refs.push({ kinds: appKinds, identifier: step.params.app, version: step.params.version ?? null });
-    else if (step.type === 'install-profile') refs.push({ kinds: ['profile'], identifier: step.params.profile, version: null });
+    else if (step.type === 'install-profile' || step.type === 'enroll-mdm') refs.push({ kinds: ['profile'], identifier: step.params.profile, version: null });
   }
   return refs;
 }
@@ -160,6 +160,20 @@ export class LibraryService {
           (i) => ref.kinds.includes(i.kind) && (ref.version === null || i.version === ref.version) && i.details['split'] == null && this.content.has(i.sha256),
         ) ?? null
     );
+  }
+
+  /** The stored file of the newest item a step names, for a driver to install; null when the library lacks it. */
+  fileFor(ref: { kind: LibraryKind; identifier: string; version?: string | null | undefined }): {
+    path: string;
+    identifier: string;
+    version: string | null;
+    displayName: string | null;
+    sha256: string;
+    size: number;
+  } | null {
+    const item = this.find({ kinds: [ref.kind], identifier: ref.identifier, version: ref.version ?? null });
+    if (!item) return null;
+    return { path: this.content.pathOf(item.sha256), identifier: item.identifier, version: item.version, displayName: item.displayName, sha256: item.sha256, size: item.size };
   }
 
   /** The references of a blueprint this station's library cannot satisfy. */

@@ -10,7 +10,7 @@ import { createActor, type Actor } from 'xstate';
 import type { Blueprint, BlueprintStep } from '../../shared/blueprint/schema.js';
 import { backoffDelay } from '../../shared/backoff.js';
 import type { RunState } from '../../shared/contract/run-state.js';
-import type { StepContext, StepOutcome, StepProgress } from '../drivers/driver.js';
+import type { LibraryFile, LibraryItemRef, StepContext, StepOutcome, StepProgress } from '../drivers/driver.js';
 import { StepFailedError, stepFailed, type StepMessage } from '../drivers/step-errors.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { SecretError, type SecretValue } from '../secrets/secret-types.js';
@@ -54,6 +54,8 @@ export interface RunControllerDeps {
   log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
   /** The station's secrets: a step reads one by name (ctx.secret); what the step reports back is redacted. */
   secrets?: SecretStore;
+  /** The library file a step installs; null when the station lacks it (the step then fails with library.missing). */
+  libraryItem?(ref: LibraryItemRef): LibraryFile | null;
   /** The lanes a device's heavy steps take (its driver's, its USB bus's); none: heavy steps only share the scheduler's one lane. */
   laneKeys?(serial: string): readonly string[];
   /** Caps on concurrent heavy steps (the station setting or --lane-cap); the defaults otherwise. */
@@ -507,6 +509,15 @@ export class RunController {
     else entry.progressTimer = setTimeout(send, wait);
   }
 
+  /** A library file for a step, or the catalogue's "missing from the library" failure (not retryable: fetching is the hub's job). */
+  private readLibraryItem(ref: LibraryItemRef): Promise<LibraryFile> {
+    const found = this.deps.libraryItem?.(ref) ?? null;
+    if (found) return Promise.resolve(found);
+    const kind = message(ref.kind === 'profile' ? 'library.kind.profile' : ref.kind === 'file' ? 'library.kind.file' : 'library.kind.app');
+    const identifier = ref.version ? `${ref.identifier} ${ref.version}` : ref.identifier;
+    return Promise.reject(stepFailed('library.missing', { kind, identifier }, false));
+  }
+
   /** Runs one try of a step through the station's drivers; the session is the step's line to its machine. */
   private execute(input: StepInput, session: StepSession): Promise<StepOutcome> {
     const entry = this.runs.get(input.runId);
@@ -525,6 +536,7 @@ export class RunController {
       expectReattach: session.expectReattach.bind(session),
       log: (message) => this.deps.log('info', message, { runId: entry.id, serial: entry.serial, step: input.step.id }),
       secret: (name) => readSecret(this.deps.secrets, name),
+      libraryItem: (ref) => this.readLibraryItem(ref),
     };
     const secrets = this.deps.secrets;
     if (!secrets) return this.deps.executeStep(entry.serial, ctx);

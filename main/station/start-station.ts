@@ -188,6 +188,8 @@ function buildStation(config: StationConfig, store: StationStore, clock: Clock, 
   let registry!: DeviceRegistry;
   // eslint-disable-next-line prefer-const -- as above
   let events!: StationEvents;
+  const library = new LibraryService(store.db, config.dataDir, () => new Date(clock.now()));
+  library.sweep();
   const controller = new RunController({
     clock,
     stationId,
@@ -198,6 +200,7 @@ function buildStation(config: StationConfig, store: StationStore, clock: Clock, 
     log: (level, message, fields) => logger.log(level, message, fields),
     secrets,
     laneKeys: (serial) => registry.laneKeys(serial),
+    libraryItem: (ref) => library.fileFor(ref),
     // The command line wins over the station's setting, which wins over the defaults.
     laneCaps: parseLaneCaps(config.laneCaps ?? '', parseLaneCaps(store.getSetting('lane_caps') ?? '')),
   });
@@ -245,8 +248,6 @@ function buildStation(config: StationConfig, store: StationStore, clock: Clock, 
     usbBackend,
     config.usbSettleMs,
   );
-  const library = new LibraryService(store.db, config.dataDir, () => new Date(clock.now()));
-  library.sweep();
   registry = new DeviceRegistry({
     library,
     store,

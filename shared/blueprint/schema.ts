@@ -7,9 +7,13 @@ import { parseDuration } from './duration.js';
 export const STEP_TYPES = [
   'identify',
   'wait-for-trust',
+  'battery',
   'erase',
+  'activate',
   'supervise',
+  'enroll-mdm',
   'install-profile',
+  'remove-profile',
   'install-app',
   'rename',
   'wifi',
@@ -17,6 +21,7 @@ export const STEP_TYPES = [
   'serial-script',
   'serial-verify',
   'manual-check',
+  'restart',
   'verify',
   'print-label',
   'pack',
@@ -107,10 +112,31 @@ const paramsByType = {
     .strict()
     .default({}),
   'wait-for-trust': noParams,
+  // Waits (with the instruction to charge) until the battery holds this much; erase and installs need power.
+  battery: z
+    .object({ minPercent: z.number().int().min(1).max(100).default(30) })
+    .strict()
+    .default({ minPercent: 30 }),
   erase: noParams,
+  activate: noParams,
   // `identity`, `secret`: names of station secrets (benchline secrets ...), never the values themselves.
-  supervise: z.object({ organization: z.string().min(1), identity: slug.optional() }).strict(),
+  supervise: z
+    .object({
+      organization: z.string().min(1),
+      identity: slug.optional(),
+      // Setup Assistant panes to skip (Apple's SkipSetup keys, e.g. "Location", "Privacy"), or all of them.
+      skipSetup: z.union([z.literal('all'), z.array(z.string().min(1))]).default('all'),
+      // Whether other computers may pair with the device later (Apple Configurator's "Allow devices to pair").
+      allowPairing: z.boolean().default(true),
+      // Whether the device leaves Setup Assistant after the step; false keeps it there for the user.
+      finishSetup: z.boolean().default(true),
+    })
+    .strict(),
+  // The MDM's enrollment profile, from the library; installed silently on a device this station supervises.
+  'enroll-mdm': z.object({ profile: z.string().min(1) }).strict(),
   'install-profile': z.object({ profile: z.string().min(1) }).strict(),
+  // The profile's PayloadIdentifier as installed on the device.
+  'remove-profile': z.object({ profile: z.string().min(1) }).strict(),
   'install-app': z.object({ app: z.string().min(1), version: z.string().optional() }).strict(),
   rename: z.object({ template: z.string().min(1) }).strict(),
   wifi: z.object({ ssid: z.string().min(1), security: z.enum(['open', 'wpa2', 'wpa3']).default('wpa2'), secret: slug.optional() }).strict(),
@@ -127,6 +153,7 @@ const paramsByType = {
     })
     .strict(),
   'manual-check': z.object({ prompt: localizedText }).strict(),
+  restart: noParams,
   verify: z.object({ checks: z.array(z.string().min(1)).default([]) }).strict(),
   'print-label': z
     .object({ template: z.string().min(1).default('device-asset') })
@@ -179,7 +206,20 @@ function uniqueStepIds(steps: { id: string }[], ctx: z.RefinementCtx): void {
 }
 
 /** Step types a serial device cannot do: they belong to tablets. */
-const NOT_ON_SERIAL: readonly StepType[] = ['wait-for-trust', 'erase', 'supervise', 'install-profile', 'install-app', 'wifi', 'set-device-owner'];
+const NOT_ON_SERIAL: readonly StepType[] = [
+  'wait-for-trust',
+  'battery',
+  'erase',
+  'activate',
+  'supervise',
+  'enroll-mdm',
+  'install-profile',
+  'remove-profile',
+  'install-app',
+  'wifi',
+  'set-device-owner',
+  'restart',
+];
 
 /** Serial steps only on serial blueprints, tablet steps not on them, and an identify script that yields the serial number. */
 function serialStepsFit(platform: string, steps: readonly BlueprintStep[], ctx: z.RefinementCtx): void {

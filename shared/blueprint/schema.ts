@@ -111,7 +111,8 @@ const paramsByType = {
     .object({ port: serialPortSettings.optional(), script: z.array(serialScriptLine).min(1).optional(), errorPattern: errorPattern.optional() })
     .strict()
     .default({}),
-  'wait-for-trust': noParams,
+  // `identity`: the supervision identity (a station secret) that pairs without the Trust tap on devices it supervises.
+  'wait-for-trust': z.object({ identity: slug.optional() }).strict().default({}),
   // Waits (with the instruction to charge) until the battery holds this much; erase and installs need power.
   battery: z
     .object({ minPercent: z.number().int().min(1).max(100).default(30) })

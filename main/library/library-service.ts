@@ -33,7 +33,9 @@ export function blueprintRefs(blueprint: Pick<Blueprint, 'platform' | 'steps'>):
   const appKinds: LibraryKind[] = blueprint.platform === 'android' ? ['apk'] : ['ipa'];
   const refs: LibraryRef[] = [];
   for (const step of blueprint.steps) {
-    if (step.type === 'install-app') refs.push({ kinds: appKinds, identifier: step.params.app, version: step.params.version ?? null });
+    if (step.type === 'install-apk') refs.push({ kinds: ['apk'], identifier: step.params.app, version: step.params.version ?? null });
+    else if (step.type === 'qr-provisioning') refs.push({ kinds: ['apk'], identifier: step.params.dpc, version: null });
+    else if (step.type === 'install-app') refs.push({ kinds: appKinds, identifier: step.params.app, version: step.params.version ?? null });
     else if (step.type === 'install-profile' || step.type === 'enroll-mdm') refs.push({ kinds: ['profile'], identifier: step.params.profile, version: null });
   }
   return refs;

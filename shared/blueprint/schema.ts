@@ -15,13 +15,17 @@ export const STEP_TYPES = [
   'install-profile',
   'remove-profile',
   'install-app',
+  'install-apk',
   'rename',
   'wifi',
   'set-device-owner',
+  'settings',
+  'qr-provisioning',
   'serial-script',
   'serial-verify',
   'manual-check',
   'restart',
+  'reboot',
   'verify',
   'print-label',
   'pack',
@@ -139,9 +143,33 @@ const paramsByType = {
   // The profile's PayloadIdentifier as installed on the device.
   'remove-profile': z.object({ profile: z.string().min(1) }).strict(),
   'install-app': z.object({ app: z.string().min(1), version: z.string().optional() }).strict(),
+  // Android's name for install-app: an APK (or split APKs) from the library.
+  'install-apk': z.object({ app: z.string().min(1), version: z.string().optional() }).strict(),
   rename: z.object({ template: z.string().min(1) }).strict(),
   wifi: z.object({ ssid: z.string().min(1), security: z.enum(['open', 'wpa2', 'wpa3']).default('wpa2'), secret: slug.optional() }).strict(),
   'set-device-owner': z.object({ component: z.string().min(1) }).strict(),
+  // Android settings (`settings put NAMESPACE KEY VALUE`), read back after writing.
+  settings: z
+    .object({
+      values: z
+        .array(z.object({ namespace: z.enum(['system', 'secure', 'global']), key: z.string().regex(/^[A-Za-z0-9_.]+$/), value: z.string() }).strict())
+        .min(1),
+    })
+    .strict(),
+  // Over-the-air enrollment: the station shows the QR provisioning payload and the technician confirms by scan.
+  'qr-provisioning': z
+    .object({
+      // The DPC's package in the library (its signature checksum is computed from the APK) and its admin receiver.
+      dpc: z.string().min(1),
+      component: z.string().min(1),
+      downloadUrl: z.string().url(),
+      wifi: z.object({ ssid: z.string().min(1), security: z.enum(['open', 'wpa2', 'wpa3']).default('wpa2'), secret: slug.optional() }).strict().optional(),
+      locale: z.string().optional(),
+      timeZone: z.string().optional(),
+      leaveAllSystemAppsEnabled: z.boolean().default(false),
+      adminExtras: z.record(z.string(), z.string()).optional(),
+    })
+    .strict(),
   'serial-script': z
     .object({ port: serialPortSettings.prefault({}), script: z.array(serialScriptLine).min(1), errorPattern: errorPattern.optional() })
     .strict(),
@@ -155,6 +183,8 @@ const paramsByType = {
     .strict(),
   'manual-check': z.object({ prompt: localizedText }).strict(),
   restart: noParams,
+  // Android: reboot and wait until sys.boot_completed (an expected disconnect).
+  reboot: noParams,
   verify: z.object({ checks: z.array(z.string().min(1)).default([]) }).strict(),
   'print-label': z
     .object({ template: z.string().min(1).default('device-asset') })
@@ -220,6 +250,10 @@ const NOT_ON_SERIAL: readonly StepType[] = [
   'wifi',
   'set-device-owner',
   'restart',
+  'install-apk',
+  'settings',
+  'qr-provisioning',
+  'reboot',
 ];
 
 /** Serial steps only on serial blueprints, tablet steps not on them, and an identify script that yields the serial number. */

@@ -206,7 +206,7 @@ describe('simulated steps', () => {
     abort.abort();
     await expect(aborted).rejects.toBeInstanceOf(StepAbortedError);
     // At real speed a step takes its profile's time (verify: 8 s) +-25 %.
-    const verifyMs = profiles.platforms.ios!.steps['verify']! * 1000;
+    const verifyMs = profiles.platforms.ios.steps['verify']! * 1000;
     const timed = d.executeStep(ctx(serial!, step('verify')));
     let settled = false;
     void timed.then(() => (settled = true));
@@ -268,7 +268,7 @@ describe("a real device's habits", () => {
 });
 
 describe('the iPad steps of the real driver', () => {
-  const ios = profiles.platforms.ios!;
+  const ios = profiles.platforms.ios;
 
   it('battery: a charged iPad passes at once; a low one waits, saying to charge, until it holds the level, which it keeps', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });

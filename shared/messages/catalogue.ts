@@ -25,6 +25,12 @@ export const MESSAGES = {
   'sim.verify': [],
   'sim.print-label': [],
   'sim.set-device-owner': [],
+  // SIM (issue 11): the iPad steps the simulator fails like a real iPad.
+  'sim.battery': [],
+  'sim.activate': [],
+  'sim.enroll-mdm': [],
+  'sim.remove-profile': [],
+  'sim.restart': [],
   // Waits the technician resolves at the device.
   'wait.trust-ios': [],
   'wait.trust-android': [],

@@ -146,7 +146,7 @@ test.describe('technician screen', () => {
     const drawer = page.getByRole('dialog');
     await expect(drawer).toBeVisible();
     const steps = drawer.locator('.timeline__step');
-    await expect(steps).toHaveCount(12);
+    await expect(steps).toHaveCount(16); // school-ipad with its baseline profiles
     await expect(drawer.locator('[data-step="erase"]')).toHaveAttribute('data-status', 'done');
     await expect(drawer.locator('[data-step="erase"] .timeline__duration')).toHaveText(/\d/);
     await expect(drawer.locator('[data-step="rename"]')).toHaveAttribute('data-status', 'failed');

@@ -55,11 +55,11 @@ describe('benchline blueprint validate', () => {
     const res = validate(path.join('resources', 'blueprints', 'variants', 'school-ipad-musterstadt.yaml'), '--resolved');
     expect(res.stderr).toBe('');
     expect(res.status).toBe(0);
-    expect(res.stdout).toContain('valid: school-ipad-musterstadt v1 (ios), variant of school-ipad, 12 steps, 2 from baseline school-policy-ios');
+    expect(res.stdout).toContain('valid: school-ipad-musterstadt v1 (ios), variant of school-ipad, 16 steps, 2 from baseline school-policy-ios');
     expect(res.stdout).toMatch(/^hash: sha256:[0-9a-f]{64}$/m);
-    expect(res.stdout).toMatch(/^ +5\. profile-youth-protection \(install-profile\) .*<- baseline school-policy-ios$/m);
-    expect(res.stdout).toMatch(/^ +4\. supervise \(supervise\) .*<- variant school-ipad-musterstadt: overridden$/m);
-    expect(res.stdout).toMatch(/^ +9\. app-schulportal \(install-app\) .*<- variant school-ipad-musterstadt: added$/m);
+    expect(res.stdout).toMatch(/^ +8\. profile-youth-protection \(install-profile\) .*<- baseline school-policy-ios$/m);
+    expect(res.stdout).toMatch(/^ +6\. supervise \(supervise\) .*<- variant school-ipad-musterstadt: overridden$/m);
+    expect(res.stdout).toMatch(/^ +12\. app-schulportal \(install-app\) .*<- variant school-ipad-musterstadt: added$/m);
     expect(res.stdout).toMatch(/^ +1\. identify \(identify\) .*<- blueprint school-ipad$/m);
     expect(res.stdout).not.toContain('app-keynote');
   });

@@ -39,13 +39,17 @@ describe('a customer variant', () => {
     expect(blueprint.steps.map((s) => s.id)).toEqual([
       'identify',
       'trust',
+      'battery',
       'erase',
+      'activate',
       'supervise',
+      'enroll-mdm',
       'profile-youth-protection',
       'profile-data-protection',
       'app-pages',
       'app-schoolwork',
       'app-schulportal',
+      'wifi-network',
       'rename',
       'verify',
       'label',
@@ -55,9 +59,9 @@ describe('a customer variant', () => {
     expect(originOf('profile-youth-protection')).toBe('baseline school-policy-ios');
     expect(originOf('supervise')).toBe('variant school-ipad-musterstadt: overridden');
     expect(originOf('app-schulportal')).toBe('variant school-ipad-musterstadt: added');
-    // Overrides merge into the parent's step: params replaced, the rest (timeout, retries, label) kept.
+    // Overrides merge into the parent's step key by key: the organization replaced, the parent's other params, timeout, retries, label kept.
     const supervise = blueprint.steps.find((s) => s.id === 'supervise')!;
-    expect(supervise.params).toEqual({ organization: 'Schulverwaltung Musterstadt' });
+    expect(supervise.params).toEqual({ organization: 'Schulverwaltung Musterstadt', skipSetup: 'all', allowPairing: true, finishSetup: true });
     expect(supervise.timeout).toBe(10 * 60_000);
     expect(supervise.retries).toBe(1);
     expect(blueprint.steps.filter((s) => s.mandatory).map((s) => s.id)).toEqual(['profile-youth-protection', 'profile-data-protection']);

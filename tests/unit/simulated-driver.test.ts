@@ -7,6 +7,8 @@ import { DeviceGoneError, StepAbortedError, StepFailedError } from '../../main/d
 import { SimulatedDriver, SimulatorError } from '../../main/drivers/simulated/simulated-driver.js';
 import { loadSimProfiles } from '../../main/drivers/simulated/sim-profiles.js';
 import { StationStore } from '../../main/store/station-store.js';
+import { formatMessage } from '../../shared/messages/format.js';
+import type { Message } from '../../shared/messages/catalogue.js';
 import { tempDir } from '../fixtures/store-helpers.js';
 
 const profiles = loadSimProfiles(path.join(fileURLToPath(new URL('../..', import.meta.url)), 'resources', 'simulator', 'profiles.json'));
@@ -23,10 +25,10 @@ afterEach(() => {
   tmp.cleanup();
 });
 
-function driver(opts: { speed?: number; failRate?: number; seed?: number } = {}) {
+function driver(opts: { speed?: number; failRate?: number; seed?: number; lowBatteryShare?: number } = {}) {
   const d = new SimulatedDriver({
     storage: store,
-    profiles,
+    profiles: { ...profiles, lowBatteryShare: opts.lowBatteryShare ?? profiles.lowBatteryShare },
     speed: opts.speed ?? Number.POSITIVE_INFINITY,
     failRate: opts.failRate ?? 0,
     seed: opts.seed ?? 1,
@@ -37,13 +39,23 @@ function driver(opts: { speed?: number; failRate?: number; seed?: number } = {})
   return { d, attached, detached };
 }
 
+/** Params as the blueprint parser leaves them (defaults filled in) for the types whose steps read them. */
+const PARAMS: Record<string, Record<string, unknown>> = {
+  'manual-check': { prompt: 'Check it' },
+  rename: { template: '{school}-{seq}' },
+  battery: { minPercent: 30 },
+  'enroll-mdm': { profile: 'de.schultraeger.mdm.enroll' },
+  'remove-profile': { profile: 'de.schultraeger.policy.youth-protection' },
+};
+
 function step(type: string, id = type, extra: Partial<BlueprintStep> = {}): BlueprintStep {
-  const params: Record<string, unknown> = type === 'manual-check' ? { prompt: 'Check it' } : type === 'rename' ? { template: '{school}-{seq}' } : {};
+  const params = PARAMS[type] ?? {};
   return { id, type, params, timeout: 60_000, retries: 2, backoff: 1_000, ...extra } as BlueprintStep;
 }
 
-function ctx(serial: string, s: BlueprintStep, over: Partial<StepContext> = {}): StepContext & { waits: string[] } {
+function ctx(serial: string, s: BlueprintStep, over: Partial<StepContext> = {}): StepContext & { waits: string[]; waitTexts: (Message | string)[] } {
   const waits: string[] = [];
+  const waitTexts: (Message | string)[] = [];
   return {
     runId: 'run-1',
     serial,
@@ -52,8 +64,9 @@ function ctx(serial: string, s: BlueprintStep, over: Partial<StepContext> = {}):
     captured: {},
     deviceName: null,
     signal: new AbortController().signal,
-    waitFor: async (reason, _message, until) => {
+    waitFor: async (reason, text, until) => {
       waits.push(reason);
+      waitTexts.push(text);
       return until;
     },
     confirmByTechnician: async () => {
@@ -61,6 +74,7 @@ function ctx(serial: string, s: BlueprintStep, over: Partial<StepContext> = {}):
     },
     log: () => {},
     waits,
+    waitTexts,
     ...over,
   };
 }
@@ -191,13 +205,14 @@ describe('simulated steps', () => {
     const aborted = d.executeStep(ctx(serial!, step('verify'), { signal: abort.signal }));
     abort.abort();
     await expect(aborted).rejects.toBeInstanceOf(StepAbortedError);
-    // At real speed a step takes its profile's time: verify is 10 s +-25 %.
+    // At real speed a step takes its profile's time (verify: 8 s) +-25 %.
+    const verifyMs = profiles.platforms.ios.steps['verify']! * 1000;
     const timed = d.executeStep(ctx(serial!, step('verify')));
     let settled = false;
     void timed.then(() => (settled = true));
-    await vi.advanceTimersByTimeAsync(7_000);
+    await vi.advanceTimersByTimeAsync(verifyMs * 0.75 - 100);
     expect(settled).toBe(false);
-    await vi.advanceTimersByTimeAsync(6_000);
+    await vi.advanceTimersByTimeAsync(verifyMs * 0.5 + 200);
     expect(settled).toBe(true);
   });
 });
@@ -249,5 +264,90 @@ describe("a real device's habits", () => {
     expect(reports.at(-1)).toMatchObject({ percent: 100 });
     expect(reports.at(-1)!.bytes).toBe(reports.at(-1)!.total);
     expect(reports[0]!.bytesPerSecond).toBeGreaterThan(0);
+  });
+});
+
+describe('the iPad steps of the real driver', () => {
+  const ios = profiles.platforms.ios;
+
+  it('battery: a charged iPad passes at once; a low one waits, saying to charge, until it holds the level, which it keeps', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const charged = driver({ speed: 1, lowBatteryShare: 0 });
+    const [full] = charged.d.plug({ count: 1, platform: 'ios' });
+    const quick = ctx(full!, step('battery'));
+    await charged.d.executeStep(quick);
+    expect(quick.waits).toEqual([]);
+
+    const low = driver({ speed: 1, lowBatteryShare: 1 });
+    const [empty] = low.d.plug({ count: 1, platform: 'ios' });
+    const charging = ctx(empty!, step('battery'));
+    let settled = false;
+    const running = low.d.executeStep(charging).then(() => (settled = true));
+    // From 12 % to 30 % at the profile's charge rate, +-25 %.
+    const chargeMs = (30 - 12) * ios.chargeSecondsPerPercent! * 1000;
+    await vi.advanceTimersByTimeAsync(chargeMs * 0.75 - 1000);
+    expect(settled).toBe(false);
+    expect(charging.waits).toEqual(['battery']);
+    expect(formatMessage(charging.waitTexts[0] as Message, 'de')).toBe('Vor dem Löschen auf 30 % laden: Gerät am Hub lassen');
+    await vi.advanceTimersByTimeAsync(chargeMs * 0.5 + 2000);
+    await running;
+    expect(store.listSimDevices().find((r) => r.serial === empty)?.state.battery).toBe(30);
+    // Charged now, also for a restarted station: the step passes without waiting.
+    const again = ctx(empty!, step('battery'));
+    await driver({ speed: Number.POSITIVE_INFINITY }).d.executeStep(again);
+    expect(again.waits).toEqual([]);
+  });
+
+  it('erase no longer waits for charge by itself: the blueprint says when (its battery step)', async () => {
+    const { d } = driver({ lowBatteryShare: 1 });
+    const [serial] = d.plug({ count: 1, platform: 'ios' });
+    const c = ctx(serial!, step('erase'));
+    await d.executeStep(c);
+    expect(c.waits).toEqual([]);
+  });
+
+  it('restart: the iPad leaves the bus and comes back after the same time away as after an erase', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { d, attached, detached } = driver({ speed: 1 });
+    const [serial] = d.plug({ count: 1, platform: 'ios' });
+    let announced = false;
+    const restarting = d.executeStep(ctx(serial!, step('restart'), { expectReattach: () => void (announced = true) })).catch((err: unknown) => err);
+    await vi.advanceTimersByTimeAsync(ios.steps['restart']! * 1250 + 1);
+    expect(await restarting).toBeInstanceOf(DeviceGoneError);
+    expect(announced).toBe(true);
+    expect(detached).toEqual([serial]);
+    const awayMs = ios.restartSeconds! * 1000;
+    await vi.advanceTimersByTimeAsync(awayMs * 0.75 - 100);
+    expect(attached.map((a) => a.serial)).toEqual([serial]);
+    await vi.advanceTimersByTimeAsync(awayMs * 0.5 + 200);
+    expect(attached.map((a) => a.serial)).toEqual([serial, serial]);
+  });
+
+  it.each(['activate', 'supervise', 'enroll-mdm', 'install-profile', 'remove-profile', 'wifi'])('%s takes the profile time of a real iPad', async (type) => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { d } = driver({ speed: 1 });
+    const [serial] = d.plug({ count: 1, platform: 'ios' });
+    const ms = ios.steps[type]! * 1000;
+    expect(ms).toBeGreaterThan(0);
+    let settled = false;
+    const running = d.executeStep(ctx(serial!, step(type))).then(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(ms * 0.75 - 100);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(ms * 0.5 + 200);
+    await running;
+    expect(settled).toBe(true);
+  });
+
+  it.each(['battery', 'activate', 'enroll-mdm', 'remove-profile', 'restart'])('%s fails with its own cause, in German and English', async (type) => {
+    const { d } = driver();
+    const [serial] = d.plug({ count: 1, platform: 'ios', failAt: type });
+    const err = await d.executeStep(ctx(serial!, step(type, type, { retries: 0 }), { expectReattach: () => {} })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StepFailedError);
+    const failed = err as StepFailedError;
+    expect(failed.code).toBe(`sim.${type}`);
+    const text = { code: failed.code, params: failed.params } as Message;
+    expect(formatMessage(text, 'de')).not.toBe(failed.code);
+    expect(formatMessage(text, 'en')).toBe(failed.message);
+    expect(formatMessage(text, 'de')).not.toBe(formatMessage(text, 'en'));
   });
 });

@@ -5,8 +5,10 @@ import { PLATFORMS } from '../../../shared/contract/run-state.js';
 const platformProfile = z.object({
   models: z.array(z.object({ model: z.string(), osVersion: z.string(), serialPrefix: z.string().regex(/^[A-Z0-9]{2,4}$/) })).min(1),
   trustSeconds: z.number().min(0),
-  /** How long a device is away while it restarts after an erase; 0 or absent: it does not leave the bus. */
+  /** How long a device is away while it restarts after an erase or a restart step; 0 or absent: it does not leave the bus. */
   restartSeconds: z.number().min(0).optional(),
+  /** Seconds a low device charges per percent while a battery step waits (absent: the driver's default). */
+  chargeSecondsPerPercent: z.number().min(0).optional(),
   steps: z.record(z.string(), z.number().min(0)),
 });
 

@@ -44,7 +44,21 @@ export class SimulatorError extends AppError {
 }
 
 /** The step types the simulator fails with a cause of its own; any other failure says which step failed. */
-const SIM_FAILURES = ['erase', 'supervise', 'install-profile', 'install-app', 'rename', 'verify', 'print-label', 'set-device-owner'] as const;
+const SIM_FAILURES = [
+  'battery',
+  'erase',
+  'activate',
+  'supervise',
+  'enroll-mdm',
+  'install-profile',
+  'remove-profile',
+  'install-app',
+  'rename',
+  'restart',
+  'verify',
+  'print-label',
+  'set-device-owner',
+] as const;
 type SimFailure = (typeof SIM_FAILURES)[number];
 const isSimFailure = (type: string): type is SimFailure => (SIM_FAILURES as readonly string[]).includes(type);
 
@@ -52,12 +66,17 @@ interface LiveSimDevice {
   record: SimDeviceRecord;
   /** Aborted when the device is unplugged: every step on it stops at once. */
   presence: AbortController;
-  /** Set while the device is away restarting (after an erase); it comes back when this fires. */
+  /** Set while the device is away restarting (after an erase or a restart); it comes back when this fires. */
   restart?: NodeJS.Timeout | null;
 }
 
-/** Step types after which a simulated device restarts: it leaves the bus and comes back, as an erased iPad does. */
-const RESTARTING_STEPS: ReadonlySet<StepType> = new Set(['erase']);
+/** Step types after which a simulated device restarts: it leaves the bus and comes back, as an erased or restarted iPad does. */
+const RESTARTING_STEPS: ReadonlySet<StepType> = new Set(['erase', 'restart']);
+/** How much charge a simulated device has when it is plugged in: most are charged, a few are low. */
+const CHARGED_PERCENT = 80;
+const LOW_PERCENT = 12;
+/** Battery rise while charging on the hub, when the profile says none (about 2 % a minute). */
+const DEFAULT_CHARGE_SECONDS_PER_PERCENT = 30;
 /** Progress reports during a simulated upload. */
 const UPLOAD_CHUNKS = 20;
 
@@ -129,7 +148,7 @@ export class SimulatedDriver implements DeviceDriver {
         portPath: this.freePort(),
         plugged: true,
         failAt: request.failAt ?? null,
-        state: { battery: this.random() < this.opts.profiles.lowBatteryShare ? 12 : 80 },
+        state: { battery: this.random() < this.opts.profiles.lowBatteryShare ? LOW_PERCENT : CHARGED_PERCENT },
       };
       this.opts.storage.saveSimDevice(record);
       this.devices.set(record.serial, { record, presence: new AbortController() });
@@ -193,10 +212,6 @@ export class SimulatedDriver implements DeviceDriver {
       );
       this.saveState(record, { ...record.state, trusted: true });
     }
-    if (step.type === 'erase' && (record.state.battery ?? 100) < 30) {
-      await ctx.waitFor('battery', message('wait.battery', { percent: 30 }), this.wait(60 * this.jitter(), signal));
-      this.saveState(record, { ...record.state, battery: 30 });
-    }
     if (step.type === 'manual-check') {
       const prompt = typeof step.params.prompt === 'string' ? step.params.prompt : step.params.prompt.en;
       await ctx.confirmByTechnician(prompt);
@@ -213,9 +228,12 @@ export class SimulatedDriver implements DeviceDriver {
     }
     if (step.type === 'install-app' && ctx.progress) await this.upload(ctx, duration, signal);
     else await this.wait(duration, signal);
+    if (step.type === 'battery') {
+      await this.charge(record, ctx, step.params.minPercent, profile?.chargeSecondsPerPercent ?? DEFAULT_CHARGE_SECONDS_PER_PERCENT, signal);
+    }
     const restartSeconds = profile?.restartSeconds ?? 0;
     if (RESTARTING_STEPS.has(step.type) && restartSeconds > 0 && ctx.expectReattach) {
-      // Like an erased iPad: the device leaves the bus and comes back; the run goes on at the next step.
+      // Like an erased or restarted iPad: the device leaves the bus and comes back; the run goes on at the next step.
       ctx.expectReattach();
       this.restart(live, restartSeconds * this.jitter());
       throw new DeviceGoneError(ctx.serial);
@@ -223,6 +241,18 @@ export class SimulatedDriver implements DeviceDriver {
     const captured = this.captures(record, ctx);
     // What a device answers is stored, sent to the hub and printed: the same rule as a real driver's answers.
     return { captured: captured && Object.fromEntries(Object.entries(captured).map(([k, v]) => [k, stripControl(v)])) };
+  }
+
+  /**
+   * A device below `minPercent` charges on the hub while the tile says so, as a real one does;
+   * a charged one passes at once. The level is stored, so a station restarted meanwhile knows it.
+   */
+  private async charge(record: SimDeviceRecord, ctx: StepContext, minPercent: number, secondsPerPercent: number, signal: AbortSignal): Promise<void> {
+    const level = record.state.battery ?? 100;
+    if (level >= minPercent) return;
+    const seconds = (minPercent - level) * secondsPerPercent * this.jitter();
+    await ctx.waitFor('battery', message('wait.battery', { percent: minPercent }), this.wait(seconds, signal));
+    this.saveState(record, { ...record.state, battery: minPercent });
   }
 
   /** An app upload in chunks, reporting percent, bytes and bytes/s as a real install does. */

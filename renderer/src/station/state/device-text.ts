@@ -55,6 +55,9 @@ export function instructionText(device: DeviceView, t: TFunction, language: Lang
   switch (device.state) {
     case 'waiting': {
       const reason = device.waiting?.reason;
+      // The driver's own instruction names the slot and the level ("Tippe auf dem iPad in Steckplatz A7 auf „Vertrauen“").
+      const driverText = reason === 'technician' ? null : device.waiting?.text ? messageText(t, language, device.waiting.text) : null;
+      if (driverText) return driverText;
       if (reason === 'trust')
         return t(device.platform === 'ios' ? 'instruction.trust_ios' : device.platform === 'android' ? 'instruction.trust_android' : 'instruction.trust_other');
       if (reason === 'battery') return t('instruction.battery');

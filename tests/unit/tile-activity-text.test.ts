@@ -67,3 +67,20 @@ describe('what the tile says while nobody has to act', () => {
     expect(transferText(device({}), t, 'en')).toBe('');
   });
 });
+
+describe('what the tile says while the technician has to act at the device', () => {
+  it('a battery wait names the level the driver asked for, in the UI language', async () => {
+    const low = device({
+      state: 'waiting',
+      waiting: { reason: 'battery', message: 'Charge to 45 %', text: { code: 'wait.battery', params: { percent: 45 } } },
+    });
+    expect(instructionText(low, await translator('de'), 'de')).toContain('45 %');
+    expect(instructionText(low, await translator('en'), 'en')).toContain('45');
+  });
+
+  it('a trust wait without a driver text falls back to the generic instruction', async () => {
+    const trust = device({ state: 'waiting', waiting: { reason: 'trust', message: 'Tap Trust' } });
+    const t = await translator('de');
+    expect(instructionText(trust, t, 'de')).toBe(t('instruction.trust_ios'));
+  });
+});

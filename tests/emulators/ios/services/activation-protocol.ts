@@ -1,15 +1,23 @@
-import { createHash, createPublicKey, createSign, createVerify, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { decodePlistDict, encodePlist, stringField, type PlistDict } from './plist-service.ts';
 
 /**
  * What the emulated mobileactivationd and the activation stub (../activation-server.ts) agree on, in
  * place of Apple's FairPlay and signing: the stub answers the device's handshake message with a
- * digest the device checks, and signs the activation record's AccountToken with its own key, which
- * the device verifies and matches against its UDID and the randomness of the activation info it
- * handed out. A client that skips a step or forges a record does not activate the device.
+ * digest the device checks, and signs the activation record's AccountToken with a key only the stub
+ * and the emulated devices hold (Apple's CA in real life); the device verifies it and matches the
+ * token against its UDID and the randomness of the activation info it handed out. A client that
+ * skips a step, replays an old record or makes one up does not activate the device.
  * Field names follow pymobiledevice3's mobile_activation.py and libideviceactivation; the values are
  * ours.
  */
+
+/** Stands in for Apple's signing identity; a client never sees it, so it cannot sign a record itself. */
+const RECORD_KEY = 'benchline-emulated-albert-signing-key';
+
+function tokenSignature(token: Buffer): Buffer {
+  return createHmac('sha256', RECORD_KEY).update(token).digest();
+}
 
 export function handshakeResponseFor(handshakeRequest: Buffer): Buffer {
   return createHash('sha256').update('benchline-drm-handshake\0').update(handshakeRequest).digest();
@@ -44,16 +52,14 @@ function readAccountToken(token: Buffer): Record<string, string> {
 }
 
 /** The deviceActivation answer's plist: {ActivationRecord: {...}} (the session flow's shape, libideviceactivation reads it). */
-export function activationRecordFor(facts: ActivationFacts, signingKey: KeyObject): PlistDict {
+export function activationRecordFor(facts: ActivationFacts): PlistDict {
   const token = accountToken(facts);
-  const signature = createSign('sha256').update(token).sign(signingKey);
-  const certificate = Buffer.from(createPublicKey(signingKey).export({ type: 'spki', format: 'pem' }));
   return {
     ActivationRecord: {
       unbrick: true,
       AccountToken: token,
-      AccountTokenSignature: signature,
-      AccountTokenCertificate: certificate,
+      AccountTokenSignature: tokenSignature(token),
+      AccountTokenCertificate: Buffer.from('-----BEGIN CERTIFICATE-----\nbenchline activation stub\n-----END CERTIFICATE-----\n'),
       DeviceCertificate: Buffer.from(`device certificate for ${facts.udid}`),
       FairPlayKeyData: createHash('sha256').update(`fairplay ${facts.udid}`).digest(),
     },
@@ -66,15 +72,9 @@ export function activationRecordProblem(record: PlistDict, udid: string, randomn
   const fields = inner && typeof inner === 'object' && !Buffer.isBuffer(inner) && !Array.isArray(inner) && !(inner instanceof Date) ? inner : null;
   const token = fields?.['AccountToken'];
   const signature = fields?.['AccountTokenSignature'];
-  const certificate = fields?.['AccountTokenCertificate'];
-  if (!Buffer.isBuffer(token) || !Buffer.isBuffer(signature) || !Buffer.isBuffer(certificate)) return 'the activation record is incomplete';
-  let verified = false;
-  try {
-    verified = createVerify('sha256').update(token).verify(createPublicKey(certificate), signature);
-  } catch {
-    verified = false;
-  }
-  if (!verified) return 'the activation record signature does not verify';
+  if (!Buffer.isBuffer(token) || !Buffer.isBuffer(signature)) return 'the activation record is incomplete';
+  const expected = tokenSignature(token);
+  if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) return 'the activation record signature does not verify';
   const claims = readAccountToken(token);
   if (claims['UniqueDeviceID'] !== udid) return 'the activation record is for another device';
   if (randomness === null || claims['ActivationRandomness'] !== randomness) return 'the activation record does not answer this device’s activation info';

@@ -152,12 +152,14 @@ class AfcSession {
         return this.data(packet, nulStrings(info));
       }
       case AfcOp.readDir: {
-        const entries = path === null || path === undefined ? null : listDirectory(this.device, path);
-        if (!entries) return this.status(packet, path && this.device.files.has(path) ? AfcStatus.invalidArgument : AfcStatus.objectNotFound);
+        if (path === null || path === undefined) return this.status(packet, AfcStatus.permissionDenied);
+        const entries = listDirectory(this.device, path);
+        if (!entries) return this.status(packet, this.device.files.has(path) ? AfcStatus.invalidArgument : AfcStatus.objectNotFound);
         return this.data(packet, nulStrings(entries));
       }
       case AfcOp.getFileInfo: {
-        const info = path === null || path === undefined ? null : fileInfo(this.device, path, Date.now());
+        if (path === null || path === undefined) return this.status(packet, AfcStatus.permissionDenied);
+        const info = fileInfo(this.device, path, Date.now());
         return info ? this.data(packet, nulStrings(info)) : this.status(packet, AfcStatus.objectNotFound);
       }
       case AfcOp.makeDir:

@@ -1,9 +1,9 @@
 import { build as buildPlist } from 'plist';
 import { describe, expect, it } from 'vitest';
-import { answerDeviceActivation, answerDrmHandshake, type ActivationCounts } from '../emulators/ios/activation-server.ts';
-import { mobileActivationService } from '../emulators/ios/services/mobileactivationd.ts';
-import { decodePlistDict, type PlistDict } from '../emulators/ios/services/plist-service.ts';
-import { emulatedIpad, plistClient, serviceHarness, type ServiceHarness } from '../fixtures/ios-service-harness.ts';
+import { answerDeviceActivation, answerDrmHandshake, type ActivationCounts } from '../emulators/ios/activation-server.js';
+import { mobileActivationService } from '../emulators/ios/services/mobileactivationd.js';
+import { dictFromBytes, type PlistDict } from '../emulators/ios/services/plist-service.js';
+import { emulatedIpad, plistClient, serviceHarness, type ServiceHarness } from '../fixtures/ios-service-harness.js';
 
 /**
  * The exchange pymobiledevice3's MobileActivationService.activate() drives, against the emulated
@@ -88,9 +88,9 @@ describe('mobileactivationd with the activation stub', () => {
     const info = (await command(harness, 'CreateTunnel1ActivationInfoRequest', answerDrmHandshake(Buffer.from(xml(fresh))).body))['Value'] as PlistDict;
     const counts: ActivationCounts = { drmHandshake: 0, activated: 0, refusedLocked: 0, refusedInvalid: 0 };
     const { body, type } = urlencoded(xml(info));
-    const genuine = decodePlistDict(answerDeviceActivation(body, type, () => false, counts).body) as PlistDict;
+    const genuine = dictFromBytes(answerDeviceActivation(body, type, () => false, counts).body) as PlistDict;
     // A record a client made up: the token altered after the stub signed it.
-    const forged = decodePlistDict(Buffer.from(xml(genuine))) as PlistDict;
+    const forged = dictFromBytes(Buffer.from(xml(genuine))) as PlistDict;
     const inner = forged['ActivationRecord'] as PlistDict;
     inner['AccountToken'] = Buffer.from((inner['AccountToken'] as Buffer).toString().replace('iPad13,18', 'iPad13,19'));
     expect((await command(harness, 'HandleActivationInfoWithSessionRequest', Buffer.from(xml(forged))))['Error']).toMatch(/signature/);

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { UploadFaults } from '../emulators/ios/services/afc.ts';
-import { afcService } from '../emulators/ios/services/afc.ts';
-import { AfcOp, AfcStatus, type AfcPacket } from '../emulators/ios/services/afc-protocol.ts';
-import { IPAD_SETUP_PANES } from '../emulators/ios/services/supervision.ts';
-import { USB_UPLOAD_BYTES_PER_SECOND } from '../emulators/ios/services/timings.ts';
-import { afcClient, emulatedIpad, serviceHarness, type AfcClient } from '../fixtures/ios-service-harness.ts';
+import type { UploadFaults } from '../emulators/ios/services/afc.js';
+import { afcService } from '../emulators/ios/services/afc.js';
+import { AfcOp, AfcStatus, type AfcPacket } from '../emulators/ios/services/afc-protocol.js';
+import { IPAD_SETUP_PANES } from '../emulators/ios/services/supervision.js';
+import { USB_UPLOAD_BYTES_PER_SECOND } from '../emulators/ios/services/timings.js';
+import { afcClient, emulatedIpad, serviceHarness, type AfcClient } from '../fixtures/ios-service-harness.js';
 
 const u64 = (n: number): Buffer => {
   const b = Buffer.alloc(8);
@@ -90,7 +90,7 @@ describe('AFC', () => {
     const started = performance.now();
     await upload(afc, 'PublicStaging/big', Buffer.alloc(bytes), 65_536);
     const elapsed = performance.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(((bytes / USB_UPLOAD_BYTES_PER_SECOND) * 1000) * 0.9);
+    expect(elapsed).toBeGreaterThanOrEqual((bytes / USB_UPLOAD_BYTES_PER_SECOND) * 1000 * 0.9);
   });
 
   it('unplugs once when a PublicStaging upload reaches the fault share, keeping what was written', async () => {

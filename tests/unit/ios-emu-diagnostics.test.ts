@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { diagnosticsRelayService } from '../emulators/ios/services/diagnostics-relay.ts';
-import { REAL_DEVICE_MS } from '../emulators/ios/services/timings.ts';
-import { emulatedIpad, plistClient, serviceHarness } from '../fixtures/ios-service-harness.ts';
-import { until } from '../fixtures/until.ts';
+import { diagnosticsRelayService } from '../emulators/ios/services/diagnostics-relay.js';
+import { REAL_DEVICE_MS } from '../emulators/ios/services/timings.js';
+import { emulatedIpad, plistClient, serviceHarness } from '../fixtures/ios-service-harness.js';
+import { until } from '../fixtures/until.js';
 
 describe('diagnostics_relay', () => {
   it('restarts right after answering when the host does not wait for the disconnect', async () => {

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { installationProxyService } from '../emulators/ios/services/installation-proxy.ts';
-import type { PlistDict } from '../emulators/ios/services/plist-service.ts';
-import { emulatedIpad, plistClient, serviceHarness, type PlistClient } from '../fixtures/ios-service-harness.ts';
-import { infoPlist, writeZip } from '../fixtures/library-files.ts';
-import { tempDir } from '../fixtures/store-helpers.ts';
+import { installationProxyService } from '../emulators/ios/services/installation-proxy.js';
+import type { PlistDict } from '../emulators/ios/services/plist-service.js';
+import { emulatedIpad, plistClient, serviceHarness, type PlistClient } from '../fixtures/ios-service-harness.js';
+import { infoPlist, writeZip } from '../fixtures/library-files.js';
+import { tempDir } from '../fixtures/store-helpers.js';
 
 let dir: string;
 beforeAll(() => {
@@ -18,7 +18,13 @@ async function ipa(bundleId: string, version: string, signed = true): Promise<Bu
   const file = path.join(dir, `${bundleId}-${version}-${signed}.ipa`);
   await writeZip(file, {
     'Payload/Lernapp.app/Info.plist': infoPlist(
-      { CFBundleIdentifier: bundleId, CFBundleShortVersionString: version, CFBundleVersion: '77', CFBundleDisplayName: 'Lernapp', CFBundleExecutable: 'Lernapp' },
+      {
+        CFBundleIdentifier: bundleId,
+        CFBundleShortVersionString: version,
+        CFBundleVersion: '77',
+        CFBundleDisplayName: 'Lernapp',
+        CFBundleExecutable: 'Lernapp',
+      },
       true,
     ),
     'Payload/Lernapp.app/Lernapp': 'binary',
@@ -30,7 +36,7 @@ async function ipa(bundleId: string, version: string, signed = true): Promise<Bu
 
 /** Sends one command and collects the answers up to Complete or an Error, as libimobiledevice's status loop does. */
 async function run(client: PlistClient, command: PlistDict): Promise<PlistDict[]> {
-  await client.send(command);
+  client.send(command);
   const answers: PlistDict[] = [];
   for (;;) {
     const answer = await client.receive();
@@ -48,7 +54,11 @@ describe('installation_proxy Install', () => {
   it('installs the uploaded IPA with rising PercentComplete until Complete', async () => {
     const device = emulatedIpad();
     device.files.set('PublicStaging/de.schule.lernapp', await ipa('de.schule.lernapp', '2.4.1'));
-    const answers = await run(connect(device), { Command: 'Install', PackagePath: 'PublicStaging/de.schule.lernapp', ClientOptions: { CFBundleIdentifier: 'de.schule.lernapp' } });
+    const answers = await run(connect(device), {
+      Command: 'Install',
+      PackagePath: 'PublicStaging/de.schule.lernapp',
+      ClientOptions: { CFBundleIdentifier: 'de.schule.lernapp' },
+    });
     expect(answers.at(-1)).toEqual({ Status: 'Complete' });
     const percents = answers.slice(0, -1).map((a) => a['PercentComplete'] as number);
     expect(percents.length).toBeGreaterThan(5);
@@ -110,10 +120,12 @@ describe('installation_proxy Browse, Lookup, Uninstall', () => {
 
   it('filters by type and trims to ReturnAttributes, as ideviceinstaller -l asks', async () => {
     const client = connect(withApps(2));
-    const user = (await run(client, {
-      Command: 'Browse',
-      ClientOptions: { ApplicationType: 'User', ReturnAttributes: ['CFBundleIdentifier', 'CFBundleDisplayName', 'CFBundleVersion'] },
-    }))[0];
+    const user = (
+      await run(client, {
+        Command: 'Browse',
+        ClientOptions: { ApplicationType: 'User', ReturnAttributes: ['CFBundleIdentifier', 'CFBundleDisplayName', 'CFBundleVersion'] },
+      })
+    )[0];
     expect(user?.['CurrentList']).toEqual([
       { CFBundleIdentifier: 'de.app0', CFBundleDisplayName: 'App 0', CFBundleVersion: '1.0' },
       { CFBundleIdentifier: 'de.app1', CFBundleDisplayName: 'App 1', CFBundleVersion: '1.1' },

@@ -4,14 +4,14 @@ import path from 'node:path';
 import forge from 'node-forge';
 import { build as buildPlist } from 'plist';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mcInstallService } from '../emulators/ios/services/mcinstall.ts';
-import { approveProfiles } from '../emulators/ios/services/profiles.ts';
-import type { PlistDict } from '../emulators/ios/services/plist-service.ts';
-import { IPAD_SETUP_PANES } from '../emulators/ios/services/supervision.ts';
-import { REAL_DEVICE_MS } from '../emulators/ios/services/timings.ts';
-import { emulatedIpad, plistClient, serviceHarness, type PlistClient } from '../fixtures/ios-service-harness.ts';
-import { makeCertificate, profilePlist, signCms, type TestCertificate } from '../fixtures/library-files.ts';
-import { tempDir } from '../fixtures/store-helpers.ts';
+import { mcInstallService } from '../emulators/ios/services/mcinstall.js';
+import { approveProfiles } from '../emulators/ios/services/profiles.js';
+import type { PlistDict } from '../emulators/ios/services/plist-service.js';
+import { IPAD_SETUP_PANES } from '../emulators/ios/services/supervision.js';
+import { REAL_DEVICE_MS } from '../emulators/ios/services/timings.js';
+import { emulatedIpad, plistClient, serviceHarness, type PlistClient } from '../fixtures/ios-service-harness.js';
+import { makeCertificate, profilePlist, signCms, type TestCertificate } from '../fixtures/library-files.js';
+import { tempDir } from '../fixtures/store-helpers.js';
 
 let dir: string;
 let supervisor: TestCertificate;
@@ -54,7 +54,22 @@ async function escalate(client: PlistClient, cert: TestCertificate, sign: (chall
 function opensslSha1(challenge: Buffer, cert: TestCertificate): Buffer {
   const input = path.join(dir, `challenge-${Math.random().toString(36).slice(2)}`);
   fs.writeFileSync(input, challenge);
-  return execFileSync('openssl', ['smime', '-sign', '-binary', '-nodetach', '-md', 'sha1', '-outform', 'der', '-in', input, '-signer', cert.cert, '-inkey', cert.key]);
+  return execFileSync('openssl', [
+    'smime',
+    '-sign',
+    '-binary',
+    '-nodetach',
+    '-md',
+    'sha1',
+    '-outform',
+    'der',
+    '-in',
+    input,
+    '-signer',
+    cert.cert,
+    '-inkey',
+    cert.key,
+  ]);
 }
 
 /** A SignedData without signed attributes (node-forge's default when none are given). */
@@ -62,7 +77,11 @@ function forgeWithoutAttributes(challenge: Buffer, cert: TestCertificate): Buffe
   const p7 = forge.pkcs7.createSignedData();
   p7.content = forge.util.createBuffer(challenge.toString('binary'));
   p7.addCertificate(fs.readFileSync(cert.cert, 'utf8'));
-  p7.addSigner({ key: fs.readFileSync(cert.key, 'utf8'), certificate: fs.readFileSync(cert.cert, 'utf8'), digestAlgorithm: forge.pki.oids['sha256'] as string });
+  p7.addSigner({
+    key: fs.readFileSync(cert.key, 'utf8'),
+    certificate: fs.readFileSync(cert.cert, 'utf8'),
+    digestAlgorithm: forge.pki.oids['sha256'] as string,
+  });
   p7.sign();
   return Buffer.from(forge.asn1.toDer(p7.toAsn1()).getBytes(), 'binary');
 }

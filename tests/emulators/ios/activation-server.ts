@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { activationRecordFor, handshakeResponseFor, readActivationInfo } from './services/activation-protocol.ts';
-import { dataField, decodePlistDict, encodePlist } from './services/plist-service.ts';
+import { activationRecordFor, handshakeResponseFor, readActivationInfo } from './services/activation-protocol.js';
+import { dataField, dictFromBytes, encodeXmlPlist } from './services/plist-service.js';
 
 /**
  * A stand-in for Apple's activation server (albert.apple.com/deviceservices/...) on loopback, for the
@@ -45,10 +45,10 @@ const plain = (status: number, text: string): StubAnswer => ({ status, contentTy
 
 /** drmHandshake: the body is the device's session blob as a plist. */
 export function answerDrmHandshake(body: Buffer): StubAnswer {
-  const blob = decodePlistDict(body);
+  const blob = dictFromBytes(body);
   const request = blob ? dataField(blob, 'HandshakeRequestMessage') : null;
   if (!request) return plain(400, 'drmHandshake: no HandshakeRequestMessage in the posted plist');
-  const answer = encodePlist({
+  const answer = encodeXmlPlist({
     HandshakeResponseMessage: handshakeResponseFor(request),
     serverKP: Buffer.from('benchline activation stub'),
     FDRBlob: Buffer.alloc(16),
@@ -95,12 +95,7 @@ function activationLockForm(): Buffer {
   );
 }
 
-export function answerDeviceActivation(
-  body: Buffer,
-  contentType: string,
-  isActivationLocked: (udid: string) => boolean,
-  counts: ActivationCounts,
-): StubAnswer {
+export function answerDeviceActivation(body: Buffer, contentType: string, isActivationLocked: (udid: string) => boolean, counts: ActivationCounts): StubAnswer {
   const field = activationInfoField(body, contentType);
   const facts = field === null ? 'no activation-info field in the form' : readActivationInfo(field);
   if (typeof facts === 'string') {
@@ -113,7 +108,7 @@ export function answerDeviceActivation(
   }
   counts.activated++;
   // Exactly "text/xml": pymobiledevice3 compares the Content-Type with it.
-  return { status: 200, contentType: 'text/xml', body: encodePlist(activationRecordFor(facts)) };
+  return { status: 200, contentType: 'text/xml', body: encodeXmlPlist(activationRecordFor(facts)) };
 }
 
 export async function startActivationServer(options: ActivationServerOptions): Promise<ActivationServer> {

@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { decodePlistDict, encodePlist, stringField, type PlistDict } from './plist-service.ts';
+import { dictFromBytes, encodeXmlPlist, stringField, type PlistDict } from './plist-service.js';
 
 /**
  * What the emulated mobileactivationd and the activation stub (../activation-server.ts) agree on, in
@@ -83,7 +83,7 @@ export function activationRecordProblem(record: PlistDict, udid: string, randomn
 
 /** The activation info's inner ActivationInfoXML (a plist the device writes and the server reads). */
 export function activationInfoXml(facts: ActivationFacts & { productVersion: string; activationState: string }): Buffer {
-  return encodePlist({
+  return encodeXmlPlist({
     ActivationRandomness: facts.randomness,
     ActivationState: facts.activationState,
     DeviceClass: 'iPad',
@@ -98,12 +98,12 @@ export function activationInfoXml(facts: ActivationFacts & { productVersion: str
 export function readActivationInfo(text: string): ActivationFacts | string {
   const trimmed = text.trim();
   const wrapped = trimmed.startsWith('<dict') ? `<plist version="1.0">${trimmed}</plist>` : trimmed;
-  const info = decodePlistDict(Buffer.from(wrapped, 'utf8'));
+  const info = dictFromBytes(Buffer.from(wrapped, 'utf8'));
   const xml = info?.['ActivationInfoXML'];
   const signature = info?.['FairPlaySignature'];
   if (!info || !Buffer.isBuffer(xml) || !Buffer.isBuffer(signature)) return 'activation-info is not an activation info';
   if (!fairPlaySignatureOf(xml).equals(signature)) return 'the activation info signature does not verify';
-  const inner = decodePlistDict(xml);
+  const inner = dictFromBytes(xml);
   const udid = inner && stringField(inner, 'UniqueDeviceID');
   const serialNumber = inner && stringField(inner, 'SerialNumber');
   const productType = inner && stringField(inner, 'ProductType');

@@ -1,6 +1,6 @@
-import type { EmulatedIpadState } from '../emulated-ipad.ts';
-import { AfcStatus, type AfcStatusCode } from './afc-protocol.ts';
-import { extrasOf } from './device-extras.ts';
+import type { EmulatedIpadState } from '../emulated-ipad.js';
+import { AfcStatus, type AfcStatusCode } from './afc-protocol.js';
+import { extrasOf } from './device-extras.js';
 
 /**
  * The media partition AFC sees (/var/mobile/Media), over the device's `files` map (path -> bytes,
@@ -116,9 +116,35 @@ export function fileInfo(device: EmulatedIpadState, path: string, now: number): 
   const ns = String(BigInt(now) * 1_000_000n);
   const file = device.files.get(path);
   if (file) {
-    return ['st_size', String(file.length), 'st_blocks', String(Math.ceil(file.length / 512)), 'st_nlink', '1', 'st_ifmt', 'S_IFREG', 'st_mtime', ns, 'st_birthtime', ns];
+    return [
+      'st_size',
+      String(file.length),
+      'st_blocks',
+      String(Math.ceil(file.length / 512)),
+      'st_nlink',
+      '1',
+      'st_ifmt',
+      'S_IFREG',
+      'st_mtime',
+      ns,
+      'st_birthtime',
+      ns,
+    ];
   }
   const entries = listDirectory(device, path);
   if (!entries) return null;
-  return ['st_size', String(entries.length * 32), 'st_blocks', '0', 'st_nlink', String(entries.length), 'st_ifmt', 'S_IFDIR', 'st_mtime', ns, 'st_birthtime', ns];
+  return [
+    'st_size',
+    String(entries.length * 32),
+    'st_blocks',
+    '0',
+    'st_nlink',
+    String(entries.length),
+    'st_ifmt',
+    'S_IFDIR',
+    'st_mtime',
+    ns,
+    'st_birthtime',
+    ns,
+  ];
 }

@@ -1,4 +1,4 @@
-import type { FrameExtractor } from './frame-reader.ts';
+import type { FrameExtractor } from './frame-reader.js';
 
 /**
  * AFC framing (pymobiledevice3 services/afc.py, go-ios ios/afc/, libimobiledevice src/afc.c): a

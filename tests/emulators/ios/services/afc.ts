@@ -1,20 +1,11 @@
 import type { Duplex } from 'node:stream';
-import type { EmulatedFaults, EmulatedIpadState, EmulatorEnv, ServiceHandler } from '../emulated-ipad.ts';
-import {
-  fileInfo,
-  isDirectory,
-  listDirectory,
-  makeDirectory,
-  normalizeAfcPath,
-  removePath,
-  renamePath,
-  type FsResult,
-} from './afc-filesystem.ts';
-import { afcPacket, AfcOp, AfcStatus, extractAfcPacket, nulStrings, payloadPaths, u64, type AfcPacket, type AfcStatusCode } from './afc-protocol.ts';
-import { frameReader, writeFrame } from './frame-reader.ts';
-import { delay } from './plist-service.ts';
-import { finishSetupIfComplete, SKIP_SETUP_FILE } from './supervision.ts';
-import { USB_UPLOAD_BYTES_PER_SECOND } from './timings.ts';
+import type { EmulatedFaults, EmulatedIpadState, EmulatorEnv, ServiceHandler } from '../emulated-ipad.js';
+import { fileInfo, isDirectory, listDirectory, makeDirectory, normalizeAfcPath, removePath, renamePath, type FsResult } from './afc-filesystem.js';
+import { afcPacket, AfcOp, AfcStatus, extractAfcPacket, nulStrings, payloadPaths, u64, type AfcPacket, type AfcStatusCode } from './afc-protocol.js';
+import { frameReader, writeFrame } from './frame-reader.js';
+import { delay } from './plist-service.js';
+import { finishSetupIfComplete, SKIP_SETUP_FILE } from './supervision.js';
+import { USB_UPLOAD_BYTES_PER_SECOND } from './timings.js';
 
 /**
  * com.apple.afc: the operations ideviceinstaller, go-ios and appium-ios-device use to upload an app
@@ -134,7 +125,7 @@ class AfcSession {
     delete this.device.faults.unplugDuringUploadAt;
     saveFile(this.device, file);
     this.gone = true;
-    this.env.log(`${this.device.udid}: unplugged during the upload of ${file.path} at ${file.size} bytes (fault)`);
+    this.env.log(`unplugged during the upload of ${file.path} at ${file.size} bytes (fault)`);
     this.env.unplug();
     return null;
   }
@@ -148,7 +139,16 @@ class AfcSession {
       case AfcOp.getDeviceInfo: {
         let used = 0;
         for (const f of this.device.files.values()) used += f.length;
-        const info = ['Model', this.device.productType, 'FSTotalBytes', String(FS_TOTAL_BYTES), 'FSFreeBytes', String(FS_TOTAL_BYTES - used), 'FSBlockSize', '4096'];
+        const info = [
+          'Model',
+          this.device.productType,
+          'FSTotalBytes',
+          String(FS_TOTAL_BYTES),
+          'FSFreeBytes',
+          String(FS_TOTAL_BYTES - used),
+          'FSBlockSize',
+          '4096',
+        ];
         return this.data(packet, nulStrings(info));
       }
       case AfcOp.readDir: {
@@ -249,7 +249,14 @@ class AfcSession {
     const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
     if (!isDirectory(this.device, parent)) return this.status(packet, AfcStatus.objectNotFound);
     const content = existing && !mode.truncate ? Buffer.from(existing) : Buffer.alloc(0);
-    const file: OpenFile = { path, content, size: content.length, position: mode.append ? content.length : 0, writable: mode.writable, dirty: !existing || mode.truncate };
+    const file: OpenFile = {
+      path,
+      content,
+      size: content.length,
+      position: mode.append ? content.length : 0,
+      writable: mode.writable,
+      dirty: !existing || mode.truncate,
+    };
     // O_CREAT/O_TRUNC take effect at open, before the first write.
     saveFile(this.device, file);
     const handle = this.nextHandle++;

@@ -1,4 +1,4 @@
-import type { EmulatedIpadState } from '../emulated-ipad.ts';
+import type { EmulatedIpadState } from '../emulated-ipad.js';
 
 /**
  * What the services keep about a device beyond EmulatedIpadState (whose shape the emulator, the

@@ -1,5 +1,5 @@
-import type { EmulatedIpadState } from '../emulated-ipad.ts';
-import { resetExtras } from './device-extras.ts';
+import type { EmulatedIpadState } from '../emulated-ipad.js';
+import { resetExtras } from './device-extras.js';
 
 /** The name an iPad has after "Erase All Content and Settings". */
 export const FACTORY_DEVICE_NAME = 'iPad';

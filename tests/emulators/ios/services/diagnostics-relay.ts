@@ -1,6 +1,6 @@
-import type { EmulatedIpadState, EmulatorEnv, ServiceHandler } from '../emulated-ipad.ts';
-import { servePlistRequests, stringField, type PlistDict } from './plist-service.ts';
-import { REAL_DEVICE_MS } from './timings.ts';
+import type { EmulatedIpadState, EmulatorEnv, ServiceHandler } from '../emulated-ipad.js';
+import { servePlistRequests, stringField, type PlistDict } from './plist-service.js';
+import { REAL_DEVICE_MS } from './timings.js';
 
 /**
  * com.apple.mobile.diagnostics_relay (libimobiledevice src/diagnostics_relay.c, go-ios
@@ -57,24 +57,24 @@ export const diagnosticsRelayService: ServiceHandler = (stream, device, env: Emu
     const waitForDisconnect = request['WaitForDisconnect'] === true;
     switch (stringField(request, 'Request')) {
       case 'Restart':
-        await c.send(SUCCESS);
+        c.send(SUCCESS);
         schedule(() => env.reboot(REAL_DEVICE_MS.restartAway), waitForDisconnect, 0);
-        env.log(`${device.udid}: restart requested`);
+        env.log(`restart requested`);
         return;
       case 'Shutdown':
-        await c.send(SUCCESS);
+        c.send(SUCCESS);
         // Powered off, the device is gone from the bus until someone plugs it in again.
         schedule(() => env.unplug(), waitForDisconnect, env.scaled(REAL_DEVICE_MS.shutdownBegins));
         return;
       case 'Sleep':
       case 'Goodbye':
-        await c.send(SUCCESS);
+        c.send(SUCCESS);
         return;
       case 'IORegistry':
-        await c.send(request['EntryClass'] === 'IOPMPowerSource' ? batteryRegistry(device) : { Status: 'Success', Diagnostics: { IORegistry: {} } });
+        c.send(request['EntryClass'] === 'IOPMPowerSource' ? batteryRegistry(device) : { Status: 'Success', Diagnostics: { IORegistry: {} } });
         return;
       default:
-        await c.send({ Status: 'UnknownRequest' });
+        c.send({ Status: 'UnknownRequest' });
     }
   });
   void conn.ended.then(runPending);

@@ -1,9 +1,9 @@
-import type { ServiceHandler } from '../emulated-ipad.ts';
-import { afcService } from './afc.ts';
-import { diagnosticsRelayService } from './diagnostics-relay.ts';
-import { installationProxyService } from './installation-proxy.ts';
-import { mcInstallService } from './mcinstall.ts';
-import { mobileActivationService } from './mobileactivationd.ts';
+import type { ServiceHandler } from '../emulated-ipad.js';
+import { afcService } from './afc.js';
+import { diagnosticsRelayService } from './diagnostics-relay.js';
+import { installationProxyService } from './installation-proxy.js';
+import { mcInstallService } from './mcinstall.js';
+import { mobileActivationService } from './mobileactivationd.js';
 
 /** The services an emulated iPad starts through lockdown's StartService, by service name. */
 export const IPAD_SERVICES: Record<string, ServiceHandler> = {
@@ -14,8 +14,7 @@ export const IPAD_SERVICES: Record<string, ServiceHandler> = {
   'com.apple.mobile.diagnostics_relay': diagnosticsRelayService,
 };
 
-export { approveProfiles } from './profiles.ts';
-export { eraseDeviceState } from './device-reset.ts';
-export { verifySignedChallenge } from './supervisor-signature.ts';
-export { IPAD_SETUP_PANES } from './supervision.ts';
-export type { UploadFaults } from './afc.ts';
+export { approveProfiles } from './profiles.js';
+export { eraseDeviceState } from './device-reset.js';
+export { IPAD_SETUP_PANES } from './supervision.js';
+export type { UploadFaults } from './afc.js';

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { EmulatedIpadState, EmulatorEnv, InstalledApp, ServiceHandler } from '../emulated-ipad.ts';
-import { normalizeAfcPath } from './afc-filesystem.ts';
-import { extrasOf } from './device-extras.ts';
-import { inspectPackage } from './ipa-package.ts';
-import { delay, isDict, servePlistRequests, stringField, type PlistConnection, type PlistDict, type PlistValue } from './plist-service.ts';
-import { REAL_DEVICE_MS } from './timings.ts';
+import type { EmulatedIpadState, EmulatorEnv, InstalledApp, ServiceHandler } from '../emulated-ipad.js';
+import { normalizeAfcPath } from './afc-filesystem.js';
+import { extrasOf } from './device-extras.js';
+import { inspectPackage } from './ipa-package.js';
+import { delay, isPlistDict, servePlistRequests, stringField, type PlistDict, type PlistValue, type ServiceConnection } from './plist-service.js';
+import { REAL_DEVICE_MS } from './timings.js';
 
 /**
  * com.apple.mobile.installation_proxy (libimobiledevice src/installation_proxy.c, go-ios
@@ -101,19 +101,19 @@ function selectApps(device: EmulatedIpadState, options: PlistDict): PlistDict[] 
     .map((a) => (keep ? Object.fromEntries(Object.entries(a).filter(([k]) => keep.includes(k) || k === 'CFBundleIdentifier')) : a));
 }
 
-async function browse(device: EmulatedIpadState, options: PlistDict, conn: PlistConnection): Promise<void> {
+async function browse(device: EmulatedIpadState, options: PlistDict, conn: ServiceConnection): Promise<void> {
   const apps = selectApps(device, options);
   for (let index = 0; index < apps.length; index += BROWSE_PAGE) {
     const page = apps.slice(index, index + BROWSE_PAGE);
-    await conn.send({ CurrentIndex: index, CurrentAmount: page.length, CurrentList: page, Total: apps.length, Status: 'BrowsingApplications' });
+    conn.send({ CurrentIndex: index, CurrentAmount: page.length, CurrentList: page, Total: apps.length, Status: 'BrowsingApplications' });
   }
-  await conn.send({ Status: 'Complete' });
+  conn.send({ Status: 'Complete' });
 }
 
-async function install(device: EmulatedIpadState, env: EmulatorEnv, packagePath: string | null, conn: PlistConnection): Promise<void> {
+async function install(device: EmulatedIpadState, env: EmulatorEnv, packagePath: string | null, conn: ServiceConnection): Promise<void> {
   const path = packagePath === null ? null : normalizeAfcPath(packagePath);
   if (path === null) {
-    await conn.send({ Error: 'MissingPackagePath', ErrorDescription: 'The request has no PackagePath.' });
+    conn.send({ Error: 'MissingPackagePath', ErrorDescription: 'The request has no PackagePath.' });
     return;
   }
   const generation = extrasOf(device).generation;
@@ -124,17 +124,21 @@ async function install(device: EmulatedIpadState, env: EmulatorEnv, packagePath:
   const failure = !verdict.ok
     ? verdict
     : device.faults.failVerification?.includes(verdict.app.bundleId)
-      ? ({ ok: false, error: 'ApplicationVerificationFailed', description: `Failed to verify code signature of ${verdict.app.bundleId} : 0xe8008001 (A signed resource has been added, modified, or deleted.)` } as const)
+      ? ({
+          ok: false,
+          error: 'ApplicationVerificationFailed',
+          description: `Failed to verify code signature of ${verdict.app.bundleId} : 0xe8008001 (A signed resource has been added, modified, or deleted.)`,
+        } as const)
       : null;
   const totalMs = env.scaled(REAL_DEVICE_MS.appInstallBase + (REAL_DEVICE_MS.appInstallPerMiB * (data?.length ?? 0)) / (1024 * 1024));
   for (const [status, percent, share] of INSTALL_STAGES) {
-    await conn.send({ PercentComplete: percent, Status: status });
+    conn.send({ PercentComplete: percent, Status: status });
     await delay(totalMs * share);
     if (failure && FAILS_AFTER[failure.error] === status) {
       const error: PlistDict = { Error: failure.error, ErrorDescription: failure.description };
       if (failure.error === 'ApplicationVerificationFailed') error['ErrorDetail'] = VERIFICATION_ERROR_DETAIL;
-      env.log(`${device.udid}: install of ${path} failed: ${failure.error}`);
-      await conn.send(error);
+      env.log(`install of ${path} failed: ${failure.error}`);
+      conn.send(error);
       return;
     }
   }
@@ -142,23 +146,23 @@ async function install(device: EmulatedIpadState, env: EmulatorEnv, packagePath:
   if (!verdict.ok || extrasOf(device).generation !== generation) return;
   device.apps.set(verdict.app.bundleId, { ...verdict.app });
   device.files.delete(path);
-  env.log(`${device.udid}: installed ${verdict.app.bundleId} ${verdict.app.version}`);
-  await conn.send({ Status: 'Complete' });
+  env.log(`installed ${verdict.app.bundleId} ${verdict.app.version}`);
+  conn.send({ Status: 'Complete' });
 }
 
-async function uninstall(device: EmulatedIpadState, env: EmulatorEnv, bundleId: string | null, conn: PlistConnection): Promise<void> {
+async function uninstall(device: EmulatedIpadState, env: EmulatorEnv, bundleId: string | null, conn: ServiceConnection): Promise<void> {
   if (bundleId && device.apps.has(bundleId)) {
-    await conn.send({ PercentComplete: 50, Status: 'RemovingApplication' });
+    conn.send({ PercentComplete: 50, Status: 'RemovingApplication' });
     await delay(env.scaled(REAL_DEVICE_MS.appUninstall));
     device.apps.delete(bundleId);
-    await conn.send({ PercentComplete: 90, Status: 'GeneratingApplicationMap' });
+    conn.send({ PercentComplete: 90, Status: 'GeneratingApplicationMap' });
   }
-  await conn.send({ Status: 'Complete' });
+  conn.send({ Status: 'Complete' });
 }
 
 function optionsOf(request: PlistDict): PlistDict {
   const options: PlistValue | undefined = request['ClientOptions'];
-  return isDict(options) ? options : {};
+  return isPlistDict(options) ? options : {};
 }
 
 export const installationProxyService: ServiceHandler = (stream, device, env) => {
@@ -167,19 +171,19 @@ export const installationProxyService: ServiceHandler = (stream, device, env) =>
     switch (command) {
       case 'Install':
       case 'Upgrade':
-        return install(device, env, stringField(request, 'PackagePath'), conn);
+        return install(device, env, stringField(request, 'PackagePath') ?? null, conn);
       case 'Uninstall':
-        return uninstall(device, env, stringField(request, 'ApplicationIdentifier'), conn);
+        return uninstall(device, env, stringField(request, 'ApplicationIdentifier') ?? null, conn);
       case 'Browse':
         return browse(device, optionsOf(request), conn);
       case 'Lookup': {
         const result: PlistDict = {};
         for (const app of selectApps(device, optionsOf(request))) result[app['CFBundleIdentifier'] as string] = app;
-        await conn.send({ LookupResult: result, Status: 'Complete' });
+        conn.send({ LookupResult: result, Status: 'Complete' });
         return;
       }
       default:
-        await conn.send({ Error: 'UnknownCommand', ErrorDescription: `Unknown command ${command ?? '(none)'}` });
+        conn.send({ Error: 'UnknownCommand', ErrorDescription: `Unknown command ${command ?? '(none)'}` });
     }
   });
 };

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import yauzl, { type Entry } from 'yauzl';
-import { decodePlistDict, stringField } from './plist-service.ts';
+import { dictFromBytes, stringField } from './plist-service.js';
 
 /**
  * What installd finds in an uploaded package: a zip with Payload/<Name>.app/Info.plist naming the
@@ -52,12 +52,16 @@ export async function inspectPackage(data: Buffer): Promise<PackageVerdict> {
     if (!infoName || !infoEntry || infoEntry.uncompressedSize > MAX_INFO_PLIST_BYTES) {
       return { ok: false, error: 'PackageInspectionFailed', description: 'Failed to find an app bundle (Payload/*.app/Info.plist) in the package.' };
     }
-    const info = decodePlistDict(await readEntry(zip, infoEntry));
+    const info = dictFromBytes(await readEntry(zip, infoEntry));
     const bundleId = info ? stringField(info, 'CFBundleIdentifier') : null;
     if (!info || !bundleId) return { ok: false, error: 'PackageInspectionFailed', description: `${infoName} has no CFBundleIdentifier.` };
     const appDir = infoName.slice(0, -'Info.plist'.length);
     if (!entries.has(`${appDir}_CodeSignature/CodeResources`)) {
-      return { ok: false, error: 'ApplicationVerificationFailed', description: `Failed to verify code signature of ${appDir.slice(0, -1)} : 0xe8008001 (No code signature found.)` };
+      return {
+        ok: false,
+        error: 'ApplicationVerificationFailed',
+        description: `Failed to verify code signature of ${appDir.slice(0, -1)} : 0xe8008001 (No code signature found.)`,
+      };
     }
     const version = stringField(info, 'CFBundleShortVersionString') ?? stringField(info, 'CFBundleVersion') ?? '1.0';
     const displayName = stringField(info, 'CFBundleDisplayName') ?? stringField(info, 'CFBundleName') ?? bundleId;

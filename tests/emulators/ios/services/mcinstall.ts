@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { EmulatedIpadState, EmulatorEnv, ServiceHandler } from '../emulated-ipad.ts';
-import { extrasOf } from './device-extras.ts';
-import { eraseDeviceState } from './device-reset.ts';
-import { dataField, decodePlist, delay, isDict, servePlistRequests, stringField, type PlistDict } from './plist-service.ts';
-import { newInstalledProfile, profileListAnswer, readProfile } from './profiles.ts';
-import { finishSetupIfComplete, isSupervisorCertificate, POST_SETUP_PURPOSE } from './supervision.ts';
-import { verifySignedChallenge } from './supervisor-signature.ts';
-import { REAL_DEVICE_MS } from './timings.ts';
+import type { EmulatedIpadState, EmulatorEnv, ServiceHandler } from '../emulated-ipad.js';
+import { extrasOf } from './device-extras.js';
+import { eraseDeviceState } from './device-reset.js';
+import { dataField, delay, dictFromBytes, isPlistDict, servePlistRequests, stringField, type PlistDict } from './plist-service.js';
+import { newInstalledProfile, profileListAnswer, readProfile } from './profiles.js';
+import { finishSetupIfComplete, isSupervisorCertificate, POST_SETUP_PURPOSE } from './supervision.js';
+import { verifyPkcs7Signature } from '../lockdown/pkcs7-verify.js';
+import { REAL_DEVICE_MS } from './timings.js';
 
 /**
  * com.apple.mobile.MCInstall (pymobiledevice3 services/mobile_config.py, go-ios ios/mcinstall/):
@@ -62,13 +62,8 @@ function profileIdentifierOf(request: PlistDict): string | null {
   const text = stringField(request, 'ProfileIdentifier');
   if (text) return text;
   const data = dataField(request, 'ProfileIdentifier');
-  if (!data) return null;
-  try {
-    const dict = decodePlist(data);
-    return isDict(dict) ? stringField(dict, 'PayloadIdentifier') : null;
-  } catch {
-    return null;
-  }
+  const dict = data ? dictFromBytes(data) : null;
+  return (dict && stringField(dict, 'PayloadIdentifier')) ?? null;
 }
 
 async function installProfile(device: EmulatedIpadState, env: EmulatorEnv, payload: Buffer | null, silent: boolean): Promise<PlistDict> {
@@ -78,7 +73,7 @@ async function installProfile(device: EmulatedIpadState, env: EmulatorEnv, paylo
   // A set-up device shows a non-silent profile in Settings and installs it only when the user approves.
   const approved = silent || !device.setupDone || !device.faults.profilesNeedApproval;
   device.profiles.set(read.facts.identifier, newInstalledProfile(read.facts, payload, approved, silent));
-  env.log(`${device.udid}: profile ${read.facts.identifier} ${approved ? 'installed' : 'waiting for approval'}${silent ? ' (silent)' : ''}`);
+  env.log(`profile ${read.facts.identifier} ${approved ? 'installed' : 'waiting for approval'}${silent ? ' (silent)' : ''}`);
   return ACKNOWLEDGED;
 }
 
@@ -92,15 +87,15 @@ async function removeProfile(device: EmulatedIpadState, env: EmulatorEnv, identi
 }
 
 async function setCloudConfiguration(device: EmulatedIpadState, env: EmulatorEnv, request: PlistDict): Promise<PlistDict> {
-  let configuration = request['CloudConfiguration'];
-  if (Buffer.isBuffer(configuration)) configuration = decodePlist(configuration);
-  if (!isDict(configuration)) return failure(MC_ERRORS.malformedCloudConfiguration);
+  const sent = request['CloudConfiguration'];
+  const configuration = Buffer.isBuffer(sent) ? dictFromBytes(sent) : isPlistDict(sent) ? sent : null;
+  if (!configuration) return failure(MC_ERRORS.malformedCloudConfiguration);
   if (device.activationState === 'Unactivated') return failure(MC_ERRORS.notActivated);
   // Supervision only happens in Setup Assistant: a device that is set up, or already configured, must be erased first.
   if (device.cloudConfiguration || device.setupDone) return failure(MC_ERRORS.cloudConfigurationPresent);
   await delay(env.scaled(REAL_DEVICE_MS.setCloudConfiguration));
   device.cloudConfiguration = { ...configuration };
-  env.log(`${device.udid}: cloud configuration set${configuration['IsSupervised'] === true ? ' (supervised)' : ''}`);
+  env.log(`cloud configuration set${configuration['IsSupervised'] === true ? ' (supervised)' : ''}`);
   finishSetupIfComplete(device, env, configuration['CloudConfigurationUIComplete'] === true);
   return ACKNOWLEDGED;
 }
@@ -120,7 +115,7 @@ function escalateResponse(request: PlistDict, escalation: Escalation): PlistDict
   escalation.pending = null;
   const signed = dataField(request, 'SignedRequest');
   if (!pending || !signed) return failure(MC_ERRORS.challengeRejected, 'no Escalate before');
-  const verdict = verifySignedChallenge(signed, pending.challenge, pending.certificate);
+  const verdict = verifyPkcs7Signature(signed, pending.challenge, pending.certificate);
   if (!verdict.ok) return failure(MC_ERRORS.challengeRejected, verdict.reason);
   escalation.escalated = true;
   return ACKNOWLEDGED;
@@ -129,7 +124,7 @@ function escalateResponse(request: PlistDict, escalation: Escalation): PlistDict
 function eraseDevice(device: EmulatedIpadState, env: EmulatorEnv): void {
   // The answer goes out first; the device leaves a moment later, which closes this connection too.
   setTimeout(() => {
-    env.log(`${device.udid}: erasing`);
+    env.log(`erasing`);
     eraseDeviceState(device);
     env.reboot(REAL_DEVICE_MS.eraseAway);
   }, env.scaled(REAL_DEVICE_MS.eraseBegins));
@@ -145,10 +140,10 @@ async function answer(device: EmulatedIpadState, env: EmulatorEnv, request: Plis
     case 'GetProfileList':
       return profileListAnswer(device);
     case 'InstallProfile':
-      return installProfile(device, env, dataField(request, 'Payload'), false);
+      return installProfile(device, env, dataField(request, 'Payload') ?? null, false);
     case 'InstallProfileSilent':
       if (!escalation.escalated) return failure(MC_ERRORS.notEscalated);
-      return installProfile(device, env, dataField(request, 'Payload'), true);
+      return installProfile(device, env, dataField(request, 'Payload') ?? null, true);
     case 'RemoveProfile':
       return removeProfile(device, env, profileIdentifierOf(request), escalation);
     case 'Escalate':
@@ -180,6 +175,6 @@ async function answer(device: EmulatedIpadState, env: EmulatorEnv, request: Plis
 export const mcInstallService: ServiceHandler = (stream, device, env) => {
   const escalation: Escalation = { pending: null, escalated: false };
   servePlistRequests(stream, env, 'MCInstall', async (request, conn) => {
-    await conn.send(await answer(device, env, request, escalation));
+    conn.send(await answer(device, env, request, escalation));
   });
 };

@@ -23,18 +23,18 @@
  * lockdown Activate, iOS < 10) is lockdownd's, not this service's.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { EmulatedIpadState, EmulatorEnv, ServiceHandler } from '../emulated-ipad.ts';
-import { activationInfoXml, activationRecordProblem, fairPlaySignatureOf, handshakeResponseFor } from './activation-protocol.ts';
-import { extrasOf } from './device-extras.ts';
-import { dataField, decodePlistDict, delay, isDict, servePlistRequests, stringField, type PlistDict } from './plist-service.ts';
-import { REAL_DEVICE_MS } from './timings.ts';
+import type { EmulatedIpadState, EmulatorEnv, ServiceHandler } from '../emulated-ipad.js';
+import { activationInfoXml, activationRecordProblem, fairPlaySignatureOf, handshakeResponseFor } from './activation-protocol.js';
+import { extrasOf } from './device-extras.js';
+import { dataField, delay, dictFromBytes, isPlistDict, servePlistRequests, stringField, type PlistDict } from './plist-service.js';
+import { REAL_DEVICE_MS } from './timings.js';
 
 /** A Value that may come as a plist dict or as the raw bytes of one (pymobiledevice3 forwards HTTP bodies as data). */
 function dictValue(request: PlistDict): PlistDict | null {
   const value = request['Value'];
-  if (isDict(value)) return value;
+  if (isPlistDict(value)) return value;
   const data = dataField(request, 'Value');
-  return data ? decodePlistDict(data) : null;
+  return data ? dictFromBytes(data) : null;
 }
 
 const failure = (error: string): PlistDict => ({ Error: error });
@@ -88,7 +88,7 @@ async function applyRecord(device: EmulatedIpadState, env: EmulatorEnv, request:
   extras.activationHandshake = null;
   extras.activationRandomness = null;
   device.activationState = 'Activated';
-  env.log(`${device.udid}: activated`);
+  env.log(`activated`);
   return {};
 }
 
@@ -116,6 +116,6 @@ export const mobileActivationService: ServiceHandler = (stream, device, env) => 
       default:
         answer = failure(`Unsupported command ${command ?? '(none)'}: this iOS version activates through the Tunnel1 session.`);
     }
-    await conn.send(answer);
+    conn.send(answer);
   });
 };

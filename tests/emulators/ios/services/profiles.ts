@@ -1,6 +1,6 @@
 import forge from 'node-forge';
-import type { EmulatedIpadState, InstalledProfile } from '../emulated-ipad.ts';
-import { decodePlist, isDict, type PlistDict } from './plist-service.ts';
+import type { EmulatedIpadState, InstalledProfile } from '../emulated-ipad.js';
+import { decodePlist, isPlistDict, type PlistDict } from './plist-service.js';
 
 /**
  * Configuration profiles as the device reads them: a plist, or a CMS SignedData wrapping one (the
@@ -36,7 +36,7 @@ export function signedDataContent(der: Buffer): Buffer | null {
   }
 }
 
-export function childAt(node: forge.asn1.Asn1, index: number): forge.asn1.Asn1 {
+function childAt(node: forge.asn1.Asn1, index: number): forge.asn1.Asn1 {
   const value = node.value;
   const child = Array.isArray(value) ? value[index] : undefined;
   if (!child) throw new Error(`ASN.1: element ${index} missing`);
@@ -44,7 +44,7 @@ export function childAt(node: forge.asn1.Asn1, index: number): forge.asn1.Asn1 {
 }
 
 /** An OCTET STRING's bytes, also when BER splits it into constructed parts. */
-export function octetBytes(node: forge.asn1.Asn1): string {
+function octetBytes(node: forge.asn1.Asn1): string {
   return Array.isArray(node.value) ? node.value.map(octetBytes).join('') : node.value;
 }
 
@@ -58,7 +58,7 @@ export function readProfile(payload: Buffer): { facts: ProfileFacts; profile: Pl
   } catch {
     return null;
   }
-  if (!isDict(profile) || profile['PayloadType'] !== 'Configuration') return null;
+  if (!isPlistDict(profile) || profile['PayloadType'] !== 'Configuration') return null;
   const identifier = profile['PayloadIdentifier'];
   if (typeof identifier !== 'string' || identifier.length === 0) return null;
   const text = (key: string): string | null => {

@@ -1,7 +1,7 @@
-import type { EmulatedIpadState, EmulatorEnv } from '../emulated-ipad.ts';
-import { extrasOf } from './device-extras.ts';
-import type { PlistDict } from './plist-service.ts';
-import { newInstalledProfile, readProfile } from './profiles.ts';
+import type { EmulatedIpadState, EmulatorEnv } from '../emulated-ipad.js';
+import { extrasOf } from './device-extras.js';
+import type { PlistDict } from './plist-service.js';
+import { newInstalledProfile, readProfile } from './profiles.js';
 
 /**
  * Supervision rules shared by MCInstall and AFC: which certificates supervise the device, and when a
@@ -80,7 +80,7 @@ export function finishSetupIfComplete(device: EmulatedIpadState, env: EmulatorEn
   const configuration = device.cloudConfiguration;
   if (device.setupDone || !configuration || !confirmed || !skipsAllPanes(configuration as PlistDict)) return;
   device.setupDone = true;
-  env.log(`${device.udid}: Setup Assistant finished (every pane skipped)`);
+  env.log(`Setup Assistant finished (every pane skipped)`);
   const stored = extrasOf(device).storedProfiles;
   const payload = stored.get(POST_SETUP_PURPOSE);
   if (!payload) return;

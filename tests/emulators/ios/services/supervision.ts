@@ -1,4 +1,5 @@
 import type { EmulatedIpadState, EmulatorEnv } from '../emulated-ipad.js';
+import { certificateDer } from '../lockdown/device-keys.js';
 import { extrasOf } from './device-extras.js';
 import type { PlistDict } from './plist-service.js';
 import { newInstalledProfile, readProfile } from './profiles.js';
@@ -71,8 +72,10 @@ export function supervisorCertificates(device: EmulatedIpadState): Buffer[] {
   return Array.isArray(certificates) ? certificates.filter((c): c is Buffer => Buffer.isBuffer(c)) : [];
 }
 
-export function isSupervisorCertificate(device: EmulatedIpadState, der: Buffer): boolean {
-  return supervisorCertificates(device).some((c) => c.equals(der));
+/** Whether `certificate` (DER, or PEM as some hosts send it) is one of the device's supervisors. */
+export function isSupervisorCertificate(device: EmulatedIpadState, certificate: Buffer): boolean {
+  const der = certificateDer(certificate);
+  return der !== null && supervisorCertificates(device).some((c) => certificateDer(c)?.equals(der) === true);
 }
 
 /** Leaves Setup Assistant when the stored configuration skips every pane; `confirmed` says whether the host asked to finish. */

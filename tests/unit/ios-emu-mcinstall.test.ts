@@ -105,6 +105,10 @@ describe('MCInstall profiles', () => {
       PayloadVersion: 1,
     });
     expect(harness.device.profiles.get('de.schule.restrictions')?.payload.equals(signed)).toBe(true);
+
+    // go-ios prepare's built-in profile starts with a newline before <?xml; devices install it.
+    const leadingNewline = Buffer.concat([Buffer.from('\n'), profilePlist('com.apple.configurator.usbrestrictedmode', 'USB')]);
+    expect(await client.request({ RequestType: 'InstallProfile', Payload: leadingNewline })).toEqual({ Status: 'Acknowledged' });
   });
 
   it('refuses a payload that is no configuration profile with an ErrorChain', async () => {

@@ -50,8 +50,12 @@ function octetBytes(node: forge.asn1.Asn1): string {
 
 /** Reads a profile; null when it is no readable Configuration profile with an identifier. */
 export function readProfile(payload: Buffer): { facts: ProfileFacts; profile: PlistDict } | null {
-  const content = looksLikePlist(payload) ? payload : signedDataContent(payload);
-  if (!content) return null;
+  const raw = looksLikePlist(payload) ? payload : signedDataContent(payload);
+  if (!raw) return null;
+  // go-ios prepare's profile starts with a newline before <?xml, which real devices accept and XML parsers do not.
+  let start = 0;
+  while (start < raw.length && (raw[start] === 0x0a || raw[start] === 0x0d || raw[start] === 0x20 || raw[start] === 0x09)) start++;
+  const content = raw.subarray(start);
   let profile;
   try {
     profile = decodePlist(content);

@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -194,6 +196,32 @@ describe('emulated iPad against libimobiledevice-utils', () => {
     const refused = await runTool(idevicediagnostics, ['diagnostics', 'GasGauge'], bare);
     expect(refused.code).not.toBe(0);
     expect(refused.output).toContain('Could not start diagnostics service');
+  });
+});
+
+/** The part of appium-ios-device (untyped; what STEPS builds on) these checks call. */
+interface AppiumUtilities {
+  getConnectedDevices(socket: net.Socket): Promise<string[]>;
+  getOSVersion(udid: string, socket: net.Socket): Promise<string>;
+  startLockdownSession(udid: string, socket: net.Socket): Promise<{ getValue(query: { Key?: string; Domain?: string }): Promise<unknown> }>;
+}
+
+describe('emulated iPad against appium-ios-device', () => {
+  it('lists the device, reads values before pairing and starts a TLS lockdown session with the record libimobiledevice saved', async (ctx) => {
+    const idevicepair = requireTool(ctx, 'idevicepair');
+    const appium = (createRequire(import.meta.url)('appium-ios-device') as { utilities: AppiumUtilities }).utilities;
+    const spec = makeIpadSpec(13, { trustAfterSeconds: 0, chargeSecondsPerPercent: 0, batteryPercent: 88 });
+    const { emulator, env } = await emulatorWith([spec]);
+    const usbmuxd = (): net.Socket => net.connect(emulator.address.replace(/^UNIX:/, ''));
+    expect(await appium.getConnectedDevices(usbmuxd())).toEqual([spec.udid]);
+    expect(await appium.getOSVersion(spec.udid, usbmuxd())).toBe('17.5.1');
+    expect((await runTool(idevicepair, ['-u', spec.udid, 'pair'], env)).code).toBe(0);
+    // One request per session: appium-ios-device 3.1.23 pipes its plist splitter into the decoder a second time
+    // when it enables session SSL, so every later answer is queued twice (its bug, not the device's).
+    const session = await appium.startLockdownSession(spec.udid, usbmuxd());
+    expect(await session.getValue({ Key: 'SerialNumber' })).toBe(spec.serialNumber);
+    const battery = await appium.startLockdownSession(spec.udid, usbmuxd());
+    expect(await battery.getValue({ Domain: 'com.apple.mobile.battery', Key: 'BatteryCurrentCapacity' })).toBe(88);
   });
 });
 

@@ -1,13 +1,12 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import forge from 'node-forge';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import type { EmulatedIpadSpec, ServiceHandler } from '../emulators/ios/emulated-ipad.js';
+import { identityToP12, makeIdentity } from '../emulators/ios/identities.js';
 import { makeIpadSpec, startIpadEmulator, type IpadEmulator } from '../emulators/ios/ipad-emulator.js';
 import { decodePlist, servePlistMessages, sendPlistMessage, stringField } from '../emulators/ios/plist-wire.js';
 import { findGoIos, findOnPath, runTool, sleep, type ToolRun } from './ios-emulator-tools.js';
@@ -225,25 +224,6 @@ describe('emulated iPad against appium-ios-device', () => {
   });
 });
 
-/** A supervision identity as a .p12 (3DES, SHA-1 MAC: what go-ios's go-pkcs12 reads). */
-function supervisionIdentity(password: string): { p12: Buffer; certificateDer: Buffer } {
-  const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const key = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString());
-  const certificate = forge.pki.createCertificate();
-  certificate.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
-  certificate.serialNumber = '0a';
-  certificate.validity.notBefore = new Date(Date.now() - 86_400_000);
-  certificate.validity.notAfter = new Date(Date.now() + 365 * 86_400_000);
-  certificate.setSubject([{ name: 'commonName', value: 'Benchline Supervision Test' }]);
-  certificate.setIssuer([{ name: 'commonName', value: 'Benchline Supervision Test' }]);
-  certificate.sign(key, forge.md.sha256.create());
-  const p12 = forge.pkcs12.toPkcs12Asn1(key, [certificate], password, { algorithm: '3des' });
-  return {
-    p12: Buffer.from(forge.asn1.toDer(p12).getBytes(), 'binary'),
-    certificateDer: Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(certificate)).getBytes(), 'binary'),
-  };
-}
-
 describe('emulated iPad against go-ios 1.2.0', () => {
   it('ios list --details, ios info and ios batterycheck read a device paired through usbmuxd by libimobiledevice', async (ctx) => {
     const ios = requireGoIos(ctx);
@@ -282,14 +262,14 @@ describe('emulated iPad against go-ios 1.2.0', () => {
   it('ios pair --p12file pairs a device we supervise without the Trust prompt, and go-ios then uses the record it saved', async (ctx) => {
     const ios = requireGoIos(ctx);
     const password = 'benchline';
-    const supervisor = supervisionIdentity(password);
-    const stranger = supervisionIdentity(password);
+    const supervisor = makeIdentity('Benchline Supervision Test');
+    const stranger = makeIdentity('Another Organisation');
     const supervised = makeIpadSpec(12, { trustAfterSeconds: 600 });
     const { emulator, home } = await emulatorWith([supervised]);
     emulator.device(supervised.udid).cloudConfiguration = { IsSupervised: true, AllowPairing: true, SupervisorHostCertificates: [supervisor.certificateDer] };
     const goIos = { address: emulator.address.replace(/^UNIX:/, ''), home };
-    fs.writeFileSync(path.join(home, 'stranger.p12'), stranger.p12);
-    fs.writeFileSync(path.join(home, 'supervisor.p12'), supervisor.p12);
+    fs.writeFileSync(path.join(home, 'stranger.p12'), identityToP12(stranger, password));
+    fs.writeFileSync(path.join(home, 'supervisor.p12'), identityToP12(supervisor, password));
 
     // Another organisation's identity gets no challenge: the device shows the Trust prompt instead.
     const refused = await runTool(ios, ['pair', `--p12file=${path.join(home, 'stranger.p12')}`, `--password=${password}`, `--udid=${supervised.udid}`], goIos);

@@ -147,6 +147,16 @@ describe('emulated iPad against libimobiledevice-utils', () => {
     expect(validate.code).not.toBe(0);
   });
 
+  it('pairs at once while the device is in Setup Assistant (after an erase): no Trust prompt to tap', async (ctx) => {
+    const idevicepair = requireTool(ctx, 'idevicepair');
+    const fresh = makeIpadSpec(14, { setupDone: false, trustAfterSeconds: 600 });
+    const { emulator, env } = await emulatorWith([fresh]);
+    const paired = await runTool(idevicepair, ['-u', fresh.udid, 'pair'], env);
+    expect(paired.code, paired.output).toBe(0);
+    expect(paired.stdout).toContain(`SUCCESS: Paired with device ${fresh.udid}`);
+    expect(emulator.device(fresh.udid).pairedHosts.size).toBe(1);
+  });
+
   it('idevicename renames the device in a session, and GetValue then answers the new name', async (ctx) => {
     const idevicename = requireTool(ctx, 'idevicename');
     const idevicepair = requireTool(ctx, 'idevicepair');

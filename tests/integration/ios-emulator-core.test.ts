@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -123,6 +124,12 @@ describe('emulated iPad against libimobiledevice-utils', () => {
     const validated = await runTool(idevicepair, ['-u', spec.udid, 'validate'], env);
     expect(validated.code, validated.output).toBe(0);
     expect(validated.stdout).toContain(`SUCCESS: Validated pairing with device ${spec.udid}`);
+
+    // Unpair: the device forgets the host and the host deletes its record through usbmuxd.
+    const unpaired = await runTool(idevicepair, ['-u', spec.udid, 'unpair'], env);
+    expect(unpaired.stdout).toContain(`SUCCESS: Unpaired with device ${spec.udid}`);
+    expect(emulator.device(spec.udid).pairedHosts.size).toBe(0);
+    expect(emulator.pairRecords.has(spec.udid)).toBe(false);
   });
 
   it('reports the user tapping "Don\'t Trust" and a passcode, and saves no pair record', async (ctx) => {
@@ -267,6 +274,39 @@ describe('emulated iPad against go-ios 1.2.0', () => {
     const battery = await runTool(ios, ['batterycheck', `--udid=${target.udid}`], goIos);
     expect(battery.code, battery.output).toBe(0);
     expect(JSON.parse(battery.stdout)).toMatchObject({ BatteryCurrentCapacity: 75, BatteryIsCharging: false, HasBattery: true, FullyCharged: false });
+  });
+
+  it('ios listen sees the devices, sees usbmuxd die (EOF), reconnects and sees them attached again', async (ctx) => {
+    const ios = requireGoIos(ctx);
+    const specs = [15, 16].map((slot) => makeIpadSpec(slot));
+    const { emulator, home } = await emulatorWith(specs);
+    const child = spawn(ios, ['listen'], { env: { ...process.env, USBMUXD_SOCKET_ADDRESS: emulator.address.replace(/^UNIX:/, ''), HOME: home } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const attachedSerials = (): string[] =>
+      stdout
+        .split('\n')
+        .filter((line) => line.includes('"MessageType":"Attached"'))
+        .map((line) => (JSON.parse(line) as { Properties: { SerialNumber: string } }).Properties.SerialNumber);
+    const until = async (condition: () => boolean, what: string): Promise<void> => {
+      for (const deadline = Date.now() + 20_000; !condition(); await sleep(50)) {
+        if (Date.now() > deadline) throw new Error(`go-ios listen: no ${what}\nstdout: ${stdout}\nstderr: ${stderr}`);
+      }
+    };
+    try {
+      await until(() => attachedSerials().length === 2, 'Attached for both devices');
+      expect(attachedSerials().sort()).toEqual(specs.map((spec) => spec.udid).sort());
+      await emulator.stopUsbmuxd();
+      await until(() => stderr.includes('Stopped listening because of error'), 'EOF');
+      await emulator.startUsbmuxd();
+      // go-ios retries every 3 s; after reconnecting it gets Attached for both devices again.
+      await until(() => attachedSerials().length === 4, 'Attached after the restart');
+      expect(attachedSerials().slice(2).sort()).toEqual(specs.map((spec) => spec.udid).sort());
+    } finally {
+      child.kill();
+    }
   });
 
   it('ios pair --p12file pairs a device we supervise without the Trust prompt, and go-ios then uses the record it saved', async (ctx) => {

@@ -24,11 +24,11 @@ export interface StationProcess {
 }
 
 /** Starts `benchline station --headless --port 0` and waits for its URL line. */
-export async function startStation(dataDir: string, args: string[], timeoutMs = 30_000): Promise<StationProcess> {
+export async function startStation(dataDir: string, args: string[], timeoutMs = 30_000, env: Record<string, string> = {}): Promise<StationProcess> {
   const child = spawn(process.execPath, [BIN, 'station', '--headless', '--data-dir', dataDir, '--port', '0', ...args], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'test' },
+    env: { ...process.env, NODE_ENV: 'test', ...env },
   });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

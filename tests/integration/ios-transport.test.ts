@@ -21,6 +21,7 @@ import { iosStep, iosStepContext } from '../fixtures/ios-step-context.js';
 import { usbIpad } from '../fixtures/ios-usb.js';
 import { until } from '../fixtures/until.js';
 
+// Over 400 lines on purpose: every transport scenario of the plan shares one emulator rig (startDriver, setBattery).
 // The iOS transport against the emulated iPads (tests/emulators/ios): discovery with slots, pairing
 // (Trust prompt, denial, supervised), TLS sessions, services, and usbmuxd dying under the driver.
 // In-process: the emulator listens on a unix socket, the driver dials it like a station would.

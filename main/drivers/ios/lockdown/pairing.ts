@@ -109,6 +109,8 @@ async function pairWithTrust(
         connection = await link.openLockdown(options.signal);
         continue;
       }
+      // The caller closes the connection it gave; one opened here is this loop's to close.
+      if (connection !== first) connection.close();
       throw err;
     }
   }

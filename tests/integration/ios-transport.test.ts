@@ -252,6 +252,14 @@ describe('pairing', () => {
     expect(state.pairedHosts.size).toBe(1);
   });
 
+  it('pairs a device in Setup Assistant (just erased) without showing the Trust instruction', async () => {
+    const { driver: d } = await startDriver();
+    emulator.device(udid(0)).setupDone = false;
+    const { ctx, waits } = iosStepContext({ serial: udid(0), step: iosStep('wait-for-trust'), slot: 'A1' });
+    expect((await d.executeStep(ctx)).message).toMatch(/^paired/);
+    expect(waits).toEqual([]);
+  });
+
   it('falls back to the Trust prompt when the station identity does not supervise the device', async () => {
     const { driver: d } = await startDriver();
     const identity = createSupervisionIdentity('Andere Organisation');

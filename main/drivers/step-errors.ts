@@ -5,7 +5,10 @@ import { formatMessage } from '../../shared/messages/format.js';
  * The codes a step may fail with, all from the message catalogue (REVIEW §3.5): a new driver adds
  * its codes there, with German and English texts, instead of inventing free strings.
  */
-export type StepErrorCode = Extract<MessageCode, 'run.failed' | 'step.failed' | 'timeout' | `${'sim' | 'serial' | 'ios' | 'label' | 'printer' | 'secret' | 'library'}.${string}`>;
+export type StepErrorCode = Extract<
+  MessageCode,
+  'run.failed' | 'step.failed' | 'timeout' | `${'sim' | 'serial' | 'ios' | 'label' | 'printer' | 'secret' | 'library'}.${string}`
+>;
 export type StepMessage = Message<StepErrorCode>;
 
 /**
@@ -29,6 +32,12 @@ export class StepFailedError extends Error {
     this.retryable = typeof proseOrRetryable === 'boolean' ? proseOrRetryable : text ? true : retryable;
   }
 }
+
+/**
+ * Step failures that set the device aside (the quarantine / return list) whatever step they came
+ * from: nothing on the bench can fix them. Activation Lock is lifted only by the device's owner.
+ */
+export const QUARANTINE_CODES: ReadonlySet<StepErrorCode> = new Set<StepErrorCode>(['ios.activation-locked']);
 
 /** A step failure with its message built and checked against the catalogue. */
 export function stepFailed<C extends StepErrorCode>(code: C, params: MessageParams<C>, retryable = true): StepFailedError {

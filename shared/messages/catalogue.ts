@@ -325,6 +325,26 @@ export const MESSAGES = {
   'wait.lane': ['ahead'],
   'wait.lane-queued': [],
   'wait.restart': [],
+  // ios-transport (TRANSPORT): usbmuxd, pairing, lockdown sessions, device discovery and the steps identify / wait-for-trust / battery.
+  'ios.identifying': [],
+  'ios.no-answer': ['reason'],
+  'ios.usbmuxd-silent': ['address'],
+  'ios.usbmuxd-address': ['value'],
+  'ios.trust': ['slot'],
+  'ios.unlock': ['slot'],
+  'ios.unlock-any': [],
+  'ios.trust-denied': ['reason'],
+  'ios.passcode': ['reason'],
+  'ios.not-paired': ['reason'],
+  'ios.tls-failed': ['reason'],
+  'ios.service-refused': ['reason'],
+  'ios.connection-lost': ['reason'],
+  'ios.protocol': ['reason'],
+  'ios.usbmuxd-unreachable': ['address', 'reason'],
+  'ios.activation-locked': ['serial', 'reason'],
+  'ios.battery-unreadable': ['reason'],
+  'cli.ios-activation-url': ['value'],
+  'cli.ios-activation-url-driver': [],
 } as const satisfies Record<string, readonly string[]>;
 
 export type MessageCode = keyof typeof MESSAGES;

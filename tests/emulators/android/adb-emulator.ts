@@ -65,6 +65,7 @@ class TabletEndpoint implements AdbdDevice {
     const server = net.createServer((socket) => {
       const transport = new AdbdTransport(socket, this);
       this.transports.add(transport);
+      this.log('host connected');
       socket.on('close', () => this.transports.delete(transport));
     });
     await new Promise<void>((resolve, reject) => {

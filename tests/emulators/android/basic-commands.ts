@@ -58,7 +58,12 @@ const echo: ShellCommand = async (args, io) => {
   return 0;
 };
 
-const id: ShellCommand = async (_args, io) => {
+const id: ShellCommand = async (args, io) => {
+  const flags = args.join('');
+  if (flags.includes('u')) {
+    io.out(flags.includes('n') ? 'shell\n' : '2000\n');
+    return 0;
+  }
   io.out(
     'uid=2000(shell) gid=2000(shell) groups=2000(shell),1004(input),1007(log),1011(adb),1015(sdcard_rw),1028(sdcard_r),1078(ext_data_rw),1079(ext_obb_rw),3001(net_bt_admin),3002(net_bt),3003(inet),3006(net_bw_stats),3009(readproc),3011(uhid),3012(readtracefs) context=u:r:shell:s0\n',
   );

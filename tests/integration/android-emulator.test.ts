@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -7,6 +8,7 @@ import { startAdbServer, type AdbServer } from '../emulators/android/adb-server.
 import { writeApk } from '../fixtures/library-files.js';
 import { tempDir } from '../fixtures/store-helpers.js';
 import { until } from '../fixtures/until.js';
+import { REPO } from './hub-processes.js';
 
 /**
  * The emulated Android tablets cross-checked with the real adb client and server (Debian adb 29):
@@ -21,6 +23,8 @@ const ACCOUNTS = makeTabletSpec(2, { accounts: [{ name: 'lehrer@schule.de', type
 const PROMPT = makeTabletSpec(3, { usbDebugging: 'prompt' });
 const REBOOT = makeTabletSpec(4);
 const FAULTS = makeTabletSpec(5);
+/** An Android 8 tablet: cmd and shell v2, no abb_exec. */
+const OREO = makeTabletSpec(6, { androidRelease: '8.1.0', sdk: 27, features: ['shell_v2', 'cmd', 'stat_v2'] });
 
 let adb: AdbServer;
 let emulator: AndroidEmulator;
@@ -55,8 +59,8 @@ beforeAll(async () => {
   );
   apk.dpc = await writeApk(path.join(dir.dir, 'dpc.apk'), dir.dir, { package: 'de.benchline.dpc', versionCode: 12, versionName: '2.1', minSdk: 26 }, null);
   adb = await startAdbServer();
-  emulator = await startAndroidEmulator({ speed: SPEED, devices: [PLAIN, LEGACY, ACCOUNTS, PROMPT, REBOOT, FAULTS] });
-  for (const spec of [PLAIN, LEGACY, ACCOUNTS, REBOOT, FAULTS]) {
+  emulator = await startAndroidEmulator({ speed: SPEED, devices: [PLAIN, LEGACY, ACCOUNTS, PROMPT, REBOOT, FAULTS, OREO] });
+  for (const spec of [PLAIN, LEGACY, ACCOUNTS, REBOOT, FAULTS, OREO]) {
     const connected = await adb.run(['connect', address(spec.serial)]);
     expect(connected.stdout.trim()).toBe(`connected to ${address(spec.serial)}`);
   }
@@ -140,6 +144,14 @@ describe('files and installs', () => {
     expect(downgrade.code).toBe(1);
     expect(downgrade.stderr).toContain('Failure [INSTALL_FAILED_VERSION_DOWNGRADE: Downgrade detected: Update version code 3 is older than current 5]');
     expect(emulator.device(PLAIN.serial).packages.get('de.schule.lernapp')?.versionCode).toBe(5);
+  });
+
+  it('a tablet with cmd but no abb_exec gets the streamed install through exec:cmd package install -S', async () => {
+    const installed = await on(OREO.serial, ['install', apk.app]);
+    expect(installed).toMatchObject({ code: 0, stdout: 'Performing Streamed Install\nSuccess\n' });
+    const size = fs.statSync(apk.app).size;
+    expect(emulator.device(OREO.serial).history).toContain(`exec:cmd package 'install' -S ${size}`);
+    expect(emulator.device(OREO.serial).history.some((h) => h.startsWith('abb_exec:'))).toBe(false);
   });
 
   it('adb install-multiple installs a split APK through an install session', async () => {
@@ -281,5 +293,29 @@ describe('failures', () => {
     expect((await on(REBOOT.serial, ['shell', 'pm', 'list', 'packages'])).stderr).toBe("cmd: Can't find service: package\n");
     await until(async () => (await on(REBOOT.serial, ['shell', 'getprop', 'sys.boot_completed'])).stdout === '1\n', 'sys.boot_completed=1', 10_000);
     expect((await on(REBOOT.serial, ['shell', 'pm', 'list', 'packages', 'android'])).stdout).toContain('package:android\n');
+  });
+});
+
+describe('run-android-emulator.ts', () => {
+  it('Node runs the CLI directly; it prints the ports and serials, and adb reaches those tablets', async () => {
+    const child = spawn(process.execPath, ['tests/emulators/android/run-android-emulator.ts', '--devices', '2', '--speed', '50', '--legacy'], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      const line = await until(() => output.includes('\n') && output.split('\n')[0], 'the CLI to print its JSON line', 20_000);
+      const started = JSON.parse(line) as { ports: number[]; serials: string[] };
+      expect(started.serials).toEqual([makeTabletSpec(0).serial, makeTabletSpec(1).serial]);
+      const second = `127.0.0.1:${started.ports[1]}`;
+      expect((await adb.run(['connect', second])).stdout.trim()).toBe(`connected to ${second}`);
+      expect((await adb.run(['-s', second, 'shell', 'getprop', 'ro.serialno'])).stdout).toBe(`${started.serials[1]}\n`);
+      // --legacy: no shell v2, so no exit status comes back.
+      expect((await adb.run(['-s', second, 'shell', 'exit 5'])).code).toBe(0);
+      await adb.run(['disconnect', second]);
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 });

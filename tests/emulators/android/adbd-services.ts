@@ -90,9 +90,9 @@ async function runAbb(stream: AdbdStream, cmd: ShellCommand, args: string[], v2:
 
 /** Builds the service table of one tablet. */
 export function tabletServices(tablet: EmulatedTablet): (service: string) => ServiceStarter | null {
-  const commands: Record<string, ShellCommand> = { ...BASIC_COMMANDS, ...FILE_COMMANDS, ...systemCommands(tablet.spec.legacy) };
-  const shell = new AndroidShell(tablet, commands);
   const features = new Set(tablet.features());
+  const commands: Record<string, ShellCommand> = { ...BASIC_COMMANDS, ...FILE_COMMANDS, ...systemCommands(!features.has('cmd')) };
+  const shell = new AndroidShell(tablet, commands);
   return (service) => {
     tablet.history.push(service);
     if (service.startsWith('shell:') || service.startsWith('shell,')) {

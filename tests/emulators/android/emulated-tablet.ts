@@ -39,6 +39,8 @@ export interface EmulatedTabletSpec {
   storageFreeBytes: number;
   /** An older device: no shell_v2, cmd or abb_exec feature and no `cmd` binary (adb falls back to push + pm install). */
   legacy: boolean;
+  /** The adbd features the banner offers, replacing the Android 14 (or legacy) list, e.g. an Android 8 tablet with cmd but no abb_exec. */
+  features?: string[];
   /** 'open': adbd answers CNXN without AUTH; 'prompt': an unknown host key raises "Allow USB debugging?". */
   usbDebugging: 'open' | 'prompt';
   /** With 'prompt': seconds until the user taps Allow with "Always allow" ticked; null: only allowDebugging() allows. */
@@ -177,7 +179,7 @@ export class EmulatedTablet {
   }
 
   features(): string[] {
-    return this.spec.legacy ? LEGACY_FEATURES : FEATURES;
+    return this.spec.features ?? (this.spec.legacy ? LEGACY_FEATURES : FEATURES);
   }
 
   banner(): string {

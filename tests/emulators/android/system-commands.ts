@@ -138,7 +138,7 @@ const cmdCommand: ShellCommand = async (args, io, tablet) => {
   return run(rest, io, tablet);
 };
 
-/** Framework commands; a legacy tablet (before Android 7) has no `cmd`. */
-export function systemCommands(legacy: boolean): Record<string, ShellCommand> {
-  return { pm: packageCommand, dpm: dpmCommand, settings: settingsCommand, dumpsys: dumpsysCommand, ...(legacy ? {} : { cmd: cmdCommand }) };
+/** Framework commands; a tablet without the `cmd` feature (before Android 7) has no `cmd` binary. */
+export function systemCommands(withoutCmd: boolean): Record<string, ShellCommand> {
+  return { pm: packageCommand, dpm: dpmCommand, settings: settingsCommand, dumpsys: dumpsysCommand, ...(withoutCmd ? {} : { cmd: cmdCommand }) };
 }

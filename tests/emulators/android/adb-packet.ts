@@ -61,7 +61,8 @@ export function encodePacket(packet: AdbPacket, checksum: boolean): Buffer {
  * ignores data_check (the host sends a byte sum before the version is agreed and 0 after).
  */
 export class PacketReader {
-  private buffered: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private length = 0;
   private readonly maxPayload: () => number;
 
   constructor(maxPayload: () => number) {
@@ -69,22 +70,33 @@ export class PacketReader {
   }
 
   push(chunk: Buffer): AdbPacket[] {
-    this.buffered = this.buffered.length ? Buffer.concat([this.buffered, chunk]) : chunk;
+    this.chunks.push(chunk);
+    this.length += chunk.length;
     const packets: AdbPacket[] = [];
-    while (this.buffered.length >= HEADER_SIZE) {
-      const command = this.buffered.readUInt32LE(0);
-      const length = this.buffered.readUInt32LE(12);
-      if ((this.buffered.readUInt32LE(20) ^ 0xffffffff) >>> 0 !== command) throw new AdbProtocolError(`bad magic for ${commandName(command)}`);
-      if (length > this.maxPayload()) throw new AdbProtocolError(`payload of ${length} bytes exceeds ${this.maxPayload()}`);
-      if (this.buffered.length < HEADER_SIZE + length) break;
-      packets.push({
-        command,
-        arg0: this.buffered.readUInt32LE(4),
-        arg1: this.buffered.readUInt32LE(8),
-        payload: Buffer.from(this.buffered.subarray(HEADER_SIZE, HEADER_SIZE + length)),
-      });
-      this.buffered = this.buffered.subarray(HEADER_SIZE + length);
+    while (this.length >= HEADER_SIZE) {
+      const header = this.contiguous(HEADER_SIZE);
+      const command = header.readUInt32LE(0);
+      const size = header.readUInt32LE(12);
+      if ((header.readUInt32LE(20) ^ 0xffffffff) >>> 0 !== command) throw new AdbProtocolError(`bad magic for ${commandName(command)}`);
+      if (size > this.maxPayload()) throw new AdbProtocolError(`payload of ${size} bytes exceeds ${this.maxPayload()}`);
+      if (this.length < HEADER_SIZE + size) break;
+      const whole = this.contiguous(HEADER_SIZE + size);
+      packets.push({ command, arg0: whole.readUInt32LE(4), arg1: whole.readUInt32LE(8), payload: Buffer.from(whole.subarray(HEADER_SIZE)) });
+      this.drop(HEADER_SIZE + size);
     }
     return packets;
+  }
+
+  /** The first `n` buffered bytes as one buffer (chunks are joined once, when a packet is complete). */
+  private contiguous(n: number): Buffer {
+    if ((this.chunks[0] as Buffer).length < n) this.chunks = [Buffer.concat(this.chunks, this.length)];
+    return (this.chunks[0] as Buffer).subarray(0, n);
+  }
+
+  private drop(n: number): void {
+    const first = (this.chunks[0] as Buffer).subarray(n);
+    if (first.length) this.chunks[0] = first;
+    else this.chunks.shift();
+    this.length -= n;
   }
 }

@@ -54,14 +54,25 @@ export class ByteQueue {
     return Buffer.concat(parts);
   }
 
+  /** Takes `n` bytes off the front, copying only when they span chunks (uploads come in 64 KiB–1 MiB pieces). */
   private take(n: number): Buffer {
-    const all = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
-    const out = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.chunks = rest.length ? [rest] : [];
-    this.size = rest.length;
+    const parts: Buffer[] = [];
+    let need = n;
+    while (need > 0) {
+      const first = this.chunks[0] as Buffer;
+      if (first.length <= need) {
+        parts.push(first);
+        this.chunks.shift();
+        need -= first.length;
+      } else {
+        parts.push(first.subarray(0, need));
+        this.chunks[0] = first.subarray(need);
+        need = 0;
+      }
+    }
+    this.size -= n;
     this.onDrained?.();
-    return out;
+    return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, n);
   }
 
   private waitForData(): Promise<void> {

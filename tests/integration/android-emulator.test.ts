@@ -38,8 +38,8 @@ function address(serial: string): string {
   return `127.0.0.1:${d.port}`;
 }
 
-function on(serial: string, args: string[], input?: string) {
-  return adb.run(['-s', address(serial), ...args], input === undefined ? {} : { input });
+function on(serial: string, args: string[], input?: string, timeoutMs?: number) {
+  return adb.run(['-s', address(serial), ...args], { ...(input === undefined ? {} : { input }), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
 }
 
 beforeAll(async () => {
@@ -104,8 +104,27 @@ describe('connection and identity', () => {
     const missing = await on(PLAIN.serial, ['shell', 'nosuch', '--flag']);
     expect(missing).toMatchObject({ code: 127, stdout: '', stderr: '/system/bin/sh: nosuch: inaccessible or not found\n' });
     expect((await on(PLAIN.serial, ['shell', 'false; echo $?; id -u && id -un'])).stdout).toBe('1\n2000\nshell\n');
+    expect((await on(PLAIN.serial, ['shell', 'if [ "$(getprop ro.build.version.sdk)" -ge 33 ]; then echo new; else echo old; fi'])).stdout).toBe('new\n');
     // `adb shell` without a command runs standard input as a script.
     expect((await on(PLAIN.serial, ['shell'], 'echo one\nexit 7\necho never\n')).code).toBe(7);
+  });
+
+  it('an endless loop (adbkit waitBootComplete) stops when the host closes the stream', async () => {
+    const tablet = emulator.device(PLAIN.serial);
+    const polls = () => tablet.history.filter((h) => h === 'getprop sys.boot_completed').length;
+    const before = polls();
+    const killed = await on(PLAIN.serial, ['shell', 'while getprop sys.boot_completed 2>/dev/null; do sleep 1; done'], undefined, 1500);
+    expect(killed.stdout).toMatch(/^(1\n){3,}$/);
+    const atKill = await until(
+      async () => {
+        const n = polls();
+        await new Promise((r) => setTimeout(r, 400));
+        return polls() === n && n;
+      },
+      'the loop to stop polling',
+      5000,
+    );
+    expect(atKill - before).toBeGreaterThan(2);
   });
 });
 
@@ -291,7 +310,9 @@ describe('failures', () => {
     expect((await waiting).code).toBe(0);
     expect((await on(REBOOT.serial, ['shell', 'getprop', 'sys.boot_completed'])).stdout).toBe('\n');
     expect((await on(REBOOT.serial, ['shell', 'pm', 'list', 'packages'])).stderr).toBe("cmd: Can't find service: package\n");
-    await until(async () => (await on(REBOOT.serial, ['shell', 'getprop', 'sys.boot_completed'])).stdout === '1\n', 'sys.boot_completed=1', 10_000);
+    const booted = await on(REBOOT.serial, ['shell', 'while [ "$(getprop sys.boot_completed)" != "1" ]; do sleep 1; done; echo booted']);
+    expect(booted.stdout).toBe('booted\n');
+    expect(tablet.history.filter((h) => h === 'getprop sys.boot_completed').length).toBeGreaterThan(1);
     expect((await on(REBOOT.serial, ['shell', 'pm', 'list', 'packages', 'android'])).stdout).toContain('package:android\n');
   });
 });

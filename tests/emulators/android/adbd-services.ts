@@ -61,6 +61,7 @@ function streamIo(stream: AdbdStream, v2: boolean, pty: boolean, stdin: ByteQueu
     out: (d) => stream.write(v2 ? frame(SHELL_ID.stdout, toBuffer(d)) : toBuffer(d)),
     err: (d) => stream.write(v2 ? frame(pty ? SHELL_ID.stdout : SHELL_ID.stderr, toBuffer(d)) : toBuffer(d)),
     stdin,
+    isClosed: () => stream.closed,
   };
 }
 

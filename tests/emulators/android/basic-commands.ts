@@ -52,6 +52,54 @@ const setprop: ShellCommand = async (args, io) => {
   return 1;
 };
 
+/** test / [: the string, number and file checks scripts use; 0 true, 1 false, 2 bad expression. */
+function evaluate(args: string[], tablet: EmulatedTablet): boolean | null {
+  if (args[0] === '!') {
+    const inner = evaluate(args.slice(1), tablet);
+    return inner === null ? null : !inner;
+  }
+  if (args.length === 0) return false;
+  if (args.length === 1) return (args[0] as string) !== '';
+  const [a, op, b] = args as [string, string, string | undefined];
+  if (args.length === 2) {
+    const st = tablet.fs.stat(op);
+    if (a === '-z') return op === '';
+    if (a === '-n') return op !== '';
+    if (a === '-e') return st !== null;
+    if (a === '-f') return st !== null && (st.mode & 0o170000) === 0o100000;
+    if (a === '-d') return st !== null && (st.mode & 0o170000) === 0o040000;
+    return null;
+  }
+  if (args.length !== 3 || b === undefined) return null;
+  if (op === '=' || op === '==') return a === b;
+  if (op === '!=') return a !== b;
+  const numbers: Record<string, (x: number, y: number) => boolean> = {
+    '-eq': (x, y) => x === y,
+    '-ne': (x, y) => x !== y,
+    '-lt': (x, y) => x < y,
+    '-le': (x, y) => x <= y,
+    '-gt': (x, y) => x > y,
+    '-ge': (x, y) => x >= y,
+  };
+  const compare = numbers[op];
+  return compare && /^-?\d+$/.test(a) && /^-?\d+$/.test(b) ? compare(Number(a), Number(b)) : null;
+}
+
+function testCommand(bracket: boolean): ShellCommand {
+  return async (args, io, tablet) => {
+    if (bracket && args.at(-1) !== ']') {
+      io.err('[: missing ]\n');
+      return 2;
+    }
+    const result = evaluate(bracket ? args.slice(0, -1) : args, tablet);
+    if (result === null) {
+      io.err(`${bracket ? '[' : 'test'}: bad expression\n`);
+      return 2;
+    }
+    return result ? 0 : 1;
+  };
+}
+
 const echo: ShellCommand = async (args, io) => {
   const noNewline = args[0] === '-n';
   io.out(`${(noNewline ? args.slice(1) : args).join(' ')}${noNewline ? '' : '\n'}`);
@@ -106,6 +154,8 @@ const wc: ShellCommand = async (_args, io) => {
 export const BASIC_COMMANDS: Readonly<Record<string, ShellCommand>> = {
   getprop,
   setprop,
+  test: testCommand(false),
+  '[': testCommand(true),
   echo,
   true: async () => 0,
   false: async () => 1,

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../integration/hub-processes.js';
 
 /**
  * A real adb server (Debian's adb) for a test: its own port and a temporary HOME (adb keeps its
@@ -22,6 +22,18 @@ export interface AdbServer {
   run(args: string[], options?: { input?: string; timeoutMs?: number }): Promise<AdbResult>;
   /** `adb kill-server` and the temporary HOME removed. */
   stop(): Promise<void>;
+}
+
+/** A free loopback port. (tests/integration/hub-processes.ts has one too, but it is not erasable TypeScript, so Node could not load this file through it.) */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 export async function startAdbServer(adb = 'adb'): Promise<AdbServer> {

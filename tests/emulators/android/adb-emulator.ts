@@ -114,8 +114,8 @@ class TabletEndpoint implements AdbdDevice {
       );
     });
     this.later(REAL_SECONDS.rebootBootCompleted, () => {
-      t.bootCompleted = true;
-      t.wifi.connectedSsid = t.wifi.networks.at(-1)?.ssid ?? null;
+      if (t.faults.bootHangs) return this.log('boot hangs');
+      t.completeBoot();
       this.log('boot completed');
     });
   }

@@ -55,6 +55,8 @@ export interface AndroidFaults {
   insufficientStorage?: boolean;
   /** The cable is pulled once an install upload (streamed, install-write or a push of an .apk) reaches this share (0..1); cleared when it fires. */
   unplugDuringInstallAt?: number;
+  /** After a reboot adbd comes back but boot never completes (sys.boot_completed stays unset) until completeBoot(). */
+  bootHangs?: boolean;
 }
 
 export interface InstalledPackage {
@@ -210,6 +212,12 @@ export class EmulatedTablet {
 
   setBattery(level: number, charging: boolean): void {
     this.battery = { level, charging, since: Date.now() };
+  }
+
+  /** Boot finished: sys.boot_completed=1, framework services answer, Wi-Fi rejoins the last network. */
+  completeBoot(): void {
+    this.bootCompleted = true;
+    this.wifi.connectedSsid = this.wifi.networks.at(-1)?.ssid ?? null;
   }
 
   /** The user allows USB debugging on the prompt (for tablets with usbDebugging 'prompt'). */

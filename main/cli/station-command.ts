@@ -28,6 +28,7 @@ export interface StationCommandOptions {
   serialPort: string[];
   laneCap?: string;
   allowedHost?: string[];
+  adb?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -56,7 +57,8 @@ export function addStationOptions(command: Command): Command {
         .argParser(collect)
         .default([]),
     )
-    .option('--lane-cap <caps>', 'heavy steps at once (erase, app install): per USB bus and per driver, e.g. heavy=10,driver=25');
+    .option('--lane-cap <caps>', 'heavy steps at once (erase, app install): per USB bus and per driver, e.g. heavy=10,driver=25')
+    .option('--adb <path>', 'the adb binary the android driver starts the adb server with (default: adb on PATH)');
 }
 
 function number(name: string, value: string, min: number, max = Number.POSITIVE_INFINITY): number {
@@ -97,7 +99,15 @@ export function resolveStationOptions(opts: StationCommandOptions, fallbackDataD
     blueprintFiles: opts.blueprint,
     serialPorts: (opts.serialPort ?? []).map((p) => path.resolve(p)),
     ...(opts.laneCap !== undefined ? { laneCaps: checkedLaneCaps(opts.laneCap) } : {}),
+    ...(opts.adb !== undefined ? { adbPath: checkedAdbPath(opts.adb, drivers) } : {}),
   };
+}
+
+/** --adb: only with the android driver; a path (with a slash) is made absolute, a bare name is looked up on PATH. */
+function checkedAdbPath(value: string, drivers: readonly DriverName[]): string {
+  if (!drivers.includes('android')) throw new CliError(message('cli.adb-driver'), 2);
+  if (value.trim() === '') throw new CliError(message('cli.adb-empty'), 2);
+  return /[\\/]/.test(value) ? path.resolve(value) : value;
 }
 
 /** --lane-cap as given, once it parses (the station parses it again over its own setting). */

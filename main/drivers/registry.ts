@@ -4,6 +4,7 @@ import type { Blueprint } from '../../shared/blueprint/schema.js';
 import type { Platform } from '../../shared/contract/run-state.js';
 import type { LogLevel } from '../logging/logger.js';
 import type { DeviceDriver } from './driver.js';
+import { androidDriverModule } from './android/android-module.js';
 import { serialDriverModule } from './serial/serial-module.js';
 import type { SimDeviceStorage } from './simulated/simulated-driver.js';
 import { simulatedDriverModule } from './simulated/simulated-module.js';
@@ -29,6 +30,10 @@ export interface DriverBuildContext {
   readonly usbPorts: UsbPortFeed | null;
   /** The tty of a port under the loopback USB test source (BENCHLINE_TEST_USB=1); null otherwise. */
   readonly testTty: ((portPath: string) => string | null) | null;
+  /** The adb binary (--adb PATH); null: `adb` on PATH. */
+  readonly adbPath: string | null;
+  /** The bench slot a port path is mapped to ("B3"), for a tile's instruction; null: not in the layout. */
+  slotForPort(portPath: string): string | null;
   log(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
 }
 
@@ -45,7 +50,7 @@ const REGISTRY: Readonly<Record<DriverName, RegistryEntry>> = {
   usb: { kind: 'bus' },
   // Named so `--drivers ios` answers "not in this build yet" instead of "unknown driver".
   ios: { kind: 'unbuilt' },
-  android: { kind: 'unbuilt' },
+  android: { kind: 'driver', module: androidDriverModule },
 };
 
 /**

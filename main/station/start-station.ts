@@ -58,6 +58,8 @@ export interface StationOptions {
   serialPorts?: string[];
   /** Caps on concurrent heavy steps, "heavy=10,driver=25" (--lane-cap); over the station setting `lane_caps`. */
   laneCaps?: string;
+  /** The adb binary for the Android driver (--adb PATH). */
+  adbPath?: string;
   /** Where the built renderer is; the automation API works without it. */
   rendererDir?: string | null;
   resourcesDir?: string;
@@ -101,6 +103,8 @@ export interface StationConfig {
   serialPorts?: readonly string[];
   /** Caps on concurrent heavy steps, "heavy=10,driver=25" (--lane-cap); over the station setting `lane_caps`. */
   laneCaps?: string;
+  /** The adb binary the Android driver starts the adb server with (--adb PATH); `adb` on PATH by default. */
+  adbPath?: string;
   /** The `usb` boundary: libusb unless one is given (startStation passes the loopback test source for BENCHLINE_TEST_USB=1). */
   usbBackend?: UsbBackend;
   /** Quiet time after USB hotplug events before the bus is read (ms). */
@@ -132,6 +136,8 @@ function buildDrivers(
       blueprintFor: (platform) => blueprints.defaultFor(platform)?.blueprint ?? null,
       usbPorts,
       testTty: testUsb ? (portPath) => testUsb.ttyFor(portPath) : null,
+      adbPath: config.adbPath ?? null,
+      slotForPort: (portPath) => store.slotForPort(portPath),
       log: (level, message, fields) => logger.log(level, message, fields),
     });
     drivers.set(driver.family, driver);
@@ -342,6 +348,7 @@ export async function startStation(options: StationOptions): Promise<RunningStat
     blueprintFiles: options.blueprintFiles,
     serialPorts: options.serialPorts ?? [],
     ...(options.laneCaps ? { laneCaps: options.laneCaps } : {}),
+    ...(options.adbPath ? { adbPath: options.adbPath } : {}),
     version,
     logger,
     ...(usbBackend ? { usbBackend } : {}),

@@ -4,6 +4,7 @@ import { AppError } from '../../shared/contract/errors.js';
 import { formatMessage } from '../../shared/messages/format.js';
 import type { Message } from '../../shared/messages/catalogue.js';
 import { resolveDrivers, type DriverBuildContext } from '../../main/drivers/registry.js';
+import { AndroidDriver } from '../../main/drivers/android/android-driver.js';
 import { SerialDriver } from '../../main/drivers/serial/serial-driver.js';
 import { SimulatedDriver } from '../../main/drivers/simulated/simulated-driver.js';
 import type { DeviceDriver } from '../../main/drivers/driver.js';
@@ -27,6 +28,8 @@ function buildContext(store: StationStore): DriverBuildContext {
     blueprintFor: () => null,
     usbPorts: null,
     testTty: null,
+    adbPath: null,
+    slotForPort: () => null,
     log: () => {},
   };
 }
@@ -47,7 +50,7 @@ describe('driver registry', () => {
     expect(resolveDrivers(['usb'])).toEqual([]);
   });
 
-  it('answers ios and android with "not in this build yet", naming them', () => {
+  it('answers ios with "not in this build yet", naming it', () => {
     let caught: unknown;
     try {
       resolveDrivers(['sim', 'ios', 'android']);
@@ -56,8 +59,19 @@ describe('driver registry', () => {
     }
     expect(caught).toBeInstanceOf(AppError);
     const text = (caught as AppError).text as Message;
-    expect(text).toEqual({ code: 'station.drivers-unbuilt', params: { drivers: 'ios, android' } });
-    expect(formatMessage(text, 'en')).toContain('ios, android');
+    expect(text).toEqual({ code: 'station.drivers-unbuilt', params: { drivers: 'ios' } });
+    expect(formatMessage(text, 'en')).toContain('ios');
+  });
+
+  it('builds the android driver for --drivers android (nothing is contacted before start)', () => {
+    const store = openStore();
+    const [android] = resolveDrivers(['android']).map((m) => m.build(buildContext(store)));
+    expect(android).toBeInstanceOf(AndroidDriver);
+    expect(android!.family).toBe('android');
+    expect([...android!.supportedSteps].sort()).toEqual(
+      expect.arrayContaining(['identify', 'wait-for-trust', 'battery', 'install-apk', 'install-app', 'set-device-owner', 'settings', 'wifi', 'reboot', 'rename', 'verify', 'qr-provisioning', 'print-label']),
+    );
+    expect(android!.supportedSteps.has('erase')).toBe(false);
   });
 
   it('has each driver declare the step types it runs', () => {

@@ -50,8 +50,12 @@ export interface AdbServer {
    * Resolves when `signal` aborts; rejects with AdbLinkError('server-unreachable') when the server goes.
    */
   track(onList: (devices: AdbDeviceEntry[]) => void, signal: AbortSignal): Promise<void>;
+  /** `adb devices -l` once (adb 29's tracking misses some state changes: offline, unauthorized). */
+  devices(): Promise<AdbDeviceEntry[]>;
   /** `adb connect HOST:PORT` (network devices come back only this way after a server restart). */
   connect(address: string): Promise<string>;
+  /** `adb disconnect HOST:PORT`. */
+  disconnect(address: string): Promise<string>;
   /** `adb reconnect offline`: the server drops and re-opens its offline USB transports. */
   reconnectOffline(): Promise<void>;
   open(serial: string, transportId: string, signal: AbortSignal): Promise<AdbDeviceLink>;
@@ -199,7 +203,10 @@ class YumeDeviceLink implements AdbDeviceLink {
         // The answer is read while the file goes in: the device may refuse before the end.
         const answer = readAllText(socket.readable as ReadableStream<Uint8Array>, signal);
         await fileStream(file, onBytes).pipeTo(socket.writable as WritableStream<Uint8Array>, { preventClose: true, signal });
-        return await answer;
+        const text = await answer;
+        // The package service always answers; silence is the connection dropping (server or tablet gone).
+        if (!text.trim()) throw new AdbLinkError('device-gone', `${service.split(':')[0]}: the connection closed before the tablet answered`);
+        return text;
       } finally {
         release();
         await Promise.resolve(socket.close()).catch(() => undefined);
@@ -287,8 +294,16 @@ export class YumeAdbServer implements AdbServer {
     });
   }
 
+  async devices(): Promise<AdbDeviceEntry[]> {
+    return parseDeviceList(await this.hostRequest('host:devices-l'));
+  }
+
   connect(address: string): Promise<string> {
     return this.hostRequest(`host:connect:${address}`);
+  }
+
+  disconnect(address: string): Promise<string> {
+    return this.hostRequest(`host:disconnect:${address}`);
   }
 
   async reconnectOffline(): Promise<void> {

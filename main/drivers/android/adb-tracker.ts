@@ -5,8 +5,11 @@ import { AdbStartError } from './adb-server-process.js';
 import type { AdbDeviceEntry } from './device-list.js';
 
 export interface AdbTrackerEvents {
-  /** The whole device list, at once after (re-)attaching and after every change. */
-  list(devices: AdbDeviceEntry[]): void;
+  /**
+   * The whole device list, at once after (re-)attaching, after every change and every poll.
+   * `asOf`: when the server made it (a poll's answer may arrive after a newer tracking message).
+   */
+  list(devices: AdbDeviceEntry[], asOf: number): void;
   /** Tracking ended: the server died or cannot be reached. The devices' last known states stand. */
   lost(error: AdbLinkError): void;
   /** Tracking is back after a loss (the first list follows at once). */
@@ -21,6 +24,8 @@ export interface AdbTrackerOptions {
   startServer(): Promise<void>;
   retryMs: number;
   retryMaxMs: number;
+  /** How often `devices -l` is read besides tracking: adb 29 does not push every state change. */
+  listPollMs: number;
   log(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
   random?: () => number;
 }
@@ -65,15 +70,33 @@ export class AdbTracker {
     while (!signal.aborted) {
       try {
         await this.ensureServer();
-        await this.opts.server.track((devices) => {
-          if (attempt > 0 || lost) {
-            if (lost) events.back();
-            attempt = 0;
-            lost = false;
-          }
-          events.list(devices);
-          firstTry();
-        }, signal);
+        const tracking = new AbortController();
+        const onStop = () => tracking.abort();
+        signal.addEventListener('abort', onStop, { once: true });
+        const poll = setInterval(() => {
+          const asOf = Date.now();
+          this.opts.server.devices().then(
+            (devices) => {
+              if (!tracking.signal.aborted && !lost) events.list(devices, asOf);
+            },
+            () => undefined,
+          );
+        }, this.opts.listPollMs);
+        try {
+          await this.opts.server.track((devices) => {
+            if (attempt > 0 || lost) {
+              if (lost) events.back();
+              attempt = 0;
+              lost = false;
+            }
+            events.list(devices, Date.now());
+            firstTry();
+          }, tracking.signal);
+        } finally {
+          clearInterval(poll);
+          tracking.abort();
+          signal.removeEventListener('abort', onStop);
+        }
         if (signal.aborted) return;
         throw new AdbLinkError('server-unreachable', 'adb server ended tracking');
       } catch (err) {

@@ -39,6 +39,10 @@ interface Transport {
   identifyTimer: NodeJS.Timeout | null;
   identifyAttempt: number;
   offlineSince: number | null;
+  /** When the server last said something of it (a late poll answer does not undo a newer message). */
+  seenAt: number;
+  /** A network transport the driver is reconnecting (`adb disconnect` + `connect`) stays until then. */
+  reconnectUntil: number;
   /** Aborted when the transport leaves the list. */
   gone: AbortController;
 }
@@ -77,6 +81,8 @@ export class AndroidDriver implements DeviceDriver {
   private offlineTimer: NodeJS.Timeout | null = null;
   private offlineAttempt = 0;
   private lastList: AdbDeviceEntry[] = [];
+  private lastListAt = 0;
+  private readonly redial = new Map<string, { attempt: number; timer: NodeJS.Timeout | null }>();
   private readonly change = new EventTarget();
   private stopped = false;
 
@@ -86,6 +92,7 @@ export class AndroidDriver implements DeviceDriver {
       startServer: opts.startServer,
       retryMs: opts.timings.serverRetryMs,
       retryMaxMs: opts.timings.serverRetryMaxMs,
+      listPollMs: opts.timings.listPollMs,
       log: (level, text, fields) => this.log(level, text, fields),
     });
   }
@@ -93,7 +100,7 @@ export class AndroidDriver implements DeviceDriver {
   async start(events: DriverEvents): Promise<void> {
     this.events = events;
     await this.tracker.start({
-      list: (devices) => this.onList(devices),
+      list: (devices, asOf) => this.onList(devices, asOf),
       lost: (err) => this.onLost(err),
       back: () => this.onBack(),
       startFailed: (err) => this.onStartFailed(err),
@@ -108,6 +115,7 @@ export class AndroidDriver implements DeviceDriver {
     this.stopped = true;
     await this.tracker.stop();
     for (const timer of [this.settleTimer, this.offlineTimer]) if (timer) clearTimeout(timer);
+    for (const adbSerial of [...this.redial.keys()]) this.stopRedial(adbSerial);
     for (const t of [...this.transports.values()]) this.removeTransport(t, false);
     this.events = null;
   }
@@ -119,24 +127,42 @@ export class AndroidDriver implements DeviceDriver {
 
   // ---- the adb server ---------------------------------------------------------------------------
 
-  private onList(devices: AdbDeviceEntry[]): void {
+  private onList(devices: AdbDeviceEntry[], asOf: number): void {
     this.serverUp = true;
     this.lastList = devices;
+    this.lastListAt = asOf;
+    const now = Date.now();
     const seen = new Set<string>();
     for (const entry of devices) {
       seen.add(entry.serial);
       let t = this.transports.get(entry.serial);
+      if (t && t.seenAt > asOf) continue;
       if (!t) {
-        t = { adbSerial: entry.serial, entry, portPath: portPathOf(entry), link: null, tablet: null, identifying: false, identifyTimer: null, identifyAttempt: 0, offlineSince: null, gone: new AbortController() };
+        t = {
+          adbSerial: entry.serial,
+          entry,
+          portPath: portPathOf(entry),
+          link: null,
+          tablet: null,
+          identifying: false,
+          identifyTimer: null,
+          identifyAttempt: 0,
+          offlineSince: null,
+          seenAt: asOf,
+          reconnectUntil: 0,
+          gone: new AbortController(),
+        };
         this.transports.set(entry.serial, t);
       }
+      t.seenAt = asOf;
       this.update(t, entry);
     }
-    const settling = Date.now() < this.settleUntil;
+    const settling = now < this.settleUntil;
     for (const t of [...this.transports.values()]) {
-      if (seen.has(t.adbSerial)) continue;
-      // Right after a server restart the USB tablets are still being enumerated again.
-      if (settling && t.tablet) continue;
+      if (seen.has(t.adbSerial) || t.seenAt > asOf) continue;
+      // Right after a server restart the USB tablets are still being enumerated again; a network
+      // tablet being reconnected is away for a moment.
+      if (t.tablet && (settling || now < t.reconnectUntil)) continue;
       this.removeTransport(t, true);
     }
     this.changed();
@@ -153,6 +179,8 @@ export class AndroidDriver implements DeviceDriver {
     if (newTransport || entry.state !== 'device') this.dropLink(t);
     if (entry.state === 'device') {
       t.offlineSince = null;
+      t.reconnectUntil = 0;
+      this.stopRedial(t.adbSerial);
       if (!t.link && !t.identifying) this.identifySoon(t, 0);
       return;
     }
@@ -162,13 +190,15 @@ export class AndroidDriver implements DeviceDriver {
         if (t.tablet) setTimeout(() => this.offlineTooLong(t), this.opts.timings.offlineDetachMs + 5).unref();
       }
       this.reconnectOfflineSoon();
+      if (t.tablet && isNetworkSerial(t.adbSerial)) this.redialSoon(t.adbSerial);
     } else t.offlineSince = null;
     // An identified tablet stays attached while unauthorized or offline for a while: its steps
     // wait (with the instruction) instead of failing; a tile appears only for unknown ones.
     if (t.tablet) return;
     const where = this.where(t);
     if (entry.state === 'unauthorized') this.notice(t, 'unauthorized', message('android.unauthorized', { where }));
-    else if (entry.state === 'offline' || entry.state === 'connecting' || entry.state === 'authorizing') this.notice(t, 'no-answer', message('android.offline', { where }));
+    // Every tablet is offline for a moment while adb connects: "does not answer" only once it stays so.
+    else if (entry.state === 'offline' || entry.state === 'connecting' || entry.state === 'authorizing') this.notice(t, 'identifying', message('android.identifying'));
     else this.notice(t, 'no-answer', message('android.other-state', { where, state: entry.state }));
   }
 
@@ -187,15 +217,57 @@ export class AndroidDriver implements DeviceDriver {
     const delay = backoffDelay(this.offlineAttempt, { baseMs: this.opts.timings.offlineRetryMs, maxMs: this.opts.timings.offlineRetryMaxMs });
     this.offlineTimer = setTimeout(() => {
       this.offlineTimer = null;
-      const stuck = [...this.transports.values()].filter((t) => t.entry.state === 'offline' && t.entry.usbPath !== null);
-      if (stuck.length === 0) {
-        if (![...this.transports.values()].some((t) => t.entry.state === 'offline')) this.offlineAttempt = 0;
+      for (const t of this.transports.values()) {
+        if (t.entry.state === 'offline' && !t.tablet) this.notice(t, 'no-answer', message('android.offline', { where: this.where(t) }));
+      }
+      const offline = [...this.transports.values()].filter((t) => t.entry.state === 'offline');
+      if (offline.length === 0) {
+        this.offlineAttempt = 0;
         return;
       }
-      this.log('info', `reconnecting offline Android tablets: ${stuck.map((t) => t.adbSerial).join(', ')}`);
-      this.opts.server.reconnectOffline().catch((err: unknown) => this.log('warn', `adb reconnect offline failed: ${(err as Error).message}`));
+      this.log('info', `reconnecting offline Android tablets: ${offline.map((t) => t.adbSerial).join(', ')}`);
+      if (offline.some((t) => t.entry.usbPath !== null)) {
+        this.opts.server.reconnectOffline().catch((err: unknown) => this.log('warn', `adb reconnect offline failed: ${(err as Error).message}`));
+      }
       this.reconnectOfflineSoon();
     }, delay);
+  }
+
+  /**
+   * A network tablet the station had: adb 29 leaves its transport offline once the tablet dropped
+   * the connection (a reboot) and a restarted server forgets it, so the driver asks `adb
+   * disconnect` + `adb connect` again, with backoff, until the tablet is back.
+   */
+  private redialSoon(adbSerial: string): void {
+    if (this.stopped) return;
+    const r = this.redial.get(adbSerial) ?? { attempt: 0, timer: null };
+    this.redial.set(adbSerial, r);
+    if (r.timer) return;
+    r.attempt += 1;
+    const delay = backoffDelay(r.attempt, { baseMs: this.opts.timings.offlineRetryMs, maxMs: this.opts.timings.offlineRetryMaxMs });
+    r.timer = setTimeout(() => {
+      r.timer = null;
+      const t = this.transports.get(adbSerial);
+      if (this.stopped || t?.entry.state === 'device') {
+        this.redial.delete(adbSerial);
+        return;
+      }
+      if (t) t.reconnectUntil = Math.max(t.reconnectUntil, Date.now() + this.opts.timings.offlineDetachMs);
+      const server = this.opts.server;
+      void (t ? server.disconnect(adbSerial).catch(() => '') : Promise.resolve(''))
+        .then(() => server.connect(adbSerial))
+        .then(
+          (answer) => this.log('info', `adb connect ${adbSerial}: ${answer}`),
+          (err: unknown) => this.log('warn', `adb connect ${adbSerial} failed: ${(err as Error).message}`),
+        )
+        .finally(() => this.redialSoon(adbSerial));
+    }, delay);
+  }
+
+  private stopRedial(adbSerial: string): void {
+    const r = this.redial.get(adbSerial);
+    if (r?.timer) clearTimeout(r.timer);
+    this.redial.delete(adbSerial);
   }
 
   private onLost(err: AdbLinkError): void {
@@ -212,7 +284,7 @@ export class AndroidDriver implements DeviceDriver {
     this.settleTimer = setTimeout(() => {
       this.settleTimer = null;
       this.settleUntil = 0;
-      this.onList(this.lastList);
+      this.onList(this.lastList, this.lastListAt);
     }, this.opts.timings.settleAfterRestartMs);
     // A new server forgets `adb connect`: network tablets come back only when asked.
     for (const t of this.transports.values()) {
@@ -221,6 +293,7 @@ export class AndroidDriver implements DeviceDriver {
         (answer) => this.log('info', `adb connect ${t.adbSerial}: ${answer}`),
         (e: unknown) => this.log('warn', `adb connect ${t.adbSerial} failed: ${(e as Error).message}`),
       );
+      this.redialSoon(t.adbSerial);
     }
   }
 
@@ -343,6 +416,8 @@ export class AndroidDriver implements DeviceDriver {
 
   private removeTransport(t: Transport, notify: boolean): void {
     if (this.transports.get(t.adbSerial) === t) this.transports.delete(t.adbSerial);
+    // A network tablet the station had may come back (a reboot, a cable between two hops): keep asking.
+    if (notify && t.tablet && isNetworkSerial(t.adbSerial)) this.redialSoon(t.adbSerial);
     t.gone.abort();
     if (t.identifyTimer) clearTimeout(t.identifyTimer);
     t.identifyTimer = null;

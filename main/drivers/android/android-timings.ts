@@ -13,6 +13,7 @@
  * | bootPollMs                          | 1000    | sys.boot_completed polled while a tablet boots             |
  * | rebootLeaveMs                       | 60000   | a tablet told to reboot must drop off within this          |
  * | batteryPollMs                       | 15000   | battery level polled while waiting for the charge          |
+ * | listPollMs                          | 2000    | `devices -l` read besides tracking (adb 29 does not push every state change) |
  */
 export interface AndroidTimings {
   serverRetryMs: number;
@@ -26,6 +27,7 @@ export interface AndroidTimings {
   bootPollMs: number;
   rebootLeaveMs: number;
   batteryPollMs: number;
+  listPollMs: number;
 }
 
 export const REAL_TABLET_TIMINGS: AndroidTimings = {
@@ -40,6 +42,7 @@ export const REAL_TABLET_TIMINGS: AndroidTimings = {
   bootPollMs: 1000,
   rebootLeaveMs: 60_000,
   batteryPollMs: 15_000,
+  listPollMs: 2000,
 };
 
 /** The timings at `speed` (1 = real time); never below 10 ms, so polling stays a poll. */

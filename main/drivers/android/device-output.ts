@@ -10,16 +10,15 @@ export function propValue(text: string): string {
   return text.split('\n')[0]!.trim();
 }
 
-/** The first line that says what went wrong (an exception's message, an "Error:" line), for `reason`. */
+/** The line that says what went wrong (an exception's message, an "Error:" or "Failure" line), for `reason`. */
 export function deviceReason(text: string): string {
   const lines = text
     .split('\n')
     .map((l) => l.trim())
-    .filter(Boolean);
-  const exception = lines.find((l) => /(Exception|Error)\b.*:/.test(l) || /^Failure\b/.test(l));
-  const line = exception ?? lines[0] ?? '';
-  const m = /^(?:[\w.$]+(?:Exception|Error)|Error|Exception occurred while executing[^:]*):\s*(.+)$/.exec(line);
-  return (m?.[1] ?? line).slice(0, 500);
+    .filter((l) => l && !/^at\s/.test(l) && !/^Exception occurred while executing/.test(l));
+  const hit = lines.find((l) => /^[\w.$]*(?:Exception|Error):/.test(l) || /^(?:Error|Failure)\b/.test(l)) ?? lines[0] ?? '';
+  const m = /^[\w.$]*(?:Exception|Error):\s*(.+)$/.exec(hit);
+  return (m?.[1] ?? hit).slice(0, 500);
 }
 
 export interface BatteryState {

@@ -129,7 +129,9 @@ describe.skipIf(!ADB)('Android driver through the real adb server', () => {
     const first = attached.find((d) => d.serial === serial(0))!;
     expect(first).toMatchObject({ family: 'android', platform: 'android', model: 'SM-X200', osVersion: '14', portPath: `adb:127.0.0.1:${emulator.devices()[0]!.port}` });
     const { outcome } = await run(0, androidStep('identify', {}));
-    expect(outcome.captured).toMatchObject({ serialNumber: serial(0), manufacturer: 'samsung', model: 'SM-X200', osVersion: '14', sdk: '34', battery: String(specs[0]!.batteryPercent) });
+    expect(outcome.captured).toMatchObject({ serialNumber: serial(0), manufacturer: 'samsung', model: 'SM-X200', osVersion: '14', sdk: '34' });
+    // A charging tablet gains a percent now and then (dumpsys battery, read as the tablet says it).
+    expect(Number(outcome.captured?.battery)).toBe(emulator.device(serial(0)).batteryLevel());
   });
 
   it('shows "allow USB debugging" with the serial for an unauthorized tablet, and attaches it once allowed', async () => {

@@ -113,6 +113,10 @@ export interface LibraryFile {
   displayName: string | null;
   sha256: string;
   size: number;
+  /** An APK's manifest versionCode (what "already installed" compares); absent for other kinds. */
+  versionCode?: number | null;
+  /** SHA-256 (hex) of an APK's signing certificate, from its v1 signature; null when unsigned or unreadable. */
+  signerSha256?: string | null;
   /**
    * The other parts of a split APK (configuration splits of the same package and version), when
    * the library holds them; `path` is the base APK. Absent or empty for a single APK.

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -12,7 +11,7 @@ import { startAdbServer } from '../../main/drivers/android/adb-server-process.js
 import { AndroidDriver } from '../../main/drivers/android/android-driver.js';
 import { scaledTimings } from '../../main/drivers/android/android-timings.js';
 import { makeTabletSpec, startAndroidEmulator, type AndroidEmulator } from '../emulators/android/adb-emulator.js';
-import { androidStep, stepContext, type StepContextOptions } from '../fixtures/android-step-context.js';
+import { androidStep, libraryApk, stepContext, type StepContextOptions } from '../fixtures/android-step-context.js';
 import { makeCertificate, writeApk } from '../fixtures/library-files.js';
 
 // The Android driver against emulated tablets through the REAL adb server (Debian adb 29): its
@@ -47,8 +46,7 @@ function freePort(): Promise<number> {
 async function apk(dir: string, pkg: string, versionCode: number, signer: ReturnType<typeof makeCertificate>, split?: string): Promise<LibraryFile> {
   const file = path.join(dir, `${pkg}-${versionCode}${split ? `-${split}` : ''}.apk`);
   await writeApk(file, dir, { package: pkg, versionCode, versionName: `1.${versionCode}`, minSdk: 23, ...(split ? { split } : {}) }, signer);
-  const data = fs.readFileSync(file);
-  return { path: file, identifier: pkg, version: `1.${versionCode}`, displayName: null, sha256: createHash('sha256').update(data).digest('hex'), size: data.length };
+  return libraryApk(file);
 }
 
 async function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
@@ -89,7 +87,10 @@ describe.skipIf(!ADB)('Android driver through the real adb server', () => {
       'org.example.reader': await apk(dir, 'org.example.reader', 12, signer),
     };
     const base = await apk(dir, 'org.example.atlas', 3, signer);
-    library['org.example.atlas'] = { ...base, splits: [await apk(dir, 'org.example.atlas', 3, signer, 'config.de')].map((s) => ({ path: s.path, split: 'config.de', sha256: s.sha256, size: s.size })) };
+    library['org.example.atlas'] = {
+      ...base,
+      splits: [await apk(dir, 'org.example.atlas', 3, signer, 'config.de')].map((s) => ({ path: s.path, split: 'config.de', sha256: s.sha256, size: s.size })),
+    };
     emulator = await startAndroidEmulator({ speed: SPEED, devices: specs });
     driver = new AndroidDriver({
       server: new YumeAdbServer(port),
@@ -127,7 +128,13 @@ describe.skipIf(!ADB)('Android driver through the real adb server', () => {
 
   it('reports each tablet by ro.serialno with adb:HOST:PORT as its port path, and identifies it', async () => {
     const first = attached.find((d) => d.serial === serial(0))!;
-    expect(first).toMatchObject({ family: 'android', platform: 'android', model: 'SM-X200', osVersion: '14', portPath: `adb:127.0.0.1:${emulator.devices()[0]!.port}` });
+    expect(first).toMatchObject({
+      family: 'android',
+      platform: 'android',
+      model: 'SM-X200',
+      osVersion: '14',
+      portPath: `adb:127.0.0.1:${emulator.devices()[0]!.port}`,
+    });
     const { outcome } = await run(0, androidStep('identify', {}));
     expect(outcome.captured).toMatchObject({ serialNumber: serial(0), manufacturer: 'samsung', model: 'SM-X200', osVersion: '14', sdk: '34' });
     // A charging tablet gains a percent now and then (dumpsys battery, read as the tablet says it).
@@ -138,7 +145,10 @@ describe.skipIf(!ADB)('Android driver through the real adb server', () => {
     const port4 = emulator.devices()[4]!.port;
     await until('the unauthorized notice', () => notices.some((n) => n.portPath === `adb:127.0.0.1:${port4}` && n.kind === 'unauthorized'));
     const notice = notices.find((n) => n.kind === 'unauthorized')!;
-    expect(notice.text).toEqual({ code: 'android.unauthorized', params: { where: { code: 'android.where-serial', params: { serial: `127.0.0.1:${port4}` } } } });
+    expect(notice.text).toEqual({
+      code: 'android.unauthorized',
+      params: { where: { code: 'android.where-serial', params: { serial: `127.0.0.1:${port4}` } } },
+    });
     expect(attached.some((d) => d.serial === serial(4))).toBe(false);
     emulator.device(serial(4)).allowDebugging();
     await until('the allowed tablet attached', () => attached.some((d) => d.serial === serial(4)));
@@ -176,7 +186,11 @@ describe.skipIf(!ADB)('Android driver through the real adb server', () => {
     await run(2, androidStep('install-apk', { app: DPC }));
     const accounts = await run(2, androidStep('set-device-owner', { component: OWNER })).catch((e: unknown) => e);
     expect(accounts).toBeInstanceOf(StepFailedError);
-    expect(accounts).toMatchObject({ code: 'android.owner-accounts', retryable: false, params: { reason: expect.stringContaining('already some accounts on the device') } });
+    expect(accounts).toMatchObject({
+      code: 'android.owner-accounts',
+      retryable: false,
+      params: { reason: expect.stringContaining('already some accounts on the device') },
+    });
 
     const unknown = await run(3, androidStep('set-device-owner', { component: OWNER })).catch((e: unknown) => e);
     expect(unknown).toMatchObject({ code: 'android.owner-unknown-admin', params: { dpc: DPC, reason: expect.stringContaining('Unknown admin') } });

@@ -8,7 +8,7 @@ import { AdbStartError } from '../../main/drivers/android/adb-server-process.js'
 import { AndroidDriver } from '../../main/drivers/android/android-driver.js';
 import { scaledTimings } from '../../main/drivers/android/android-timings.js';
 import type { AdbDeviceEntry } from '../../main/drivers/android/device-list.js';
-import { androidStep, stepContext } from '../fixtures/android-step-context.js';
+import { androidStep, libraryApk, stepContext } from '../fixtures/android-step-context.js';
 import { writeApk } from '../fixtures/library-files.js';
 
 // The driver's tracking, reconnect and step logic against a fake adb server: the mock sits at the
@@ -81,13 +81,13 @@ class FakeServer implements AdbServer {
     const t = this.tablets.get(serial);
     const entry = this.list.find((e) => e.serial === serial);
     if (!this.up || !t || entry?.transportId !== transportId || entry.state !== 'device') throw new AdbLinkError('device-gone', `device '${serial}' not found`);
-    const server = this;
+    const isUp = () => this.up;
     return {
       serial,
       transportId,
       features: new Set(t.features),
       async shell(command: string): Promise<ShellResult> {
-        if (!server.up) throw new AdbLinkError('server-unreachable', 'ECONNRESET');
+        if (!isUp()) throw new AdbLinkError('server-unreachable', 'ECONNRESET');
         return { text: t.answer(command), exitCode: 0 };
       },
       async streamFile(service: string): Promise<string> {
@@ -170,9 +170,15 @@ describe('Android driver: tracking', () => {
     await started;
     await until('two notices', () => events.notices.filter((n) => n.kind === 'unauthorized').length === 2);
     const [slot, serial] = events.notices.filter((n) => n.kind === 'unauthorized');
-    expect(slot).toMatchObject({ portPath: '1-4.3', text: { code: 'android.unauthorized', params: { where: { code: 'android.where-slot', params: { slot: 'B3' } } } } });
+    expect(slot).toMatchObject({
+      portPath: '1-4.3',
+      text: { code: 'android.unauthorized', params: { where: { code: 'android.where-slot', params: { slot: 'B3' } } } },
+    });
     expect(slot!.message).toBe('Allow USB debugging on the tablet in slot B3 (tick “Always allow”)');
-    expect(serial).toMatchObject({ portPath: 'adb:10.0.0.7:5555', text: { params: { where: { code: 'android.where-serial', params: { serial: '10.0.0.7:5555' } } } } });
+    expect(serial).toMatchObject({
+      portPath: 'adb:10.0.0.7:5555',
+      text: { params: { where: { code: 'android.where-serial', params: { serial: '10.0.0.7:5555' } } } },
+    });
     server.tablets.set('R52N1', tablet('R52N1'));
     server.set([entry('R52N1', 'device', '1', '1-4.3'), entry('10.0.0.7:5555', 'unauthorized', '2', null)]);
     await until('attached once allowed', () => events.attached.length === 1);
@@ -181,7 +187,10 @@ describe('Android driver: tracking', () => {
 
   it('keeps tablets attached when the adb server dies: restarts it, re-identifies them silently, and steps carry on', async () => {
     const server = new FakeServer();
-    server.tablets.set('R52N1', tablet('R52N1', undefined, (c) => (c.startsWith('dumpsys battery') ? '  level: 80\n  scale: 100\n' : '')));
+    server.tablets.set(
+      'R52N1',
+      tablet('R52N1', undefined, (c) => (c.startsWith('dumpsys battery') ? '  level: 80\n  scale: 100\n' : '')),
+    );
     server.list = [entry('R52N1', 'device', '1')];
     // `adb start-server` takes its time: the test lets it finish.
     let release!: () => void;
@@ -256,7 +265,7 @@ describe('Android driver: steps through the driver', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'benchline-android-unit-'));
     const file = path.join(dir, 'reader.apk');
     await writeApk(file, dir, { package: 'org.example.reader', versionCode: 12, versionName: '1.12', minSdk: 23 }, null);
-    reader = { path: file, identifier: 'org.example.reader', version: '1.12', displayName: null, sha256: 'a'.repeat(64), size: fs.statSync(file).size };
+    reader = await libraryApk(file);
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -271,7 +280,10 @@ describe('Android driver: steps through the driver', () => {
     const { ctx, record } = stepContext('R52N1', androidStep('wait-for-trust', {}));
     const step = driver.executeStep(ctx);
     await until('waiting for trust', () => record.waits.length === 1);
-    expect(record.waits[0]).toEqual({ reason: 'trust', text: { code: 'android.unauthorized', params: { where: { code: 'android.where-slot', params: { slot: 'B3' } } } } });
+    expect(record.waits[0]).toEqual({
+      reason: 'trust',
+      text: { code: 'android.unauthorized', params: { where: { code: 'android.where-slot', params: { slot: 'B3' } } } },
+    });
     server.set([entry('R52N1', 'device', '2', '1-4.3')]);
     await expect(step).resolves.toMatchObject({ message: 'USB debugging allowed' });
     expect(events.detached).toEqual([]);
@@ -279,7 +291,9 @@ describe('Android driver: steps through the driver', () => {
 
   it('streams through abb_exec, else through cmd; reads "Failure [INSTALL_FAILED_INSUFFICIENT_STORAGE]" as "free storage"', async () => {
     const server = new FakeServer();
-    const full = tablet('R52N1', ['shell_v2', 'cmd', 'abb_exec'], (c) => (c.startsWith('abb_exec:') ? 'Failure [INSTALL_FAILED_INSUFFICIENT_STORAGE: Failed to override installation location]\n' : ''));
+    const full = tablet('R52N1', ['shell_v2', 'cmd', 'abb_exec'], (c) =>
+      c.startsWith('abb_exec:') ? 'Failure [INSTALL_FAILED_INSUFFICIENT_STORAGE: Failed to override installation location]\n' : '',
+    );
     let installed = false;
     const older = tablet('R52N2', ['shell_v2', 'cmd'], (c) => {
       if (c.startsWith('pm list packages')) return installed ? 'package:org.example.reader versionCode:12\n' : '';
@@ -296,8 +310,14 @@ describe('Android driver: steps through the driver', () => {
     await started;
     await until('attached', () => events.attached.length === 2);
     const library = { 'org.example.reader': reader };
-    const failed = await driver.executeStep(stepContext('R52N1', androidStep('install-apk', { app: 'org.example.reader' }), { library }).ctx).catch((e: unknown) => e);
-    expect(failed).toMatchObject({ code: 'android.install-storage', retryable: false, params: { app: 'org.example.reader', reason: expect.stringContaining('INSTALL_FAILED_INSUFFICIENT_STORAGE') } });
+    const failed = await driver
+      .executeStep(stepContext('R52N1', androidStep('install-apk', { app: 'org.example.reader' }), { library }).ctx)
+      .catch((e: unknown) => e);
+    expect(failed).toMatchObject({
+      code: 'android.install-storage',
+      retryable: false,
+      params: { app: 'org.example.reader', reason: expect.stringContaining('INSTALL_FAILED_INSUFFICIENT_STORAGE') },
+    });
     expect(full.streamed).toEqual([`abb_exec:package\0install\0-r\0-S\0${reader.size}`]);
     const done = await driver.executeStep(stepContext('R52N2', androidStep('install-apk', { app: 'org.example.reader' }), { library }).ctx);
     expect(done.captured).toEqual({ 'app:org.example.reader': '12' });

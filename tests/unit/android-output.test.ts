@@ -33,7 +33,12 @@ describe('adb devices -l', () => {
       ['R52N30ABCDE', 'device', '1-4.2', '3'],
       ['R52N30FGHIJ', 'unauthorized', '1-4.3', '4'],
       ['127.0.0.1:40877', 'offline', null, '5'],
-      ['0123456789ABCDEF', 'no permissions (missing udev rules? user is in the plugdev group); see [http://developer.android.com/tools/device.html]', '2-1', '6'],
+      [
+        '0123456789ABCDEF',
+        'no permissions (missing udev rules? user is in the plugdev group); see [http://developer.android.com/tools/device.html]',
+        '2-1',
+        '6',
+      ],
     ]);
     expect(list[0]!.model).toBe('SM_X200');
     expect(portPathOf(list[0]!)).toBe('1-4.2');
@@ -48,7 +53,16 @@ describe('getprop and dumpsys battery', () => {
   it('reads a property and the battery in percent of its scale, and whether it charges', () => {
     expect(propValue('R9BT0004100\n')).toBe('R9BT0004100');
     expect(propValue('\n')).toBe('');
-    const battery = ['Current Battery Service state:', '  AC powered: false', '  USB powered: true', '  Wireless powered: false', '  status: 2', '  level: 42', '  scale: 50', ''].join('\n');
+    const battery = [
+      'Current Battery Service state:',
+      '  AC powered: false',
+      '  USB powered: true',
+      '  Wireless powered: false',
+      '  status: 2',
+      '  level: 42',
+      '  scale: 50',
+      '',
+    ].join('\n');
     expect(parseBattery(battery)).toEqual({ percent: 84, charging: true });
     expect(parseBattery('  AC powered: false\n  USB powered: false\n  level: 7\n  scale: 100\n')).toEqual({ percent: 7, charging: false });
     expect(parseBattery("cmd: Can't find service: battery")).toBeNull();
@@ -81,7 +95,11 @@ describe('pm', () => {
     expect(parseInstallOutput('Success\n')).toEqual({ ok: true });
     expect(parseInstallOutput('Performing Streamed Install\nSuccess\n')).toEqual({ ok: true });
     const storage = parseInstallOutput('Failure [INSTALL_FAILED_INSUFFICIENT_STORAGE: Failed to override installation location]\n');
-    expect(storage).toEqual({ ok: false, code: 'INSTALL_FAILED_INSUFFICIENT_STORAGE', reason: 'Failure [INSTALL_FAILED_INSUFFICIENT_STORAGE: Failed to override installation location]' });
+    expect(storage).toEqual({
+      ok: false,
+      code: 'INSTALL_FAILED_INSUFFICIENT_STORAGE',
+      reason: 'Failure [INSTALL_FAILED_INSUFFICIENT_STORAGE: Failed to override installation location]',
+    });
     expect(installFailureKind('INSTALL_FAILED_INSUFFICIENT_STORAGE')).toBe('storage');
     expect(installFailureKind('INSTALL_FAILED_UPDATE_INCOMPATIBLE')).toBe('incompatible');
     expect(installFailureKind('INSTALL_FAILED_VERSION_DOWNGRADE')).toBe('downgrade');
@@ -100,29 +118,60 @@ describe('dpm', () => {
 
   it('tells set, already set by us, another owner, accounts, users and a missing DPC apart', () => {
     const c = 'de.benchline.mdm/.AdminReceiver';
-    expect(parseSetDeviceOwner('Success: Device owner set to package de.benchline.mdm\nActive admin set to component {de.benchline.mdm/de.benchline.mdm.AdminReceiver}\n', c)).toEqual({ kind: 'set' });
     expect(
-      parseSetDeviceOwner(exception('java.lang.IllegalStateException: Trying to set the device owner (de.benchline.mdm/.AdminReceiver), but device owner (de.benchline.mdm/.AdminReceiver) is already set.'), c),
+      parseSetDeviceOwner(
+        'Success: Device owner set to package de.benchline.mdm\nActive admin set to component {de.benchline.mdm/de.benchline.mdm.AdminReceiver}\n',
+        c,
+      ),
+    ).toEqual({ kind: 'set' });
+    expect(
+      parseSetDeviceOwner(
+        exception(
+          'java.lang.IllegalStateException: Trying to set the device owner (de.benchline.mdm/.AdminReceiver), but device owner (de.benchline.mdm/.AdminReceiver) is already set.',
+        ),
+        c,
+      ),
     ).toEqual({ kind: 'already-owner' });
     expect(
-      parseSetDeviceOwner(exception('java.lang.IllegalStateException: Trying to set the device owner (de.benchline.mdm/.AdminReceiver), but device owner (com.other.dpc/.Admin) is already set.'), c),
+      parseSetDeviceOwner(
+        exception(
+          'java.lang.IllegalStateException: Trying to set the device owner (de.benchline.mdm/.AdminReceiver), but device owner (com.other.dpc/.Admin) is already set.',
+        ),
+        c,
+      ),
     ).toMatchObject({ kind: 'other-owner', current: 'com.other.dpc/com.other.dpc.Admin' });
-    const accounts = parseSetDeviceOwner(exception('java.lang.IllegalStateException: Not allowed to set the device owner because there are already some accounts on the device.'), c);
+    const accounts = parseSetDeviceOwner(
+      exception('java.lang.IllegalStateException: Not allowed to set the device owner because there are already some accounts on the device.'),
+      c,
+    );
     expect(accounts).toEqual({ kind: 'accounts', reason: 'Not allowed to set the device owner because there are already some accounts on the device.' });
-    expect(parseSetDeviceOwner(exception('java.lang.IllegalStateException: Not allowed to set the device owner because there are already several users on the device.'), c)).toMatchObject({ kind: 'users' });
-    expect(parseSetDeviceOwner(exception('java.lang.IllegalArgumentException: Unknown admin: ComponentInfo{de.benchline.mdm/de.benchline.mdm.AdminReceiver}'), c)).toEqual({
+    expect(
+      parseSetDeviceOwner(
+        exception('java.lang.IllegalStateException: Not allowed to set the device owner because there are already several users on the device.'),
+        c,
+      ),
+    ).toMatchObject({ kind: 'users' });
+    expect(
+      parseSetDeviceOwner(exception('java.lang.IllegalArgumentException: Unknown admin: ComponentInfo{de.benchline.mdm/de.benchline.mdm.AdminReceiver}'), c),
+    ).toEqual({
       kind: 'unknown-admin',
       reason: 'Unknown admin: ComponentInfo{de.benchline.mdm/de.benchline.mdm.AdminReceiver}',
     });
-    expect(parseSetDeviceOwner('Security exception: Neither user 2000 nor current process has android.permission.MANAGE_DEVICE_ADMINS.\n', c)).toMatchObject({ kind: 'failed' });
+    expect(parseSetDeviceOwner('Security exception: Neither user 2000 nor current process has android.permission.MANAGE_DEVICE_ADMINS.\n', c)).toMatchObject({
+      kind: 'failed',
+    });
   });
 
   it('reads the owner from list-owners and from dumpsys device_policy', () => {
-    expect(parseDeviceOwner('1 owner:\nUser  0: admin=de.benchline.mdm/.AdminReceiver,DeviceOwner,Affiliated\n')).toBe('de.benchline.mdm/de.benchline.mdm.AdminReceiver');
-    expect(parseDeviceOwner('no owners\n')).toBeNull();
-    expect(parseDeviceOwner('Current Device Policy Manager state:\n  Device Owner: \n    admin=ComponentInfo{de.benchline.mdm/de.benchline.mdm.AdminReceiver}\n    name=\n')).toBe(
+    expect(parseDeviceOwner('1 owner:\nUser  0: admin=de.benchline.mdm/.AdminReceiver,DeviceOwner,Affiliated\n')).toBe(
       'de.benchline.mdm/de.benchline.mdm.AdminReceiver',
     );
+    expect(parseDeviceOwner('no owners\n')).toBeNull();
+    expect(
+      parseDeviceOwner(
+        'Current Device Policy Manager state:\n  Device Owner: \n    admin=ComponentInfo{de.benchline.mdm/de.benchline.mdm.AdminReceiver}\n    name=\n',
+      ),
+    ).toBe('de.benchline.mdm/de.benchline.mdm.AdminReceiver');
     expect(parseDeviceOwner("Error: unknown command 'list-owners'\n")).toBeUndefined();
     expect(normalizeComponent('ComponentInfo{a.b/.C}')).toBe('a.b/a.b.C');
   });
@@ -137,7 +186,8 @@ describe('settings and cmd wifi', () => {
   it('reads a setting ("null" is unset) and the saved networks, SSIDs with spaces included', () => {
     expect(parseSettingValue('600000\n')).toBe('600000');
     expect(parseSettingValue('null\n')).toBeNull();
-    const table = 'Network Id      SSID                         Security type\n0            Schulnetz                        wpa2-psk\n1            Lehrer WLAN                      open\n';
+    const table =
+      'Network Id      SSID                         Security type\n0            Schulnetz                        wpa2-psk\n1            Lehrer WLAN                      open\n';
     expect(parseSavedNetworks(table)).toEqual(['Schulnetz', 'Lehrer WLAN']);
     expect(parseSavedNetworks('No networks\n')).toEqual([]);
     expect(parseSavedNetworks("cmd: Can't find service: wifi\n")).toBeNull();

@@ -3,14 +3,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LibraryFile, StepContext } from '../../main/drivers/driver.js';
+import type { LibraryFile } from '../../main/drivers/driver.js';
 import type { AndroidDevice } from '../../main/drivers/android/android-device.js';
 import { scaledTimings } from '../../main/drivers/android/android-timings.js';
 import { buildQrProvisioning, signatureChecksum, type QrProvisioningParams } from '../../main/drivers/android/qr-provisioning.js';
 import { ANDROID_STEPS } from '../../main/drivers/android/steps/index.js';
 import { SecretRedactor } from '../../main/secrets/secret-redactor.js';
 import { secretTexts } from '../../main/secrets/secret-types.js';
-import { androidStep, stepContext } from '../fixtures/android-step-context.js';
+import { androidStep, libraryApk, stepContext } from '../fixtures/android-step-context.js';
 import { makeCertificate, writeApk, type TestCertificate } from '../fixtures/library-files.js';
 
 let dir: string;
@@ -18,18 +18,17 @@ let signer: TestCertificate;
 let dpc: LibraryFile;
 let unsigned: LibraryFile;
 
-async function libraryApk(name: string, cert: TestCertificate | null): Promise<LibraryFile> {
+async function dpcApk(name: string, cert: TestCertificate | null): Promise<LibraryFile> {
   const file = path.join(dir, name);
   await writeApk(file, dir, { package: 'de.benchline.mdm', versionCode: 7, versionName: '1.7', minSdk: 23 }, cert);
-  const data = fs.readFileSync(file);
-  return { path: file, identifier: 'de.benchline.mdm', version: '1.7', displayName: null, sha256: createHash('sha256').update(data).digest('hex'), size: data.length };
+  return libraryApk(file);
 }
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'benchline-qr-'));
   signer = makeCertificate(dir, 'dpc');
-  dpc = await libraryApk('dpc.apk', signer);
-  unsigned = await libraryApk('unsigned.apk', null);
+  dpc = await dpcApk('dpc.apk', signer);
+  unsigned = await dpcApk('unsigned.apk', null);
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -66,16 +65,24 @@ describe('QR provisioning payload', () => {
   });
 
   it('refuses a DPC whose signature the library cannot read, and a Wi-Fi without its secret', async () => {
-    await expect(buildQrProvisioning(PARAMS, { libraryItem: async () => unsigned, secret: async () => WIFI })).rejects.toMatchObject({ code: 'android.qr-unsigned', retryable: false });
-    await expect(buildQrProvisioning({ ...PARAMS, wifi: { ssid: 'Schulnetz', security: 'wpa2' } }, { libraryItem: async () => dpc })).rejects.toMatchObject({ code: 'android.wifi-no-secret' });
+    await expect(buildQrProvisioning(PARAMS, { libraryItem: async () => unsigned, secret: async () => WIFI })).rejects.toMatchObject({
+      code: 'android.qr-unsigned',
+      retryable: false,
+    });
+    await expect(buildQrProvisioning({ ...PARAMS, wifi: { ssid: 'Schulnetz', security: 'wpa2' } }, { libraryItem: async () => dpc })).rejects.toMatchObject({
+      code: 'android.wifi-no-secret',
+    });
     const open = await buildQrProvisioning({ ...PARAMS, wifi: { ssid: 'Gast', security: 'open' } }, { libraryItem: async () => dpc });
     expect(open['android.app.extra.PROVISIONING_WIFI_SECURITY_TYPE']).toBe('NONE');
     expect(open).not.toHaveProperty(['android.app.extra.PROVISIONING_WIFI_PASSWORD']);
   });
 
   it('the step shows the payload in its confirmation (waiting.text params) and ends when the technician confirms', async () => {
-    const { ctx, record } = stepContext('R9BT0004100', androidStep('qr-provisioning', PARAMS), { library: { 'de.benchline.mdm': dpc }, secrets: { 'wifi-school': WIFI } });
-    const outcome = await ANDROID_STEPS['qr-provisioning']!(ctx as StepContext, {} as AndroidDevice, { timings: scaledTimings(1), log: () => {} });
+    const { ctx, record } = stepContext('R9BT0004100', androidStep('qr-provisioning', PARAMS), {
+      library: { 'de.benchline.mdm': dpc },
+      secrets: { 'wifi-school': WIFI },
+    });
+    const outcome = await ANDROID_STEPS['qr-provisioning']!(ctx, {} as AndroidDevice, { timings: scaledTimings(1), log: () => {} });
     expect(record.confirmations).toHaveLength(1);
     const text = record.confirmations[0] as { code: string; params: { dpc: string; payload: string } };
     expect(text.code).toBe('android.qr-scan');

@@ -69,7 +69,21 @@ describe('driver registry', () => {
     expect(android).toBeInstanceOf(AndroidDriver);
     expect(android!.family).toBe('android');
     expect([...android!.supportedSteps].sort()).toEqual(
-      expect.arrayContaining(['identify', 'wait-for-trust', 'battery', 'install-apk', 'install-app', 'set-device-owner', 'settings', 'wifi', 'reboot', 'rename', 'verify', 'qr-provisioning', 'print-label']),
+      expect.arrayContaining([
+        'identify',
+        'wait-for-trust',
+        'battery',
+        'install-apk',
+        'install-app',
+        'set-device-owner',
+        'settings',
+        'wifi',
+        'reboot',
+        'rename',
+        'verify',
+        'qr-provisioning',
+        'print-label',
+      ]),
     );
     expect(android!.supportedSteps.has('erase')).toBe(false);
   });

@@ -14,7 +14,7 @@
 // What it lacks we do here: its device-list parser drops the `usb:` path and the `offline` state,
 // so tracking reads `host:track-devices-l` itself (device-list.ts parses it).
 import fs from 'node:fs';
-import { Adb, AdbServerClient, type AdbSocket } from '@yume-chan/adb';
+import { AdbServerClient, type Adb, type AdbSocket } from '@yume-chan/adb';
 import { AdbServerNodeTcpConnector } from '@yume-chan/adb-server-node-tcp';
 import { parseDeviceList, type AdbDeviceEntry } from './device-list.js';
 
@@ -80,7 +80,8 @@ export class AdbLinkError extends Error {
 }
 
 /** FAIL reasons of the adb server that mean the device is not (or no longer) there. */
-const DEVICE_GONE = /device .* not found|no devices\/emulators found|device offline|no device with transport id|device unauthorized|device still authorizing|device still connecting|transport.*(closed|disconnected)/i;
+const DEVICE_GONE =
+  /device .* not found|no devices\/emulators found|device offline|no device with transport id|device unauthorized|device still authorizing|device still connecting|transport.*(closed|disconnected)/i;
 
 /** A thrown error as an AdbLinkError (kept as it is when it is one). */
 export function toLinkError(err: unknown): AdbLinkError {
@@ -202,6 +203,8 @@ class YumeDeviceLink implements AdbDeviceLink {
       try {
         // The answer is read while the file goes in: the device may refuse before the end.
         const answer = readAllText(socket.readable as ReadableStream<Uint8Array>, signal);
+        // The socket takes plain chunks too (MaybeConsumable); the DOM typing in eslint and tsc differ on it.
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
         await fileStream(file, onBytes).pipeTo(socket.writable as WritableStream<Uint8Array>, { preventClose: true, signal });
         const text = await answer;
         // The package service always answers; silence is the connection dropping (server or tablet gone).

@@ -115,7 +115,14 @@ export class AdbTracker {
         firstTry();
       }
       attempt += 1;
-      await this.pause(backoffDelay(attempt, { baseMs: this.opts.retryMs, maxMs: this.opts.retryMaxMs, jitter: 'half', ...(this.opts.random ? { random: this.opts.random } : {}) }));
+      await this.pause(
+        backoffDelay(attempt, {
+          baseMs: this.opts.retryMs,
+          maxMs: this.opts.retryMaxMs,
+          jitter: 'half',
+          ...(this.opts.random ? { random: this.opts.random } : {}),
+        }),
+      );
     }
   }
 

@@ -8,7 +8,7 @@ import { formatMessage } from '../../../shared/messages/format.js';
 import { backoffDelay } from '../../../shared/backoff.js';
 import type { LogLevel } from '../../logging/logger.js';
 import type { DeviceDriver, DriverEvents, StepContext, StepOutcome } from '../driver.js';
-import { DeviceGoneError, StepAbortedError, StepFailedError, sleep, stepFailed } from '../step-errors.js';
+import { DeviceGoneError, StepAbortedError, sleep, stepFailed } from '../step-errors.js';
 import { AdbLinkError, type AdbDeviceLink, type AdbServer } from './adb-client.js';
 import type { AdbStartError } from './adb-server-process.js';
 import { AdbTracker } from './adb-tracker.js';
@@ -89,7 +89,7 @@ export class AndroidDriver implements DeviceDriver {
   constructor(private readonly opts: AndroidDriverOptions) {
     this.tracker = new AdbTracker({
       server: opts.server,
-      startServer: opts.startServer,
+      startServer: () => opts.startServer(),
       retryMs: opts.timings.serverRetryMs,
       retryMaxMs: opts.timings.serverRetryMaxMs,
       listPollMs: opts.timings.listPollMs,
@@ -122,7 +122,12 @@ export class AndroidDriver implements DeviceDriver {
 
   /** Tablets attached now, for diagnostics and tests. */
   list(): { serial: string; adbSerial: string; portPath: string; state: string }[] {
-    return [...this.tablets.values()].map((t) => ({ serial: t.identity.serial, adbSerial: t.transport.adbSerial, portPath: t.transport.portPath, state: t.transport.entry.state }));
+    return [...this.tablets.values()].map((t) => ({
+      serial: t.identity.serial,
+      adbSerial: t.transport.adbSerial,
+      portPath: t.transport.portPath,
+      state: t.transport.entry.state,
+    }));
   }
 
   // ---- the adb server ---------------------------------------------------------------------------
@@ -198,7 +203,8 @@ export class AndroidDriver implements DeviceDriver {
     const where = this.where(t);
     if (entry.state === 'unauthorized') this.notice(t, 'unauthorized', message('android.unauthorized', { where }));
     // Every tablet is offline for a moment while adb connects: "does not answer" only once it stays so.
-    else if (entry.state === 'offline' || entry.state === 'connecting' || entry.state === 'authorizing') this.notice(t, 'identifying', message('android.identifying'));
+    else if (entry.state === 'offline' || entry.state === 'connecting' || entry.state === 'authorizing')
+      this.notice(t, 'identifying', message('android.identifying'));
     else this.notice(t, 'no-answer', message('android.other-state', { where, state: entry.state }));
   }
 
@@ -361,7 +367,12 @@ export class AndroidDriver implements DeviceDriver {
   /** A transport in state `device` said who it is: the tablet is attached (or was, and carries on). */
   private adopt(t: Transport, link: AdbDeviceLink, identity: TabletIdentity): void {
     const existing = this.tablets.get(identity.serial);
-    if (existing && existing.transport !== t && this.transports.get(existing.transport.adbSerial) === existing.transport && existing.transport.entry.state === 'device') {
+    if (
+      existing &&
+      existing.transport !== t &&
+      this.transports.get(existing.transport.adbSerial) === existing.transport &&
+      existing.transport.entry.state === 'device'
+    ) {
       link.close();
       this.notice(t, 'duplicate', message('android.duplicate', { serial: identity.serial, port: existing.transport.portPath }));
       this.retryIdentify(t);
@@ -390,7 +401,9 @@ export class AndroidDriver implements DeviceDriver {
     const tablet: Tablet = { identity, transport: t, presence: new AbortController(), generation: 1, booted: false };
     t.tablet = tablet;
     this.tablets.set(identity.serial, tablet);
-    this.log('info', `Android tablet ${identity.serial} (${identity.manufacturer} ${identity.model}, Android ${identity.osVersion ?? '?'}) at ${t.portPath}`, { adbSerial: t.adbSerial });
+    this.log('info', `Android tablet ${identity.serial} (${identity.manufacturer} ${identity.model}, Android ${identity.osVersion ?? '?'}) at ${t.portPath}`, {
+      adbSerial: t.adbSerial,
+    });
     this.reportAttached(tablet);
   }
 
@@ -453,7 +466,10 @@ export class AndroidDriver implements DeviceDriver {
     for (let round = 1; ; round++) {
       try {
         if (!TABLET_FREE_STEPS.has(ctx.step.type)) await device.whenUsable(stepCtx, signal);
-        return await runner(stepCtx, device, { timings: this.opts.timings, log: (level, text, fields) => this.log(level, text, { ...fields, serial: ctx.serial }) });
+        return await runner(stepCtx, device, {
+          timings: this.opts.timings,
+          log: (level, text, fields) => this.log(level, text, { ...fields, serial: ctx.serial }),
+        });
       } catch (err) {
         if (presence.aborted) throw new DeviceGoneError(ctx.serial);
         if (ctx.signal.aborted) throw err instanceof StepAbortedError ? err : new StepAbortedError();
@@ -496,7 +512,8 @@ export class AndroidDriver implements DeviceDriver {
         return linkOf().reboot();
       },
       generation: () => tablet.generation,
-      whenLeft: (generation, signal) => this.until(() => tablet.generation !== generation || !tablet.transport.link || tablet.transport.entry.state !== 'device', signal),
+      whenLeft: (generation, signal) =>
+        this.until(() => tablet.generation !== generation || !tablet.transport.link || tablet.transport.entry.state !== 'device', signal),
       whenUsable: (ctx, signal) => this.whenUsable(tablet, ctx, signal),
     };
   }
@@ -521,7 +538,11 @@ export class AndroidDriver implements DeviceDriver {
         : state === 'unauthorized'
           ? ['trust', message('android.unauthorized', { where: this.where(t) })]
           : ['restart', message('android.reconnecting')];
-      await ctx.waitFor(reason, text, this.until(() => this.isUsable(tablet) || this.waitReasonChanged(tablet, state), signal));
+      await ctx.waitFor(
+        reason,
+        text,
+        this.until(() => this.isUsable(tablet) || this.waitReasonChanged(tablet, state), signal),
+      );
     }
   }
 

@@ -56,7 +56,9 @@ export async function installApk(io: InstallIo, parts: readonly ApkPart[], metho
   if (parts.length === 1 && method !== 'legacy') {
     const part = parts[0]!;
     io.log(`streaming ${part.name} (${part.size} bytes) through ${method}`);
-    const answer = await io.device.streamFile(streamService(method, ['install', '-r', '-S', String(part.size)]), part.path, io.signal, io.onBytes);
+    const answer = await io.device.streamFile(streamService(method, ['install', '-r', '-S', String(part.size)]), part.path, io.signal, (sent) =>
+      io.onBytes(sent),
+    );
     io.log(answer.trim());
     return parseInstallOutput(answer);
   }

@@ -1,5 +1,4 @@
 import type { BlueprintStep } from '../../../shared/blueprint/schema.js';
-import { readApk } from '../../library/apk-reader.js';
 import type { LibraryFile, LibraryItemRef, SecretValue } from '../driver.js';
 import { stepFailed } from '../step-errors.js';
 import { wifiPassword } from './wifi-secret.js';
@@ -55,14 +54,14 @@ export interface QrProvisioningSources {
 }
 
 /**
- * Builds the payload of a qr-provisioning step: the checksum from the library's DPC APK (its v1
- * signature's certificate), the Wi-Fi password from the named secret. Used by the step, and by
+ * Builds the payload of a qr-provisioning step: the checksum from the library's DPC APK (the
+ * digest of its v1 signature's certificate, which the library read at import), the Wi-Fi password from the named secret. Used by the step, and by
  * the station for a printable sheet (the payload does not depend on the tablet).
  */
 export async function buildQrProvisioning(params: QrProvisioningParams, sources: QrProvisioningSources): Promise<QrProvisioningPayload> {
   if (!sources.libraryItem) throw stepFailed('android.qr-unsigned', { dpc: params.dpc }, false);
   const apk = await sources.libraryItem({ kind: 'apk', identifier: params.dpc, version: null });
-  const signer = (await readApk(apk.path)).details['signerSha256'];
+  const signer = apk.signerSha256;
   if (typeof signer !== 'string' || !/^[0-9a-f]{64}$/i.test(signer)) throw stepFailed('android.qr-unsigned', { dpc: params.dpc }, false);
   const wifi = params.wifi;
   const password = wifi ? await wifiPassword(sources, wifi.ssid, wifi.security, wifi.secret) : null;

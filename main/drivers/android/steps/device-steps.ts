@@ -80,7 +80,11 @@ export const deviceSteps: AndroidStepTable = {
     const min = ctx.step.params.minPercent;
     let battery = await readBattery(ctx, device);
     if (battery.percent < min) {
-      battery = await ctx.waitFor('battery', message('android.battery-low', { percent: battery.percent, min }), untilCharged(ctx, device, min, deps.timings.batteryPollMs));
+      battery = await ctx.waitFor(
+        'battery',
+        message('android.battery-low', { percent: battery.percent, min }),
+        untilCharged(ctx, device, min, deps.timings.batteryPollMs),
+      );
     }
     return { captured: { battery: String(battery.percent) } };
   },
@@ -102,7 +106,12 @@ export const deviceSteps: AndroidStepTable = {
     const password = await wifiPassword(ctx, ssid, security, secret);
     const args = `${shellQuote(ssid)} ${security}`;
     // The password goes to the tablet only: the log shows the command without it.
-    const answer = await runLogged(ctx, device, `cmd wifi connect-network ${args}${password === null ? '' : ` ${shellQuote(password)}`}`, `cmd wifi connect-network ${args}${password === null ? '' : ' ***'}`);
+    const answer = await runLogged(
+      ctx,
+      device,
+      `cmd wifi connect-network ${args}${password === null ? '' : ` ${shellQuote(password)}`}`,
+      `cmd wifi connect-network ${args}${password === null ? '' : ' ***'}`,
+    );
     if (/Unknown command|Can't find service/i.test(answer)) throw stepFailed('android.wifi-unsupported', { ssid }, false);
     if (/Exception|Error|failed|Invalid/i.test(answer)) throw stepFailed('android.wifi-failed', { ssid, reason: deviceReason(answer) });
     if (!(await savedNetworks(ctx, device, ssid)).includes(ssid)) throw stepFailed('android.wifi-not-saved', { ssid });

@@ -1,5 +1,4 @@
 import { message, type Message } from '../../../../shared/messages/catalogue.js';
-import { readApk } from '../../../library/apk-reader.js';
 import type { LibraryFile, StepContext, StepOutcome } from '../../driver.js';
 import { stepFailed, type StepFailedError } from '../../step-errors.js';
 import type { AndroidDevice } from '../android-device.js';
@@ -10,13 +9,6 @@ import { runLogged } from './tablet-shell.js';
 
 /** Apps captured by the install steps, for verify: `app:PACKAGE` = versionCode. */
 export const APP_PREFIX = 'app:';
-
-/** What the library's APK says of itself (the manifest's versionCode decides "already installed"). */
-async function versionCodeOf(file: LibraryFile): Promise<number | null> {
-  const facts = await readApk(file.path);
-  const code = facts.details['versionCode'];
-  return typeof code === 'number' ? code : null;
-}
 
 function partsOf(file: LibraryFile): ApkPart[] {
   return [
@@ -49,7 +41,8 @@ async function installFromLibrary(ctx: StepContext, device: AndroidDevice): Prom
   const app = step.params.app;
   if (!ctx.libraryItem) throw stepFailed('library.missing', { kind: message('library.kind.app'), identifier: app }, false);
   const file = await ctx.libraryItem({ kind: 'apk', identifier: app, version: step.params.version ?? null });
-  const wanted = await versionCodeOf(file);
+  // The manifest's versionCode (the library read it at import) decides "already installed".
+  const wanted = file.versionCode ?? null;
   const run = (command: string) => runLogged(ctx, device, command);
   const captured = (code: number) => ({ [`${APP_PREFIX}${app}`]: String(code) });
 
@@ -67,7 +60,12 @@ async function installFromLibrary(ctx: StepContext, device: AndroidDevice): Prom
       signal: ctx.signal,
       onBytes: (sent) => {
         const seconds = (Date.now() - started) / 1000;
-        ctx.progress?.({ percent: Math.min(100, Math.round((100 * sent) / Math.max(total, 1))), bytes: sent, total, ...(seconds > 0 ? { bytesPerSecond: Math.round(sent / seconds) } : {}) });
+        ctx.progress?.({
+          percent: Math.min(100, Math.round((100 * sent) / Math.max(total, 1))),
+          bytes: sent,
+          total,
+          ...(seconds > 0 ? { bytesPerSecond: Math.round(sent / seconds) } : {}),
+        });
       },
       log: (line) => ctx.log(line),
     },

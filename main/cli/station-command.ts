@@ -29,6 +29,7 @@ export interface StationCommandOptions {
   laneCap?: string;
   allowedHost?: string[];
   iosActivationUrl?: string;
+  adb?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -58,7 +59,8 @@ export function addStationOptions(command: Command): Command {
         .default([]),
     )
     .option('--lane-cap <caps>', 'heavy steps at once (erase, app install): per USB bus and per driver, e.g. heavy=10,driver=25')
-    .option('--ios-activation-url <url>', "the activation server iOS devices are activated through (default: Apple's)");
+    .option('--ios-activation-url <url>', "the activation server iOS devices are activated through (default: Apple's)")
+    .option('--adb <path>', 'the adb binary the android driver starts the adb server with (default: adb on PATH)');
 }
 
 function number(name: string, value: string, min: number, max = Number.POSITIVE_INFINITY): number {
@@ -101,6 +103,7 @@ export function resolveStationOptions(opts: StationCommandOptions, fallbackDataD
     serialPorts: (opts.serialPort ?? []).map((p) => path.resolve(p)),
     ...(opts.laneCap !== undefined ? { laneCaps: checkedLaneCaps(opts.laneCap) } : {}),
     ...(iosActivationUrl !== undefined ? { iosActivationUrl } : {}),
+    ...(opts.adb !== undefined ? { adbPath: checkedAdbPath(opts.adb, drivers) } : {}),
   };
 }
 
@@ -115,6 +118,13 @@ function checkedActivationUrl(value: string, drivers: readonly DriverName[]): st
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError(message('cli.ios-activation-url', { value }), 2);
   return value;
+}
+
+/** --adb: only with the android driver; a path (with a slash) is made absolute, a bare name is looked up on PATH. */
+function checkedAdbPath(value: string, drivers: readonly DriverName[]): string {
+  if (!drivers.includes('android')) throw new CliError(message('cli.adb-driver'), 2);
+  if (value.trim() === '') throw new CliError(message('cli.adb-empty'), 2);
+  return /[\\/]/.test(value) ? path.resolve(value) : value;
 }
 
 /** --lane-cap as given, once it parses (the station parses it again over its own setting). */

@@ -71,8 +71,12 @@ export interface StepContext {
   signal: AbortSignal;
   /** Shows the run as waiting (with the instruction) until `until` settles. */
   waitFor<T>(reason: WaitReason, message: Message | string, until: Promise<T>): Promise<T>;
-  /** Waits for the technician to confirm (a scan or a key on the tile); the confirmation goes through the run's machine. */
-  confirmByTechnician(message: string): Promise<void>;
+  /**
+   * Waits for the technician to confirm (a scan or a key on the tile); the confirmation goes through
+   * the run's machine. A catalogue message reaches the tile with its params (the renderer reads
+   * them, e.g. a QR payload).
+   */
+  confirmByTechnician(message: Message | string): Promise<void>;
   /** Reports how far the step is (an image copy, an OS update); call it as often as convenient, the pipeline throttles. */
   progress?(report: StepProgress): void;
   /**
@@ -109,6 +113,24 @@ export interface LibraryFile {
   identifier: string;
   version: string | null;
   displayName: string | null;
+  sha256: string;
+  size: number;
+  /** An APK's manifest versionCode (what "already installed" compares); absent for other kinds. */
+  versionCode?: number | null;
+  /** SHA-256 (hex) of an APK's signing certificate, from its v1 signature; null when unsigned or unreadable. */
+  signerSha256?: string | null;
+  /**
+   * The other parts of a split APK (configuration splits of the same package and version), when
+   * the library holds them; `path` is the base APK. Absent or empty for a single APK.
+   */
+  splits?: readonly LibrarySplitFile[];
+}
+
+/** One configuration split of an APK in the library. */
+export interface LibrarySplitFile {
+  path: string;
+  /** The manifest's `split` name ("config.arm64_v8a"). */
+  split: string;
   sha256: string;
   size: number;
 }

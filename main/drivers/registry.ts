@@ -1,10 +1,9 @@
-import { message } from '../../shared/messages/catalogue.js';
-import { AppError } from '../../shared/contract/errors.js';
 import type { Blueprint } from '../../shared/blueprint/schema.js';
 import type { Platform } from '../../shared/contract/run-state.js';
 import type { LogLevel } from '../logging/logger.js';
 import type { DeviceDriver } from './driver.js';
 import { iosDriverModule } from './ios/ios-module.js';
+import { androidDriverModule } from './android/android-module.js';
 import { serialDriverModule } from './serial/serial-module.js';
 import type { SimDeviceStorage } from './simulated/simulated-driver.js';
 import { simulatedDriverModule } from './simulated/simulated-module.js';
@@ -32,6 +31,10 @@ export interface DriverBuildContext {
   readonly testTty: ((portPath: string) => string | null) | null;
   /** The activation server iOS devices are activated through (--ios-activation-url); null: Apple's. */
   readonly iosActivationUrl: string | null;
+  /** The adb binary (--adb PATH); null: `adb` on PATH. */
+  readonly adbPath: string | null;
+  /** The bench slot a port path is mapped to ("B3"), for a tile's instruction; null: not in the layout. */
+  slotForPort(portPath: string): string | null;
   log(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
 }
 
@@ -40,24 +43,18 @@ export interface DriverModule {
   build(ctx: DriverBuildContext): DeviceDriver;
 }
 
-type RegistryEntry = { kind: 'driver'; module: DriverModule } | { kind: 'bus' } | { kind: 'unbuilt' };
+type RegistryEntry = { kind: 'driver'; module: DriverModule } | { kind: 'bus' };
 
 const REGISTRY: Readonly<Record<DriverName, RegistryEntry>> = {
   sim: { kind: 'driver', module: simulatedDriverModule },
   serial: { kind: 'driver', module: serialDriverModule },
   usb: { kind: 'bus' },
   ios: { kind: 'driver', module: iosDriverModule },
-  // Named so `--drivers android` answers "not in this build yet" instead of "unknown driver".
-  android: { kind: 'unbuilt' },
+  android: { kind: 'driver', module: androidDriverModule },
 };
 
-/**
- * The driver modules for `--drivers`, in the order given; the bus watcher is not one. A name whose
- * driver is not in this build is refused with a message naming it, before anything starts.
- */
+/** The driver modules for `--drivers`, in the order given; the bus watcher is not one. */
 export function resolveDrivers(names: readonly DriverName[]): DriverModule[] {
-  const unbuilt = names.filter((n) => REGISTRY[n].kind === 'unbuilt');
-  if (unbuilt.length > 0) throw new AppError('bad_request', message('station.drivers-unbuilt', { drivers: unbuilt.join(', ') }));
   return [...new Set(names)].flatMap((n) => {
     const entry = REGISTRY[n];
     return entry.kind === 'driver' ? [entry.module] : [];

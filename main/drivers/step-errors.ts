@@ -7,7 +7,7 @@ import { formatMessage } from '../../shared/messages/format.js';
  */
 export type StepErrorCode = Extract<
   MessageCode,
-  'run.failed' | 'step.failed' | 'timeout' | `${'sim' | 'serial' | 'ios' | 'label' | 'printer' | 'secret' | 'library'}.${string}`
+  'run.failed' | 'step.failed' | 'timeout' | `${'sim' | 'serial' | 'ios' | 'android' | 'label' | 'printer' | 'secret' | 'library'}.${string}`
 >;
 export type StepMessage = Message<StepErrorCode>;
 

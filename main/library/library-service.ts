@@ -172,10 +172,29 @@ export class LibraryService {
     displayName: string | null;
     sha256: string;
     size: number;
+    versionCode: number | null;
+    signerSha256: string | null;
+    splits: { path: string; split: string; sha256: string; size: number }[];
   } | null {
     const item = this.find({ kinds: [ref.kind], identifier: ref.identifier, version: ref.version ?? null });
     if (!item) return null;
-    return { path: this.content.pathOf(item.sha256), identifier: item.identifier, version: item.version, displayName: item.displayName, sha256: item.sha256, size: item.size };
+    // A split APK's configuration parts: the same package and version, each with its split name.
+    const splits = this.store
+      .withIdentifier(item.identifier)
+      .filter((i) => i.kind === item.kind && i.version === item.version && typeof i.details['split'] === 'string' && this.content.has(i.sha256))
+      .map((i) => ({ path: this.content.pathOf(i.sha256), split: String(i.details['split']), sha256: i.sha256, size: i.size }));
+    const { versionCode, signerSha256 } = item.details;
+    return {
+      path: this.content.pathOf(item.sha256),
+      identifier: item.identifier,
+      version: item.version,
+      displayName: item.displayName,
+      sha256: item.sha256,
+      size: item.size,
+      versionCode: typeof versionCode === 'number' ? versionCode : null,
+      signerSha256: typeof signerSha256 === 'string' ? signerSha256 : null,
+      splits,
+    };
   }
 
   /** The references of a blueprint this station's library cannot satisfy. */

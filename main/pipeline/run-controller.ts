@@ -443,7 +443,10 @@ export class RunController {
 
   private commit(entry: RunEntry, phase: RunPhase, ctx: RunContext): void {
     const iso = isoTime(this.deps.clock.now());
-    const events = entry.journal;
+    // A wait may show a secret to the technician (a QR provisioning payload with the Wi-Fi
+    // password): what is stored and sent to the hub never holds it; the live wait keeps it.
+    const redact = <T>(value: T): T => (this.deps.secrets ? this.deps.secrets.redactor.redactDeep(value) : value);
+    const events = redact(entry.journal);
     const patch: RunPatch = {
       state: runStateOf(phase),
       phase,
@@ -452,7 +455,7 @@ export class RunController {
       attemptsTotal: ctx.retries + 1,
       deadlineAt: ctx.deadlineAt,
       waitingReason: ctx.waiting?.reason ?? null,
-      waitingMessage: ctx.waiting?.message ?? null,
+      waitingMessage: redact(ctx.waiting?.message ?? null),
       errorCode: ctx.error?.code ?? null,
       errorMessage: ctx.error?.message ?? null,
       failedStep: phase === 'failed' ? ctx.failedStep : null,

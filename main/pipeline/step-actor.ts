@@ -22,7 +22,7 @@ export interface StepSession {
   signal: AbortSignal;
   /** `message` is a catalogue message, or prose from a driver not converted yet. */
   waitFor<T>(reason: WaitReason, message: Message | string, until: Promise<T>): Promise<T>;
-  confirmByTechnician(message: string): Promise<void>;
+  confirmByTechnician(message: Message | string): Promise<void>;
   progress(report: StepProgress): void;
   /** The device will leave and come back during this step (see StepContext.expectReattach). */
   expectReattach(): void;

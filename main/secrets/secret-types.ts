@@ -36,7 +36,8 @@ export function secretTexts(value: SecretValue): string[] {
     case 'identity':
       return [value.privateKeyPem, ...pemBodies(value.privateKeyPem)];
     case 'wifi':
-      return [value.password];
+      // Also as it reads inside JSON (a QR provisioning payload carries it there).
+      return [...new Set([value.password, JSON.stringify(value.password).slice(1, -1)])];
     case 'token':
       return [value.token];
     case 'text':

@@ -152,6 +152,7 @@ export class BenchHardware {
       slot: this.host.store.slotForPort(notice.portPath),
       kind: notice.kind,
       message: notice.message,
+      ...(notice.text ? { text: notice.text } : {}),
       usb: notice.usb ? usbIdentity(notice.usb) : null,
       since,
     };

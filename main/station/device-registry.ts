@@ -22,6 +22,9 @@ import { deviceView } from './run-views.js';
 import type { StationEvents } from './station-events.js';
 import { isRunClosed } from '../../shared/contract/run-state.js';
 
+/** A port path the USB watcher makes (main/drivers/usb/usb-backend.ts usbPortPath): "1-4.2", "3-addr7". */
+const USB_PORT_PATH = /^\d+-(?:[\d.]+|addr\d+)$/;
+
 /** Steps the station runs itself, whatever the device's driver: printing. */
 const STATION_STEPS: ReadonlySet<BlueprintStep['type']> = new Set(['print-label']);
 
@@ -109,9 +112,10 @@ export class DeviceRegistry {
     entry.slot = slot;
     this.devices.set(d.serial, entry);
     bench.clearNotice(d.portPath);
-    // Devices that do not come through the USB watcher (the simulator's, fixed serial ports) teach
-    // the learn mode their port here; a USB port was taken when it appeared on the bus already.
-    if (!bench.usbRunning || d.family === 'simulated') bench.portAppeared(d.portPath);
+    // Devices that do not come through the USB watcher (the simulator's, fixed serial ports, a
+    // tablet the adb server reaches over the network: "adb:HOST:PORT") teach the learn mode their
+    // port here; a USB port ("1-4.2") was taken when it appeared on the bus already.
+    if (!bench.usbRunning || d.family === 'simulated' || !USB_PORT_PATH.test(d.portPath)) bench.portAppeared(d.portPath);
     if (!this.ready) return;
     this.deps.events.deviceChanged(d.serial);
     if (controller.forSerial(d.serial)) {

@@ -60,6 +60,8 @@ export interface StationOptions {
   laneCaps?: string;
   /** The activation server for iOS devices (--ios-activation-url); absent: Apple's. */
   iosActivationUrl?: string;
+  /** The adb binary for the Android driver (--adb PATH). */
+  adbPath?: string;
   /** Where the built renderer is; the automation API works without it. */
   rendererDir?: string | null;
   resourcesDir?: string;
@@ -105,6 +107,8 @@ export interface StationConfig {
   laneCaps?: string;
   /** The activation server for iOS devices (--ios-activation-url); absent: Apple's. */
   iosActivationUrl?: string;
+  /** The adb binary the Android driver starts the adb server with (--adb PATH); `adb` on PATH by default. */
+  adbPath?: string;
   /** The `usb` boundary: libusb unless one is given (startStation passes the loopback test source for BENCHLINE_TEST_USB=1). */
   usbBackend?: UsbBackend;
   /** Quiet time after USB hotplug events before the bus is read (ms). */
@@ -137,6 +141,8 @@ function buildDrivers(
       usbPorts,
       testTty: testUsb ? (portPath) => testUsb.ttyFor(portPath) : null,
       iosActivationUrl: config.iosActivationUrl ?? null,
+      adbPath: config.adbPath ?? null,
+      slotForPort: (portPath) => store.slotForPort(portPath),
       log: (level, message, fields) => logger.log(level, message, fields),
     });
     drivers.set(driver.family, driver);
@@ -348,6 +354,7 @@ export async function startStation(options: StationOptions): Promise<RunningStat
     serialPorts: options.serialPorts ?? [],
     ...(options.laneCaps ? { laneCaps: options.laneCaps } : {}),
     ...(options.iosActivationUrl ? { iosActivationUrl: options.iosActivationUrl } : {}),
+    ...(options.adbPath ? { adbPath: options.adbPath } : {}),
     version,
     logger,
     ...(usbBackend ? { usbBackend } : {}),

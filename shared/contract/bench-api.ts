@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { wireMessageSchema } from '../messages/schema.js';
 import { personText } from './text.js';
 
 /**
@@ -27,6 +28,8 @@ export const PORT_NOTICE_KINDS = [
   'no-serial-number',
   /** The same serial number is already plugged in at another port. */
   'duplicate',
+  /** The device waits for the technician to allow this computer (Android's "Allow USB debugging?"). */
+  'unauthorized',
 ] as const;
 export type PortNoticeKind = (typeof PORT_NOTICE_KINDS)[number];
 
@@ -47,6 +50,8 @@ export const portNoticeViewSchema = z.object({
   slot: z.string().nullable(),
   kind: z.enum(PORT_NOTICE_KINDS),
   message: z.string(),
+  /** What the technician reads, from the catalogue, where the driver gave one (the tile shows it in the UI's language). */
+  text: wireMessageSchema.optional(),
   usb: usbIdentitySchema.nullable(),
   since: isoTime,
 });

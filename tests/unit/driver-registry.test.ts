@@ -5,6 +5,7 @@ import { formatMessage } from '../../shared/messages/format.js';
 import type { Message } from '../../shared/messages/catalogue.js';
 import { resolveDrivers, type DriverBuildContext } from '../../main/drivers/registry.js';
 import { IosDriver } from '../../main/drivers/ios/ios-driver.js';
+import { AndroidDriver } from '../../main/drivers/android/android-driver.js';
 import { SerialDriver } from '../../main/drivers/serial/serial-driver.js';
 import { SimulatedDriver } from '../../main/drivers/simulated/simulated-driver.js';
 import type { DeviceDriver } from '../../main/drivers/driver.js';
@@ -29,6 +30,8 @@ function buildContext(store: StationStore): DriverBuildContext {
     usbPorts: null,
     testTty: null,
     iosActivationUrl: null,
+    adbPath: null,
+    slotForPort: () => null,
     log: () => {},
   };
 }
@@ -49,21 +52,38 @@ describe('driver registry', () => {
     expect(resolveDrivers(['usb'])).toEqual([]);
   });
 
-  it('answers android with "not in this build yet", naming it; ios is built', () => {
-    let caught: unknown;
-    try {
-      resolveDrivers(['sim', 'ios', 'android']);
-    } catch (err) {
-      caught = err;
-    }
-    expect(caught).toBeInstanceOf(AppError);
-    const text = (caught as AppError).text as Message;
-    expect(text).toEqual({ code: 'station.drivers-unbuilt', params: { drivers: 'android' } });
-    expect(formatMessage(text, 'en')).toContain('android');
+  it('builds the ios driver for --drivers ios (nothing is contacted before start)', () => {
     const store = openStore();
     const [ios] = resolveDrivers(['ios']).map((m) => m.build(buildContext(store)));
     expect(ios).toBeInstanceOf(IosDriver);
     expect(ios!.family).toBe('ios');
+    expect(ios!.supportedSteps.has('erase')).toBe(true);
+    expect(ios!.supportedSteps.has('set-device-owner')).toBe(false);
+  });
+
+  it('builds the android driver for --drivers android (nothing is contacted before start)', () => {
+    const store = openStore();
+    const [android] = resolveDrivers(['android']).map((m) => m.build(buildContext(store)));
+    expect(android).toBeInstanceOf(AndroidDriver);
+    expect(android!.family).toBe('android');
+    expect([...android!.supportedSteps].sort()).toEqual(
+      expect.arrayContaining([
+        'identify',
+        'wait-for-trust',
+        'battery',
+        'install-apk',
+        'install-app',
+        'set-device-owner',
+        'settings',
+        'wifi',
+        'reboot',
+        'rename',
+        'verify',
+        'qr-provisioning',
+        'print-label',
+      ]),
+    );
+    expect(android!.supportedSteps.has('erase')).toBe(false);
   });
 
   it('has each driver declare the step types it runs', () => {

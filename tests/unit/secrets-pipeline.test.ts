@@ -10,6 +10,7 @@ import { SecretStore } from '../../main/secrets/secret-store.js';
 import { SecretRows } from '../../main/store/secret-rows.js';
 import { StationStore } from '../../main/store/station-store.js';
 import { FakeExecutor } from '../fixtures/fake-executor.js';
+import { message } from '../../shared/messages/catalogue.js';
 import { tempDir, testDevice } from '../fixtures/store-helpers.js';
 
 const SERIAL = 'DMPSECRET001';
@@ -82,5 +83,49 @@ describe('a step that uses a secret', () => {
     for (const f of fs.readdirSync(tmp.dir).filter((f) => f.startsWith('station.db'))) {
       expect(fs.readFileSync(path.join(tmp.dir, f)).includes(PASSWORD), f).toBe(false);
     }
+  });
+
+  it('a wait that shows a secret to the technician (a QR provisioning payload) keeps it live, never stored or queued', async () => {
+    tmp = tempDir();
+    fs.writeFileSync(
+      path.join(tmp.dir, 'bp.yaml'),
+      'id: qr\nname: QR\nversion: 1\nplatform: android\nsteps:\n  - { id: qr, type: manual-check, params: { prompt: Scan } }\n',
+    );
+    const blueprint = loadBlueprint(path.join(tmp.dir, 'bp.yaml'), []);
+    store = new StationStore(path.join(tmp.dir, 'station.db'));
+    const secrets = new SecretStore(new SecretRows(store.db), keyFileProvider(tmp.dir));
+    secrets.set('wifi-school', { kind: 'wifi', password: PASSWORD });
+    const blueprintId = store.saveBlueprint(blueprint, null, new Date().toISOString());
+    const shiftId = store.ensureShift(new Date().toISOString()).id;
+    store.upsertDevice(testDevice(SERIAL), new Date().toISOString());
+    const exec = new FakeExecutor().plan('qr', async (ctx) => {
+      const value = await ctx.secret!('wifi-school');
+      const payload = JSON.stringify({ 'android.app.extra.PROVISIONING_WIFI_PASSWORD': value.kind === 'wifi' ? value.password : '' });
+      await ctx.confirmByTechnician(message('android.qr-scan', { dpc: 'de.benchline.mdm', payload }));
+      return {};
+    });
+    const s = store;
+    controller = new RunController({
+      clock: { now: () => Date.now(), speed: 1 },
+      stationId: 'station-test',
+      createRun: (run, event, outbox) => s.createRun(run, event, outbox),
+      commitTransition: (...args) => s.commitTransition(...args),
+      executeStep: exec.executeStep,
+      deviceName: () => null,
+      log: () => {},
+      secrets,
+    });
+    const waiting = new Promise<void>((resolve) => controller!.onTransition((t) => (t.state === 'waiting' ? resolve() : undefined)));
+    const done = new Promise<void>((resolve) => controller!.onTransition((t) => (t.state === 'done' ? resolve() : undefined)));
+    const live = controller.start({ serial: SERIAL, shiftId, slot: 'A1', operator: null, blueprint, blueprintId });
+    await waiting;
+    // The tile reads the payload, password and all, from the live wait.
+    expect(JSON.stringify(controller.get(live.id)!.waiting)).toContain(PASSWORD);
+    expect(JSON.stringify(s.getRun(live.id))).not.toContain(PASSWORD);
+    expect(JSON.stringify(s.stepEvents(live.id))).toContain('[secret wifi-school]');
+    expect(JSON.stringify(s.stepEvents(live.id))).not.toContain(PASSWORD);
+    expect(JSON.stringify(s.outboxAfter(0, 1000))).not.toContain(PASSWORD);
+    controller.confirm(live.id);
+    await done;
   });
 });

@@ -2,6 +2,8 @@ import { memo } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { PortNoticeView } from '../../../../shared/contract/station-api.js';
 import { Icon, type IconName } from '../../common/components/Icon.js';
+import { currentLanguage } from '../../common/i18n/index.js';
+import { messageText } from '../../common/i18n/messages.js';
 import { PortLabel } from './PortLabel.js';
 import './bench.css';
 
@@ -14,6 +16,7 @@ const ICON: Record<PortNoticeView['kind'], IconName> = {
   'no-serial-port': 'waiting',
   'no-serial-number': 'waiting',
   duplicate: 'failed',
+  unauthorized: 'waiting',
 };
 
 const HINTED: ReadonlySet<PortNoticeView['kind']> = new Set(['identifying', 'unsupported', 'no-access', 'driver-off']);
@@ -30,9 +33,11 @@ function PortTileView({ notice }: { notice: PortNoticeView }) {
   const where = notice.slot ?? t('bench.unmappedPort', { port: notice.portPath });
   const kind = t(`bench.kind.${notice.kind}`);
   const ids = usb ? `${usb.vendorId}:${usb.productId}` : '';
-  // What to do, in the technician's language where the kind says it all; the station's own
-  // message where it carries the specifics (what the device answered, which port).
-  const hint = HINTED.has(notice.kind) ? t(`bench.hint.${notice.kind}`, { ids, port: notice.portPath }) : notice.message;
+  // What to do, in the technician's language where the kind says it all; the driver's message
+  // where it carries the specifics (what the device answered, which port, which slot): its
+  // catalogue text in the UI's language when it sent one, else the station's English.
+  const specific = (notice.text && messageText(t, currentLanguage(), notice.text)) || notice.message;
+  const hint = HINTED.has(notice.kind) ? t(`bench.hint.${notice.kind}`, { ids, port: notice.portPath }) : specific;
   return (
     <article
       className={`tile port-tile port-tile--${notice.kind}`}

@@ -28,6 +28,7 @@ export interface StationCommandOptions {
   serialPort: string[];
   laneCap?: string;
   allowedHost?: string[];
+  iosActivationUrl?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -56,7 +57,8 @@ export function addStationOptions(command: Command): Command {
         .argParser(collect)
         .default([]),
     )
-    .option('--lane-cap <caps>', 'heavy steps at once (erase, app install): per USB bus and per driver, e.g. heavy=10,driver=25');
+    .option('--lane-cap <caps>', 'heavy steps at once (erase, app install): per USB bus and per driver, e.g. heavy=10,driver=25')
+    .option('--ios-activation-url <url>', "the activation server iOS devices are activated through (default: Apple's)");
 }
 
 function number(name: string, value: string, min: number, max = Number.POSITIVE_INFINITY): number {
@@ -83,6 +85,7 @@ export function resolveStationOptions(opts: StationCommandOptions, fallbackDataD
   if (typeof hub === 'string') throw new CliError(hub, 2);
   const drivers = parseDrivers(opts.drivers);
   if ((opts.serialPort ?? []).length > 0 && !drivers.includes('serial')) throw new CliError(message('cli.serial-port-driver'), 2);
+  const iosActivationUrl = opts.iosActivationUrl === undefined ? undefined : checkedActivationUrl(opts.iosActivationUrl, drivers);
   return {
     hub,
     dataDir: path.resolve(opts.dataDir ?? fallbackDataDir),
@@ -97,7 +100,21 @@ export function resolveStationOptions(opts: StationCommandOptions, fallbackDataD
     blueprintFiles: opts.blueprint,
     serialPorts: (opts.serialPort ?? []).map((p) => path.resolve(p)),
     ...(opts.laneCap !== undefined ? { laneCaps: checkedLaneCaps(opts.laneCap) } : {}),
+    ...(iosActivationUrl !== undefined ? { iosActivationUrl } : {}),
   };
+}
+
+/** --ios-activation-url: an http(s) URL, and only with the iOS driver (it is the only one that activates). */
+function checkedActivationUrl(value: string, drivers: readonly DriverName[]): string {
+  if (!drivers.includes('ios')) throw new CliError(message('cli.ios-activation-url-driver'), 2);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new CliError(message('cli.ios-activation-url', { value }), 2);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError(message('cli.ios-activation-url', { value }), 2);
+  return value;
 }
 
 /** --lane-cap as given, once it parses (the station parses it again over its own setting). */

@@ -65,6 +65,8 @@ export interface StepContext {
   captured: Readonly<Record<string, string>>;
   /** The name the device gets in rename steps, already rendered from the template. */
   deviceName: string | null;
+  /** The bench slot the device is in now ("A7"), for instructions on its tile; null or absent when its port has no slot. */
+  slot?: string | null;
   /** Aborted when the step times out, the run is cancelled or the device leaves. */
   signal: AbortSignal;
   /** Shows the run as waiting (with the instruction) until `until` settles. */

@@ -4,6 +4,7 @@ import type { Blueprint } from '../../shared/blueprint/schema.js';
 import type { Platform } from '../../shared/contract/run-state.js';
 import type { LogLevel } from '../logging/logger.js';
 import type { DeviceDriver } from './driver.js';
+import { iosDriverModule } from './ios/ios-module.js';
 import { serialDriverModule } from './serial/serial-module.js';
 import type { SimDeviceStorage } from './simulated/simulated-driver.js';
 import { simulatedDriverModule } from './simulated/simulated-module.js';
@@ -29,6 +30,8 @@ export interface DriverBuildContext {
   readonly usbPorts: UsbPortFeed | null;
   /** The tty of a port under the loopback USB test source (BENCHLINE_TEST_USB=1); null otherwise. */
   readonly testTty: ((portPath: string) => string | null) | null;
+  /** The activation server iOS devices are activated through (--ios-activation-url); null: Apple's. */
+  readonly iosActivationUrl: string | null;
   log(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
 }
 
@@ -43,8 +46,8 @@ const REGISTRY: Readonly<Record<DriverName, RegistryEntry>> = {
   sim: { kind: 'driver', module: simulatedDriverModule },
   serial: { kind: 'driver', module: serialDriverModule },
   usb: { kind: 'bus' },
-  // Named so `--drivers ios` answers "not in this build yet" instead of "unknown driver".
-  ios: { kind: 'unbuilt' },
+  ios: { kind: 'driver', module: iosDriverModule },
+  // Named so `--drivers android` answers "not in this build yet" instead of "unknown driver".
   android: { kind: 'unbuilt' },
 };
 

@@ -30,6 +30,12 @@ export class StepFailedError extends Error {
   }
 }
 
+/**
+ * Step failures that set the device aside (the quarantine / return list) whatever step they came
+ * from: nothing on the bench can fix them. Activation Lock is lifted only by the device's owner.
+ */
+export const QUARANTINE_CODES: ReadonlySet<StepErrorCode> = new Set<StepErrorCode>(['ios.activation-locked']);
+
 /** A step failure with its message built and checked against the catalogue. */
 export function stepFailed<C extends StepErrorCode>(code: C, params: MessageParams<C>, retryable = true): StepFailedError {
   return new StepFailedError(makeMessage(code, params), retryable);

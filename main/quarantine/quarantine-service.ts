@@ -1,6 +1,7 @@
 import { message } from '../../shared/messages/catalogue.js';
 import type { WireMessage } from '../../shared/messages/schema.js';
 import { AppError } from '../../shared/contract/errors.js';
+import { QUARANTINE_CODES } from '../drivers/step-errors.js';
 import { readEventMessage, storedEventMessage } from '../pipeline/step-event-text.js';
 import { isoTime, type Clock } from '../pipeline/clock.js';
 import type { LiveRun, RunTransition } from '../pipeline/run-controller.js';
@@ -58,11 +59,16 @@ export class QuarantineService {
     });
   }
 
-  /** A run that failed a hardware check (a manual check, or a step named check-/hw-) goes to quarantine by itself. */
+  /**
+   * A run that failed a hardware check (a manual check, or a step named check-/hw-), or failed with
+   * a cause no retry can fix (QUARANTINE_CODES: Activation Lock), goes to quarantine by itself.
+   */
   afterTransition(t: RunTransition, run: LiveRun): void {
     if (t.state !== 'failed') return;
     const step = run.blueprint.steps[run.record.stepIndex];
-    if (!step || !(step.type === 'manual-check' || HARDWARE_CHECK.test(step.id))) return;
+    const errorCode = run.record.errorCode;
+    const setAside = errorCode !== null && (QUARANTINE_CODES as ReadonlySet<string>).has(errorCode);
+    if (!step || !(setAside || step.type === 'manual-check' || HARDWARE_CHECK.test(step.id))) return;
     // The failing step's event stores its cause as a catalogue message (JSON), rendered in each reader's language.
     const failure = t.events.findLast((e) => e.kind === 'fail' || e.kind === 'timeout');
     this.deps.floorStore.quarantine({

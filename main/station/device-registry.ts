@@ -233,7 +233,8 @@ export class DeviceRegistry {
     const entry = this.devices.get(serial);
     const driver = entry ? this.deps.drivers.get(entry.record.family) : undefined;
     if (!entry?.record.present || !driver) return Promise.reject(new DeviceGoneError(serial));
-    return driver.executeStep(ctx);
+    // The slot as it is now (the device may have moved since the run started): instructions name it.
+    return driver.executeStep({ ...ctx, slot: entry.slot });
   }
 
   /** The lanes the device's heavy steps take: its driver's and its USB bus's (from the port it is in now). */

@@ -58,6 +58,8 @@ export interface StationOptions {
   serialPorts?: string[];
   /** Caps on concurrent heavy steps, "heavy=10,driver=25" (--lane-cap); over the station setting `lane_caps`. */
   laneCaps?: string;
+  /** The activation server for iOS devices (--ios-activation-url); absent: Apple's. */
+  iosActivationUrl?: string;
   /** Where the built renderer is; the automation API works without it. */
   rendererDir?: string | null;
   resourcesDir?: string;
@@ -101,6 +103,8 @@ export interface StationConfig {
   serialPorts?: readonly string[];
   /** Caps on concurrent heavy steps, "heavy=10,driver=25" (--lane-cap); over the station setting `lane_caps`. */
   laneCaps?: string;
+  /** The activation server for iOS devices (--ios-activation-url); absent: Apple's. */
+  iosActivationUrl?: string;
   /** The `usb` boundary: libusb unless one is given (startStation passes the loopback test source for BENCHLINE_TEST_USB=1). */
   usbBackend?: UsbBackend;
   /** Quiet time after USB hotplug events before the bus is read (ms). */
@@ -132,6 +136,7 @@ function buildDrivers(
       blueprintFor: (platform) => blueprints.defaultFor(platform)?.blueprint ?? null,
       usbPorts,
       testTty: testUsb ? (portPath) => testUsb.ttyFor(portPath) : null,
+      iosActivationUrl: config.iosActivationUrl ?? null,
       log: (level, message, fields) => logger.log(level, message, fields),
     });
     drivers.set(driver.family, driver);
@@ -342,6 +347,7 @@ export async function startStation(options: StationOptions): Promise<RunningStat
     blueprintFiles: options.blueprintFiles,
     serialPorts: options.serialPorts ?? [],
     ...(options.laneCaps ? { laneCaps: options.laneCaps } : {}),
+    ...(options.iosActivationUrl ? { iosActivationUrl: options.iosActivationUrl } : {}),
     version,
     logger,
     ...(usbBackend ? { usbBackend } : {}),

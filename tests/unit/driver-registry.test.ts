@@ -4,6 +4,7 @@ import { AppError } from '../../shared/contract/errors.js';
 import { formatMessage } from '../../shared/messages/format.js';
 import type { Message } from '../../shared/messages/catalogue.js';
 import { resolveDrivers, type DriverBuildContext } from '../../main/drivers/registry.js';
+import { IosDriver } from '../../main/drivers/ios/ios-driver.js';
 import { SerialDriver } from '../../main/drivers/serial/serial-driver.js';
 import { SimulatedDriver } from '../../main/drivers/simulated/simulated-driver.js';
 import type { DeviceDriver } from '../../main/drivers/driver.js';
@@ -27,6 +28,7 @@ function buildContext(store: StationStore): DriverBuildContext {
     blueprintFor: () => null,
     usbPorts: null,
     testTty: null,
+    iosActivationUrl: null,
     log: () => {},
   };
 }
@@ -47,7 +49,7 @@ describe('driver registry', () => {
     expect(resolveDrivers(['usb'])).toEqual([]);
   });
 
-  it('answers ios and android with "not in this build yet", naming them', () => {
+  it('answers android with "not in this build yet", naming it; ios is built', () => {
     let caught: unknown;
     try {
       resolveDrivers(['sim', 'ios', 'android']);
@@ -56,8 +58,12 @@ describe('driver registry', () => {
     }
     expect(caught).toBeInstanceOf(AppError);
     const text = (caught as AppError).text as Message;
-    expect(text).toEqual({ code: 'station.drivers-unbuilt', params: { drivers: 'ios, android' } });
-    expect(formatMessage(text, 'en')).toContain('ios, android');
+    expect(text).toEqual({ code: 'station.drivers-unbuilt', params: { drivers: 'android' } });
+    expect(formatMessage(text, 'en')).toContain('android');
+    const store = openStore();
+    const [ios] = resolveDrivers(['ios']).map((m) => m.build(buildContext(store)));
+    expect(ios).toBeInstanceOf(IosDriver);
+    expect(ios!.family).toBe('ios');
   });
 
   it('has each driver declare the step types it runs', () => {
@@ -69,6 +75,9 @@ describe('driver registry', () => {
     expect(serial.supportedSteps.has('serial-script')).toBe(true);
     expect(serial.supportedSteps.has('erase')).toBe(false);
     expect(serial.supportedSteps.has('install-app')).toBe(false);
+    const ios = resolveDrivers(['ios'])[0]!.build(buildContext(store));
+    expect(['identify', 'wait-for-trust', 'battery'].every((t) => ios.supportedSteps.has(t as 'identify'))).toBe(true);
+    expect(ios.supportedSteps.has('serial-script')).toBe(false);
   });
 });
 

@@ -36,7 +36,9 @@ describe('MCInstall client', () => {
     const mc = await mcinstall(fake);
     expect(await mc.profiles()).toEqual([]);
     await mc.installProfile(profile('de.school.filter'));
-    expect(await mc.profiles()).toEqual([{ identifier: 'de.school.filter', displayName: 'de.school.filter', uuid: 'de.school.filter-uuid', version: 1, active: false }]);
+    expect(await mc.profiles()).toEqual([
+      { identifier: 'de.school.filter', displayName: 'de.school.filter', uuid: 'de.school.filter-uuid', version: 1, active: false },
+    ]);
   });
 
   it('escalates with the supervision identity (PKCS#7 over the challenge) and installs silently', async () => {
@@ -66,7 +68,7 @@ describe('MCInstall client', () => {
     await mc.removeProfile(listed!);
     expect(fake.state.profiles.size).toBe(0);
     expect(await mc.eraseDevice({ preserveDataPlan: true, disallowProximitySetup: true })).toBe('acknowledged');
-    await mc.untilClosed();
+    await expect(mc.untilClosed()).rejects.toMatchObject({ kind: 'device-gone' });
     expect(fake.isPlugged).toBe(false);
   });
 });
@@ -76,13 +78,21 @@ describe('cloud configuration', () => {
     const der = supervisorCertificateDer(identity);
     const all = supervisedConfiguration({ organization: 'Schulträger', supervisorCertificate: der, skipSetup: 'all', allowPairing: false, finishSetup: true });
     for (const pane of ['WiFi', 'Privacy', 'AppleID', 'Welcome', 'Restore', 'SIMSetup', 'Intelligence', 'Zoom']) expect(all['SkipSetup']).toContain(pane);
-    expect(all).toMatchObject({ IsSupervised: true, IsMandatory: true, AllowPairing: false, OrganizationName: 'Schulträger', CloudConfigurationUIComplete: true });
+    expect(all).toMatchObject({
+      IsSupervised: true,
+      IsMandatory: true,
+      AllowPairing: false,
+      OrganizationName: 'Schulträger',
+      CloudConfigurationUIComplete: true,
+    });
     expect(new Set(ALL_SETUP_PANES).size).toBe(ALL_SETUP_PANES.length);
     const some = supervisedConfiguration({ organization: 'X', supervisorCertificate: der, skipSetup: ['Location'], allowPairing: true, finishSetup: false });
     expect(some['SkipSetup']).toEqual(['Location']);
     expect(some['CloudConfigurationUIComplete']).toBeUndefined();
     // The same settings give the same configuration: running supervise again sends what it sent.
-    expect(supervisedConfiguration({ organization: 'X', supervisorCertificate: der, skipSetup: ['Location'], allowPairing: true, finishSetup: false })).toEqual(some);
+    expect(supervisedConfiguration({ organization: 'X', supervisorCertificate: der, skipSetup: ['Location'], allowPairing: true, finishSetup: false })).toEqual(
+      some,
+    );
     expect(supervisionOf(all, der)).toEqual({ supervised: true, byCertificate: true, organization: 'Schulträger' });
     expect(supervisionOf(all, supervisorCertificateDer(otherIdentity)).byCertificate).toBe(false);
     expect(supervisionOf(null, der).supervised).toBe(false);
@@ -177,16 +187,10 @@ describe('ios-errors: every device error as a catalogue code', () => {
     return mapped instanceof StepFailedError ? { code: mapped.code, params: mapped.params, retryable: mapped.retryable } : mapped.constructor.name;
   };
 
-  it('maps lockdown, MCInstall, installation_proxy, AFC and activation errors', () => {
-    expect(code(new IosLinkError('device-gone', 'closed'))).toBe('DeviceGoneError');
-    expect(iosStepError(new IosLinkError('device-gone', 'closed'), ctx)).toBeInstanceOf(DeviceGoneError);
-    expect(code(new IosLinkError('password-protected', 'locked', 'PasswordProtected'))).toMatchObject({ code: 'ios.passcode', params: { reason: 'PasswordProtected' } });
-    expect(code(new IosLinkError('not-paired', 'x', 'InvalidHostID'))).toMatchObject({ code: 'ios.not-paired', params: { step: 'app-x' } });
-    expect(code(new IosLinkError('service-refused', 'com.apple.afc: InvalidService', 'InvalidService'))).toMatchObject({
-      code: 'ios.service-refused',
-      params: { service: 'com.apple.afc', reason: 'InvalidService' },
-    });
-    expect(code(new IosLinkError('protocol', 'SetValue', 'SetProhibited'))).toMatchObject({ code: 'ios.lockdown-refused' });
+  it('maps MCInstall, installation_proxy, AFC and activation errors; transport errors go on to the transport runner', () => {
+    const link = new IosLinkError('device-gone', 'closed');
+    expect(iosStepError(link, ctx)).toBe(link);
+    expect(iosStepError(new DeviceGoneError('S1'), ctx)).toBeInstanceOf(DeviceGoneError);
     expect(code(new McInstallError('SetCloudConfiguration', [{ domain: 'MCCloudConfigErrorDomain', code: 14002, description: 'present' }], 'Error'))).toEqual({
       code: 'ios.already-configured',
       params: { reason: 'present (MCCloudConfigErrorDomain 14002)' },
@@ -202,9 +206,12 @@ describe('ios-errors: every device error as a catalogue code', () => {
       params: { app: 'com.x', reason: 'ApplicationVerificationFailed: sig' },
       retryable: false,
     });
-    expect(code(new InstallProxyError('Install', 'APIInternalError', null), { app: 'com.x' })).toMatchObject({ code: 'ios.app-install-failed', retryable: true });
+    expect(code(new InstallProxyError('Install', 'APIInternalError', null), { app: 'com.x' })).toMatchObject({
+      code: 'ios.app-install-failed',
+      retryable: true,
+    });
     expect(code(new AfcError('write', 'PublicStaging/x.ipa', 'NO_SPACE_LEFT'), { app: 'com.x' })).toMatchObject({ code: 'ios.upload-failed' });
-    expect(code(new ActivationLockedError('Activation Lock'))).toMatchObject({ code: 'ios.activation-locked', retryable: false });
+    expect(code(new ActivationLockedError('Activation Lock'))).toMatchObject({ code: 'ios.activation-locked', params: { serial: 'S1' }, retryable: false });
   });
 
   it('14002 reads "Schon eingerichtet: erst löschen" in German', () => {

@@ -9,10 +9,12 @@ import { CLOUD_CONFIGURATION_PRESENT, McInstallError } from './services/mcinstal
 import { ActivationLockedError, ActivationRefusedError } from './services/mobile-activation.js';
 
 /**
- * Every error lockdown and the services raise, as the catalogue's `ios.*` step failure a technician
- * can act on: the device's own words go in `reason`, the one action that helps is in the text,
- * `step` is the step's id (readers put its label in its place). A device that left is not a
- * failure: DeviceGoneError interrupts the run until it returns.
+ * Every error the services raise, as the catalogue's `ios.*` step failure a technician can act on:
+ * the device's own words go in `reason`, the one action that helps is in the text, `step` is the
+ * step's id (readers put its label in its place). Transport failures (IosLinkError) pass through
+ * untouched: the transport's runIosStep (ios-step-runner.ts) turns 'device-gone' into
+ * DeviceGoneError once usbmuxd confirms the device left (or runs the step again when usbmuxd only
+ * restarted), re-pairs a device that forgot the station, and maps the rest (link-failures.ts).
  */
 
 /** MCInstall codes that mean "activate first" (14006: assumed, as the emulator answers; the device's words still show). */
@@ -29,9 +31,8 @@ export interface ErrorSubject {
 }
 
 export function iosStepError(err: unknown, ctx: Pick<StepContext, 'step' | 'serial'>, subject: ErrorSubject = {}): Error {
-  if (err instanceof StepFailedError || err instanceof DeviceGoneError || err instanceof StepAbortedError) return err;
+  if (err instanceof StepFailedError || err instanceof DeviceGoneError || err instanceof StepAbortedError || err instanceof IosLinkError) return err;
   const step = ctx.step.id;
-  if (err instanceof IosLinkError) return linkError(err, step, ctx.serial);
   if (err instanceof McInstallError) return mcInstallError(err, step, subject);
   if (err instanceof InstallProxyError) {
     const app = subject.app ?? '?';
@@ -40,45 +41,11 @@ export function iosStepError(err: unknown, ctx: Pick<StepContext, 'step' | 'seri
     return stepFailed('ios.app-install-failed', { app, reason: err.reason });
   }
   if (err instanceof AfcError) return stepFailed('ios.upload-failed', { app: subject.app ?? '?', reason: `${err.status} (${err.operation} ${err.path})` });
-  if (err instanceof ActivationLockedError) return stepFailed('ios.activation-locked', { reason: err.reason }, false);
+  if (err instanceof ActivationLockedError) return stepFailed('ios.activation-locked', { serial: ctx.serial, reason: err.reason }, false);
   if (err instanceof ActivationServerError) return stepFailed('ios.activation-server', { url: err.url, reason: err.reason });
   if (err instanceof ActivationRefusedError) return stepFailed('ios.activation-refused', { reason: `${err.reason} (${err.command})` });
-  if (err instanceof DiagnosticsRefusedError) return stepFailed('ios.service-refused', { step, service: 'diagnostics_relay', reason: err.reason });
+  if (err instanceof DiagnosticsRefusedError) return stepFailed('ios.service-refused', { reason: `diagnostics_relay ${err.request}: ${err.reason}` });
   return err instanceof Error ? err : new Error(String(err));
-}
-
-function linkError(err: IosLinkError, step: string, serial: string): Error {
-  const reason = err.deviceReason ?? err.message;
-  switch (err.kind) {
-    case 'device-gone':
-      return new DeviceGoneError(serial);
-    case 'usbmuxd-unreachable':
-      return stepFailed('ios.usbmuxd-unreachable', { reason });
-    case 'not-paired':
-      return stepFailed('ios.not-paired', { step, reason });
-    case 'pairing-denied':
-      return stepFailed('ios.pairing-denied', { reason });
-    case 'pairing-pending':
-      return stepFailed('ios.trust-pending', { reason });
-    case 'password-protected':
-      return stepFailed('ios.passcode', { reason });
-    case 'invalid-host-id':
-      return stepFailed('ios.invalid-host', { reason });
-    case 'tls-failed':
-      return stepFailed('ios.tls-failed', { reason });
-    case 'service-refused':
-      return stepFailed('ios.service-refused', { step, service: serviceNamed(err.message), reason });
-    case 'protocol':
-      // lockdown's own refusals of GetValue/SetValue come as protocol errors carrying the device's word.
-      if (err.deviceReason === 'GetProhibited' || err.deviceReason === 'SetProhibited' || err.deviceReason === 'MissingValue')
-        return stepFailed('ios.lockdown-refused', { step, reason });
-      return stepFailed('ios.protocol', { step, reason });
-  }
-}
-
-/** The service a StartService refusal names ("com.apple.afc: InvalidService" -> com.apple.afc), else "?". */
-function serviceNamed(text: string): string {
-  return /\bcom\.apple\.[\w.]+/.exec(text)?.[0] ?? '?';
 }
 
 function mcInstallError(err: McInstallError, step: string, subject: ErrorSubject): Error {

@@ -13,6 +13,8 @@ function usb(portPath: string, vendorId: number, productId: number, serialNumber
   return {
     id: `${portPath}@1.5`,
     portPath,
+    busNumber: 1,
+    deviceAddress: 5,
     vendorId,
     productId,
     deviceClass: 0,

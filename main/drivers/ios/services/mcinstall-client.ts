@@ -157,16 +157,9 @@ export class McInstallClient {
     }
   }
 
-  /** Resolves when the device closes the connection (it left the bus: erase); answers in between are ignored. */
-  async untilClosed(): Promise<void> {
-    for (;;) {
-      try {
-        await this.conn.plist.receive(this.signal);
-      } catch (err) {
-        if (err instanceof IosLinkError && err.kind === 'device-gone') return;
-        throw err;
-      }
-    }
+  /** Waits until the device closes the connection (it left the bus: erase); rejects with IosLinkError('device-gone') then. */
+  async untilClosed(): Promise<never> {
+    for (;;) await this.conn.plist.receive(this.signal);
   }
 
   close(): void {

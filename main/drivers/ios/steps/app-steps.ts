@@ -76,7 +76,7 @@ export const installAppStep: IosStepRunner = async (ctx, device, deps) => {
   const captured = { [CAPTURED.apps]: listWith(capturedList(ctx, CAPTURED.apps), entry, (e) => e === item.identifier || e.startsWith(`${item.identifier} `)) };
   const remotePath = stagingPath(item.identifier);
   try {
-    await withSession(ctx, device, async (session) => {
+    await withSession(ctx, device, deps, async (session) => {
       const installed = await installedVersion(ctx, session, item.identifier);
       if (installed !== undefined && (item.version === null || installed === item.version)) {
         deps.log('info', `install-app: ${entry} is installed already`, { udid: device.udid });

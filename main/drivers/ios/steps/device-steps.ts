@@ -1,4 +1,5 @@
-import { DeviceGoneError, stepFailed } from '../../step-errors.js';
+import { stepFailed } from '../../step-errors.js';
+import { IosLinkError } from '../ios-link.js';
 import { ActivationServer, APPLE_ACTIVATION_URL } from '../services/activation-server.js';
 import { requestRestart } from '../services/diagnostics-relay.js';
 import { activateDevice } from '../services/mobile-activation.js';
@@ -17,7 +18,7 @@ const ACTIVATED = new Set(['Activated', 'FactoryActivated']);
  * over Setup Assistant, which the next steps drive.
  */
 export const eraseStep: IosStepRunner = (ctx, device, deps) =>
-  withSession(ctx, device, async (session) => {
+  withSession(ctx, device, deps, async (session) => {
     const state = await session.getValue(null, 'ActivationState', ctx.signal);
     return withMcInstall(ctx, session, async (mc) => {
       const configuration = await mc.cloudConfiguration();
@@ -28,29 +29,29 @@ export const eraseStep: IosStepRunner = (ctx, device, deps) =>
       ctx.expectReattach?.();
       const answer = await mc.eraseDevice({ preserveDataPlan: true, disallowProximitySetup: true });
       deps.log('info', `erase: EraseDevice ${answer}, waiting for the device to leave`, { udid: device.udid });
-      // The device leaves a moment after it acknowledged: its leaving completes the step.
-      if (answer === 'gone') throw new DeviceGoneError(ctx.serial);
-      await mc.untilClosed();
-      throw new DeviceGoneError(ctx.serial);
+      // The device leaves a moment after it acknowledged: the connection closing is its leaving, which the
+      // transport's runner confirms with usbmuxd (DeviceGoneError) and the run takes as the step's end.
+      if (answer === 'gone') throw new IosLinkError('device-gone', 'EraseDevice: the device left before it answered', 'ConnectionClosed');
+      return mc.untilClosed();
     });
   });
 
 /** activate: the device's own activation through mobileactivationd and the activation server; skipped when already activated. */
 export const activateStep: IosStepRunner = async (ctx, device, deps) => {
-  const before = await withSession(ctx, device, (session) => session.getValue(null, 'ActivationState', ctx.signal));
+  const before = await withSession(ctx, device, deps, (session) => session.getValue(null, 'ActivationState', ctx.signal));
   if (typeof before === 'string' && ACTIVATED.has(before)) return { captured: { activationState: before }, message: 'already activated' };
   const server = new ActivationServer(deps.activationUrl ?? APPLE_ACTIVATION_URL, ctx.signal);
-  await withSession(ctx, device, (session) => activateDevice(session, server, ctx.signal));
+  await withSession(ctx, device, deps, (session) => activateDevice(session, server, ctx.signal));
   // A fresh session reads the state: the device may drop the one the activation ran on.
-  const after = await withSession(ctx, device, (session) => session.getValue(null, 'ActivationState', ctx.signal));
+  const after = await withSession(ctx, device, deps, (session) => session.getValue(null, 'ActivationState', ctx.signal));
   if (typeof after !== 'string' || !ACTIVATED.has(after)) throw stepFailed('ios.activation-unconfirmed', { state: typeof after === 'string' ? after : '?' });
   deps.log('info', 'activate: the device is activated', { udid: device.udid, server: server.activationUrl });
   return { captured: { activationState: after } };
 };
 
 /** rename: lockdown SetValue DeviceName with the name the blueprint's template gave this device. */
-export const renameStep: IosStepRunner = (ctx, device) =>
-  withSession(ctx, device, async (session) => {
+export const renameStep: IosStepRunner = (ctx, device, deps) =>
+  withSession(ctx, device, deps, async (session) => {
     const name = ctx.deviceName;
     if (!name) throw stepFailed('ios.no-device-name', { step: ctx.step.id }, false);
     if ((await session.getValue(null, 'DeviceName', ctx.signal)) !== name) await session.setValue(null, 'DeviceName', name, ctx.signal);
@@ -61,8 +62,8 @@ export const renameStep: IosStepRunner = (ctx, device) =>
   });
 
 /** restart: diagnostics_relay Restart, an expected disconnect; the run goes on when the device is back. */
-export const restartStep: IosStepRunner = async (ctx, device) => {
-  await withSession(ctx, device, async (session) => {
+export const restartStep: IosStepRunner = async (ctx, device, deps) => {
+  await withSession(ctx, device, deps, async (session) => {
     ctx.expectReattach?.();
     await requestRestart(session, ctx.signal);
   });

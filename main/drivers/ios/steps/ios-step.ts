@@ -10,6 +10,8 @@ export const DEFAULT_SUPERVISION_IDENTITY = 'supervision-identity';
 export interface IosStepDeps {
   /** The activation server (--ios-activation-url), null: Apple's. */
   readonly activationUrl: string | null;
+  /** How often a step that waits for the device (battery charging) asks again; 15 s when absent. */
+  readonly pollMs?: number;
   log(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
 }
 

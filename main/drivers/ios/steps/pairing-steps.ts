@@ -1,4 +1,107 @@
-import type { IosStepTable } from './ios-step.js';
+import { message } from '../../../../shared/messages/catalogue.js';
+import type { StepContext, StepOutcome } from '../../driver.js';
+import { sleep, stepFailed } from '../../step-errors.js';
+import { readActivationLock, readActivationState, readBatteryPercent, readIdentity, type ValueReader } from '../device-facts.js';
+import { IosLinkError, type IosDevice, type LockdownSession } from '../ios-link.js';
+import { marketingName } from '../ios-models.js';
+import type { IosStepRunner, IosStepTable } from './ios-step.js';
+import { ensurePaired, pairedSession } from './trust-prompt.js';
+
+/** Real devices gain about a percent a minute on a hub port: asking every 15 s is plenty. */
+const DEFAULT_POLL_MS = 15_000;
+const ACTIVATION_LOCK_REASON = 'com.apple.fmip IsAssociated = true';
+
+/** A session when the device is paired already; null when it is not (identify then reads what an unpaired device tells). */
+async function sessionIfPaired(device: IosDevice, signal: AbortSignal): Promise<LockdownSession | null> {
+  try {
+    return await device.session(signal);
+  } catch (err) {
+    if (err instanceof IosLinkError && ['not-paired', 'invalid-host-id', 'tls-failed'].includes(err.kind)) return null;
+    throw err;
+  }
+}
+
+/**
+ * Checks Activation Lock (Find My associated with an Apple ID), which only the owner can lift and
+ * which only reads true before an erase: a locked device fails for good and goes to quarantine
+ * (QUARANTINE_CODES). Returns what to capture; nothing when the device does not tell (unpaired).
+ */
+async function checkActivationLock(ctx: StepContext, reader: ValueReader, serial: string): Promise<Record<string, string>> {
+  const locked = await readActivationLock(reader, ctx.signal);
+  if (locked) throw stepFailed('ios.activation-locked', { serial, reason: ACTIVATION_LOCK_REASON }, false);
+  return locked === false ? { activationLock: 'off' } : {};
+}
+
+/** Who the device is, its state and charge, and Activation Lock where the device tells it (in a session; unpaired, after wait-for-trust). */
+const identify: IosStepRunner = async (ctx, device) => {
+  const session = await sessionIfPaired(device, ctx.signal);
+  const reader = session ?? (await device.preflight(ctx.signal));
+  try {
+    const id = await readIdentity(reader, ctx.signal);
+    const activationState = await readActivationState(reader, ctx.signal);
+    const batteryPercent = await readBatteryPercent(reader, ctx.signal);
+    const model = marketingName(id.productType);
+    const serialNumber = id.serialNumber ?? ctx.serial;
+    const captured: Record<string, string> = {
+      udid: id.udid ?? device.udid,
+      serialNumber,
+      model,
+      ...(id.productType ? { productType: id.productType } : {}),
+      ...(id.productVersion ? { osVersion: id.productVersion } : {}),
+      ...(activationState ? { activationState } : {}),
+      ...(batteryPercent !== null ? { batteryPercent: String(batteryPercent) } : {}),
+      ...(await checkActivationLock(ctx, reader, serialNumber)),
+    };
+    const facts = [model, id.productVersion ? `iOS ${id.productVersion}` : null, activationState, batteryPercent !== null ? `${batteryPercent} %` : null];
+    return { captured, message: facts.filter(Boolean).join(', ') };
+  } finally {
+    reader.close();
+  }
+};
+
+/** Pairs (supervised first, else with the Trust prompt naming the slot); then Activation Lock, if identify could not read it unpaired. */
+const waitForTrust: IosStepRunner = async (ctx, device, deps) => {
+  const identity = ctx.step.type === 'wait-for-trust' ? ctx.step.params.identity : undefined;
+  const paired = await ensurePaired(ctx, device, deps, identity);
+  const outcome: StepOutcome = { message: paired ? 'paired' : 'already paired' };
+  if (ctx.captured.activationLock) return outcome;
+  const session = await device.session(ctx.signal);
+  try {
+    return { ...outcome, captured: await checkActivationLock(ctx, session, ctx.captured.serialNumber ?? ctx.serial) };
+  } finally {
+    session.close();
+  }
+};
+
+/** Waits (the tile saying to charge to the level) until the battery holds the blueprint's minimum. */
+const battery: IosStepRunner = async (ctx, device, deps) => {
+  const minPercent = ctx.step.type === 'battery' ? ctx.step.params.minPercent : 30;
+  const read = async (): Promise<number> => {
+    const session = await pairedSession(ctx, device, deps);
+    try {
+      const level = await readBatteryPercent(session, ctx.signal);
+      if (level === null) throw stepFailed('ios.battery-unreadable', { reason: 'com.apple.mobile.battery BatteryCurrentCapacity' }, true);
+      return level;
+    } finally {
+      session.close();
+    }
+  };
+  let level = await read();
+  if (level < minPercent) {
+    deps.log('info', `battery at ${level} %, waiting for ${minPercent} %`, { serial: ctx.serial });
+    const charged = async (): Promise<number> => {
+      for (;;) {
+        await sleep(deps.pollMs ?? DEFAULT_POLL_MS, ctx.signal);
+        const now = await read();
+        if (now >= minPercent) return now;
+      }
+    };
+    level = await ctx.waitFor('battery', message('wait.battery', { percent: minPercent }), charged());
+  }
+  return { captured: { batteryPercent: String(level) }, message: `${level} %` };
+};
 
 /** identify, wait-for-trust, battery: the steps that need lockdown only (ios-transport). */
-export const pairingSteps: IosStepTable = {};
+export const pairingSteps: IosStepTable = { identify, 'wait-for-trust': waitForTrust, battery };
+
+export { ensurePaired, pairedSession } from './trust-prompt.js';

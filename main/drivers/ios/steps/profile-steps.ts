@@ -7,7 +7,7 @@ import { iosStepError } from '../ios-errors.js';
 import { supervisionOf } from '../services/cloud-configuration.js';
 import type { DeviceProfile, McInstallClient } from '../services/mcinstall-client.js';
 import { profileIdentity, wifiProfile, type ProfileIdentity } from '../services/profile-payload.js';
-import type { IosStepRunner } from './ios-step.js';
+import type { IosStepDeps, IosStepRunner } from './ios-step.js';
 import {
   CAPTURED,
   capturedList,
@@ -34,14 +34,14 @@ function listedAs(profiles: readonly DeviceProfile[], who: ProfileIdentity): Dev
 }
 
 /** Polls until the profile is in force; the tile shows "Profil in Einstellungen bestätigen" meanwhile. */
-async function untilApproved(ctx: StepContext, mc: McInstallClient, who: ProfileIdentity): Promise<void> {
+async function untilApproved(ctx: StepContext, deps: IosStepDeps, mc: McInstallClient, who: ProfileIdentity): Promise<void> {
   const approved = (async () => {
     for (;;) {
       const listed = listedAs(await mc.profiles(), who);
       if (!listed)
         throw stepFailed('ios.profile-refused', { step: ctx.step.id, profile: who.identifier, reason: 'the user removed it instead of approving it' });
       if (listed.active) return;
-      await sleep(APPROVAL_POLL_MS, ctx.signal);
+      await sleep(Math.min(deps.pollMs ?? APPROVAL_POLL_MS, APPROVAL_POLL_MS), ctx.signal);
     }
   })();
   await ctx.waitFor('technician', message('ios.wait-profile-approval', { profile: who.displayName ?? who.identifier }), approved);
@@ -62,12 +62,19 @@ async function supervisingIdentity(ctx: StepContext, mc: McInstallClient): Promi
  * run waits until the user has approved it in Settings. Already in force: done. Listed but not yet
  * approved (a run interrupted while waiting): it waits again.
  */
-async function installProfile(ctx: StepContext, device: IosDevice, payload: Buffer, who: ProfileIdentity, mode: InstallMode): Promise<StepOutcome> {
+async function installProfile(
+  ctx: StepContext,
+  device: IosDevice,
+  deps: IosStepDeps,
+  payload: Buffer,
+  who: ProfileIdentity,
+  mode: InstallMode,
+): Promise<StepOutcome> {
   const captured = {
     [CAPTURED.profiles]: listWith(capturedList(ctx, CAPTURED.profiles), who.identifier),
     [CAPTURED.removedProfiles]: listWithout(capturedList(ctx, CAPTURED.removedProfiles), who.identifier),
   };
-  await withSession(ctx, device, (session) =>
+  await withSession(ctx, device, deps, (session) =>
     withMcInstall(ctx, session, async (mc) => {
       const listed = listedAs(await mc.profiles(), who);
       if (listed?.active) return;
@@ -86,7 +93,7 @@ async function installProfile(ctx: StepContext, device: IosDevice, payload: Buff
       }
       const now = listedAs(await mc.profiles(), who);
       if (!now) throw stepFailed('ios.profile-refused', { step: ctx.step.id, profile: who.identifier, reason: 'acknowledged, but not in GetProfileList' });
-      if (!now.active) await untilApproved(ctx, mc, who);
+      if (!now.active) await untilApproved(ctx, deps, mc, who);
     }),
   ).catch((err: unknown) => {
     throw iosStepError(err, ctx, { profile: who.identifier });
@@ -103,17 +110,17 @@ async function libraryProfile(ctx: StepContext, identifier: string): Promise<{ p
 }
 
 /** enroll-mdm: the MDM's enrollment profile from the library, silently, on a device this station supervises; any other device is refused. */
-export const enrollMdmStep: IosStepRunner = async (ctx, device) => {
+export const enrollMdmStep: IosStepRunner = async (ctx, device, deps) => {
   if (ctx.step.type !== 'enroll-mdm') throw new Error(`enroll-mdm runs enroll-mdm steps, not ${ctx.step.type}`);
   const { payload, who } = await libraryProfile(ctx, ctx.step.params.profile);
-  return installProfile(ctx, device, payload, who, 'silent-only');
+  return installProfile(ctx, device, deps, payload, who, 'silent-only');
 };
 
 /** install-profile: a library profile, silently when supervised by us, else with the user's approval. */
-export const installProfileStep: IosStepRunner = async (ctx, device) => {
+export const installProfileStep: IosStepRunner = async (ctx, device, deps) => {
   if (ctx.step.type !== 'install-profile') throw new Error(`install-profile runs install-profile steps, not ${ctx.step.type}`);
   const { payload, who } = await libraryProfile(ctx, ctx.step.params.profile);
-  return installProfile(ctx, device, payload, who, 'silent-or-approval');
+  return installProfile(ctx, device, deps, payload, who, 'silent-or-approval');
 };
 
 /**
@@ -121,7 +128,7 @@ export const installProfileStep: IosStepRunner = async (ctx, device) => {
  * secret's password, installed like install-profile. Without a secret the iPad asks for the
  * password when it first joins.
  */
-export const wifiStep: IosStepRunner = async (ctx, device) => {
+export const wifiStep: IosStepRunner = async (ctx, device, deps) => {
   if (ctx.step.type !== 'wifi') throw new Error(`wifi runs wifi steps, not ${ctx.step.type}`);
   const { ssid, security, secret } = ctx.step.params;
   let password: string | null = null;
@@ -133,17 +140,17 @@ export const wifiStep: IosStepRunner = async (ctx, device) => {
     else throw stepFailed('secret.wrong-kind', { name: secret, kind: value.kind, expected: 'wifi' }, false);
   }
   const { payload, identity } = wifiProfile({ ssid, security, password });
-  return installProfile(ctx, device, payload, identity, 'silent-or-approval');
+  return installProfile(ctx, device, deps, payload, identity, 'silent-or-approval');
 };
 
 /**
  * remove-profile: by PayloadIdentifier; a profile that is not there is done. On a device we
  * supervise the connection is escalated first, so profiles the supervisor locked can go too.
  */
-export const removeProfileStep: IosStepRunner = async (ctx, device) => {
+export const removeProfileStep: IosStepRunner = async (ctx, device, deps) => {
   if (ctx.step.type !== 'remove-profile') throw new Error(`remove-profile runs remove-profile steps, not ${ctx.step.type}`);
   const identifier = ctx.step.params.profile;
-  await withSession(ctx, device, (session) =>
+  await withSession(ctx, device, deps, (session) =>
     withMcInstall(ctx, session, async (mc) => {
       const listed = (await mc.profiles()).find((p) => p.identifier === identifier);
       if (!listed) return;

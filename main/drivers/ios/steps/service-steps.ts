@@ -1,5 +1,6 @@
 import { DeviceGoneError, StepAbortedError } from '../../step-errors.js';
 import { iosStepError } from '../ios-errors.js';
+import { IosLinkError } from '../ios-link.js';
 import { installAppStep } from './app-steps.js';
 import { activateStep, eraseStep, renameStep, restartStep } from './device-steps.js';
 import type { IosStepRunner, IosStepTable } from './ios-step.js';
@@ -7,15 +8,15 @@ import { enrollMdmStep, installProfileStep, removeProfileStep, wifiStep } from '
 import { superviseStep } from './supervise-step.js';
 import { verifyStep } from './verify-step.js';
 
-/** Every failure leaves a step as a catalogue `ios.*` error (or DeviceGoneError), logged with the device's own words. */
+/** Every service failure leaves a step as a catalogue `ios.*` error, logged with the device's own words. */
 function mapped(runner: IosStepRunner): IosStepRunner {
   return async (ctx, device, deps) => {
     try {
       return await runner(ctx, device, deps);
     } catch (err) {
       const mappedError = iosStepError(err, ctx);
-      // A device leaving (expected or not) and an aborted step are the run's business, not failures to log here.
-      if (mappedError instanceof DeviceGoneError || mappedError instanceof StepAbortedError) throw mappedError;
+      // A device leaving, an aborted step and transport failures (the transport's runner maps and logs those) go on as they are.
+      if (mappedError instanceof DeviceGoneError || mappedError instanceof StepAbortedError || mappedError instanceof IosLinkError) throw mappedError;
       deps.log('warn', `${ctx.step.type} failed: ${mappedError.message}`, {
         udid: device.udid,
         step: ctx.step.id,

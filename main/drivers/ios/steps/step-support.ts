@@ -1,10 +1,10 @@
-import { message } from '../../../../shared/messages/catalogue.js';
 import type { StepContext } from '../../driver.js';
 import { StepAbortedError, stepFailed } from '../../step-errors.js';
-import { IosLinkError, type IosDevice, type LockdownSession, type ServiceConnection, type SupervisorIdentity } from '../ios-link.js';
+import type { IosDevice, LockdownSession, ServiceConnection, SupervisorIdentity } from '../ios-link.js';
 import { supervisorCertificateDer } from '../lockdown/supervisor-signature.js';
 import { MCINSTALL_SERVICE, McInstallClient } from '../services/mcinstall-client.js';
-import { DEFAULT_SUPERVISION_IDENTITY } from './ios-step.js';
+import { DEFAULT_SUPERVISION_IDENTITY, type IosStepDeps } from './ios-step.js';
+import { pairedSession, supervisionIdentity as namedIdentity } from './trust-prompt.js';
 
 /** What the service steps keep on the run (ctx.captured) for the steps after them, verify above all. */
 export const CAPTURED = {
@@ -35,35 +35,9 @@ export function listWithout(list: readonly string[], item: string): string {
   return list.filter((e) => e !== item).join(LIST_SEPARATOR);
 }
 
-/**
- * A lockdown session for a step. A device that no longer knows the station (an erase wipes the
- * hosts it trusts) is paired again first; the tile shows the Trust instruction only when the
- * device asks for the tap (a device in Setup Assistant is assumed to pair without it).
- */
-export async function openSession(ctx: StepContext, device: IosDevice): Promise<LockdownSession> {
-  try {
-    return await device.session(ctx.signal);
-  } catch (err) {
-    if (!(err instanceof IosLinkError && (err.kind === 'not-paired' || err.kind === 'invalid-host-id'))) throw err;
-  }
-  ctx.log(`${device.udid} does not know this station (any more): pairing again`);
-  const supervisor = await optionalIdentity(ctx, ctx.captured[CAPTURED.supervisionIdentity] ?? DEFAULT_SUPERVISION_IDENTITY);
-  // The Trust instruction shows from the prompt until the pairing settles.
-  const pairing: { done: Promise<void> | null; prompted: Promise<void> | null } = { done: null, prompted: null };
-  pairing.done = device.pair({
-    signal: ctx.signal,
-    onTrustPrompt: () => {
-      if (pairing.done) pairing.prompted = ctx.waitFor('trust', message('wait.trust-ios'), pairing.done);
-    },
-    ...(supervisor ? { supervisor } : {}),
-  });
-  await pairing.done;
-  await pairing.prompted;
-  return device.session(ctx.signal);
-}
-
-export async function withSession<T>(ctx: StepContext, device: IosDevice, work: (session: LockdownSession) => Promise<T>): Promise<T> {
-  const session = await openSession(ctx, device);
+/** A lockdown session for the work, closed after; a device that forgot the station (erased) is paired first. */
+export async function withSession<T>(ctx: StepContext, device: IosDevice, deps: IosStepDeps, work: (session: LockdownSession) => Promise<T>): Promise<T> {
+  const session = await pairedSession(ctx, device, deps);
   try {
     return await work(session);
   } finally {
@@ -92,10 +66,8 @@ export interface StationIdentity extends SupervisorIdentity {
 
 /** The named identity secret; fails the step (not retryable) when it is missing, of another kind or unreadable. */
 export async function supervisionIdentity(ctx: StepContext, name: string): Promise<StationIdentity> {
-  if (!ctx.secret) throw stepFailed('secret.missing', { name }, false);
-  const secret = await ctx.secret(name);
-  if (secret.kind !== 'identity') throw stepFailed('secret.wrong-kind', { name, kind: secret.kind, expected: 'identity' }, false);
-  const identity = { certificatePem: secret.certificatePem, privateKeyPem: secret.privateKeyPem };
+  const identity = await namedIdentity(ctx, name);
+  if (!identity) throw stepFailed('secret.missing', { name }, false);
   try {
     return { ...identity, name, certificateDer: supervisorCertificateDer(identity) };
   } catch (err) {
@@ -103,7 +75,7 @@ export async function supervisionIdentity(ctx: StepContext, name: string): Promi
   }
 }
 
-/** The identity when the station has it; null when the secret is missing (a station that supervises nothing). */
+/** The identity when the station has it; null when the secret is missing or unusable (then nothing is escalated). */
 export async function optionalIdentity(ctx: StepContext, name: string): Promise<StationIdentity | null> {
   try {
     return await supervisionIdentity(ctx, name);

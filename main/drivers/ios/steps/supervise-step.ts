@@ -19,7 +19,7 @@ export const superviseStep: IosStepRunner = async (ctx, device, deps) => {
   const identity = await supervisionIdentity(ctx, params.identity ?? DEFAULT_SUPERVISION_IDENTITY);
   const captured = { [CAPTURED.supervisionIdentity]: identity.name, [CAPTURED.organization]: params.organization };
 
-  const done = await withSession(ctx, device, async (session) => {
+  const done = await withSession(ctx, device, deps, async (session) => {
     const state = await session.getValue(null, 'ActivationState', ctx.signal);
     if (state === 'Unactivated') throw stepFailed('ios.not-activated', { step: ctx.step.id, reason: `ActivationState ${state}` }, false);
     return withMcInstall(ctx, session, async (mc) => {
@@ -50,7 +50,7 @@ export const superviseStep: IosStepRunner = async (ctx, device, deps) => {
     });
   });
   if (params.finishSetup) {
-    await withSession(ctx, device, (session) =>
+    await withSession(ctx, device, deps, (session) =>
       withService(ctx, session, AFC_SERVICE, async (conn) => {
         const afc = await AfcClient.open(conn, ctx.signal);
         await afc.makeDirectory(SKIP_SETUP_DIRECTORY);

@@ -86,7 +86,7 @@ export const verifyStep: IosStepRunner = async (ctx, device, deps) => {
   const unknown = checks.find((c) => !isCheck(c));
   if (unknown !== undefined) throw stepFailed('ios.verify-unknown-check', { check: unknown, known: VERIFY_CHECKS.join(', ') }, false);
   const findings: Findings = [];
-  await withSession(ctx, device, async (session) => {
+  await withSession(ctx, device, deps, async (session) => {
     for (const check of checks) if (isCheck(check)) await CHECKS[check](ctx, session, findings);
   });
   for (const finding of findings) deps.log('warn', `verify: ${finding.message}`, { udid: device.udid });

@@ -15,7 +15,7 @@ import { readMobileconfig } from '../../main/library/mobileconfig-reader.js';
 import { createSupervisionIdentity } from '../../main/secrets/identities.js';
 import { formatMessage } from '../../shared/messages/format.js';
 import { FakeIpad, fakeIpadState } from '../fixtures/ios-fake-ipad.js';
-import { iosStep, libraryFiles } from '../fixtures/ios-step-context.js';
+import { serviceStep, libraryFiles } from '../fixtures/ios-service-context.js';
 
 const identity = createSupervisionIdentity('Schulträger');
 const otherIdentity = createSupervisionIdentity('Someone Else');
@@ -181,7 +181,7 @@ describe('AFC client (appium-ios-device AfcService, typed)', () => {
 });
 
 describe('ios-errors: every device error as a catalogue code', () => {
-  const ctx = { step: iosStep('install-app', { app: 'com.x' }, 'app-x'), serial: 'S1' };
+  const ctx = { step: serviceStep('install-app', { app: 'com.x' }, 'app-x'), serial: 'S1' };
   const code = (err: unknown, subject = {}) => {
     const mapped = iosStepError(err, ctx, subject);
     return mapped instanceof StepFailedError ? { code: mapped.code, params: mapped.params, retryable: mapped.retryable } : mapped.constructor.name;

@@ -13,7 +13,7 @@ import { createSupervisionIdentity } from '../../main/secrets/identities.js';
 import type { StepType } from '../../shared/blueprint/schema.js';
 import { formatMessage } from '../../shared/messages/format.js';
 import { FakeIpad, fakeIpadState, type FakeIpadState } from '../fixtures/ios-fake-ipad.js';
-import { iosDeps, iosStep, libraryFiles, recordingContext, type ContextOptions } from '../fixtures/ios-step-context.js';
+import { iosDeps, serviceStep, libraryFiles, recordingContext, type ContextOptions } from '../fixtures/ios-service-context.js';
 
 const identity = createSupervisionIdentity('Schulträger');
 const other = createSupervisionIdentity('Fremder Träger');
@@ -48,7 +48,7 @@ function supervisedBy(id = identity, organization = 'Schulträger'): Partial<Fak
 }
 
 async function run(fake: FakeIpad, type: StepType, params: Record<string, unknown> = {}, options: ContextOptions = {}) {
-  const ctx = recordingContext(iosStep(type, params), { secrets, library, ...options });
+  const ctx = recordingContext(serviceStep(type, params), { secrets, library, ...options });
   const logs: string[] = [];
   const runner = serviceSteps[type]!;
   const outcome = runner(ctx, fake.device(), { ...iosDeps(logs), pollMs: 10 });

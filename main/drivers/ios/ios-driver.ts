@@ -10,7 +10,7 @@ import type { UsbPortFeed } from '../usb/usb-port-feed.js';
 import type { UsbDeviceInfo } from '../usb/usb-watcher.js';
 import { readIdentity } from './device-facts.js';
 import { UsbmuxIosDevice } from './ios-device.js';
-import { IosLinkError } from './ios-link.js';
+import { IosLinkError, type IosDevice } from './ios-link.js';
 import { marketingName } from './ios-models.js';
 import { runIosStep } from './ios-step-runner.js';
 import { decodeLocationId, portPathOfPorts, portPathOfUnknown } from './usbmux/location-id.js';
@@ -74,8 +74,6 @@ export class IosDriver implements DeviceDriver {
   private readonly addressPorts: UsbAddressPorts;
   private readonly byUdid = new Map<string, Attachment>();
   private readonly bySerial = new Map<string, Attachment>();
-  /** The serial each UDID was reported with: kept across re-plugs so a device keeps its run even if it tells less the next time. */
-  private readonly knownSerials = new Map<string, string>();
   private readonly silentUsb = new Map<string, { timer: NodeJS.Timeout; shown: boolean }>();
 
   constructor(private readonly opts: IosDriverOptions) {
@@ -121,6 +119,12 @@ export class IosDriver implements DeviceDriver {
   /** Devices identified and present, for diagnostics and tests. */
   list(): { serial: string; udid: string; portPath: string | null; deviceId: number }[] {
     return [...this.bySerial.values()].map((a) => ({ serial: a.serial ?? '', udid: a.device.udid, portPath: a.portPath, deviceId: a.link.deviceId }));
+  }
+
+  /** The device steps get for a serial, while it is present. */
+  device(serial: string): IosDevice | null {
+    const attachment = this.bySerial.get(serial);
+    return attachment && !attachment.gone.signal.aborted ? attachment.link : null;
   }
 
   executeStep(ctx: StepContext): Promise<StepOutcome> {
@@ -220,8 +224,11 @@ export class IosDriver implements DeviceDriver {
         lockdown.close();
       }
       if (signal.aborted) return;
-      const serial = this.knownSerials.get(device.udid) ?? identity.serialNumber ?? identity.udid ?? device.udid;
-      this.knownSerials.set(device.udid, serial);
+      if (identity.udid && identity.udid !== device.udid) this.log('warn', `usbmuxd's ${device.udid} says it is ${identity.udid}; keeping usbmuxd's`);
+      // The UDID, not the serial number: an unpaired device does not tell its serial number, and the
+      // key must be the same before and after pairing, after an erase and after a station restart,
+      // or the run would lose its device. identify and wait-for-trust capture the serial number.
+      const serial = device.udid;
       attachment.serial = serial;
       attachment.attempts = 0;
       this.bySerial.set(serial, attachment);

@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
 import { IosLinkError, type LockdownSession, type PlistValue, type ServiceConnection } from '../ios-link.js';
 import { plistInteger, plistString } from '../plist-codec.js';
 import type { LockdownConnection } from './lockdown-connection.js';
@@ -55,6 +56,12 @@ export class TlsLockdownSession implements LockdownSession {
     private readonly connectPort: DevicePortConnector,
     private readonly guard: DeviceCallGuard,
   ) {}
+
+  /** The TLS version the session runs on ("TLSv1.3"), for diagnostics. */
+  get tlsProtocol(): string | null {
+    const stream = this.connection.channel.stream;
+    return stream instanceof tls.TLSSocket ? stream.getProtocol() : null;
+  }
 
   getValue(domain: string | null, key: string | null, signal?: AbortSignal): Promise<PlistValue | undefined> {
     return this.guard(signal, (s) => this.connection.getValue(domain, key, s));

@@ -22,52 +22,52 @@ async function sessionIfPaired(device: IosDevice, signal: AbortSignal): Promise<
 }
 
 /**
- * Checks Activation Lock (Find My associated with an Apple ID), which only the owner can lift and
- * which only reads true before an erase: a locked device fails for good and goes to quarantine
- * (QUARANTINE_CODES). Returns what to capture; nothing when the device does not tell (unpaired).
+ * What the device tells about itself: who it is, its state and charge, and Activation Lock (Find My
+ * associated with an Apple ID), which only the owner can lift and which reads true only before an
+ * erase: a locked device fails for good and goes to quarantine (QUARANTINE_CODES). Unpaired, a
+ * device keeps its serial number, battery and Find My to itself (GetProhibited): those come once
+ * wait-for-trust has paired it.
  */
-async function checkActivationLock(ctx: StepContext, reader: ValueReader, serial: string): Promise<Record<string, string>> {
-  const locked = await readActivationLock(reader, ctx.signal);
-  if (locked) throw stepFailed('ios.activation-locked', { serial, reason: ACTIVATION_LOCK_REASON }, false);
-  return locked === false ? { activationLock: 'off' } : {};
+async function deviceFacts(ctx: StepContext, device: IosDevice, reader: ValueReader): Promise<StepOutcome> {
+  const id = await readIdentity(reader, ctx.signal);
+  const activationState = await readActivationState(reader, ctx.signal);
+  const batteryPercent = await readBatteryPercent(reader, ctx.signal);
+  const activationLocked = await readActivationLock(reader, ctx.signal);
+  const model = marketingName(id.productType);
+  if (activationLocked) throw stepFailed('ios.activation-locked', { serial: id.serialNumber ?? ctx.serial, reason: ACTIVATION_LOCK_REASON }, false);
+  const captured: Record<string, string> = {
+    udid: id.udid ?? device.udid,
+    model,
+    ...(id.serialNumber ? { serialNumber: id.serialNumber } : {}),
+    ...(id.productType ? { productType: id.productType } : {}),
+    ...(id.productVersion ? { osVersion: id.productVersion } : {}),
+    ...(activationState ? { activationState } : {}),
+    ...(batteryPercent !== null ? { batteryPercent: String(batteryPercent) } : {}),
+    ...(activationLocked === false ? { activationLock: 'off' } : {}),
+  };
+  const facts = [id.serialNumber, model, id.productVersion ? `iOS ${id.productVersion}` : null, activationState, batteryPercent !== null ? `${batteryPercent} %` : null];
+  return { captured, message: facts.filter(Boolean).join(', ') };
 }
 
-/** Who the device is, its state and charge, and Activation Lock where the device tells it (in a session; unpaired, after wait-for-trust). */
+/** Identifies the device: in a session when it is paired, else with what an unpaired device tells. */
 const identify: IosStepRunner = async (ctx, device) => {
   const session = await sessionIfPaired(device, ctx.signal);
   const reader = session ?? (await device.preflight(ctx.signal));
   try {
-    const id = await readIdentity(reader, ctx.signal);
-    const activationState = await readActivationState(reader, ctx.signal);
-    const batteryPercent = await readBatteryPercent(reader, ctx.signal);
-    const model = marketingName(id.productType);
-    const serialNumber = id.serialNumber ?? ctx.serial;
-    const captured: Record<string, string> = {
-      udid: id.udid ?? device.udid,
-      serialNumber,
-      model,
-      ...(id.productType ? { productType: id.productType } : {}),
-      ...(id.productVersion ? { osVersion: id.productVersion } : {}),
-      ...(activationState ? { activationState } : {}),
-      ...(batteryPercent !== null ? { batteryPercent: String(batteryPercent) } : {}),
-      ...(await checkActivationLock(ctx, reader, serialNumber)),
-    };
-    const facts = [model, id.productVersion ? `iOS ${id.productVersion}` : null, activationState, batteryPercent !== null ? `${batteryPercent} %` : null];
-    return { captured, message: facts.filter(Boolean).join(', ') };
+    return await deviceFacts(ctx, device, reader);
   } finally {
     reader.close();
   }
 };
 
-/** Pairs (supervised first, else with the Trust prompt naming the slot); then Activation Lock, if identify could not read it unpaired. */
+/** Pairs (supervised first, else with the Trust prompt naming the slot), then reads what only a paired device tells (serial number, Activation Lock). */
 const waitForTrust: IosStepRunner = async (ctx, device, deps) => {
   const identity = ctx.step.type === 'wait-for-trust' ? ctx.step.params.identity : undefined;
   const paired = await ensurePaired(ctx, device, deps, identity);
-  const outcome: StepOutcome = { message: paired ? 'paired' : 'already paired' };
-  if (ctx.captured.activationLock) return outcome;
   const session = await device.session(ctx.signal);
   try {
-    return { ...outcome, captured: await checkActivationLock(ctx, session, ctx.captured.serialNumber ?? ctx.serial) };
+    const facts = await deviceFacts(ctx, device, session);
+    return { ...facts, message: `${paired ? 'paired' : 'already paired'}: ${facts.message ?? ''}` };
   } finally {
     session.close();
   }

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { EmulatedIpadSpec, EmulatedIpadState, EmulatorEnv, ServiceHandler } from './emulated-ipad.js';
-import { generateDeviceKeys, type DeviceKeys } from './lockdown/device-keys.js';
+import type { DeviceKeys } from './lockdown/device-keys.js';
 import type { PlistValue } from './plist-wire.js';
 
 /**
@@ -39,9 +39,10 @@ export class EmulatedDevice {
   trustPromptSince: number | null = null;
   /** Battery bookkeeping: when the charge was last brought up to date. */
   chargeUpdatedAt = Date.now();
-  private keyPromise: Promise<DeviceKeys> | null = null;
+  private readonly keySource: () => Promise<DeviceKeys>;
 
-  constructor(spec: EmulatedIpadSpec, env: EmulatorEnv) {
+  /** `keySource` gives the device's key pair: its own, or the one the emulator shares (see IpadEmulatorOptions.deviceKeys). */
+  constructor(spec: EmulatedIpadSpec, env: EmulatorEnv, keySource: () => Promise<DeviceKeys>) {
     this.state = {
       ...spec,
       cloudConfiguration: null,
@@ -52,16 +53,16 @@ export class EmulatedDevice {
       faults: {},
     };
     this.env = env;
+    this.keySource = keySource;
   }
 
   get udid(): string {
     return this.state.udid;
   }
 
-  /** The device's RSA key pair, generated on first use. */
+  /** The device's RSA key pair (DevicePublicKey, TLS server key). */
   keys(): Promise<DeviceKeys> {
-    this.keyPromise ??= generateDeviceKeys();
-    return this.keyPromise;
+    return this.keySource();
   }
 
   /** The battery level now: rises by one percent per (scaled) chargeSecondsPerPercent while connected. */

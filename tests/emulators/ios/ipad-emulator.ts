@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type net from 'node:net';
 import { EmulatedDevice } from './emulated-device.js';
 import type { EmulatedIpadSpec, EmulatedIpadState, EmulatorEnv, ServiceHandler } from './emulated-ipad.js';
+import { generateDeviceKeys, type DeviceKeys } from './lockdown/device-keys.js';
 import { acceptServiceTls } from './lockdown/device-tls.js';
 import { serveLockdown, type LockdownHost } from './lockdown/lockdownd.js';
 import { CORE_TIMINGS_MS, scaleMs } from './timings.js';
@@ -28,6 +29,12 @@ export interface IpadEmulatorOptions {
   devices: EmulatedIpadSpec[];
   /** Service handlers by lockdown service name; StartService of any other name answers InvalidService. */
   services?: Record<string, ServiceHandler>;
+  /**
+   * 'shared' (default): every device uses one RSA-2048 key pair, generated on first use, so 64
+   * devices cost one key generation, not 64 (about 150 ms of CPU each here). 'per-device': each
+   * device generates its own on first use, as real devices have their own.
+   */
+  deviceKeys?: 'shared' | 'per-device';
   /** Where the emulator's log lines go; default: stderr when BENCHLINE_IOS_EMULATOR_LOG is set, else nowhere. */
   log?: (line: string) => void;
 }
@@ -39,6 +46,8 @@ export class IpadEmulator implements UsbmuxdBackend, LockdownHost {
   private readonly devices = new Map<string, EmulatedDevice>();
   private readonly services: Record<string, ServiceHandler>;
   private readonly activationUrl: string | null;
+  private readonly deviceKeys: 'shared' | 'per-device';
+  private sharedKeys: Promise<DeviceKeys> | null = null;
   private readonly usbmuxd: UsbmuxdServer;
   private readonly logLine: (line: string) => void;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -56,6 +65,7 @@ export class IpadEmulator implements UsbmuxdBackend, LockdownHost {
     this.speed = speed;
     this.services = options.services ?? {};
     this.activationUrl = options.activationUrl ?? null;
+    this.deviceKeys = options.deviceKeys ?? 'shared';
     this.logLine = options.log ?? (process.env['BENCHLINE_IOS_EMULATOR_LOG'] ? (line) => process.stderr.write(`[ios-emulator] ${line}\n`) : () => {});
     this.usbmuxd = new UsbmuxdServer(options.listen, this);
   }
@@ -249,7 +259,9 @@ export class IpadEmulator implements UsbmuxdBackend, LockdownHost {
       reboot: (realMs, beforeReturn) => this.reboot(udid, realMs, beforeReturn),
       log: (message) => this.log(`${udid}: ${message}`),
     };
-    const device = new EmulatedDevice(spec, env);
+    let ownKeys: Promise<DeviceKeys> | null = null;
+    const keySource = this.deviceKeys === 'shared' ? () => (this.sharedKeys ??= generateDeviceKeys()) : () => (ownKeys ??= generateDeviceKeys());
+    const device = new EmulatedDevice(spec, env, keySource);
     this.devices.set(udid, device);
     return device;
   }

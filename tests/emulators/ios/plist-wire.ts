@@ -88,6 +88,14 @@ export function decodePlist(data: Buffer): PlistValue {
   try {
     if (data.subarray(0, 8).toString('latin1') === 'bplist00') return withBuffers(parseBinaryPlist(data)[0]);
     const text = data.toString('utf8').replace(/\0+$/, '');
+    // Checked here so xmldom does not print its own complaint about non-XML input.
+    if (
+      !text
+        .trimStart()
+        .replace(/^\uFEFF/, '')
+        .startsWith('<')
+    )
+      throw new Error('neither binary nor XML');
     return withBuffers(parseXmlPlist(text));
   } catch (error) {
     throw new PlistDecodeError(`not a plist (${data.length} bytes): ${(error as Error).message}`);

@@ -4,7 +4,7 @@ import { iosStepError } from '../../main/drivers/ios/ios-errors.js';
 import { supervisorCertificateDer } from '../../main/drivers/ios/lockdown/supervisor-signature.js';
 import { encodePlistXml } from '../../main/drivers/ios/plist-codec.js';
 import { AFC_WRITE_CHUNK, AfcClient, AfcError } from '../../main/drivers/ios/services/afc-client.js';
-import { handshakeUrl } from '../../main/drivers/ios/services/activation-server.js';
+import { activationEndpoints } from '../../main/drivers/ios/services/activation-server.js';
 import { ALL_SETUP_PANES, supervisedConfiguration, supervisionOf } from '../../main/drivers/ios/services/cloud-configuration.js';
 import { InstallationProxyClient, InstallProxyError } from '../../main/drivers/ios/services/installation-proxy.js';
 import { McInstallClient, McInstallError } from '../../main/drivers/ios/services/mcinstall-client.js';
@@ -114,9 +114,15 @@ describe('profiles the steps build', () => {
     expect(profileIdentity(payload)).toEqual(who);
   });
 
-  it('the drmHandshake URL is the activation URL sibling', () => {
-    expect(handshakeUrl('https://albert.apple.com/deviceservices/deviceActivation')).toBe('https://albert.apple.com/deviceservices/drmHandshake');
-    expect(handshakeUrl('http://127.0.0.1:8123/deviceservices/deviceActivation')).toBe('http://127.0.0.1:8123/deviceservices/drmHandshake');
+  it('the activation URL names either endpoint or their directory', () => {
+    const apple = { handshake: 'https://albert.apple.com/deviceservices/drmHandshake', activation: 'https://albert.apple.com/deviceservices/deviceActivation' };
+    expect(activationEndpoints('https://albert.apple.com/deviceservices/deviceActivation')).toEqual(apple);
+    expect(activationEndpoints('https://albert.apple.com/deviceservices/drmHandshake')).toEqual(apple);
+    expect(activationEndpoints('https://albert.apple.com/deviceservices/')).toEqual(apple);
+    expect(activationEndpoints('http://127.0.0.1:8123/deviceservices')).toEqual({
+      handshake: 'http://127.0.0.1:8123/deviceservices/drmHandshake',
+      activation: 'http://127.0.0.1:8123/deviceservices/deviceActivation',
+    });
   });
 });
 

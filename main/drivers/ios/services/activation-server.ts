@@ -4,8 +4,8 @@ import { StepAbortedError } from '../../step-errors.js';
 /**
  * The HTTP half of an activation (pymobiledevice3 services/mobile_activation.py): the device's
  * session blob goes to `drmHandshake`, its activation info (form field `activation-info`) to
- * `deviceActivation`. The configured URL is the deviceActivation URL; drmHandshake is its sibling
- * in the same directory, as on Apple's server.
+ * `deviceActivation`, siblings in one directory as on Apple's server. The configured URL names
+ * either endpoint or their directory (`--ios-activation-url http://host/deviceservices`).
  *
  * Proxies: undici's EnvHttpProxyAgent reads HTTP_PROXY / HTTPS_PROXY / NO_PROXY (either case) on
  * every station, under Node or Electron; Node's own fetch would do so only when the station was
@@ -34,25 +34,34 @@ export interface ServerAnswer {
   headers: Record<string, string>;
 }
 
-export function handshakeUrl(activationUrl: string): string {
-  return new URL('drmHandshake', activationUrl).toString();
+/** The two endpoints for a configured URL: either endpoint names its sibling; anything else is their directory. */
+export function activationEndpoints(configured: string): { handshake: string; activation: string } {
+  const url = new URL(configured);
+  const path = url.pathname.replace(/\/+$/, '');
+  const directory = /\/(deviceActivation|drmHandshake)$/.test(path) ? path.slice(0, path.lastIndexOf('/')) : path;
+  const at = (endpoint: string) => new URL(`${directory}/${endpoint}${url.search}`, url).toString();
+  return { handshake: at('drmHandshake'), activation: at('deviceActivation') };
 }
 
 export class ActivationServer {
+  private readonly endpoints: { handshake: string; activation: string };
+
   constructor(
     readonly activationUrl: string,
     private readonly signal: AbortSignal,
-  ) {}
+  ) {
+    this.endpoints = activationEndpoints(activationUrl);
+  }
 
   /** POSTs the device's session blob (a plist) to drmHandshake. */
   handshake(sessionBlob: Buffer): Promise<ServerAnswer> {
-    return this.post(handshakeUrl(this.activationUrl), sessionBlob, 'application/x-apple-plist');
+    return this.post(this.endpoints.handshake, sessionBlob, 'application/x-apple-plist');
   }
 
   /** POSTs the activation info (an XML plist) as the form field `activation-info`. */
   activate(activationInfo: Buffer): Promise<ServerAnswer> {
     const form = new URLSearchParams({ 'activation-info': activationInfo.toString('utf8') }).toString();
-    return this.post(this.activationUrl, Buffer.from(form, 'utf8'), 'application/x-www-form-urlencoded');
+    return this.post(this.endpoints.activation, Buffer.from(form, 'utf8'), 'application/x-www-form-urlencoded');
   }
 
   private async post(url: string, body: Buffer, contentType: string): Promise<ServerAnswer> {

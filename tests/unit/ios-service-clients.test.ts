@@ -1,3 +1,4 @@
+import forge from 'node-forge';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IosLinkError } from '../../main/drivers/ios/ios-link.js';
 import { iosStepError } from '../../main/drivers/ios/ios-errors.js';
@@ -112,6 +113,20 @@ describe('profiles the steps build', () => {
     expect(wifiProfileIdentifier('Schulnetz')).toBe(who.identifier);
     expect(wifiProfileIdentifier('Schul netz')).not.toBe(who.identifier);
     expect(profileIdentity(payload)).toEqual(who);
+  });
+
+  it('reads the identity of a signed profile (CMS SignedData around the plist) as of a plain one', () => {
+    const plain = profile('de.school.signed', 'SIGNED-UUID');
+    const signed = forge.pkcs7.createSignedData();
+    signed.content = forge.util.createBuffer(plain.toString('binary'));
+    const cert = forge.pki.certificateFromPem(identity.certificatePem);
+    signed.addCertificate(cert);
+    signed.addSigner({ key: forge.pki.privateKeyFromPem(identity.privateKeyPem), certificate: cert, digestAlgorithm: forge.pki.oids.sha256! });
+    signed.sign();
+    const der = Buffer.from(forge.asn1.toDer(signed.toAsn1()).getBytes(), 'binary');
+    expect(profileIdentity(der)).toEqual({ identifier: 'de.school.signed', uuid: 'SIGNED-UUID', displayName: null });
+    expect(profileIdentity(plain)).toEqual(profileIdentity(der));
+    expect(profileIdentity(Buffer.from('not a profile'))).toBeNull();
   });
 
   it('the activation URL names either endpoint or their directory', () => {

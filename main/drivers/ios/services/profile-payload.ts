@@ -1,7 +1,6 @@
-import { readSignedData } from '../../../library/cms.js';
-import { parsePlistDict, plistString } from '../../../library/plist-reader.js';
+import forge from 'node-forge';
 import type { PlistDict } from '../ios-link.js';
-import { encodePlistXml } from '../plist-codec.js';
+import { decodePlistDict, encodePlistXml, plistString } from '../plist-codec.js';
 import { uuidFrom } from './cloud-configuration.js';
 
 /** Who a .mobileconfig is: its PayloadIdentifier and PayloadUUID (a plist, or CMS SignedData around one). */
@@ -11,14 +10,28 @@ export interface ProfileIdentity {
   displayName: string | null;
 }
 
-/** Reads a profile the library already accepted (main/library/mobileconfig-reader.ts); null when it cannot be read. */
+/** The content of a CMS SignedData (a signed .mobileconfig), or null when the bytes are not one. */
+function signedContent(der: Buffer): Buffer | null {
+  const message = forge.pkcs7.messageFromAsn1(forge.asn1.fromDer(der.toString('binary'))) as { rawCapture?: { content?: forge.asn1.Asn1 } };
+  const content = message.rawCapture?.content;
+  const octets = content && Array.isArray(content.value) ? content.value[0] : undefined;
+  if (!octets) return null;
+  const bytes = Array.isArray(octets.value) ? octets.value.map((part) => (typeof part.value === 'string' ? part.value : '')).join('') : octets.value;
+  return typeof bytes === 'string' ? Buffer.from(bytes, 'binary') : null;
+}
+
+/**
+ * Reads a profile the library already accepted (main/library/mobileconfig-reader.ts, which a driver
+ * may not import): a plist, or CMS SignedData around one. Null when it cannot be read; the step then
+ * knows the profile by its library identifier alone.
+ */
 export function profileIdentity(payload: Buffer): ProfileIdentity | null {
   try {
     const head = payload.subarray(0, 64).toString('latin1').trimStart();
     const plistLike = head.startsWith('bplist00') || head.startsWith('<?xml') || head.startsWith('<plist') || head.startsWith('\ufeff');
-    const content = plistLike ? payload : readSignedData(payload).content;
+    const content = plistLike ? payload : signedContent(payload);
     if (!content) return null;
-    const profile = parsePlistDict(content);
+    const profile = decodePlistDict(content, 'profile');
     const identifier = plistString(profile, 'PayloadIdentifier');
     return identifier ? { identifier, uuid: plistString(profile, 'PayloadUUID'), displayName: plistString(profile, 'PayloadDisplayName') } : null;
   } catch {

@@ -13,7 +13,7 @@ import { wifiProfileIdentifier } from '../../main/drivers/ios/services/profile-p
 import { DEFAULT_SUPERVISION_IDENTITY } from '../../main/drivers/ios/steps/ios-step.js';
 import { parseUsbmuxdAddress, socketDialer } from '../../main/drivers/ios/usbmux/usbmux-address.js';
 import { UsbmuxClient } from '../../main/drivers/ios/usbmux/usbmux-client.js';
-import { DeviceGoneError, StepFailedError } from '../../main/drivers/step-errors.js';
+import { DeviceGoneError } from '../../main/drivers/step-errors.js';
 import { createSupervisionIdentity } from '../../main/secrets/identities.js';
 import type { StepType } from '../../shared/blueprint/schema.js';
 import { formatMessage } from '../../shared/messages/format.js';
@@ -23,7 +23,7 @@ import { makeIpadSpec, startIpadEmulator, type IpadEmulator } from '../emulators
 import { IPAD_SERVICES } from '../emulators/ios/services/index.js';
 import { approveProfiles } from '../emulators/ios/services/profiles.js';
 import { infoPlist, writeZip } from '../fixtures/library-files.js';
-import { recordingContext, serviceStep, type RecordingContext } from '../fixtures/ios-service-context.js';
+import { paramsOf, recordingContext, serviceStep, stepFailure, type RecordingContext } from '../fixtures/ios-service-context.js';
 import { until } from '../fixtures/until.js';
 
 // The service steps against the emulated iPads (tests/emulators/ios) through the real transport
@@ -157,15 +157,6 @@ class Run {
   }
 }
 
-async function failure(promise: Promise<unknown>): Promise<StepFailedError> {
-  const err = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(StepFailedError);
-  return err as StepFailedError;
-}
-
 const superviseParams = { organization: 'Schulträger', skipSetup: 'all', allowPairing: true, finishSetup: true };
 
 describe('a used iPad through every service step', () => {
@@ -224,10 +215,10 @@ describe('what goes wrong on the bench', () => {
   beforeEach(() => startBench([makeIpadSpec(1), makeIpadSpec(2, { faults: {} } as Partial<EmulatedIpadSpec>), makeIpadSpec(3), makeIpadSpec(4)]));
 
   it('an iPad already set up answers 14002: "Schon eingerichtet: erst löschen"', async () => {
-    const err = await failure(new Run(makeIpadSpec(1).udid).step('supervise', superviseParams));
+    const err = await stepFailure(new Run(makeIpadSpec(1).udid).step('supervise', superviseParams));
     expect([err.code, err.retryable]).toEqual(['ios.already-configured', false]);
     expect(formatMessage({ code: err.code, params: err.params }, 'de')).toMatch(/^Schon eingerichtet: erst löschen\./);
-    expect(String((err.params as Record<string, unknown>)['reason'])).toContain('14002');
+    expect(String(paramsOf(err)['reason'])).toContain('14002');
   });
 
   it('a profile on an unsupervised iPad waits for approval in Settings, then the step finishes', async () => {
@@ -251,9 +242,9 @@ describe('what goes wrong on the bench', () => {
   it('an app that fails verification fails the step with the device words, not retried', async () => {
     const udid = makeIpadSpec(3).udid;
     emulator.device(udid).faults.failVerification = ['com.bad.app'];
-    const err = await failure(new Run(udid).step('install-app', { app: 'com.bad.app' }));
+    const err = await stepFailure(new Run(udid).step('install-app', { app: 'com.bad.app' }));
     expect([err.code, err.retryable]).toEqual(['ios.app-verification-failed', false]);
-    expect(String((err.params as Record<string, unknown>)['reason'])).toContain('ApplicationVerificationFailed');
+    expect(String(paramsOf(err)['reason'])).toContain('ApplicationVerificationFailed');
     expect(emulator.device(udid).apps.has('com.bad.app')).toBe(false);
   });
 

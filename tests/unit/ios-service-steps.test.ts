@@ -8,12 +8,12 @@ import { SKIP_SETUP_FILE } from '../../main/drivers/ios/services/cloud-configura
 import { wifiProfileIdentifier } from '../../main/drivers/ios/services/profile-payload.js';
 import { DEFAULT_SUPERVISION_IDENTITY } from '../../main/drivers/ios/steps/ios-step.js';
 import { serviceSteps } from '../../main/drivers/ios/steps/service-steps.js';
-import { StepAbortedError, StepFailedError } from '../../main/drivers/step-errors.js';
+import { StepAbortedError } from '../../main/drivers/step-errors.js';
 import { createSupervisionIdentity } from '../../main/secrets/identities.js';
 import type { StepType } from '../../shared/blueprint/schema.js';
 import { formatMessage } from '../../shared/messages/format.js';
 import { FakeIpad, fakeIpadState, type FakeIpadState } from '../fixtures/ios-fake-ipad.js';
-import { iosDeps, serviceStep, libraryFiles, recordingContext, type ContextOptions } from '../fixtures/ios-service-context.js';
+import { iosDeps, libraryFiles, paramsOf, recordingContext, serviceStep, stepFailure, type ContextOptions } from '../fixtures/ios-service-context.js';
 
 const identity = createSupervisionIdentity('Schulträger');
 const other = createSupervisionIdentity('Fremder Träger');
@@ -53,19 +53,6 @@ async function run(fake: FakeIpad, type: StepType, params: Record<string, unknow
   const runner = serviceSteps[type]!;
   const outcome = runner(ctx, fake.device(), { ...iosDeps(logs), pollMs: 10 });
   return { ctx, logs, outcome };
-}
-
-function paramsOf(err: StepFailedError): Record<string, unknown> {
-  return err.params;
-}
-
-async function failure(promise: Promise<unknown>): Promise<StepFailedError> {
-  const err = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(StepFailedError);
-  return err as StepFailedError;
 }
 
 describe('erase', () => {
@@ -129,7 +116,7 @@ describe('supervise', () => {
 
   it('a device configured before answers 14002: "Schon eingerichtet: erst löschen", not retried', async () => {
     const fake = new FakeIpad(fakeIpadState(supervisedBy(other, 'Fremder Träger')));
-    const err = await failure((await run(fake, 'supervise', params)).outcome);
+    const err = await stepFailure((await run(fake, 'supervise', params)).outcome);
     expect(err.code).toBe('ios.already-configured');
     expect(err.retryable).toBe(false);
     expect(formatMessage({ code: err.code, params: err.params }, 'de')).toContain('Schon eingerichtet: erst löschen');
@@ -137,10 +124,10 @@ describe('supervise', () => {
   });
 
   it('refuses an unactivated device and a station without the identity', async () => {
-    expect((await failure((await run(new FakeIpad(fakeIpadState({ activationState: 'Unactivated' })), 'supervise', params)).outcome)).code).toBe(
+    expect((await stepFailure((await run(new FakeIpad(fakeIpadState({ activationState: 'Unactivated' })), 'supervise', params)).outcome)).code).toBe(
       'ios.not-activated',
     );
-    const missing = await failure((await run(new FakeIpad(fakeIpadState()), 'supervise', { ...params, identity: 'other-identity' })).outcome);
+    const missing = await stepFailure((await run(new FakeIpad(fakeIpadState()), 'supervise', { ...params, identity: 'other-identity' })).outcome);
     expect([missing.code, missing.params]).toEqual(['secret.missing', { name: 'other-identity' }]);
   });
 });
@@ -156,10 +143,10 @@ describe('profiles', () => {
   });
 
   it('enroll-mdm refuses a device not supervised by us, naming who supervises it', async () => {
-    expect((await failure((await run(new FakeIpad(fakeIpadState()), 'enroll-mdm', { profile: 'de.schultraeger.mdm.enroll' })).outcome)).code).toBe(
+    expect((await stepFailure((await run(new FakeIpad(fakeIpadState()), 'enroll-mdm', { profile: 'de.schultraeger.mdm.enroll' })).outcome)).code).toBe(
       'ios.enroll-not-supervised',
     );
-    const err = await failure(
+    const err = await stepFailure(
       (await run(new FakeIpad(fakeIpadState(supervisedBy(other, 'Fremder Träger'))), 'enroll-mdm', { profile: 'de.schultraeger.mdm.enroll' })).outcome,
     );
     expect([err.code, paramsOf(err)['organization']]).toEqual(['ios.supervised-by-other', 'Fremder Träger']);
@@ -215,7 +202,7 @@ describe('profiles', () => {
     const installed = fake.state.profiles.get(wifiProfileIdentifier('Schulnetz'));
     expect(installed?.payload.toString()).toContain('<string>Sch00l-Pass</string>');
     expect(installed?.payload.toString()).toContain('<string>Schulnetz</string>');
-    const wrongKind = await failure((await run(fake, 'wifi', { ssid: 'X', security: 'wpa2', secret: DEFAULT_SUPERVISION_IDENTITY })).outcome);
+    const wrongKind = await stepFailure((await run(fake, 'wifi', { ssid: 'X', security: 'wpa2', secret: DEFAULT_SUPERVISION_IDENTITY })).outcome);
     expect(wrongKind.code).toBe('secret.wrong-kind');
   });
 });
@@ -239,7 +226,7 @@ describe('install-app', () => {
 
   it('an app failing verification fails with the device words, not retried', async () => {
     const fake = new FakeIpad(fakeIpadState({ failVerification: new Set(['com.bad.app']) }));
-    const err = await failure((await run(fake, 'install-app', { app: 'com.bad.app' })).outcome);
+    const err = await stepFailure((await run(fake, 'install-app', { app: 'com.bad.app' })).outcome);
     expect([err.code, err.retryable, paramsOf(err)['app']]).toEqual(['ios.app-verification-failed', false, 'com.bad.app']);
     expect(String(paramsOf(err)['reason'])).toContain('ApplicationVerificationFailed');
   });
@@ -264,7 +251,7 @@ describe('install-app', () => {
 
   it('an app missing from the library fails before touching the device', async () => {
     const fake = new FakeIpad(fakeIpadState());
-    expect((await failure((await run(fake, 'install-app', { app: 'com.missing' })).outcome)).code).toBe('library.missing');
+    expect((await stepFailure((await run(fake, 'install-app', { app: 'com.missing' })).outcome)).code).toBe('library.missing');
     expect(fake.state.requests).toEqual([]);
   });
 });
@@ -276,7 +263,7 @@ describe('rename and restart', () => {
       captured: { deviceName: 'GS-Nord-007' },
     });
     expect(fake.state.deviceName).toBe('GS-Nord-007');
-    expect((await failure((await run(fake, 'rename', { template: 'x' }, { deviceName: null })).outcome)).code).toBe('ios.no-device-name');
+    expect((await stepFailure((await run(fake, 'rename', { template: 'x' }, { deviceName: null })).outcome)).code).toBe('ios.no-device-name');
   });
 
   it('restart says the device will leave, asks diagnostics_relay, and ends with the step', async () => {
@@ -317,27 +304,27 @@ describe('verify', () => {
   it('fails on the first difference, with what was expected and found', async () => {
     const older = readyDevice();
     older.state.apps.set('com.apple.Pages', '13.0');
-    const err = await failure((await run(older, 'verify', { checks }, { captured })).outcome);
+    const err = await stepFailure((await run(older, 'verify', { checks }, { captured })).outcome);
     expect([err.code, err.params]).toEqual(['ios.verify-app-version', { app: 'com.apple.Pages', expected: '14.1', found: '13.0' }]);
     const pending = readyDevice();
     pending.state.profiles.get('de.school.filter')!.active = false;
-    expect((await failure((await run(pending, 'verify', { checks }, { captured })).outcome)).code).toBe('ios.verify-profile-pending');
+    expect((await stepFailure((await run(pending, 'verify', { checks }, { captured })).outcome)).code).toBe('ios.verify-profile-pending');
     const leftOver = readyDevice();
     leftOver.state.profiles.set('de.old', { uuid: 'o', payload: profileBytes('de.old'), active: true, silent: false });
-    expect((await failure((await run(leftOver, 'verify', { checks }, { captured })).outcome)).code).toBe('ios.verify-profile-present');
+    expect((await stepFailure((await run(leftOver, 'verify', { checks }, { captured })).outcome)).code).toBe('ios.verify-profile-present');
     const renamed = readyDevice();
     renamed.state.deviceName = 'iPad';
-    expect((await failure((await run(renamed, 'verify', { checks: ['name'] }, { captured })).outcome)).params).toEqual({
+    expect((await stepFailure((await run(renamed, 'verify', { checks: ['name'] }, { captured })).outcome)).params).toEqual({
       expected: 'GS-Nord-007',
       found: 'iPad',
     });
     const unsupervised = readyDevice();
     unsupervised.state.cloudConfiguration = supervisedBy(other).cloudConfiguration!;
-    expect((await failure((await run(unsupervised, 'verify', { checks: ['supervised'] }, { captured })).outcome)).code).toBe('ios.verify-not-supervised');
+    expect((await stepFailure((await run(unsupervised, 'verify', { checks: ['supervised'] }, { captured })).outcome)).code).toBe('ios.verify-not-supervised');
   });
 
   it('a check nothing set up, or an unknown one, is a blueprint mistake, not a pass', async () => {
-    expect((await failure((await run(readyDevice(), 'verify', { checks: ['apps'] }, { captured: {} })).outcome)).params).toEqual({ check: 'apps' });
-    expect((await failure((await run(readyDevice(), 'verify', { checks: ['battery'] }, { captured })).outcome)).code).toBe('ios.verify-unknown-check');
+    expect((await stepFailure((await run(readyDevice(), 'verify', { checks: ['apps'] }, { captured: {} })).outcome)).params).toEqual({ check: 'apps' });
+    expect((await stepFailure((await run(readyDevice(), 'verify', { checks: ['battery'] }, { captured })).outcome)).code).toBe('ios.verify-unknown-check');
   });
 });

@@ -71,10 +71,7 @@ export async function pairDevice(link: PairingLink, options: PairOptions): Promi
     }
     record.escrowBag = plistData(answer, 'EscrowBag');
     await link.client.savePairRecord(link.udid, link.deviceId(), pairRecordToPlist(record), signal);
-    link.log('info', `paired with ${link.udid}${supervised ? ' (supervised, no Trust tap)' : ''}`, {
-      hostId: record.hostId,
-      escrowBag: record.escrowBag !== null,
-    });
+    link.log('info', `paired with ${link.udid}${supervised ? ' (supervised, no Trust tap)' : ''}`, { hostId: record.hostId, escrowBag: record.escrowBag !== null });
   } finally {
     connection.close();
   }

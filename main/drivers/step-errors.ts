@@ -5,7 +5,10 @@ import { formatMessage } from '../../shared/messages/format.js';
  * The codes a step may fail with, all from the message catalogue (REVIEW §3.5): a new driver adds
  * its codes there, with German and English texts, instead of inventing free strings.
  */
-export type StepErrorCode = Extract<MessageCode, 'run.failed' | 'step.failed' | 'timeout' | `${'sim' | 'serial' | 'ios' | 'label' | 'printer' | 'secret' | 'library'}.${string}`>;
+export type StepErrorCode = Extract<
+  MessageCode,
+  'run.failed' | 'step.failed' | 'timeout' | `${'sim' | 'serial' | 'ios' | 'label' | 'printer' | 'secret' | 'library'}.${string}`
+>;
 export type StepMessage = Message<StepErrorCode>;
 
 /**

@@ -1,11 +1,13 @@
-import crypto from 'node:crypto';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import forge from 'node-forge';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import type { EmulatedIpadSpec, ServiceHandler } from '../emulators/ios/emulated-ipad.js';
+import { identityToP12, makeIdentity } from '../emulators/ios/identities.js';
 import { makeIpadSpec, startIpadEmulator, type IpadEmulator } from '../emulators/ios/ipad-emulator.js';
 import { decodePlist, servePlistMessages, sendPlistMessage, stringField } from '../emulators/ios/plist-wire.js';
 import { findGoIos, findOnPath, runTool, sleep, type ToolRun } from './ios-emulator-tools.js';
@@ -122,6 +124,12 @@ describe('emulated iPad against libimobiledevice-utils', () => {
     const validated = await runTool(idevicepair, ['-u', spec.udid, 'validate'], env);
     expect(validated.code, validated.output).toBe(0);
     expect(validated.stdout).toContain(`SUCCESS: Validated pairing with device ${spec.udid}`);
+
+    // Unpair: the device forgets the host and the host deletes its record through usbmuxd.
+    const unpaired = await runTool(idevicepair, ['-u', spec.udid, 'unpair'], env);
+    expect(unpaired.stdout).toContain(`SUCCESS: Unpaired with device ${spec.udid}`);
+    expect(emulator.device(spec.udid).pairedHosts.size).toBe(0);
+    expect(emulator.pairRecords.has(spec.udid)).toBe(false);
   });
 
   it('reports the user tapping "Don\'t Trust" and a passcode, and saves no pair record', async (ctx) => {
@@ -144,6 +152,16 @@ describe('emulated iPad against libimobiledevice-utils', () => {
     // Without a record the tools cannot start a session: ideviceinfo tries to pair and meets the prompt.
     const validate = await runTool(idevicepair, ['-u', denied.udid, 'validate'], env);
     expect(validate.code).not.toBe(0);
+  });
+
+  it('pairs at once while the device is in Setup Assistant (after an erase): no Trust prompt to tap', async (ctx) => {
+    const idevicepair = requireTool(ctx, 'idevicepair');
+    const fresh = makeIpadSpec(14, { setupDone: false, trustAfterSeconds: 600 });
+    const { emulator, env } = await emulatorWith([fresh]);
+    const paired = await runTool(idevicepair, ['-u', fresh.udid, 'pair'], env);
+    expect(paired.code, paired.output).toBe(0);
+    expect(paired.stdout).toContain(`SUCCESS: Paired with device ${fresh.udid}`);
+    expect(emulator.device(fresh.udid).pairedHosts.size).toBe(1);
   });
 
   it('idevicename renames the device in a session, and GetValue then answers the new name', async (ctx) => {
@@ -197,24 +215,31 @@ describe('emulated iPad against libimobiledevice-utils', () => {
   });
 });
 
-/** A supervision identity as a .p12 (3DES, SHA-1 MAC: what go-ios's go-pkcs12 reads). */
-function supervisionIdentity(password: string): { p12: Buffer; certificateDer: Buffer } {
-  const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const key = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString());
-  const certificate = forge.pki.createCertificate();
-  certificate.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
-  certificate.serialNumber = '0a';
-  certificate.validity.notBefore = new Date(Date.now() - 86_400_000);
-  certificate.validity.notAfter = new Date(Date.now() + 365 * 86_400_000);
-  certificate.setSubject([{ name: 'commonName', value: 'Benchline Supervision Test' }]);
-  certificate.setIssuer([{ name: 'commonName', value: 'Benchline Supervision Test' }]);
-  certificate.sign(key, forge.md.sha256.create());
-  const p12 = forge.pkcs12.toPkcs12Asn1(key, [certificate], password, { algorithm: '3des' });
-  return {
-    p12: Buffer.from(forge.asn1.toDer(p12).getBytes(), 'binary'),
-    certificateDer: Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(certificate)).getBytes(), 'binary'),
-  };
+/** The part of appium-ios-device (untyped; what STEPS builds on) these checks call. */
+interface AppiumUtilities {
+  getConnectedDevices(socket: net.Socket): Promise<string[]>;
+  getOSVersion(udid: string, socket: net.Socket): Promise<string>;
+  startLockdownSession(udid: string, socket: net.Socket): Promise<{ getValue(query: { Key?: string; Domain?: string }): Promise<unknown> }>;
 }
+
+describe('emulated iPad against appium-ios-device', () => {
+  it('lists the device, reads values before pairing and starts a TLS lockdown session with the record libimobiledevice saved', async (ctx) => {
+    const idevicepair = requireTool(ctx, 'idevicepair');
+    const appium = (createRequire(import.meta.url)('appium-ios-device') as { utilities: AppiumUtilities }).utilities;
+    const spec = makeIpadSpec(13, { trustAfterSeconds: 0, chargeSecondsPerPercent: 0, batteryPercent: 88 });
+    const { emulator, env } = await emulatorWith([spec]);
+    const usbmuxd = (): net.Socket => net.connect(emulator.address.replace(/^UNIX:/, ''));
+    expect(await appium.getConnectedDevices(usbmuxd())).toEqual([spec.udid]);
+    expect(await appium.getOSVersion(spec.udid, usbmuxd())).toBe('17.5.1');
+    expect((await runTool(idevicepair, ['-u', spec.udid, 'pair'], env)).code).toBe(0);
+    // One request per session: appium-ios-device 3.1.23 pipes its plist splitter into the decoder a second time
+    // when it enables session SSL, so every later answer is queued twice (its bug, not the device's).
+    const session = await appium.startLockdownSession(spec.udid, usbmuxd());
+    expect(await session.getValue({ Key: 'SerialNumber' })).toBe(spec.serialNumber);
+    const battery = await appium.startLockdownSession(spec.udid, usbmuxd());
+    expect(await battery.getValue({ Domain: 'com.apple.mobile.battery', Key: 'BatteryCurrentCapacity' })).toBe(88);
+  });
+});
 
 describe('emulated iPad against go-ios 1.2.0', () => {
   it('ios list --details, ios info and ios batterycheck read a device paired through usbmuxd by libimobiledevice', async (ctx) => {
@@ -251,17 +276,50 @@ describe('emulated iPad against go-ios 1.2.0', () => {
     expect(JSON.parse(battery.stdout)).toMatchObject({ BatteryCurrentCapacity: 75, BatteryIsCharging: false, HasBattery: true, FullyCharged: false });
   });
 
+  it('ios listen sees the devices, sees usbmuxd die (EOF), reconnects and sees them attached again', async (ctx) => {
+    const ios = requireGoIos(ctx);
+    const specs = [15, 16].map((slot) => makeIpadSpec(slot));
+    const { emulator, home } = await emulatorWith(specs);
+    const child = spawn(ios, ['listen'], { env: { ...process.env, USBMUXD_SOCKET_ADDRESS: emulator.address.replace(/^UNIX:/, ''), HOME: home } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const attachedSerials = (): string[] =>
+      stdout
+        .split('\n')
+        .filter((line) => line.includes('"MessageType":"Attached"'))
+        .map((line) => (JSON.parse(line) as { Properties: { SerialNumber: string } }).Properties.SerialNumber);
+    const until = async (condition: () => boolean, what: string): Promise<void> => {
+      for (const deadline = Date.now() + 20_000; !condition(); await sleep(50)) {
+        if (Date.now() > deadline) throw new Error(`go-ios listen: no ${what}\nstdout: ${stdout}\nstderr: ${stderr}`);
+      }
+    };
+    try {
+      await until(() => attachedSerials().length === 2, 'Attached for both devices');
+      expect(attachedSerials().sort()).toEqual(specs.map((spec) => spec.udid).sort());
+      await emulator.stopUsbmuxd();
+      await until(() => stderr.includes('Stopped listening because of error'), 'EOF');
+      await emulator.startUsbmuxd();
+      // go-ios retries every 3 s; after reconnecting it gets Attached for both devices again.
+      await until(() => attachedSerials().length === 4, 'Attached after the restart');
+      expect(attachedSerials().slice(2).sort()).toEqual(specs.map((spec) => spec.udid).sort());
+    } finally {
+      child.kill();
+    }
+  });
+
   it('ios pair --p12file pairs a device we supervise without the Trust prompt, and go-ios then uses the record it saved', async (ctx) => {
     const ios = requireGoIos(ctx);
     const password = 'benchline';
-    const supervisor = supervisionIdentity(password);
-    const stranger = supervisionIdentity(password);
+    const supervisor = makeIdentity('Benchline Supervision Test');
+    const stranger = makeIdentity('Another Organisation');
     const supervised = makeIpadSpec(12, { trustAfterSeconds: 600 });
     const { emulator, home } = await emulatorWith([supervised]);
     emulator.device(supervised.udid).cloudConfiguration = { IsSupervised: true, AllowPairing: true, SupervisorHostCertificates: [supervisor.certificateDer] };
     const goIos = { address: emulator.address.replace(/^UNIX:/, ''), home };
-    fs.writeFileSync(path.join(home, 'stranger.p12'), stranger.p12);
-    fs.writeFileSync(path.join(home, 'supervisor.p12'), supervisor.p12);
+    fs.writeFileSync(path.join(home, 'stranger.p12'), identityToP12(stranger, password));
+    fs.writeFileSync(path.join(home, 'supervisor.p12'), identityToP12(supervisor, password));
 
     // Another organisation's identity gets no challenge: the device shows the Trust prompt instead.
     const refused = await runTool(ios, ['pair', `--p12file=${path.join(home, 'stranger.p12')}`, `--password=${password}`, `--udid=${supervised.udid}`], goIos);

@@ -1,10 +1,8 @@
 import { execFile } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import forge from 'node-forge';
 import { build as buildPlist, parse as parseXmlPlist } from 'plist';
 
 /**
@@ -183,20 +181,4 @@ export function readLockdownFrame(socket: net.Socket, timeoutMs = 10_000): Promi
 /** PortNumber as usbmuxd wants it: network byte order in the plist integer. */
 export function networkPort(port: number): number {
   return ((port & 0xff) << 8) | ((port >> 8) & 0xff);
-}
-
-/** A self-signed RSA identity (certificate + key PEM), standing in for a host's pair-record certificate. */
-export function hostIdentity(name: string): { certificatePem: string; keyPem: string } {
-  const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-  const key = forge.pki.privateKeyFromPem(keyPem);
-  const certificate = forge.pki.createCertificate();
-  certificate.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
-  certificate.serialNumber = '01';
-  certificate.validity.notBefore = new Date(Date.now() - 60_000);
-  certificate.validity.notAfter = new Date(Date.now() + 86_400_000);
-  certificate.setSubject([{ name: 'commonName', value: name }]);
-  certificate.setIssuer([{ name: 'commonName', value: name }]);
-  certificate.sign(key, forge.md.sha256.create());
-  return { certificatePem: forge.pki.certificateToPem(certificate), keyPem };
 }

@@ -10,17 +10,8 @@ import { build as buildPlist } from 'plist';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeIpadSpec, slotLocationId, startIpadEmulator, type IpadEmulator } from '../emulators/ios/ipad-emulator.js';
 import type { EmulatedIpadSpec } from '../emulators/ios/emulated-ipad.js';
-import {
-  findOnPath,
-  hostIdentity,
-  lockdownFrame,
-  networkPort,
-  readLockdownFrame,
-  runTool,
-  sleep,
-  UsbmuxProbe,
-  type ProbeMessage,
-} from './ios-emulator-tools.js';
+import { makeIdentity, type Identity } from '../emulators/ios/identities.js';
+import { findOnPath, lockdownFrame, networkPort, readLockdownFrame, runTool, sleep, UsbmuxProbe, type ProbeMessage } from './ios-emulator-tools.js';
 
 /**
  * The emulated usbmuxd seen by a bare protocol probe: Listen with Attached/Detached/Paired, Connect
@@ -160,11 +151,11 @@ describe('emulated usbmuxd', () => {
     const spec = makeIpadSpec(3);
     const emulator = await emulatorWith([spec]);
     const deviceId = emulator.deviceId(spec.udid)!;
-    const paired = hostIdentity('paired host');
-    const other = hostIdentity('other host');
+    const paired = makeIdentity('paired host');
+    const other = makeIdentity('other host');
     emulator.device(spec.udid).pairedHosts.set('HOST-A', { hostCertificatePem: paired.certificatePem, rootCertificatePem: paired.certificatePem });
 
-    async function session(identity: { certificatePem: string; keyPem: string }): Promise<tls.TLSSocket> {
+    async function session(identity: Identity): Promise<tls.TLSSocket> {
       const pipe = await lockdownPipe(emulator.address, deviceId);
       pipe.write(lockdownFrame({ Request: 'StartSession', HostID: 'HOST-A', SystemBUID: emulator.systemBuid }));
       expect(await readLockdownFrame(pipe)).toMatchObject({ Request: 'StartSession', EnableSessionSSL: true, SessionID: expect.any(String) });

@@ -6,19 +6,22 @@ import tls from 'node:tls';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AttachedDevice, DriverEvents, PortNotice } from '../../main/drivers/driver.js';
 import { IosDriver } from '../../main/drivers/ios/ios-driver.js';
-import { IosLinkError, type IosDevice } from '../../main/drivers/ios/ios-link.js';
+import type { IosDevice, IosLinkError } from '../../main/drivers/ios/ios-link.js';
 import type { TlsLockdownSession } from '../../main/drivers/ios/lockdown/lockdown-session.js';
 import { parseUsbmuxdAddress, socketDialer } from '../../main/drivers/ios/usbmux/usbmux-address.js';
 import { UsbmuxClient } from '../../main/drivers/ios/usbmux/usbmux-client.js';
 import { DeviceGoneError, QUARANTINE_CODES, StepFailedError } from '../../main/drivers/step-errors.js';
+import { UsbPortFeed } from '../../main/drivers/usb/usb-port-feed.js';
 import { createSupervisionIdentity } from '../../main/secrets/identities.js';
 import { makeIpadSpec, startIpadEmulator, type IpadEmulator } from '../emulators/ios/ipad-emulator.js';
 import type { ServiceHandler } from '../emulators/ios/emulated-ipad.js';
 import { LengthPrefixedFrames, decodePlistDict, frameLengthPrefixed } from '../emulators/ios/plist-wire.js';
 import { promisify } from 'node:util';
 import { iosStep, iosStepContext } from '../fixtures/ios-step-context.js';
+import { usbIpad } from '../fixtures/ios-usb.js';
 import { until } from '../fixtures/until.js';
 
+// Over 400 lines on purpose: every transport scenario of the plan shares one emulator rig (startDriver, setBattery).
 // The iOS transport against the emulated iPads (tests/emulators/ios): discovery with slots, pairing
 // (Trust prompt, denial, supervised), TLS sessions, services, and usbmuxd dying under the driver.
 // In-process: the emulator listens on a unix socket, the driver dials it like a station would.
@@ -68,7 +71,7 @@ interface Recorded {
   cleared: string[];
 }
 
-async function startDriver(): Promise<{ driver: IosDriver; events: Recorded }> {
+async function startDriver(usbPorts: UsbPortFeed | null = null): Promise<{ driver: IosDriver; events: Recorded }> {
   const events: Recorded = { logs: [], attached: [], detached: [], notices: [], cleared: [] };
   const sink: DriverEvents = {
     attached: (d) => events.attached.push(d),
@@ -78,7 +81,8 @@ async function startDriver(): Promise<{ driver: IosDriver; events: Recorded }> {
   };
   driver = new IosDriver({
     client: client(),
-    usbPorts: null,
+    usbPorts,
+    usbmuxdSilentMs: 100,
     activationUrl: null,
     sysfsRoot: null,
     pendingPollMs: 50,
@@ -126,7 +130,12 @@ describe('discovery', () => {
       ].sort(),
     );
     // Each port showed "identifying" until its device was known.
-    expect(events.notices.filter((n) => n.kind === 'identifying').map((n) => n.portPath).sort()).toEqual(['1-1.1', '1-1.2', '2-1.2']);
+    expect(
+      events.notices
+        .filter((n) => n.kind === 'identifying')
+        .map((n) => n.portPath)
+        .sort(),
+    ).toEqual(['1-1.1', '1-1.2', '2-1.2']);
     expect(events.cleared.sort()).toEqual(['1-1.1', '1-1.2', '2-1.2']);
 
     emulator.unplug(udid(1));
@@ -134,6 +143,37 @@ describe('discovery', () => {
     expect(events.detached).toEqual([udid(1)]);
     await emulator.replug(udid(1));
     await until(() => events.attached.filter((a) => a.serial === udid(1)).length === 2, 'the iPad reported again', 10_000, 20);
+  });
+});
+
+describe('discovery with the USB watcher', () => {
+  it("maps Linux usbmuxd's (bus << 16) | address LocationID to the port the watcher saw the device at", async () => {
+    const feed = new UsbPortFeed();
+    const { events } = await startDriver(feed);
+    // Linux usbmuxd names the device by bus 3, address 12; the watcher knows it is in port 3-2.4.
+    const linux = makeIpadSpec(40, { locationId: (3 << 16) | 12 });
+    const plugged = emulator.plug(linux);
+    feed.attached('ios', usbIpad('3-2.4', 3, 12));
+    await plugged;
+    await until(() => events.attached.find((a) => a.serial === linux.udid), 'the Linux-located iPad reported', 10_000, 20);
+    expect(events.attached.find((a) => a.serial === linux.udid)?.portPath).toBe('3-2.4');
+  });
+
+  it('gives a port a notice when the watcher sees an iPad there that usbmuxd does not report, and takes it away when it leaves', async () => {
+    const feed = new UsbPortFeed();
+    const { events } = await startDriver(feed);
+    feed.attached('ios', usbIpad('4-1', 4, 3));
+    // An iPad usbmuxd does report gets no such notice.
+    feed.attached('ios', usbIpad('1-1.1', 1, 2));
+    await until(() => events.notices.find((n) => n.portPath === '4-1'), 'the notice', 10_000, 20);
+    await new Promise((r) => setTimeout(r, 150));
+    const silent = events.notices.filter((n) => n.text?.code === 'ios.usbmuxd-silent');
+    expect(silent.map((n) => [n.portPath, n.kind, n.text])).toEqual([
+      ['4-1', 'no-answer', { code: 'ios.usbmuxd-silent', params: { address: emulator.address } }],
+    ]);
+    expect(silent[0]?.usb).toMatchObject({ vendorId: 0x05ac, productId: 0x12ab });
+    feed.detached('ios', usbIpad('4-1', 4, 3));
+    expect(events.cleared).toContain('4-1');
   });
 });
 
@@ -145,10 +185,25 @@ describe('pairing', () => {
     expect(waits).toEqual([{ reason: 'trust', message: { code: 'ios.trust', params: { slot: 'A7' } }, ended: true }]);
     expect(emulator.device(udid(0)).pairedHosts.size).toBe(1);
     // What only a paired device tells is captured now.
-    expect(outcome.captured).toMatchObject({ udid: udid(0), serialNumber: makeIpadSpec(0).serialNumber, activationLock: 'off', model: 'iPad (10th generation)' });
+    expect(outcome.captured).toMatchObject({
+      udid: udid(0),
+      serialNumber: makeIpadSpec(0).serialNumber,
+      activationLock: 'off',
+      model: 'iPad (10th generation)',
+    });
     const record = await client().readPairRecord(udid(0), AbortSignal.timeout(5000));
     expect(Object.keys(record ?? {}).sort()).toEqual(
-      ['DeviceCertificate', 'EscrowBag', 'HostCertificate', 'HostID', 'HostPrivateKey', 'RootCertificate', 'RootPrivateKey', 'SystemBUID', 'WiFiMACAddress'].sort(),
+      [
+        'DeviceCertificate',
+        'EscrowBag',
+        'HostCertificate',
+        'HostID',
+        'HostPrivateKey',
+        'RootCertificate',
+        'RootPrivateKey',
+        'SystemBUID',
+        'WiFiMACAddress',
+      ].sort(),
     );
     // A second run of the step finds the device paired: no prompt.
     const again = iosStepContext({ serial: udid(0), step: iosStep('wait-for-trust'), slot: 'A7' });
@@ -197,6 +252,14 @@ describe('pairing', () => {
     expect(state.pairedHosts.size).toBe(1);
   });
 
+  it('pairs a device in Setup Assistant (just erased) without showing the Trust instruction', async () => {
+    const { driver: d } = await startDriver();
+    emulator.device(udid(0)).setupDone = false;
+    const { ctx, waits } = iosStepContext({ serial: udid(0), step: iosStep('wait-for-trust'), slot: 'A1' });
+    expect((await d.executeStep(ctx)).message).toMatch(/^paired/);
+    expect(waits).toEqual([]);
+  });
+
   it('falls back to the Trust prompt when the station identity does not supervise the device', async () => {
     const { driver: d } = await startDriver();
     const identity = createSupervisionIdentity('Andere Organisation');
@@ -211,7 +274,9 @@ describe('pairing', () => {
     // Unpaired, Find My is not told: identify passes and leaves it to wait-for-trust.
     const identify = await d.executeStep(iosStepContext({ serial: udid(0), step: iosStep('identify') }).ctx);
     expect(identify.captured?.activationLock).toBeUndefined();
-    const err = (await d.executeStep(iosStepContext({ serial: udid(0), step: iosStep('wait-for-trust'), slot: 'A1' }).ctx).catch((e: unknown) => e)) as StepFailedError;
+    const err = (await d
+      .executeStep(iosStepContext({ serial: udid(0), step: iosStep('wait-for-trust'), slot: 'A1' }).ctx)
+      .catch((e: unknown) => e)) as StepFailedError;
     expect([err.code, err.retryable, QUARANTINE_CODES.has(err.code)]).toEqual(['ios.activation-locked', false, true]);
     expect(err.params).toEqual({ serial: makeIpadSpec(0).serialNumber, reason: 'com.apple.fmip IsAssociated = true' });
   });
@@ -311,7 +376,12 @@ describe('usbmuxd restarting', () => {
     await until(() => events.detached.includes(udid(0)), 'the device pulled during the outage reported gone', 10_000, 20);
     expect(events.detached).toEqual([udid(0)]);
     expect(events.attached.length).toBe(attachedBefore);
-    expect(d.list().map((e) => e.serial).sort()).toEqual([udid(1), udid(17)].sort());
+    expect(
+      d
+        .list()
+        .map((e) => e.serial)
+        .sort(),
+    ).toEqual([udid(1), udid(17)].sort());
     // The restarted usbmuxd numbers the devices anew; the device's calls go to its new DeviceID.
     const idAfter = d.device(udid(1))!.deviceId;
     expect(idAfter).toBe(emulator.deviceId(udid(1)));

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import forge from 'node-forge';
 import { parse as parseXmlPlist } from 'plist';
 import { describe, expect, it } from 'vitest';
+import { makeIdentity, type Identity } from '../emulators/ios/identities.js';
 import { skipTlsRecords } from '../emulators/ios/lockdown/device-tls.js';
 import { verifyPkcs7Signature } from '../emulators/ios/lockdown/pkcs7-verify.js';
 import { decodePlist, encodeXmlPlist, LengthPrefixedFrames, PlistReal } from '../emulators/ios/plist-wire.js';
@@ -13,21 +14,7 @@ import { decodePlist, encodeXmlPlist, LengthPrefixedFrames, PlistReal } from '..
  * skipped after StopSession, and the plist types clients decode strictly.
  */
 
-function identity(): { key: forge.pki.rsa.PrivateKey; certificate: forge.pki.Certificate; der: Buffer } {
-  const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const key = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString());
-  const certificate = forge.pki.createCertificate();
-  certificate.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
-  certificate.serialNumber = '01';
-  certificate.validity.notBefore = new Date(Date.now() - 60_000);
-  certificate.validity.notAfter = new Date(Date.now() + 86_400_000);
-  certificate.setSubject([{ name: 'commonName', value: 'supervisor' }]);
-  certificate.setIssuer([{ name: 'commonName', value: 'supervisor' }]);
-  certificate.sign(key, forge.md.sha256.create());
-  return { key, certificate, der: Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(certificate)).getBytes(), 'binary') };
-}
-
-function sign(content: Buffer, signer: ReturnType<typeof identity>, withAttributes: boolean): Buffer {
+function sign(content: Buffer, signer: Identity, withAttributes: boolean): Buffer {
   const signed = forge.pkcs7.createSignedData();
   signed.content = forge.util.createBuffer(content.toString('binary'));
   signed.addCertificate(signer.certificate);
@@ -48,22 +35,22 @@ function sign(content: Buffer, signer: ReturnType<typeof identity>, withAttribut
 }
 
 describe('supervised pairing challenge check (PKCS#7)', () => {
-  const supervisor = identity();
-  const stranger = identity();
+  const supervisor = makeIdentity('supervisor');
+  const stranger = makeIdentity('stranger');
   const challenge = crypto.randomBytes(32);
 
   it('accepts the challenge signed by the supervisor, with or without signed attributes', () => {
-    expect(verifyPkcs7Signature(sign(challenge, supervisor, true), challenge, supervisor.der)).toMatchObject({ ok: true });
-    expect(verifyPkcs7Signature(sign(challenge, supervisor, false), challenge, supervisor.der)).toMatchObject({ ok: true });
+    expect(verifyPkcs7Signature(sign(challenge, supervisor, true), challenge, supervisor.certificateDer)).toMatchObject({ ok: true });
+    expect(verifyPkcs7Signature(sign(challenge, supervisor, false), challenge, supervisor.certificateDer)).toMatchObject({ ok: true });
   });
 
   it('refuses another signer, another content, and bytes that are no PKCS#7', () => {
-    expect(verifyPkcs7Signature(sign(challenge, stranger, true), challenge, supervisor.der)).toMatchObject({ ok: false });
-    expect(verifyPkcs7Signature(sign(crypto.randomBytes(32), supervisor, true), challenge, supervisor.der)).toMatchObject({
+    expect(verifyPkcs7Signature(sign(challenge, stranger, true), challenge, supervisor.certificateDer)).toMatchObject({ ok: false });
+    expect(verifyPkcs7Signature(sign(crypto.randomBytes(32), supervisor, true), challenge, supervisor.certificateDer)).toMatchObject({
       ok: false,
       reason: 'signed content is not the challenge',
     });
-    expect(verifyPkcs7Signature(Buffer.from('nonsense'), challenge, supervisor.der).ok).toBe(false);
+    expect(verifyPkcs7Signature(Buffer.from('nonsense'), challenge, supervisor.certificateDer).ok).toBe(false);
   });
 });
 

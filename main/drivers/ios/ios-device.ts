@@ -70,7 +70,7 @@ export class UsbmuxIosDevice implements IosDevice {
           openLockdown: (s) => this.openLockdown(s),
           hostName: this.opts.hostName,
           pendingPollMs: this.opts.pendingPollMs,
-          log: this.opts.log,
+          log: (level, text, fields) => this.opts.log(level, text, fields),
         },
         { ...options, signal },
       ),
@@ -86,8 +86,12 @@ export class UsbmuxIosDevice implements IosDevice {
       try {
         const sessionId = await startLockdownSession(connection, record, s);
         this.keep(connection.channel.stream);
-        return new TlsLockdownSession(connection, sessionId, record, (port, ps) => this.connectPort(port, ps), (callSignal, work) =>
-          this.guarded(callSignal, work),
+        return new TlsLockdownSession(
+          connection,
+          sessionId,
+          record,
+          (port, ps) => this.connectPort(port, ps),
+          (callSignal, work) => this.guarded(callSignal, work),
         );
       } catch (err) {
         connection.close();
@@ -112,7 +116,8 @@ export class UsbmuxIosDevice implements IosDevice {
     const connection = new LockdownConnection(new StreamPlistChannel(stream, `lockdownd of ${this.opts.udid}`), this.opts.label, this.opts.udid);
     try {
       const type = await connection.queryType(signal);
-      if (type !== LOCKDOWN_TYPE) throw new IosLinkError('protocol', `${this.opts.udid} is not in normal mode (lockdownd says ${type || 'nothing'})`, type || 'QueryType');
+      if (type !== LOCKDOWN_TYPE)
+        throw new IosLinkError('protocol', `${this.opts.udid} is not in normal mode (lockdownd says ${type || 'nothing'})`, type || 'QueryType');
       return connection;
     } catch (err) {
       connection.close();

@@ -282,7 +282,13 @@ export class IosDriver implements DeviceDriver {
         kind: 'no-answer',
         message: formatMessage(text, 'en'),
         text,
-        usb: { vendorId: device.vendorId, productId: device.productId, serialNumber: device.serialNumber, manufacturer: device.manufacturer, product: device.product },
+        usb: {
+          vendorId: device.vendorId,
+          productId: device.productId,
+          serialNumber: device.serialNumber,
+          manufacturer: device.manufacturer,
+          product: device.product,
+        },
       });
     }, this.opts.usbmuxdSilentMs ?? 15_000);
     this.silentUsb.set(device.portPath, { timer, shown: false });

@@ -25,7 +25,10 @@ export function encodePlistBinary(dict: PlistDict): Buffer {
 export function decodePlistDict(data: Buffer, what: string): PlistDict {
   let value: unknown;
   try {
-    value = data.subarray(0, 8).toString('latin1') === BINARY_MAGIC ? parseBuffer(data)[0] : parse(data.toString('utf8'));
+    const binary = data.subarray(0, 8).toString('latin1') === BINARY_MAGIC;
+    const text = binary ? '' : data.toString('utf8');
+    if (!binary && !text.trimStart().startsWith('<')) throw new Error('neither XML nor a binary plist');
+    value = binary ? parseBuffer(data)[0] : parse(text);
   } catch (err) {
     throw new IosLinkError('protocol', `${what}: not a readable property list (${(err as Error).message.split('\n')[0]})`);
   }

@@ -200,7 +200,16 @@ export class UsbWatcher {
   private async describe(device: UsbBackendDevice, portPath: string, id: string): Promise<UsbDeviceInfo> {
     const d = device.deviceDescriptor;
     const route = routeUsbDevice({ vendorId: d.idVendor, productId: d.idProduct, deviceClass: d.bDeviceClass, interfaces: interfacesOf(device) });
-    const base = { id, portPath, busNumber: device.busNumber, deviceAddress: device.deviceAddress, vendorId: d.idVendor, productId: d.idProduct, deviceClass: d.bDeviceClass, route };
+    const base = {
+      id,
+      portPath,
+      busNumber: device.busNumber,
+      deviceAddress: device.deviceAddress,
+      vendorId: d.idVendor,
+      productId: d.idProduct,
+      deviceClass: d.bDeviceClass,
+      route,
+    };
     if (route.kind === 'infrastructure') return { ...base, serialNumber: null, manufacturer: null, product: null, access: { ok: true } };
     const fromSysfs = this.readSysfs(portPath, d.idVendor, d.idProduct);
     if (fromSysfs) return { ...base, ...fromSysfs, access: { ok: true } };

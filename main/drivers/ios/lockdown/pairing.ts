@@ -71,7 +71,10 @@ export async function pairDevice(link: PairingLink, options: PairOptions): Promi
     }
     record.escrowBag = plistData(answer, 'EscrowBag');
     await link.client.savePairRecord(link.udid, link.deviceId(), pairRecordToPlist(record), signal);
-    link.log('info', `paired with ${link.udid}${supervised ? ' (supervised, no Trust tap)' : ''}`, { hostId: record.hostId, escrowBag: record.escrowBag !== null });
+    link.log('info', `paired with ${link.udid}${supervised ? ' (supervised, no Trust tap)' : ''}`, {
+      hostId: record.hostId,
+      escrowBag: record.escrowBag !== null,
+    });
   } finally {
     connection.close();
   }
@@ -106,6 +109,8 @@ async function pairWithTrust(
         connection = await link.openLockdown(options.signal);
         continue;
       }
+      // The caller closes the connection it gave; one opened here is this loop's to close.
+      if (connection !== first) connection.close();
       throw err;
     }
   }

@@ -45,7 +45,13 @@ async function deviceFacts(ctx: StepContext, device: IosDevice, reader: ValueRea
     ...(batteryPercent !== null ? { batteryPercent: String(batteryPercent) } : {}),
     ...(activationLocked === false ? { activationLock: 'off' } : {}),
   };
-  const facts = [id.serialNumber, model, id.productVersion ? `iOS ${id.productVersion}` : null, activationState, batteryPercent !== null ? `${batteryPercent} %` : null];
+  const facts = [
+    id.serialNumber,
+    model,
+    id.productVersion ? `iOS ${id.productVersion}` : null,
+    activationState,
+    batteryPercent !== null ? `${batteryPercent} %` : null,
+  ];
   return { captured, message: facts.filter(Boolean).join(', ') };
 }
 

@@ -68,7 +68,10 @@ export class UsbmuxClient {
 
   /** Stores a pair record (binary, as libimobiledevice writes it); usbmuxd then tells Listen clients "Paired". */
   async savePairRecord(udid: string, deviceId: number, record: PlistDict, signal: AbortSignal): Promise<void> {
-    const reply = await this.request({ MessageType: 'SavePairRecord', PairRecordID: udid, PairRecordData: encodePlistBinary(record), DeviceID: deviceId }, signal);
+    const reply = await this.request(
+      { MessageType: 'SavePairRecord', PairRecordID: udid, PairRecordData: encodePlistBinary(record), DeviceID: deviceId },
+      signal,
+    );
     expectOk(reply, `usbmuxd did not store the pair record of ${udid}`);
   }
 
@@ -83,7 +86,8 @@ export class UsbmuxClient {
     if (result !== USBMUX_RESULT.ok) {
       stream.destroy();
       if (result === USBMUX_RESULT.badDevice) throw new IosLinkError('device-gone', `usbmuxd no longer has device ${deviceId}`, 'BadDevice');
-      if (result === USBMUX_RESULT.connectionRefused) throw new IosLinkError('service-refused', `the device refused a connection to port ${port}`, 'ConnectionRefused');
+      if (result === USBMUX_RESULT.connectionRefused)
+        throw new IosLinkError('service-refused', `the device refused a connection to port ${port}`, 'ConnectionRefused');
       throw new IosLinkError('protocol', `usbmuxd answered Connect with result ${result ?? 'none'}`, String(result));
     }
     const rest = reader.detach();
@@ -110,7 +114,7 @@ export class UsbmuxClient {
   /** Dials, sends one request and reads its answer (skipping anything with another tag); the stream stays open. */
   private async exchange(payload: PlistDict, signal: AbortSignal): Promise<{ reply: PlistDict; stream: Duplex; reader: FrameReader }> {
     const stream = await this.dial(signal);
-    const what = String(payload.MessageType);
+    const what = typeof payload.MessageType === 'string' ? payload.MessageType : 'a request';
     const reader = new FrameReader(
       stream,
       USBMUX_FRAMES,

@@ -114,9 +114,13 @@ export class UsbmuxWatch {
     this.attempt = 0;
     this.downSince = null;
     this.lastProblem = null;
-    this.log(outage === null ? 'info' : 'warn', outage === null ? `usbmuxd at ${connection.address}: listening` : `usbmuxd at ${connection.address} is back after ${outage} ms`, {
-      devices: this.present.size,
-    });
+    this.log(
+      outage === null ? 'info' : 'warn',
+      outage === null ? `usbmuxd at ${connection.address}: listening` : `usbmuxd at ${connection.address} is back after ${outage} ms`,
+      {
+        devices: this.present.size,
+      },
+    );
     this.wakeWaiters();
     void this.readEvents(connection);
   }
@@ -145,7 +149,8 @@ export class UsbmuxWatch {
       jitter: 'half',
       ...(this.opts.random ? { random: this.opts.random } : {}),
     });
-    if (this.attempt === 1 || this.attempt % 10 === 0) this.log('warn', `usbmuxd cannot be reached (${this.lastProblem?.deviceReason ?? this.lastProblem?.message}); next try in ${delay} ms`);
+    if (this.attempt === 1 || this.attempt % 10 === 0)
+      this.log('warn', `usbmuxd cannot be reached (${this.lastProblem?.deviceReason ?? this.lastProblem?.message}); next try in ${delay} ms`);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       void this.connectOnce();

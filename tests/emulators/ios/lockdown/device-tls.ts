@@ -2,8 +2,8 @@ import crypto from 'node:crypto';
 import type net from 'node:net';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import forge from 'node-forge';
 import type { EmulatedDevice } from '../emulated-device.js';
+import { certificateForKey } from '../identities.js';
 import { certificateDer } from './device-keys.js';
 
 /**
@@ -19,20 +19,6 @@ import { certificateDer } from './device-keys.js';
 
 const contexts = new WeakMap<EmulatedDevice, Map<string, { certificate: Buffer; context: tls.SecureContext }>>();
 
-/** A stand-in server certificate when a test put a host into pairedHosts without a DeviceCertificate. */
-function selfSignedDeviceCertificate(privateKeyPem: string, udid: string): Buffer {
-  const privateKey = forge.pki.privateKeyFromPem(privateKeyPem);
-  const certificate = forge.pki.createCertificate();
-  certificate.publicKey = forge.pki.setRsaPublicKey(privateKey.n, privateKey.e);
-  certificate.serialNumber = '01';
-  certificate.validity.notBefore = new Date(Date.now() - 86_400_000);
-  certificate.validity.notAfter = new Date(Date.now() + 10 * 365 * 86_400_000);
-  certificate.setSubject([{ name: 'commonName', value: udid }]);
-  certificate.setIssuer([{ name: 'commonName', value: udid }]);
-  certificate.sign(privateKey, forge.md.sha256.create());
-  return Buffer.from(forge.pki.certificateToPem(certificate));
-}
-
 async function deviceSecureContext(device: EmulatedDevice, hostId: string): Promise<tls.SecureContext> {
   const keys = await device.keys();
   let perHost = contexts.get(device);
@@ -43,7 +29,8 @@ async function deviceSecureContext(device: EmulatedDevice, hostId: string): Prom
   const fromPairRecord = device.deviceCertificates.get(hostId);
   const cached = perHost.get(hostId);
   if (cached && (!fromPairRecord || cached.certificate.equals(fromPairRecord))) return cached.context;
-  const certificate = fromPairRecord ?? selfSignedDeviceCertificate(keys.privateKeyPem, device.udid);
+  // A stand-in when a test put a host into pairedHosts without a DeviceCertificate.
+  const certificate = fromPairRecord ?? Buffer.from(certificateForKey(keys.privateKeyPem, device.udid).certificatePem);
   const context = tls.createSecureContext({
     key: keys.privateKeyPem,
     cert: certificate,

@@ -7,7 +7,7 @@ import { verifyPkcs7Signature } from './pkcs7-verify.js';
 /**
  * lockdownd's Pair, ValidatePair and Unpair (libimobiledevice lockdown.c lockdownd_do_pair, go-ios
  * ios/pair.go, pymobiledevice3 lockdown.py pair / pair_supervised):
- * - Pair shows the Trust prompt: PairingDialogResponsePending until the user answers, which the
+ * - On a set-up device Pair shows the Trust prompt: PairingDialogResponsePending until the user answers, which the
  *   emulator does trustAfterSeconds (scaled) after the first attempt; then success, or
  *   UserDeniedPairing with faults.denyTrust. A passcode (faults.passcode) answers PasswordProtected
  *   first. The prompt closes when the device leaves the bus.
@@ -105,6 +105,9 @@ export async function pair(device: EmulatedDevice, request: PlistDict, connectio
     // Assumed: a certificate that does not supervise this device falls back to the Trust prompt.
   }
 
+  // Assumed: in Setup Assistant (after an erase) there is no Trust dialog and no passcode yet, so
+  // lockdownd pairs at once; this is how Apple Configurator prepares freshly erased devices unattended.
+  if (!device.state.setupDone) return acceptPairRecord(device, record, hostId);
   if (device.state.faults.passcode) return failure('Pair', 'PasswordProtected');
   const known = device.state.pairedHosts.get(hostId);
   const hostCertificate = dataField(record, 'HostCertificate');

@@ -188,16 +188,14 @@ describe('AFC client (appium-ios-device AfcService, typed)', () => {
     afc.close();
   });
 
-  it('an unplug mid-upload fails at once as device-gone (not after AfcService timeouts)', async () => {
+  it('an unplug mid-upload fails as device-gone, not as the AFC timeout AfcService alone would give 10 s later', async () => {
     const fake = new FakeIpad(fakeIpadState({ unplugAtBytes: AFC_WRITE_CHUNK }));
     const item = files.add({ identifier: 'com.y', version: '1', displayName: null }, Buffer.alloc(AFC_WRITE_CHUNK * 3));
     const session = await fake.device().session(signal);
     const afc = await AfcClient.open(await session.startService('com.apple.afc', signal), signal);
-    const started = Date.now();
     const err = await afc.upload(item.path, 'PublicStaging/y.ipa', () => {}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IosLinkError);
     expect((err as IosLinkError).kind).toBe('device-gone');
-    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
 

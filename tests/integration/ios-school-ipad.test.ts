@@ -43,7 +43,8 @@ describe('16 emulated iPads through school-ipad', () => {
       async () => {
         const list = await devices(station!);
         const failed = list.filter((d) => d.state === 'failed');
-        if (failed.length > 0) throw new Error(`failed: ${failed.map((d) => `${d.serial} at ${d.step}: ${d.error?.message}`).join('; ')}\n${station!.output().slice(-4000)}`);
+        if (failed.length > 0)
+          throw new Error(`failed: ${failed.map((d) => `${d.serial} at ${d.step}: ${d.error?.message}`).join('; ')}\n${station!.output().slice(-4000)}`);
         return list.length === DEVICES && list.every((d) => d.state === 'done') ? list : undefined;
       },
       150_000,
@@ -62,7 +63,10 @@ describe('16 emulated iPads through school-ipad', () => {
       expect(cloud?.OrganizationName).toBe('Schulträger');
       expect(cloud?.IsSupervised).toBe(true);
       const profiles = [...ipad.profiles.values()];
-      expect(profiles.every((p) => p.approved && p.silent), `${udid}: every profile installed silently`).toBe(true);
+      expect(
+        profiles.every((p) => p.approved && p.silent),
+        `${udid}: every profile installed silently`,
+      ).toBe(true);
       const identifiers = profiles.map((p) => p.identifier);
       for (const p of Object.values(EXAMPLE_PROFILES)) expect(identifiers).toContain(p.identifier);
       expect(profiles.length, `${udid}: enrollment, two baseline profiles, Wi-Fi`).toBe(4);

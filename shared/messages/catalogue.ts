@@ -325,6 +325,8 @@ export const MESSAGES = {
   'wait.lane': ['ahead'],
   'wait.lane-queued': [],
   'wait.restart': [],
+  // Issue 13 (FLOOR-HUB): the hub's drill-down and the PDF's technician column.
+  'hub.no-station': ['stationId'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type MessageCode = keyof typeof MESSAGES;

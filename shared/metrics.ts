@@ -20,9 +20,12 @@ export function devicesPerHour(done: number, fromMs: number, toMs: number): numb
  */
 export const NOT_FIRST_PASS_EVENT_KINDS = ['fail', 'timeout', 'retry', 'skip'] as const;
 
-/** Whether a run is a first-pass device: done, and none of its step events is a retry, a failure or a technician's fix. */
-export function isFirstPass(state: string, eventKinds: Iterable<string>): boolean {
-  if (state !== 'done') return false;
+/**
+ * Whether a run is a first-pass device: done in its first attempt (`attempts` counts every try,
+ * automatic retries included), and none of its step events is a failure or a technician's fix.
+ */
+export function isFirstPass(state: string, attempts: number, eventKinds: Iterable<string>): boolean {
+  if (state !== 'done' || attempts > 1) return false;
   for (const k of eventKinds) if ((NOT_FIRST_PASS_EVENT_KINDS as readonly string[]).includes(k)) return false;
   return true;
 }

@@ -61,8 +61,8 @@ export class ShiftLogStore {
         ORDER BY r.started_at, r.rowid LIMIT @limit`),
       events: p(`SELECT id, run_id, step, kind, attempt, at, message FROM step_events
         WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY id`),
-      // First pass as shared/metrics.ts defines it: done, and no failure, retry or skip among the run's events.
-      counts: p(`SELECT state, count(*) AS n, sum(CASE WHEN state = 'done' AND NOT EXISTS (
+      // First pass as shared/metrics.ts defines it: done in one attempt, and no failure, retry or skip among the run's events.
+      counts: p(`SELECT state, count(*) AS n, sum(CASE WHEN state = 'done' AND attempts_total = 1 AND NOT EXISTS (
             SELECT 1 FROM step_events e WHERE e.run_id = runs.id AND e.kind IN (${NOT_FIRST_PASS_EVENT_KINDS.map((k) => `'${k}'`).join(', ')})
           ) THEN 1 ELSE 0 END) AS first_pass
         FROM runs WHERE shift_id = ? GROUP BY state`),

@@ -10,6 +10,8 @@ import { stalledCounts } from './floor-queries.js';
 
 /** Work in progress: runs without a result yet. */
 const WIP_SQL = runStatesSql(IN_PROGRESS_RUN_STATES);
+// First pass (shared/metrics.ts isFirstPass): done in one attempt, and ever_failed (set by the
+// projections for any failure, retry or skip event) never set.
 const FAILURE_KINDS_SQL = `(${FAILURE_KINDS.map((k) => `'${k}'`).join(', ')})`;
 
 export interface DashboardData {
@@ -50,7 +52,7 @@ export class DashboardQueries {
       }
       const counts = await q.all(
         `SELECT r.station_id, r.shift_id, r.state, count(*) AS n,
-           sum(CASE WHEN r.state = 'done' AND r.ever_failed = 0 THEN 1 ELSE 0 END) AS first_pass
+           sum(CASE WHEN r.state = 'done' AND r.ever_failed = 0 AND r.attempts = 1 THEN 1 ELSE 0 END) AS first_pass
          FROM runs r
          JOIN (SELECT station_id, shift_id FROM (
                  SELECT station_id, shift_id, ROW_NUMBER() OVER (PARTITION BY station_id ORDER BY (CASE WHEN closed_at IS NULL THEN 1 ELSE 0 END) DESC, opened_ms DESC) AS rn
@@ -115,7 +117,7 @@ export class DashboardQueries {
       const fin = await q.get(
         `SELECT sum(CASE WHEN state = 'done' THEN 1 ELSE 0 END) AS done, sum(CASE WHEN state = 'failed' THEN 1 ELSE 0 END) AS failed,
            sum(CASE WHEN state = 'cancelled' THEN 1 ELSE 0 END) AS cancelled,
-           sum(CASE WHEN state = 'done' AND ever_failed = 0 THEN 1 ELSE 0 END) AS first_pass
+           sum(CASE WHEN state = 'done' AND ever_failed = 0 AND attempts = 1 THEN 1 ELSE 0 END) AS first_pass
          FROM runs WHERE finished_ms >= $1 AND finished_ms < $2`,
         [fromMs, toMs],
       );

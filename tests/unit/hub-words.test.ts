@@ -1,8 +1,8 @@
 import i18next, { type TFunction } from 'i18next';
 import { describe, expect, it } from 'vitest';
 import { i18nResources, type Language } from '../../renderer/src/common/i18n/index.js';
-import de from '../../renderer/src/hub/de.json';
-import en from '../../renderer/src/hub/en.json';
+import de from '../../renderer/src/hub/de.json' with { type: 'json' };
+import en from '../../renderer/src/hub/en.json' with { type: 'json' };
 import { causeWords, lastSeenWords, stateWord } from '../../renderer/src/hub/words.js';
 
 /** The dashboard's words for an offline station, a cause and a state (issue 13, items 8 and 11). */

@@ -38,7 +38,12 @@ export function installProblem(root) {
  * removing one changes its folder's time).
  */
 export const BUILD_STEPS = [
-  { script: 'build:main', output: 'dist/main/cli/index.js', sources: ['main', 'shared', 'tsconfig.json', 'package.json', 'package-lock.json'], skip: ['main/bin'] },
+  {
+    script: 'build:main',
+    output: 'dist/main/cli/index.js',
+    sources: ['main', 'shared', 'tsconfig.json', 'package.json', 'package-lock.json'],
+    skip: ['main/bin'],
+  },
   {
     script: 'build:preload',
     output: 'dist/main/electron/preload.cjs',

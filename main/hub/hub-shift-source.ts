@@ -55,7 +55,14 @@ export class HubShiftLogSource implements ShiftLogSource {
     let firstPass = 0;
     for (const r of this.log.runs) {
       byState[r.state] = (byState[r.state] ?? 0) + 1;
-      if (isFirstPass(r.state, r.attempts_total, (this.eventsByRun.get(r.id) ?? []).map((e) => e.kind))) firstPass += 1;
+      if (
+        isFirstPass(
+          r.state,
+          r.attempts_total,
+          (this.eventsByRun.get(r.id) ?? []).map((e) => e.kind),
+        )
+      )
+        firstPass += 1;
     }
     const failures = new Map<string, { step: string; reason: string; count: number }>();
     for (const e of this.log.events) {

@@ -1,5 +1,15 @@
 import path from 'node:path';
-import type { Dashboard, DeadLetter, IngestBody, StalledRun, StationShift, StationSlots, StationTile, Summary, UserRole } from '../../shared/contract/hub-api.js';
+import type {
+  Dashboard,
+  DeadLetter,
+  IngestBody,
+  StalledRun,
+  StationShift,
+  StationSlots,
+  StationTile,
+  Summary,
+  UserRole,
+} from '../../shared/contract/hub-api.js';
 import { Sessions } from './auth/sessions.js';
 import { FloorQueries } from './dashboard/floor-queries.js';
 import { DashboardQueries, type DashboardData, type LiveWindows } from './dashboard/queries.js';

@@ -92,7 +92,9 @@ test.describe('hub dashboard', () => {
     await expect(page.getByTestId('total-done')).not.toHaveText('0');
   });
 
-  test("a supervisor opens a station's slots (live, read-only), exports its shift in two clicks, and cannot miss an offline station", async ({ page }, testInfo) => {
+  test("a supervisor opens a station's slots (live, read-only), exports its shift in two clicks, and cannot miss an offline station", async ({
+    page,
+  }, testInfo) => {
     test.setTimeout(180_000);
     await page.setViewportSize({ width: 1920, height: 1080 });
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'benchline-e2e-hub-drill-'));
@@ -110,7 +112,22 @@ test.describe('hub dashboard', () => {
     const stations: { url: string; token: string; child: Child }[] = [];
     for (const [i, token] of tokens.entries()) {
       const { child, match } = await start(
-        ['station', '--headless', '--data-dir', path.join(root, `s${i}`), '--port', '0', '--hub', hubUrl, '--hub-token', token, '--simulate', '0', '--sim-speed', '300'],
+        [
+          'station',
+          '--headless',
+          '--data-dir',
+          path.join(root, `s${i}`),
+          '--port',
+          '0',
+          '--hub',
+          hubUrl,
+          '--hub-token',
+          token,
+          '--simulate',
+          '0',
+          '--sim-speed',
+          '300',
+        ],
         /UI: +(http:\/\/127\.0\.0\.1:\d+\/)#token=(\S+)/,
       );
       children.push(child);
@@ -164,7 +181,7 @@ test.describe('hub dashboard', () => {
     const shiftRow = drawer.getByTestId('export-shift').first();
     const [csv] = await Promise.all([page.waitForEvent('download'), shiftRow.getByRole('button', { name: /csv/i }).click()]);
     clicks++;
-    const csvText = fs.readFileSync((await csv.path())!, 'utf8');
+    const csvText = fs.readFileSync(await csv.path(), 'utf8');
     expect(csvText.charCodeAt(0)).toBe(0xfeff);
     expect(csvText.slice(1).split('\r\n')[0]).toMatch(/^Lauf-ID;Station;Schicht;Steckplatz;Seriennummer;/);
     expect(csvText.split('\r\n').filter((l) => l.trim()).length).toBeGreaterThanOrEqual(3);
@@ -172,7 +189,12 @@ test.describe('hub dashboard', () => {
     process.stdout.write(`hub export: ${clicks} clicks from the dashboard to the shift's CSV for Excel\n`);
     expect(clicks).toBe(2);
     const [pdf] = await Promise.all([page.waitForEvent('download'), shiftRow.getByRole('button', { name: /pdf/i }).click()]);
-    expect(fs.readFileSync((await pdf.path())!).subarray(0, 5).toString()).toBe('%PDF-');
+    expect(
+      fs
+        .readFileSync(await pdf.path())
+        .subarray(0, 5)
+        .toString(),
+    ).toBe('%PDF-');
     await expect(drawer.getByTestId('export-status')).toContainText(/downloaded/i);
     await page.keyboard.press('Escape');
     await expect(drawer).toBeHidden();

@@ -53,7 +53,11 @@ describeEachDb('hub floor figures (issue 13)', (db) => {
       [
         st.shift(T0),
         // Failed 19 minutes ago and nobody touched it: stalled (the count missed these before).
-        st.run('f1', 'failed', T0 + MIN, [{ kind: 'start' }, { kind: 'fail', message: null }], { slot: 'A3', errorCode: 'sim.erase', errorMessage: 'Erase failed' }),
+        st.run('f1', 'failed', T0 + MIN, [{ kind: 'start' }, { kind: 'fail', message: null }], {
+          slot: 'A3',
+          errorCode: 'sim.erase',
+          errorMessage: 'Erase failed',
+        }),
         // Waiting for the technician for 18 minutes: stalled.
         st.run('w1', 'waiting', T0 + 2 * MIN, [{ kind: 'waiting' }], { slot: 'A4', step: 'trust' }),
         // Done: finished, never stalled.
@@ -73,20 +77,31 @@ describeEachDb('hub floor figures (issue 13)', (db) => {
       ['Bank 1', 'A3', 'failed', 'f1'],
       ['Bank 1', 'A4', 'waiting', 'w1'],
     ]);
-    expect(stalled[0]).toMatchObject({ stationId: st.id, online: true, step: 'erase', errorCode: 'sim.erase', text: { code: 'sim.erase', params: {} }, operator: 'Ana' });
+    expect(stalled[0]).toMatchObject({
+      stationId: st.id,
+      online: true,
+      step: 'erase',
+      errorCode: 'sim.erase',
+      text: { code: 'sim.erase', params: {} },
+      operator: 'Ana',
+    });
     expect(stalled[0]!.since).toBe(new Date(T0 + MIN).toISOString());
     // The summary counts the same runs.
     expect((await store.summary(T0, now, now, windows)).stalled).toBe(2);
   });
 
-  it("an offline station is marked with when it was last seen, and its in-progress and stalled runs stay out of the live totals, counted apart as unknown", async () => {
+  it('an offline station is marked with when it was last seen, and its in-progress and stalled runs stay out of the live totals, counted apart as unknown', async () => {
     const now = Date.now();
     const online = new FloorStation();
     const offline = new FloorStation();
     await ingest(
       tokens.bank1,
       online,
-      [online.shift(now - 60 * MIN), online.run('a1', 'running', now - MIN, [{ kind: 'start' }]), online.run('a2', 'done', now - 2 * MIN, [{ kind: 'done' }], { slot: 'A2' })],
+      [
+        online.shift(now - 60 * MIN),
+        online.run('a1', 'running', now - MIN, [{ kind: 'start' }]),
+        online.run('a2', 'done', now - 2 * MIN, [{ kind: 'done' }], { slot: 'A2' }),
+      ],
       now,
     );
     // Bank 2 was last heard from twelve minutes ago, with three devices in progress, one of them failed 30 minutes ago.
@@ -138,7 +153,10 @@ describeEachDb('hub floor figures (issue 13)', (db) => {
         st.run('clean', 'done', T0 + 2 * MIN, [{ kind: 'start' }, { kind: 'done' }]),
         // Done after the pipeline retried a step on its own.
         st.run('auto', 'running', T0 + 3 * MIN, [{ kind: 'fail' }, { kind: 'retry-scheduled' }]),
-        st.run('auto', 'done', T0 + 4 * MIN, [{ kind: 'start', attempt: 2 }, { kind: 'done', attempt: 2 }]),
+        st.run('auto', 'done', T0 + 4 * MIN, [
+          { kind: 'start', attempt: 2 },
+          { kind: 'done', attempt: 2 },
+        ]),
         // Done after the technician retried it.
         st.run('manual', 'failed', T0 + 5 * MIN, [{ kind: 'fail' }]),
         st.run('manual', 'done', T0 + 6 * MIN, [{ kind: 'retry' }, { kind: 'done' }]),
@@ -168,8 +186,27 @@ describeEachDb('hub floor figures (issue 13)', (db) => {
         st.shift(T0),
         // r1: erase retried automatically twice, then failed: one failed run, two automatic retries.
         st.run('r1', 'running', T0 + MIN, [{ kind: 'fail' }, { kind: 'retry-scheduled' }], erase),
-        st.run('r1', 'running', T0 + 2 * MIN, [{ kind: 'start', attempt: 2 }, { kind: 'fail', attempt: 2 }, { kind: 'retry-scheduled', attempt: 2 }], erase),
-        st.run('r1', 'failed', T0 + 3 * MIN, [{ kind: 'start', attempt: 3 }, { kind: 'fail', attempt: 3 }], erase),
+        st.run(
+          'r1',
+          'running',
+          T0 + 2 * MIN,
+          [
+            { kind: 'start', attempt: 2 },
+            { kind: 'fail', attempt: 2 },
+            { kind: 'retry-scheduled', attempt: 2 },
+          ],
+          erase,
+        ),
+        st.run(
+          'r1',
+          'failed',
+          T0 + 3 * MIN,
+          [
+            { kind: 'start', attempt: 3 },
+            { kind: 'fail', attempt: 3 },
+          ],
+          erase,
+        ),
         // r1 retried by the technician and failed the same way again: still one failed run for this cause.
         st.run('r1', 'failed', T0 + 4 * MIN, [{ kind: 'retry' }, { kind: 'start' }, { kind: 'fail' }], erase),
         // r2: erase failed at once.
@@ -215,7 +252,12 @@ describeEachDb('hub floor figures (issue 13)', (db) => {
       ['A10', 'a10', 'running', 'install-apps', 'Ben Kurz'],
       ['B1', 'b1', 'done', 'erase', 'Ben Kurz'],
     ]);
-    expect(slots.slots[0]).toMatchObject({ errorCode: 'sim.erase', errorMessage: 'Erase failed', text: { code: 'sim.erase', params: {} }, failedStep: 'erase' });
+    expect(slots.slots[0]).toMatchObject({
+      errorCode: 'sim.erase',
+      errorMessage: 'Erase failed',
+      text: { code: 'sim.erase', params: {} },
+      failedStep: 'erase',
+    });
     expect(slots.slots[2]!.deviceName).toBe('GSN-007');
 
     const shifts = await get(`/api/v1/stations/${st.id}/shifts`);

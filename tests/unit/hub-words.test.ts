@@ -38,7 +38,7 @@ describe("the hub dashboard's words", () => {
     expect(lastSeenWords(translator('en'), ago(12 * 60_000), now)).toBe('last seen 12 min ago');
   });
 
-  it('names a cause in the reader\'s language from the catalogue, else in the station\'s words, never as a code when it knows it', () => {
+  it("names a cause in the reader's language from the catalogue, else in the station's words, never as a code when it knows it", () => {
     const t = translator('de');
     expect(causeWords(t, 'de', { text: { code: 'sim.erase', params: {} }, reason: 'sim.erase' })).toMatch(/^Löschen startet nicht/);
     expect(causeWords(t, 'de', { text: { code: 'timeout', params: { step: 'activate' } }, reason: 'timeout' })).toContain('„activate“');

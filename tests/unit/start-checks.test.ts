@@ -42,7 +42,16 @@ describe('what npm start builds', () => {
 
   beforeEach(() => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'benchline-start-'));
-    for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'main/cli/index.ts', 'main/electron/preload.ts', 'main/bin/start.mjs', 'shared/metrics.ts', 'renderer/src/main.tsx'])
+    for (const f of [
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'main/cli/index.ts',
+      'main/electron/preload.ts',
+      'main/bin/start.mjs',
+      'shared/metrics.ts',
+      'renderer/src/main.tsx',
+    ])
       write(f, T);
     // Folders carry the time of their last added or removed file.
     for (const d of ['main/cli', 'main/electron', 'main/bin', 'main', 'shared', 'renderer/src', 'renderer']) age(d, T);

@@ -20,9 +20,7 @@ const STALLED_LIST_MAX = 100;
  * failed across shifts, on the station as here).
  */
 export async function stalledCounts(q: SqlClient, stalledBefore: number): Promise<Map<string, number>> {
-  const rows = await q.all(`SELECT station_id, count(*) AS n FROM runs WHERE state IN ${OPEN_SQL} AND updated_ms < $1 GROUP BY station_id`, [
-    stalledBefore,
-  ]);
+  const rows = await q.all(`SELECT station_id, count(*) AS n FROM runs WHERE state IN ${OPEN_SQL} AND updated_ms < $1 GROUP BY station_id`, [stalledBefore]);
   return new Map(rows.map((r) => [String(r.station_id), num(r.n)]));
 }
 

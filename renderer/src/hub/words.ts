@@ -7,7 +7,11 @@ import type { Language } from '../common/i18n/index.js';
  * A cause the hub reports (a catalogue message, else the station's words, else its code) in the
  * dashboard's language: the catalogue's words wherever the hub recognised the cause.
  */
-export function causeWords(t: TFunction, language: Language, cause: { text?: WireMessage | undefined; message?: string | null; reason?: string | null }): string {
+export function causeWords(
+  t: TFunction,
+  language: Language,
+  cause: { text?: WireMessage | undefined; message?: string | null; reason?: string | null },
+): string {
   return (cause.text ? messageText(t, language, cause.text) : undefined) ?? cause.message ?? cause.reason ?? '';
 }
 

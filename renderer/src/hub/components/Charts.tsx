@@ -154,7 +154,9 @@ export function ParetoChart({ pareto, retried }: { pareto: Dashboard['pareto']; 
       },
       plugins: {
         legend: { position: 'bottom' },
-        tooltip: { callbacks: { title: (items) => (items[0] ? `${failed[items[0].dataIndex]?.step ?? ''} · ${failed[items[0].dataIndex]?.cause ?? ''}` : '') } },
+        tooltip: {
+          callbacks: { title: (items) => (items[0] ? `${failed[items[0].dataIndex]?.step ?? ''} · ${failed[items[0].dataIndex]?.cause ?? ''}` : '') },
+        },
       },
     }),
     [failed],

@@ -87,10 +87,20 @@ function ShiftExports({ token, stationId, shifts }: { token: string; stationId: 
               <td>{new Date(s.openedAt).toLocaleString(lang, { dateStyle: 'short', timeStyle: 'short' })}</td>
               <td className="num">{formatNumber(s.runs, lang)}</td>
               <td className="drill__exports">
-                <button className="btn btn--small" type="button" aria-label={t('export.csvLabel', { id: s.shiftId })} onClick={() => void download(s.shiftId, 'csv-excel')}>
+                <button
+                  className="btn btn--small"
+                  type="button"
+                  aria-label={t('export.csvLabel', { id: s.shiftId })}
+                  onClick={() => void download(s.shiftId, 'csv-excel')}
+                >
                   {t('export.csv')}
                 </button>
-                <button className="btn btn--small" type="button" aria-label={t('export.pdfLabel', { id: s.shiftId })} onClick={() => void download(s.shiftId, 'pdf')}>
+                <button
+                  className="btn btn--small"
+                  type="button"
+                  aria-label={t('export.pdfLabel', { id: s.shiftId })}
+                  onClick={() => void download(s.shiftId, 'pdf')}
+                >
                   {t('export.pdf')}
                 </button>
               </td>

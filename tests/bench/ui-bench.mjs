@@ -15,13 +15,13 @@
 // - frame interval: between two frames' requestAnimationFrame callbacks (16.7 ms at 60 Hz; a
 //   longer one is a dropped frame).
 // Builds what is missing or stale first (as `npm start` does). BENCH_SECONDS (default 30) sets the measured window.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { buildPlan } from '../../main/bin/start-checks.mjs';
+import { startBenchStation } from './bench-station.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
@@ -44,47 +44,17 @@ function buildWhatIsStale() {
 }
 
 async function startStation() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'benchline-ui-bench-'));
-  const child = spawn(
-    process.execPath,
-    [
-      path.join(ROOT, 'main/bin/benchline.mjs'),
-      'station',
-      '--headless',
-      '--data-dir',
-      dataDir,
-      '--port',
-      '0',
-      '--simulate',
-      '0',
-      '--sim-speed',
-      String(SIM_SPEED),
-      '--sim-seed',
-      '1',
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stderr.on('data', (c) => (out += c));
-  const url = await new Promise((resolve, reject) => {
-    child.stdout.on('data', (c) => {
-      out += c;
-      const m = /UI:\s+(http:\/\/\S+)/.exec(out);
-      if (m) resolve(new URL(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`station exited (${code}):\n${out}`)));
-  });
-  const token = new URLSearchParams(url.hash.slice(1)).get('token');
+  const station = await startBenchStation({ name: 'ui-bench', simSpeed: SIM_SPEED });
   const api = async (method, route, body) => {
-    const res = await fetch(new URL(route, url.origin), {
+    const res = await fetch(new URL(route, station.origin), {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: { authorization: `Bearer ${station.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
     if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${await res.text()}`);
     return res.status === 204 ? null : res.json();
   };
-  return { child, dataDir, url, api };
+  return { ...station, api };
 }
 
 /** Keeps all 256 slots busy: plugs the devices in waves, then replaces every finished one. */

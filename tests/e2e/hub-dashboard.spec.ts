@@ -8,6 +8,54 @@ import { cli, freePort, start, type Child } from '../integration/hub-processes.j
  * A supervisor signs in to the hub's dashboard and watches three stations (real processes of the
  * built CLI, reporting through their outbox) change live as devices are plugged in.
  */
+/**
+ * A hub (SQLite in root/hub, supervisor maria) and one headless station per name reporting to it,
+ * as processes of the built CLI; every process goes into `children`.
+ */
+async function hubWithStations(
+  root: string,
+  names: string[],
+  children: Child[],
+): Promise<{ hubUrl: string; stations: { url: string; token: string; child: Child }[] }> {
+  const hubDir = path.join(root, 'hub');
+  const tokens = names.map((name) => {
+    const r = cli(['hub', 'register-station', name, '--data-dir', hubDir]);
+    expect(r.status, r.stderr).toBe(0);
+    return r.stdout.trim();
+  });
+  expect(cli(['hub', 'add-user', 'maria', '--role', 'supervisor', '--data-dir', hubDir, '--password-stdin'], 'maria-password-1\n').status).toBe(0);
+  const port = await freePort();
+  const hubUrl = `http://127.0.0.1:${port}/`;
+  children.push((await start(['hub', '--data-dir', hubDir, '--port', String(port)], /Benchline hub ready/)).child);
+  const stations: { url: string; token: string; child: Child }[] = [];
+  for (const [i, token] of tokens.entries()) {
+    const { child, match } = await start(
+      [
+        'station',
+        '--headless',
+        '--data-dir',
+        path.join(root, `s${i}`),
+        '--port',
+        '0',
+        '--hub',
+        hubUrl,
+        '--hub-token',
+        token,
+        '--simulate',
+        '0',
+        '--sim-speed',
+        '300',
+        '--sim-seed',
+        String(i + 1),
+      ],
+      /UI: +(http:\/\/127\.0\.0\.1:\d+\/)#token=(\S+)/,
+    );
+    children.push(child);
+    stations.push({ url: match[1]!, token: match[2]!, child });
+  }
+  return { hubUrl, stations };
+}
+
 test.describe('hub dashboard', () => {
   const children: Child[] = [];
   let root = '';
@@ -19,45 +67,8 @@ test.describe('hub dashboard', () => {
 
   test("a supervisor signs in and sees three stations' numbers change live", async ({ page }) => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'benchline-e2e-hub-'));
-    const hubDir = path.join(root, 'hub');
     const names = ['Bench 1', 'Bench 2', 'Bench 3'];
-    const tokens = names.map((name) => {
-      const r = cli(['hub', 'register-station', name, '--data-dir', hubDir]);
-      expect(r.status, r.stderr).toBe(0);
-      return r.stdout.trim();
-    });
-    expect(cli(['hub', 'add-user', 'maria', '--role', 'supervisor', '--data-dir', hubDir, '--password-stdin'], 'maria-password-1\n').status).toBe(0);
-    const port = await freePort();
-    const hubUrl = `http://127.0.0.1:${port}/`;
-    children.push((await start(['hub', '--data-dir', hubDir, '--port', String(port)], /Benchline hub ready/)).child);
-    const stations: { url: string; token: string }[] = [];
-    for (const [i, name] of names.entries()) {
-      const { child, match } = await start(
-        [
-          'station',
-          '--headless',
-          '--data-dir',
-          path.join(root, `s${i}`),
-          '--port',
-          '0',
-          '--hub',
-          hubUrl,
-          '--hub-token',
-          tokens[i]!,
-          '--simulate',
-          '0',
-          '--sim-speed',
-          '300',
-          '--sim-seed',
-          String(i + 1),
-        ],
-        /UI: +(http:\/\/127\.0\.0\.1:\d+\/)#token=(\S+)/,
-      );
-      children.push(child);
-      stations.push({ url: match[1]!, token: match[2]! });
-      expect(name).toBeTruthy();
-    }
-
+    const { hubUrl, stations } = await hubWithStations(root, names, children);
     await page.goto(hubUrl);
     await page.getByLabel(/user name|benutzername/i).fill('maria');
     await page.getByLabel(/^password$|^passwort$/i).fill('wrong-password');
@@ -98,41 +109,7 @@ test.describe('hub dashboard', () => {
     test.setTimeout(180_000);
     await page.setViewportSize({ width: 1920, height: 1080 });
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'benchline-e2e-hub-drill-'));
-    const hubDir = path.join(root, 'hub');
-    const names = ['Bank 1', 'Bank 2'];
-    const tokens = names.map((name) => {
-      const r = cli(['hub', 'register-station', name, '--data-dir', hubDir]);
-      expect(r.status, r.stderr).toBe(0);
-      return r.stdout.trim();
-    });
-    expect(cli(['hub', 'add-user', 'maria', '--role', 'supervisor', '--data-dir', hubDir, '--password-stdin'], 'maria-password-1\n').status).toBe(0);
-    const port = await freePort();
-    const hubUrl = `http://127.0.0.1:${port}/`;
-    children.push((await start(['hub', '--data-dir', hubDir, '--port', String(port)], /Benchline hub ready/)).child);
-    const stations: { url: string; token: string; child: Child }[] = [];
-    for (const [i, token] of tokens.entries()) {
-      const { child, match } = await start(
-        [
-          'station',
-          '--headless',
-          '--data-dir',
-          path.join(root, `s${i}`),
-          '--port',
-          '0',
-          '--hub',
-          hubUrl,
-          '--hub-token',
-          token,
-          '--simulate',
-          '0',
-          '--sim-speed',
-          '300',
-        ],
-        /UI: +(http:\/\/127\.0\.0\.1:\d+\/)#token=(\S+)/,
-      );
-      children.push(child);
-      stations.push({ url: match[1]!, token: match[2]!, child });
-    }
+    const { hubUrl, stations } = await hubWithStations(root, ['Bank 1', 'Bank 2'], children);
     const plug = async (s: { url: string; token: string }, body: unknown) => {
       const res = await fetch(new URL('api/v1/simulator/devices', s.url), {
         method: 'POST',

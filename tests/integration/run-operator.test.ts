@@ -1,19 +1,16 @@
-import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { writeShiftLog } from '../../main/export/export-shift.js';
-import { silentLogger } from '../../main/logging/logger.js';
 import type { StationCore } from '../../main/station/station-core.js';
-import { openStationCore } from '../../main/station/start-station.js';
 import { tempDir } from '../fixtures/store-helpers.js';
+import { openTestStationCore } from '../fixtures/test-station-core.js';
+import { until } from '../fixtures/until.js';
 
 /**
  * Issue 13, item 12: each run names the technician signed in at the station when it ran, or the one
  * who acted on it, never the whole shift's crew; the station's export and the hub's copy say so.
  */
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let tmp: ReturnType<typeof tempDir>;
 let core: StationCore | null = null;
 
@@ -26,31 +23,9 @@ afterEach(async () => {
   tmp.cleanup();
 });
 
-async function until<T>(what: string, check: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 it('a run names the technician signed in when it started, and the one who retried it after; the export and the outbox say so', async () => {
-  const station = await openStationCore({
-    dataDir: tmp.dir,
-    resourcesDir: path.join(ROOT, 'resources'),
-    drivers: ['sim'],
-    simulate: 0,
-    simSpeed: Number.POSITIVE_INFINITY,
-    simFailRate: 0,
-    simSeed: 5,
-    blueprintFiles: [],
-    version: 'test',
-    logger: silentLogger,
-  });
+  const station = await openTestStationCore(tmp.dir);
   core = station;
-  station.store.setSetting('label_auto_print', 'false');
   // Three sign in; the last one leaves again: Anna and Ben are on the shift, Ben signed in last.
   for (const name of ['Anna Müller', 'Ben Kurz', 'Cem Aydın']) station.operators.signIn({ name });
   station.operators.signOut('Cem Aydın');
@@ -60,8 +35,8 @@ it('a run names the technician signed in when it started, and the one who retrie
   const [clean] = station.plugSimulated({ count: 1, model: 'iPad (10th generation)' });
   const [failing] = station.plugSimulated({ count: 1, model: 'iPad (10th generation)', failAt: 'supervise' });
   const byDevice = (serial: string) => station.listDevices().find((d) => d.serial === serial);
-  await until('the clean device done', () => (byDevice(clean!)?.state === 'done' ? true : undefined));
-  const failed = await until('the failing device failed', () => (byDevice(failing!)?.state === 'failed' ? byDevice(failing!) : undefined));
+  await until(() => byDevice(clean!)?.state === 'done', 'the clean device done', 15_000, 5);
+  const failed = await until(() => (byDevice(failing!)?.state === 'failed' ? byDevice(failing!) : undefined), 'the failing device failed', 15_000, 5);
   const runOperator = (runId: string) => station.store.getRun(runId)!.operator;
   expect(runOperator(byDevice(clean!)!.runId!)).toBe('Ben Kurz');
   expect(runOperator(failed.runId!)).toBe('Ben Kurz');
@@ -70,7 +45,7 @@ it('a run names the technician signed in when it started, and the one who retrie
   station.operators.signIn({ name: 'Anna Müller' });
   station.retryRun(failed.runId!);
   expect(runOperator(failed.runId!)).toBe('Anna Müller');
-  await until('the retried device done', () => (byDevice(failing!)?.state === 'done' ? true : undefined));
+  await until(() => byDevice(failing!)?.state === 'done', 'the retried device done', 15_000, 5);
 
   // A refused action leaves the run's technician as it was.
   station.operators.signIn({ name: 'Ben Kurz' });

@@ -11,6 +11,7 @@ import {
 } from '../../../shared/contract/hub-api.js';
 import type { WireMessage } from '../../../shared/messages/schema.js';
 import { backoffDelay } from '../../../shared/backoff.js';
+import { saveResponseAsFile } from '../common/download.js';
 
 const SESSION_KEY = 'benchline.hub.session';
 
@@ -127,20 +128,7 @@ export async function downloadShiftExport(token: string, stationId: string, shif
     cache: 'no-store',
   });
   if (!res.ok) throw await refusal(res);
-  const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? `schicht-${shiftId}.${kind === 'pdf' ? 'pdf' : 'csv'}`;
-  const url = URL.createObjectURL(await res.blob());
-  try {
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = name;
-    document.body.append(a);
-    a.click();
-    a.remove();
-  } finally {
-    // The browser has taken the file once the click is handled.
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  }
-  return name;
+  return saveResponseAsFile(res, `schicht-${shiftId}.${kind === 'pdf' ? 'pdf' : 'csv'}`);
 }
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting';

@@ -91,8 +91,7 @@ function fmtNumber(n: number, locale: PdfLocale, digits = 1): string {
  * A row of cells, each wrapped within its column (a word longer than the column breaks inside it),
  * drawn at y; answers the row's height. Nothing is cut off: a long school name or error takes lines.
  */
-function drawRow(doc: Doc, cells: readonly string[], widths: readonly number[], x0: number, y: number): number {
-  const height = rowHeight(doc, cells, widths);
+function drawRow(doc: Doc, cells: readonly string[], widths: readonly number[], x0: number, y: number, height = rowHeight(doc, cells, widths)): number {
   let x = x0;
   cells.forEach((c, i) => {
     doc.text(c, x, y, { width: widths[i]! - CELL_PAD, lineGap: 0 });
@@ -104,7 +103,9 @@ function drawRow(doc: Doc, cells: readonly string[], widths: readonly number[], 
 function rowHeight(doc: Doc, cells: readonly string[], widths: readonly number[]): number {
   let h = ROW_H;
   cells.forEach((c, i) => {
-    if (c) h = Math.max(h, doc.heightOfString(c, { width: widths[i]! - CELL_PAD, lineGap: 0 }) + 2);
+    const width = widths[i]! - CELL_PAD;
+    // Most cells fit one line: measuring the width is cheaper than laying the text out.
+    if (c && doc.widthOfString(c) > width) h = Math.max(h, doc.heightOfString(c, { width, lineGap: 0 }) + 2);
   });
   return h;
 }
@@ -260,7 +261,7 @@ export async function writeShiftPdf(source: ShiftLogSource, out: Writable, opts:
       const cells = [f.step, f.cause];
       const h = rowHeight(doc, cells, FAILURE_COLS);
       if (fy + h > PAGE.height - PAGE.margin - 20) break;
-      drawRow(doc, cells, FAILURE_COLS, tx, fy);
+      drawRow(doc, cells, FAILURE_COLS, tx, fy, h);
       doc.text(String(f.count), tx + FAILURE_COUNT_X, fy, { width: FAILURE_COUNT_W, align: 'right', lineBreak: false });
       fy += h;
     }
@@ -321,12 +322,13 @@ export async function writeShiftPdf(source: ShiftLogSource, out: Writable, opts:
       words.runFailure(run),
     ];
     doc.fontSize(7);
-    if (y + rowHeight(doc, cells, COL_WIDTHS) > PAGE.height - PAGE.margin) {
+    const height = rowHeight(doc, cells, COL_WIDTHS);
+    if (y + height > PAGE.height - PAGE.margin) {
       y = await newPage();
       doc.fontSize(7);
     }
     doc.fillColor(run.result === 'failed' ? '#b00020' : '#000');
-    y += drawRow(doc, cells, COL_WIDTHS, PAGE.margin, y);
+    y += drawRow(doc, cells, COL_WIDTHS, PAGE.margin, y, height);
   }
   doc.fillColor('#000');
   if (!any) doc.fontSize(9).text(t.noRuns, PAGE.margin, y + 4);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { APP_ROOT, defaultDataDir, electronBinary } from '../app-paths.js';
 import { AppError } from '../../shared/contract/errors.js';
+import { SIGN_IN_POLICIES, type SignInPolicy } from '../../shared/contract/floor-api.js';
 import { parseLaneCaps } from '../pipeline/lanes.js';
 import { DRIVER_NAMES, startStation, type DriverName, type StationOptions } from '../station/start-station.js';
 import { allowedHostNames } from './allowed-hosts.js';
@@ -28,6 +29,7 @@ export interface StationCommandOptions {
   serialPort: string[];
   laneCap?: string;
   allowedHost?: string[];
+  signInPolicy?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -56,7 +58,8 @@ export function addStationOptions(command: Command): Command {
         .argParser(collect)
         .default([]),
     )
-    .option('--lane-cap <caps>', 'heavy steps at once (erase, app install): per USB bus and per driver, e.g. heavy=10,driver=25');
+    .option('--lane-cap <caps>', 'heavy steps at once (erase, app install): per USB bus and per driver, e.g. heavy=10,driver=25')
+    .option('--sign-in-policy <policy>', 'wait: devices wait until a technician signs in (the default); run: devices also run unattended (scripts)');
 }
 
 function number(name: string, value: string, min: number, max = Number.POSITIVE_INFINITY): number {
@@ -97,7 +100,13 @@ export function resolveStationOptions(opts: StationCommandOptions, fallbackDataD
     blueprintFiles: opts.blueprint,
     serialPorts: (opts.serialPort ?? []).map((p) => path.resolve(p)),
     ...(opts.laneCap !== undefined ? { laneCaps: checkedLaneCaps(opts.laneCap) } : {}),
+    ...(opts.signInPolicy !== undefined ? { signInPolicy: checkedSignInPolicy(opts.signInPolicy) } : {}),
   };
+}
+
+function checkedSignInPolicy(value: string): SignInPolicy {
+  if (!(SIGN_IN_POLICIES as readonly string[]).includes(value)) throw new CliError(message('cli.sign-in-policy', { value }), 2);
+  return value as SignInPolicy;
 }
 
 /** --lane-cap as given, once it parses (the station parses it again over its own setting). */

@@ -319,6 +319,9 @@ export const MESSAGES = {
   'wait.lane': ['ahead'],
   'wait.lane-queued': [],
   'wait.restart': [],
+  // FLOOR-TECH (issue 13): devices that wait for a person to sign in; the station flag for the policy.
+  'device.needs-sign-in': [],
+  'cli.sign-in-policy': ['value'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type MessageCode = keyof typeof MESSAGES;

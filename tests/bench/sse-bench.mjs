@@ -34,6 +34,8 @@ async function startStation() {
       '0',
       '--sim-speed',
       '1000',
+      '--sign-in-policy',
+      'run',
       '--sim-seed',
       '1',
     ],

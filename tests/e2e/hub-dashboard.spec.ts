@@ -48,6 +48,8 @@ test.describe('hub dashboard', () => {
           '0',
           '--sim-speed',
           '300',
+          '--sign-in-policy',
+          'run',
           '--sim-seed',
           String(i + 1),
         ],

@@ -35,6 +35,8 @@ async function station(over: Partial<StationConfig> = {}): Promise<StationCore> 
     blueprintFiles: [],
     version: 'test',
     logger: silentLogger,
+    // These devices run unattended, as a script's do (CONTRACT.md): no technician signs in.
+    signInPolicy: 'run',
     ...over,
   });
   // No label printer on a test bench: the print-label step records that printing is off.

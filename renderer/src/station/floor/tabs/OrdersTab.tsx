@@ -2,6 +2,8 @@ import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { OrderImportReportView, OrderProgressView } from '../../../../../shared/contract/floor-api.js';
 import type { DeviceView } from '../../../../../shared/contract/station-api.js';
+import { formatDate } from '../../../common/format.js';
+import { currentLanguage } from '../../../common/i18n/index.js';
 import { useStation } from '../../state/context.js';
 import { attempt, errorText, type Say } from '../floor-feedback.js';
 import { useStationQuery } from '../use-station-query.js';
@@ -111,7 +113,7 @@ export function OrdersTab({ devices, notify }: { devices: ReadonlyMap<string, De
                     <span className="muted">{o.customer}</span>
                   </td>
                   <td>{o.school}</td>
-                  <td>{o.deadline}</td>
+                  <td>{formatDate(o.deadline, currentLanguage())}</td>
                   <td>{o.expected}</td>
                   <td>{o.received}</td>
                   <td>{o.missing}</td>

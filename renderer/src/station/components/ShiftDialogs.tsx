@@ -4,7 +4,7 @@ import { shiftScheduleSchema } from '../../../../shared/contract/floor-api.js';
 import type { ShiftStats, ShiftView } from '../../../../shared/contract/station-api.js';
 import { Icon } from '../../common/components/Icon.js';
 import { Modal } from '../../common/components/Modal.js';
-import { SIGN_IN_POLICIES } from '../../../../shared/contract/floor-api.js';
+import { SIGN_IN_POLICIES, type SignInPolicy } from '../../../../shared/contract/floor-api.js';
 import { useStation, useStationState } from '../state/context.js';
 
 /** One operator to sign in: a name, optionally with the badge to register for it (or a registered badge alone). */
@@ -277,8 +277,11 @@ export function ShiftScheduleDialog({ onClose, notify }: { onClose: () => void; 
 function SignInPolicyChoice({ notify }: { notify: (tone: 'info' | 'error', text: string) => void }) {
   const { t } = useTranslation();
   const { client } = useStation();
-  const policy = useStationState((s) => s.floor?.signInPolicy ?? null);
+  const stored = useStationState((s) => s.floor?.signInPolicy ?? null);
+  // The choice shows at once; the station's `floor` event confirms it (or the old one comes back on failure).
+  const [chosen, setChosen] = useState<SignInPolicy | null>(null);
   const [busy, setBusy] = useState(false);
+  const policy = chosen ?? stored;
   if (!policy) return null;
   return (
     <fieldset className="policy" data-testid="sign-in-policy">
@@ -293,11 +296,15 @@ function SignInPolicyChoice({ notify }: { notify: (tone: 'info' | 'error', text:
             disabled={busy}
             onChange={() => {
               setBusy(true);
+              setChosen(p);
               client.api
                 .setSignInPolicy({ policy: p })
                 .then(
                   () => notify('info', t(`policy.saved.${p}`)),
-                  (err: unknown) => notify('error', t('policy.failed', { message: err instanceof Error ? err.message : String(err) })),
+                  (err: unknown) => {
+                    setChosen(null);
+                    notify('error', t('policy.failed', { message: err instanceof Error ? err.message : String(err) }));
+                  },
                 )
                 .finally(() => setBusy(false));
             }}

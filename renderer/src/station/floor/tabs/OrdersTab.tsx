@@ -5,6 +5,7 @@ import type { DeviceView } from '../../../../../shared/contract/station-api.js';
 import { formatDate } from '../../../common/format.js';
 import { currentLanguage } from '../../../common/i18n/index.js';
 import { useStation } from '../../state/context.js';
+import { errorText as deviceErrorText } from '../../state/device-text.js';
 import { attempt, errorText, type Say } from '../floor-feedback.js';
 import { useStationQuery } from '../use-station-query.js';
 
@@ -51,7 +52,7 @@ export function OrdersTab({ devices, notify }: { devices: ReadonlyMap<string, De
     });
   };
 
-  const waiting = [...devices.values()].filter((d) => d.error?.code === 'needs_assignment');
+  const waiting = [...devices.values()].filter((d) => d.runId === null && d.error?.code === 'needs_assignment');
 
   return (
     <>
@@ -178,11 +179,13 @@ export function OrdersTab({ devices, notify }: { devices: ReadonlyMap<string, De
 function AssignRow({ device, orders, notify }: { device: DeviceView; orders: OrderProgressView[]; notify: Say }) {
   const { t } = useTranslation();
   const { client } = useStation();
-  const [order, setOrder] = useState(orders[0]?.id ?? '');
+  // The first order until another is picked (the list arrives after the row: a fixed start value stayed empty).
+  const [picked, setOrder] = useState('');
+  const order = picked || orders[0]?.id || '';
   return (
     <div className="field-row">
       <span>
-        <strong>{device.slot ?? '?'}</strong> {device.serial} – {device.error?.message}
+        <strong>{device.slot ?? '?'}</strong> {device.serial} – {deviceErrorText(device, t, currentLanguage())}
       </span>
       <select className="input" value={order} onChange={(e) => setOrder(e.target.value)} aria-label={`${t('floor.orders.order')} ${device.serial}`}>
         {orders.map((o) => (

@@ -36,8 +36,8 @@ test('Enter in the sign-in dialog does what its hints say: a name is added, Ente
   // A badge nobody registered, scanned on the grid, is named as such (it used to say only "no device").
   await page.locator('body').click({ position: { x: 5, y: 5 } });
   await scan(page, 'B-9999');
-  await expect(page.locator('.notice')).toContainText('No device “B-9999” on this station – nor a known badge, order or unit.');
-  await expect(page.locator('.notice')).toContainText('A new badge? Scan it once under “Sign in”, with your name.');
+  await expect(page.locator('.notice--error')).toContainText('No device “B-9999” on this station – nor a known badge, order or unit.');
+  await expect(page.locator('.notice--error')).toContainText('A new badge? Scan it once under “Sign in”, with your name.');
 });
 
 test('while nobody is signed in devices wait with "Please sign in"; a sign-in starts them under that name; "run anyway" lets them run unattended', async ({

@@ -130,4 +130,13 @@ describe('KeyStream: scanner or person', () => {
     expect(keys).toEqual(['n', 'd', 'n', 'd', 'ArrowRight']);
     expect(scans).toEqual([]);
   });
+
+  it('says a burst is under way while its characters come fast, so a field that took focus mid-scan does not split it', () => {
+    const { stream } = setup();
+    expect(stream.inBurst(0)).toBe(false);
+    stream.handle({ key: 'D' }, 1000);
+    stream.handle({ key: 'M' }, 1008);
+    expect(stream.inBurst(1016)).toBe(true);
+    expect(stream.inBurst(1200)).toBe(false);
+  });
 });

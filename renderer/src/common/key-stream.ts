@@ -76,6 +76,14 @@ export class KeyStream {
   }
 
   /**
+   * A burst is under way: a character came less than `maxGapMs` ago. Its next keys belong to it
+   * even if focus moved into a text field meanwhile (a panel opened by the scan before).
+   */
+  inBurst(now: number): boolean {
+    return this.buffer.length > 0 && now - this.lastAt <= this.maxGap;
+  }
+
+  /**
    * Ends a pending burst. One character was a shortcut; a burst shorter than a code (and not ended
    * by a terminator) was a person's quick shortcuts, replayed in order; a longer unterminated one
    * is dropped (a scan cut off by a pause).

@@ -316,7 +316,9 @@ export function App({ cue }: { cue: CuePlayer }) {
   useEffect(() => {
     const stream = new KeyStream({ onScan: (code) => onStreamScan(code), onKey: (key) => onStreamKey(key) }, { maxGapMs: 100 });
     const listener = (e: KeyboardEvent) => {
-      if (e.defaultPrevented || isTextField(e.target)) return;
+      // Keys typed into a field are the field's, unless a scan began outside it: focus that moves
+      // in the middle of a scan (a panel taking it) must not split the scan in two.
+      if (e.defaultPrevented || (isTextField(e.target) && !stream.inBurst(e.timeStamp))) return;
       if (stream.handle(e, e.timeStamp)) e.preventDefault();
     };
     window.addEventListener('keydown', listener);

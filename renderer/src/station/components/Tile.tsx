@@ -98,14 +98,16 @@ function TileView({ device, focused, tabStop, live, onAction, onSelect }: TilePr
           <div className="progress__bar" style={{ transform: `scaleX(${device.progress})` }} />
         </div>
         {transfer ? <div className="tile__transfer">{transfer}</div> : null}
-        <div className="tile__meta">
-          <span className="tile__elapsed" aria-label={t(finished ? 'tile.duration' : 'tile.elapsed')}>
-            <Icon name="queued" size={18} />
-            {/* A failed run keeps counting: the device still holds its slot (and every browser shows the same). */}
-            <Elapsed startedAt={device.startedAt} finishedAt={device.finishedAt} ticking={live && !finished} />
-          </span>
-          {device.attempts > 1 && !finished ? <span className="tile__attempts">{t('tile.attempts', { count: device.attempts })}</span> : null}
-        </div>
+        {device.startedAt ? (
+          <div className="tile__meta">
+            <span className="tile__elapsed" aria-label={t(finished ? 'tile.duration' : 'tile.elapsed')}>
+              <Icon name="queued" size={18} />
+              {/* A failed run keeps counting: the device still holds its slot (and every browser shows the same). */}
+              <Elapsed startedAt={device.startedAt} finishedAt={device.finishedAt} ticking={live && !finished} />
+            </span>
+            {device.attempts > 1 && !finished ? <span className="tile__attempts">{t('tile.attempts', { count: device.attempts })}</span> : null}
+          </div>
+        ) : null}
         <p className="tile__instruction">{instruction}</p>
         {failed || confirmable || swappable ? (
           <div className="tile__actions">

@@ -131,6 +131,11 @@ export function OrdersTab({ devices, notify }: { devices: ReadonlyMap<string, De
       <section className="drawer__section">
         <label className="field">
           <span className="field__label">{t('floor.orders.batch')}</span>
+          {batch.data && !batch.data.orderId ? (
+            <span className="field__hint" data-testid="batch-blueprint">
+              {t('floor.orders.batchBlueprint', { blueprint: batch.data.blueprint, school: batch.data.school })}
+            </span>
+          ) : null}
           <select
             className="input"
             value={batch.data?.orderId ?? ''}

@@ -33,23 +33,25 @@ export function PackTab({ notify, packing }: { notify: Say; packing: Packing }) 
   const [reason, setReason] = useState('');
   const [takingOut, setTakingOut] = useState<{ unitId: string; serial: string } | null>(null);
   const items = detail.data?.unit.id === unit?.id ? (detail.data?.items ?? []) : [];
-  const scanField = useRef<HTMLInputElement>(null);
-  const firstField = useRef<HTMLInputElement>(null);
+  const scanZone = useRef<HTMLElement>(null);
 
-  // The next scan must land where it does the right thing: into the open unit, or (none open) a new one.
+  // The next scan must land where it does the right thing: on the unit's section, where scans go
+  // through packing mode one after another (the first device makes the unit, the next go into it).
+  // Focus stays there when a unit is made or closed: moved in the middle of a quick scan, it split
+  // the scan. Never in "first device": eight quick scans there made eight boxes.
   const open = unit?.state === 'open';
   useEffect(() => {
-    if (takingOut) return;
-    (open ? scanField.current : firstField.current)?.focus();
+    if (!takingOut) scanZone.current?.focus();
   }, [open, unit?.id, takingOut]);
 
   const create = (e: FormEvent) => {
     e.preventDefault();
     const fromSerial = first.trim();
+    // Emptied at once: a second Enter (or scan) before the answer does not make a second unit of the same device.
+    setFirst('');
     void packing.create({ kind, ...(school.trim() ? { school: school.trim() } : {}), ...(fromSerial ? { fromSerial } : {}) }).then((ok) => {
-      if (!ok) return;
-      setSchool('');
-      setFirst('');
+      if (ok) setSchool('');
+      else setFirst(fromSerial);
     });
   };
 
@@ -88,8 +90,6 @@ export function PackTab({ notify, packing }: { notify: Say; packing: Packing }) 
             aria-label={t('floor.pack.school')}
           />
           <input
-            ref={firstField}
-            {...(open ? {} : { 'data-autofocus': true })}
             className="input"
             value={first}
             onChange={(e) => setFirst(e.target.value)}
@@ -118,20 +118,20 @@ export function PackTab({ notify, packing }: { notify: Say; packing: Packing }) 
         ) : null}
       </section>
 
-      <section className="drawer__section" data-testid="unit">
+      <section className="drawer__section pack-zone" data-testid="unit" ref={scanZone} tabIndex={-1} aria-label={t('floor.pack.zone')} data-autofocus>
         {unit ? (
           <>
             <h3>
-              {t('floor.pack.unit')} <span data-testid="unit-id">{unit.id}</span> · {unit.school} ·{' '}
-              <span data-testid="unit-count">{t('floor.pack.count', { count: unit.count })}</span>
+              {t('floor.pack.unit')} <span data-testid="unit-id">{unit.id}</span> · {unit.school}
               {unit.state === 'closed' ? ` · ${t('floor.pack.closed')}` : ''}
             </h3>
+            <p className="pack-count" data-testid="unit-count" role="status">
+              {t('floor.pack.count', { count: unit.count })}
+            </p>
             {open ? (
               <form className="field-row" onSubmit={pack}>
                 <label className="field field--grow">
                   <input
-                    ref={scanField}
-                    data-autofocus
                     className="input"
                     value={scan}
                     onChange={(e) => setScan(e.target.value)}

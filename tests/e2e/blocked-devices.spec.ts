@@ -1,4 +1,5 @@
-import type { Page } from '@playwright/test';
+import { countTones, tones } from './cue-probe.js';
+import { overlaps } from './bench-fill.js';
 import { expect, openUi, test, tile } from './station-fixture.js';
 
 // Issue 13, item 2: devices plugged before a batch is chosen are not "nearly invisible": they count
@@ -7,21 +8,6 @@ import { expect, openUi, test, tile } from './station-fixture.js';
 test.use({ stationOptions: { simSpeed: 1000, simulate: 0 } });
 
 const ORDER = 'customer,school,order_id,blueprint,deadline,serial,quantity\nStadt Musterstadt,Realschule Ost,MS-BLOCK-1,school-ipad,2026-09-30,,12\n';
-
-/** Counts the tones the page's cue plays (Web Audio oscillators), installed before the page loads. */
-async function countTones(page: Page): Promise<void> {
-  await page.addInitScript(() => {
-    const Real = window.AudioContext;
-    const w = window as unknown as { __tones: number };
-    w.__tones = 0;
-    window.AudioContext = class extends Real {
-      override createOscillator(): OscillatorNode {
-        w.__tones++;
-        return super.createOscillator();
-      }
-    };
-  });
-}
 
 test('devices waiting for a batch count as needing the technician, get the cue, and all start when the batch is chosen', async ({ page, station }) => {
   const res = await fetch(`${station.origin}/api/v1/orders/import`, {
@@ -42,7 +28,7 @@ test('devices waiting for a batch count as needing the technician, get the cue, 
   }
   await expect(page.locator('.attention')).toHaveText('3 need you');
   await expect(page).toHaveTitle(/^\(3\) /);
-  await expect.poll(() => page.evaluate(() => (window as unknown as { __tones: number }).__tones)).toBeGreaterThan(0);
+  await expect.poll(() => tones(page)).toBeGreaterThan(0);
   // N goes to them, like to any device that needs the technician.
   await page.locator('body').click({ position: { x: 5, y: 5 } });
   await page.keyboard.press('n');
@@ -52,6 +38,11 @@ test('devices waiting for a batch count as needing the technician, get the cue, 
   await page.getByTestId('batch').click();
   const panel = page.getByRole('dialog', { name: 'Orders, units, export' });
   await expect(panel.getByTestId('waiting-devices')).toContainText(serials[0]!);
+  // The panel's close button sits beside its title, over nothing.
+  const close = (await panel.getByRole('button', { name: 'Close', exact: true }).boundingBox())!;
+  for (const other of [panel.getByRole('heading', { name: 'Orders, units, export' }), panel.getByRole('tablist')]) {
+    expect(overlaps(close, (await other.boundingBox())!)).toBe(false);
+  }
   await panel.getByLabel('Current batch (for devices in no order)').selectOption('MS-BLOCK-1');
   await expect(page.getByTestId('batch')).toContainText('MS-BLOCK-1');
   await expect(page.getByTestId('batch')).toContainText('Realschule Ost');

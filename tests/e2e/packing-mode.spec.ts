@@ -1,4 +1,5 @@
 import type { Page } from '@playwright/test';
+import { countTones, tones } from './cue-probe.js';
 import { expect, openUi, scan, test, tile, type Station } from './station-fixture.js';
 
 // Issue 13, item 1: packing is a mode, not a trap. Devices still on the grid behind the panel
@@ -17,6 +18,7 @@ test('P, then the first finished device starts a unit; every further scan packs 
   page,
   station,
 }) => {
+  await countTones(page);
   await openUi(page, station);
   const serials = await finished(page, station, 6);
   await page.locator('body').click({ position: { x: 5, y: 5 } });
@@ -41,8 +43,11 @@ test('P, then the first finished device starts a unit; every further scan packs 
   // Focus off the field (a click on the panel): a scan still packs, and no tile behind is selected.
   await panel.getByRole('heading', { name: /^Unit / }).click();
   await expect(panel.getByLabel('Scan a device into the unit')).not.toBeFocused();
+  const heard = await tones(page);
   for (const s of serials.slice(2)) await scan(page, s);
   await expect(panel.getByTestId('unit-count')).toHaveText('6 devices');
+  // Each packed device answered with its own sound (never throttled like the attention cue).
+  await expect.poll(() => tones(page)).toBe(heard + 4);
   await expect(page.locator('.tile--focused')).toHaveCount(0);
   await expect(panel).toBeVisible();
   const units = await station.api<{ id: string; count: number }[]>('GET', 'units?state=open');

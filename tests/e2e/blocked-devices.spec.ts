@@ -1,6 +1,6 @@
 import { countTones, tones } from './cue-probe.js';
 import { overlaps } from './bench-fill.js';
-import { expect, openUi, test, tile } from './station-fixture.js';
+import { expect, openUi, test, tile, type Station } from './station-fixture.js';
 
 // Issue 13, item 2: devices plugged before a batch is chosen are not "nearly invisible": they count
 // in "need you", get the cue, and all start once a batch is chosen, without unplugging them.
@@ -9,13 +9,18 @@ test.use({ stationOptions: { simSpeed: 1000, simulate: 0 } });
 
 const ORDER = 'customer,school,order_id,blueprint,deadline,serial,quantity\nStadt Musterstadt,Realschule Ost,MS-BLOCK-1,school-ipad,2026-09-30,,12\n';
 
-test('devices waiting for a batch count as needing the technician, get the cue, and all start when the batch is chosen', async ({ page, station }) => {
+/** The supervisor's order of the school, through the automation API (CONTRACT.md). */
+async function importOrder(station: Station): Promise<void> {
   const res = await fetch(`${station.origin}/api/v1/orders/import`, {
     method: 'POST',
     headers: { authorization: `Bearer ${station.token}`, 'content-type': 'text/csv' },
     body: ORDER,
   });
   expect(res.status).toBe(200);
+}
+
+test('devices waiting for a batch count as needing the technician, get the cue, and all start when the batch is chosen', async ({ page, station }) => {
+  await importOrder(station);
   await countTones(page);
   await openUi(page, station);
   await expect(page.getByTestId('batch')).toContainText('none – scan an order');
@@ -54,12 +59,7 @@ test('devices waiting for a batch count as needing the technician, get the cue, 
 });
 
 test('"Assign" on a waiting device works with the first order, without picking another one first', async ({ page, station }) => {
-  const res = await fetch(`${station.origin}/api/v1/orders/import`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${station.token}`, 'content-type': 'text/csv' },
-    body: ORDER,
-  });
-  expect(res.status).toBe(200);
+  await importOrder(station);
   await openUi(page, station);
   const [serial] = await station.plug(1);
   await expect(tile(page, serial!)).toHaveAttribute('data-state', 'blocked');

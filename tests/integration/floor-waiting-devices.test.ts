@@ -1,64 +1,30 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../main/logging/logger.js';
+import { describe, expect, it } from 'vitest';
 import type { StationEvent } from '../../shared/contract/station-api.js';
 import type { StationCore } from '../../main/station/station-core.js';
-import { openStationCore, type StationConfig } from '../../main/station/start-station.js';
-import { tempDir } from '../fixtures/store-helpers.js';
+import type { StationConfig } from '../../main/station/start-station.js';
+import { testCores } from '../fixtures/test-core.js';
+import { until as waitUntil } from '../fixtures/until.js';
 
 // Issue 13, items 2 and 3: devices that cannot start (nobody signed in, no batch) wait visibly and
 // start by themselves once the person signs in or scans an order.
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ORDER = [
   'customer,school,order_id,blueprint,deadline,serial,quantity',
   'Stadt Musterstadt,Grundschule Nord,MS-WAIT-1,school-ipad,2026-08-31,,20',
   '',
 ].join('\n');
 
-let tmp: ReturnType<typeof tempDir>;
-let open: StationCore[] = [];
-
-beforeEach(() => {
-  tmp = tempDir('benchline-waiting-');
-});
-afterEach(async () => {
-  for (const core of open) await core.close().catch(() => {});
-  open = [];
-  tmp.cleanup();
-});
+const cores = testCores('benchline-waiting-');
 
 async function station(over: Partial<StationConfig> = {}): Promise<{ core: StationCore; events: StationEvent[] }> {
-  const core = await openStationCore({
-    dataDir: tmp.dir,
-    resourcesDir: path.join(ROOT, 'resources'),
-    drivers: ['sim'],
-    simulate: 0,
-    simSpeed: Number.POSITIVE_INFINITY,
-    simFailRate: 0,
-    simSeed: 5,
-    blueprintFiles: [],
-    version: 'test',
-    logger: silentLogger,
-    ...over,
-  });
-  core.store.setSetting('label_auto_print', 'false');
-  open.push(core);
+  const core = await cores.open(over);
   const events: StationEvent[] = [];
   core.onEvent((e) => events.push(e));
   return { core, events };
 }
 
-async function until<T>(what: string, check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+/** Waits (polling every 5 ms) until `check` holds. */
+const until = <T>(what: string, check: () => T | undefined): Promise<T> => waitUntil(check, what, 10_000, 5);
 
 const states = (core: StationCore) => core.listDevices().map((d) => d.state ?? d.error?.code ?? 'none');
 const allDone = (core: StationCore, n: number) => () => (core.listDevices().filter((d) => d.state === 'done').length === n ? true : undefined);
@@ -98,8 +64,7 @@ describe('the sign-in policy', () => {
   it('a policy given at start (--sign-in-policy) is stored, and holds after a restart without the flag', async () => {
     let { core } = await station({ signInPolicy: 'run' });
     expect(core.operators.signInPolicy()).toBe('run');
-    await core.close();
-    open = [];
+    await cores.close(core);
     ({ core } = await station());
     expect(core.operators.signInPolicy()).toBe('run');
   });

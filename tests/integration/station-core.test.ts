@@ -1,53 +1,22 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../main/logging/logger.js';
+import { describe, expect, it } from 'vitest';
 import type { DeviceView } from '../../shared/contract/station-api.js';
 import type { StationCore } from '../../main/station/station-core.js';
 import { AppError } from '../../shared/contract/errors.js';
-import { openStationCore, type StationConfig } from '../../main/station/start-station.js';
+import type { StationConfig } from '../../main/station/start-station.js';
 import { StationStore } from '../../main/store/station-store.js';
-import { queuedRun, tempDir, testOutboxEvent } from '../fixtures/store-helpers.js';
+import { testCores } from '../fixtures/test-core.js';
+import { queuedRun, testOutboxEvent } from '../fixtures/store-helpers.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const cores = testCores('benchline-station-');
 
-let tmp: ReturnType<typeof tempDir>;
-let open: StationCore[] = [];
-
-beforeEach(() => {
-  tmp = tempDir('benchline-station-');
-});
-afterEach(async () => {
-  for (const core of open) await core.close().catch(() => {});
-  open = [];
-  tmp.cleanup();
-});
-
-async function station(over: Partial<StationConfig> = {}): Promise<StationCore> {
-  const core = await openStationCore({
-    dataDir: tmp.dir,
-    resourcesDir: path.join(ROOT, 'resources'),
-    drivers: ['sim'],
-    simulate: 0,
-    simSpeed: Number.POSITIVE_INFINITY,
-    simFailRate: 0,
-    simSeed: 5,
-    blueprintFiles: [],
-    version: 'test',
-    logger: silentLogger,
-    // These devices run unattended, as a script's do (CONTRACT.md): no technician signs in.
-    signInPolicy: 'run',
-    ...over,
-  });
-  // No label printer on a test bench: the print-label step records that printing is off.
-  core.store.setSetting('label_auto_print', 'false');
-  open.push(core);
-  return core;
+function station(over: Partial<StationConfig> = {}): Promise<StationCore> {
+  // These devices run unattended, as a script's do (CONTRACT.md): no technician signs in.
+  return cores.open({ signInPolicy: 'run', ...over });
 }
 
 async function restart(core: StationCore, over: Partial<StationConfig> = {}): Promise<StationCore> {
-  await core.close();
-  open = open.filter((c) => c !== core);
+  await cores.close(core);
   return station(over);
 }
 
@@ -160,10 +129,9 @@ describe('StationCore', () => {
 
   it('a run the database holds as queued (the station stopped right after creating it) starts at boot', async () => {
     let core = await station();
-    await core.close();
-    open = [];
+    await cores.close(core);
     // What a crash between creating a run and starting it leaves behind.
-    const store = new StationStore(path.join(tmp.dir, 'station.db'));
+    const store = new StationStore(path.join(cores.dir(), 'station.db'));
     const now = new Date().toISOString();
     const serial = 'DMPQUEUED0001';
     store.saveSimDevice({

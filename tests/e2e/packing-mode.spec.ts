@@ -93,4 +93,11 @@ test('a device in another unit is refused with a way out: take it out there (wit
   await expect(panel.getByTestId('unit-count')).toHaveText('1 device');
   await expect(panel.getByTestId('unit-items').locator('li')).toHaveCount(1);
   await expect(panel.getByTestId('unit-items')).toContainText(a!);
+
+  // Another unit's label while packing: that unit is packed now, and the next device goes there.
+  await scan(page, first.id);
+  await expect(panel.getByTestId('unit-id')).toHaveText(first.id);
+  await scan(page, c!);
+  await expect(panel.getByTestId('pack-result')).toHaveText(`${c} is in unit ${first.id}.`);
+  expect(await station.api('GET', `units/${first.id}`)).toMatchObject({ unit: { count: 2 } });
 });

@@ -17,6 +17,11 @@ export interface StationOptions {
   args?: string[];
   /** Extra environment, e.g. BENCHLINE_TEST_USB=1 for the loopback USB test source. */
   env?: Record<string, string>;
+  /**
+   * --sign-in-policy: `run` (the default here: these tests drive devices unattended, as a script
+   * does) or `wait`, the product's default, where devices wait until a technician signs in.
+   */
+  signInPolicy?: 'wait' | 'run';
 }
 
 /** A headless station started for one test: fresh data dir, a free port, killed afterwards. */
@@ -48,6 +53,8 @@ export class Station {
       String(this.opts.simSpeed),
       '--sim-seed',
       '7',
+      '--sign-in-policy',
+      this.opts.signInPolicy ?? 'run',
     ];
     if (this.opts.drivers) args.push('--drivers', this.opts.drivers);
     args.push(...(this.opts.args ?? []));

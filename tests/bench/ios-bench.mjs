@@ -21,6 +21,8 @@
 //                                    start -> end in the shift log's events) / wall_s; target >= 0.9
 //   rss_peak_mb                      the station process's peak RSS while the devices ran
 //   lag_p99_ms                       event-loop delay p99 in the station (monitorEventLoopDelay); target < 20
+//   lag_p99_idle_process_ms          the same of an idle Node process on this machine meanwhile: the
+//                                    share of the lag that is the machine's (other load), not the station's
 //   upload_mb_s                      AFC uploads: all uploaded bytes over the time any upload ran
 //   upload_per_device_mb_s           median of each upload's own rate (the driver's last progress report)
 //   loopback_mb_s                    a raw copy of the same bytes through a unix socket to another process
@@ -68,6 +70,7 @@ await import('./fixture-hooks.mjs');
 const { buildIosLibrary, importIosLibrary } = await import('../fixtures/ios-library.ts');
 const { openStationCore } = await import(path.join(DIST, 'station', 'start-station.js'));
 const { DeviceRegistry } = await import(path.join(DIST, 'station', 'device-registry.js'));
+const { LaneScheduler } = await import(path.join(DIST, 'pipeline', 'lanes.js'));
 const { silentLogger } = await import(path.join(DIST, 'logging', 'logger.js'));
 
 const base = args.dir ? path.resolve(args.dir) : os.tmpdir();
@@ -128,9 +131,40 @@ DeviceRegistry.prototype.executeStep = function (serial, ctx) {
   return executeStep.call(this, serial, { ...ctx, progress });
 };
 
+// How long heavy steps wait for their lanes (request -> grant), per serial: the gaps lanes make.
+const laneWaits = new Map();
+let heavyNow = 0;
+let heavyPeak = 0;
+const request = LaneScheduler.prototype.request;
+LaneScheduler.prototype.request = function (runId, lanes, queuedAt, granted) {
+  const asked = performance.now();
+  return request.call(this, runId, lanes, queuedAt, () => {
+    laneWaits.set(runId, (laneWaits.get(runId) ?? 0) + (performance.now() - asked) / 1000);
+    heavyPeak = Math.max(heavyPeak, ++heavyNow);
+    granted();
+  });
+};
+const release = LaneScheduler.prototype.release;
+LaneScheduler.prototype.release = function (runId) {
+  if (this.held.has(runId)) heavyNow--;
+  return release.call(this, runId);
+};
+
+// The machine's own share of the lag: an idle Node process measuring its event loop meanwhile.
+const idle = spawn(
+  process.execPath,
+  [
+    '-e',
+    `const h = require('node:perf_hooks').monitorEventLoopDelay({ resolution: 10 }); h.enable();
+     process.on('message', () => { h.disable(); process.send(h.percentile(99) / 1e6); });`,
+  ],
+  { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
+);
+
 const lag = monitorEventLoopDelay({ resolution: 10 });
-let peakRss = process.memoryUsage.rss();
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
+const rssBefore = process.memoryUsage.rss();
+let peakRss = rssBefore;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 250);
 const cpu0 = process.cpuUsage();
 const emulatorCpu0 = cpuSecondsOf(emulator.pid);
 lag.enable();
@@ -178,6 +212,11 @@ const deadline = setTimeout(
 await finished;
 clearTimeout(deadline);
 lag.disable();
+const idleLagP99 = await new Promise((resolve) => {
+  idle.once('message', resolve);
+  idle.send('stop');
+});
+idle.kill();
 clearInterval(sampler);
 const stationCpu = cpuSeconds(cpu0);
 const emulatorCpu = cpuSecondsOf(emulator.pid) - emulatorCpu0;
@@ -201,6 +240,17 @@ const wallSeconds = (end - start) / 1000;
 const slowest = [...stepTime.entries()].sort((a, b) => b[1].total - a[1].total)[0];
 const idealSeconds = slowest[1].total;
 const byStep = stepBreakdown(stepTime);
+const gaps = runs.map((r) => {
+  const span = (Date.parse(r.finished_at) - Date.parse(r.started_at)) / 1000;
+  return {
+    serial: r.serial,
+    late: (Date.parse(r.started_at) - start) / 1000,
+    span,
+    lane: laneWaits.get(r.id) ?? 0,
+    other: span - stepTime.get(r.serial).total - (laneWaits.get(r.id) ?? 0),
+  };
+});
+const slowestGap = gaps.find((g) => g.serial === slowest[0]);
 await shutdown();
 
 // ---- 5. uploads against a raw loopback copy of the same bytes -----------------------------------
@@ -226,6 +276,7 @@ const result = {
   ideal_ratio: round(idealSeconds / wallSeconds, 3),
   rss_peak_mb: round(peakRss / 1024 / 1024, 1),
   lag_p99_ms: round(lag.percentile(99) / 1e6, 1),
+  lag_p99_idle_process_ms: round(idleLagP99, 1),
   upload_mb_s: round(uploadSpan > 0 ? uploadedBytes / uploadSpan / 1e6 : 0, 1),
   upload_per_device_mb_s: round((perUpload[Math.floor(perUpload.length / 2)] ?? 0) / 1e6, 1),
   loopback_mb_s: round(loopback.bytes / loopback.seconds / 1e6, 1),
@@ -234,12 +285,20 @@ log(
   `${N} iPads through school-ipad at speed ${SPEED}: wall ${wallSeconds.toFixed(2)} s (station boot ${bootSeconds.toFixed(2)} s before it), ` +
     `slowest device ${slowest[0]} ${idealSeconds.toFixed(2)} s of its own steps; step time per device min ${Math.min(...[...stepTime.values()].map((s) => s.total)).toFixed(2)} s`,
 );
-log(`where the slowest device's time went: ${formatSteps(slowest[1].steps)}; gaps (lanes, between steps) ${(wallSeconds - idealSeconds).toFixed(2)} s`);
+log(
+  `where the slowest device's time went: ${formatSteps(slowest[1].steps)}; started ${slowestGap.late.toFixed(2)} s after the first, ` +
+    `waited ${slowestGap.lane.toFixed(2)} s for lanes, ${slowestGap.other.toFixed(2)} s between steps`,
+);
+log(
+  `all devices: started within ${Math.max(...gaps.map((g) => g.late)).toFixed(2)} s of the first; lane waits mean ${mean(gaps.map((g) => g.lane)).toFixed(2)} s, ` +
+    `max ${Math.max(...gaps.map((g) => g.lane)).toFixed(2)} s; between steps mean ${mean(gaps.map((g) => g.other)).toFixed(2)} s; at most ${heavyPeak} heavy steps at once`,
+);
 log(`mean step time over all devices: ${formatSteps(byStep)}`);
 log(
   `CPU: station ${stationCpu.toFixed(2)} s (${((100 * stationCpu) / wallSeconds).toFixed(0)} % of one core), emulator ${emulatorCpu.toFixed(2)} s; ` +
-    `lag p50 ${(lag.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms, max ${(lag.max / 1e6).toFixed(1)} ms; ` +
-    `load ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs`,
+    `lag p50 ${(lag.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms, max ${(lag.max / 1e6).toFixed(1)} ms ` +
+    `(an idle process on this machine meanwhile: p99 ${idleLagP99.toFixed(1)} ms); ` +
+    `load ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs; RSS ${(rssBefore / 1024 / 1024).toFixed(0)} MB before the station opened`,
 );
 log(
   `uploads: ${done.length} of ${(uploadedBytes / 1e6).toFixed(0)} MB in ${uploadSpan.toFixed(2)} s of upload time; per upload min ${(perUpload[0] / 1e6).toFixed(1)}, ` +
@@ -303,6 +362,10 @@ function stepBreakdown(stepTimes) {
   const sums = new Map();
   for (const { steps } of stepTimes.values()) for (const [step, s] of steps) sums.set(step, (sums.get(step) ?? 0) + s);
   return new Map([...sums].map(([step, s]) => [step, s / stepTimes.size]));
+}
+
+function mean(values) {
+  return values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
 }
 
 function formatSteps(steps) {

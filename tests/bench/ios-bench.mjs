@@ -71,6 +71,7 @@ const { buildIosLibrary, importIosLibrary } = await import('../fixtures/ios-libr
 const { openStationCore } = await import(path.join(DIST, 'station', 'start-station.js'));
 const { DeviceRegistry } = await import(path.join(DIST, 'station', 'device-registry.js'));
 const { LaneScheduler } = await import(path.join(DIST, 'pipeline', 'lanes.js'));
+const { StationStore } = await import(path.join(DIST, 'store', 'station-store.js'));
 const { silentLogger } = await import(path.join(DIST, 'logging', 'logger.js'));
 
 const base = args.dir ? path.resolve(args.dir) : os.tmpdir();
@@ -148,6 +149,18 @@ const release = LaneScheduler.prototype.release;
 LaneScheduler.prototype.release = function (runId) {
   if (this.held.has(runId)) heavyNow--;
   return release.call(this, runId);
+};
+
+// How long each committed transition holds the event loop (SQLite, synchronous = FULL: an fsync each).
+const commits = [];
+const commitTransition = StationStore.prototype.commitTransition;
+StationStore.prototype.commitTransition = function (...a) {
+  const t = performance.now();
+  try {
+    return commitTransition.apply(this, a);
+  } finally {
+    commits.push(performance.now() - t);
+  }
 };
 
 // The machine's own share of the lag: an idle Node process measuring its event loop meanwhile.
@@ -300,6 +313,11 @@ log(
     `(an idle process on this machine meanwhile: p99 ${idleLagP99.toFixed(1)} ms); ` +
     `load ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs; RSS ${(rssBefore / 1024 / 1024).toFixed(0)} MB before the station opened`,
 );
+commits.sort((a, b) => a - b);
+log(
+  `committed transitions: ${commits.length}, each holding the event loop p50 ${pct(commits, 50).toFixed(1)} ms, p99 ${pct(commits, 99).toFixed(1)} ms, ` +
+    `max ${(commits.at(-1) ?? 0).toFixed(1)} ms, ${(commits.reduce((a, b) => a + b, 0) / 1000).toFixed(2)} s in all; lag p90 ${(lag.percentile(90) / 1e6).toFixed(1)} ms, p95 ${(lag.percentile(95) / 1e6).toFixed(1)} ms`,
+);
 log(
   `uploads: ${done.length} of ${(uploadedBytes / 1e6).toFixed(0)} MB in ${uploadSpan.toFixed(2)} s of upload time; per upload min ${(perUpload[0] / 1e6).toFixed(1)}, ` +
     `median ${(perUpload[Math.floor(perUpload.length / 2)] / 1e6).toFixed(1)}, max ${(perUpload.at(-1) / 1e6).toFixed(1)} MB/s; ` +
@@ -362,6 +380,11 @@ function stepBreakdown(stepTimes) {
   const sums = new Map();
   for (const { steps } of stepTimes.values()) for (const [step, s] of steps) sums.set(step, (sums.get(step) ?? 0) + s);
   return new Map([...sums].map(([step, s]) => [step, s / stepTimes.size]));
+}
+
+/** The p-th percentile of sorted values. */
+function pct(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
 function mean(values) {

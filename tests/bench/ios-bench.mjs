@@ -6,7 +6,8 @@
 //   node tests/bench/ios-bench.mjs [--devices 64] [--speed 50] [--app-mb 4] [--lane-cap heavy=10,driver=25]
 //                                  [--dir DIR] [--keep] [--check]
 //
-// Who runs where, so that the figures are the station's: the emulated usbmuxd, its iPads and the
+// Who runs where, so that the figures are the station's: the library and identity are set up by
+// ios-bench-floor.mjs in a process of its own; the emulated usbmuxd, its iPads and the
 // activation stub run in their own process (tests/emulators/ios/run-ios-emulator.ts); the station
 // core runs in this process (openStationCore from dist/, as `benchline station` opens it, without
 // the HTTP server nobody calls here), so its event loop and memory are measured from inside, and
@@ -27,18 +28,17 @@
 //   upload_per_device_mb_s           median of each upload's own rate (the driver's last progress report)
 //   loopback_mb_s                    a raw copy of the same bytes through a unix socket to another process
 // Details go to stderr. --check exits 1 when a target is missed.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DIST = path.join(ROOT, 'dist', 'main');
-const CLI = path.join(ROOT, 'main', 'bin', 'benchline.mjs');
 const EMULATOR = path.join(ROOT, 'tests', 'emulators', 'ios', 'run-ios-emulator.ts');
 const TARGETS = { idealRatio: 0.9, lagP99Ms: 20 };
 const log = (msg) => process.stderr.write(`ios-bench: ${msg}\n`);
@@ -66,8 +66,6 @@ if (!Number.isInteger(N) || N < 1 || N > 1024) fail(`--devices must be a whole n
 if (!Number.isFinite(SPEED) || SPEED <= 0) fail(`--speed must be a positive number, got "${args.speed}"`);
 if (!Number.isFinite(APP_BYTES) || APP_BYTES < 1) fail(`--app-mb must be a positive number, got "${args['app-mb']}"`);
 
-await import('./fixture-hooks.mjs');
-const { buildIosLibrary, importIosLibrary } = await import('../fixtures/ios-library.ts');
 const { openStationCore } = await import(path.join(DIST, 'station', 'start-station.js'));
 const { DeviceRegistry } = await import(path.join(DIST, 'station', 'device-registry.js'));
 const { LaneScheduler } = await import(path.join(DIST, 'pipeline', 'lanes.js'));
@@ -83,11 +81,17 @@ fs.mkdirSync(work);
 
 // ---- 1. the station's data dir: the example library and the supervision identity -----------------
 
-const library = await buildIosLibrary(work, { appBytes: APP_BYTES });
-const items = await importIosLibrary(dataDir, library.files);
-execFileSync(process.execPath, [CLI, 'secrets', 'create-identity', 'supervision-identity', '--org', 'Schulträger', '--data-dir', dataDir], { stdio: 'pipe' });
-const ipas = items.filter((i) => i.kind === 'ipa');
-log(`library: ${ipas.length} apps of ${(APP_BYTES / 1e6).toFixed(1)} MB, ${items.length - ipas.length} profiles; data in ${dir}`);
+const floor = JSON.parse(
+  execFileSync(
+    process.execPath,
+    [path.join(ROOT, 'tests', 'bench', 'ios-bench-floor.mjs'), '--data-dir', dataDir, '--work', work, '--app-bytes', String(APP_BYTES)],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  ),
+);
+log(`library: ${floor.ipas.length} apps of ${(APP_BYTES / 1e6).toFixed(1)} MB, 3 profiles, the supervision identity; data in ${dir}`);
 
 // ---- 2. the emulated iPads in their own process -----------------------------------------------
 
@@ -174,10 +178,26 @@ const idle = spawn(
   { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
 );
 
+// Garbage-collection pauses in the station (each holds the event loop).
+const gcPauses = [];
+const gcObserver = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gcPauses.push(entry.duration);
+    if (entry.duration > 50) log(`long GC pause: ${entry.duration.toFixed(0)} ms, kind ${entry.detail?.kind}, ${JSON.stringify(memoryMb())}`);
+  }
+});
+gcObserver.observe({ entryTypes: ['gc'] });
+
 const lag = monitorEventLoopDelay({ resolution: 10 });
 const rssBefore = process.memoryUsage.rss();
 let peakRss = rssBefore;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 250);
+let atPeak = memoryMb();
+const sampler = setInterval(() => {
+  const rss = process.memoryUsage.rss();
+  if (rss <= peakRss) return;
+  peakRss = rss;
+  atPeak = memoryMb();
+}, 250);
 const cpu0 = process.cpuUsage();
 const emulatorCpu0 = cpuSecondsOf(emulator.pid);
 lag.enable();
@@ -225,6 +245,7 @@ const deadline = setTimeout(
 await finished;
 clearTimeout(deadline);
 lag.disable();
+gcObserver.disconnect();
 const idleLagP99 = await new Promise((resolve) => {
   idle.once('message', resolve);
   idle.send('stop');
@@ -272,10 +293,7 @@ const done = [...uploads.values()].filter((u) => u.bytes === u.total && u.total 
 const uploadedBytes = done.reduce((sum, u) => sum + u.total, 0);
 const uploadSpan = unionSeconds(done.map((u) => [u.firstAt, u.lastAt]));
 const perUpload = done.map((u) => u.rate).sort((a, b) => a - b);
-const loopback = await loopbackCopy(
-  library.files.filter((f) => f.path.endsWith('.ipa')).map((f) => f.path),
-  uploadedBytes,
-);
+const loopback = await loopbackCopy(floor.ipas, uploadedBytes);
 
 // ---- 6. report -------------------------------------------------------------------------------
 
@@ -311,9 +329,14 @@ log(
   `CPU: station ${stationCpu.toFixed(2)} s (${((100 * stationCpu) / wallSeconds).toFixed(0)} % of one core), emulator ${emulatorCpu.toFixed(2)} s; ` +
     `lag p50 ${(lag.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms, max ${(lag.max / 1e6).toFixed(1)} ms ` +
     `(an idle process on this machine meanwhile: p99 ${idleLagP99.toFixed(1)} ms); ` +
-    `load ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs; RSS ${(rssBefore / 1024 / 1024).toFixed(0)} MB before the station opened`,
+    `load ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs; RSS ${(rssBefore / 1024 / 1024).toFixed(0)} MB before the station opened, at its peak (MB) ${JSON.stringify(atPeak)}`,
 );
 commits.sort((a, b) => a - b);
+gcPauses.sort((a, b) => a - b);
+log(
+  `garbage collection: ${gcPauses.length} pauses, p50 ${pct(gcPauses, 50).toFixed(1)} ms, p99 ${pct(gcPauses, 99).toFixed(1)} ms, max ${(gcPauses.at(-1) ?? 0).toFixed(1)} ms, ` +
+    `${(gcPauses.reduce((a, b) => a + b, 0) / 1000).toFixed(2)} s in all`,
+);
 log(
   `committed transitions: ${commits.length}, each holding the event loop p50 ${pct(commits, 50).toFixed(1)} ms, p99 ${pct(commits, 99).toFixed(1)} ms, ` +
     `max ${(commits.at(-1) ?? 0).toFixed(1)} ms, ${(commits.reduce((a, b) => a + b, 0) / 1000).toFixed(2)} s in all; lag p90 ${(lag.percentile(90) / 1e6).toFixed(1)} ms, p95 ${(lag.percentile(95) / 1e6).toFixed(1)} ms`,
@@ -380,6 +403,11 @@ function stepBreakdown(stepTimes) {
   const sums = new Map();
   for (const { steps } of stepTimes.values()) for (const [step, s] of steps) sums.set(step, (sums.get(step) ?? 0) + s);
   return new Map([...sums].map(([step, s]) => [step, s / stepTimes.size]));
+}
+
+/** The process's memory in MB, by kind. */
+function memoryMb() {
+  return Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / 1024 / 1024)]));
 }
 
 /** The p-th percentile of sorted values. */

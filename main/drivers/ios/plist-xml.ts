@@ -81,6 +81,14 @@ class Reader {
     return [match[1]!, match[2] === '/'];
   }
 
+  /** Consumes "</name>" (after space) when it comes next. */
+  private closes(name: string): boolean {
+    this.skipSpaceAndComments();
+    if (!this.text.startsWith(`</${name}>`, this.pos)) return false;
+    this.pos += name.length + 3;
+    return true;
+  }
+
   /** The text up to "</name>", consumed; NOT_SIMPLE when other markup comes first. */
   private textUntil(name: string): string | typeof NOT_SIMPLE {
     const close = `</${name}>`;
@@ -103,8 +111,7 @@ class Reader {
         return empty ? [] : this.array();
       case 'true':
       case 'false':
-        if (!empty && !this.text.startsWith(`</${name}>`, this.pos)) return NOT_SIMPLE;
-        if (!empty) this.pos += name.length + 3;
+        if (!empty && !this.closes(name)) return NOT_SIMPLE;
         return name === 'true';
       case 'string':
       case 'integer':
@@ -122,11 +129,7 @@ class Reader {
   private dict(): Value | typeof NOT_SIMPLE {
     const out: { [key: string]: Value } = {};
     for (;;) {
-      this.skipSpaceAndComments();
-      if (this.text.startsWith('</dict>', this.pos)) {
-        this.pos += 7;
-        return out;
-      }
+      if (this.closes('dict')) return out;
       const tag = this.tag();
       if (!tag || tag[0] !== 'key') return NOT_SIMPLE;
       const key = tag[1] ? '' : this.textUntil('key');
@@ -140,11 +143,7 @@ class Reader {
   private array(): Value | typeof NOT_SIMPLE {
     const out: Value[] = [];
     for (;;) {
-      this.skipSpaceAndComments();
-      if (this.text.startsWith('</array>', this.pos)) {
-        this.pos += 8;
-        return out;
-      }
+      if (this.closes('array')) return out;
       const value = this.value();
       if (value === NOT_SIMPLE) return NOT_SIMPLE;
       out.push(value);

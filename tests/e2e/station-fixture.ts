@@ -22,6 +22,8 @@ export interface StationOptions {
    * does) or `wait`, the product's default, where devices wait until a technician signs in.
    */
   signInPolicy?: 'wait' | 'run';
+  /** A data dir the test prepared (library, secrets) instead of a fresh one; the test removes it. */
+  dataDir?: string;
 }
 
 /** A headless station started for one test: fresh data dir, a free port, killed afterwards. */
@@ -127,14 +129,14 @@ export class Station {
 export const test = base.extend<{ stationOptions: StationOptions; station: Station }>({
   stationOptions: [{ simSpeed: 300, simulate: 0 }, { option: true }],
   station: async ({ stationOptions }, use) => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'benchline-e2e-'));
+    const dataDir = stationOptions.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'benchline-e2e-'));
     const station = new Station(dataDir, stationOptions);
     try {
       await station.start();
       await use(station);
     } finally {
       await station.stop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (!stationOptions.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     }
   },
 });

@@ -68,6 +68,7 @@ export function startProbes({ DeviceRegistry, LaneScheduler, StationStore }) {
     ],
     { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
   );
+  process.on('exit', () => idle.kill());
 
   // Garbage-collection pauses in the station (each holds the event loop).
   const gcPauses = [];

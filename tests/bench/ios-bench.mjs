@@ -100,6 +100,10 @@ const emulator = spawn(
   [EMULATOR, '--listen', path.join(dir, 'usbmuxd'), '--devices', String(N), '--speed', String(SPEED), '--activation-stub', '--mix', 'rollout'],
   { stdio: ['ignore', 'pipe', 'pipe'] },
 );
+// Whatever ends this process (a failure included) ends the emulator with it.
+process.on('exit', () => {
+  if (emulator.exitCode === null) emulator.kill('SIGKILL');
+});
 emulator.stderr.setEncoding('utf8');
 emulator.stderr.on('data', (chunk) => process.stderr.write(`[emulator] ${chunk}`));
 const ready = await new Promise((resolve, reject) => {

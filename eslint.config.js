@@ -17,7 +17,7 @@ export default tseslint.config(
       parserOptions: {
         // Each file is checked with the tsconfig that owns it (shared/, main/, renderer/, tests/);
         // the few config files no tsconfig includes get a default project.
-        projectService: { allowDefaultProject: ['renderer/vite.config.ts', 'main/electron/vite.preload.config.mts'] },
+        projectService: { allowDefaultProject: ['renderer/vite.config.ts', 'main/electron/vite.preload.config.mts', 'main/bin/start-checks.d.mts'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AppError } from '../../shared/contract/errors.js';
 import { formatMessage } from '../../shared/messages/format.js';
 import type { Message } from '../../shared/messages/catalogue.js';
 import { resolveDrivers, type DriverBuildContext } from '../../main/drivers/registry.js';

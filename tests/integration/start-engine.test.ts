@@ -23,7 +23,8 @@ const other = otherNodeVersion();
 if (!other) process.stdout.write(`skipping the wrong-Node checks: ${OTHER_NODE} is missing or is Node 22 itself, so no other Node to try them with.\n`);
 
 describe.skipIf(!other)(`npm start and npm ci on Node ${other ?? '(none)'}`, () => {
-  const env = { ...process.env, PATH: `${path.dirname(OTHER_NODE)}:/bin` };
+  // A newcomer's shell: none of the npm_config_* settings that `npm test` (or .ci/run) hands its children, such as a log level.
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k))), PATH: `${path.dirname(OTHER_NODE)}:/bin` };
 
   it('npm start says Node 22 is needed and builds nothing', () => {
     const r = spawnSync(OTHER_NODE, ['main/bin/start.mjs'], { cwd: REPO, env, encoding: 'utf8', timeout: 30_000 });

@@ -355,7 +355,7 @@ describe('the iPad steps of the real driver', () => {
 });
 
 describe('the Android tablet steps of the real driver', () => {
-  const android = profiles.platforms.android!;
+  const android = profiles.platforms.android;
 
   it('the profile times every step android-tablet takes (its baseline included)', () => {
     const blueprint = loadBlueprint(path.join(RESOURCES, 'blueprints', 'android-tablet.yaml'), [path.join(RESOURCES, 'blueprints', 'baselines')]);

@@ -46,3 +46,13 @@ export function slotPosition(label: string, perHub = DEFAULT_SLOTS_PER_HUB): num
   if (!parts || parts.number < 1 || parts.number > perHub) return null;
   return parts.hubIndex * perHub + parts.number - 1;
 }
+
+/** Slot labels in the physical order of the hubs ("A2" before "A10" before "B1"); other labels after them, alphabetically. */
+export function compareSlotLabels(a: string | null, b: string | null): number {
+  const pa = parseSlotLabel(a);
+  const pb = parseSlotLabel(b);
+  if (pa && pb) return pa.hubIndex - pb.hubIndex || pa.number - pb.number;
+  if (pa) return -1;
+  if (pb) return 1;
+  return (a ?? '\uffff').localeCompare(b ?? '\uffff');
+}

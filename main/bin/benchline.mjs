@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // The `benchline` command: checks the Node version and the build, then runs the compiled CLI.
 import { existsSync } from 'node:fs';
+import { nodeVersionProblem } from './start-checks.mjs';
 
-const major = Number(process.versions.node.split('.')[0]);
-if (major < 22) {
-  process.stderr.write(`benchline: needs Node 22 (found ${process.version}); see README "What you need".\n`);
+const problem = nodeVersionProblem();
+if (problem) {
+  process.stderr.write(`benchline: ${problem}\n`);
   process.exit(1);
 }
 const entry = new URL('../../dist/main/cli/index.js', import.meta.url);

@@ -1,7 +1,7 @@
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
-import { SHIFT_LOG_COLUMNS, type CsvDialect, type ShiftLogRun } from './shift-log.js';
+import { SHIFT_LOG_COLUMNS, type CsvDialect, type ShiftLogColumn, type ShiftLogRun } from './shift-log.js';
 
 export interface CsvDialectSpec {
   delimiter: string;
@@ -65,7 +65,40 @@ function* runRows(runs: Iterable<ShiftLogRun>): Generator<CsvValue[]> {
   for (const run of runs) yield SHIFT_LOG_COLUMNS.map((c) => run[c]);
 }
 
-/** Streams the runs as CSV into `out` (and ends it), in the contract's column order. */
+/**
+ * The shift log's column titles in the excel-de dialect: a person opens that file in German Excel
+ * and reads the titles. Same columns in the same order; scripts read the plain CSV, whose titles
+ * are the contract's (CONTRACT.md).
+ */
+export const EXCEL_DE_TITLES: Readonly<Record<ShiftLogColumn, string>> = {
+  run_id: 'Lauf-ID',
+  station: 'Station',
+  shift_id: 'Schicht',
+  slot: 'Steckplatz',
+  serial: 'Seriennummer',
+  family: 'Gerätefamilie',
+  model: 'Modell',
+  os_version: 'Betriebssystem',
+  customer: 'Kunde',
+  school: 'Schule',
+  order_id: 'Auftrag',
+  blueprint: 'Vorlage',
+  blueprint_version: 'Vorlagenversion',
+  operator: 'Techniker:in',
+  started_at: 'Beginn',
+  finished_at: 'Ende',
+  duration_s: 'Dauer (s)',
+  result: 'Ergebnis',
+  failed_step: 'Fehlgeschlagener Schritt',
+  error: 'Fehler',
+  attempts: 'Versuche',
+  device_name: 'Gerätename',
+  asset_tag: 'Inventarnummer',
+  unit_id: 'Einheit',
+};
+
+/** Streams the runs as CSV into `out` (and ends it), in the contract's column order; excel-de titles them in German. */
 export async function writeShiftCsv(runs: Iterable<ShiftLogRun>, out: Writable, dialect: CsvDialect): Promise<void> {
-  await writeCsv(SHIFT_LOG_COLUMNS, runRows(runs), out, dialect);
+  const titles = dialect === 'excel-de' ? SHIFT_LOG_COLUMNS.map((c) => EXCEL_DE_TITLES[c]) : SHIFT_LOG_COLUMNS;
+  await writeCsv(titles, runRows(runs), out, dialect);
 }

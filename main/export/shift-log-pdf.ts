@@ -32,7 +32,7 @@ const TEXT = {
     carriedOut: 'An die nächste Schicht übergeben',
     carriedIn: 'Von der vorigen Schicht übernommen',
     page: 'Seite',
-    cols: ['Platz', 'Seriennr.', 'Modell', 'Schule', 'Auftrag', 'Gerätename', 'Ergebnis', 'Dauer s', 'Vers.', 'Fehler'],
+    cols: ['Platz', 'Seriennr.', 'Modell', 'Schule', 'Auftrag', 'Gerätename', 'Techniker:in', 'Ergebnis', 'Dauer s', 'Vers.', 'Fehler'],
   },
   en: {
     title: 'Shift log',
@@ -60,13 +60,20 @@ const TEXT = {
     carriedOut: 'Handed over to the next shift',
     carriedIn: 'Taken over from the previous shift',
     page: 'Page',
-    cols: ['Slot', 'Serial', 'Model', 'School', 'Order', 'Device name', 'Result', 'Time s', 'Att.', 'Error'],
+    cols: ['Slot', 'Serial', 'Model', 'School', 'Order', 'Device name', 'Technician', 'Result', 'Time s', 'Att.', 'Error'],
   },
 } as const;
 
 const PAGE = { width: 841.89, height: 595.28, margin: 36 };
-const COL_WIDTHS = [34, 84, 86, 100, 64, 100, 64, 44, 30, 167];
+/** The run table's columns, together the page's width between the margins (769.89 pt). */
+const COL_WIDTHS = [30, 72, 76, 92, 56, 70, 72, 54, 36, 26, 185];
+/** A row of one line; a cell that needs more lines wraps within its column and the row grows (nothing is cut). */
 const ROW_H = 11;
+const CELL_PAD = 3;
+/** The failure table right of the chart: step and cause columns, then the count, ending at the right margin. */
+const FAILURE_COLS = [90, 200] as const;
+const FAILURE_COUNT_X = 295;
+const FAILURE_COUNT_W = 34;
 
 type Doc = InstanceType<typeof PDFDocument>;
 
@@ -80,10 +87,27 @@ function fmtNumber(n: number, locale: PdfLocale, digits = 1): string {
   return n.toLocaleString(locale === 'de' ? 'de-DE' : 'en-GB', { maximumFractionDigits: digits });
 }
 
-/** Cuts a text to what fits a column at the table's font size (Helvetica averages ~0.5 em). */
-function fit(text: string, width: number, size: number): string {
-  const max = Math.max(1, Math.floor(width / (size * 0.5)));
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+/**
+ * A row of cells, each wrapped within its column (a word longer than the column breaks inside it),
+ * drawn at y; answers the row's height. Nothing is cut off: a long school name or error takes lines.
+ */
+function drawRow(doc: Doc, cells: readonly string[], widths: readonly number[], x0: number, y: number, height = rowHeight(doc, cells, widths)): number {
+  let x = x0;
+  cells.forEach((c, i) => {
+    doc.text(c, x, y, { width: widths[i]! - CELL_PAD, lineGap: 0 });
+    x += widths[i]!;
+  });
+  return height;
+}
+
+function rowHeight(doc: Doc, cells: readonly string[], widths: readonly number[]): number {
+  let h = ROW_H;
+  cells.forEach((c, i) => {
+    const width = widths[i]! - CELL_PAD;
+    // Most cells fit one line: measuring the width is cheaper than laying the text out.
+    if (c && doc.widthOfString(c) > width) h = Math.max(h, doc.heightOfString(c, { width, lineGap: 0 }) + 2);
+  });
+  return h;
 }
 
 function resultText(r: ShiftLogRun['result'], t: (typeof TEXT)[PdfLocale]): string {
@@ -120,21 +144,17 @@ function drawChart(doc: Doc, summary: ShiftLogSummary, x: number, y: number, w: 
 }
 
 function tableHeader(doc: Doc, t: (typeof TEXT)[PdfLocale], y: number): number {
-  let x = PAGE.margin;
   doc.font('Helvetica-Bold').fontSize(7).fillColor('#000');
-  t.cols.forEach((c, i) => {
-    doc.text(c, x, y, { width: COL_WIDTHS[i]!, lineBreak: false });
-    x += COL_WIDTHS[i]!;
-  });
+  const h = drawRow(doc, t.cols, COL_WIDTHS, PAGE.margin, y);
   doc
     .save()
     .lineWidth(0.5)
-    .moveTo(PAGE.margin, y + ROW_H - 2)
-    .lineTo(PAGE.width - PAGE.margin, y + ROW_H - 2)
+    .moveTo(PAGE.margin, y + h - 2)
+    .lineTo(PAGE.width - PAGE.margin, y + h - 2)
     .stroke()
     .restore();
   doc.font('Helvetica');
-  return y + ROW_H + 1;
+  return y + h + 1;
 }
 
 /**
@@ -181,7 +201,8 @@ export async function writeShiftPdf(source: ShiftLogSource, out: Writable, opts:
   doc.font('Helvetica-Bold').fontSize(18).text(`${t.title}`, PAGE.margin, PAGE.margin);
   doc.font('Helvetica').fontSize(10);
   const info: [string, string][] = [
-    [t.station, `${header.stationName} (${header.station})`],
+    // The station by the name people call it ("Bank 1"); its id is in the CSV/JSON for scripts.
+    [t.station, header.stationName],
     [t.shift, header.id],
     [t.opened, fmtTime(header.openedAt, tz, locale)],
     [t.closed, header.closedAt ? fmtTime(header.closedAt, tz, locale) : t.open],
@@ -231,15 +252,18 @@ export async function writeShiftPdf(source: ShiftLogSource, out: Writable, opts:
     doc
       .font('Helvetica-Bold')
       .text(t.step, tx, fy, { width: 90, lineBreak: false })
-      .text(t.reason, tx + 90, fy, { width: 240, lineBreak: false })
-      .text(t.count, tx + 330, fy, { width: 35, align: 'right', lineBreak: false });
+      .text(t.reason, tx + 90, fy, { width: FAILURE_COLS[1], lineBreak: false })
+      .text(t.count, tx + FAILURE_COUNT_X, fy, { width: FAILURE_COUNT_W, align: 'right', lineBreak: false });
     fy += 11;
     doc.font('Helvetica');
+    // As many causes as fit the page, each in full (wrapped); the rest are in the CSV/JSON.
     for (const f of failures.slice(0, 12)) {
-      doc.text(fit(f.step, 90, 8), tx, fy, { width: 90, lineBreak: false });
-      doc.text(fit(f.cause, 240, 8), tx + 90, fy, { width: 240, lineBreak: false });
-      doc.text(String(f.count), tx + 330, fy, { width: 35, align: 'right', lineBreak: false });
-      fy += 11;
+      const cells = [f.step, f.cause];
+      const h = rowHeight(doc, cells, FAILURE_COLS);
+      if (fy + h > PAGE.height - PAGE.margin - 20) break;
+      drawRow(doc, cells, FAILURE_COLS, tx, fy, h);
+      doc.text(String(f.count), tx + FAILURE_COUNT_X, fy, { width: FAILURE_COUNT_W, align: 'right', lineBreak: false });
+      fy += h;
     }
   }
   y = Math.max(y + 18 + 130 + 20, fy + 8);
@@ -284,10 +308,6 @@ export async function writeShiftPdf(source: ShiftLogSource, out: Writable, opts:
   doc.fontSize(7);
   for (const run of source.runs()) {
     any = true;
-    if (y > PAGE.height - PAGE.margin - ROW_H) {
-      y = await newPage();
-      doc.fontSize(7);
-    }
     const cells = [
       run.slot ?? '',
       run.serial,
@@ -295,18 +315,20 @@ export async function writeShiftPdf(source: ShiftLogSource, out: Writable, opts:
       run.school ?? '',
       run.order_id ?? '',
       run.device_name ?? '',
+      run.operator ?? '',
       resultText(run.result, t),
       run.duration_s === null ? '' : fmtNumber(run.duration_s, locale),
       String(run.attempts),
       words.runFailure(run),
     ];
-    let x = PAGE.margin;
+    doc.fontSize(7);
+    const height = rowHeight(doc, cells, COL_WIDTHS);
+    if (y + height > PAGE.height - PAGE.margin) {
+      y = await newPage();
+      doc.fontSize(7);
+    }
     doc.fillColor(run.result === 'failed' ? '#b00020' : '#000');
-    cells.forEach((c, i) => {
-      doc.text(fit(c, COL_WIDTHS[i]! - 3, 7), x, y, { width: COL_WIDTHS[i]!, lineBreak: false });
-      x += COL_WIDTHS[i]!;
-    });
-    y += ROW_H;
+    y += drawRow(doc, cells, COL_WIDTHS, PAGE.margin, y, height);
   }
   doc.fillColor('#000');
   if (!any) doc.fontSize(9).text(t.noRuns, PAGE.margin, y + 4);

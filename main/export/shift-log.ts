@@ -1,5 +1,6 @@
 import { isFinishedResult } from '../../shared/contract/run-state.js';
 import type { MessageLanguage } from '../../shared/messages/catalogue.js';
+import { finishedDevices, firstPassYield } from '../../shared/metrics.js';
 import type { ShiftLogWords } from './shift-log-words.js';
 
 /**
@@ -101,7 +102,7 @@ export interface ShiftLogSummary {
   failed: number;
   cancelled: number;
   unfinished: number;
-  /** Runs done without any retry, of all runs done. */
+  /** Devices done without any retry or technician action, of all finished (shared/metrics.ts). */
   firstPassYield: number | null;
   /** Devices done per hour of the shift; `hour` is the hour's start, ISO with offset. */
   perHour: { hour: string; done: number }[];
@@ -156,7 +157,7 @@ export function summarizeShift(
     failed,
     cancelled,
     unfinished: total - done - failed - cancelled,
-    firstPassYield: done > 0 ? firstPass / done : null,
+    firstPassYield: firstPassYield(firstPass, finishedDevices(byState)),
     perHour,
     failures,
   };

@@ -26,6 +26,7 @@ import { registerLibraryRoutes } from './library-routes.js';
 import { HubShiftLogSource } from './hub-shift-source.js';
 import type { HubStore } from './hub-store.js';
 import { LiveFeed, localChanges, postgresChanges } from './live-feed.js';
+import { expectedByTarget, floorTotals } from './dashboard/floor-figures.js';
 import { localTimeZone, startOfLocalDay } from '../shifts/zoned-time.js';
 
 /** The dashboard loads only its own files and talks only to its own origin. */
@@ -133,10 +134,27 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
 
   const dashboard = async (): Promise<Dashboard> => {
     const now = Date.now();
-    const stations = await store.stationTiles(now, { onlineWindowMs, stallMs });
+    const windows = { onlineWindowMs, stallMs };
+    const stations = await store.stationTiles(now, windows);
     const charts = await store.charts(now, localDayStart(now), stations);
     const orders = await store.orders(now);
-    return { serverTime: new Date(now).toISOString(), stallMinutes: stallMs / 60_000, dailyTarget: await store.dailyTarget(), stations, ...charts, orders };
+    const dailyTarget = await store.dailyTarget();
+    const targetHours = await store.targetHours();
+    const tz = localTimeZone();
+    const expected = (at: number) => (dailyTarget === null ? undefined : expectedByTarget(dailyTarget, targetHours, at, tz));
+    return {
+      serverTime: new Date(now).toISOString(),
+      stallMinutes: stallMs / 60_000,
+      dailyTarget,
+      stations,
+      ...charts,
+      cumulative: { ...charts.cumulative, points: charts.cumulative.points.map((p) => ({ ...p, expected: expected(Date.parse(p.at)) })) },
+      orders,
+      totals: floorTotals(stations),
+      stalledRuns: await store.stalledRuns(now, windows),
+      targetHours,
+      expectedByNow: expected(now) ?? null,
+    };
   };
   const changes = opts.listenUrl ? postgresChanges(opts.listenUrl, logger) : localChanges(store);
   const live = new LiveFeed(changes, dashboard, logger, opts.live?.minIntervalMs ?? 1000, opts.live?.refreshMs ?? 10_000);
@@ -260,12 +278,27 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
 
   app.get('/api/v1/dashboard', { config: apiLimit }, async () => dashboard());
 
-  app.put('/api/v1/target', { config: { ...apiLimit, access: 'admin' } }, async (req) => {
+  // The shift supervisor plans the day (issue 13): supervisors set the target, not only admins.
+  app.put('/api/v1/target', { config: apiLimit }, async (req) => {
     const body = parse(targetBodySchema, req.body, 'Target');
     await store.setSetting('daily_target', body.devices === null ? null : String(body.devices));
-    logger.log('info', `daily target set to ${body.devices ?? 'none'} by ${req.user?.username}`);
+    if (body.hours !== undefined) await store.setSetting('target_hours', body.hours);
+    logger.log('info', `daily target set to ${body.devices ?? 'none'}${body.hours ? ` over ${body.hours}` : ''} by ${req.user?.username}`);
     live.markDirty();
-    return { dailyTarget: body.devices };
+    return { dailyTarget: body.devices, targetHours: await store.targetHours() };
+  });
+
+  // Drill-down (issue 13): a station's slots, read-only, and the shifts its export buttons offer.
+  app.get<{ Params: { id: string } }>('/api/v1/stations/:id/slots', { config: apiLimit }, async (req) => {
+    const slots = await store.stationSlots(req.params.id, Date.now(), { onlineWindowMs, stallMs });
+    if (!slots) throw new AppError('not_found', message('hub.no-station', { stationId: req.params.id }));
+    return slots;
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/stations/:id/shifts', { config: apiLimit }, async (req) => {
+    const shifts = await store.stationShifts(req.params.id);
+    if (!shifts) throw new AppError('not_found', message('hub.no-station', { stationId: req.params.id }));
+    return shifts;
   });
 
   // A station's shift log, as the station's own GET /api/v1/shifts/{id}/export writes it.

@@ -11,6 +11,7 @@ import {
 import { causeWords, runFailureText, type ShiftLogWords } from '../export/shift-log-words.js';
 import { stepsOfRun, toShiftLogRun } from '../export/station-shift-source.js';
 import type { MessageLanguage } from '../../shared/messages/catalogue.js';
+import { isFirstPass } from '../../shared/metrics.js';
 import type { ShiftLogEventRow } from '../store/shift-log-store.js';
 import type { HubShiftLog } from './hub-store.js';
 
@@ -54,7 +55,14 @@ export class HubShiftLogSource implements ShiftLogSource {
     let firstPass = 0;
     for (const r of this.log.runs) {
       byState[r.state] = (byState[r.state] ?? 0) + 1;
-      if (r.state === 'done' && r.attempts_total === 1) firstPass += 1;
+      if (
+        isFirstPass(
+          r.state,
+          r.attempts_total,
+          (this.eventsByRun.get(r.id) ?? []).map((e) => e.kind),
+        )
+      )
+        firstPass += 1;
     }
     const failures = new Map<string, { step: string; reason: string; count: number }>();
     for (const e of this.log.events) {

@@ -1,6 +1,17 @@
 import path from 'node:path';
-import type { Dashboard, DeadLetter, IngestBody, StationTile, Summary, UserRole } from '../../shared/contract/hub-api.js';
+import type {
+  Dashboard,
+  DeadLetter,
+  IngestBody,
+  StalledRun,
+  StationShift,
+  StationSlots,
+  StationTile,
+  Summary,
+  UserRole,
+} from '../../shared/contract/hub-api.js';
 import { Sessions } from './auth/sessions.js';
+import { FloorQueries } from './dashboard/floor-queries.js';
 import { DashboardQueries, type DashboardData, type LiveWindows } from './dashboard/queries.js';
 import { migrateHub } from './db/migrations.js';
 import { openPostgres, openSqlite, type SqlDatabase } from './db/sql.js';
@@ -40,6 +51,7 @@ export class HubStore {
   private readonly writer: IngestWriter;
   private readonly sessions: Sessions;
   private readonly dashboard: DashboardQueries;
+  private readonly floor: FloorQueries;
   private readonly shiftLogs: ShiftLogQueries;
 
   private constructor(readonly db: SqlDatabase) {
@@ -50,6 +62,7 @@ export class HubStore {
     });
     this.sessions = new Sessions(db);
     this.dashboard = new DashboardQueries(db);
+    this.floor = new FloorQueries(db);
     this.shiftLogs = new ShiftLogQueries(db);
   }
 
@@ -93,6 +106,10 @@ export class HubStore {
 
   dailyTarget(): Promise<number | null> {
     return this.settings.dailyTarget();
+  }
+
+  targetHours(): Promise<string> {
+    return this.settings.targetHours();
   }
 
   registerStation(name: string, opts: { rotate?: boolean; now?: number } = {}): Promise<{ id: string; token: string; rotated: boolean }> {
@@ -153,6 +170,21 @@ export class HubStore {
 
   orders(now: number): Promise<Dashboard['orders']> {
     return this.dashboard.orders(now);
+  }
+
+  /** Runs waiting for a person that have not moved for the stall time, longest first. */
+  stalledRuns(now: number, opts: LiveWindows): Promise<StalledRun[]> {
+    return this.floor.stalledRuns(now, opts);
+  }
+
+  /** A station's slots, read-only (drill-down); null for an unknown station. */
+  stationSlots(stationUuid: string, now: number, opts: LiveWindows): Promise<StationSlots | null> {
+    return this.floor.stationSlots(stationUuid, now, opts.onlineWindowMs);
+  }
+
+  /** A station's shifts, newest first; null for an unknown station. */
+  stationShifts(stationUuid: string): Promise<StationShift[] | null> {
+    return this.floor.stationShifts(stationUuid);
   }
 
   shiftCounts(stationUuid: string, shiftId: string): Promise<Record<string, number>> {

@@ -1,3 +1,4 @@
+import { DEFAULT_TARGET_HOURS, TARGET_HOURS_PATTERN } from '../../shared/contract/hub-api.js';
 import { str } from './db/rows.js';
 import type { SqlDatabase } from './db/sql.js';
 
@@ -19,5 +20,11 @@ export class HubSettings {
   async dailyTarget(): Promise<number | null> {
     const v = await this.get('daily_target');
     return v === null ? null : Number(v);
+  }
+
+  /** The working hours the daily target is spread over ("06:00-22:00"). */
+  async targetHours(): Promise<string> {
+    const v = await this.get('target_hours');
+    return v !== null && TARGET_HOURS_PATTERN.test(v) ? v : DEFAULT_TARGET_HOURS;
   }
 }

@@ -261,6 +261,12 @@ export class RunController {
     entry.record = { ...entry.record, shiftId, operator: operator ?? entry.record.operator };
   }
 
+  /** The technician now responsible for a live run: its next commit carries them (the store row is the caller's). */
+  setOperator(runId: string, operator: string | null): void {
+    const entry = this.runs.get(runId);
+    if (entry) entry.record = { ...entry.record, operator };
+  }
+
   deviceLeft(serial: string): void {
     this.presence(serial, false);
   }

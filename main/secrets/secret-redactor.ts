@@ -6,9 +6,17 @@
 export class SecretRedactor {
   private readonly values = new Map<string, string>();
 
-  /** Values shorter than 4 characters are not hidden: they would blank out ordinary words. */
+  /**
+   * Values shorter than 4 characters are not hidden: they would blank out ordinary words. Each is
+   * also hidden as it reads inside JSON, and inside JSON in JSON: a QR payload carries a Wi-Fi
+   * password as JSON, and the stored step event holds that payload inside its message's JSON.
+   */
   remember(name: string, texts: readonly string[]): void {
-    for (const text of texts) if (text.length >= 4) this.values.set(text, name);
+    for (const text of texts) {
+      if (text.length < 4) continue;
+      const inJson = jsonEscaped(text);
+      for (const form of [text, inJson, jsonEscaped(inJson)]) this.values.set(form, name);
+    }
   }
 
   redact(text: string): string {
@@ -31,4 +39,9 @@ export class SecretRedactor {
     if (value instanceof Error) return { name: value.name, message: this.redact(value.message) } as T;
     return value;
   }
+}
+
+/** A text as it appears inside a JSON string (quotes, backslashes and control characters escaped). */
+function jsonEscaped(text: string): string {
+  return JSON.stringify(text).slice(1, -1);
 }

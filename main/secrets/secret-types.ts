@@ -36,8 +36,8 @@ export function secretTexts(value: SecretValue): string[] {
     case 'identity':
       return [value.privateKeyPem, ...pemBodies(value.privateKeyPem)];
     case 'wifi':
-      // Also as it reads inside JSON (a QR provisioning payload carries it there).
-      return [...new Set([value.password, JSON.stringify(value.password).slice(1, -1)])];
+      // The redactor also hides it as it reads inside JSON (a QR provisioning payload carries it there).
+      return [value.password];
     case 'token':
       return [value.token];
     case 'text':

@@ -32,12 +32,20 @@ export class Operators {
     return { shiftId: shift.id, operator: active && present.includes(active) ? active : (present.at(-1) ?? null) };
   }
 
-  /** Operators on the open shift, for a new run's `operator`. */
+  /**
+   * A new run's `operator`: the one technician signed in at this station when it starts (the one
+   * who signed in last), never the whole shift's crew (issue 13: the export names who ran it).
+   */
   runOperator(shift: ShiftRecord): string | null {
     const present = this.deps.floorStore.presentOperators(shift.id);
     const active = this.deps.store.getSetting('active_operator');
     if (active && present.includes(active)) return active;
-    return present.join(', ') || null;
+    return present.at(-1) ?? null;
+  }
+
+  /** Records `operator` as the technician responsible for a run (who acted on it last). */
+  assignRun(runId: string, operator: string | null): void {
+    this.deps.floorStore.setRunOperator(runId, operator);
   }
 
   recordAction(action: string, fields: ActionFields = {}): void {

@@ -208,28 +208,50 @@ export class StationCore implements ExposedFeatures {
 
   retryRun(runId: string): void {
     const live = this.liveRun(runId);
-    this.parts.controller.retry(runId, this.parts.registry.isPresent(live.serial));
+    this.asResponsible(live, () => this.parts.controller.retry(runId, this.parts.registry.isPresent(live.serial)));
     this.shifts.adoptIntoCurrentShift(live.record);
     this.operators.recordAction('retry', { runId, serial: live.serial });
   }
 
   cancelRun(runId: string): void {
     const live = this.liveRun(runId);
-    this.parts.controller.cancel(runId);
+    this.asResponsible(live, () => this.parts.controller.cancel(runId));
     this.operators.recordAction('cancel', { runId, serial: live.serial });
   }
 
   skipStep(runId: string): void {
     const live = this.liveRun(runId);
     const step = live.blueprint.steps[live.record.stepIndex]?.id ?? null;
-    this.parts.controller.skip(runId);
+    this.asResponsible(live, () => this.parts.controller.skip(runId));
     this.operators.recordAction('skip', { runId, serial: live.serial, detail: step });
   }
 
   confirmStep(runId: string): void {
     const live = this.liveRun(runId);
-    this.parts.controller.confirm(runId);
+    this.asResponsible(live, () => this.parts.controller.confirm(runId));
     this.operators.recordAction('confirm', { runId, serial: live.serial });
+  }
+
+  /**
+   * The technician acting on a run becomes its operator (issue 13: the export names who ran it or
+   * acted on it), before the action, so the transition it causes tells the hub; undone when the
+   * action is refused.
+   */
+  private asResponsible(live: LiveRun, action: () => void): void {
+    const before = live.record.operator;
+    const actor = this.operators.who().operator;
+    const takeOver = actor !== null && actor !== before;
+    const assign = (operator: string | null) => {
+      this.operators.assignRun(live.id, operator);
+      this.parts.controller.setOperator(live.id, operator);
+    };
+    if (takeOver) assign(actor);
+    try {
+      action();
+    } catch (err) {
+      if (takeOver) assign(before);
+      throw err;
+    }
   }
 
   private liveRun(runId: string): LiveRun {

@@ -81,6 +81,7 @@ export class FloorStore {
         ON CONFLICT (name) DO UPDATE SET badge = excluded.badge`),
       inFlight: p(`SELECT id AS runId, serial, state FROM runs WHERE shift_id = ? AND state IN ${runStatesSql(IN_PROGRESS_RUN_STATES)}`),
       moveRun: p('UPDATE runs SET shift_id = ?, operator = coalesce(?, operator) WHERE id = ?'),
+      setRunOperator: p('UPDATE runs SET operator = ? WHERE id = ?'),
       insertCarry: p('INSERT OR IGNORE INTO shift_carryovers (run_id, from_shift, to_shift, state, at) VALUES (?, ?, ?, ?, ?)'),
       carryOutbox: p("INSERT INTO outbox (kind, payload, created_at) VALUES ('run.moved', ?, ?)"),
       stationId: p("SELECT value FROM settings WHERE key = 'station_id'"),
@@ -160,6 +161,11 @@ export class FloorStore {
       this.s.moveRun!.run(toShift, operator, runId);
       this.carryToOutbox(runId, fromShift, toShift, state, operator, now);
     })();
+  }
+
+  /** The technician now responsible for a run (who acted on it); the run's next transition tells the hub. */
+  setRunOperator(runId: string, operator: string | null): void {
+    this.s.setRunOperator!.run(operator, runId);
   }
 
   /** The hub's copy of a hand-over, in its transaction: the hub counts the run in its new shift at once. */

@@ -1,4 +1,5 @@
 import type { Statement } from 'better-sqlite3';
+import { NOT_FIRST_PASS_EVENT_KINDS } from '../../shared/metrics.js';
 import type { Db } from './database.js';
 import { DeadLetterStore } from './dead-letter-store.js';
 
@@ -60,7 +61,10 @@ export class ShiftLogStore {
         ORDER BY r.started_at, r.rowid LIMIT @limit`),
       events: p(`SELECT id, run_id, step, kind, attempt, at, message FROM step_events
         WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY id`),
-      counts: p(`SELECT state, count(*) AS n, sum(CASE WHEN state = 'done' AND attempts_total = 1 THEN 1 ELSE 0 END) AS first_pass
+      // First pass as shared/metrics.ts defines it: done in one attempt, and no failure, retry or skip among the run's events.
+      counts: p(`SELECT state, count(*) AS n, sum(CASE WHEN state = 'done' AND attempts_total = 1 AND NOT EXISTS (
+            SELECT 1 FROM step_events e WHERE e.run_id = runs.id AND e.kind IN (${NOT_FIRST_PASS_EVENT_KINDS.map((k) => `'${k}'`).join(', ')})
+          ) THEN 1 ELSE 0 END) AS first_pass
         FROM runs WHERE shift_id = ? GROUP BY state`),
       perHour: p(`SELECT substr(finished_at, 1, 13) AS hour, count(*) AS n FROM runs
         WHERE shift_id = ? AND state = 'done' AND finished_at IS NOT NULL GROUP BY hour ORDER BY hour`),

@@ -163,7 +163,10 @@ const paramsByType = {
       dpc: z.string().min(1),
       component: z.string().min(1),
       downloadUrl: z.string().url(),
-      wifi: z.object({ ssid: z.string().min(1), security: z.enum(['open', 'wpa2', 'wpa3']).default('wpa2'), secret: slug.optional() }).strict().optional(),
+      wifi: z
+        .object({ ssid: z.string().min(1), security: z.enum(['open', 'wpa2', 'wpa3']).default('wpa2'), secret: slug.optional() })
+        .strict()
+        .optional(),
       locale: z.string().optional(),
       timeZone: z.string().optional(),
       leaveAllSystemAppsEnabled: z.boolean().default(false),

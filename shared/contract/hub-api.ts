@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { wireMessageSchema } from '../messages/schema.js';
 import { orderProgressSchema } from './floor-api.js';
 import { idSchema, isoTimeSchema } from './outbox-events.js';
 
@@ -148,6 +149,7 @@ export const stationTileSchema = z.object({
   shiftOpen: z.boolean(),
   operators: z.array(z.string()),
   cancelled: z.number().int(),
+  /** Runs this station holds (in progress, or failed and left for a person) that have not moved for the stall time (issue 13). */
   stalled: z.number().int(),
   ackSeq: z.number().int(),
   backlog: z.number().int().nullable(),
@@ -177,6 +179,107 @@ export const summarySchema = z.object({
 });
 export type Summary = z.infer<typeof summarySchema>;
 
+// ---- Issue 13 (FLOOR-HUB): the floor as the supervisor lives it ---------------------------------
+
+/** A failure cause as the hub stored it (`reason`: an error code, a stored catalogue message or prose) and, when it is a catalogue message, that message. */
+const causeFields = {
+  step: z.string(),
+  reason: z.string(),
+  /** The reason as a catalogue message, so the dashboard says it in its own language; absent for prose and unknown codes. */
+  text: wireMessageSchema.optional(),
+};
+
+/** Failures by step and reason: `count` runs (or automatic retries) with this cause. */
+export const paretoEntrySchema = z.object({ ...causeFields, count: z.number().int() });
+export type ParetoEntry = z.infer<typeof paretoEntrySchema>;
+
+/** An open run (in progress, or failed and left for a person) that has not moved for the stall time. */
+export const stalledRunSchema = z.object({
+  stationId: z.string().nullable(),
+  station: z.string(),
+  /** Whether the station is online: an offline station's run may have moved since. */
+  online: z.boolean(),
+  slot: z.string().nullable(),
+  serial: z.string(),
+  runId: z.string(),
+  state: z.string(),
+  step: z.string().nullable(),
+  /** The error (failed) as the station sent it, its code and words. */
+  errorCode: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+  text: wireMessageSchema.optional(),
+  operator: z.string().nullable(),
+  /** When the run last moved. */
+  since: z.string(),
+});
+export type StalledRun = z.infer<typeof stalledRunSchema>;
+
+/**
+ * The floor's totals over the stations the hub hears from now: an offline station's last numbers
+ * may be stale, so its in-progress and stalled runs are kept apart as `unknown`. Done and failed
+ * are results the hub has received and count whatever the station's state.
+ */
+export const floorTotalsSchema = z.object({
+  stations: z.number().int(),
+  online: z.number().int(),
+  wip: z.number().int(),
+  done: z.number().int(),
+  failed: z.number().int(),
+  stalled: z.number().int(),
+  unknown: z.object({ stations: z.number().int(), wip: z.number().int(), stalled: z.number().int() }),
+});
+export type FloorTotals = z.infer<typeof floorTotalsSchema>;
+
+/** "06:00-22:00": the hours of the day the daily target is spread over (the expected curve). */
+export const TARGET_HOURS_PATTERN = /^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$/;
+export const DEFAULT_TARGET_HOURS = '06:00-22:00';
+
+/** One slot of a station as the hub knows it (drill-down): the newest run in it. */
+export const slotRunSchema = z.object({
+  slot: z.string().nullable(),
+  runId: z.string(),
+  serial: z.string(),
+  model: z.string().nullable(),
+  deviceName: z.string().nullable(),
+  state: z.string(),
+  step: z.string().nullable(),
+  stepIndex: z.number().int(),
+  attempts: z.number().int(),
+  errorCode: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+  text: wireMessageSchema.optional(),
+  failedStep: z.string().nullable(),
+  operator: z.string().nullable(),
+  shiftId: z.string(),
+  startedAt: z.string(),
+  /** When the run last moved. */
+  since: z.string(),
+});
+export type SlotRun = z.infer<typeof slotRunSchema>;
+
+/** GET /api/v1/stations/{id}/slots (supervisor): a station's slots, read-only. */
+export const stationSlotsSchema = z.object({
+  stationId: z.string(),
+  name: z.string(),
+  online: z.boolean(),
+  lastSeen: z.string().nullable(),
+  serverTime: z.string(),
+  slots: z.array(slotRunSchema),
+});
+export type StationSlots = z.infer<typeof stationSlotsSchema>;
+
+/** A row of GET /api/v1/stations/{id}/shifts (supervisor), newest first: what the export buttons offer. */
+export const stationShiftSchema = z.object({
+  shiftId: z.string(),
+  openedAt: z.string(),
+  closedAt: z.string().nullable(),
+  operators: z.array(z.string()),
+  runs: z.number().int(),
+});
+export type StationShift = z.infer<typeof stationShiftSchema>;
+
+// ---- end of issue 13 (FLOOR-HUB) ----------------------------------------------------------------
+
 export const dashboardSchema = z.object({
   serverTime: z.string(),
   stallMinutes: z.number(),
@@ -187,10 +290,25 @@ export const dashboardSchema = z.object({
     hours: z.array(z.string()),
     series: z.array(z.object({ name: z.string(), counts: z.array(z.number().int()) })),
   }),
-  /** Devices done today, cumulative, at each hour's end (up to now). */
-  cumulative: z.object({ day: z.string(), points: z.array(z.object({ at: z.string(), done: z.number().int() })) }),
-  /** Failures today by step and reason, most frequent first. */
-  pareto: z.array(z.object({ step: z.string(), reason: z.string(), count: z.number().int() })),
+  /**
+   * Devices done today, cumulative, at each hour's end (up to now), and (with a target) how many the
+   * target expects by then: the target spread evenly over targetHours.
+   */
+  cumulative: z.object({
+    day: z.string(),
+    points: z.array(z.object({ at: z.string(), done: z.number().int(), expected: z.number().optional() })),
+  }),
+  /** Runs that failed today (each once per step and reason), most frequent first. */
+  pareto: z.array(paretoEntrySchema),
+  /** Issue 13: today's automatic retries (a try failed and the pipeline tried again on its own), apart from the failed runs. */
+  paretoRetried: z.array(paretoEntrySchema),
+  /** Issue 13: the floor's totals, offline stations' live numbers apart. */
+  totals: floorTotalsSchema,
+  /** Issue 13: open runs (failed ones included) that have not moved for stallMinutes, longest first. */
+  stalledRuns: z.array(stalledRunSchema),
+  /** Issue 13: the hours the daily target is spread over ("06:00-22:00") and how many it expects by now. */
+  targetHours: z.string(),
+  expectedByNow: z.number().nullable(),
   /** Orders over all stations, with the date they will be done at the last 24 hours' rate. */
   orders: z.array(
     z.object({
@@ -212,4 +330,17 @@ export const dashboardSchema = z.object({
 });
 export type Dashboard = z.infer<typeof dashboardSchema>;
 
-export const targetBodySchema = z.object({ devices: z.number().int().min(0).max(1_000_000).nullable() }).strict();
+export const targetBodySchema = z
+  .object({
+    devices: z.number().int().min(0).max(1_000_000).nullable(),
+    /** Issue 13: the working hours the target is spread over; unchanged when left out. */
+    hours: z
+      .string()
+      .regex(TARGET_HOURS_PATTERN, 'hours must read like 06:00-22:00')
+      .refine((h) => {
+        const [from, to] = h.split('-') as [string, string];
+        return from < to;
+      }, 'the hours must end after they start, on the same day')
+      .optional(),
+  })
+  .strict();

@@ -431,6 +431,8 @@ export const MESSAGES = {
   'android.unsupported-step': ['step', 'type'],
   'cli.adb-driver': [],
   'cli.adb-empty': [],
+  // Issue 13 (FLOOR-HUB): the hub's drill-down and the PDF's technician column.
+  'hub.no-station': ['stationId'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type MessageCode = keyof typeof MESSAGES;

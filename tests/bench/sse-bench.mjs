@@ -1,14 +1,10 @@
 // Memory of a built station with and without 100 SSE clients that never read (issue 8 item 6).
 // Prints RSS figures; the target is "with clients" within 50 MB of "without".
 // BENCH_SECONDS (default 60) sets how long each run lasts; needs `npm run build` first.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startBenchStation } from './bench-station.mjs';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 100);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -18,39 +14,8 @@ function rssMb(pid) {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function startStation() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'benchline-sse-bench-'));
-  const child = spawn(
-    process.execPath,
-    [
-      path.join(ROOT, 'main/bin/benchline.mjs'),
-      'station',
-      '--headless',
-      '--data-dir',
-      dataDir,
-      '--port',
-      '0',
-      '--simulate',
-      '0',
-      '--sim-speed',
-      '1000',
-      '--sim-seed',
-      '1',
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stderr.on('data', (c) => (out += c));
-  const url = await new Promise((resolve, reject) => {
-    child.stdout.on('data', (c) => {
-      out += c;
-      const m = /UI:\s+(http:\/\/\S+)/.exec(out);
-      if (m) resolve(new URL(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`station exited (${code}):\n${out}`)));
-  });
-  const token = new URLSearchParams(url.hash.slice(1)).get('token');
-  return { child, dataDir, port: Number(url.port), origin: url.origin, token, log: () => out };
+function startStation() {
+  return startBenchStation({ name: 'sse-bench', simSpeed: 1000 });
 }
 
 /** Keeps transitions flowing: plugs simulated devices in waves and unplugs the previous wave. */

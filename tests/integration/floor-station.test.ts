@@ -5,6 +5,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatMessage } from '../../shared/messages/format.js';
 import type { WireMessage } from '../../shared/messages/schema.js';
+import { contractColumnsOfExcelDe } from '../fixtures/excel-de.js';
 import { startFakeZplPrinter } from '../fixtures/fake-zpl-printer.js';
 import { tempDir } from '../fixtures/shift-seed.js';
 import { REPO, requireBuild, startStation, stopStation, type StationProcess } from './station-process.js';
@@ -122,8 +123,9 @@ describe('a station with orders, labels and units', () => {
     });
     expect(res.headers.get('content-type')).toContain('text/csv');
     const text = (await res.text()).replace(/^\uFEFF/, '');
-    const rows = parse<Record<string, string>>(text, { delimiter: ';', columns: true });
-    expect(text.split('\r\n')[0]!.split(';')[0]).toBe('run_id');
+    // excel-de titles its columns in German (issue 13); the values are the contract's.
+    const rows = parse<Record<string, string>>(text, { delimiter: ';', columns: contractColumnsOfExcelDe });
+    expect(text.split('\r\n')[0]!.split(';')[0]).toBe('Lauf-ID');
     expect(
       rows
         .filter((r) => r.result === 'done')

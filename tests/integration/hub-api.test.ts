@@ -97,16 +97,24 @@ describeEachDb('hub HTTP API', (db) => {
     expect((await app.inject({ method: 'GET', url: '/api/v1/stations', headers: { authorization: `Bearer ${ok.body.token}` } })).statusCode).toBe(401);
   });
 
-  it("only an admin sets the day's target", async () => {
+  // Issue 13: the shift supervisor plans the day, so a supervisor sets the target (it was admin-only before).
+  it("a supervisor or an admin sets the day's target and its hours; nobody without a session", async () => {
     const sup = await login('maria', 'supervisor-pass-1');
     const adm = await login('root', 'admin-pass-12345');
     const put = (token: string | undefined, payload: unknown) =>
       app.inject({ method: 'PUT', url: '/api/v1/target', headers: { authorization: `Bearer ${token}` }, payload: payload as object });
-    expect((await put(sup.body.token, { devices: 400 })).statusCode).toBe(403);
+    expect((await put('blu_forged', { devices: 400 })).statusCode).toBe(401);
     expect((await put(adm.body.token, { devices: 'many' })).statusCode).toBe(400);
+    expect((await put(sup.body.token, { devices: 300, hours: '22:00-06:00' })).statusCode).toBe(400);
+    expect((await put(sup.body.token, { devices: 300, hours: '6-22' })).statusCode).toBe(400);
     expect((await put(adm.body.token, { devices: 400 })).statusCode).toBe(200);
+    const byAdmin = await app.inject({ method: 'GET', url: '/api/v1/dashboard', headers: { authorization: `Bearer ${sup.body.token}` } });
+    expect(dashboardSchema.parse(byAdmin.json())).toMatchObject({ dailyTarget: 400, targetHours: '06:00-22:00' });
+    const res = await put(sup.body.token, { devices: 320, hours: '07:00-15:00' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ dailyTarget: 320, targetHours: '07:00-15:00' });
     const dash = await app.inject({ method: 'GET', url: '/api/v1/dashboard', headers: { authorization: `Bearer ${sup.body.token}` } });
-    expect(dashboardSchema.parse(dash.json()).dailyTarget).toBe(400);
+    expect(dashboardSchema.parse(dash.json())).toMatchObject({ dailyTarget: 320, targetHours: '07:00-15:00' });
   });
 
   it('answers every bad ingest with a 4xx error body, changes nothing and keeps serving', async () => {

@@ -1,15 +1,12 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../main/logging/logger.js';
 import type { DeviceView } from '../../shared/contract/station-api.js';
 import type { StationCore } from '../../main/station/station-core.js';
 import { AppError } from '../../shared/contract/errors.js';
-import { openStationCore, type StationConfig } from '../../main/station/start-station.js';
+import type { StationConfig } from '../../main/station/start-station.js';
 import { StationStore } from '../../main/store/station-store.js';
 import { queuedRun, tempDir, testOutboxEvent } from '../fixtures/store-helpers.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+import { openTestStationCore } from '../fixtures/test-station-core.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let open: StationCore[] = [];
@@ -24,21 +21,7 @@ afterEach(async () => {
 });
 
 async function station(over: Partial<StationConfig> = {}): Promise<StationCore> {
-  const core = await openStationCore({
-    dataDir: tmp.dir,
-    resourcesDir: path.join(ROOT, 'resources'),
-    drivers: ['sim'],
-    simulate: 0,
-    simSpeed: Number.POSITIVE_INFINITY,
-    simFailRate: 0,
-    simSeed: 5,
-    blueprintFiles: [],
-    version: 'test',
-    logger: silentLogger,
-    ...over,
-  });
-  // No label printer on a test bench: the print-label step records that printing is off.
-  core.store.setSetting('label_auto_print', 'false');
+  const core = await openTestStationCore(tmp.dir, over);
   open.push(core);
   return core;
 }

@@ -388,7 +388,8 @@ describe('Electron main process', () => {
       result: { saved: excel },
     });
     expect(fs.readFileSync(excel).subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
-    expect(fs.readFileSync(excel, 'utf8')).toContain('run_id;station;shift_id');
+    // excel-de titles its columns in German (issue 13), in the contract's order.
+    expect(fs.readFileSync(excel, 'utf8')).toContain('Lauf-ID;Station;Schicht');
     expect(path.basename(fake.state.saveDialogs[1]!.options.defaultPath)).toMatch(/-excel\.csv$/);
     const pdf = path.join(outDir, 'shift.pdf');
     fake.state.saveAnswers.push(pdf);

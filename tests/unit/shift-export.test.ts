@@ -11,6 +11,7 @@ import { StationShiftLogSource, stepsOfRun } from '../../main/export/station-shi
 import { message } from '../../shared/messages/catalogue.js';
 import { storedEventMessage } from '../../main/pipeline/step-event-text.js';
 import { stationLanguage } from '../../main/store/station-language.js';
+import { contractColumnsOfExcelDe } from '../fixtures/excel-de.js';
 import { seedShift, tempDir, type SeededShift } from '../fixtures/shift-seed.js';
 
 const CONTRACT_HEADER =
@@ -98,17 +99,25 @@ describe('shift log CSV (RFC 4180)', () => {
   });
 });
 
+const EXCEL_DE_HEADER =
+  'Lauf-ID;Station;Schicht;Steckplatz;Seriennummer;Gerätefamilie;Modell;Betriebssystem;Kunde;Schule;Auftrag;Vorlage;Vorlagenversion;Techniker:in;Beginn;Ende;Dauer (s);Ergebnis;Fehlgeschlagener Schritt;Fehler;Versuche;Gerätename;Inventarnummer;Einheit';
+
 describe('shift log CSV, excel-de dialect', () => {
-  it('has a BOM, semicolons, CRLF and decimal commas, and keeps the column order', async () => {
+  it('has a BOM, semicolons, CRLF and decimal commas, German column titles, and keeps the column order', async () => {
     const buf = await collect((out) => writeShiftLog(source, out, { format: 'csv', dialect: 'excel-de' }));
     expect([...buf.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const text = buf.toString('utf8').slice(1);
     const lines = text.split('\r\n');
-    expect(lines[0]).toBe(CONTRACT_HEADER.replaceAll(',', ';'));
-    const rows = parse<Record<string, string>>(text, { delimiter: ';', columns: true });
+    // Issue 13: a person reads these titles in Excel; the plain CSV keeps the contract's (above).
+    expect(lines[0]).toBe(EXCEL_DE_HEADER);
+    expect(contractColumnsOfExcelDe(lines[0]!.split(';'))).toEqual([...SHIFT_LOG_COLUMNS]);
+    const rows = parse<Record<string, string>>(text, { delimiter: ';', columns: contractColumnsOfExcelDe });
     expect(rows).toHaveLength(1000);
     const done = rows.find((r) => r.run_id === 'run-000000')!;
     expect(done.duration_s).toBe('754,3');
+    // Times carry the local offset in this dialect too (issue 13).
+    expect(done.started_at).toBe('2026-03-02T06:00:00+01:00');
+    expect(done.finished_at).toBe('2026-03-02T06:12:34+01:00');
     expect(done.school).toBe('GS Nord');
     // A value with the separator is quoted, so Excel keeps it in one cell.
     expect(text).toContain('"Realschule am Wehr; Außenstelle"');
@@ -134,20 +143,24 @@ describe('shift log CSV, excel-de dialect', () => {
 describe('shift log JSON', () => {
   it('has shift, runs with the CSV fields, and the step log', async () => {
     const doc = JSON.parse((await collect((out) => writeShiftLog(source, out, { format: 'json' }))).toString('utf8')) as {
-      shift: { id: string; operators: string[]; totals: { total: number; done: number; failed: number } };
+      shift: { id: string; operators: string[]; totals: { total: number; done: number; failed: number; firstPassYield: number | null } };
       runs: Record<string, unknown>[];
       steps: { runId: string; step: string; status: string; attempt: number; startedAt: string; finishedAt: string | null; message: string | null }[];
     };
     expect(doc.shift.id).toBe(seeded.shiftId);
     expect(doc.shift.operators).toEqual(['Anna Müller']);
     expect(doc.shift.totals).toMatchObject({ total: 1000, done: 880, failed: 100, unfinished: 20 });
+    // First-pass yield as shared/metrics.ts defines it (issue 13): done in one attempt without a
+    // failure, retry or skip (every 7th done run took two attempts), over finished devices (done + failed).
+    expect(doc.shift.totals.firstPassYield).toBe(0.769);
     expect(doc.runs).toHaveLength(1000);
     // The CSV's fields in its order, then the blueprint's content hash (JSON only, issue 10).
     expect(Object.keys(doc.runs[0]!)).toEqual([...SHIFT_LOG_COLUMNS, 'blueprint_hash']);
     expect(doc.runs[0]!.blueprint_hash).toMatch(/^[0-9a-f]{64}$/);
     const stepsOf9 = doc.steps.filter((s) => s.runId === 'run-000009');
-    expect(stepsOf9.map((s) => `${s.step}:${s.status}`)).toEqual(['identify:done', 'trust:done', 'erase:failed']);
-    expect(stepsOf9[2]!.message).toBe('Erase failed: device busy');
+    // school-ipad checks the battery before erase since the iOS driver's steps (the seed fails at erase by id).
+    expect(stepsOf9.map((s) => `${s.step}:${s.status}`)).toEqual(['identify:done', 'trust:done', 'battery:done', 'erase:failed']);
+    expect(stepsOf9[3]!.message).toBe('Erase failed: device busy');
     expect(Object.keys(doc.steps[0]!)).toEqual(['runId', 'step', 'status', 'attempt', 'startedAt', 'finishedAt', 'message']);
     expect(doc.steps.filter((s) => s.runId === 'run-000024').at(-1)!.status).toBe('running');
   });
@@ -216,6 +229,16 @@ describe('shift log PDF', () => {
     expect(text).toContain('Fehlerursachen nach Schritt');
     expect(text).toContain('Erase failed: device busy');
     expect(text).toContain('DMPX00000000');
+    // Issue 13: the header names the station as people call it, not by its id.
+    const head = execFileSync('pdftotext', ['-layout', '-f', '1', '-l', '1', file, '-'], { encoding: 'utf8' });
+    expect(head).toMatch(/Station\s+Bank 3\s/);
+    expect(head).not.toContain('st-1');
+    // No cell is cut: the long school name wraps inside its column, and each run names its technician.
+    const table = execFileSync('pdftotext', ['-f', '2', '-l', '3', file, '-'], { encoding: 'utf8' });
+    expect(table).not.toContain('…');
+    expect(table).toContain('Techniker:in');
+    expect(table).toMatch(/Realschule am\s+Wehr;\s+Außenstelle/);
+    expect(table).toMatch(/Anna\s+Müller/);
   });
 });
 

@@ -1,19 +1,26 @@
-import type { Dashboard, StationTile, Summary } from '../../../shared/contract/hub-api.js';
+import type { Dashboard, ParetoEntry, StationTile, Summary } from '../../../shared/contract/hub-api.js';
 import { IN_PROGRESS_RUN_STATES, runStatesSql } from '../../../shared/contract/run-state.js';
-import { devicesPerHour, firstPassYield } from '../../../shared/metrics.js';
+import { devicesPerHour, finishedDevices, firstPassYield } from '../../../shared/metrics.js';
 import { iso, localDate, num, parseMs, str } from '../db/rows.js';
-import type { SqlDatabase } from '../db/sql.js';
+import type { SqlDatabase, SqlValue } from '../db/sql.js';
 import { deadLetterCounts } from '../ingest/dead-letters.js';
 import { FAILURE_KINDS } from '../ingest/projections.js';
+import { causeText } from './floor-figures.js';
+import { stalledCounts } from './floor-queries.js';
 
 /** Work in progress: runs without a result yet. */
 const WIP_SQL = runStatesSql(IN_PROGRESS_RUN_STATES);
+// First pass (shared/metrics.ts isFirstPass): done in one attempt, and ever_failed (set by the
+// projections for any failure, retry or skip event) never set.
 const FAILURE_KINDS_SQL = `(${FAILURE_KINDS.map((k) => `'${k}'`).join(', ')})`;
 
 export interface DashboardData {
   perHour: { hours: string[]; series: { name: string; counts: number[] }[] };
   cumulative: { day: string; points: { at: string; done: number }[] };
-  pareto: { step: string; reason: string; count: number }[];
+  /** Runs that failed today, by step and reason (each run once per cause). */
+  pareto: ParetoEntry[];
+  /** Today's automatic retries by step and reason, apart from the failed runs. */
+  paretoRetried: ParetoEntry[];
 }
 
 export interface LiveWindows {
@@ -45,8 +52,7 @@ export class DashboardQueries {
       }
       const counts = await q.all(
         `SELECT r.station_id, r.shift_id, r.state, count(*) AS n,
-           sum(CASE WHEN r.state = 'done' AND r.ever_failed = 0 THEN 1 ELSE 0 END) AS first_pass,
-           sum(CASE WHEN r.state IN ${WIP_SQL} AND r.updated_ms < $1 THEN 1 ELSE 0 END) AS stalled
+           sum(CASE WHEN r.state = 'done' AND r.ever_failed = 0 AND r.attempts = 1 THEN 1 ELSE 0 END) AS first_pass
          FROM runs r
          JOIN (SELECT station_id, shift_id FROM (
                  SELECT station_id, shift_id, ROW_NUMBER() OVER (PARTITION BY station_id ORDER BY (CASE WHEN closed_at IS NULL THEN 1 ELSE 0 END) DESC, opened_ms DESC) AS rn
@@ -57,22 +63,21 @@ export class DashboardQueries {
                WHERE rn = 1 AND NOT EXISTS (SELECT 1 FROM shifts s2 WHERE s2.station_id = u.station_id)) cur
            ON cur.station_id = r.station_id AND cur.shift_id = r.shift_id
          GROUP BY r.station_id, r.shift_id, r.state`,
-        [now - opts.stallMs],
       );
       const dead = await deadLetterCounts(q);
-      const byStation = new Map<string, { states: Record<string, number>; firstPass: number; stalled: number }>();
+      const stalled = await stalledCounts(q, now - opts.stallMs);
+      const byStation = new Map<string, { states: Record<string, number>; firstPass: number }>();
       for (const c of counts) {
         const k = String(c.station_id);
-        const entry = byStation.get(k) ?? { states: {}, firstPass: 0, stalled: 0 };
+        const entry = byStation.get(k) ?? { states: {}, firstPass: 0 };
         entry.states[String(c.state)] = num(c.n);
         entry.firstPass += num(c.first_pass);
-        entry.stalled += num(c.stalled);
         byStation.set(k, entry);
       }
       return stations.map((s) => {
         const k = String(s.id);
         const shift = current.get(k);
-        const c = byStation.get(k) ?? { states: {}, firstPass: 0, stalled: 0 };
+        const c = byStation.get(k) ?? { states: {}, firstPass: 0 };
         const done = c.states.done ?? 0;
         const failed = c.states.failed ?? 0;
         const lastSeen = s.last_seen === null ? null : num(s.last_seen);
@@ -90,13 +95,13 @@ export class DashboardQueries {
           done,
           failed,
           unitsPerHour: perHour,
-          firstPassYield: firstPassYield(c.firstPass, done, failed),
+          firstPassYield: firstPassYield(c.firstPass, finishedDevices(c.states)),
           devicesPerHour: perHour,
           shiftOpenedAt: shift ? String(shift.opened_at) : null,
           shiftOpen,
           operators: shift ? (JSON.parse(String(shift.operators)) as string[]) : [],
           cancelled: c.states.cancelled ?? 0,
-          stalled: c.stalled,
+          stalled: stalled.get(k) ?? 0,
           ackSeq: num(s.ack_seq),
           backlog: s.backlog === null ? null : num(s.backlog),
           clockOffsetMs: num(s.clock_offset_ms),
@@ -112,14 +117,13 @@ export class DashboardQueries {
       const fin = await q.get(
         `SELECT sum(CASE WHEN state = 'done' THEN 1 ELSE 0 END) AS done, sum(CASE WHEN state = 'failed' THEN 1 ELSE 0 END) AS failed,
            sum(CASE WHEN state = 'cancelled' THEN 1 ELSE 0 END) AS cancelled,
-           sum(CASE WHEN state = 'done' AND ever_failed = 0 THEN 1 ELSE 0 END) AS first_pass
+           sum(CASE WHEN state = 'done' AND ever_failed = 0 AND attempts = 1 THEN 1 ELSE 0 END) AS first_pass
          FROM runs WHERE finished_ms >= $1 AND finished_ms < $2`,
         [fromMs, toMs],
       );
       const started = await q.get('SELECT count(*) AS n FROM runs WHERE started_ms >= $1 AND started_ms < $2', [fromMs, toMs]);
-      const wip = await q.get(`SELECT count(*) AS n, sum(CASE WHEN updated_ms < $1 THEN 1 ELSE 0 END) AS stalled FROM runs WHERE state IN ${WIP_SQL}`, [
-        now - opts.stallMs,
-      ]);
+      const wip = await q.get(`SELECT count(*) AS n FROM runs WHERE state IN ${WIP_SQL}`);
+      const stalled = [...(await stalledCounts(q, now - opts.stallMs)).values()].reduce((a, b) => a + b, 0);
       const st = await q.get('SELECT count(*) AS n, sum(CASE WHEN last_seen >= $1 THEN 1 ELSE 0 END) AS online FROM stations', [now - opts.onlineWindowMs]);
       const dead = await q.get('SELECT count(*) AS n FROM dead_letters');
       const done = num(fin?.done);
@@ -135,8 +139,8 @@ export class DashboardQueries {
         failed,
         cancelled: num(fin?.cancelled),
         wip: num(wip?.n),
-        stalled: num(wip?.stalled),
-        firstPassYield: firstPassYield(num(fin?.first_pass), done, failed),
+        stalled,
+        firstPassYield: firstPassYield(num(fin?.first_pass), done + failed + num(fin?.cancelled)),
         unitsPerHour: perHour,
         devicesPerHour: perHour,
         deadLetters: num(dead?.n),
@@ -184,9 +188,17 @@ export class DashboardQueries {
         total += n;
         points.push({ at: iso(Math.min(now, dayStartMs + (i + 1) * hour)), done: total });
       });
+      // A run that failed counts once per step and reason, however often a person retried it into the same failure.
       const pareto = await q.all(
+        `SELECT coalesce(step, '-') AS step, coalesce(reason, '-') AS reason, count(DISTINCT station_id || '|' || run_id) AS n FROM step_events
+         WHERE kind IN ${FAILURE_KINDS_SQL} AND coalesce(auto_retry, 0) = 0 AND at_ms >= $1
+         GROUP BY coalesce(step, '-'), coalesce(reason, '-') ORDER BY count(DISTINCT station_id || '|' || run_id) DESC, 1, 2 LIMIT 20`,
+        [dayStartMs],
+      );
+      const retried = await q.all(
         `SELECT coalesce(step, '-') AS step, coalesce(reason, '-') AS reason, count(*) AS n FROM step_events
-         WHERE kind IN ${FAILURE_KINDS_SQL} AND at_ms >= $1 GROUP BY coalesce(step, '-'), coalesce(reason, '-') ORDER BY count(*) DESC, 1, 2 LIMIT 20`,
+         WHERE kind IN ${FAILURE_KINDS_SQL} AND auto_retry = 1 AND at_ms >= $1
+         GROUP BY coalesce(step, '-'), coalesce(reason, '-') ORDER BY count(*) DESC, 1, 2 LIMIT 20`,
         [dayStartMs],
       );
       return {
@@ -195,7 +207,8 @@ export class DashboardQueries {
           series: [...series.entries()].map(([name, counts]) => ({ name, counts })),
         },
         cumulative: { day: iso(dayStartMs), points },
-        pareto: pareto.map((p) => ({ step: String(p.step), reason: String(p.reason), count: num(p.n) })),
+        pareto: pareto.map(paretoEntry),
+        paretoRetried: retried.map(paretoEntry),
       };
     });
   }
@@ -246,4 +259,11 @@ export class DashboardQueries {
       });
     });
   }
+}
+
+function paretoEntry(row: Record<string, SqlValue>): ParetoEntry {
+  const step = String(row.step);
+  const reason = String(row.reason);
+  const text = causeText(reason, step === '-' ? null : step);
+  return { step, reason, count: num(row.n), ...(text ? { text } : {}) };
 }

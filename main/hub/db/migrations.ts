@@ -223,6 +223,22 @@ CREATE TABLE dead_letters (
 ALTER TABLE runs ADD COLUMN blueprint_hash TEXT;
 `,
   },
+  {
+    version: 8,
+    sql: `
+-- Issue 13 (FLOOR-HUB). A failure event the pipeline retried on its own (1) or one that left the
+-- run failed, waiting for a person (0); NULL for other kinds. The Pareto counts failed runs and
+-- shows automatic retries apart. Rows stored before: a retry scheduled later in the same
+-- transition is what an automatic retry looks like.
+ALTER TABLE step_events ADD COLUMN auto_retry BIGINT;
+UPDATE step_events SET auto_retry = CASE WHEN EXISTS (
+    SELECT 1 FROM step_events r WHERE r.station_id = step_events.station_id AND r.seq = step_events.seq
+      AND r.idx > step_events.idx AND r.kind = 'retry-scheduled') THEN 1 ELSE 0 END
+  WHERE kind IN ('fail', 'timeout');
+-- "Hängen fest": runs waiting for a person, by how long they have not moved.
+CREATE INDEX runs_by_state ON runs (state, updated_ms);
+`,
+  },
 ];
 
 export class HubSchemaError extends Error {

@@ -1,9 +1,29 @@
 import type { Dialect, SqlClient, SqlValue } from '../db/sql.js';
 import { multiRow, parseMs } from '../db/rows.js';
+import { NOT_FIRST_PASS_EVENT_KINDS } from '../../../shared/metrics.js';
 import type { ParsedEvent } from './event-validation.js';
 
 /** Failure events the Pareto counts: a step that failed or ran out of time. */
 export const FAILURE_KINDS = ['fail', 'timeout'] as const;
+
+type StepEventPayload = Extract<ParsedEvent, { known: 'run' }>['payload']['events'][number];
+
+function isFailure(kind: string): boolean {
+  return (FAILURE_KINDS as readonly string[]).includes(kind);
+}
+
+/**
+ * Whether the failure at `index` was retried by the pipeline on its own: the next failure-or-retry
+ * event of the same transition is the scheduled retry (the run machine journals both in one step).
+ * Otherwise the run went to failed and waits for a person.
+ */
+export function retriedAutomatically(events: readonly StepEventPayload[], index: number): boolean {
+  for (const ev of events.slice(index + 1)) {
+    if (ev.kind === 'retry-scheduled') return true;
+    if (isFailure(ev.kind)) return false;
+  }
+  return false;
+}
 
 /**
  * Projections of the event stream: shifts, runs, step events, hand-overs and packed units. Every row
@@ -51,8 +71,9 @@ export async function projectEvents(tx: SqlClient, dialect: Dialect, batches: { 
         if (!prev || prev.seq < e.seq) latestRun.set(run.id, e);
         const atMs = parseMs(e.payload.at) + offset;
         e.payload.events.forEach((ev, idx) => {
-          const failure = (FAILURE_KINDS as readonly string[]).includes(ev.kind);
-          if (failure) failed.add(run.id);
+          const failure = isFailure(ev.kind);
+          // ever_failed: the run is no first-pass device (shared/metrics.ts).
+          if ((NOT_FIRST_PASS_EVENT_KINDS as readonly string[]).includes(ev.kind)) failed.add(run.id);
           stepRows.push([
             key,
             e.seq,
@@ -67,6 +88,7 @@ export async function projectEvents(tx: SqlClient, dialect: Dialect, batches: { 
             atMs,
             ev.message,
             failure ? (run.errorCode ?? ev.message) : null,
+            failure ? (retriedAutomatically(e.payload.events, idx) ? 1 : 0) : null,
           ]);
         });
         if (run.state === 'failed') failed.add(run.id);
@@ -133,7 +155,7 @@ export async function projectEvents(tx: SqlClient, dialect: Dialect, batches: { 
     await multiRow(
       tx,
       dialect,
-      'INSERT INTO step_events (station_id, seq, idx, run_id, shift_id, step_index, step, kind, attempt, at, at_ms, message, reason) VALUES',
+      'INSERT INTO step_events (station_id, seq, idx, run_id, shift_id, step_index, step, kind, attempt, at, at_ms, message, reason, auto_retry) VALUES',
       stepRows.slice(i, i + 200),
       'ON CONFLICT (station_id, seq, idx) DO NOTHING',
     );

@@ -1,7 +1,17 @@
 import { apiErrorSchema } from '../../../shared/contract/errors.js';
-import { dashboardSchema, loginResponseSchema, type Dashboard, type LoginResponse } from '../../../shared/contract/hub-api.js';
+import {
+  dashboardSchema,
+  loginResponseSchema,
+  stationShiftSchema,
+  stationSlotsSchema,
+  type Dashboard,
+  type LoginResponse,
+  type StationShift,
+  type StationSlots,
+} from '../../../shared/contract/hub-api.js';
 import type { WireMessage } from '../../../shared/messages/schema.js';
 import { backoffDelay } from '../../../shared/backoff.js';
+import { saveResponseAsFile } from '../common/download.js';
 
 const SESSION_KEY = 'benchline.hub.session';
 
@@ -80,13 +90,45 @@ export function forgetSession(): void {
   storeSession(null);
 }
 
-export async function setTarget(token: string, devices: number | null): Promise<void> {
+export async function setTarget(token: string, devices: number | null, hours?: string): Promise<void> {
   const res = await fetch('api/v1/target', {
     method: 'PUT',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ devices }),
+    body: JSON.stringify(hours === undefined ? { devices } : { devices, hours }),
   });
   if (!res.ok) throw await refusal(res);
+}
+
+async function getJson(token: string, url: string): Promise<unknown> {
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, cache: 'no-store' });
+  if (!res.ok) throw await refusal(res);
+  return res.json();
+}
+
+/** A station's slots as the hub knows them (drill-down, read-only). */
+export async function fetchStationSlots(token: string, stationId: string): Promise<StationSlots> {
+  return stationSlotsSchema.parse(await getJson(token, `api/v1/stations/${encodeURIComponent(stationId)}/slots`));
+}
+
+/** A station's shifts, newest first: what can be exported. */
+export async function fetchStationShifts(token: string, stationId: string): Promise<StationShift[]> {
+  return stationShiftSchema.array().parse(await getJson(token, `api/v1/stations/${encodeURIComponent(stationId)}/shifts`));
+}
+
+export type ExportKind = 'csv-excel' | 'pdf';
+
+/**
+ * Downloads a shift's export. The session travels in the Authorization header (never in a URL), so
+ * the file is fetched and handed to the browser as a download; answers the file's name.
+ */
+export async function downloadShiftExport(token: string, stationId: string, shiftId: string, kind: ExportKind, language: string): Promise<string> {
+  const query = kind === 'pdf' ? `format=pdf&locale=${language === 'de' ? 'de' : 'en'}` : 'format=csv&dialect=excel-de';
+  const res = await fetch(`api/v1/stations/${encodeURIComponent(stationId)}/shifts/${encodeURIComponent(shiftId)}/export?${query}`, {
+    headers: { authorization: `Bearer ${token}` },
+    cache: 'no-store',
+  });
+  if (!res.ok) throw await refusal(res);
+  return saveResponseAsFile(res, `schicht-${shiftId}.${kind === 'pdf' ? 'pdf' : 'csv'}`);
 }
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting';

@@ -21,6 +21,8 @@ import type { TileAction } from './components/Tile.js';
 import { useStation, useStationState } from './state/context.js';
 import { labelText, waitsForTechnician } from './state/device-text.js';
 import { isNewDeviceCode, reidentifiablePort } from './state/new-device.js';
+import { qrProvisioningOf, type QrProvisioning } from './state/qr-provisioning.js';
+import { QrSheet } from './components/QrSheet.js';
 import type { StationState } from './state/station-store.js';
 
 const SOUND_KEY = 'benchline.sound';
@@ -36,6 +38,7 @@ type Overlay =
   | { kind: 'close-shift' }
   | { kind: 'floor'; unit?: string }
   | { kind: 'slots' }
+  | { kind: 'qr-sheet'; qr: QrProvisioning; blueprint: string | null }
   | null;
 
 function isTextField(target: EventTarget | null): boolean {
@@ -150,6 +153,12 @@ export function App({ cue }: { cue: CuePlayer }) {
       if (action === 'details') {
         setFocused(device.serial);
         setOverlay({ kind: 'details', serial: device.serial });
+        return;
+      }
+      if (action === 'qrSheet') {
+        // The sheet keeps the payload it opened with: it stays printable once this tablet moves on.
+        const qr = qrProvisioningOf(device);
+        if (qr) setOverlay({ kind: 'qr-sheet', qr, blueprint: device.blueprint });
         return;
       }
       if (action === 'newDevice') {
@@ -422,6 +431,7 @@ export function App({ cue }: { cue: CuePlayer }) {
       {overlay?.kind === 'details' && drawerDevice ? <DetailDrawer device={drawerDevice} live={live} onClose={closeOverlay} onAction={onAction} /> : null}
       {overlay?.kind === 'help' ? <HelpOverlay onClose={closeOverlay} /> : null}
       {overlay?.kind === 'slots' ? <SlotLayoutDialog onClose={closeOverlay} /> : null}
+      {overlay?.kind === 'qr-sheet' ? <QrSheet qr={overlay.qr} blueprint={overlay.blueprint} onClose={closeOverlay} /> : null}
       {overlay?.kind === 'floor' ? <FloorPanel onClose={closeOverlay} notify={notify} unit={overlay.unit} /> : null}
       {overlay?.kind === 'open-shift' ? <OpenShiftDialog shift={shift} onSubmit={openShift} onClose={closeOverlay} /> : null}
       {overlay?.kind === 'shift-schedule' ? <ShiftScheduleDialog onClose={closeOverlay} notify={notify} /> : null}

@@ -2,8 +2,9 @@ import type { ChartData, ChartOptions } from 'chart.js';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Dashboard } from '../../../../shared/contract/hub-api.js';
-import { formatTime } from '../../common/format.js';
+import { formatNumber, formatTime } from '../../common/format.js';
 import { currentLanguage } from '../../common/i18n/index.js';
+import { causeWords } from '../words.js';
 import { ChartCanvas, SERIES_COLOURS } from './ChartCanvas.js';
 
 export function PerHourChart({ perHour }: { perHour: Dashboard['perHour'] }) {
@@ -37,7 +38,7 @@ export function PerHourChart({ perHour }: { perHour: Dashboard['perHour'] }) {
   );
 }
 
-export function CumulativeChart({ cumulative, target }: { cumulative: Dashboard['cumulative']; target: number | null }) {
+export function CumulativeChart({ cumulative, target, hours }: { cumulative: Dashboard['cumulative']; target: number | null; hours: string }) {
   const { t } = useTranslation();
   const lang = currentLanguage();
   const data = useMemo<ChartData<'line'>>(() => {
@@ -53,9 +54,10 @@ export function CumulativeChart({ cumulative, target }: { cumulative: Dashboard[
       },
     ];
     if (target !== null) {
+      // What the target expects by each hour: it is spread over the working hours, not due at dawn.
       datasets.push({
-        label: t('charts.target'),
-        data: labels.map(() => target),
+        label: t('charts.expected', { target: formatNumber(target, lang), hours }),
+        data: cumulative.points.map((p) => p.expected ?? null),
         borderColor: '#f5a524',
         backgroundColor: '#f5a524',
         borderDash: [8, 6],
@@ -64,7 +66,7 @@ export function CumulativeChart({ cumulative, target }: { cumulative: Dashboard[
       });
     }
     return { labels, datasets };
-  }, [cumulative, target, lang, t]);
+  }, [cumulative, target, hours, lang, t]);
   const options = useMemo<ChartOptions<'line'>>(
     () => ({ scales: { y: { beginAtZero: true, ticks: { precision: 0 } } }, plugins: { legend: { position: 'bottom' } } }),
     [],
@@ -77,20 +79,61 @@ export function CumulativeChart({ cumulative, target }: { cumulative: Dashboard[
   );
 }
 
-export function ParetoChart({ pareto }: { pareto: Dashboard['pareto'] }) {
+/** Longest axis label; the whole cause is in the tooltip and the table. */
+const LABEL_MAX = 42;
+
+function shortLabel(text: string): string {
+  return text.length <= LABEL_MAX ? text : `${text.slice(0, LABEL_MAX - 1)}…`;
+}
+
+function CauseTable({ entries, caption, testId }: { entries: { step: string; cause: string; count: number }[]; caption: string; testId: string }) {
   const { t } = useTranslation();
+  return (
+    <table className="orders pareto__table" data-testid={testId}>
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">{t('charts.step')}</th>
+          <th scope="col">{t('charts.reason')}</th>
+          <th scope="col" className="num">
+            {t('charts.count')}
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {entries.map((p) => (
+          <tr key={`${p.step}|${p.cause}`}>
+            <td>{p.step}</td>
+            <td>{p.cause}</td>
+            <td className="num">{p.count}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/**
+ * Runs that failed today by step and cause (bars, with the cumulative share), the causes in the
+ * dashboard's language; the automatic retries the pipeline made on its own listed apart.
+ */
+export function ParetoChart({ pareto, retried }: { pareto: Dashboard['pareto']; retried: Dashboard['paretoRetried'] }) {
+  const { t } = useTranslation();
+  const lang = currentLanguage();
+  const failed = useMemo(() => pareto.map((p) => ({ step: p.step, cause: causeWords(t, lang, p), count: p.count })), [pareto, t, lang]);
+  const retries = useMemo(() => retried.map((p) => ({ step: p.step, cause: causeWords(t, lang, p), count: p.count })), [retried, t, lang]);
   const data = useMemo<ChartData<'bar' | 'line', number[], string>>(() => {
-    const total = pareto.reduce((n, p) => n + p.count, 0);
+    const total = failed.reduce((n, p) => n + p.count, 0);
     const cumulativeShare: number[] = [];
     let running = 0;
-    for (const p of pareto) {
+    for (const p of failed) {
       running += p.count;
       cumulativeShare.push(total === 0 ? 0 : Math.round((running / total) * 1000) / 10);
     }
     return {
-      labels: pareto.map((p) => `${p.step} · ${p.reason}`),
+      labels: failed.map((p) => shortLabel(`${p.step} · ${p.cause}`)),
       datasets: [
-        { type: 'bar' as const, label: t('charts.paretoCount'), data: pareto.map((p) => p.count), backgroundColor: '#fb7185', yAxisID: 'y' },
+        { type: 'bar' as const, label: t('charts.paretoCount'), data: failed.map((p) => p.count), backgroundColor: '#fb7185', yAxisID: 'y' },
         {
           type: 'line' as const,
           label: t('charts.paretoShare'),
@@ -102,37 +145,37 @@ export function ParetoChart({ pareto }: { pareto: Dashboard['pareto'] }) {
         },
       ],
     };
-  }, [pareto, t]);
+  }, [failed, t]);
   const options = useMemo<ChartOptions<'bar'>>(
     () => ({
       scales: {
         y: { beginAtZero: true, ticks: { precision: 0 } },
         share: { position: 'right', min: 0, max: 100, grid: { drawOnChartArea: false } },
       },
-      plugins: { legend: { position: 'bottom' } },
+      plugins: {
+        legend: { position: 'bottom' },
+        tooltip: {
+          callbacks: { title: (items) => (items[0] ? `${failed[items[0].dataIndex]?.step ?? ''} · ${failed[items[0].dataIndex]?.cause ?? ''}` : '') },
+        },
+      },
     }),
-    [],
+    [failed],
   );
   return (
     <section className="panel" aria-labelledby="chart-pareto">
       <h2 id="chart-pareto">{t('charts.pareto')}</h2>
-      {pareto.length === 0 ? (
+      {failed.length === 0 ? (
         <p className="muted">{t('charts.noFailures')}</p>
       ) : (
-        <ChartCanvas type="bar" data={data as ChartData<'bar'>} options={options} label={t('charts.pareto')} />
+        <>
+          <ChartCanvas type="bar" data={data as ChartData<'bar'>} options={options} label={t('charts.pareto')} />
+          <CauseTable entries={failed} caption={t('charts.pareto')} testId="pareto-table" />
+        </>
       )}
-      {pareto.length > 0 && (
-        <table className="visually-hidden">
-          <tbody>
-            {pareto.map((p) => (
-              <tr key={`${p.step}|${p.reason}`}>
-                <td>{p.step}</td>
-                <td>{p.reason}</td>
-                <td>{p.count}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+      {retries.length === 0 ? (
+        <p className="muted">{t('charts.noRetries')}</p>
+      ) : (
+        <CauseTable entries={retries} caption={t('charts.retried')} testId="pareto-retried" />
       )}
     </section>
   );

@@ -1,109 +1,45 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Dashboard as DashboardData, LoginResponse } from '../../../../shared/contract/hub-api.js';
-import { formatNumber, formatTime } from '../../common/format.js';
+import { formatTime } from '../../common/format.js';
 import { LANGUAGES, currentLanguage, setLanguage, type Language } from '../../common/i18n/index.js';
-import { messageText } from '../../common/i18n/messages.js';
-import { HubApiError, openLive, setTarget, type LiveState } from '../hub-client.js';
+import { openLive, type LiveState } from '../hub-client.js';
 import { CumulativeChart, ParetoChart, PerHourChart } from './Charts.js';
 import { Orders } from './Orders.js';
+import { StalledList } from './StalledList.js';
+import { StationDrawer } from './StationDrawer.js';
 import { StationTile } from './StationTile.js';
+import { TargetForm } from './TargetForm.js';
+import { Totals } from './Totals.js';
 
-function TargetForm({ token, current }: { token: string; current: number | null }) {
+/** Jump links at the top: every part of the page is one click away, however many stations there are. */
+function Nav() {
   const { t } = useTranslation();
-  const [value, setValue] = useState(current === null ? '' : String(current));
-  const [message, setMessage] = useState<string | null>(null);
-  const save = async (e: FormEvent, devices: number | null) => {
-    e.preventDefault();
-    try {
-      await setTarget(token, devices);
-      setMessage(t('target.saved'));
-    } catch (err) {
-      // The hub's reason in the dashboard's language; its English words only for a code this build does not know.
-      const reason = err instanceof HubApiError && err.text ? messageText(t, currentLanguage(), err.text) : undefined;
-      setMessage(t('target.failed', { message: reason ?? (err as Error).message }));
-    }
-  };
   return (
-    <form className="target" onSubmit={(e) => void save(e, value.trim() === '' ? null : Number(value))}>
-      <label className="field field--narrow">
-        <span className="field__label">{t('target.label')}</span>
-        <input className="input" type="number" min={0} max={1000000} inputMode="numeric" value={value} onChange={(e) => setValue(e.target.value)} />
-      </label>
-      <button className="btn btn--small" type="submit">
-        {t('target.save')}
-      </button>
-      <span role="status" className="muted">
-        {message}
-      </span>
-    </form>
+    <nav className="hub__nav" aria-label={t('nav.label')}>
+      <a href="#stalled">{t('nav.stalled')}</a>
+      <a href="#tiles-title">{t('nav.stations')}</a>
+      <a href="#orders-title">{t('nav.orders')}</a>
+      <a href="#charts">{t('nav.charts')}</a>
+    </nav>
   );
 }
 
-function Totals({ data }: { data: DashboardData }) {
-  const { t } = useTranslation();
-  const lang = currentLanguage();
-  const sum = (f: (s: DashboardData['stations'][number]) => number) => data.stations.reduce((n, s) => n + f(s), 0);
-  const today = data.cumulative.points.at(-1)?.done ?? 0;
-  const items: [string, string, string][] = [
-    ['stations', t('summary.stations'), `${sum((s) => (s.online ? 1 : 0))} / ${data.stations.length}`],
-    [
-      'wip',
-      t('summary.wip'),
-      formatNumber(
-        sum((s) => s.wip),
-        lang,
-      ),
-    ],
-    [
-      'done',
-      t('summary.done'),
-      formatNumber(
-        sum((s) => s.done),
-        lang,
-      ),
-    ],
-    [
-      'failed',
-      t('summary.failed'),
-      formatNumber(
-        sum((s) => s.failed),
-        lang,
-      ),
-    ],
-    [
-      'stalled',
-      t('summary.stalled'),
-      formatNumber(
-        sum((s) => s.stalled),
-        lang,
-      ),
-    ],
-    ['today', t('summary.today'), formatNumber(today, lang)],
-    ['target', t('summary.target'), data.dailyTarget === null ? t('summary.noTarget') : formatNumber(data.dailyTarget, lang)],
-  ];
-  return (
-    <dl className="totals">
-      {items.map(([key, label, value]) => (
-        <div key={key} className="totals__item">
-          <dt>{label}</dt>
-          <dd data-testid={`total-${key}`}>{value}</dd>
-        </div>
-      ))}
-    </dl>
-  );
-}
-
-/** The floor on one screen: totals, a tile per station and the charts, kept live by the hub's feed. */
+/**
+ * The floor on one screen: totals, what is stalled, a tile per station (each opens its slots and
+ * exports), the orders and the charts, kept live by the hub's feed.
+ */
 export function Dashboard({ session, onLogout, onExpired }: { session: LoginResponse; onLogout: () => void; onExpired: () => void }) {
   const { t } = useTranslation();
   const [data, setData] = useState<DashboardData | null>(null);
   const [state, setState] = useState<LiveState>('connecting');
   const [lang, setLang] = useState<Language>(currentLanguage());
+  const [opened, setOpened] = useState<string | null>(null);
 
   useEffect(() => openLive(session.token, { onDashboard: setData, onState: setState, onUnauthorized: onExpired }), [session.token, onExpired]);
 
   const stale = state !== 'live';
+  const openTile = data?.stations.find((s) => s.stationId !== null && s.stationId === opened) ?? null;
   return (
     <div className="hub">
       <header className="hub__header">
@@ -119,6 +55,7 @@ export function Dashboard({ session, onLogout, onExpired }: { session: LoginResp
               ? t('conn.connecting')
               : t('conn.reconnecting', { time: data ? formatTime(data.serverTime, lang, true) : '–' })}
         </p>
+        <Nav />
         <div className="hub__actions">
           <label className="field field--narrow">
             <span className="field__label">{t('header.language')}</span>
@@ -147,7 +84,7 @@ export function Dashboard({ session, onLogout, onExpired }: { session: LoginResp
       {data && (
         <main className={`hub__main${stale ? ' hub__main--stale' : ''}`} aria-busy={stale}>
           <Totals data={data} />
-          {session.role === 'admin' && <TargetForm token={session.token} current={data.dailyTarget} />}
+          <TargetForm key={`${data.dailyTarget}|${data.targetHours}`} token={session.token} current={data.dailyTarget} hours={data.targetHours} />
           <section aria-labelledby="tiles-title">
             <h2 id="tiles-title">{t('tiles.title')}</h2>
             {data.stations.length === 0 ? (
@@ -155,17 +92,25 @@ export function Dashboard({ session, onLogout, onExpired }: { session: LoginResp
             ) : (
               <div className="stations">
                 {data.stations.map((s) => (
-                  <StationTile key={s.name} tile={s} stallMinutes={data.stallMinutes} />
+                  <StationTile
+                    key={s.name}
+                    tile={s}
+                    stallMinutes={data.stallMinutes}
+                    serverTime={data.serverTime}
+                    onOpen={() => s.stationId !== null && setOpened(s.stationId)}
+                  />
                 ))}
               </div>
             )}
           </section>
-          <div className="charts">
-            <PerHourChart perHour={data.perHour} />
-            <CumulativeChart cumulative={data.cumulative} target={data.dailyTarget} />
-            <ParetoChart pareto={data.pareto} />
-          </div>
+          <StalledList runs={data.stalledRuns} stallMinutes={data.stallMinutes} />
           <Orders orders={data.orders} />
+          <div className="charts" id="charts">
+            <PerHourChart perHour={data.perHour} />
+            <CumulativeChart cumulative={data.cumulative} target={data.dailyTarget} hours={data.targetHours} />
+            <ParetoChart pareto={data.pareto} retried={data.paretoRetried} />
+          </div>
+          {openTile && <StationDrawer token={session.token} tile={openTile} serverTime={data.serverTime} onClose={() => setOpened(null)} />}
         </main>
       )}
     </div>

@@ -7,6 +7,7 @@ import { formatStepDuration, formatTime } from '../../common/format.js';
 import { currentLanguage } from '../../common/i18n/index.js';
 import { useStation } from '../state/context.js';
 import { eventMessageText, instructionText, labelText, tileState, waitsForTechnician } from '../state/device-text.js';
+import { qrProvisioningOf } from '../state/qr-provisioning.js';
 import { CancelButton } from './CancelButton.js';
 import type { TileAction } from './Tile.js';
 import { isRunClosed } from '../../../../shared/contract/run-state.js';
@@ -97,6 +98,12 @@ export function DetailDrawer({
             <button type="button" className="btn btn--primary" disabled={!live} onClick={() => onAction('confirm', device)}>
               <Icon name="check" />
               {t('action.confirm')}
+            </button>
+          ) : null}
+          {qrProvisioningOf(device) ? (
+            <button type="button" className="btn" onClick={() => onAction('qrSheet', device)}>
+              <Icon name="print" />
+              {t('qr.openSheet')}
             </button>
           ) : null}
           {state === 'failed' ? (

@@ -5,11 +5,13 @@ import { Icon } from '../../common/components/Icon.js';
 import { currentLanguage } from '../../common/i18n/index.js';
 import { instructionText, labelText, tileState, transferText, waitsForTechnician } from '../state/device-text.js';
 import { reidentifiablePort } from '../state/new-device.js';
+import { qrProvisioningOf } from '../state/qr-provisioning.js';
 import { PortLabel } from '../bench/PortLabel.js';
 import { Elapsed } from './Elapsed.js';
+import { QrCode } from './QrCode.js';
 import { isRunClosed } from '../../../../shared/contract/run-state.js';
 
-export type TileAction = 'retry' | 'skip' | 'cancel' | 'confirm' | 'details' | 'newDevice';
+export type TileAction = 'retry' | 'skip' | 'cancel' | 'confirm' | 'details' | 'newDevice' | 'qrSheet';
 
 export interface TileProps {
   device: DeviceView;
@@ -34,6 +36,8 @@ function TileView({ device, focused, tabStop, live, onAction, onSelect }: TilePr
   const finished = isRunClosed(state);
   // A serial device sits on a fixed cable: the technician says when another one is on it.
   const swappable = reidentifiablePort(device) !== null;
+  // A tablet enrolling over the air: the tile shows the provisioning QR code to scan from it.
+  const qr = qrProvisioningOf(device);
   const stepLabel = labelText(device.stepLabel, language);
   const instruction = instructionText(device, t, language, focused);
   const transfer = transferText(device, t, language);
@@ -48,7 +52,7 @@ function TileView({ device, focused, tabStop, live, onAction, onSelect }: TilePr
 
   return (
     <article
-      className={`tile tile--${state}${focused ? ' tile--focused' : ''}${device.present ? '' : ' tile--absent'}`}
+      className={`tile tile--${state}${focused ? ' tile--focused' : ''}${device.present ? '' : ' tile--absent'}${qr ? ' tile--qr' : ''}`}
       data-serial={device.serial}
       data-state={state}
       data-blueprint={device.blueprint ?? ''}
@@ -103,6 +107,7 @@ function TileView({ device, focused, tabStop, live, onAction, onSelect }: TilePr
           </span>
           {device.attempts > 1 && !finished ? <span className="tile__attempts">{t('tile.attempts', { count: device.attempts })}</span> : null}
         </div>
+        {qr ? <QrCode text={qr.payload} label={t('qr.alt', { dpc: qr.dpc })} /> : null}
         <p className="tile__instruction">{instruction}</p>
         {failed || confirmable || swappable ? (
           <div className="tile__actions">
@@ -110,6 +115,12 @@ function TileView({ device, focused, tabStop, live, onAction, onSelect }: TilePr
               <button type="button" className="btn btn--primary" disabled={!live} onClick={act('confirm')}>
                 <Icon name="check" />
                 {t('action.confirm')}
+              </button>
+            ) : null}
+            {qr ? (
+              <button type="button" className="btn" onClick={act('qrSheet')}>
+                <Icon name="print" />
+                {t('qr.openSheet')}
               </button>
             ) : null}
             {failed ? (

@@ -1,4 +1,5 @@
 import { bridgeSaveFile, type SaveFileRequest } from '../../transport/save-file.js';
+import { saveResponseAsFile } from '../../common/download.js';
 import { stationToken } from '../../transport/station-token.js';
 
 /**
@@ -34,13 +35,5 @@ export async function download(route: string, fallbackName: string): Promise<voi
     }
     throw new Error(message);
   }
-  const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? fallbackName;
-  const url = URL.createObjectURL(await res.blob());
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  await saveResponseAsFile(res, fallbackName);
 }

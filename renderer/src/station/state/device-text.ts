@@ -2,6 +2,7 @@ import type { TFunction } from 'i18next';
 import type { DeviceView, Label } from '../../../../shared/contract/station-api.js';
 import type { Language } from '../../common/i18n/index.js';
 import { messageText, type WireMessageLike } from '../../common/i18n/messages.js';
+import { qrProvisioningOf } from './qr-provisioning.js';
 
 export type TileState = NonNullable<DeviceView['state']> | 'idle';
 
@@ -58,6 +59,9 @@ export function instructionText(device: DeviceView, t: TFunction, language: Lang
       // The driver's own instruction names the slot and the level ("Tippe auf dem iPad in Steckplatz A7 auf „Vertrauen“").
       const driverText = reason === 'technician' ? null : device.waiting?.text ? messageText(t, language, device.waiting.text) : null;
       if (driverText) return driverText;
+      // The QR wait's own text carries the payload (with the Wi-Fi password): the tile says what to do instead.
+      const qr = qrProvisioningOf(device);
+      if (qr) return t(focused ? 'qr.instructionFocused' : 'qr.instruction', { dpc: qr.dpc });
       if (reason === 'trust')
         return t(device.platform === 'ios' ? 'instruction.trust_ios' : device.platform === 'android' ? 'instruction.trust_android' : 'instruction.trust_other');
       if (reason === 'battery') return t('instruction.battery');

@@ -1,16 +1,9 @@
 import type { DeviceView, PortNoticeView } from '../../../../shared/contract/station-api.js';
-import { hubIndexOf, parseSlotLabel } from '../../../../shared/slot-label.js';
+import { compareSlotLabels, hubIndexOf, parseSlotLabel } from '../../../../shared/slot-label.js';
 
-// "A1".."P16" (and "AA1" past Z) in the physical order of the hubs; anything else sorts last.
-
-export function compareSlots(a: string | null, b: string | null): number {
-  const pa = parseSlotLabel(a);
-  const pb = parseSlotLabel(b);
-  if (pa && pb) return pa.hubIndex - pb.hubIndex || pa.number - pb.number;
-  if (pa) return -1;
-  if (pb) return 1;
-  return (a ?? '\uffff').localeCompare(b ?? '\uffff');
-}
+// "A1".."P16" (and "AA1" past Z) in the physical order of the hubs; anything else sorts last (one
+// order for the station's grid and the hub's drill-down: shared/slot-label.ts).
+export const compareSlots = compareSlotLabels;
 
 /** Devices in slot order; on a shared slot the plugged-in device comes before the one that left. */
 export function compareDevices(a: DeviceView, b: DeviceView): number {

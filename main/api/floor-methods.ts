@@ -30,4 +30,6 @@ export const floorHandlers: StationHandlers<keyof typeof floorMethods> = {
   quarantineDevice: (core, p) => (core.quarantine.quarantineDevice(p.serial, p.reason), ok),
   releaseQuarantine: (core, p) => (core.quarantine.releaseQuarantine(p.serial, p.note), ok),
   listQuarantine: (core, p) => core.quarantine.listQuarantine(p.includeReleased),
+  setSignInPolicy: (core, p) => core.setSignInPolicy(p.policy),
+  scanCode: (core, p) => core.scanCode(p.code, p.packInto),
 };

@@ -98,6 +98,9 @@ export async function registerFloorRoutes(app: FastifyInstance, core: StationCor
   // operators and shift schedule
   app.post('/api/v1/operators/sign-in', async (req) => callMethod(core, 'signIn', req.body));
   app.post('/api/v1/operators/sign-out', async (req) => callMethod(core, 'signOut', req.body));
+  // FLOOR-TECH (issue 13): whether devices run while nobody is signed in ("wait" or "run").
+  app.get('/api/v1/settings/sign-in-policy', async () => ({ policy: core.floorState().signInPolicy }));
+  app.put('/api/v1/settings/sign-in-policy', async (req) => ({ policy: (await callMethod(core, 'setSignInPolicy', req.body)).signInPolicy }));
   app.get('/api/v1/settings/shift-schedule', async () => callMethod(core, 'shiftSchedule', {}));
   app.put('/api/v1/settings/shift-schedule', async (req) => callMethod(core, 'setShiftSchedule', req.body));
 

@@ -12,6 +12,7 @@ import { HubStore } from '../hub/hub-store.js';
 import { createFileLogger } from '../logging/logger.js';
 import { allowedHostNames } from './allowed-hosts.js';
 import { say } from './terminal-output.js';
+import { isUsableUserName, normalUserName } from '../hub/auth/user-name.js';
 import { CliError } from './cli-error.js';
 
 interface HubDbOptions {
@@ -155,14 +156,15 @@ export function addHubCommand(program: Command): void {
     .option('--password-stdin', 'read the password from standard input')
     .action(async (name: string, opts: HubDbOptions & { role: string; passwordStdin?: boolean }) => {
       if (!(USER_ROLES as readonly string[]).includes(opts.role)) throw new CliError(say(message('hub.cli-role', { role: opts.role })), 2);
-      if (!/^[\p{L}\p{N}][\p{L}\p{N}._@-]{0,63}$/u.test(name)) throw new CliError(say(message('hub.cli-user-name', { name })), 2);
+      const user = normalUserName(name);
+      if (!isUsableUserName(user)) throw new CliError(say(message('hub.cli-user-name', { name })), 2);
       if (!opts.passwordStdin) throw new CliError(say(message('hub.cli-password-missing')), 2);
       const password = (await readStdin()).replace(/\r?\n$/, '');
       if (password.length < MIN_PASSWORD_LENGTH) throw new CliError(say(message('hub.cli-password-short', { min: MIN_PASSWORD_LENGTH })), 2);
       const store = await openStore({ ...hub.opts<HubDbOptions>(), ...opts });
       try {
-        const what = await store.upsertUser(name, password, opts.role as UserRole);
-        process.stderr.write(`${say(message(what === 'added' ? 'hub.cli-user-added' : 'hub.cli-user-updated', { name, role: opts.role }))}\n`);
+        const what = await store.upsertUser(user, password, opts.role as UserRole);
+        process.stderr.write(`${say(message(what === 'added' ? 'hub.cli-user-added' : 'hub.cli-user-updated', { name: user, role: opts.role }))}\n`);
       } finally {
         await store.close();
       }

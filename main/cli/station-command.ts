@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { APP_ROOT, defaultDataDir, electronBinary } from '../app-paths.js';
 import { AppError } from '../../shared/contract/errors.js';
+import { SIGN_IN_POLICIES, type SignInPolicy } from '../../shared/contract/floor-api.js';
 import { parseLaneCaps } from '../pipeline/lanes.js';
 import { DRIVER_NAMES, startStation, type DriverName, type StationOptions } from '../station/start-station.js';
 import { allowedHostNames } from './allowed-hosts.js';
@@ -30,6 +31,7 @@ export interface StationCommandOptions {
   allowedHost?: string[];
   iosActivationUrl?: string;
   adb?: string;
+  signInPolicy?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -60,7 +62,8 @@ export function addStationOptions(command: Command): Command {
     )
     .option('--lane-cap <caps>', 'heavy steps at once (erase, app install): per USB bus and per driver, e.g. heavy=10,driver=25')
     .option('--ios-activation-url <url>', "the activation server iOS devices are activated through (default: Apple's)")
-    .option('--adb <path>', 'the adb binary the android driver starts the adb server with (default: adb on PATH)');
+    .option('--adb <path>', 'the adb binary the android driver starts the adb server with (default: adb on PATH)')
+    .option('--sign-in-policy <policy>', 'wait: devices wait until a technician signs in (the default); run: devices also run unattended (scripts)');
 }
 
 function number(name: string, value: string, min: number, max = Number.POSITIVE_INFINITY): number {
@@ -104,6 +107,7 @@ export function resolveStationOptions(opts: StationCommandOptions, fallbackDataD
     ...(opts.laneCap !== undefined ? { laneCaps: checkedLaneCaps(opts.laneCap) } : {}),
     ...(iosActivationUrl !== undefined ? { iosActivationUrl } : {}),
     ...(opts.adb !== undefined ? { adbPath: checkedAdbPath(opts.adb, drivers) } : {}),
+    ...(opts.signInPolicy !== undefined ? { signInPolicy: checkedSignInPolicy(opts.signInPolicy) } : {}),
   };
 }
 
@@ -125,6 +129,11 @@ function checkedAdbPath(value: string, drivers: readonly DriverName[]): string {
   if (!drivers.includes('android')) throw new CliError(message('cli.adb-driver'), 2);
   if (value.trim() === '') throw new CliError(message('cli.adb-empty'), 2);
   return /[\\/]/.test(value) ? path.resolve(value) : value;
+}
+
+function checkedSignInPolicy(value: string): SignInPolicy {
+  if (!(SIGN_IN_POLICIES as readonly string[]).includes(value)) throw new CliError(message('cli.sign-in-policy', { value }), 2);
+  return value as SignInPolicy;
 }
 
 /** --lane-cap as given, once it parses (the station parses it again over its own setting). */

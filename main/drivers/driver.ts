@@ -85,6 +85,11 @@ export interface StepContext {
    * the step's deadline. Call it before the command that makes the device go.
    */
   expectReattach?(): void;
+  /**
+   * A heavy step's part that needs its lane is over (an app's upload: the device installing it
+   * moves nothing over USB): the lane goes to the next device in line while the step goes on.
+   */
+  laneDone?(): void;
   log(message: string): void;
   /**
    * A secret the blueprint names (`secret: wifi-school`), read when the step needs it. Fails the

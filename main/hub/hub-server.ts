@@ -28,6 +28,7 @@ import type { HubStore } from './hub-store.js';
 import { LiveFeed, localChanges, postgresChanges } from './live-feed.js';
 import { expectedByTarget, floorTotals } from './dashboard/floor-figures.js';
 import { localTimeZone, startOfLocalDay } from '../shifts/zoned-time.js';
+import { normalUserName } from './auth/user-name.js';
 
 /** The dashboard loads only its own files and talks only to its own origin. */
 export const DASHBOARD_CSP = PAGE_CSP;
@@ -237,13 +238,14 @@ export async function createHubServer(opts: HubServerOptions): Promise<FastifyIn
 
   app.post('/api/v1/login', { config: { access: 'public', rateLimit: { max: limits.loginPerMinute, timeWindow: '1 minute' } } }, async (req, reply) => {
     const body = parse(loginBodySchema, req.body, 'Login');
-    const session = await store.login(body.username, body.password);
+    // The name as add-user stored it: "Anna  Schulz " is "Anna Schulz".
+    const session = await store.login(normalUserName(body.username), body.password);
     if (!session) {
       logger.log('warn', `failed login for "${body.username.slice(0, 100)}" from ${req.ip}`);
       return reply.code(401).send(new AppError('unauthorized', message('hub.login-wrong')).toBody());
     }
     logger.log('info', `login ${body.username}`, { role: session.role });
-    return { token: session.token, username: body.username, role: session.role, expiresAt: new Date(session.expiresAt).toISOString() };
+    return { token: session.token, username: normalUserName(body.username), role: session.role, expiresAt: new Date(session.expiresAt).toISOString() };
   });
 
   app.post('/api/v1/logout', async (req) => {

@@ -27,18 +27,34 @@ export interface DeviceAssignmentDeps {
   readonly blueprints: BlueprintLookup;
   /** Starts the run of a plugged device that waited for an assignment. */
   startWaitingDevice(serial: string): void;
+  /** Tries again every plugged device that could not start; answers how many started. */
+  startWaitingDevices(): number;
+  /** The current batch changed: renderers show it. */
+  batchChanged(): void;
 }
+
+export type BatchChoice = { orderId: string } | { blueprint: string; customer: string; school: string } | { clear: true };
 
 /** Which order, blueprint and school a plugged device gets: its order, the current batch, the default, or the tile asks. */
 export class DeviceAssignment {
   constructor(private readonly deps: DeviceAssignmentDeps) {}
+
+  /** An order with this id was imported (a scanned order barcode). */
+  hasOrder(orderId: string): boolean {
+    return this.deps.orders.getOrder(orderId) !== null;
+  }
 
   currentBatch(): CurrentBatch | null {
     const raw = this.deps.store.getSetting('current_batch');
     return raw ? (JSON.parse(raw) as CurrentBatch) : null;
   }
 
-  setCurrentBatch(p: { orderId: string } | { blueprint: string; customer: string; school: string } | { clear: true }): CurrentBatch | null {
+  setCurrentBatch(p: BatchChoice): CurrentBatch | null {
+    return this.chooseBatch(p).batch;
+  }
+
+  /** Sets the current batch, then starts every plugged device that waited for one and fits it. */
+  chooseBatch(p: BatchChoice): { batch: CurrentBatch | null; started: number } {
     let batch: CurrentBatch | null;
     if ('clear' in p) batch = null;
     else if ('orderId' in p) {
@@ -52,7 +68,8 @@ export class DeviceAssignment {
     }
     this.deps.store.setSetting('current_batch', batch ? JSON.stringify(batch) : '');
     this.deps.operators.recordAction('current-batch', { detail: batch ? `${batch.orderId ?? batch.blueprint} / ${batch.school}` : '(none)' });
-    return batch;
+    this.deps.batchChanged();
+    return { batch, started: batch ? this.deps.startWaitingDevices() : 0 };
   }
 
   /**

@@ -13,6 +13,8 @@ export interface OrderReceiptDeps {
   readonly operators: Operators;
   readonly clock: Clock;
   readonly blueprints: Pick<BlueprintLookup, 'names'>;
+  /** New orders may list devices already plugged in and waiting: they start. */
+  startWaitingDevices?(): number;
 }
 
 /** Order files in, goods receipt of scanned serials, and each order's progress. */
@@ -32,6 +34,7 @@ export class OrderReceipt {
       ...who,
       detail: `${fileName ?? '(upload)'}: ${report.ok ? `${report.orders} orders, ${report.serials} serials` : `${report.issues.length} problems`}`,
     });
+    if (report.ok) this.deps.startWaitingDevices?.();
     return report;
   }
 

@@ -543,6 +543,7 @@ export class RunController {
       confirmByTechnician: session.confirmByTechnician.bind(session),
       progress: session.progress.bind(session),
       expectReattach: session.expectReattach.bind(session),
+      laneDone: session.laneDone.bind(session),
       log: (message) => this.deps.log('info', message, { runId: entry.id, serial: entry.serial, step: input.step.id }),
       secret: (name) => readSecret(this.deps.secrets, name),
       libraryItem: (ref) => this.readLibraryItem(ref),

@@ -67,6 +67,7 @@ export type RunEvent =
   | { type: 'PROCEED' }
   | { type: 'PROGRESS'; progress: StepProgress }
   | { type: 'EXPECT_REATTACH' }
+  | { type: 'LANE_DONE' }
   // Sent by the lane actor while the run waits for a free lane.
   | { type: 'LANE_GRANTED' }
   | { type: 'STEP_DONE'; output: StepOutcome }
@@ -243,6 +244,8 @@ export function createRunMachine(deps: { clock: Clock; execute: StepExecutor; la
           ],
           PROGRESS: { actions: assign({ progress: ({ event }) => event.progress }) },
           EXPECT_REATTACH: { actions: assign({ reattachExpected: true }) },
+          // The rest of the step needs no lane: the next in line gets it now (released again on exit: no-op).
+          LANE_DONE: { actions: 'releaseLane' },
           DEVICE_LEFT: [{ guard: 'reattachExpected', ...restart }, interrupt],
         },
         initial: 'active',

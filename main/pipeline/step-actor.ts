@@ -26,6 +26,8 @@ export interface StepSession {
   progress(report: StepProgress): void;
   /** The device will leave and come back during this step (see StepContext.expectReattach). */
   expectReattach(): void;
+  /** The step no longer needs its lane (see StepContext.laneDone). */
+  laneDone(): void;
 }
 
 export type StepExecutor = (input: StepInput, session: StepSession) => Promise<StepOutcome>;
@@ -36,6 +38,7 @@ export type StepReport =
   | { type: 'PROCEED' }
   | { type: 'PROGRESS'; progress: StepProgress }
   | { type: 'EXPECT_REATTACH' }
+  | { type: 'LANE_DONE' }
   | { type: 'STEP_DONE'; output: StepOutcome }
   | { type: 'STEP_FAILED'; error: unknown };
 
@@ -83,6 +86,7 @@ export function stepActor(execute: StepExecutor) {
         ),
       progress: (progress) => report({ type: 'PROGRESS', progress }),
       expectReattach: () => report({ type: 'EXPECT_REATTACH' }),
+      laneDone: () => report({ type: 'LANE_DONE' }),
     };
     new Promise<StepOutcome>((resolve) => resolve(execute(input, session))).then(
       (output) => report({ type: 'STEP_DONE', output }),

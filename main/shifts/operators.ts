@@ -1,5 +1,6 @@
 import { message } from '../../shared/messages/catalogue.js';
 import { AppError } from '../../shared/contract/errors.js';
+import { SIGN_IN_POLICIES, type SignInPolicy } from '../../shared/contract/floor-api.js';
 import { isoTime, type Clock } from '../pipeline/clock.js';
 import type { FloorStore, Who } from '../store/floor-store.js';
 import type { ShiftRecord } from '../store/records.js';
@@ -11,7 +12,15 @@ export interface OperatorsDeps {
   readonly clock: Clock;
   /** The open shift or its crew changed: renderers show it at once. */
   shiftChanged(): void;
+  /** Someone signed in, or the policy now lets devices run: devices that waited for it start. */
+  mayStartWaitingDevices?(): void;
+  /** The sign-in policy changed: renderers show it. */
+  policyChanged?(): void;
 }
+
+const POLICY_SETTING = 'sign_in_policy';
+/** Every run has a responsible technician unless the station is told to run unattended. */
+export const DEFAULT_SIGN_IN_POLICY: SignInPolicy = 'wait';
 
 export type ActionFields = { runId?: string | null; serial?: string | null; unitId?: string | null; detail?: string | null };
 
@@ -48,6 +57,39 @@ export class Operators {
     this.deps.floorStore.setRunOperator(runId, operator);
   }
 
+  /** Whether devices start while nobody is signed in: the station's setting, else `wait`. */
+  signInPolicy(): SignInPolicy {
+    const stored = this.deps.store.getSetting(POLICY_SETTING);
+    return (SIGN_IN_POLICIES as readonly (string | null)[]).includes(stored) ? (stored as SignInPolicy) : DEFAULT_SIGN_IN_POLICY;
+  }
+
+  setSignInPolicy(policy: SignInPolicy): SignInPolicy {
+    const before = this.signInPolicy();
+    this.deps.store.setSetting(POLICY_SETTING, policy);
+    if (before !== policy) {
+      this.recordAction('sign-in-policy', { detail: policy });
+      this.deps.policyChanged?.();
+      if (policy === 'run') this.deps.mayStartWaitingDevices?.();
+    }
+    return policy;
+  }
+
+  /** Someone (not the station's own `unassigned`) is signed in to the open shift. */
+  someoneSignedIn(): boolean {
+    const shift = this.deps.store.currentShift();
+    return shift !== null && this.deps.floorStore.presentOperators(shift.id).some((o) => o !== UNASSIGNED_OPERATOR);
+  }
+
+  /** A new run may start now: someone is signed in, or the policy lets devices run without. */
+  mayStartRuns(): boolean {
+    return this.signInPolicy() === 'run' || this.someoneSignedIn();
+  }
+
+  /** The operator a registered badge belongs to, or null. */
+  badgeOwner(badge: string): string | null {
+    return this.deps.floorStore.operatorByBadge(badge);
+  }
+
   recordAction(action: string, fields: ActionFields = {}): void {
     this.deps.floorStore.recordAction({ at: this.now(), action, ...this.who(), ...fields });
   }
@@ -76,6 +118,7 @@ export class Operators {
     store.setSetting('active_operator', name);
     floorStore.recordAction({ at: now, action: 'sign-in', shiftId: shift.id, operator: name, detail: p.badge ? 'badge' : 'name' });
     this.deps.shiftChanged();
+    this.deps.mayStartWaitingDevices?.();
     return { operator: name, shiftId: shift.id, operators: floorStore.presentOperators(shift.id) };
   }
 

@@ -156,6 +156,11 @@ export class DeviceRegistry {
   private startRun(entry: DeviceEntry): void {
     const { store, controller } = this.deps;
     entry.held = false;
+    if (!this.deps.operators.mayStartRuns()) {
+      // Every run has a responsible technician: the device waits until someone signs in (the policy's default).
+      this.setProblem(entry, 'needs_sign_in', message('device.needs-sign-in'), 'info');
+      return;
+    }
     const assigned = this.deps.assignment.assignmentFor(entry.record.serial, entry.record.platform);
     if (!assigned.ok) {
       const noBlueprint =
@@ -163,8 +168,7 @@ export class DeviceRegistry {
         this.deps.blueprints.defaultFor(entry.record.platform) === null &&
         !this.deps.orders.orderOfSerial(entry.record.serial);
       const text: Message = noBlueprint ? message('no_blueprint') : assigned.text;
-      entry.problem = { code: noBlueprint ? 'no_blueprint' : assigned.code, message: formatMessage(text, 'en'), text };
-      this.deps.logger.log('warn', entry.problem.message, { serial: entry.record.serial });
+      this.setProblem(entry, noBlueprint ? 'no_blueprint' : assigned.code, text, 'warn');
       return;
     }
     const chosen = assigned.assignment;
@@ -184,6 +188,14 @@ export class DeviceRegistry {
       blueprintId: chosen.blueprintId,
       captured: chosen.captured,
     });
+  }
+
+  /** Why the device has no run; logged once per new reason (a device tried again after every batch change stays quiet). */
+  private setProblem(entry: DeviceEntry, code: string, text: Message, level: 'info' | 'warn'): void {
+    const english = formatMessage(text, 'en');
+    const same = entry.problem?.code === code && entry.problem.message === english;
+    entry.problem = { code, message: english, text };
+    if (!same) this.deps.logger.log(level, english, { serial: entry.record.serial });
   }
 
   /**
@@ -226,6 +238,22 @@ export class DeviceRegistry {
     this.startRun(entry);
     this.deps.events.deviceChanged(serial);
     if (entry.problem) throw new AppError('conflict', entry.problem.text);
+  }
+
+  /**
+   * Every plugged device whose run could not start (nobody signed in, no order or batch, no
+   * blueprint) is tried again, e.g. once a batch is chosen or someone signs in. Answers how many started.
+   */
+  startWaitingDevices(): number {
+    if (!this.ready) return 0;
+    let started = 0;
+    for (const entry of this.devices.values()) {
+      if (!entry.problem || entry.held || !entry.record.present || this.deps.controller.forSerial(entry.record.serial)) continue;
+      this.startRun(entry);
+      if (!entry.problem) started++;
+      this.deps.events.deviceChanged(entry.record.serial);
+    }
+    return started;
   }
 
   executeStep(serial: string, ctx: StepContext): Promise<StepOutcome> {

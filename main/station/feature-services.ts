@@ -34,7 +34,11 @@ export interface FeatureHost {
   moveLiveRun(runId: string, shiftId: string, operator: string | null): void;
   /** Starts the run of a plugged device that waited for an assignment. */
   startWaitingDevice(serial: string): void;
+  /** Tries again every plugged device whose run could not start (sign-in, batch, order); answers how many started. */
+  startWaitingDevices(): number;
   shiftChanged(): void;
+  /** The current batch or the sign-in policy changed. */
+  floorChanged(): void;
 }
 
 /** The floor's work around the pipeline, one service per feature folder, over shared stores. */
@@ -57,7 +61,14 @@ export function createFeatureServices(host: FeatureHost): FeatureServices {
   const orders = new OrderStore(db);
   const units = new UnitStore(db);
   const floorStore = new FloorStore(db);
-  const operators = new Operators({ store, floorStore, clock, shiftChanged: () => host.shiftChanged() });
+  const operators = new Operators({
+    store,
+    floorStore,
+    clock,
+    shiftChanged: () => host.shiftChanged(),
+    mayStartWaitingDevices: () => void host.startWaitingDevices(),
+    policyChanged: () => host.floorChanged(),
+  });
   const labels = new LabelPrinting({
     store,
     floorStore,
@@ -93,8 +104,10 @@ export function createFeatureServices(host: FeatureHost): FeatureServices {
       operators,
       blueprints: host.blueprints,
       startWaitingDevice: (serial) => host.startWaitingDevice(serial),
+      startWaitingDevices: () => host.startWaitingDevices(),
+      batchChanged: () => host.floorChanged(),
     }),
-    receipt: new OrderReceipt({ orders, floorStore, operators, clock, blueprints: host.blueprints }),
+    receipt: new OrderReceipt({ orders, floorStore, operators, clock, blueprints: host.blueprints, startWaitingDevices: () => host.startWaitingDevices() }),
     packing: new Packing({
       store,
       units,

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { IngestBody } from '../../shared/contract/hub-api.js';
 import type { HubLinkView } from '../../shared/contract/station-api.js';
+import type { SignInPolicy } from '../../shared/contract/floor-api.js';
 import { ensureApiToken } from '../api/api-token.js';
 import { createStationServer } from '../api/station-http-server.js';
 import { RENDERER_DIR, RESOURCES_DIR, appVersion } from '../app-paths.js';
@@ -62,6 +63,8 @@ export interface StationOptions {
   iosActivationUrl?: string;
   /** The adb binary for the Android driver (--adb PATH). */
   adbPath?: string;
+  /** --sign-in-policy: stored as the station's policy at start; absent, the stored one (default `wait`) holds. */
+  signInPolicy?: SignInPolicy;
   /** Where the built renderer is; the automation API works without it. */
   rendererDir?: string | null;
   resourcesDir?: string;
@@ -109,6 +112,8 @@ export interface StationConfig {
   iosActivationUrl?: string;
   /** The adb binary the Android driver starts the adb server with (--adb PATH); `adb` on PATH by default. */
   adbPath?: string;
+  /** Stored as the station's sign-in policy before any device starts; absent, the stored one (default `wait`) holds. */
+  signInPolicy?: SignInPolicy;
   /** The `usb` boundary: libusb unless one is given (startStation passes the loopback test source for BENCHLINE_TEST_USB=1). */
   usbBackend?: UsbBackend;
   /** Quiet time after USB hotplug events before the bus is read (ms). */
@@ -229,13 +234,16 @@ function buildStation(config: StationConfig, store: StationStore, clock: Clock, 
     cancelLiveRun: (runId) => controller.cancel(runId),
     moveLiveRun: (runId, shiftId, operator) => controller.moveToShift(runId, shiftId, operator),
     startWaitingDevice: (serial) => registry.startWaitingDevice(serial),
+    startWaitingDevices: () => registry.startWaitingDevices(),
     shiftChanged: () => events.shiftChanged(),
+    floorChanged: () => events.floorChanged(),
   });
   events = new StationEvents({
     logger,
     deviceView: (serial) => registry.view(serial),
     stats: () => features.shifts.stats(),
     currentShift: () => store.currentShift(),
+    floorState: () => ({ batch: features.assignment.currentBatch(), signInPolicy: features.operators.signInPolicy() }),
   });
 
   const testUsb = usbBackend instanceof TestUsbBackend ? usbBackend : null;
@@ -299,6 +307,7 @@ function buildStation(config: StationConfig, store: StationStore, clock: Clock, 
 }
 
 async function bootStation(s: BuiltStation, config: StationConfig, clock: Clock): Promise<void> {
+  if (config.signInPolicy) s.core.operators.setSignInPolicy(config.signInPolicy);
   s.blueprints.load(config.resourcesDir, config.blueprintFiles, isoTime(clock.now()));
   if (s.simulator) s.store.ensureSlots(defaultSimSlots(256));
   s.store.clearPresence();
@@ -355,6 +364,7 @@ export async function startStation(options: StationOptions): Promise<RunningStat
     ...(options.laneCaps ? { laneCaps: options.laneCaps } : {}),
     ...(options.iosActivationUrl ? { iosActivationUrl: options.iosActivationUrl } : {}),
     ...(options.adbPath ? { adbPath: options.adbPath } : {}),
+    ...(options.signInPolicy ? { signInPolicy: options.signInPolicy } : {}),
     version,
     logger,
     ...(usbBackend ? { usbBackend } : {}),

@@ -31,6 +31,8 @@ import { runDetail, runSummary } from './run-views.js';
 import type { LibraryService } from '../library/library-service.js';
 import type { FeatureServices } from './feature-services.js';
 import type { StationEvents } from './station-events.js';
+import { resolveScannedCode } from './scanned-code.js';
+import type { FloorState, ScanResult, SignInPolicy } from '../../shared/contract/floor-api.js';
 
 /** The feature services the core exposes to the API, by their folder's name. */
 export type ExposedFeatures = Pick<FeatureServices, 'operators' | 'shifts' | 'assignment' | 'receipt' | 'labels' | 'packing' | 'quarantine'>;
@@ -169,7 +171,15 @@ export class StationCore implements ExposedFeatures {
       devices: this.listDevices(),
       notices: this.bench.listNotices(),
       hub: this.parts.events.hubLinkView(),
+      floor: this.floorState(),
+      // Renderers time runs against the station's clock, not their own: two browsers agree.
+      serverTime: isoTime(this.parts.clock.now()),
     };
+  }
+
+  /** The current batch and the sign-in policy, as the header shows them. */
+  floorState(): FloorState {
+    return { batch: this.assignment.currentBatch(), signInPolicy: this.operators.signInPolicy() };
   }
 
   runDetail(runId: string): RunDetail {
@@ -264,7 +274,19 @@ export class StationCore implements ExposedFeatures {
   openShift(operators: string[]): ShiftView {
     const shift = this.store.openShift(operators, isoTime(this.parts.clock.now()));
     this.parts.events.shiftChanged();
+    // Devices that waited for someone to sign in start now.
+    this.parts.registry.startWaitingDevices();
     return shift;
+  }
+
+  setSignInPolicy(policy: SignInPolicy): FloorState {
+    this.operators.setSignInPolicy(policy);
+    return this.floorState();
+  }
+
+  /** A code scanned outside a field: a unit, an order, a badge, or (while packing into `packInto`) a device. */
+  scanCode(code: string, packInto?: string): ScanResult {
+    return resolveScannedCode({ store: this.store, operators: this.operators, assignment: this.assignment, packing: this.packing }, code, packInto);
   }
 
   closeShift(shiftId: string): ShiftView {

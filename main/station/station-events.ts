@@ -1,3 +1,4 @@
+import type { FloorState } from '../../shared/contract/floor-api.js';
 import type { DeviceView, HubLinkView, ShiftStats, ShiftView, StationEvent } from '../../shared/contract/station-api.js';
 import type { Logger } from '../logging/logger.js';
 
@@ -7,6 +8,8 @@ export interface StationEventsDeps {
   deviceView(serial: string): DeviceView | undefined;
   stats(): ShiftStats;
   currentShift(): ShiftView | null;
+  /** The current batch and the sign-in policy, as the header shows them. */
+  floorState(): FloorState;
 }
 
 /** Quiet time in which device changes are gathered into one update per device. */
@@ -63,6 +66,11 @@ export class StationEvents {
   shiftChanged(): void {
     this.emit({ type: 'shift', shift: this.deps.currentShift() });
     this.emit({ type: 'stats', stats: this.deps.stats() });
+  }
+
+  /** The current batch or the sign-in policy changed: it goes out at once. */
+  floorChanged(): void {
+    this.emit({ type: 'floor', floor: this.deps.floorState() });
   }
 
   /**

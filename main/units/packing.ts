@@ -36,6 +36,11 @@ export class Packing {
     return u;
   }
 
+  /** The unit with this id (a scanned unit label), or null. */
+  findUnit(id: string): UnitRecord | null {
+    return this.deps.units.get(id.trim());
+  }
+
   listUnits(state: 'open' | 'closed' | null): UnitRecord[] {
     return this.deps.units.list(state);
   }

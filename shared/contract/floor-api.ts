@@ -145,6 +145,40 @@ export const signInResultSchema = z.object({
   operators: z.array(z.string()),
 });
 
+// ---- FLOOR-TECH (issue 13): the sign-in policy, what the floor shows in the header, scanned codes ----
+
+/** Whether devices run while nobody is signed in: `wait` ("Bitte anmelden", the default) or `run` (unattended, a script). */
+export const SIGN_IN_POLICIES = ['wait', 'run'] as const;
+export type SignInPolicy = (typeof SIGN_IN_POLICIES)[number];
+export const signInPolicySchema = z.enum(SIGN_IN_POLICIES);
+
+/** What every renderer shows in the header: the current batch and the sign-in policy (snapshot field and `floor` event). */
+export const floorStateSchema = z.object({ batch: currentBatchSchema.nullable(), signInPolicy: signInPolicySchema });
+export type FloorState = z.infer<typeof floorStateSchema>;
+
+/**
+ * What a scanned code meant at this station, and what was done: a unit label, an order (it became the
+ * current batch and started the devices waiting for one), a badge (signed in), a device packed into
+ * `packInto`, a device the station knows but that is not plugged in, or nothing it knows.
+ */
+export const scanResultSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('unit'), unit: unitViewSchema }),
+  z.object({ kind: z.literal('order'), batch: currentBatchSchema, started: z.number().int() }),
+  z.object({ kind: z.literal('badge'), operator: z.string(), shiftId: z.string(), operators: z.array(z.string()) }),
+  z.object({ kind: z.literal('packed'), serial: z.string(), result: packResultSchema }),
+  z.object({ kind: z.literal('device'), serial: z.string() }),
+  z.object({ kind: z.literal('unknown'), code: z.string() }),
+]);
+export type ScanResult = z.infer<typeof scanResultSchema>;
+
+const floorTechMethods = {
+  setSignInPolicy: { params: z.object({ policy: signInPolicySchema }), result: floorStateSchema },
+  /** A code scanned outside a field: resolved by the station (units, orders, badges; devices into `packInto`). */
+  scanCode: { params: z.object({ code: personText('code', { max: 128 }), packInto: unitId.optional() }), result: scanResultSchema },
+} as const;
+
+// ---- end FLOOR-TECH ----
+
 export const floorMethods = {
   // shifts and operators
   signIn: {
@@ -205,4 +239,5 @@ export const floorMethods = {
   quarantineDevice: { params: z.object({ serial, reason }), result: ok },
   releaseQuarantine: { params: z.object({ serial, note: reason }), result: ok },
   listQuarantine: { params: z.object({ includeReleased: z.boolean().default(false) }), result: z.array(quarantineViewSchema) },
+  ...floorTechMethods,
 } as const;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { messageParamSchema, wireMessageSchema } from '../messages/schema.js';
 import { benchEventSchemas, benchMethods, portNoticeViewSchema } from './bench-api.js';
-import { floorMethods, operatorNameSchema } from './floor-api.js';
+import { floorMethods, floorStateSchema, operatorNameSchema } from './floor-api.js';
 import { libraryMethods } from './library-api.js';
 import { DEVICE_FAMILIES, PLATFORMS, RUN_STATES, WAIT_REASONS } from './run-state.js';
 import { personText } from './text.js';
@@ -178,6 +178,9 @@ export const stationSnapshotSchema = z.object({
   /** Port tiles that are not device runs: unsupported, unreadable or unidentified devices. */
   notices: z.array(portNoticeViewSchema).default([]),
   hub: hubLinkViewSchema.nullable().optional(),
+  // FLOOR-TECH (issue 13): the header's batch and sign-in policy, and the station's clock (timers derive from it).
+  floor: floorStateSchema.optional(),
+  serverTime: isoTime.optional(),
 });
 export type StationSnapshot = z.infer<typeof stationSnapshotSchema>;
 
@@ -240,6 +243,8 @@ export const stationEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('shift'), shift: shiftViewSchema.nullable() }),
   /** The link to the hub changed (state, backlog, last error); only from a station that reports to one. */
   z.object({ type: z.literal('hub'), hub: hubLinkViewSchema }),
+  /** FLOOR-TECH (issue 13): the current batch or the sign-in policy changed. */
+  z.object({ type: z.literal('floor'), floor: floorStateSchema }),
   ...benchEventSchemas,
 ]);
 export type StationEvent = z.infer<typeof stationEventSchema>;

@@ -433,6 +433,9 @@ export const MESSAGES = {
   'cli.adb-empty': [],
   // Issue 13 (FLOOR-HUB): the hub's drill-down and the PDF's technician column.
   'hub.no-station': ['stationId'],
+  // FLOOR-TECH (issue 13): devices that wait for a person to sign in; the station flag for the policy.
+  'device.needs-sign-in': [],
+  'cli.sign-in-policy': ['value'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type MessageCode = keyof typeof MESSAGES;

@@ -1,5 +1,5 @@
 // A headless station of the built CLI for the benchmarks: started on a free port in a fresh data
-// dir with simulated devices at `simSpeed`; answers where it listens and its token.
+// dir with simulated devices at `simSpeed`, running them unattended (no sign-in); answers where it listens and its token.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,7 +10,22 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export async function startBenchStation({ name, simSpeed }) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `benchline-${name}-`));
-  const args = ['station', '--headless', '--data-dir', dataDir, '--port', '0', '--simulate', '0', '--sim-speed', String(simSpeed), '--sim-seed', '1'];
+  const args = [
+    'station',
+    '--headless',
+    '--data-dir',
+    dataDir,
+    '--port',
+    '0',
+    '--simulate',
+    '0',
+    '--sim-speed',
+    String(simSpeed),
+    '--sim-seed',
+    '1',
+    '--sign-in-policy',
+    'run',
+  ];
   const child = spawn(process.execPath, [path.join(ROOT, 'main/bin/benchline.mjs'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stderr.on('data', (c) => (out += c));

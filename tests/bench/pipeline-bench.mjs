@@ -66,6 +66,8 @@ const core = await openStationCore({
   blueprintFiles: [],
   version: 'bench',
   logger: silentLogger,
+  // Unattended: the pipeline's cost, not a sign-in, is measured.
+  signInPolicy: 'run',
 });
 // Label rendering (barcodes, PDF) is the label service's cost, not the pipeline's: the print-label
 // step runs with automatic printing off, as a station without a printer does.

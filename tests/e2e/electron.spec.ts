@@ -31,7 +31,7 @@ test.describe('Electron app', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'benchline-electron-'));
     const app = await electron.launch({
       executablePath: binary!,
-      args: [MAIN, '--data-dir', dataDir, '--port', '0', '--simulate', '4', '--sim-speed', '300'],
+      args: [MAIN, '--data-dir', dataDir, '--port', '0', '--simulate', '4', '--sim-speed', '300', '--sign-in-policy', 'run'],
       cwd: ROOT,
     });
     try {

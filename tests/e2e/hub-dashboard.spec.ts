@@ -45,6 +45,8 @@ async function hubWithStations(
         '0',
         '--sim-speed',
         '300',
+        '--sign-in-policy',
+        'run',
         '--sim-seed',
         String(i + 1),
       ],

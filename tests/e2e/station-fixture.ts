@@ -17,6 +17,13 @@ export interface StationOptions {
   args?: string[];
   /** Extra environment, e.g. BENCHLINE_TEST_USB=1 for the loopback USB test source. */
   env?: Record<string, string>;
+  /**
+   * --sign-in-policy: `run` (the default here: these tests drive devices unattended, as a script
+   * does) or `wait`, the product's default, where devices wait until a technician signs in.
+   */
+  signInPolicy?: 'wait' | 'run';
+  /** A data dir the test prepared (library, secrets) instead of a fresh one; the test removes it. */
+  dataDir?: string;
 }
 
 /** A headless station started for one test: fresh data dir, a free port, killed afterwards. */
@@ -48,6 +55,8 @@ export class Station {
       String(this.opts.simSpeed),
       '--sim-seed',
       '7',
+      '--sign-in-policy',
+      this.opts.signInPolicy ?? 'run',
     ];
     if (this.opts.drivers) args.push('--drivers', this.opts.drivers);
     args.push(...(this.opts.args ?? []));
@@ -120,14 +129,14 @@ export class Station {
 export const test = base.extend<{ stationOptions: StationOptions; station: Station }>({
   stationOptions: [{ simSpeed: 300, simulate: 0 }, { option: true }],
   station: async ({ stationOptions }, use) => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'benchline-e2e-'));
+    const dataDir = stationOptions.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'benchline-e2e-'));
     const station = new Station(dataDir, stationOptions);
     try {
       await station.start();
       await use(station);
     } finally {
       await station.stop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (!stationOptions.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     }
   },
 });

@@ -42,7 +42,23 @@ export function nulOperatorNameScenario(db: TestDb): void {
 
     const startStation = async (extra: string[]) => {
       const { child, match } = await start(
-        ['station', '--headless', '--data-dir', stationDir, '--port', '0', '--hub', hubUrl, '--hub-token', hubToken, '--sim-speed', '400', ...extra],
+        [
+          'station',
+          '--headless',
+          '--data-dir',
+          stationDir,
+          '--port',
+          '0',
+          '--hub',
+          hubUrl,
+          '--hub-token',
+          hubToken,
+          '--sim-speed',
+          '400',
+          '--sign-in-policy',
+          'run',
+          ...extra,
+        ],
         /UI: +(http:\/\/127\.0\.0\.1:\d+\/)#token=(\S+)/,
       );
       children.add(child);

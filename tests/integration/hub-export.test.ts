@@ -43,6 +43,8 @@ describeEachDb('hub shift export', (db) => {
         '0',
         '--sim-speed',
         '400',
+        '--sign-in-policy',
+        'run',
         '--sim-fail-rate',
         '0.2',
         '--sim-seed',

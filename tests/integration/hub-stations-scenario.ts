@@ -63,6 +63,8 @@ export function hubAndTwoStationsScenario(db: TestDb): void {
       '3',
       '--sim-speed',
       '400',
+      '--sign-in-policy',
+      'run',
       '--sim-fail-rate',
       '0.15',
       '--sim-seed',

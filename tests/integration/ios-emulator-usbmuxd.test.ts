@@ -9,6 +9,7 @@ import tls from 'node:tls';
 import { build as buildPlist } from 'plist';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeIpadSpec, slotLocationId, startIpadEmulator, type IpadEmulator } from '../emulators/ios/ipad-emulator.js';
+import { rolloutIpadSpec } from '../emulators/ios/ipad-spec.js';
 import type { EmulatedIpadSpec } from '../emulators/ios/emulated-ipad.js';
 import { makeIdentity, type Identity } from '../emulators/ios/identities.js';
 import { findOnPath, lockdownFrame, networkPort, readLockdownFrame, runTool, sleep, UsbmuxProbe, type ProbeMessage } from './ios-emulator-tools.js';
@@ -265,6 +266,43 @@ describe('run-ios-emulator CLI', () => {
     const [code] = (await exited) as [number | null];
     expect(code, stderr).toBe(0);
     expect(fs.existsSync(socketPath)).toBe(false);
+  });
+
+  it('--activation-stub serves the activation stub the devices use and prints its URL; --mix rollout; bad options exit 2 with the usage', async () => {
+    const socketPath = path.join(tempDir(), 'usbmuxd');
+    const child = spawn(process.execPath, [CLI, '--listen', socketPath, '--devices', '2', '--activation-stub', '--mix', 'rollout'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const [line] = (await once(child.stdout, 'data')) as [Buffer];
+    const ready = JSON.parse(line.toString().trim()) as { address: string; udids: string[]; activationUrl: string | null };
+    expect(ready.udids).toEqual([rolloutIpadSpec(0).udid, rolloutIpadSpec(1).udid]);
+    expect(ready.activationUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/deviceservices$/);
+    // The stub's own answer to a form without activation-info (a real server refuses it alike).
+    const refused = await fetch(`${ready.activationUrl}/deviceActivation`, {
+      method: 'POST',
+      body: 'x=1',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toMatch(/no activation-info field/);
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    expect(((await exited) as [number | null])[0]).toBe(0);
+    // The mix: the even slots fresh from the box, the odd ones used.
+    expect([rolloutIpadSpec(0).setupDone, rolloutIpadSpec(0).activationState, rolloutIpadSpec(1).setupDone]).toEqual([false, 'Unactivated', true]);
+
+    for (const bad of [
+      ['--mix', 'new'],
+      ['--activation-stub', '--activation-url', 'http://127.0.0.1:1/'],
+      ['--devices', '2', '--colour', 'red'],
+    ]) {
+      const refusedRun = spawn(process.execPath, [CLI, '--listen', path.join(tempDir(), 'usbmuxd'), ...bad], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      refusedRun.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      const [code] = (await once(refusedRun, 'exit')) as [number | null];
+      expect(code, bad.join(' ')).toBe(2);
+      expect(err).toMatch(/usage: run-ios-emulator\.ts/);
+    }
   });
 
   it('refuses bad options with a message saying what is wrong', async () => {

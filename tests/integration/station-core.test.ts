@@ -1,34 +1,22 @@
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DeviceView } from '../../shared/contract/station-api.js';
 import type { StationCore } from '../../main/station/station-core.js';
 import { AppError } from '../../shared/contract/errors.js';
 import type { StationConfig } from '../../main/station/start-station.js';
 import { StationStore } from '../../main/store/station-store.js';
-import { queuedRun, tempDir, testOutboxEvent } from '../fixtures/store-helpers.js';
-import { openTestStationCore } from '../fixtures/test-station-core.js';
+import { testCores } from '../fixtures/test-core.js';
+import { queuedRun, testOutboxEvent } from '../fixtures/store-helpers.js';
 
-let tmp: ReturnType<typeof tempDir>;
-let open: StationCore[] = [];
+const cores = testCores('benchline-station-');
 
-beforeEach(() => {
-  tmp = tempDir('benchline-station-');
-});
-afterEach(async () => {
-  for (const core of open) await core.close().catch(() => {});
-  open = [];
-  tmp.cleanup();
-});
-
-async function station(over: Partial<StationConfig> = {}): Promise<StationCore> {
-  const core = await openTestStationCore(tmp.dir, over);
-  open.push(core);
-  return core;
+function station(over: Partial<StationConfig> = {}): Promise<StationCore> {
+  // These devices run unattended, as a script's do (CONTRACT.md): no technician signs in.
+  return cores.open({ signInPolicy: 'run', ...over });
 }
 
 async function restart(core: StationCore, over: Partial<StationConfig> = {}): Promise<StationCore> {
-  await core.close();
-  open = open.filter((c) => c !== core);
+  await cores.close(core);
   return station(over);
 }
 
@@ -141,10 +129,9 @@ describe('StationCore', () => {
 
   it('a run the database holds as queued (the station stopped right after creating it) starts at boot', async () => {
     let core = await station();
-    await core.close();
-    open = [];
+    await cores.close(core);
     // What a crash between creating a run and starting it leaves behind.
-    const store = new StationStore(path.join(tmp.dir, 'station.db'));
+    const store = new StationStore(path.join(cores.dir(), 'station.db'));
     const now = new Date().toISOString();
     const serial = 'DMPQUEUED0001';
     store.saveSimDevice({

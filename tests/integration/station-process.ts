@@ -25,7 +25,9 @@ export interface StationProcess {
 
 /** Starts `benchline station --headless --port 0` and waits for its URL line. */
 export async function startStation(dataDir: string, args: string[], timeoutMs = 30_000, env: Record<string, string> = {}): Promise<StationProcess> {
-  const child = spawn(process.execPath, [BIN, 'station', '--headless', '--data-dir', dataDir, '--port', '0', ...args], {
+  // Scripts drive these stations unattended (CONTRACT.md): devices run without a sign-in unless a test says otherwise.
+  const policy = args.includes('--sign-in-policy') ? [] : ['--sign-in-policy', 'run'];
+  const child = spawn(process.execPath, [BIN, 'station', '--headless', '--data-dir', dataDir, '--port', '0', ...policy, ...args], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_ENV: 'test', ...env },

@@ -117,7 +117,7 @@ describe('capability check at the start of a run', () => {
       blueprints: { get: () => blueprint, defaultFor: () => blueprint },
       assignment: { assignmentFor: () => ({ ok: true, assignment: { blueprint, blueprintId: 1, captured: {} } }) },
       orders: { orderOfSerial: () => null },
-      operators: { runOperator: () => 'Anna' },
+      operators: { runOperator: () => 'Anna', mayStartRuns: () => true },
       labelPrinting: {},
       events: { deviceChanged() {}, deviceRemoved() {}, shiftChanged() {} },
       library: { missingFor: () => [] },

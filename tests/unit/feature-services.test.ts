@@ -41,7 +41,9 @@ beforeEach(() => {
     cancelLiveRun: () => undefined,
     moveLiveRun: (runId, shiftId) => void moved.push([runId, shiftId]),
     startWaitingDevice: () => undefined,
+    startWaitingDevices: () => 0,
     shiftChanged: () => undefined,
+    floorChanged: () => undefined,
   };
   f = createFeatureServices(host);
 });

@@ -51,6 +51,16 @@ describe('pairing certificates', () => {
     expect(new Date(host.validTo).getTime() - new Date(host.validFrom).getTime()).toBeGreaterThan(9.9 * 365 * 86_400_000);
   });
 
+  it("reuse the station's root and host keys across pairings (made once per process), each pairing with its own device certificate", async () => {
+    const [first, second] = [deviceKeys(), deviceKeys()];
+    const a = await createPairingCertificates(first.publicKeyPem);
+    const b = await createPairingCertificates(second.publicKeyPem);
+    expect([b.hostPrivateKeyPem, b.rootPrivateKeyPem]).toEqual([a.hostPrivateKeyPem, a.rootPrivateKeyPem]);
+    const spki = (k: crypto.KeyObject) => k.export({ type: 'spki', format: 'der' }).toString('hex');
+    expect(spki(new X509Certificate(b.deviceCertificatePem).publicKey)).toBe(spki(second.publicKey));
+    expect(new X509Certificate(b.deviceCertificatePem).verify(new X509Certificate(a.rootCertificatePem).publicKey)).toBe(true);
+  });
+
   it('carry a TLS 1.2+ handshake on an existing connection, the host presenting its certificate to the device', async () => {
     const device = deviceKeys();
     const certs = await createPairingCertificates(device.publicKeyPem);

@@ -218,6 +218,9 @@ describe('install-app', () => {
     expect(uploads.at(-1)).toMatchObject({ percent: 100, bytes: pages.size, total: pages.size });
     expect(uploads.every((p) => typeof p.bytesPerSecond === 'number')).toBe(true);
     expect(ctx.progressReports.filter((p) => p.bytes === undefined).map((p) => p.percent)).toEqual([5, 40, 90]);
+    // The lane (upload lanes per bus) is given back between the upload's last byte and the install.
+    expect(ctx.progressReports.slice(0, ctx.laneDoneAfter ?? 0).at(-1)).toMatchObject({ bytes: pages.size });
+    expect(ctx.progressReports.slice(ctx.laneDoneAfter ?? 0).map((p) => p.percent)).toEqual([5, 40, 90]);
     expect(fake.state.files.has('PublicStaging/com.apple.Pages.ipa')).toBe(false);
     fake.state.requests.length = 0;
     expect(await (await run(fake, 'install-app', { app: 'com.apple.Pages' })).outcome).toMatchObject({ captured: { apps: 'com.apple.Pages 14.1' } });

@@ -117,6 +117,7 @@ describe('lanes in the pipeline', () => {
     let heavyNow = 0;
     let heavyMax = 0;
     const erasing = new Map<string, () => void>();
+    const contexts = new Map<string, StepContext>();
     const order: string[] = [];
     const light: string[] = [];
     const controller = new RunController({
@@ -132,6 +133,7 @@ describe('lanes in the pipeline', () => {
         heavyNow++;
         heavyMax = Math.max(heavyMax, heavyNow);
         order.push(serial);
+        contexts.set(serial, ctx);
         return new Promise((resolve, reject) => {
           const end = () => (heavyNow--, erasing.delete(serial));
           erasing.set(serial, () => (end(), resolve({})));
@@ -148,7 +150,7 @@ describe('lanes in the pipeline', () => {
       vi.advanceTimersByTime(1000); // one a second: plug order is queue order
       return controller.start({ serial, shiftId, slot: null, operator: null, blueprint, blueprintId });
     };
-    return { store, controller, serials, erasing, order, light, plug, heavy: () => ({ now: heavyNow, max: heavyMax }) };
+    return { store, controller, serials, erasing, contexts, order, light, plug, heavy: () => ({ now: heavyNow, max: heavyMax }) };
   }
 
   const eraseBlueprint = () => testBlueprint([{ id: 'identify' }, { id: 'erase', type: 'erase', params: {} }, { id: 'verify' }]);
@@ -191,6 +193,30 @@ describe('lanes in the pipeline', () => {
     }
     expect(again.order).toEqual(b.serials);
     expect(again.heavy().max).toBe(2);
+  });
+
+  it("a step whose heavy part is over (an app's upload) hands its lane on while it goes on (the device installing)", async () => {
+    const b = bench(eraseBlueprint());
+    const runs = b.serials.map((s) => b.plug(s));
+    await settle();
+    expect(b.order).toEqual(['S1', 'S2']);
+    b.contexts.get('S1')!.laneDone!();
+    await settle();
+    // S3 got S1's lane; S1's step still runs (three steps, two lanes held).
+    expect(b.order).toEqual(['S1', 'S2', 'S3']);
+    expect(b.heavy().now).toBe(3);
+    expect(b.store.getRun(runs[0]!.id)).toMatchObject({ state: 'running', stepIndex: 1 });
+    // S1 ending releases nothing more: S4 still waits for S2's or S3's lane.
+    b.erasing.get('S1')!();
+    await settle();
+    expect(b.order).toEqual(['S1', 'S2', 'S3']);
+    expect(b.store.getRun(runs[3]!.id)).toMatchObject({ state: 'queued', phase: 'lane' });
+    while (b.erasing.size > 0) {
+      b.erasing.values().next().value!();
+      await settle();
+    }
+    expect(b.order).toEqual(b.serials);
+    for (const run of runs) expect(b.store.getRun(run.id)?.state).toBe('done');
   });
 
   it('a blueprint can make a step light: it then never waits for a lane', async () => {

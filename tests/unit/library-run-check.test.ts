@@ -35,7 +35,7 @@ function registry(family: 'ios' | 'simulated', installsWithoutLibrary: boolean) 
     blueprints: { get: () => blueprint, defaultFor: () => blueprint },
     assignment: { assignmentFor: () => ({ ok: true, assignment: { blueprint, blueprintId: 1, captured: {} } }) },
     orders: { orderOfSerial: () => null },
-    operators: { runOperator: () => 'Anna' },
+    operators: { runOperator: () => 'Anna', mayStartRuns: () => true },
     labelPrinting: {},
     events: { deviceChanged() {}, deviceRemoved() {}, shiftChanged() {} },
     library,

@@ -110,4 +110,33 @@ describe('KeyStream: scanner or person', () => {
     ]);
     expect(scans).toEqual(['H4R']);
   });
+
+  it('N then D within 100 ms (a person, not a scanner) are two shortcuts, in order, not a swallowed scan', () => {
+    vi.useFakeTimers();
+    const scans: string[] = [];
+    const keys: string[] = [];
+    // The station's own setting: characters up to 100 ms apart still belong to one burst.
+    const stream = new KeyStream({ onScan: (c) => scans.push(c), onKey: (k) => void keys.push(k) }, { maxGapMs: 100 });
+    stream.handle({ key: 'n' }, 1000);
+    vi.advanceTimersByTime(60);
+    stream.handle({ key: 'd' }, 1060);
+    vi.advanceTimersByTime(300);
+    expect(keys).toEqual(['n', 'd']);
+    expect(scans).toEqual([]);
+    // And when the next key comes after a pause, before the timer: the pair is replayed first.
+    stream.handle({ key: 'n' }, 2000);
+    stream.handle({ key: 'd' }, 2050);
+    stream.handle({ key: 'ArrowRight' }, 2080);
+    expect(keys).toEqual(['n', 'd', 'n', 'd', 'ArrowRight']);
+    expect(scans).toEqual([]);
+  });
+
+  it('says a burst is under way while its characters come fast, so a field that took focus mid-scan does not split it', () => {
+    const { stream } = setup();
+    expect(stream.inBurst(0)).toBe(false);
+    stream.handle({ key: 'D' }, 1000);
+    stream.handle({ key: 'M' }, 1008);
+    expect(stream.inBurst(1016)).toBe(true);
+    expect(stream.inBurst(1200)).toBe(false);
+  });
 });

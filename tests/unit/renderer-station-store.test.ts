@@ -207,4 +207,31 @@ describe('slots', () => {
     expect(groups[0]!.cells[0]!.devices).toEqual([]);
     expect(groups[2]!.cells[0]!.devices[0]!.serial).toBe('w');
   });
+
+  it('counts a plugged device whose run cannot start (no sign-in, no batch) as needing the technician, cues it once, and follows the header state', async () => {
+    const { transport, store, runFrame } = setup([device('A', 'A1')]);
+    transport.setConnection('online');
+    await tick();
+    const cues: string[] = [];
+    store.onCue((kind, d) => cues.push(`${kind}:${d.serial}`));
+    const blocked = (code: string) =>
+      device('B', 'A2', { runId: null, state: null, step: null, error: { code, message: code, text: { code: 'order.no-batch', params: { serial: 'B' } } } });
+    transport.push({ type: 'device', device: blocked('needs_sign_in') });
+    runFrame();
+    expect(store.getState().attention).toEqual(['B']);
+    transport.push({ type: 'device', device: blocked('needs_sign_in') });
+    runFrame();
+    transport.push({ type: 'device', device: blocked('needs_assignment') });
+    runFrame();
+    expect(cues).toEqual(['waiting:B', 'waiting:B']);
+    // Unplugged, it needs nobody; running, neither.
+    transport.push({ type: 'device', device: { ...blocked('needs_assignment'), present: false } });
+    runFrame();
+    expect(store.getState().attention).toEqual([]);
+
+    const batch = { orderId: 'MS-1', blueprint: 'school-ipad', customer: 'Stadt', school: 'GS Nord' };
+    transport.push({ type: 'floor', floor: { batch, signInPolicy: 'wait' } });
+    runFrame();
+    expect(store.getState().floor).toEqual({ batch, signInPolicy: 'wait' });
+  });
 });

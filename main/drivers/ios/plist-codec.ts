@@ -1,19 +1,21 @@
 import { parseBuffer } from 'bplist-parser';
-import { build, buildBinary, parse, type PlistValue as WirePlistValue } from 'plist';
+import { buildBinary, parse, type PlistValue as WirePlistValue } from 'plist';
 import { IosLinkError, type PlistDict, type PlistValue } from './ios-link.js';
+import { NOT_SIMPLE, readXmlPlist, writeXmlPlist } from './plist-xml.js';
 
 /**
  * Property lists as usbmuxd, lockdownd and the services send them. We write XML (what
  * libimobiledevice writes, readable in a packet capture); we read XML or binary, since real macOS
  * usbmuxd and some services answer in binary. Binary is read with bplist-parser because it keeps
- * 64-bit integers as bigint where `plist` rounds them.
+ * 64-bit integers as bigint where `plist` rounds them. XML goes through plist-xml.ts (direct, no
+ * DOM); XML with more than the plist grammar in it (CDATA, other markup) through `plist`.
  */
 
 const BINARY_MAGIC = 'bplist00';
 
 /** XML plist bytes of a dictionary. */
 export function encodePlistXml(dict: PlistDict): Buffer {
-  return Buffer.from(build(toWire(dict)), 'utf8');
+  return Buffer.from(writeXmlPlist(dict), 'utf8');
 }
 
 /** Binary plist bytes (what libimobiledevice stores as a pair record). */
@@ -28,7 +30,8 @@ export function decodePlistDict(data: Buffer, what: string): PlistDict {
     const binary = data.subarray(0, 8).toString('latin1') === BINARY_MAGIC;
     const text = binary ? '' : data.toString('utf8');
     if (!binary && !text.trimStart().startsWith('<')) throw new Error('neither XML nor a binary plist');
-    value = binary ? parseBuffer(data)[0] : parse(text);
+    const simple = binary ? NOT_SIMPLE : readXmlPlist(text);
+    value = binary ? parseBuffer(data)[0] : simple === NOT_SIMPLE ? parse(text) : simple;
   } catch (err) {
     throw new IosLinkError('protocol', `${what}: not a readable property list (${(err as Error).message.split('\n')[0]})`);
   }

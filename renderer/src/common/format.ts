@@ -24,6 +24,37 @@ export function formatTime(iso: string | null, language: string, withSeconds = f
   return f.format(new Date(iso));
 }
 
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+function dateFormat(language: string, withTime: boolean): Intl.DateTimeFormat {
+  const key = `${language}|${withTime}`;
+  let f = dateFormats.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(language, { dateStyle: 'medium', ...(withTime ? { timeStyle: 'short' } : {}) });
+    dateFormats.set(key, f);
+  }
+  return f;
+}
+
+/**
+ * A date in the language's format (31.08.2026, Aug 31, 2026). A plain calendar date ("2026-08-31",
+ * an order's deadline) is that day wherever the station is, not midnight UTC shifted a day back.
+ * Text that is no date comes back as it is.
+ */
+export function formatDate(value: string | null, language: string): string {
+  if (!value) return '';
+  const plain = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  const date = plain ? new Date(Number(plain[1]), Number(plain[2]) - 1, Number(plain[3])) : new Date(value);
+  return Number.isNaN(date.getTime()) ? value : dateFormat(language, false).format(date);
+}
+
+/** A moment with date and time in the language's format (31.08.2026, 14:05). */
+export function formatDateTime(iso: string | null, language: string): string {
+  if (!iso) return '';
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : dateFormat(language, true).format(date);
+}
+
 /** A stopwatch reading: 0:07, 12:34, 1:02:03. */
 export function formatDuration(ms: number): string {
   const total = Math.max(0, Math.floor(ms / 1000));

@@ -2,8 +2,10 @@
  * Tells a barcode scanner from a person at the keyboard. The scanner is a keyboard that types a
  * whole code in a burst (a few ms per character) and ends with Enter (or Tab). A printable key
  * on its own is a shortcut, but only once no second character follows within `maxGapMs`;
- * otherwise "R9W..." (an Android serial) would fire Retry on its first letter. Space is never
- * buffered: it presses the focused button.
+ * otherwise "R9W..." (an Android serial) would fire Retry on its first letter. Two or so quick
+ * letters that no Enter ends (a person pressing N then D within 100 ms) are shortcuts too, in
+ * order: too short for a scan, nothing else they could be. Space is never buffered: it presses
+ * the focused button.
  */
 export interface KeyStreamOptions {
   /** Longest pause between two characters of one scan. */
@@ -61,21 +63,35 @@ export class KeyStream {
       this.arm();
       return true;
     }
-    if ((e.key === 'Enter' || e.key === 'Tab') && this.buffer.length >= this.minLength && now - this.lastAt <= this.terminatorGap) {
+    const terminator = e.key === 'Enter' || e.key === 'Tab';
+    if (terminator && this.buffer.length >= this.minLength && now - this.lastAt <= this.terminatorGap) {
       const code = this.buffer;
       this.reset();
       this.handlers.onScan(code);
       return true;
     }
-    this.settle();
+    // A few characters ended at once by Enter were a scan too short to be a code: dropped.
+    this.settle(!(terminator && fast));
     return this.handlers.onKey(e.key) === true;
   }
 
-  /** Ends a pending burst: one character was a shortcut; a longer, unterminated one is dropped. */
-  settle(): void {
+  /**
+   * A burst is under way: a character came less than `maxGapMs` ago. Its next keys belong to it
+   * even if focus moved into a text field meanwhile (a panel opened by the scan before).
+   */
+  inBurst(now: number): boolean {
+    return this.buffer.length > 0 && now - this.lastAt <= this.maxGap;
+  }
+
+  /**
+   * Ends a pending burst. One character was a shortcut; a burst shorter than a code (and not ended
+   * by a terminator) was a person's quick shortcuts, replayed in order; a longer unterminated one
+   * is dropped (a scan cut off by a pause).
+   */
+  settle(replayShort = true): void {
     const pending = this.buffer;
     this.reset();
-    if (pending.length === 1) this.handlers.onKey(pending);
+    if (pending.length === 1 || (replayShort && pending.length < this.minLength)) for (const key of pending) this.handlers.onKey(key);
   }
 
   dispose(): void {
@@ -83,12 +99,12 @@ export class KeyStream {
   }
 
   /**
-   * A lone character becomes a shortcut once no second one followed in time. A burst is never
+   * A lone character (or two, shorter than a code) become shortcuts once nothing followed in time. A burst is never
    * ended by a timer (a busy page may dispatch its Enter late); the next key's time decides.
    */
   private arm(): void {
     if (this.timer) clearTimeout(this.timer);
-    this.timer = this.buffer.length === 1 ? setTimeout(() => this.settle(), this.maxGap + 10) : null;
+    this.timer = this.buffer.length < this.minLength ? setTimeout(() => this.settle(), this.maxGap + 10) : null;
   }
 
   private reset(): void {

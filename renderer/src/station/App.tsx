@@ -14,8 +14,9 @@ import { Header } from './components/Header.js';
 import { HelpOverlay } from './components/HelpOverlay.js';
 import { Notices, type Notice } from './components/Notices.js';
 import { CloseShiftDialog, OpenShiftDialog, ShiftScheduleDialog, type SignInEntry } from './components/ShiftDialogs.js';
-import { SimulatorPanel } from './components/SimulatorPanel.js';
-import { FloorButton, FloorPanel } from './floor/FloorPanel.js';
+import { SimulatorPanel, SimulatorToggle, storeSimulatorOpen, storedSimulatorOpen } from './components/SimulatorPanel.js';
+import { FloorButton, FloorPanel, type FloorTab } from './floor/FloorPanel.js';
+import { usePacking } from './floor/use-packing.js';
 import { SlotLayoutDialog, SlotsButton } from './bench/SlotLayoutDialog.js';
 import type { TileAction } from './components/Tile.js';
 import { useStation, useStationState } from './state/context.js';
@@ -23,11 +24,10 @@ import { labelText, waitsForTechnician } from './state/device-text.js';
 import { isNewDeviceCode, reidentifiablePort } from './state/new-device.js';
 import { qrProvisioningOf, type QrProvisioning } from './state/qr-provisioning.js';
 import { QrSheet } from './components/QrSheet.js';
+import { scanText } from './state/scan-text.js';
 import type { StationState } from './state/station-store.js';
 
 const SOUND_KEY = 'benchline.sound';
-/** Unit labels as the station prints them: U-<station>-<number>. */
-const UNIT_LABEL = /^U-[A-Z0-9]{1,4}-\d{4,}$/;
 const NOTICE_MS = 6000;
 
 type Overlay =
@@ -36,7 +36,8 @@ type Overlay =
   | { kind: 'open-shift' }
   | { kind: 'shift-schedule' }
   | { kind: 'close-shift' }
-  | { kind: 'floor'; unit?: string }
+  /** The floor panel; its packing tab is packing mode: every scan goes into the unit. */
+  | { kind: 'floor'; tab: FloorTab }
   | { kind: 'slots' }
   | { kind: 'qr-sheet'; qr: QrProvisioning; blueprint: string | null }
   | null;
@@ -95,12 +96,14 @@ export function App({ cue }: { cue: CuePlayer }) {
   const shift = useStationState((s) => s.shift);
   const stats = useStationState((s) => s.stats);
   const hub = useStationState((s) => s.hub);
+  const floor = useStationState((s) => s.floor);
   const attentionCount = useStationState((s) => s.attention.length);
   const [focused, setFocused] = useState<string | null>(null);
   const [focusRequest, setFocusRequest] = useState<{ serial: string } | null>(null);
   const [overlay, setOverlay] = useState<Overlay>(null);
   const [notices, setNotices] = useState<Notice[]>([]);
   const [sound, setSound] = useState(storedSound);
+  const [simOpen, setSimOpen] = useState(storedSimulatorOpen);
   const noticeId = useRef(0);
 
   const notify = useCallback((tone: Notice['tone'], text: string) => {
@@ -114,6 +117,17 @@ export function App({ cue }: { cue: CuePlayer }) {
       err instanceof TransportError && err.code === 'disconnected' ? t('notice.disconnected') : err instanceof Error ? err.message : String(err),
     [t],
   );
+
+  // ---- packing mode ----------------------------------------------------------------------------
+  const onOtherScan = useCallback(
+    (r: Parameters<typeof scanText>[1]) => {
+      const said = scanText(t, r);
+      if (said) notify(said.tone, said.text);
+    },
+    [notify, t],
+  );
+  const packing = usePacking({ notify, cue, onOtherScan });
+  const packingMode = overlay?.kind === 'floor' && overlay.tab === 'pack';
 
   // ---- sound cue ----------------------------------------------------------------------------
   useEffect(() => {
@@ -197,26 +211,33 @@ export function App({ cue }: { cue: CuePlayer }) {
       else notify('error', t('notice.newDeviceNoTile'));
       return;
     }
+    // Packing mode: every scan goes to the unit, never to a tile behind the panel.
+    if (packingMode) {
+      void packing.scan(code);
+      return;
+    }
     const device = findDevice(store.getState(), code);
-    if (!device) {
-      const scanned = code.trim();
-      // A unit label opens that unit for packing; an operator's badge signs them in (UX.md).
-      if (UNIT_LABEL.test(scanned)) {
-        setOverlay({ kind: 'floor', unit: scanned });
+    if (device) {
+      if (focused === device.serial && waitsForTechnician(device)) {
+        void runAction('confirm', device);
         return;
       }
-      client.api.signIn({ badge: scanned }).then(
-        (r) => notify('info', t('floor.signedIn', { name: r.operator })),
-        () => notify('error', t('notice.notFound', { code })),
-      );
+      // A device scan goes to its tile: whatever panel was open gives way.
+      if (overlay) setOverlay(null);
+      focusDevice(device.serial);
       return;
     }
-    if (focused === device.serial && waitsForTechnician(device)) {
-      void runAction('confirm', device);
-      return;
-    }
-    if (overlay?.kind === 'details' || overlay?.kind === 'help') setOverlay(null);
-    focusDevice(device.serial);
+    // Not on the grid: the station says what it is. A unit label opens it for packing, an order
+    // becomes the batch (and starts the devices waiting for one), a badge signs its operator in.
+    client.api.scanCode({ code: code.trim() }).then(
+      (r) => {
+        if (r.kind === 'unit') {
+          packing.begin(r.unit);
+          setOverlay({ kind: 'floor', tab: 'pack' });
+        } else onOtherScan(r);
+      },
+      (err: unknown) => notify('error', t('notice.actionFailed', { action: t('notice.scan', { code }), message: describe(err) })),
+    );
   };
 
   const nextAttention = () => {
@@ -278,6 +299,14 @@ export function App({ cue }: { cue: CuePlayer }) {
       case 'N':
         nextAttention();
         return true;
+      case 'p':
+      case 'P':
+        setOverlay({ kind: 'floor', tab: 'pack' });
+        return true;
+      case 'e':
+      case 'E':
+        setOverlay({ kind: 'floor', tab: 'export' });
+        return true;
       case '?':
         setOverlay({ kind: 'help' });
         return true;
@@ -296,7 +325,9 @@ export function App({ cue }: { cue: CuePlayer }) {
   useEffect(() => {
     const stream = new KeyStream({ onScan: (code) => onStreamScan(code), onKey: (key) => onStreamKey(key) }, { maxGapMs: 100 });
     const listener = (e: KeyboardEvent) => {
-      if (e.defaultPrevented || isTextField(e.target)) return;
+      // Keys typed into a field are the field's, unless a scan began outside it: focus that moves
+      // in the middle of a scan (a panel taking it) must not split the scan in two.
+      if (e.defaultPrevented || (isTextField(e.target) && !stream.inBurst(e.timeStamp))) return;
       if (stream.handle(e, e.timeStamp)) e.preventDefault();
     };
     window.addEventListener('keydown', listener);
@@ -373,6 +404,7 @@ export function App({ cue }: { cue: CuePlayer }) {
         hub={hub}
         shift={shift}
         stats={stats}
+        floor={floor}
         attention={live ? attentionCount : 0}
         sound={sound}
         onSound={setSound}
@@ -384,6 +416,22 @@ export function App({ cue }: { cue: CuePlayer }) {
         onOpenShift={() => setOverlay({ kind: 'open-shift' })}
         onCloseShift={() => setOverlay({ kind: 'close-shift' })}
         onShiftSchedule={() => setOverlay({ kind: 'shift-schedule' })}
+        onBatch={() => setOverlay({ kind: 'floor', tab: 'orders' })}
+        tools={
+          <>
+            <SlotsButton onOpen={() => setOverlay({ kind: 'slots' })} />
+            <FloorButton onOpen={() => setOverlay({ kind: 'floor', tab: 'orders' })} />
+            {station?.simulator ? (
+              <SimulatorToggle
+                open={simOpen}
+                onToggle={() => {
+                  storeSimulatorOpen(!simOpen);
+                  setSimOpen(!simOpen);
+                }}
+              />
+            ) : null}
+          </>
+        }
       />
 
       {connection === 'no-token' ? (
@@ -402,16 +450,11 @@ export function App({ cue }: { cue: CuePlayer }) {
         </div>
       ) : null}
 
-      <div className="floor-bar">
-        <SlotsButton onOpen={() => setOverlay({ kind: 'slots' })} />
-        <FloorButton onOpen={() => setOverlay({ kind: 'floor' })} />
-      </div>
-
       <main className="main">
         {loaded ? <LiveGrid focusedSerial={focused} live={live} simulator={station?.simulator ?? false} onAction={onAction} onSelect={onSelect} /> : null}
       </main>
 
-      {station?.simulator ? (
+      {station?.simulator && simOpen ? (
         <SimulatorPanel
           selected={selected}
           live={live}
@@ -432,7 +475,9 @@ export function App({ cue }: { cue: CuePlayer }) {
       {overlay?.kind === 'help' ? <HelpOverlay onClose={closeOverlay} /> : null}
       {overlay?.kind === 'slots' ? <SlotLayoutDialog onClose={closeOverlay} /> : null}
       {overlay?.kind === 'qr-sheet' ? <QrSheet qr={overlay.qr} blueprint={overlay.blueprint} onClose={closeOverlay} /> : null}
-      {overlay?.kind === 'floor' ? <FloorPanel onClose={closeOverlay} notify={notify} unit={overlay.unit} /> : null}
+      {overlay?.kind === 'floor' ? (
+        <FloorPanel onClose={closeOverlay} notify={notify} tab={overlay.tab} onTab={(tab) => setOverlay({ kind: 'floor', tab })} packing={packing} />
+      ) : null}
       {overlay?.kind === 'open-shift' ? <OpenShiftDialog shift={shift} onSubmit={openShift} onClose={closeOverlay} /> : null}
       {overlay?.kind === 'shift-schedule' ? <ShiftScheduleDialog onClose={closeOverlay} notify={notify} /> : null}
       {overlay?.kind === 'close-shift' ? <CloseShiftDialog stats={stats} onConfirm={closeShift} onClose={closeOverlay} /> : null}

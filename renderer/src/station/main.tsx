@@ -1,6 +1,9 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import '../common/styles/base.css';
+// Tiles before the screen's sheet: the drawer reuses tile classes and its own rules must win.
+import './components/tile.css';
+import './components/tile-density.css';
 import './station.css';
 import { CuePlayer } from '../common/cue.js';
 import de from '../common/i18n/de.json';

@@ -34,3 +34,11 @@ export function makeIpadSpec(slot: number, overrides: Partial<EmulatedIpadSpec> 
     ...overrides,
   };
 }
+
+/**
+ * Device i as iPads arrive at a rollout: every other one fresh from the box (Setup Assistant, not
+ * activated), the rest used last year (set up, activated, the user taps Trust).
+ */
+export function rolloutIpadSpec(slot: number): EmulatedIpadSpec {
+  return makeIpadSpec(slot, slot % 2 === 0 ? { setupDone: false, activationState: 'Unactivated', batteryPercent: 60 } : { batteryPercent: 70 });
+}

@@ -1,15 +1,21 @@
 #!/usr/bin/env node
 /**
  * The emulated iPads as a process, for the bench and Playwright:
- *   node tests/emulators/ios/run-ios-emulator.ts --listen PATH|PORT --devices N --speed F --activation-url URL
- * Prints one JSON line {address, udids} when usbmuxd listens; SIGTERM/SIGINT close it. Loads the
- * services from services/index.ts. Node runs this file directly (type stripping); the project
- * imports siblings as `.js`, so a resolve hook maps a missing `.js` to its `.ts` before anything
- * else is imported.
+ *   node tests/emulators/ios/run-ios-emulator.ts --listen PATH|PORT [--devices N] [--speed F]
+ *     [--activation-url URL | --activation-stub] [--mix used|rollout]
+ * Prints one JSON line {address, udids, activationUrl} when usbmuxd listens; SIGTERM/SIGINT close
+ * it. Loads the services from services/index.ts. --activation-stub runs the activation server stub
+ * (activation-server.ts) in this process and points the devices at it; its URL is the station's
+ * --ios-activation-url. --mix: `used` (default) iPads set up and activated whose users tap Trust,
+ * `rollout` every other one fresh from the box (ipad-spec.ts rolloutIpadSpec). Node runs this file
+ * directly (type stripping); the project imports siblings as `.js`, so a resolve hook maps a
+ * missing `.js` to its `.ts` before anything else is imported.
  */
 import fs from 'node:fs';
 import { registerHooks } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { IpadEmulator } from './ipad-emulator.js';
 
 registerHooks({
   resolve(specifier, context, nextResolve) {
@@ -21,55 +27,81 @@ registerHooks({
   },
 });
 
+const MIXES = ['used', 'rollout'] as const;
+
 interface CliOptions {
   listen: { path: string } | { port: number };
   devices: number;
   speed: number;
-  activationUrl: string | null;
+  activation: { url: string | null } | 'stub';
+  mix: (typeof MIXES)[number];
 }
 
+const USAGE = 'usage: run-ios-emulator.ts --listen PATH|PORT [--devices N] [--speed F] [--activation-url URL | --activation-stub] [--mix used|rollout]';
+
 function usage(problem: string): never {
-  process.stderr.write(`${problem}\nusage: run-ios-emulator.ts --listen PATH|PORT [--devices N] [--speed F] [--activation-url URL]\n`);
+  process.stderr.write(`${problem}\n${USAGE}\n`);
   process.exit(2);
 }
 
 function parseArguments(argv: string[]): CliOptions {
-  const values = new Map<string, string>();
-  for (let index = 0; index < argv.length; index += 2) {
-    const name = argv[index];
-    const value = argv[index + 1];
-    if (!name?.startsWith('--') || value === undefined) usage(`unexpected argument ${name ?? ''}`);
-    values.set(name.slice(2), value);
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        listen: { type: 'string' },
+        devices: { type: 'string', default: '1' },
+        speed: { type: 'string', default: '1' },
+        'activation-url': { type: 'string' },
+        'activation-stub': { type: 'boolean', default: false },
+        mix: { type: 'string', default: 'used' },
+      },
+    }));
+  } catch (error) {
+    usage((error as Error).message);
   }
-  for (const name of values.keys()) if (!['listen', 'devices', 'speed', 'activation-url'].includes(name)) usage(`unknown option --${name}`);
-  const listen = values.get('listen');
+  const listen = values.listen;
   if (!listen) usage('--listen is required');
-  const devices = Number(values.get('devices') ?? '1');
-  const speed = Number(values.get('speed') ?? '1');
-  if (!Number.isInteger(devices) || devices < 0 || devices > 1024) usage(`--devices must be a whole number 0..1024, got ${values.get('devices')}`);
-  if (!Number.isFinite(speed) || speed <= 0) usage(`--speed must be a positive number, got ${values.get('speed')}`);
+  const devices = Number(values.devices);
+  const speed = Number(values.speed);
+  if (!Number.isInteger(devices) || devices < 0 || devices > 1024) usage(`--devices must be a whole number 0..1024, got ${values.devices}`);
+  if (!Number.isFinite(speed) || speed <= 0) usage(`--speed must be a positive number, got ${values.speed}`);
+  const mix = MIXES.find((m) => m === values.mix);
+  if (!mix) usage(`--mix must be one of ${MIXES.join(', ')}, got ${values.mix}`);
+  if (values['activation-stub'] && values['activation-url'] !== undefined) usage('--activation-url and --activation-stub exclude each other');
   const listenOn = /^\d+$/.test(listen) ? { port: Number(listen) } : { path: listen.replace(/^UNIX:/, '') };
-  return { listen: listenOn, devices, speed, activationUrl: values.get('activation-url') ?? null };
+  return { listen: listenOn, devices, speed, activation: values['activation-stub'] ? 'stub' : { url: values['activation-url'] ?? null }, mix };
 }
 
 async function main(): Promise<void> {
   const options = parseArguments(process.argv.slice(2));
-  const { startIpadEmulator, makeIpadSpec } = await import('./ipad-emulator.js');
+  const { startIpadEmulator } = await import('./ipad-emulator.js');
+  const { makeIpadSpec, rolloutIpadSpec } = await import('./ipad-spec.js');
   const servicesFile = fileURLToPath(new URL('./services/index.ts', import.meta.url));
   const services = fs.existsSync(servicesFile) ? (await import('./services/index.js')).IPAD_SERVICES : {};
-  const emulator = await startIpadEmulator({
+  let emulator: IpadEmulator | null = null;
+  const stub =
+    options.activation === 'stub'
+      ? await (await import('./activation-server.js')).startActivationServer({ isActivationLocked: (udid) => emulator?.device(udid).activationLocked ?? false })
+      : null;
+  const activationUrl = stub ? stub.url : options.activation === 'stub' ? null : options.activation.url;
+  const specOf = options.mix === 'rollout' ? rolloutIpadSpec : (slot: number) => makeIpadSpec(slot);
+  emulator = await startIpadEmulator({
     listen: options.listen,
     speed: options.speed,
-    activationUrl: options.activationUrl,
-    devices: Array.from({ length: options.devices }, (_, slot) => makeIpadSpec(slot)),
+    activationUrl,
+    devices: Array.from({ length: options.devices }, (_, slot) => specOf(slot)),
     services,
   });
-  process.stdout.write(`${JSON.stringify({ address: emulator.address, udids: emulator.udids() })}\n`);
+  const running = emulator;
+  process.stdout.write(`${JSON.stringify({ address: running.address, udids: running.udids(), activationUrl })}\n`);
   let closing = false;
   const shutdown = (): void => {
     if (closing) return;
     closing = true;
-    emulator.close().then(
+    Promise.all([running.close(), stub?.close()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );

@@ -38,6 +38,8 @@ async function open(dir: string, drivers: ('usb' | 'serial' | 'sim')[] = ['usb',
     logger: silentLogger,
     usbBackend: usb,
     usbSettleMs: 20,
+    // Runs start unattended here: the bench, not the sign-in, is under test.
+    signInPolicy: 'run',
   });
   const events: StationEvent[] = [];
   core.onEvent((e) => events.push(e));

@@ -6,9 +6,15 @@ import { IosLinkError } from '../ios-link.js';
 /**
  * The certificates of one pairing, as libimobiledevice makes them (and pymobiledevice3 after it):
  * a self-signed root CA, a host certificate and a device certificate over the device's own public
- * key, all signed by the root with SHA-256, empty names, serial 1, valid ten years. The root and
- * host keys are RSA-2048 and new for every pairing, as libimobiledevice does: the record usbmuxd
- * stores is all a station needs later, so nothing is kept on the station.
+ * key, all signed by the root with SHA-256, empty names, serial 1, valid ten years. The record
+ * usbmuxd stores is all a station needs later, so nothing is kept on the station.
+ *
+ * The root and host keys (RSA-2048) are made once per station process, not per pairing as
+ * libimobiledevice does: two key generations per pairing queued up in libuv's four threads on a
+ * bench of 64 iPads (an erased iPad pairs again) and held every Trust step for seconds, and the file
+ * reads of app uploads waited behind them (npm run bench:ios). Each pairing still has its own
+ * certificates and HostID; the device checks the host by those, and anyone who can read one pair
+ * record on the station (root) can read them all, so a shared key exposes nothing more.
  *
  * forge builds the certificate structure; Node signs it and makes the keys, off the event loop
  * (forge's RSA is plain JavaScript and would stall the station for every device paired).
@@ -31,9 +37,9 @@ export async function createPairingCertificates(devicePublicKeyPem: string, now 
   } catch (err) {
     throw new IosLinkError('protocol', `the device's DevicePublicKey is not an RSA public key (${(err as Error).message})`, 'DevicePublicKey');
   }
-  const [root, host] = await Promise.all([rsaKeyPair(), rsaKeyPair()]);
-  const rootCertificatePem = certificatePem({ publicKey: forge.pki.publicKeyFromPem(root.publicKeyPem), signer: root.privateKey, kind: 'root', now });
-  const hostCertificatePem = certificatePem({ publicKey: forge.pki.publicKeyFromPem(host.publicKeyPem), signer: root.privateKey, kind: 'host', now });
+  const { root, host } = await stationKeys();
+  const rootCertificatePem = certificatePem({ publicKey: root.forgePublicKey, signer: root.privateKey, kind: 'root', now });
+  const hostCertificatePem = certificatePem({ publicKey: host.forgePublicKey, signer: root.privateKey, kind: 'host', now });
   const deviceCertificatePem = certificatePem({ publicKey: devicePublicKey, signer: root.privateKey, kind: 'device', now });
   return { rootCertificatePem, rootPrivateKeyPem: root.privateKeyPem, hostCertificatePem, hostPrivateKeyPem: host.privateKeyPem, deviceCertificatePem };
 }
@@ -44,13 +50,33 @@ function tbsCertificate(cert: forge.pki.Certificate): forge.asn1.Asn1 {
   return pki.getTBSCertificate(cert);
 }
 
-async function rsaKeyPair(): Promise<{ privateKey: crypto.KeyObject; privateKeyPem: string; publicKeyPem: string }> {
+interface StationKey {
+  privateKey: crypto.KeyObject;
+  privateKeyPem: string;
+  forgePublicKey: forge.pki.PublicKey;
+}
+
+let keys: Promise<{ root: StationKey; host: StationKey }> | null = null;
+
+/** The station's root and host keys, made on the first pairing (a failure is tried again on the next). */
+function stationKeys(): Promise<{ root: StationKey; host: StationKey }> {
+  if (!keys) {
+    const made = Promise.all([rsaKeyPair(), rsaKeyPair()]).then(([root, host]) => ({ root, host }));
+    made.catch(() => {
+      if (keys === made) keys = null;
+    });
+    keys = made;
+  }
+  return keys;
+}
+
+async function rsaKeyPair(): Promise<StationKey> {
   const { privateKey, publicKey } = await generateKeyPair('rsa', { modulusLength: 2048 });
   return {
     privateKey,
     // PKCS#1, as libimobiledevice writes the keys of its records.
     privateKeyPem: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
-    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    forgePublicKey: forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString()),
   };
 }
 

@@ -65,7 +65,8 @@ async function upload(ctx: StepContext, session: LockdownSession, item: LibraryF
 /**
  * install-app: an IPA from the library. Skipped when the device has the app at that version; else
  * AFC upload to PublicStaging (progress with bytes and bytes/s), then installation_proxy Install
- * (progress from PercentComplete). The staged package is removed after the install.
+ * (progress from PercentComplete). The step's lane (upload lanes per bus) is held for the upload
+ * only. The staged package is removed after the install.
  */
 export const installAppStep: IosStepRunner = async (ctx, device, deps) => {
   if (ctx.step.type !== 'install-app') throw new Error(`install-app runs install-app steps, not ${ctx.step.type}`);
@@ -83,6 +84,8 @@ export const installAppStep: IosStepRunner = async (ctx, device, deps) => {
         return;
       }
       await upload(ctx, session, item, remotePath);
+      // Installing moves nothing over USB: the bus's lane goes to the next upload meanwhile.
+      ctx.laneDone?.();
       await withService(ctx, session, INSTALLATION_PROXY_SERVICE, (conn) =>
         new InstallationProxyClient(conn, ctx.signal).install(remotePath, (percent) => ctx.progress?.({ percent })),
       );

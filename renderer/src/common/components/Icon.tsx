@@ -8,6 +8,7 @@ const PATHS = {
   failed: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z M9 9l6 6 M15 9l-6 6',
   cancelled: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z M5.6 5.6l12.8 12.8',
   idle: 'M5 12h14',
+  blocked: 'M6 11h12v10H6z M8.5 11V7.5a3.5 3.5 0 0 1 7 0V11',
   retry: 'M3 12a9 9 0 1 0 3-6.7 M3 4v5h5',
   skip: 'M5 5l8 7-8 7V5z M17 5v14',
   details: 'M4 6h16 M4 12h16 M4 18h10',

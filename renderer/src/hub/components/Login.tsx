@@ -17,7 +17,8 @@ export function Login({ onLogin, notice }: { onLogin: (s: LoginResponse) => void
     setBusy(true);
     setError(null);
     try {
-      onLogin(await login(username.trim(), password));
+      // Runs of spaces become one, as the hub stores names ("Anna  Schulz" is "Anna Schulz").
+      onLogin(await login(username.trim().replace(/ {2,}/g, ' '), password));
     } catch (err) {
       const own = err instanceof HubLoginError && err.text ? messageText(t, currentLanguage(), err.text) : undefined;
       setError(own ?? t(`login.${err instanceof HubLoginError ? err.kind : 'unreachable'}`));

@@ -1,5 +1,6 @@
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { FloorState } from '../../../../shared/contract/floor-api.js';
 import type { HubLinkView, ShiftStats, ShiftView } from '../../../../shared/contract/station-api.js';
 import { Icon } from '../../common/components/Icon.js';
 import { formatNumber, formatTime } from '../../common/format.js';
@@ -16,6 +17,8 @@ export interface HeaderProps {
   hub: HubLinkView | null;
   shift: ShiftView | null;
   stats: ShiftStats | null;
+  /** The current batch and the sign-in policy; null from a station that does not send them. */
+  floor: FloorState | null;
   attention: number;
   sound: boolean;
   onSound: (on: boolean) => void;
@@ -25,6 +28,38 @@ export interface HeaderProps {
   onOpenShift: () => void;
   onCloseShift: () => void;
   onShiftSchedule: () => void;
+  /** The batch shown was clicked: the orders, where it is chosen. */
+  onBatch: () => void;
+  /** Buttons for the station's panels (slots, orders and units, simulator), beside language and sound. */
+  tools?: ReactNode;
+}
+
+/** The current batch (order, school, blueprint), always in view; a scanned order changes it. */
+function BatchChip({ floor, onClick, disabled }: { floor: FloorState | null; onClick: () => void; disabled: boolean }) {
+  const { t } = useTranslation();
+  if (!floor) return null;
+  const batch = floor.batch;
+  return (
+    <button
+      type="button"
+      className={`btn batch${batch ? '' : ' batch--none'}`}
+      onClick={onClick}
+      disabled={disabled}
+      data-testid="batch"
+      title={t('batch.hint')}
+    >
+      <span className="batch__label">{t('batch.label')}</span>
+      {batch ? (
+        <span className="batch__value">
+          <strong>{batch.orderId ?? batch.blueprint}</strong>
+          <span>{batch.school}</span>
+          {batch.orderId ? <span className="batch__blueprint">{batch.blueprint}</span> : null}
+        </span>
+      ) : (
+        <span className="batch__value">{t('batch.none')}</span>
+      )}
+    </button>
+  );
 }
 
 /**
@@ -101,6 +136,8 @@ export function Header(props: HeaderProps) {
   const language = currentLanguage();
   const { shift, stats, live } = props;
   const operators = shift?.present.filter((o) => o !== UNASSIGNED) ?? [];
+  // Devices wait until someone signs in (the station's policy): say so where the names would be.
+  const prompt = operators.length === 0 && props.floor?.signInPolicy === 'wait';
   const show = (n: number | undefined, digits = 0) => (live && n !== undefined ? formatNumber(n, language, digits) : '–');
 
   return (
@@ -115,19 +152,23 @@ export function Header(props: HeaderProps) {
           {props.hub ? <HubStatus hub={props.hub} /> : null}
         </div>
 
-        <div className="shift" aria-label={t('shift.label')}>
+        <div className={`shift${prompt ? ' shift--prompt' : ''}`} aria-label={t('shift.label')} data-testid="shift">
           <Icon name="user" size={22} />
           <div className="shift__text">
-            {shift ? (
-              <>
-                <span className="shift__names">{operators.length > 0 ? operators.join(', ') : t('shift.unassigned')}</span>
-                <span className="shift__since">
-                  {t('shift.label')} {t('shift.since', { time: formatTime(shift.openedAt, language) })}
-                </span>
-              </>
+            {prompt ? (
+              <span className="shift__names" role="status">
+                {t('shift.pleaseSignIn')}
+              </span>
+            ) : shift ? (
+              <span className="shift__names">{operators.length > 0 ? operators.join(', ') : t('shift.unassigned')}</span>
             ) : (
               <span className="shift__names">{t('shift.none')}</span>
             )}
+            {shift ? (
+              <span className="shift__since">
+                {t('shift.label')} {t('shift.since', { time: formatTime(shift.openedAt, language) })}
+              </span>
+            ) : null}
           </div>
           <button type="button" className="btn btn--small" onClick={props.onOpenShift} disabled={!live}>
             {shift ? t('shift.signIn') : t('shift.open')}
@@ -166,21 +207,31 @@ export function Header(props: HeaderProps) {
           <Icon name="waiting" />
           {t('header.attention', { count: props.attention })}
         </button>
+        <BatchChip floor={props.floor} onClick={props.onBatch} disabled={!live} />
         <div className="spacer" />
+        {props.tools}
         <div className="lang" role="group" aria-label={t('header.language')}>
           {LANGUAGES.map((l) => (
             <button key={l} type="button" className="btn btn--small lang__btn" lang={l} aria-pressed={language === l} onClick={() => setLanguage(l)}>
-              {t(`language.${l}`)}
+              {/* "DE" / "EN" on screen, the language's own name for screen readers. */}
+              <span className="visually-hidden">{t(`language.${l}`)}</span>
+              <span aria-hidden="true">{l.toUpperCase()}</span>
             </button>
           ))}
         </div>
-        <button type="button" className="btn btn--small" aria-pressed={props.sound} onClick={() => props.onSound(!props.sound)}>
+        <button
+          type="button"
+          className="btn btn--small"
+          aria-pressed={props.sound}
+          title={props.sound ? t('header.soundOn') : t('header.soundOff')}
+          onClick={() => props.onSound(!props.sound)}
+        >
           <Icon name={props.sound ? 'sound' : 'mute'} />
-          {props.sound ? t('header.soundOn') : t('header.soundOff')}
+          <span className="visually-hidden">{props.sound ? t('header.soundOn') : t('header.soundOff')}</span>
         </button>
-        <button type="button" className="btn btn--small" onClick={props.onHelp}>
+        <button type="button" className="btn btn--small" onClick={props.onHelp} title={t('header.help')}>
           <Icon name="help" />
-          {t('header.help')}
+          <span className="visually-hidden">{t('header.help')}</span>
           <kbd>?</kbd>
         </button>
       </div>

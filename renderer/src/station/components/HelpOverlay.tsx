@@ -11,6 +11,8 @@ const SHORTCUTS: [keys: string[], text: string][] = [
   [['S'], 'help.skip'],
   [['D'], 'help.details'],
   [['N'], 'help.next'],
+  [['P'], 'help.pack'],
+  [['E'], 'help.export'],
   [['/'], 'help.find'],
   [['Esc'], 'help.escape'],
   [['?'], 'help.help'],

@@ -59,8 +59,10 @@ export function QrCode({ text, label, className }: { text: string; label: string
   useLayoutEffect(() => {
     const el = box.current;
     if (!el) return;
-    setAvailable(el.clientWidth);
-    const observer = new ResizeObserver(() => setAvailable(el.clientWidth));
+    // A box of fixed height (a tile in a grid of fixed rows) limits the code as much as its width does.
+    const measure = () => setAvailable(el.clientHeight > 0 ? Math.min(el.clientWidth, el.clientHeight) : el.clientWidth);
+    measure();
+    const observer = new ResizeObserver(measure);
     observer.observe(el);
     return () => observer.disconnect();
   }, []);

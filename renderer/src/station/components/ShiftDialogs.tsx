@@ -1,10 +1,11 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { shiftScheduleSchema } from '../../../../shared/contract/floor-api.js';
 import type { ShiftStats, ShiftView } from '../../../../shared/contract/station-api.js';
 import { Icon } from '../../common/components/Icon.js';
 import { Modal } from '../../common/components/Modal.js';
-import { useStation } from '../state/context.js';
+import { SIGN_IN_POLICIES, type SignInPolicy } from '../../../../shared/contract/floor-api.js';
+import { useStation, useStationState } from '../state/context.js';
 
 /** One operator to sign in: a name, optionally with the badge to register for it (or a registered badge alone). */
 export interface SignInEntry {
@@ -51,12 +52,28 @@ export function OpenShiftDialog({
     setBusy(false);
     if (ok) onClose();
   };
-  const onForm = (e: FormEvent) => {
+  // Enter does what the hints say: a name (or a name with a new badge) is added; a registered badge
+  // alone signs in at once; on empty fields it signs in everyone added. (The form's own Enter is
+  // not used: browsers ignore it while the Add button is disabled, i.e. on empty fields.)
+  const onEnter = (e: KeyboardEvent<HTMLFormElement>) => {
+    if (e.key !== 'Enter' || e.nativeEvent.isComposing) return;
     e.preventDefault();
-    if (!pending()) {
+    const p = pending();
+    if (!p) {
       void submit(entries);
       return;
     }
+    if (p.badge && !p.name) {
+      void submit(withPending());
+      return;
+    }
+    setEntries(withPending());
+    setValue('');
+    setBadge('');
+  };
+  const onForm = (e: FormEvent) => {
+    e.preventDefault();
+    if (!pending()) return;
     setEntries(withPending());
     setValue('');
     setBadge('');
@@ -67,7 +84,7 @@ export function OpenShiftDialog({
       <div className="dialog__head">
         <h2>{title}</h2>
       </div>
-      <form onSubmit={onForm} className="field-row">
+      <form onSubmit={onForm} onKeyDown={onEnter} className="field-row">
         <label className="field">
           <span className="field__label">{t('shift.operatorLabel')}</span>
           <input
@@ -201,6 +218,7 @@ export function ShiftScheduleDialog({ onClose, notify }: { onClose: () => void; 
         <h2>{t('schedule.title')}</h2>
       </div>
       <p className="muted">{t('schedule.hint')}</p>
+      <SignInPolicyChoice notify={notify} />
       <form onSubmit={(e) => void save(e)} noValidate>
         {windows === null && !error ? <p className="muted">{t('schedule.loading')}</p> : null}
         {windows?.length === 0 ? <p className="muted">{t('schedule.empty')}</p> : null}
@@ -249,5 +267,51 @@ export function ShiftScheduleDialog({ onClose, notify }: { onClose: () => void; 
         </div>
       </form>
     </Modal>
+  );
+}
+
+/**
+ * The station's sign-in policy: devices wait with "please sign in" while nobody is signed in (every
+ * run has a responsible technician), or they run anyway. Saved at once.
+ */
+function SignInPolicyChoice({ notify }: { notify: (tone: 'info' | 'error', text: string) => void }) {
+  const { t } = useTranslation();
+  const { client } = useStation();
+  const stored = useStationState((s) => s.floor?.signInPolicy ?? null);
+  // The choice shows at once; the station's `floor` event confirms it (or the old one comes back on failure).
+  const [chosen, setChosen] = useState<SignInPolicy | null>(null);
+  const [busy, setBusy] = useState(false);
+  const policy = chosen ?? stored;
+  if (!policy) return null;
+  return (
+    <fieldset className="policy" data-testid="sign-in-policy">
+      <legend className="field__label">{t('policy.title')}</legend>
+      {SIGN_IN_POLICIES.map((p) => (
+        <label key={p} className="check">
+          <input
+            type="radio"
+            name="sign-in-policy"
+            value={p}
+            checked={policy === p}
+            disabled={busy}
+            onChange={() => {
+              setBusy(true);
+              setChosen(p);
+              client.api
+                .setSignInPolicy({ policy: p })
+                .then(
+                  () => notify('info', t(`policy.saved.${p}`)),
+                  (err: unknown) => {
+                    setChosen(null);
+                    notify('error', t('policy.failed', { message: err instanceof Error ? err.message : String(err) }));
+                  },
+                )
+                .finally(() => setBusy(false));
+            }}
+          />
+          {t(`policy.${p}`)}
+        </label>
+      ))}
+    </fieldset>
   );
 }

@@ -5,7 +5,8 @@ import { Icon } from '../../common/components/Icon.js';
 
 const OPEN_KEY = 'benchline.simulatorOpen';
 
-function storedOpen(): boolean {
+/** Whether the simulator panel was open last time (remembered per browser). */
+export function storedSimulatorOpen(): boolean {
   try {
     return window.localStorage.getItem(OPEN_KEY) === '1';
   } catch {
@@ -13,9 +14,28 @@ function storedOpen(): boolean {
   }
 }
 
+export function storeSimulatorOpen(open: boolean): void {
+  try {
+    window.localStorage.setItem(OPEN_KEY, open ? '1' : '0');
+  } catch {
+    // Not remembered; fine.
+  }
+}
+
+/** The header's switch for the simulator panel: a button among the others, never over a tile. */
+export function SimulatorToggle({ open, onToggle }: { open: boolean; onToggle: () => void }) {
+  const { t } = useTranslation();
+  return (
+    <button type="button" className="btn btn--small sim-toggle" onClick={onToggle} aria-expanded={open} aria-pressed={open}>
+      <Icon name="plug" />
+      <span className="narrow-hide">{t('sim.show')}</span>
+    </button>
+  );
+}
+
 /**
  * Training and demos: plug simulated devices (optionally failing at a step), unplug and replug the
- * selected one. Collapsed to one button in the corner so it stays out of the technician's way.
+ * selected one. Docked below the grid while open (the grid makes room), never over a tile.
  */
 export function SimulatorPanel({
   selected,
@@ -31,43 +51,20 @@ export function SimulatorPanel({
   onReplug: (serial: string) => void;
 }) {
   const { t } = useTranslation();
-  const [open, setOpen] = useState(storedOpen);
   const [count, setCount] = useState('4');
   const [failAt, setFailAt] = useState('');
-  const toggle = (next: boolean) => {
-    setOpen(next);
-    try {
-      window.localStorage.setItem(OPEN_KEY, next ? '1' : '0');
-    } catch {
-      // Not remembered; fine.
-    }
-  };
   const plug = (e: FormEvent) => {
     e.preventDefault();
     const n = Math.max(1, Math.min(256, Math.round(Number(count)) || 1));
     onPlug(n, failAt.trim() || undefined);
   };
 
-  if (!open) {
-    return (
-      <button type="button" className="btn btn--small sim-toggle" onClick={() => toggle(true)} aria-expanded="false">
-        <Icon name="plug" />
-        {t('sim.show')}
-      </button>
-    );
-  }
   return (
     <aside className="sim" aria-label={t('sim.title')}>
-      <div className="sim__head">
-        <h2>
-          <Icon name="plug" />
-          {t('sim.training')}
-        </h2>
-        <button type="button" className="btn btn--small btn--quiet" onClick={() => toggle(false)} aria-expanded="true">
-          <Icon name="close" />
-          {t('sim.hide')}
-        </button>
-      </div>
+      <h2 className="sim__head">
+        <Icon name="plug" />
+        {t('sim.training')}
+      </h2>
       <form className="sim__row" onSubmit={plug}>
         <label className="field field--narrow">
           <span className="field__label">{t('sim.count')}</span>

@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { DeviceView } from '../../../../shared/contract/station-api.js';
 import { Icon } from '../../common/components/Icon.js';
 import { currentLanguage } from '../../common/i18n/index.js';
-import { instructionText, labelText, tileState, transferText, waitsForTechnician } from '../state/device-text.js';
+import { instructionText, labelText, nameParts, tileState, transferText, waitsForTechnician } from '../state/device-text.js';
 import { reidentifiablePort } from '../state/new-device.js';
 import { qrProvisioningOf } from '../state/qr-provisioning.js';
 import { PortLabel } from '../bench/PortLabel.js';
@@ -42,6 +42,7 @@ function TileView({ device, focused, tabStop, live, onAction, onSelect }: TilePr
   const instruction = instructionText(device, t, language, focused);
   const transfer = transferText(device, t, language);
   const title = device.name ?? device.serial;
+  const name = nameParts(title);
   const stepNumber = Math.min(device.stepIndex + 1, device.stepCount);
   // A device in a port the bench layout does not know keeps its tile, labelled with the port.
   const where = device.slot ?? (device.portPath ? t('bench.unmappedPort', { port: device.portPath }) : '–');
@@ -75,7 +76,8 @@ function TileView({ device, focused, tabStop, live, onAction, onSelect }: TilePr
       </header>
       <div className="tile__body">
         <div className="tile__name" title={title}>
-          {title}
+          <span className="tile__name-head">{name.head}</span>
+          <span className="tile__name-tail">{name.tail}</span>
         </div>
         <div className="tile__model">
           {device.name ? <span className="tile__serial">{device.serial} · </span> : null}
@@ -100,13 +102,16 @@ function TileView({ device, focused, tabStop, live, onAction, onSelect }: TilePr
           <div className="progress__bar" style={{ transform: `scaleX(${device.progress})` }} />
         </div>
         {transfer ? <div className="tile__transfer">{transfer}</div> : null}
-        <div className="tile__meta">
-          <span className="tile__elapsed" aria-label={t(finished ? 'tile.duration' : 'tile.elapsed')}>
-            <Icon name="queued" size={18} />
-            <Elapsed startedAt={device.startedAt} finishedAt={device.finishedAt} ticking={live && !finished && state !== 'failed'} />
-          </span>
-          {device.attempts > 1 && !finished ? <span className="tile__attempts">{t('tile.attempts', { count: device.attempts })}</span> : null}
-        </div>
+        {device.startedAt ? (
+          <div className="tile__meta">
+            <span className="tile__elapsed" aria-label={t(finished ? 'tile.duration' : 'tile.elapsed')}>
+              <Icon name="queued" size={18} />
+              {/* A failed run keeps counting: the device still holds its slot (and every browser shows the same). */}
+              <Elapsed startedAt={device.startedAt} finishedAt={device.finishedAt} ticking={live && !finished} />
+            </span>
+            {device.attempts > 1 && !finished ? <span className="tile__attempts">{t('tile.attempts', { count: device.attempts })}</span> : null}
+          </div>
+        ) : null}
         {qr ? <QrCode text={qr.payload} label={t('qr.alt', { dpc: qr.dpc })} /> : null}
         <p className="tile__instruction">{instruction}</p>
         {failed || confirmable || swappable ? (

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { currentLanguage } from '../../common/i18n/index.js';
 import { messageText } from '../../common/i18n/messages.js';
+import { formatDateTime } from '../../common/format.js';
 import { useStation } from '../state/context.js';
 import { attempt, errorText, type Say } from './floor-feedback.js';
 import { useStationQuery } from './use-station-query.js';
@@ -51,7 +52,7 @@ export function QuarantineSection({ notify }: { notify: Say }) {
       <ul className="floor-items">
         {list.data.map((q) => (
           <li key={q.serial}>
-            <strong>{q.serial}</strong>
+            <strong>{q.serial}</strong> <span className="muted">{formatDateTime(q.at, currentLanguage())}</span>
             {` – ${(q.reasonText && messageText(t, currentLanguage(), q.reasonText)) || q.reason}${q.school ? ` (${q.school})` : ''} `}
             <button
               type="button"

@@ -4,10 +4,16 @@ import type { Language } from '../../common/i18n/index.js';
 import { messageText, type WireMessageLike } from '../../common/i18n/messages.js';
 import { qrProvisioningOf } from './qr-provisioning.js';
 
-export type TileState = NonNullable<DeviceView['state']> | 'idle';
+/** A run's state; `blocked`: plugged in, but its run cannot start (nobody signed in, no batch, no blueprint); `idle`: no run. */
+export type TileState = NonNullable<DeviceView['state']> | 'blocked' | 'idle';
 
 export function tileState(device: DeviceView): TileState {
-  return device.state ?? 'idle';
+  return device.state ?? (isBlocked(device) ? 'blocked' : 'idle');
+}
+
+/** Plugged in, no run, and a reason why none could start: the technician has to act (sign in, scan an order). */
+export function isBlocked(device: Pick<DeviceView, 'runId' | 'error' | 'present'>): boolean {
+  return device.runId === null && device.error !== null && device.present;
 }
 
 export function labelText(label: Label | null, language: Language): string {
@@ -96,4 +102,15 @@ export function transferText(device: Pick<DeviceView, 'stepProgress'>, t: TFunct
       params: { percent: Math.round(p.percent), done: size(p.bytes), total: size(p.total), rate: size(p.bytesPerSecond ?? 0) },
     }) ?? ''
   );
+}
+
+/**
+ * A device name or serial split so its distinguishing end always shows: "Grundschule Nord" +
+ * "-007", "DMPC9ZTP" + "RJU0". The head may be cut with an ellipsis, the tail never.
+ */
+export function nameParts(name: string): { head: string; tail: string } {
+  const numbered = /^(.*\S)([-_ .#/][\p{L}\p{N}]{1,8})$/u.exec(name);
+  if (numbered) return { head: numbered[1]!, tail: numbered[2]! };
+  if (name.length > 6) return { head: name.slice(0, -4), tail: name.slice(-4) };
+  return { head: name, tail: '' };
 }

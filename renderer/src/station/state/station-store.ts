@@ -1,6 +1,9 @@
+import type { FloorState } from '../../../../shared/contract/floor-api.js';
 import type { DeviceView, HubLinkView, PortNoticeView, ShiftStats, ShiftView, StationEvent } from '../../../../shared/contract/station-api.js';
 import type { ConnectionState, StationClient } from '../../transport/index.js';
+import { syncServerTime } from '../../common/clock.js';
 import { compareDevices } from './slots.js';
+import { isBlocked } from './device-text.js';
 import { needsTechnician as stateNeedsTechnician } from '../../../../shared/contract/run-state.js';
 
 export interface StationInfo {
@@ -28,6 +31,8 @@ export interface StationState {
   notices: ReadonlyMap<string, PortNoticeView>;
   /** The station's link to its hub; null when it reports to none. */
   hub: HubLinkView | null;
+  /** The current batch and the sign-in policy; null from a station that does not send them. */
+  floor: FloorState | null;
 }
 
 export type CueListener = (kind: 'waiting' | 'failed', device: DeviceView) => void;
@@ -59,10 +64,12 @@ const EMPTY: StationState = {
   attention: [],
   notices: new Map(),
   hub: null,
+  floor: null,
 };
 
+/** Waiting, failed, or plugged in with a run that cannot start (sign-in, batch, blueprint): a person has to act. */
 function needsTechnician(d: DeviceView): boolean {
-  return stateNeedsTechnician(d.state);
+  return stateNeedsTechnician(d.state) || isBlocked(d);
 }
 
 /**
@@ -79,6 +86,7 @@ export class StationStore {
   private pendingStats: ShiftStats | null = null;
   private pendingShift: { shift: ShiftView | null } | null = null;
   private pendingHub: HubLinkView | null = null;
+  private pendingFloor: FloorState | null = null;
   private flushScheduled = false;
   /** Bumped on every (re)connection, so a snapshot of an older connection is ignored. */
   private generation = 0;
@@ -130,6 +138,7 @@ export class StationStore {
     this.pendingStats = null;
     this.pendingShift = null;
     this.pendingHub = null;
+    this.pendingFloor = null;
     if (connection === 'online') {
       // Events that arrive before the snapshot's answer were sent before it was taken: drop them.
       this.awaitingSnapshot = true;
@@ -147,6 +156,7 @@ export class StationStore {
       (snap) => {
         if (generation !== this.generation) return;
         this.awaitingSnapshot = false;
+        syncServerTime(snap.serverTime);
         const devices = new Map(snap.devices.map((d) => [d.serial, d]));
         const { order, attention } = this.derive(devices);
         this.set({
@@ -160,6 +170,7 @@ export class StationStore {
           attention,
           notices: new Map((snap.notices ?? []).map((n) => [n.portPath, n])),
           hub: snap.hub ?? null,
+          floor: snap.floor ?? null,
         });
       },
       () => {
@@ -193,6 +204,9 @@ export class StationStore {
       case 'hub':
         this.pendingHub = event.hub;
         break;
+      case 'floor':
+        this.pendingFloor = event.floor;
+        break;
       default:
         // 'layout' is for the slot layout dialog, which listens itself.
         return;
@@ -206,7 +220,8 @@ export class StationStore {
   /** Applies everything that arrived since the last frame in one state change. */
   flush(): void {
     this.flushScheduled = false;
-    if (this.pendingDevices.size === 0 && this.pendingNotices.size === 0 && !this.pendingStats && !this.pendingShift && !this.pendingHub) return;
+    if (this.pendingDevices.size === 0 && this.pendingNotices.size === 0 && !this.pendingStats && !this.pendingShift && !this.pendingHub && !this.pendingFloor)
+      return;
     const next: Partial<StationState> = {};
     if (this.pendingNotices.size > 0) {
       const notices = new Map(this.state.notices);
@@ -232,6 +247,9 @@ export class StationStore {
         if (device.state === 'failed' && before?.state !== 'failed') cues.push(['failed', device]);
         else if (device.state === 'waiting' && (before?.state !== 'waiting' || before.waiting?.reason !== device.waiting?.reason)) {
           cues.push(['waiting', device]);
+        } else if (isBlocked(device) && (!before || !isBlocked(before) || before.error?.code !== device.error?.code)) {
+          // A plugged device whose run cannot start waits for the technician like one at a Trust prompt.
+          cues.push(['waiting', device]);
         }
         devices.set(serial, device);
       }
@@ -243,9 +261,11 @@ export class StationStore {
     if (this.pendingStats) next.stats = this.pendingStats;
     if (this.pendingShift) next.shift = this.pendingShift.shift;
     if (this.pendingHub) next.hub = this.pendingHub;
+    if (this.pendingFloor) next.floor = this.pendingFloor;
     this.pendingStats = null;
     this.pendingShift = null;
     this.pendingHub = null;
+    this.pendingFloor = null;
     this.set(next);
   }
 

@@ -1,6 +1,8 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ShiftView } from '../../../../../shared/contract/station-api.js';
+import { formatDateTime } from '../../../common/format.js';
+import { currentLanguage } from '../../../common/i18n/index.js';
 import { errorText, saveFile, type Say } from '../floor-feedback.js';
 import { QuarantineSection } from '../QuarantineSection.js';
 import { useStationQuery } from '../use-station-query.js';
@@ -10,6 +12,9 @@ export function ExportTab({ shift, notify }: { shift: ShiftView | null; notify: 
   const { t } = useTranslation();
   const shifts = useStationQuery((api) => api.listShifts({}), { initial: [], onError: (err) => notify('error', errorText(err)) });
   const [chosen, setChosen] = useState<string>(shift?.id ?? 'last');
+  const language = currentLanguage();
+  // A shift by when it began, in the language's format; its id for the record.
+  const label = (s: ShiftView) => `${formatDateTime(s.openedAt, language)} · ${s.id}`;
   const go = (format: 'csv' | 'json' | 'pdf', dialect: 'excel-de' | undefined, name: string) =>
     saveFile(
       t,
@@ -25,18 +30,23 @@ export function ExportTab({ shift, notify }: { shift: ShiftView | null; notify: 
         <label className="field">
           <span className="field__label">{t('floor.export.shift')}</span>
           <select className="input" value={chosen} onChange={(e) => setChosen(e.target.value)} data-testid="export-shift">
-            {shift ? <option value={shift.id}>{`${shift.id} (${t('floor.export.current')})`}</option> : <option value="last">{t('floor.export.last')}</option>}
+            {shift ? (
+              <option value={shift.id}>{`${label(shift)} (${t('floor.export.current')})`}</option>
+            ) : (
+              <option value="last">{t('floor.export.last')}</option>
+            )}
             {shifts.data
               .filter((s) => s.id !== shift?.id)
               .map((s) => (
                 <option key={s.id} value={s.id}>
-                  {s.id}
+                  {label(s)}
                 </option>
               ))}
           </select>
         </label>
         <div className="field-row">
-          <button type="button" className="btn" onClick={() => go('csv', undefined, `${t('floor.export.fileBase')}.csv`)}>
+          {/* First in reach: E opens this tab, Enter saves the shift's CSV. */}
+          <button type="button" className="btn" autoFocus data-autofocus onClick={() => go('csv', undefined, `${t('floor.export.fileBase')}.csv`)}>
             {t('floor.export.csv')}
           </button>
           <button type="button" className="btn" onClick={() => go('csv', 'excel-de', `${t('floor.export.fileBase')}-excel.csv`)}>

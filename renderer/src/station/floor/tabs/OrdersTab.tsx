@@ -2,7 +2,10 @@ import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { OrderImportReportView, OrderProgressView } from '../../../../../shared/contract/floor-api.js';
 import type { DeviceView } from '../../../../../shared/contract/station-api.js';
+import { formatDate } from '../../../common/format.js';
+import { currentLanguage } from '../../../common/i18n/index.js';
 import { useStation } from '../../state/context.js';
+import { errorText as deviceErrorText } from '../../state/device-text.js';
 import { attempt, errorText, type Say } from '../floor-feedback.js';
 import { useStationQuery } from '../use-station-query.js';
 
@@ -49,7 +52,7 @@ export function OrdersTab({ devices, notify }: { devices: ReadonlyMap<string, De
     });
   };
 
-  const waiting = [...devices.values()].filter((d) => d.error?.code === 'needs_assignment');
+  const waiting = [...devices.values()].filter((d) => d.runId === null && d.error?.code === 'needs_assignment');
 
   return (
     <>
@@ -111,7 +114,7 @@ export function OrdersTab({ devices, notify }: { devices: ReadonlyMap<string, De
                     <span className="muted">{o.customer}</span>
                   </td>
                   <td>{o.school}</td>
-                  <td>{o.deadline}</td>
+                  <td>{formatDate(o.deadline, currentLanguage())}</td>
                   <td>{o.expected}</td>
                   <td>{o.received}</td>
                   <td>{o.missing}</td>
@@ -128,6 +131,11 @@ export function OrdersTab({ devices, notify }: { devices: ReadonlyMap<string, De
       <section className="drawer__section">
         <label className="field">
           <span className="field__label">{t('floor.orders.batch')}</span>
+          {batch.data && !batch.data.orderId ? (
+            <span className="field__hint" data-testid="batch-blueprint">
+              {t('floor.orders.batchBlueprint', { blueprint: batch.data.blueprint, school: batch.data.school })}
+            </span>
+          ) : null}
           <select
             className="input"
             value={batch.data?.orderId ?? ''}
@@ -176,11 +184,13 @@ export function OrdersTab({ devices, notify }: { devices: ReadonlyMap<string, De
 function AssignRow({ device, orders, notify }: { device: DeviceView; orders: OrderProgressView[]; notify: Say }) {
   const { t } = useTranslation();
   const { client } = useStation();
-  const [order, setOrder] = useState(orders[0]?.id ?? '');
+  // The first order until another is picked (the list arrives after the row: a fixed start value stayed empty).
+  const [picked, setOrder] = useState('');
+  const order = picked || orders[0]?.id || '';
   return (
     <div className="field-row">
       <span>
-        <strong>{device.slot ?? '?'}</strong> {device.serial} – {device.error?.message}
+        <strong>{device.slot ?? '?'}</strong> {device.serial} – {deviceErrorText(device, t, currentLanguage())}
       </span>
       <select className="input" value={order} onChange={(e) => setOrder(e.target.value)} aria-label={`${t('floor.orders.order')} ${device.serial}`}>
         {orders.map((o) => (

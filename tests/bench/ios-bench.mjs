@@ -30,10 +30,8 @@
 // Details go to stderr. --check exits 1 when a target is missed.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -71,6 +69,8 @@ const { DeviceRegistry } = await import(path.join(DIST, 'station', 'device-regis
 const { LaneScheduler } = await import(path.join(DIST, 'pipeline', 'lanes.js'));
 const { StationStore } = await import(path.join(DIST, 'store', 'station-store.js'));
 const { silentLogger } = await import(path.join(DIST, 'logging', 'logger.js'));
+const { cpuSeconds, formatSteps, loopbackCopy, mean, ownStepSeconds, pct, round, stepBreakdown, unionSeconds } = await import('./ios-bench-figures.mjs');
+const { cpuSecondsOf, startProbes } = await import('./ios-bench-probes.mjs');
 
 const base = args.dir ? path.resolve(args.dir) : os.tmpdir();
 fs.mkdirSync(base, { recursive: true });
@@ -100,6 +100,10 @@ const emulator = spawn(
   [EMULATOR, '--listen', path.join(dir, 'usbmuxd'), '--devices', String(N), '--speed', String(SPEED), '--activation-stub', '--mix', 'rollout'],
   { stdio: ['ignore', 'pipe', 'pipe'] },
 );
+// Whatever ends this process (a failure included) ends the emulator with it.
+process.on('exit', () => {
+  if (emulator.exitCode === null) emulator.kill('SIGKILL');
+});
 emulator.stderr.setEncoding('utf8');
 emulator.stderr.on('data', (chunk) => process.stderr.write(`[emulator] ${chunk}`));
 const ready = await new Promise((resolve, reject) => {
@@ -116,91 +120,9 @@ process.env.USBMUXD_SOCKET_ADDRESS = ready.address;
 
 // ---- 3. the station, measured from inside ----------------------------------------------------
 
-// Every upload's own progress reports (the pipeline publishes them throttled; the driver's last
-// report of an upload carries its whole rate): a listener on the step context, nothing else changed.
-const uploads = new Map();
-const executeStep = DeviceRegistry.prototype.executeStep;
-DeviceRegistry.prototype.executeStep = function (serial, ctx) {
-  if (ctx.step.type !== 'install-app' || !ctx.progress) return executeStep.call(this, serial, ctx);
-  const key = `${serial} ${ctx.step.id} ${ctx.attempt}`;
-  const report = ctx.progress;
-  const progress = (p) => {
-    if (p.bytes !== undefined && p.total !== undefined) {
-      const now = performance.now();
-      const u = uploads.get(key) ?? { firstAt: now, lastAt: now, bytes: 0, total: p.total, rate: 0 };
-      Object.assign(u, { lastAt: now, bytes: p.bytes, rate: p.bytesPerSecond ?? 0 });
-      uploads.set(key, u);
-    }
-    report(p);
-  };
-  return executeStep.call(this, serial, { ...ctx, progress });
-};
-
-// How long heavy steps wait for their lanes (request -> grant), per serial: the gaps lanes make.
-const laneWaits = new Map();
-let heavyNow = 0;
-let heavyPeak = 0;
-const request = LaneScheduler.prototype.request;
-LaneScheduler.prototype.request = function (runId, lanes, queuedAt, granted) {
-  const asked = performance.now();
-  return request.call(this, runId, lanes, queuedAt, () => {
-    laneWaits.set(runId, (laneWaits.get(runId) ?? 0) + (performance.now() - asked) / 1000);
-    heavyPeak = Math.max(heavyPeak, ++heavyNow);
-    granted();
-  });
-};
-const release = LaneScheduler.prototype.release;
-LaneScheduler.prototype.release = function (runId) {
-  if (this.held.has(runId)) heavyNow--;
-  return release.call(this, runId);
-};
-
-// How long each committed transition holds the event loop (SQLite, synchronous = FULL: an fsync each).
-const commits = [];
-const commitTransition = StationStore.prototype.commitTransition;
-StationStore.prototype.commitTransition = function (...a) {
-  const t = performance.now();
-  try {
-    return commitTransition.apply(this, a);
-  } finally {
-    commits.push(performance.now() - t);
-  }
-};
-
-// The machine's own share of the lag: an idle Node process measuring its event loop meanwhile.
-const idle = spawn(
-  process.execPath,
-  [
-    '-e',
-    `const h = require('node:perf_hooks').monitorEventLoopDelay({ resolution: 10 }); h.enable();
-     process.on('message', () => { h.disable(); process.send(h.percentile(99) / 1e6); });`,
-  ],
-  { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
-);
-
-// Garbage-collection pauses in the station (each holds the event loop).
-const gcPauses = [];
-const gcObserver = new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) {
-    gcPauses.push(entry.duration);
-    if (entry.duration > 50) log(`long GC pause: ${entry.duration.toFixed(0)} ms, kind ${entry.detail?.kind}, ${JSON.stringify(memoryMb())}`);
-  }
-});
-gcObserver.observe({ entryTypes: ['gc'] });
-
-const lag = monitorEventLoopDelay({ resolution: 10 });
-const rssBefore = process.memoryUsage.rss();
-let peakRss = rssBefore;
-let atPeak = memoryMb();
-const sampler = setInterval(() => {
-  const rss = process.memoryUsage.rss();
-  if (rss <= peakRss) return;
-  peakRss = rss;
-  atPeak = memoryMb();
-}, 250);
+const probes = startProbes({ DeviceRegistry, LaneScheduler, StationStore });
 const cpu0 = process.cpuUsage();
 const emulatorCpu0 = cpuSecondsOf(emulator.pid);
-lag.enable();
 const opened = performance.now();
 const core = await openStationCore({
   dataDir,
@@ -246,14 +168,7 @@ const deadline = setTimeout(
 );
 await finished;
 clearTimeout(deadline);
-lag.disable();
-gcObserver.disconnect();
-const idleLagP99 = await new Promise((resolve) => {
-  idle.once('message', resolve);
-  idle.send('stop');
-});
-idle.kill();
-clearInterval(sampler);
+const { uploads, laneWaits, heavyPeak, commits, gcPauses, longGc, lag, idleLagP99, rssBefore, peakRss, atPeak } = await probes.stop();
 const stationCpu = cpuSeconds(cpu0);
 const emulatorCpu = cpuSecondsOf(emulator.pid) - emulatorCpu0;
 
@@ -269,7 +184,7 @@ if (notDone.length > 0 || runs.length !== N) {
   process.exit(1);
 }
 const events = db.prepare('SELECT run_id, step, kind, at FROM step_events ORDER BY id').all();
-const stepTime = ownStepSeconds(events);
+const stepTime = ownStepSeconds(events, runs);
 const start = Math.min(...runs.map((r) => Date.parse(r.started_at)));
 const end = Math.max(...runs.map((r) => Date.parse(r.finished_at)));
 const wallSeconds = (end - start) / 1000;
@@ -295,7 +210,7 @@ const done = [...uploads.values()].filter((u) => u.bytes === u.total && u.total 
 const uploadedBytes = done.reduce((sum, u) => sum + u.total, 0);
 const uploadSpan = unionSeconds(done.map((u) => [u.firstAt, u.lastAt]));
 const perUpload = done.map((u) => u.rate).sort((a, b) => a - b);
-const loopback = await loopbackCopy(floor.ipas, uploadedBytes);
+const loopback = await loopbackCopy(floor.ipas, uploadedBytes, dir);
 
 // ---- 6. report -------------------------------------------------------------------------------
 
@@ -337,7 +252,7 @@ commits.sort((a, b) => a - b);
 gcPauses.sort((a, b) => a - b);
 log(
   `garbage collection: ${gcPauses.length} pauses, p50 ${pct(gcPauses, 50).toFixed(1)} ms, p99 ${pct(gcPauses, 99).toFixed(1)} ms, max ${(gcPauses.at(-1) ?? 0).toFixed(1)} ms, ` +
-    `${(gcPauses.reduce((a, b) => a + b, 0) / 1000).toFixed(2)} s in all`,
+    `${(gcPauses.reduce((a, b) => a + b, 0) / 1000).toFixed(2)} s in all; over 50 ms: ${longGc.major} full, ${longGc.other} other (a scavenge that long was descheduled)`,
 );
 log(
   `committed transitions: ${commits.length}, each holding the event loop p50 ${pct(commits, 50).toFixed(1)} ms, p99 ${pct(commits, 99).toFixed(1)} ms, ` +
@@ -370,133 +285,4 @@ async function shutdown() {
     emulator.kill('SIGTERM');
     await exited;
   }
-}
-
-/**
- * Each run's own step time from its step events, paired as the shift log pairs them (a step's
- * `start` to its next done/fail/timeout/interrupted/cancel): in milliseconds, where the export
- * rounds to seconds. Lane waits and the time between steps are not in it.
- */
-function ownStepSeconds(rows) {
-  const closing = new Set(['done', 'fail', 'timeout', 'interrupted', 'cancel', 'resumed']);
-  const runsById = new Map();
-  const open = new Map();
-  for (const e of rows) {
-    const run = runsById.get(e.run_id) ?? { total: 0, steps: new Map() };
-    runsById.set(e.run_id, run);
-    if (e.kind === 'start' && e.step) {
-      open.set(e.run_id, e);
-      continue;
-    }
-    const started = open.get(e.run_id);
-    if (started && closing.has(e.kind) && (e.step === started.step || e.kind === 'cancel')) {
-      const seconds = (Date.parse(e.at) - Date.parse(started.at)) / 1000;
-      run.total += seconds;
-      run.steps.set(started.step, (run.steps.get(started.step) ?? 0) + seconds);
-      open.delete(e.run_id);
-    }
-  }
-  const bySerial = new Map();
-  for (const r of runs) bySerial.set(r.serial, runsById.get(r.id) ?? { total: 0, steps: new Map() });
-  return bySerial;
-}
-
-function stepBreakdown(stepTimes) {
-  const sums = new Map();
-  for (const { steps } of stepTimes.values()) for (const [step, s] of steps) sums.set(step, (sums.get(step) ?? 0) + s);
-  return new Map([...sums].map(([step, s]) => [step, s / stepTimes.size]));
-}
-
-/** The process's memory in MB, by kind. */
-function memoryMb() {
-  return Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / 1024 / 1024)]));
-}
-
-/** The p-th percentile of sorted values. */
-function pct(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
-function mean(values) {
-  return values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
-}
-
-function formatSteps(steps) {
-  return [...steps].map(([step, s]) => `${step} ${s.toFixed(2)}`).join(', ');
-}
-
-/** Seconds covered by at least one of the [from, to] intervals (performance.now() ms). */
-function unionSeconds(intervals) {
-  const sorted = intervals.filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
-  let total = 0;
-  let from = -Infinity;
-  let to = -Infinity;
-  for (const [a, b] of sorted) {
-    if (a > to) {
-      if (to > from) total += to - from;
-      [from, to] = [a, b];
-    } else to = Math.max(to, b);
-  }
-  if (to > from) total += to - from;
-  return total / 1000;
-}
-
-/**
- * The raw rate: the IPA files read as the station reads them (1 MiB chunks) and written through a
- * unix socket to a child process that discards them, until `total` bytes have arrived there.
- */
-async function loopbackCopy(files, total) {
-  const socket = path.join(dir, 'loopback.sock');
-  const sink = spawn(
-    process.execPath,
-    [
-      '-e',
-      `const net = require('node:net'); let n = 0;
-       net.createServer((s) => { s.on('data', (b) => (n += b.length)); s.on('end', () => { s.end(String(n)); }); }).listen(process.argv[1], () => process.stdout.write('ready\\n'));`,
-      socket,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await new Promise((resolve) => sink.stdout.once('data', resolve));
-  const conn = net.createConnection(socket);
-  await new Promise((resolve) => conn.once('connect', resolve));
-  const received = new Promise((resolve) => {
-    let answer = '';
-    conn.on('data', (b) => (answer += b));
-    conn.on('end', () => resolve(Number(answer)));
-  });
-  const t0 = performance.now();
-  let sent = 0;
-  for (let i = 0; sent < total; i++) {
-    for await (const chunk of fs.createReadStream(files[i % files.length], { highWaterMark: 1024 * 1024 })) {
-      if (!conn.write(chunk)) await new Promise((resolve) => conn.once('drain', resolve));
-      sent += chunk.length;
-    }
-  }
-  conn.end();
-  const bytes = await received;
-  const seconds = (performance.now() - t0) / 1000;
-  sink.kill();
-  return { bytes, seconds };
-}
-
-/** This process's CPU seconds since `since`. */
-function cpuSeconds(since) {
-  const d = process.cpuUsage(since);
-  return (d.user + d.system) / 1e6;
-}
-
-/** Another process's CPU seconds so far (Linux /proc; 0 elsewhere). */
-function cpuSecondsOf(pid) {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-function round(value, digits) {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
 }

@@ -31,6 +31,12 @@ export const MESSAGES = {
   'sim.enroll-mdm': [],
   'sim.remove-profile': [],
   'sim.restart': [],
+  // A-FLOW (issue 12): the tablet steps the simulator fails like a real Android tablet.
+  'sim.install-apk': [],
+  'sim.settings': [],
+  'sim.wifi': [],
+  'sim.reboot': [],
+  'sim.battery-android': [],
   // Waits the technician resolves at the device.
   'wait.trust-ios': [],
   'wait.trust-android': [],

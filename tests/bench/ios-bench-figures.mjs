@@ -34,6 +34,20 @@ export function ownStepSeconds(rows, runs) {
   return bySerial;
 }
 
+/** The figures every device bench prints first: the wave's pace, ideal/actual and the station's peak RSS. */
+export function waveFigures({ devices, speed, wallSeconds, idealSeconds, peakRss }) {
+  return {
+    devices,
+    speed,
+    wall_s: round(wallSeconds, 2),
+    devices_per_hour: Math.round((devices * 3600) / wallSeconds),
+    devices_per_hour_real: Math.round((devices * 3600) / (wallSeconds * speed)),
+    ideal_s: round(idealSeconds, 2),
+    ideal_ratio: round(idealSeconds / wallSeconds, 3),
+    rss_peak_mb: round(peakRss / 1024 / 1024, 1),
+  };
+}
+
 export function stepBreakdown(stepTimes) {
   const sums = new Map();
   for (const { steps } of stepTimes.values()) for (const [step, s] of steps) sums.set(step, (sums.get(step) ?? 0) + s);

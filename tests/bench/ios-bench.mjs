@@ -69,7 +69,8 @@ const { DeviceRegistry } = await import(path.join(DIST, 'station', 'device-regis
 const { LaneScheduler } = await import(path.join(DIST, 'pipeline', 'lanes.js'));
 const { StationStore } = await import(path.join(DIST, 'store', 'station-store.js'));
 const { silentLogger } = await import(path.join(DIST, 'logging', 'logger.js'));
-const { cpuSeconds, formatSteps, loopbackCopy, mean, ownStepSeconds, pct, round, stepBreakdown, unionSeconds } = await import('./ios-bench-figures.mjs');
+const { cpuSeconds, formatSteps, loopbackCopy, mean, ownStepSeconds, pct, round, stepBreakdown, unionSeconds, waveFigures } =
+  await import('./ios-bench-figures.mjs');
 const { cpuSecondsOf, startProbes } = await import('./ios-bench-probes.mjs');
 
 const base = args.dir ? path.resolve(args.dir) : os.tmpdir();
@@ -215,14 +216,7 @@ const loopback = await loopbackCopy(floor.ipas, uploadedBytes, dir);
 // ---- 6. report -------------------------------------------------------------------------------
 
 const result = {
-  devices: N,
-  speed: SPEED,
-  wall_s: round(wallSeconds, 2),
-  devices_per_hour: Math.round((N * 3600) / wallSeconds),
-  devices_per_hour_real: Math.round((N * 3600) / (wallSeconds * SPEED)),
-  ideal_s: round(idealSeconds, 2),
-  ideal_ratio: round(idealSeconds / wallSeconds, 3),
-  rss_peak_mb: round(peakRss / 1024 / 1024, 1),
+  ...waveFigures({ devices: N, speed: SPEED, wallSeconds, idealSeconds, peakRss }),
   lag_p99_ms: round(lag.percentile(99) / 1e6, 1),
   lag_p99_idle_process_ms: round(idleLagP99, 1),
   upload_mb_s: round(uploadSpan > 0 ? uploadedBytes / uploadSpan / 1e6 : 0, 1),

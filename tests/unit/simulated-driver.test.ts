@@ -6,12 +6,14 @@ import type { AttachedDevice, StepContext } from '../../main/drivers/driver.js';
 import { DeviceGoneError, StepAbortedError, StepFailedError } from '../../main/drivers/step-errors.js';
 import { SimulatedDriver, SimulatorError } from '../../main/drivers/simulated/simulated-driver.js';
 import { loadSimProfiles } from '../../main/drivers/simulated/sim-profiles.js';
+import { loadBlueprint } from '../../main/blueprints/blueprint-loader.js';
 import { StationStore } from '../../main/store/station-store.js';
 import { formatMessage } from '../../shared/messages/format.js';
 import type { Message } from '../../shared/messages/catalogue.js';
 import { tempDir } from '../fixtures/store-helpers.js';
 
-const profiles = loadSimProfiles(path.join(fileURLToPath(new URL('../..', import.meta.url)), 'resources', 'simulator', 'profiles.json'));
+const RESOURCES = path.join(fileURLToPath(new URL('../..', import.meta.url)), 'resources');
+const profiles = loadSimProfiles(path.join(RESOURCES, 'simulator', 'profiles.json'));
 
 let tmp: ReturnType<typeof tempDir>;
 let store: StationStore;
@@ -349,5 +351,87 @@ describe('the iPad steps of the real driver', () => {
     expect(formatMessage(text, 'de')).not.toBe(failed.code);
     expect(formatMessage(text, 'en')).toBe(failed.message);
     expect(formatMessage(text, 'de')).not.toBe(formatMessage(text, 'en'));
+  });
+});
+
+describe('the Android tablet steps of the real driver', () => {
+  const android = profiles.platforms.android;
+
+  it('the profile times every step android-tablet takes (its baseline included)', () => {
+    const blueprint = loadBlueprint(path.join(RESOURCES, 'blueprints', 'android-tablet.yaml'), [path.join(RESOURCES, 'blueprints', 'baselines')]);
+    const types = [...new Set(blueprint.steps.map((s) => s.type))];
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'identify',
+        'wait-for-trust',
+        'battery',
+        'install-apk',
+        'set-device-owner',
+        'settings',
+        'wifi',
+        'reboot',
+        'rename',
+        'verify',
+        'print-label',
+      ]),
+    );
+    expect(types.filter((t) => android.steps[t] === undefined)).toEqual([]);
+  });
+
+  it('reboot: the tablet leaves the bus and comes back after the time a real one takes to boot', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { d, attached, detached } = driver({ speed: 1 });
+    const [serial] = d.plug({ count: 1, platform: 'android' });
+    let announced = false;
+    const rebooting = d.executeStep(ctx(serial!, step('reboot'), { expectReattach: () => void (announced = true) })).catch((err: unknown) => err);
+    await vi.advanceTimersByTimeAsync(android.steps['reboot']! * 1250 + 1);
+    expect(await rebooting).toBeInstanceOf(DeviceGoneError);
+    expect(announced).toBe(true);
+    expect(detached).toEqual([serial]);
+    const awayMs = android.restartSeconds! * 1000;
+    await vi.advanceTimersByTimeAsync(awayMs * 0.75 - 100);
+    expect(attached.map((a) => a.serial)).toEqual([serial]);
+    await vi.advanceTimersByTimeAsync(awayMs * 0.5 + 200);
+    expect(attached.map((a) => a.serial)).toEqual([serial, serial]);
+  });
+
+  it('an APK install reports its upload as an app install does', async () => {
+    const { d } = driver();
+    const [serial] = d.plug({ count: 1, platform: 'android' });
+    const reports: { percent: number }[] = [];
+    await d.executeStep(ctx(serial!, step('install-apk'), { progress: (p) => void reports.push(p) }));
+    expect(reports.length).toBe(20);
+    expect(reports.at(-1)).toMatchObject({ percent: 100 });
+  });
+
+  it("battery: a low tablet waits with the Android driver's words (percent now and needed), not the iPad's", async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { d } = driver({ speed: 1, lowBatteryShare: 1 });
+    const [serial] = d.plug({ count: 1, platform: 'android' });
+    const charging = ctx(serial!, step('battery'));
+    const running = d.executeStep(charging);
+    await vi.advanceTimersByTimeAsync((30 - 12) * android.chargeSecondsPerPercent! * 1250 + 2000);
+    await running;
+    expect(charging.waits).toEqual(['battery']);
+    expect(charging.waitTexts[0]).toEqual({ code: 'android.battery-low', params: { percent: 12, min: 30 } });
+  });
+
+  it.each([
+    ['install-apk', 'sim.install-apk'],
+    ['settings', 'sim.settings'],
+    ['wifi', 'sim.wifi'],
+    ['reboot', 'sim.reboot'],
+    ['battery', 'sim.battery-android'],
+  ])('%s fails with its own cause, in German and English', async (type, code) => {
+    const { d } = driver();
+    const [serial] = d.plug({ count: 1, platform: 'android', failAt: type });
+    const err = await d.executeStep(ctx(serial!, step(type, type, { retries: 0 }), { expectReattach: () => {} })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StepFailedError);
+    const failed = err as StepFailedError;
+    expect(failed.code).toBe(code);
+    const text = { code: failed.code, params: failed.params } as Message;
+    expect(formatMessage(text, 'en')).toBe(failed.message);
+    expect(formatMessage(text, 'de')).not.toBe(formatMessage(text, 'en'));
+    expect(formatMessage(text, 'en')).not.toContain('iPad');
   });
 });

@@ -83,13 +83,25 @@ export class AdbLinkError extends Error {
 const DEVICE_GONE =
   /device .* not found|no devices\/emulators found|device offline|no device with transport id|device unauthorized|device still authorizing|device still connecting|transport.*(closed|disconnected)/i;
 
+/**
+ * What @yume-chan/adb throws when the connection ends in the middle of an answer (the server was
+ * killed, the transport dropped): the request was not refused, it lost its way to the tablet.
+ */
+const CONNECTION_ENDED = /ExactReadable ended|Socket ended without exit message/;
+
+/** Errno codes of a server that is not (or no longer) there. */
+const SERVER_DOWN = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOENT']);
+
 /** A thrown error as an AdbLinkError (kept as it is when it is one). */
 export function toLinkError(err: unknown): AdbLinkError {
   if (err instanceof AdbLinkError) return err;
   const code = (err as NodeJS.ErrnoException | null)?.code;
   const text = err instanceof Error ? err.message : String(err);
-  if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'ENOENT') return new AdbLinkError('server-unreachable', text);
-  if (DEVICE_GONE.test(text)) return new AdbLinkError('device-gone', text);
+  if (code && SERVER_DOWN.has(code)) return new AdbLinkError('server-unreachable', text);
+  // A refusal is the server's FAIL answer, a plain Error with its reason; a system or stream error
+  // (ECANCELED, ERR_STREAM_DESTROYED: written into a connection closed under the upload) is the
+  // connection breaking, as is a stream that ended mid-answer.
+  if (typeof code === 'string' || DEVICE_GONE.test(text) || CONNECTION_ENDED.test(text)) return new AdbLinkError('device-gone', text);
   return new AdbLinkError('refused', text);
 }
 

@@ -1,6 +1,7 @@
 // Over 400 lines on purpose: one class owns the tablets' whole life behind the adb server
 // (tracking, identifying, the states adb reports, the server dying and coming back, and the steps
 // waiting for a usable tablet), and these share one state. What each step does is in steps/.
+import { setMaxListeners } from 'node:events';
 import type { StepType } from '../../../shared/blueprint/schema.js';
 import type { PortNoticeKind } from '../../../shared/contract/station-api.js';
 import { message, type Message } from '../../../shared/messages/catalogue.js';
@@ -87,6 +88,9 @@ export class AndroidDriver implements DeviceDriver {
   private stopped = false;
 
   constructor(private readonly opts: AndroidDriverOptions) {
+    // One listener per step waiting for its tablet: a bench of 32 tablets has more than Node's
+    // default of 10 at once, which is no leak.
+    setMaxListeners(0, this.change);
     this.tracker = new AdbTracker({
       server: opts.server,
       startServer: () => opts.startServer(),

@@ -58,9 +58,16 @@ const SIM_FAILURES = [
   'verify',
   'print-label',
   'set-device-owner',
+  'install-apk',
+  'settings',
+  'wifi',
+  'reboot',
 ] as const;
 type SimFailure = (typeof SIM_FAILURES)[number];
 const isSimFailure = (type: string): type is SimFailure => (SIM_FAILURES as readonly string[]).includes(type);
+/** The cause a failing step gives: a tablet's battery says "tablet", not "iPad". */
+const simFailureCode = (platform: Platform, type: SimFailure) =>
+  platform === 'android' && type === 'battery' ? 'sim.battery-android' : (`sim.${type}` as const);
 
 interface LiveSimDevice {
   record: SimDeviceRecord;
@@ -70,8 +77,10 @@ interface LiveSimDevice {
   restart?: NodeJS.Timeout | null;
 }
 
-/** Step types after which a simulated device restarts: it leaves the bus and comes back, as an erased or restarted iPad does. */
-const RESTARTING_STEPS: ReadonlySet<StepType> = new Set(['erase', 'restart']);
+/** Step types after which a simulated device restarts: it leaves the bus and comes back, as an erased or restarted iPad or a rebooted tablet does. */
+const RESTARTING_STEPS: ReadonlySet<StepType> = new Set(['erase', 'restart', 'reboot']);
+/** Step types that upload an app (iPad apps, Android APKs): they report progress. */
+const UPLOADING_STEPS: ReadonlySet<StepType> = new Set(['install-app', 'install-apk']);
 /** How much charge a simulated device has when it is plugged in: most are charged, a few are low. */
 const CHARGED_PERCENT = 80;
 const LOW_PERCENT = 12;
@@ -224,16 +233,16 @@ export class SimulatedDriver implements DeviceDriver {
     const duration = seconds * this.jitter();
     if (this.shouldFail(record, step.id, step.type, step.retries)) {
       await this.wait(duration / 2, signal);
-      throw isSimFailure(step.type) ? stepFailed(`sim.${step.type}`, {}) : stepFailed('step.failed', { step: step.id });
+      throw isSimFailure(step.type) ? stepFailed(simFailureCode(record.platform, step.type), {}) : stepFailed('step.failed', { step: step.id });
     }
-    if (step.type === 'install-app' && ctx.progress) await this.upload(ctx, duration, signal);
+    if (UPLOADING_STEPS.has(step.type) && ctx.progress) await this.upload(ctx, duration, signal);
     else await this.wait(duration, signal);
     if (step.type === 'battery') {
       await this.charge(record, ctx, step.params.minPercent, profile?.chargeSecondsPerPercent ?? DEFAULT_CHARGE_SECONDS_PER_PERCENT, signal);
     }
     const restartSeconds = profile?.restartSeconds ?? 0;
     if (RESTARTING_STEPS.has(step.type) && restartSeconds > 0 && ctx.expectReattach) {
-      // Like an erased or restarted iPad: the device leaves the bus and comes back; the run goes on at the next step.
+      // Like an erased or restarted iPad or a rebooted tablet: the device leaves the bus and comes back; the run goes on at the next step.
       ctx.expectReattach();
       this.restart(live, restartSeconds * this.jitter());
       throw new DeviceGoneError(ctx.serial);
@@ -251,7 +260,10 @@ export class SimulatedDriver implements DeviceDriver {
     const level = record.state.battery ?? 100;
     if (level >= minPercent) return;
     const seconds = (minPercent - level) * secondsPerPercent * this.jitter();
-    await ctx.waitFor('battery', message('wait.battery', { percent: minPercent }), this.wait(seconds, signal));
+    // A tablet waits with the real Android driver's words (it charges for the installs, there is no erase).
+    const text =
+      record.platform === 'android' ? message('android.battery-low', { percent: level, min: minPercent }) : message('wait.battery', { percent: minPercent });
+    await ctx.waitFor('battery', text, this.wait(seconds, signal));
     this.saveState(record, { ...record.state, battery: minPercent });
   }
 

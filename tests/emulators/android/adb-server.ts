@@ -56,6 +56,8 @@ export async function startAdbServer(adb = 'adb'): Promise<AdbServer> {
         clearTimeout(timer);
         resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
       });
+      // adb may exit before it reads its input (kill-server does): the closed pipe is no failure.
+      child.stdin.on('error', () => {});
       child.stdin.end(options.input ?? '');
     });
   const started = await run(['start-server']);

@@ -65,8 +65,9 @@ export function hubAndTwoStationsScenario(db: TestDb): void {
       '400',
       '--sign-in-policy',
       'run',
+      // Some failures, as on a floor; school-ipad has 16 steps now, so at 0.15 too few runs finished under a loaded CI machine.
       '--sim-fail-rate',
-      '0.15',
+      '0.08',
       '--sim-seed',
       '11',
     ];

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { DeviceView } from '../../shared/contract/station-api.js';
 import { makeTabletSpec, startAndroidEmulator, type AndroidEmulator, type EmulatedTablet, type EmulatedTabletSpec } from '../emulators/android/adb-emulator.js';
 import { startAndroidFloor, WIFI_PASSWORD, WIFI_SSID, type AndroidFloor } from '../fixtures/android-floor.js';
@@ -48,11 +48,19 @@ const INSTALL_STEPS = new Set(['policy-youth-protection', 'dpc', 'app-browser', 
 let floor: AndroidFloor | null = null;
 let emulator: AndroidEmulator | null = null;
 let station: StationProcess | null = null;
+/** What the last station logged, kept past afterEach for a failing test's report. */
+let lastOutput = '';
 
 beforeAll(() => requireBuild());
+
+/** A failing test prints what the station logged (the driver's view of adb): a flaky one shows why. */
+function explainFailures(): void {
+  onTestFailed(() => console.log(lastOutput.slice(-8000)));
+}
 afterEach(async () => {
   // BENCHLINE_ANDROID_TEST_LOG=1 prints what the station logged (the driver's view of adb).
-  if (station && process.env['BENCHLINE_ANDROID_TEST_LOG']) console.log(station.output());
+  lastOutput = station?.output() ?? '';
+  if (process.env['BENCHLINE_ANDROID_TEST_LOG']) console.log(lastOutput);
   if (station) await stopStation(station, 'SIGKILL');
   station = null;
   await emulator?.close();
@@ -122,6 +130,7 @@ function expectAppsInstalledOnce(tablet: EmulatedTablet): void {
 
 describe.skipIf(!ADB)('Android tablets through the real adb server and android-tablet', () => {
   it('8 tablets end with the apps, the DPC as device owner, the settings, the Wi-Fi and a name, each step done once', async () => {
+    explainFailures();
     const SPEED = 50;
     const specs = [
       makeTabletSpec(0),
@@ -208,6 +217,7 @@ describe.skipIf(!ADB)('Android tablets through the real adb server and android-t
   }, 200_000);
 
   it('the adb server killed mid-run, accounts on a tablet, a full tablet and an unplug mid-install end as the rules say, nothing done twice', async () => {
+    explainFailures();
     const SPEED = 20;
     const specs = [
       makeTabletSpec(0),
@@ -215,19 +225,27 @@ describe.skipIf(!ADB)('Android tablets through the real adb server and android-t
       makeTabletSpec(2, { accounts: [{ name: 'schueler@example.org', type: 'com.google' }] }),
       makeTabletSpec(3),
       makeTabletSpec(4),
+      makeTabletSpec(5),
     ];
-    const [plainA, plainB, withAccount, full, unplugged] = specs.map((s) => s.serial) as [string, string, string, string, string];
+    const [plainA, plainB, withAccount, full, unplugged, pulledWhileDown] = specs.map((s) => s.serial) as [string, string, string, string, string, string];
     floor = await startAndroidFloor({ speed: SPEED, apkBytes: 4 * 1024 * 1024 });
     emulator = await startAndroidEmulator({ speed: SPEED, devices: specs });
-    emulator.device(full).faults.insufficientStorage = true;
-    // The cable comes out halfway through the tablet's first upload.
-    const unpluggedTablet = emulator.device(unplugged);
-    unpluggedTablet.faults.unplugDuringInstallAt = 0.5;
+    const emu = emulator;
+    emu.device(full).faults.insufficientStorage = true;
     station = await startStation(floor.dataDir, floor.args, 30_000, floor.env);
-    await floor.connect(emulator.devices().map((d) => d.port));
+    await floor.connect(emu.devices().map((d) => d.port));
     const s = station;
+    const stateOf = async (serial: string) => (await devices(s)).find((d) => d.serial === serial)?.state;
+    // The cable comes out halfway through an upload once the tablet has two apps (after the server's restart below).
+    const unpluggedTablet = emu.device(unplugged);
+    const userApps = (t: EmulatedTablet) => [...t.packages.values()].filter((p) => !p.system).length;
+    const armed = waitFor('two apps on the tablet to unplug', async () => (userApps(unpluggedTablet) >= 2 ? true : undefined), 90_000, 5).then(() => {
+      unpluggedTablet.faults.unplugDuringInstallAt = 0.5;
+    });
 
-    // 1. The adb server dies while apps install (no one restarts it but the station), and the runs carry on.
+    // 1. The adb server dies while apps install (no one restarts it but the station), and the runs
+    // carry on; a tablet pulled while no server runs is forgotten by the new one: it counts as gone
+    // (its run interrupted) and goes on once it is back.
     const atKill = await waitFor(
       'an app installing',
       async () => {
@@ -238,21 +256,26 @@ describe.skipIf(!ADB)('Android tablets through the real adb server and android-t
       20,
     );
     const killed = await floor.adb.run(['kill-server']);
+    emu.unplug(pulledWhileDown);
     expect(killed.code).toBe(0);
     expect(
       atKill.filter((d) => d.state === 'done'),
       'no run was done when the server died',
     ).toEqual([]);
-
-    // 2. The tablet unplugged mid-install is interrupted, and goes on once it is back.
     await waitFor(
-      'the unplugged tablet interrupted',
-      async () => ((await devices(s)).find((d) => d.serial === unplugged)?.state === 'interrupted' ? true : undefined),
+      'the tablet pulled while the server was down interrupted',
+      async () => ((await stateOf(pulledWhileDown)) === 'interrupted' ? true : undefined),
       60_000,
       50,
     );
-    expect(emulator.devices().find((d) => d.serial === unplugged)?.state).toBe('unplugged');
-    await emulator.replug(unplugged);
+    await emu.replug(pulledWhileDown);
+
+    // 2. The tablet unplugged mid-upload is interrupted, and goes on once it is back.
+    await armed;
+    await waitFor('the tablet unplugged mid-upload interrupted', async () => ((await stateOf(unplugged)) === 'interrupted' ? true : undefined), 60_000, 50);
+    expect(emu.devices().find((d) => d.serial === unplugged)?.state).toBe('unplugged');
+    expect(userApps(unpluggedTablet), 'unplugged during its third install').toBe(2);
+    await emu.replug(unplugged);
 
     const final = await settled(s, specs.length, 150_000);
     const bySerial = new Map(final.map((d) => [d.serial, d]));
@@ -263,19 +286,19 @@ describe.skipIf(!ADB)('Android tablets through the real adb server and android-t
     expect(bySerial.get(withAccount)?.step).toBe('device-owner');
     expect(bySerial.get(withAccount)?.error?.code).toBe('android.owner-accounts');
     expect(bySerial.get(withAccount)?.error?.message).toContain('already some accounts on the device');
-    expect(emulator.device(withAccount).deviceOwner).toBeNull();
-    expectAppsInstalledOnce(emulator.device(withAccount));
+    expect(emu.device(withAccount).deviceOwner).toBeNull();
+    expectAppsInstalledOnce(emu.device(withAccount));
 
     // A full tablet: failed at the first install with the storage instruction, not retried; nothing installed.
     expect(bySerial.get(full)?.state, explain()).toBe('failed');
     expect(bySerial.get(full)?.step).toBe('policy-youth-protection');
     expect(bySerial.get(full)?.error?.code).toBe('android.install-storage');
-    expect([...emulator.device(full).packages.values()].filter((p) => !p.system)).toEqual([]);
+    expect([...emu.device(full).packages.values()].filter((p) => !p.system)).toEqual([]);
 
     // The others are done, everything on them once, whatever happened under them.
-    for (const serial of [plainA, plainB, unplugged]) {
+    for (const serial of [plainA, plainB, unplugged, pulledWhileDown]) {
       expect(bySerial.get(serial)?.state, explain()).toBe('done');
-      const tablet = emulator.device(serial);
+      const tablet = emu.device(serial);
       expectAppsInstalledOnce(tablet);
       expect(tablet.deviceOwner).toBe(EXAMPLE_OWNER);
       expect(tablet.rebootCount, `${serial} rebooted once`).toBe(1);
@@ -302,7 +325,8 @@ describe.skipIf(!ADB)('Android tablets through the real adb server and android-t
         `run of ${d.serial}: no failed step`,
       ).toEqual([]);
     }
-    expect(steps.some((x) => x.runId === bySerial.get(unplugged)?.runId && x.status === 'interrupted')).toBe(true);
+    for (const serial of [unplugged, pulledWhileDown])
+      expect(steps.some((x) => x.runId === bySerial.get(serial)?.runId && x.status === 'interrupted')).toBe(true);
     expect(s.output(), 'the station started the adb server again').toMatch(/adb server (connection )?lost/);
   }, 240_000);
 });

@@ -91,7 +91,17 @@ test.describe('iOS tiles: Trust and upload', () => {
     // (b) The upload line while Pages uploads: it moves, in the size of the IPA, at USB 2's rate.
     const line = tile(en, uploading.udid).locator('.tile__transfer');
     await expect(line).toHaveText(transferPattern('of'), { timeout: 40_000 });
-    const first = transferPattern('of').exec((await line.textContent()) ?? '');
+    // An upload's first report carries no rate yet ("0 MB/s"): read the line once the rate is measured.
+    let first: RegExpExecArray | null = null;
+    await expect
+      .poll(
+        async () => {
+          first = transferPattern('of').exec((await line.textContent()) ?? '');
+          return first ? Number(first[4]) : 0;
+        },
+        { timeout: 20_000 },
+      )
+      .toBeGreaterThan(0);
     expect(first, 'transfer line').not.toBeNull();
     const [, percent, done, total, rate] = first!.map(Number);
     expect(total, 'the IPA is a little over the executable').toBeGreaterThanOrEqual(APP_MB);

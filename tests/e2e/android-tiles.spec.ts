@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Locator, Page } from '@playwright/test';
 import jsQRModule from 'jsqr';
-import { startAdbServer, type AdbServer } from '../emulators/android/adb-server.js';
+import { startAdbServer, type AdbServer, hasAdb } from '../emulators/android/adb-server.js';
 import { makeTabletSpec, startAndroidEmulator, type AndroidEmulator } from '../emulators/android/adb-emulator.js';
 import type { EmulatedTabletSpec } from '../emulators/android/emulated-tablet.js';
 import { makeCertificate, writeApk, type TestCertificate } from '../fixtures/library-files.js';
@@ -25,15 +25,6 @@ const WIFI_PASSWORD = 'Sch00l-Netz "2024"';
 const EXTRA = 'android.app.extra.PROVISIONING_';
 // jsqr is CommonJS: under NodeNext its typings' default export is the module's `default`.
 const jsQR = jsQRModule.default;
-
-function hasAdb(): boolean {
-  try {
-    execFileSync('adb', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface AndroidBench {
   adb: AdbServer;

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { hasAdb } from '../emulators/android/adb-server.js';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -21,14 +22,6 @@ const SPEED = 50;
 const DPC = 'de.benchline.mdm';
 const OWNER = `${DPC}/.AdminReceiver`;
 
-function hasAdb(): boolean {
-  try {
-    execFileSync('adb', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 const ADB = hasAdb();
 if (!ADB) console.warn('android-driver integration: skipped, no `adb` on PATH (Debian package adb)');
 

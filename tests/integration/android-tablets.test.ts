@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { hasAdb } from '../emulators/android/adb-server.js';
 import { afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { DeviceView } from '../../shared/contract/station-api.js';
 import { makeTabletSpec, startAndroidEmulator, type AndroidEmulator, type EmulatedTablet, type EmulatedTabletSpec } from '../emulators/android/adb-emulator.js';
@@ -15,14 +15,6 @@ import { requireBuild, startStation, stopStation, waitFor, type StationProcess }
  * the emulator; the shift log says how often each step was done. Then the faults of a real bench.
  */
 
-function hasAdb(): boolean {
-  try {
-    execFileSync('adb', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 const ADB = hasAdb();
 if (!ADB) console.warn('android-tablets integration: skipped, no `adb` on PATH (Debian package adb)');
 

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -8,6 +8,16 @@ import path from 'node:path';
  * A real adb server (Debian's adb) for a test: its own port and a temporary HOME (adb keeps its
  * key pair in ~/.android), never the default 5037. `run` calls the adb client against it.
  */
+
+/** Whether Debian's `adb` is on PATH: tests that need the real adb server skip, saying so, where it is not. */
+export function hasAdb(): boolean {
+  try {
+    execFileSync('adb', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export interface AdbResult {
   code: number;

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { writeShiftLog } from '../../main/export/export-shift.js';
 import type { StationCore } from '../../main/station/station-core.js';
 import { tempDir } from '../fixtures/store-helpers.js';
-import { openTestStationCore } from '../fixtures/test-station-core.js';
+import { openTestCore } from '../fixtures/test-core.js';
 import { until } from '../fixtures/until.js';
 
 /**
@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 
 it('a run names the technician signed in when it started, and the one who retried it after; the export and the outbox say so', async () => {
-  const station = await openTestStationCore(tmp.dir);
+  const station = await openTestCore(tmp.dir);
   core = station;
   // Three sign in; the last one leaves again: Anna and Ben are on the shift, Ben signed in last.
   for (const name of ['Anna Müller', 'Ben Kurz', 'Cem Aydın']) station.operators.signIn({ name });
